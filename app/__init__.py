@@ -1,0 +1,1 @@
+"""The lens server, its Streamlit pages and the aoai-lens command line."""

@@ -1,0 +1,166 @@
+"""The ``aoai-lens`` command line.
+
+Verbs talk to a running lens server over HTTP when one answers at ``--url``; only
+when none does do they open the DuckDB file themselves (DESIGN section 1).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+import httpx
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+from app.config import load_settings
+from app.errors import LensError, ServerError
+from collectors.otlp.decode import BadPayloadError, check_ids, parse_json_request
+from collectors.otlp.filelog import ExportLine, read_export_lines
+from collectors.otlp.normalize import InvalidSpanError, normalize_export_request
+from collectors.store import Store, StoreError
+
+console = Console(stderr=True)
+SERVER_SCRIPT = Path(__file__).with_name("server.py")
+
+
+@dataclass
+class ImportTotals:
+    lines: int = 0
+    stored: int = 0
+    duplicate: int = 0
+    rejected: int = 0
+    bad_lines: int = 0
+
+
+def server_is_up(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/healthz", timeout=2.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@click.group()
+def main() -> None:
+    """Observability and cost analytics for Azure OpenAI."""
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to bind (default LENS_HOST or 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default LENS_PORT or 8501).")
+@click.option("--db", "db_path", type=click.Path(path_type=Path), default=None, help="DuckDB file.")
+@click.option("--demo/--no-demo", default=False, help="Seed demo data when the ledger is empty.")
+def serve(host: str | None, port: int | None, db_path: Path | None, demo: bool) -> None:
+    """Start the lens server: dashboard, OTLP receiver and routes on one port."""
+    settings = load_settings()
+    env = dict(os.environ)
+    env["LENS_DB"] = str(db_path or settings.lens_db)
+    env["LENS_HOST"] = host or settings.lens_host
+    env["LENS_PORT"] = str(port or settings.lens_port)
+    env["LENS_DEMO"] = "1" if demo else "0"
+    argv = [
+        sys.executable, "-m", "streamlit", "run", str(SERVER_SCRIPT),
+        "--server.address", env["LENS_HOST"],
+        "--server.port", env["LENS_PORT"],
+        "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    os.execvpe(sys.executable, argv, env)
+
+
+@main.command(name="import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--url", default=None, help="Lens server URL (default http://LENS_HOST:LENS_PORT).")
+def import_files(files: tuple[Path, ...], url: str | None) -> None:
+    """Import OpenTelemetry Collector file-exporter output (OTLP/JSON lines)."""
+    settings = load_settings()
+    base = url or f"http://{settings.lens_host}:{settings.lens_port}"
+    totals = ImportTotals()
+    try:
+        if server_is_up(base):
+            console.print(f"Sending through the running lens server at {base}")
+            with httpx.Client(base_url=base, timeout=60.0) as client:
+                _import(files, totals, lambda line: _send_line(client, line))
+        else:
+            console.print(f"No lens server at {base}; writing {settings.lens_db} directly")
+            try:
+                store = Store(settings.lens_db)
+            except StoreError as exc:
+                raise LensError(str(exc), "stop the process holding the file, or pass --url") from None
+            try:
+                _import(files, totals, lambda line: _store_line(store, line))
+            finally:
+                store.close()
+    except LensError as exc:
+        console.print(f"[red]error:[/red] {exc.message}\n{exc.hint}")
+        raise SystemExit(1) from None
+    console.print(
+        f"{totals.lines} lines: {totals.stored} calls stored, {totals.duplicate} already "
+        f"present, {totals.rejected} spans not model calls, {totals.bad_lines} bad lines"
+    )
+    if totals.bad_lines:
+        raise SystemExit(2)
+
+
+def _import(
+    files: tuple[Path, ...],
+    totals: ImportTotals,
+    handle: Callable[[ExportLine], tuple[int, int, int]],
+) -> None:
+    total_bytes = sum(path.stat().st_size for path in files)
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("importing", total=total_bytes)
+        done_before = 0
+        for path in files:
+            progress.update(task, description=path.name)
+            for line in read_export_lines(path):
+                totals.lines += 1
+                try:
+                    stored, duplicate, rejected = handle(line)
+                except (BadPayloadError, InvalidSpanError) as exc:
+                    totals.bad_lines += 1
+                    console.print(f"[yellow]{path}:{line.number}[/yellow] skipped: {exc}")
+                else:
+                    totals.stored += stored
+                    totals.duplicate += duplicate
+                    totals.rejected += rejected
+                progress.update(task, completed=done_before + line.end_offset)
+            done_before += path.stat().st_size
+
+
+def _store_line(store: Store, line: ExportLine) -> tuple[int, int, int]:
+    request = parse_json_request(line.body)
+    check_ids(request)
+    batch = normalize_export_request(request, source="otlp")
+    result = store.write(batch.calls, batch.filter_results, source="otlp", rejected=batch.rejected)
+    return result.calls_inserted, result.calls_duplicate, batch.rejected
+
+
+def _send_line(client: httpx.Client, line: ExportLine) -> tuple[int, int, int]:
+    for _attempt in range(30):
+        response = client.post(
+            "/v1/traces", content=line.body, headers={"Content-Type": "application/json"}
+        )
+        if response.status_code in (429, 502, 503, 504):
+            time.sleep(float(response.headers.get("Retry-After", "1")))
+            continue
+        if response.status_code in (400, 413, 415):
+            raise BadPayloadError(response.json().get("message", response.text))
+        if response.status_code != 200:
+            raise ServerError(f"the server answered {response.status_code}", response.text[:200])
+        partial = response.json().get("partialSuccess", {})
+        rejected = int(partial.get("rejectedSpans", 0))
+        accepted = _span_count(line.body) - rejected
+        return accepted, 0, rejected
+    raise ServerError("the server stayed busy for 30 attempts", "try again later")
+
+
+def _span_count(body: bytes) -> int:
+    request = parse_json_request(body)
+    return sum(len(s.spans) for rs in request.resource_spans for s in rs.scope_spans)

@@ -1,0 +1,47 @@
+"""Per-thread cursors on the one DuckDB connection the lens server owns.
+
+Inside the lens server the lifespan registers its ``Store``; pages read through
+``cursor()``. Anywhere else (AppTest, the CLI with no server up) the first call
+opens the store from settings, in this process, which then owns the file.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import duckdb
+
+from app.config import load_settings
+from app.errors import DatabaseBusyError
+from collectors.store import Store, StoreError
+
+_lock = threading.Lock()
+_store: Store | None = None
+
+
+def use_store(store: Store | None) -> None:
+    """Register (or, with None, forget) the store this process owns."""
+    global _store
+    with _lock:
+        _store = store
+
+
+def get_store() -> Store:
+    """The store of this process, opened from settings on first use."""
+    global _store
+    with _lock:
+        if _store is None:
+            path = load_settings().lens_db
+            try:
+                _store = Store(path)
+            except StoreError as exc:
+                raise DatabaseBusyError(
+                    f"cannot open the database {path}",
+                    "another process (a running lens server?) holds it; stop it or use its URL",
+                ) from exc
+        return _store
+
+
+def cursor() -> duckdb.DuckDBPyConnection:
+    """A cursor for the calling thread on the owned connection."""
+    return get_store().cursor()

@@ -1,0 +1,25 @@
+"""Unexpected page errors: logged in full with an id, shown as one line with that id."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import streamlit as st
+
+from app.errors import LensError
+
+log = logging.getLogger("aoai_lens.pages")
+
+
+def report_script_error(exc: Exception) -> bool:
+    """``st.App(on_script_error=...)``: True suppresses Streamlit's traceback."""
+    if isinstance(exc, LensError):
+        st.error(exc.message)
+        if exc.hint:
+            st.info(exc.hint)
+        return True
+    error_id = uuid.uuid4().hex[:8]
+    log.exception("page error %s", error_id, exc_info=exc)
+    st.error(f"Something went wrong on this page (error id {error_id}); the server log has the details.")
+    return True

@@ -1,0 +1,53 @@
+"""The lens server: one process owns the DuckDB file and serves app and routes.
+
+Run with ``streamlit run app/server.py`` (``aoai-lens serve`` does this).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import streamlit as st
+
+from app.config import load_settings
+from app.db import use_store
+from app.routes import Wiring, build_routes
+from app.script_errors import report_script_error
+from collectors.otlp.receiver import OtlpReceiver
+from collectors.queue import IngestQueue
+from collectors.store import Store
+
+log = logging.getLogger("aoai_lens.server")
+receiver = OtlpReceiver()
+wiring = Wiring()
+
+
+@asynccontextmanager
+async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
+    settings = load_settings()
+    store = Store(settings.lens_db)
+    queue = IngestQueue(store, max_waiting_calls=settings.lens_queue_max_calls)
+    use_store(store)
+    receiver.attach(queue, max_body_bytes=settings.lens_max_body_bytes)
+    wiring.store, wiring.queue = store, queue
+    log.info("lens server started: db=%s calls=%d", store.path, store.health().calls)
+    try:
+        yield {"store": store}
+    finally:
+        receiver.detach()
+        queue.close()
+        wiring.store = wiring.queue = None
+        use_store(None)
+        store.close()
+        log.info("lens server stopped: %s", receiver.counts.as_dict())
+
+
+app = st.App(
+    "streamlit_app.py",
+    lifespan=lifespan,
+    routes=build_routes(receiver, wiring),
+    on_script_error=report_script_error,
+)

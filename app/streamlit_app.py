@@ -1,0 +1,18 @@
+"""Entrypoint of the dashboard: page title, shared filter bar, navigation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+PAGES = Path(__file__).parent / "app_pages"
+
+st.set_page_config(page_title="aoai-lens", layout="wide")
+page = st.navigation(
+    [
+        st.Page(PAGES / "overview.py", title="Overview", icon=":material/monitoring:", default=True),
+    ]
+)
+st.title(page.title)
+page.run()

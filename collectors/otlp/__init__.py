@@ -1,0 +1,1 @@
+"""OTLP/HTTP trace ingestion: receiver -> decode -> normalize -> queue -> store."""

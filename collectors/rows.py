@@ -1,0 +1,85 @@
+"""The canonical rows every normaliser returns and the store writes.
+
+One ``CallRow`` per model call, whatever its source; one ``FilterResultRow`` per
+content-filter category verdict of a call. Field names equal the DuckDB column
+names of ``calls`` and ``filter_results`` (queries/schema/).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import Any, Final
+
+# How the deployment name of a call was learned (column ``deployment_source``).
+DEPLOYMENT_FROM_ATTRIBUTE: Final = "attribute"  # azure.openai.deployment (our client) or similar
+DEPLOYMENT_FROM_URL: Final = "url_path"  # .../openai/deployments/{name}/... in url.full
+DEPLOYMENT_FROM_REQUEST_MODEL: Final = "request_model"  # AzureOpenAI(model=<deployment>)
+DEPLOYMENT_UNKNOWN: Final = "unknown"  # nothing said which deployment served the call
+
+FILTER_ACTIONS: Final = ("none", "annotated", "blocked_prompt", "filtered_completion")
+FILTER_TARGETS: Final = ("prompt", "completion")
+
+
+@dataclass(frozen=True, slots=True)
+class FilterResultRow:
+    """One content-filter category verdict for a prompt or a completion choice."""
+
+    call_id: str
+    target: str  # "prompt" | "completion"
+    idx: int  # prompt_index or choice index
+    category: str  # hate, sexual, violence, self_harm, jailbreak, ...
+    severity: str | None  # safe | low | medium | high, None for binary classifiers
+    filtered: bool
+    detected: bool | None  # binary classifiers only
+
+
+@dataclass(frozen=True, slots=True)
+class CallRow:
+    """One model call in the canonical shape (DESIGN section 3)."""
+
+    call_id: str
+    source: str  # "otlp", "loganalytics:apim", ...
+    trace_id: str | None
+    span_id: str | None
+    start_time: datetime  # timezone-aware UTC
+    duration_ms: float | None
+    ttft_ms: float | None
+    operation: str  # chat | embeddings | responses | images | text_completion | ...
+    endpoint: str | None  # Azure resource host, e.g. aoai-prod.openai.azure.com
+    region: str | None
+    deployment: str  # the Azure deployment name; "unknown" when nothing said
+    deployment_source: str  # one of DEPLOYMENT_FROM_* / DEPLOYMENT_UNKNOWN
+    model: str | None  # response model with version, e.g. gpt-4o-2024-11-20
+    request_model: str | None  # the model/deployment the caller asked for
+    provider: str | None  # gen_ai.provider.name or gen_ai.system as sent
+    api_version: str | None
+    deployment_type: str | None  # GlobalStandard | DataZoneStandard | Standard | ...
+    tenant_id: str | None  # as resolved at ingest from the span (raw)
+    end_user: str | None
+    service: str | None  # service.name of the caller
+    status: str  # "ok" | "error"
+    http_status: int | None
+    error_type: str | None
+    input_tokens: int | None  # includes cached_input_tokens
+    cached_input_tokens: int | None
+    output_tokens: int | None  # includes reasoning_tokens
+    reasoning_tokens: int | None
+    finish_reason: str | None
+    filter_action: str  # one of FILTER_ACTIONS
+    response_id: str | None
+    attributes: dict[str, Any] = field(default_factory=dict)  # the rest, JSON
+
+
+CALL_COLUMNS: Final[tuple[str, ...]] = tuple(f.name for f in fields(CallRow))
+FILTER_RESULT_COLUMNS: Final[tuple[str, ...]] = tuple(f.name for f in fields(FilterResultRow))
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedBatch:
+    """What a normaliser makes of one export request."""
+
+    calls: list[CallRow]
+    filter_results: list[FilterResultRow]
+    rejected: int  # spans that are not usable model calls
+    rejection_reasons: list[str]  # short, de-duplicated reasons for ``rejected``

@@ -1,0 +1,201 @@
+"""The one DuckDB connection: migrations, batched idempotent writes, cursors.
+
+Exactly one process owns the database file (DESIGN section 1). ``Store`` is that
+ownership: it opens the file, applies the schema migrations in ``queries/schema``,
+(re)creates the views in ``queries/views``, and writes canonical rows in batches
+(Arrow tables, ``INSERT OR IGNORE`` on ``call_id``). Readers take ``cursor()``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+import queries
+from collectors.rows import CALL_COLUMNS, FILTER_RESULT_COLUMNS, CallRow, FilterResultRow
+
+log = logging.getLogger(__name__)
+
+_CALL_TYPES: dict[str, pa.DataType] = {
+    "start_time": pa.timestamp("us", tz="UTC"),
+    "duration_ms": pa.float64(),
+    "ttft_ms": pa.float64(),
+    "http_status": pa.int32(),
+    "input_tokens": pa.int64(),
+    "cached_input_tokens": pa.int64(),
+    "output_tokens": pa.int64(),
+    "reasoning_tokens": pa.int64(),
+}
+_FILTER_TYPES: dict[str, pa.DataType] = {
+    "idx": pa.int32(),
+    "filtered": pa.bool_(),
+    "detected": pa.bool_(),
+}
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What one committed write stored."""
+
+    calls_inserted: int
+    calls_duplicate: int
+    filter_results_inserted: int
+
+
+@dataclass(frozen=True)
+class StoreHealth:
+    calls: int
+    last_ingest: datetime | None
+
+
+class StoreError(RuntimeError):
+    """The database could not be opened or written (a transient, retryable failure)."""
+
+
+def _calls_table(calls: Sequence[CallRow]) -> pa.Table:
+    columns: dict[str, list[object]] = {name: [] for name in CALL_COLUMNS}
+    for call in calls:
+        for name in CALL_COLUMNS:
+            value = getattr(call, name)
+            if name == "attributes":
+                value = json.dumps(value, separators=(",", ":"), default=str)
+            columns[name].append(value)
+    return pa.table(
+        {
+            name: pa.array(values, type=_CALL_TYPES.get(name, pa.string()))
+            for name, values in columns.items()
+        }
+    )
+
+
+def _filter_results_table(rows: Sequence[FilterResultRow]) -> pa.Table:
+    return pa.table(
+        {
+            name: pa.array(
+                [getattr(row, name) for row in rows], type=_FILTER_TYPES.get(name, pa.string())
+            )
+            for name in FILTER_RESULT_COLUMNS
+        }
+    )
+
+
+class Store:
+    """Owner of the DuckDB file. Thread-safe: writes are serialised by a lock."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = duckdb.connect(str(path))
+        except duckdb.IOException as exc:
+            raise StoreError(f"cannot open {path}: {exc}") from exc
+        self._write_lock = threading.Lock()
+        self._local = threading.local()
+        self.migrate()
+
+    def migrate(self) -> list[str]:
+        """Apply pending migrations in order, then (re)create the views."""
+        applied_now: list[str] = []
+        with self._write_lock:
+            con = self._con
+            steps = queries.migrations()
+            con.execute(steps[0].body)  # 000_schema_migrations: idempotent
+            done = set(queries.run(con, "applied_migrations")["version"])
+            for step in steps[1:]:
+                if step.name in done:
+                    continue
+                con.execute("BEGIN TRANSACTION")
+                try:
+                    con.execute(step.body)
+                    queries.run(con, "record_migration", version=step.name)
+                    con.execute("COMMIT")
+                except Exception:
+                    con.execute("ROLLBACK")
+                    raise
+                applied_now.append(step.name)
+            for view in queries.views():
+                con.execute(view.body)
+        if applied_now:
+            log.info("applied migrations %s to %s", ", ".join(applied_now), self.path)
+        return applied_now
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor for the calling thread (DuckDB cursors are not shared across threads)."""
+        cur: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
+        if cur is None:
+            cur = self._con.cursor()
+            self._local.cursor = cur
+        return cur
+
+    def write(
+        self,
+        calls: Sequence[CallRow],
+        filter_results: Sequence[FilterResultRow],
+        *,
+        source: str,
+        rejected: int = 0,
+    ) -> WriteResult:
+        """Store one batch in one transaction; re-sent calls are ignored, not doubled."""
+        return self.write_many([(calls, filter_results, source, rejected)])[0]
+
+    def write_many(
+        self,
+        batches: Iterable[tuple[Sequence[CallRow], Sequence[FilterResultRow], str, int]],
+    ) -> list[WriteResult]:
+        """Store several batches in one transaction (group commit); all or none."""
+        batches = list(batches)
+        results: list[WriteResult] = []
+        with self._write_lock:
+            con = self._con
+            try:
+                con.execute("BEGIN TRANSACTION")
+                for calls, filter_results, source, rejected in batches:
+                    results.append(self._insert(con, calls, filter_results, source, rejected))
+                con.execute("COMMIT")
+            except duckdb.Error as exc:
+                con.execute("ROLLBACK")
+                raise StoreError(f"write to {self.path} failed: {exc}") from exc
+        return results
+
+    @staticmethod
+    def _insert(
+        con: duckdb.DuckDBPyConnection,
+        calls: Sequence[CallRow],
+        filter_results: Sequence[FilterResultRow],
+        source: str,
+        rejected: int,
+    ) -> WriteResult:
+        inserted = 0
+        filters_inserted = 0
+        if calls:
+            con.register("incoming_calls", _calls_table(calls))
+            row = con.execute(queries.load("insert_calls").body).fetchone()
+            con.unregister("incoming_calls")
+            inserted = int(row[0]) if row else 0
+        if filter_results:
+            con.register("incoming_filter_results", _filter_results_table(filter_results))
+            row = con.execute(queries.load("insert_filter_results").body).fetchone()
+            con.unregister("incoming_filter_results")
+            filters_inserted = int(row[0]) if row else 0
+        queries.run(con, "insert_ingest_log", source=source, calls=inserted, rejected=rejected)
+        return WriteResult(inserted, len(calls) - inserted, filters_inserted)
+
+    def health(self) -> StoreHealth:
+        frame = queries.run(self.cursor(), "store_health")
+        last = frame["last_ingest"].iloc[0]
+        return StoreHealth(
+            calls=int(frame["calls"].iloc[0]),
+            last_ingest=None if last is None or last != last else last.to_pydatetime(),
+        )
+
+    def close(self) -> None:
+        with self._write_lock:
+            self._con.close()

@@ -1,0 +1,157 @@
+"""SQL kept as files, loaded by name and run with DuckDB bound parameters.
+
+Every ``.sql`` file under this package starts with a header the loader checks::
+
+    -- name: calls_over_time
+    -- returns: bucket, deployment, calls, ... (one row per bucket x deployment)
+    -- params: $start TIMESTAMPTZ, $end TIMESTAMPTZ
+    -- choices: group_by = deployment|tenant_id      (optional)
+
+Declared ``$params`` must equal the ``$names`` used in the body. A varying identifier
+is written ``{group_by}`` in the body and substituted only from its declared choices.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+QUERY_ROOT = Path(__file__).parent
+_HEADER = re.compile(r"^--\s*(name|returns|params|choices):\s*(.*)$")
+_PARAM_DECL = re.compile(r"\$([a-z_][a-z0-9_]*)\s+[A-Z]+", re.IGNORECASE)
+_PARAM_USE = re.compile(r"\$([a-z_][a-z0-9_]*)", re.IGNORECASE)
+_CHOICE_USE = re.compile(r"\{([a-z_]+)\}")
+_CHOICE_DECL = re.compile(r"([a-z_]+)\s*=\s*([a-z0-9_|]+)")
+_LINE_COMMENT = re.compile(r"--[^\n]*")
+
+
+class QueryFileError(ValueError):
+    """A query file whose header does not match its body."""
+
+
+class QueryChoiceError(ValueError):
+    """A value for a ``{choice}`` that the query file does not declare."""
+
+
+@dataclass(frozen=True)
+class Query:
+    name: str
+    path: Path
+    returns: str
+    params: frozenset[str]
+    choices: dict[str, tuple[str, ...]]
+    body: str
+
+    def render(self, choices: dict[str, str] | None = None) -> str:
+        """The SQL text with each ``{choice}`` replaced by an allowed identifier."""
+        given = choices or {}
+        if set(given) != set(self.choices):
+            raise QueryChoiceError(
+                f"query {self.name} takes choices {sorted(self.choices)}, got {sorted(given)}"
+            )
+        text = self.body
+        for key, value in given.items():
+            if value not in self.choices[key]:
+                raise QueryChoiceError(
+                    f"{value!r} is not an allowed {key} for {self.name}: {self.choices[key]}"
+                )
+            text = text.replace("{" + key + "}", value)
+        return text
+
+
+def parse_query(path: Path) -> Query:
+    """Read one query file and check its header against its body."""
+    text = path.read_text(encoding="utf-8")
+    header: dict[str, str] = {}
+    for line in text.splitlines():
+        match = _HEADER.match(line.strip())
+        if not match:
+            if line.strip().startswith("--"):
+                continue
+            break
+        header[match.group(1)] = match.group(2).strip()
+    for key in ("name", "returns", "params"):
+        if key not in header:
+            raise QueryFileError(f"{path}: header lacks '-- {key}:'")
+    if header["name"] != path.stem:
+        raise QueryFileError(f"{path}: header name {header['name']!r} != file name {path.stem!r}")
+    body_only = _LINE_COMMENT.sub("", text)
+    declared = frozenset(_PARAM_DECL.findall(header["params"]))
+    used = frozenset(_PARAM_USE.findall(body_only))
+    if declared != used:
+        raise QueryFileError(
+            f"{path}: declared params {sorted(declared)} != used params {sorted(used)}"
+        )
+    choices = {
+        key: tuple(values.split("|"))
+        for key, values in _CHOICE_DECL.findall(header.get("choices", ""))
+    }
+    if set(_CHOICE_USE.findall(body_only)) != set(choices):
+        raise QueryFileError(f"{path}: {{choice}} placeholders do not match '-- choices:'")
+    return Query(
+        name=header["name"],
+        path=path,
+        returns=header["returns"],
+        params=declared,
+        choices=choices,
+        body=text,
+    )
+
+
+@cache
+def _index() -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for path in sorted(QUERY_ROOT.rglob("*.sql")):
+        if path.stem in found:
+            raise QueryFileError(f"two query files named {path.stem}: {found[path.stem]}, {path}")
+        found[path.stem] = path
+    return found
+
+
+@cache
+def load(name: str) -> Query:
+    """The query file called ``name`` (its stem), parsed and checked."""
+    try:
+        path = _index()[name]
+    except KeyError:
+        raise QueryFileError(f"no query file named {name!r} under {QUERY_ROOT}") from None
+    return parse_query(path)
+
+
+def all_queries() -> list[Query]:
+    """Every query file, parsed (used at start-up and by the tests)."""
+    return [load(name) for name in sorted(_index())]
+
+
+def migrations() -> list[Query]:
+    """Schema migrations in the order they apply."""
+    return [parse_query(path) for path in sorted((QUERY_ROOT / "schema").glob("*.sql"))]
+
+
+def views() -> list[Query]:
+    """View definitions, re-created on every start so they follow the files."""
+    return [parse_query(path) for path in sorted((QUERY_ROOT / "views").glob("*.sql"))]
+
+
+def run(
+    cur: duckdb.DuckDBPyConnection,
+    name: str,
+    choices: dict[str, str] | None = None,
+    **params: Any,
+) -> pd.DataFrame:
+    """Run query ``name`` with bound ``params`` and return its rows as a DataFrame."""
+    query = load(name)
+    if set(params) != query.params:
+        raise QueryFileError(
+            f"query {name} takes params {sorted(query.params)}, got {sorted(params)}"
+        )
+    relation = cur.sql(query.render(choices), params=params)
+    if relation is None:  # a statement with no result rows
+        return pd.DataFrame()
+    return relation.to_arrow_table().to_pandas()

@@ -1,0 +1,22 @@
+"""Pages run in-process under AppTest against a real DuckDB file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app import db
+
+APP = str(Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py")
+
+
+@pytest.fixture(autouse=True)
+def fresh_store() -> Iterator[None]:
+    """Each test opens its own file; the store is closed and forgotten afterwards."""
+    yield
+    store = db._store
+    db.use_store(None)
+    if store is not None:
+        store.close()

@@ -1,0 +1,53 @@
+"""The Overview page shows the ledger's numbers, or says how to get data in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.app.conftest import APP
+from tests.seeding import seeded_database
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(str(m.value) for m in at.metric if m.label == label)
+
+
+def test_overview_shows_seeded_totals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LENS_DB", str(seeded_database(tmp_path / "lens.duckdb")))
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception
+    # By hand from tests/fixtures/seed/calls.csv: 6 calls, 2 errors, 3,998 + 2,100 tokens.
+    assert metric(at, "Calls") == "6"
+    assert metric(at, "Tokens (input + output)") == "6,098"
+    assert metric(at, "Error rate") == "33.3%"
+    assert metric(at, "Deployments") == "4"
+    assert len(at.get("plotly_chart")) == 3
+    assert at.query_params["range"] == "7d"
+
+
+def test_overview_range_comes_from_the_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The seed's latest call is 3 days ago and the earliest ~2.5 hours before it.
+    from datetime import UTC, datetime, timedelta
+
+    seeded = seeded_database(tmp_path / "lens.duckdb", datetime.now(UTC) - timedelta(days=3))
+    monkeypatch.setenv("LENS_DB", str(seeded))
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["range"] = "24h"
+    at.run()
+    assert not at.exception
+    assert any("No Azure OpenAI calls recorded" in i.value for i in at.info)
+    at.sidebar.selectbox[0].select("7d").run()
+    assert metric(at, "Calls") == "6"
+    assert at.query_params["range"] == "7d"
+
+
+def test_empty_ledger_says_how_to_send_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LENS_DB", str(tmp_path / "empty.duckdb"))
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception
+    assert any("No Azure OpenAI calls recorded" in i.value for i in at.info)
+    assert any("/v1/traces" in m.value for m in at.markdown)
+    assert len(at.metric) == 0

@@ -1,0 +1,35 @@
+"""Real DuckDB files built from the schema and the CSV seed in tests/fixtures/seed/."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+
+from collectors.store import Store
+
+SEED = Path(__file__).parent / "fixtures" / "seed"
+
+
+def seeded_database(path: Path, latest: datetime | None = None) -> Path:
+    """Create ``path`` with the schema and the seed rows, the latest call at ``latest``."""
+    Store(path).close()
+    latest = latest or datetime.now(UTC) - timedelta(hours=1)
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(
+            "INSERT INTO calls BY NAME SELECT * FROM read_csv($csv, header = true, "
+            "types = {'start_time': 'TIMESTAMPTZ', 'attributes': 'JSON'})",
+            {"csv": str(SEED / "calls.csv")},
+        )
+        con.execute(
+            "UPDATE calls SET start_time = start_time + ($latest - (SELECT max(start_time) FROM calls))",
+            {"latest": latest},
+        )
+        con.execute(
+            "INSERT INTO ingest_log VALUES ($at, 'seed', 6, 0)", {"at": latest}
+        )
+    finally:
+        con.close()
+    return path
