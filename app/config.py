@@ -36,6 +36,10 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest OTLP request body accepted, after decompression (413 beyond).",
     )
+    lens_demo: bool = Field(
+        default=False,
+        description="Seed 14 days of synthetic demo calls when the ledger is empty.",
+    )
     lens_queue_max_calls: int = Field(
         default=50_000,
         ge=1,

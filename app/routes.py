@@ -40,5 +40,6 @@ def build_routes(receiver: OtlpReceiver, wiring: Wiring) -> list[Route]:
 
     return [
         Route("/v1/traces", receiver.handle, methods=["POST"]),
+        Route("/v1/traces", receiver.refuse_method, methods=["GET", "PUT", "PATCH", "DELETE"]),
         Route("/healthz", healthz, methods=["GET"]),
     ]

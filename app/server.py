@@ -16,6 +16,7 @@ from app.config import load_settings
 from app.db import use_store
 from app.routes import Wiring, build_routes
 from app.script_errors import report_script_error
+from collectors.demo import DemoConfig, start_demo_seeder
 from collectors.otlp.receiver import OtlpReceiver
 from collectors.queue import IngestQueue
 from collectors.store import Store
@@ -33,7 +34,10 @@ async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
     use_store(store)
     receiver.attach(queue, max_body_bytes=settings.lens_max_body_bytes)
     wiring.store, wiring.queue = store, queue
-    log.info("lens server started: db=%s calls=%d", store.path, store.health().calls)
+    calls = store.health().calls
+    log.info("lens server started: db=%s calls=%d", store.path, calls)
+    if settings.lens_demo and calls == 0:
+        start_demo_seeder(DemoConfig(url=f"http://127.0.0.1:{settings.lens_port}"))
     try:
         yield {"store": store}
     finally:

@@ -61,19 +61,14 @@ class StoreError(RuntimeError):
 
 
 def _calls_table(calls: Sequence[CallRow]) -> pa.Table:
-    columns: dict[str, list[object]] = {name: [] for name in CALL_COLUMNS}
-    for call in calls:
-        for name in CALL_COLUMNS:
-            value = getattr(call, name)
-            if name == "attributes":
-                value = json.dumps(value, separators=(",", ":"), default=str)
-            columns[name].append(value)
-    return pa.table(
-        {
-            name: pa.array(values, type=_CALL_TYPES.get(name, pa.string()))
-            for name, values in columns.items()
-        }
-    )
+    encode = json.JSONEncoder(separators=(",", ":"), default=str).encode
+    columns: dict[str, pa.Array] = {}
+    for name in CALL_COLUMNS:
+        values = [getattr(call, name) for call in calls]
+        if name == "attributes":
+            values = [encode(value) for value in values]
+        columns[name] = pa.array(values, type=_CALL_TYPES.get(name, pa.string()))
+    return pa.table(columns)
 
 
 def _filter_results_table(rows: Sequence[FilterResultRow]) -> pa.Table:

@@ -24,7 +24,15 @@ def free_port() -> int:
 class LensServer:
     """``aoai-lens serve`` started for real; readiness polled at /healthz."""
 
-    def __init__(self, db_path: Path, log_path: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        db_path: Path,
+        log_path: Path,
+        env: dict[str, str] | None = None,
+        *,
+        demo: bool = False,
+    ) -> None:
+        self.demo = demo
         self.db_path = db_path
         self.log_path = log_path
         self.port = free_port()
@@ -36,7 +44,15 @@ class LensServer:
         env = {**os.environ, **self.extra_env, "LENS_DB": str(self.db_path)}
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [str(CLI), "serve", "--port", str(self.port), "--db", str(self.db_path), "--no-demo"],
+                [
+                    str(CLI),
+                    "serve",
+                    "--port",
+                    str(self.port),
+                    "--db",
+                    str(self.db_path),
+                    "--no-demo",
+                ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=env,

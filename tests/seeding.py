@@ -27,9 +27,7 @@ def seeded_database(path: Path, latest: datetime | None = None) -> Path:
             "UPDATE calls SET start_time = start_time + ($latest - (SELECT max(start_time) FROM calls))",
             {"latest": latest},
         )
-        con.execute(
-            "INSERT INTO ingest_log VALUES ($at, 'seed', 6, 0)", {"at": latest}
-        )
+        con.execute("INSERT INTO ingest_log VALUES ($at, 'seed', 6, 0)", {"at": latest})
     finally:
         con.close()
     return path

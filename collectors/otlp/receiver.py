@@ -130,13 +130,17 @@ class OtlpReceiver:
         )
         return _success(batch, reply_json)
 
+    async def refuse_method(self, request: Request) -> Response:
+        """Anything but POST on the OTLP path (else the dashboard's catch-all would answer)."""
+        response = _status(405, f"{request.method} is not allowed; POST OTLP data here", True)
+        response.headers["Allow"] = "POST"
+        return response
+
     async def _read_body(self, request: Request) -> bytes:
         # The wire limit is the decompressed limit: compressed bodies only shrink.
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self._max_bytes:
-            raise BadPayloadError(
-                f"body is {declared} bytes; the limit is {self._max_bytes}", 413
-            )
+            raise BadPayloadError(f"body is {declared} bytes; the limit is {self._max_bytes}", 413)
         chunks: list[bytes] = []
         size = 0
         async for chunk in request.stream():
@@ -158,7 +162,9 @@ def _success(batch: NormalizedBatch, reply_json: bool) -> Response:
     return Response(response.SerializeToString(), 200, media_type=PROTOBUF)
 
 
-def _status(code: int, message: str, reply_json: bool, retry_after_s: int | None = None) -> Response:
+def _status(
+    code: int, message: str, reply_json: bool, retry_after_s: int | None = None
+) -> Response:
     status = status_pb2.Status(code=_GRPC_CODE.get(code, code_pb2.UNKNOWN), message=message)
     headers = {"Retry-After": str(retry_after_s)} if retry_after_s is not None else None
     if reply_json:

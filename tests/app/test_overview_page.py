@@ -44,7 +44,9 @@ def test_overview_range_comes_from_the_url(tmp_path: Path, monkeypatch: pytest.M
     assert at.query_params["range"] == "7d"
 
 
-def test_empty_ledger_says_how_to_send_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_empty_ledger_says_how_to_send_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("LENS_DB", str(tmp_path / "empty.duckdb"))
     at = AppTest.from_file(APP, default_timeout=30).run()
     assert not at.exception

@@ -36,7 +36,10 @@ def json_body(trace: str = TRACE, span: str = SPAN, parent: str = "") -> bytes:
                                 "startTimeUnixNano": "1756720800000000000",
                                 "endTimeUnixNano": "1756720801234000000",
                                 "attributes": [
-                                    {"key": "gen_ai.usage.input_tokens", "value": {"intValue": "812"}}
+                                    {
+                                        "key": "gen_ai.usage.input_tokens",
+                                        "value": {"intValue": "812"},
+                                    }
                                 ],
                                 "status": {"code": 0},
                                 "someFutureField": {"ignored": True},

@@ -50,7 +50,7 @@ def test_choice_substitutes_only_declared_identifiers(tmp_path: Path) -> None:
         "SELECT {group_by} FROM calls;\n"
     )
     query = parse_query(write(tmp_path, "q", text))
-    assert query.render({"group_by": "tenant_id"}) .endswith("SELECT tenant_id FROM calls;\n")
+    assert query.render({"group_by": "tenant_id"}).endswith("SELECT tenant_id FROM calls;\n")
     with pytest.raises(QueryChoiceError):
         query.render({"group_by": "1; DROP TABLE calls"})
 

@@ -1,0 +1,36 @@
+"""`serve --demo` on an empty ledger fills it through the real OTLP path, once."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import duckdb
+
+from tests.lens_process import LensServer
+
+
+def test_demo_history_arrives_through_otlp_and_is_marked(tmp_path: Path) -> None:
+    server = LensServer(tmp_path / "lens.duckdb", tmp_path / "server.log", demo=True).start()
+    deadline = time.monotonic() + 180
+    while server.health()["calls"] != 20_000 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    health = server.health()
+    assert health["calls"] == 20_000, server.output()
+    assert health["otlp"]["spans_stored"] == 20_000  # type: ignore[index]  # sent over HTTP
+
+    server.stop()
+    server.start()  # the ledger is no longer empty: nothing is seeded again
+    time.sleep(2)
+    assert server.health()["calls"] == 20_000
+    server.stop()
+
+    with duckdb.connect(str(server.db_path), read_only=True) as con:
+        days, demo_rows, deployments, tenants = con.execute(
+            "SELECT date_diff('day', min(start_time), max(start_time)), "
+            "count(*) FILTER (WHERE attributes->'resource'->>'lens.demo' = 'true'), "
+            "count(DISTINCT deployment), count(DISTINCT tenant_id) FROM calls"
+        ).fetchone()
+    assert days == 13  # 14 days of history
+    assert demo_rows == 20_000
+    assert deployments >= 5 and tenants >= 4
