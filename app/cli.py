@@ -91,7 +91,9 @@ def import_files(files: tuple[Path, ...], url: str | None) -> None:
             try:
                 store = Store(settings.lens_db)
             except StoreError as exc:
-                raise LensError(str(exc), "stop the process holding the file, or pass --url") from None
+                raise LensError(
+                    str(exc), "stop the process holding the file, or pass --url"
+                ) from None
             try:
                 _import(files, totals, lambda line: _store_line(store, line))
             finally:
@@ -113,7 +115,12 @@ def _import(
     handle: Callable[[ExportLine], tuple[int, int, int]],
 ) -> None:
     total_bytes = sum(path.stat().st_size for path in files)
-    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("importing", total=total_bytes)
         done_before = 0

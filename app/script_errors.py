@@ -9,7 +9,7 @@ import streamlit as st
 
 from app.errors import LensError
 
-log = logging.getLogger("aoai_lens.pages")
+log = logging.getLogger("app.pages")
 
 
 def report_script_error(exc: Exception) -> bool:
@@ -21,5 +21,7 @@ def report_script_error(exc: Exception) -> bool:
         return True
     error_id = uuid.uuid4().hex[:8]
     log.exception("page error %s", error_id, exc_info=exc)
-    st.error(f"Something went wrong on this page (error id {error_id}); the server log has the details.")
+    st.error(
+        f"Something went wrong on this page (error id {error_id}); the server log has the details."
+    )
     return True

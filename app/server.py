@@ -21,13 +21,28 @@ from collectors.otlp.receiver import OtlpReceiver
 from collectors.queue import IngestQueue
 from collectors.store import Store
 
-log = logging.getLogger("aoai_lens.server")
+log = logging.getLogger("app.server")
+
+
+def configure_logging() -> None:
+    """Our loggers (app.*, collectors.*) at INFO on stderr, beside Streamlit's."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    for name in ("app", "collectors"):
+        logger = logging.getLogger(name)
+        if not logger.handlers:
+            logger.addHandler(handler)
+            logger.setLevel(logging.INFO)
+            logger.propagate = False
+
+
 receiver = OtlpReceiver()
 wiring = Wiring()
 
 
 @asynccontextmanager
 async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
+    configure_logging()
     settings = load_settings()
     store = Store(settings.lens_db)
     queue = IngestQueue(store, max_waiting_calls=settings.lens_queue_max_calls)

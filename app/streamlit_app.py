@@ -11,7 +11,9 @@ PAGES = Path(__file__).parent / "app_pages"
 st.set_page_config(page_title="aoai-lens", layout="wide")
 page = st.navigation(
     [
-        st.Page(PAGES / "overview.py", title="Overview", icon=":material/monitoring:", default=True),
+        st.Page(
+            PAGES / "overview.py", title="Overview", icon=":material/monitoring:", default=True
+        ),
     ]
 )
 st.title(page.title)

@@ -80,8 +80,7 @@ def end_to_end(bodies: list[bytes], spans: int, senders: int, work: Path) -> tup
 def in_process_split(bodies: list[bytes], spans: int, work: Path) -> tuple[float, float]:
     started = time.perf_counter()
     batches = [
-        normalize_export_request(decode_export_request(b, "application/x-protobuf"))
-        for b in bodies
+        normalize_export_request(decode_export_request(b, "application/x-protobuf")) for b in bodies
     ]
     decode_s = time.perf_counter() - started
     store = Store(work / "split.duckdb")
@@ -99,11 +98,13 @@ def naive_row_at_a_time(bodies: list[bytes], rows: int, work: Path) -> float:
     calls = [
         call
         for body in bodies
-        for call in normalize_export_request(decode_export_request(body, "application/x-protobuf")).calls
+        for call in normalize_export_request(
+            decode_export_request(body, "application/x-protobuf")
+        ).calls
     ][:rows]
     con = duckdb.connect(str(work / "naive.duckdb"))
     placeholders = ", ".join("?" for _ in CALL_COLUMNS)
-    statement = f"INSERT INTO calls ({', '.join(CALL_COLUMNS)}) VALUES ({placeholders})"  # noqa: S608
+    statement = f"INSERT INTO calls ({', '.join(CALL_COLUMNS)}) VALUES ({placeholders})"
     started = time.perf_counter()
     for call in calls:
         values = [getattr(call, c) for c in CALL_COLUMNS]

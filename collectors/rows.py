@@ -21,7 +21,9 @@ FILTER_ACTIONS: Final = ("none", "annotated", "blocked_prompt", "filtered_comple
 FILTER_TARGETS: Final = ("prompt", "completion")
 
 
-@dataclass(frozen=True, slots=True)
+# Rows are plain slotted dataclasses, not frozen: a frozen dataclass costs several times
+# as much to build, and ingest builds one CallRow and several FilterResultRows per span.
+@dataclass(slots=True)
 class FilterResultRow:
     """One content-filter category verdict for a prompt or a completion choice."""
 
@@ -34,7 +36,7 @@ class FilterResultRow:
     detected: bool | None  # binary classifiers only
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CallRow:
     """One model call in the canonical shape (DESIGN section 3)."""
 

@@ -47,7 +47,6 @@ class WriteResult:
 
     calls_inserted: int
     calls_duplicate: int
-    filter_results_inserted: int
 
 
 @dataclass(frozen=True)
@@ -145,15 +144,28 @@ class Store:
         self,
         batches: Iterable[tuple[Sequence[CallRow], Sequence[FilterResultRow], str, int]],
     ) -> list[WriteResult]:
-        """Store several batches in one transaction (group commit); all or none."""
+        """Store several batches in one transaction and one INSERT per table (group
+        commit); all or none. Re-sent calls are ignored, not doubled."""
         batches = list(batches)
-        results: list[WriteResult] = []
+        calls = [call for batch in batches for call in batch[0]]
+        filter_rows = [row for batch in batches for row in batch[1]]
         with self._write_lock:
             con = self._con
             try:
                 con.execute("BEGIN TRANSACTION")
-                for calls, filter_results, source, rejected in batches:
-                    results.append(self._insert(con, calls, filter_results, source, rejected))
+                new_ids = self._insert_calls(con, calls)
+                self._insert_filter_results(con, filter_rows)
+                results = []
+                for batch_calls, _, source, rejected in batches:
+                    inserted = 0
+                    for call in batch_calls:
+                        if call.call_id in new_ids:
+                            new_ids.discard(call.call_id)  # a call twice in a group counts once
+                            inserted += 1
+                    queries.run(
+                        con, "insert_ingest_log", source=source, calls=inserted, rejected=rejected
+                    )
+                    results.append(WriteResult(inserted, len(batch_calls) - inserted))
                 con.execute("COMMIT")
             except duckdb.Error as exc:
                 con.execute("ROLLBACK")
@@ -161,27 +173,27 @@ class Store:
         return results
 
     @staticmethod
-    def _insert(
-        con: duckdb.DuckDBPyConnection,
-        calls: Sequence[CallRow],
-        filter_results: Sequence[FilterResultRow],
-        source: str,
-        rejected: int,
-    ) -> WriteResult:
-        inserted = 0
-        filters_inserted = 0
-        if calls:
-            con.register("incoming_calls", _calls_table(calls))
-            row = con.execute(queries.load("insert_calls").body).fetchone()
+    def _insert_calls(con: duckdb.DuckDBPyConnection, calls: Sequence[CallRow]) -> set[str]:
+        """Insert new calls; the ids actually inserted (others were already stored)."""
+        if not calls:
+            return set()
+        con.register("incoming_calls", _calls_table(calls))
+        try:
+            return {row[0] for row in con.execute(queries.load("insert_calls").body).fetchall()}
+        finally:
             con.unregister("incoming_calls")
-            inserted = int(row[0]) if row else 0
-        if filter_results:
-            con.register("incoming_filter_results", _filter_results_table(filter_results))
-            row = con.execute(queries.load("insert_filter_results").body).fetchone()
+
+    @staticmethod
+    def _insert_filter_results(
+        con: duckdb.DuckDBPyConnection, rows: Sequence[FilterResultRow]
+    ) -> None:
+        if not rows:
+            return
+        con.register("incoming_filter_results", _filter_results_table(rows))
+        try:
+            con.execute(queries.load("insert_filter_results").body)
+        finally:
             con.unregister("incoming_filter_results")
-            filters_inserted = int(row[0]) if row else 0
-        queries.run(con, "insert_ingest_log", source=source, calls=inserted, rejected=rejected)
-        return WriteResult(inserted, len(calls) - inserted, filters_inserted)
 
     def health(self) -> StoreHealth:
         frame = queries.run(self.cursor(), "store_health")

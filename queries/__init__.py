@@ -154,4 +154,5 @@ def run(
     relation = cur.sql(query.render(choices), params=params)
     if relation is None:  # a statement with no result rows
         return pd.DataFrame()
-    return relation.to_arrow_table().to_pandas()
+    frame: pd.DataFrame = relation.to_arrow_table().to_pandas()
+    return frame

@@ -41,7 +41,12 @@ class LensServer:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout_s: float = 90.0) -> LensServer:
-        env = {**os.environ, **self.extra_env, "LENS_DB": str(self.db_path)}
+        env = {
+            **os.environ,
+            **self.extra_env,
+            "LENS_DB": str(self.db_path),
+            "PYTHONUNBUFFERED": "1",
+        }
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [
@@ -51,7 +56,7 @@ class LensServer:
                     str(self.port),
                     "--db",
                     str(self.db_path),
-                    "--no-demo",
+                    "--demo" if self.demo else "--no-demo",
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,

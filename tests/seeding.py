@@ -24,7 +24,8 @@ def seeded_database(path: Path, latest: datetime | None = None) -> Path:
             {"csv": str(SEED / "calls.csv")},
         )
         con.execute(
-            "UPDATE calls SET start_time = start_time + ($latest - (SELECT max(start_time) FROM calls))",
+            "UPDATE calls "
+            "SET start_time = start_time + ($latest - (SELECT max(start_time) FROM calls))",
             {"latest": latest},
         )
         con.execute("INSERT INTO ingest_log VALUES ($at, 'seed', 6, 0)", {"at": latest})

@@ -77,8 +77,7 @@ def decode_export_request(
     kind = media_type(content_type)
     if kind not in MEDIA_TYPES:
         raise BadPayloadError(
-            f"Content-Type {kind or '(none)'!r} is not supported; "
-            f"send {PROTOBUF} or {JSON}",
+            f"Content-Type {kind or '(none)'!r} is not supported; send {PROTOBUF} or {JSON}",
             415,
         )
     raw = decompress(body, content_encoding, max_bytes)
@@ -92,7 +91,9 @@ def _parse_protobuf(raw: bytes) -> ExportTraceServiceRequest:
     try:
         request.ParseFromString(raw)
     except DecodeError as exc:
-        raise BadPayloadError(f"body is not a valid protobuf ExportTraceServiceRequest: {exc}")
+        raise BadPayloadError(
+            f"body is not a valid protobuf ExportTraceServiceRequest: {exc}"
+        ) from None
     return request
 
 

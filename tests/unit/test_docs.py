@@ -51,9 +51,34 @@ def test_design_table_columns_exist(tmp_path: Path) -> None:
         filters = {row[0] for row in con.execute("DESCRIBE filter_results").fetchall()}
     # DESIGN section 9, "Tables".
     assert calls >= set(
-        "call_id source trace_id span_id start_time duration_ms ttft_ms operation endpoint "
-        "region deployment model api_version deployment_type tenant_id end_user service status "
-        "http_status error_type input_tokens cached_input_tokens output_tokens reasoning_tokens "
-        "finish_reason filter_action attributes".split()
+        [
+            "call_id",
+            "source",
+            "trace_id",
+            "span_id",
+            "start_time",
+            "duration_ms",
+            "ttft_ms",
+            "operation",
+            "endpoint",
+            "region",
+            "deployment",
+            "model",
+            "api_version",
+            "deployment_type",
+            "tenant_id",
+            "end_user",
+            "service",
+            "status",
+            "http_status",
+            "error_type",
+            "input_tokens",
+            "cached_input_tokens",
+            "output_tokens",
+            "reasoning_tokens",
+            "finish_reason",
+            "filter_action",
+            "attributes",
+        ]
     )
     assert filters >= {"call_id", "target", "idx", "category", "severity", "filtered", "detected"}

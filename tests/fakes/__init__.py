@@ -1,0 +1,1 @@
+"""Local, wire-faithful fakes of the services aoai-lens talks to or observes."""
