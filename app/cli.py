@@ -25,7 +25,7 @@ from collectors.otlp.filelog import ExportLine, read_export_lines
 from collectors.otlp.normalize import InvalidSpanError, normalize_export_request
 from collectors.store import Store, StoreError
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 SERVER_SCRIPT = Path(__file__).with_name("server.py")
 
 
@@ -36,6 +36,7 @@ class ImportTotals:
     duplicate: int = 0
     rejected: int = 0
     bad_lines: int = 0
+    via_server: bool = False
 
 
 def server_is_up(url: str) -> bool:
@@ -84,6 +85,7 @@ def import_files(files: tuple[Path, ...], url: str | None) -> None:
     try:
         if server_is_up(base):
             console.print(f"Sending through the running lens server at {base}")
+            totals.via_server = True
             with httpx.Client(base_url=base, timeout=60.0) as client:
                 _import(files, totals, lambda line: _send_line(client, line))
         else:
@@ -101,9 +103,14 @@ def import_files(files: tuple[Path, ...], url: str | None) -> None:
     except LensError as exc:
         console.print(f"[red]error:[/red] {exc.message}\n{exc.hint}")
         raise SystemExit(1) from None
+    stored = (
+        f"{totals.stored} calls accepted by the server (it ignores calls already stored)"
+        if totals.via_server
+        else f"{totals.stored} calls stored, {totals.duplicate} already present"
+    )
     console.print(
-        f"{totals.lines} lines: {totals.stored} calls stored, {totals.duplicate} already "
-        f"present, {totals.rejected} spans not model calls, {totals.bad_lines} bad lines"
+        f"{totals.lines} lines: {stored}, {totals.rejected} spans not model calls, "
+        f"{totals.bad_lines} bad lines"
     )
     if totals.bad_lines:
         raise SystemExit(2)
