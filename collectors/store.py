@@ -145,27 +145,26 @@ class Store:
         batches: Iterable[tuple[Sequence[CallRow], Sequence[FilterResultRow], str, int]],
     ) -> list[WriteResult]:
         """Store several batches in one transaction and one INSERT per table (group
-        commit); all or none. Re-sent calls are ignored, not doubled."""
+        commit); all or none. Calls already stored are ignored, not doubled, and so are
+        their verdicts: ``filter_results`` rows go in only with their call's first insert."""
         batches = list(batches)
-        calls = [call for batch in batches for call in batch[0]]
-        filter_rows = [row for batch in batches for row in batch[1]]
         with self._write_lock:
             con = self._con
             try:
                 con.execute("BEGIN TRANSACTION")
-                new_ids = self._insert_calls(con, calls)
-                self._insert_filter_results(con, filter_rows)
-                results = []
-                for batch_calls, _, source, rejected in batches:
-                    inserted = 0
-                    for call in batch_calls:
-                        if call.call_id in new_ids:
-                            new_ids.discard(call.call_id)  # a call twice in a group counts once
-                            inserted += 1
+                new_ids = self._insert_calls(con, [call for batch in batches for call in batch[0]])
+                claimed: set[str] = set()
+                verdicts: list[FilterResultRow] = []
+                results: list[WriteResult] = []
+                for calls, filter_rows, source, rejected in batches:
+                    fresh = {c.call_id for c in calls if c.call_id in new_ids} - claimed
+                    claimed |= fresh  # a call twice in one group is stored and counted once
+                    verdicts += [row for row in filter_rows if row.call_id in fresh]
                     queries.run(
-                        con, "insert_ingest_log", source=source, calls=inserted, rejected=rejected
+                        con, "insert_ingest_log", source=source, calls=len(fresh), rejected=rejected
                     )
-                    results.append(WriteResult(inserted, len(batch_calls) - inserted))
+                    results.append(WriteResult(len(fresh), len(calls) - len(fresh)))
+                self._insert_filter_results(con, verdicts)
                 con.execute("COMMIT")
             except duckdb.Error as exc:
                 con.execute("ROLLBACK")

@@ -43,8 +43,10 @@ CREATE TABLE filter_results (
     category  VARCHAR NOT NULL,
     severity  VARCHAR,
     filtered  BOOLEAN NOT NULL,
-    detected  BOOLEAN,
-    PRIMARY KEY (call_id, target, idx, category)
+    detected  BOOLEAN
+    -- No primary key: verdicts are written only with their call's first insert (the
+    -- writer keeps the rows of calls that INSERT OR IGNORE actually inserted), which keeps
+    -- them idempotent without a four-column index on every write.
 );
 
 CREATE TABLE ingest_log (

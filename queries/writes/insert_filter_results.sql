@@ -1,5 +1,5 @@
 -- name: insert_filter_results
--- returns: nothing; reads the registered relation incoming_filter_results (verdicts already stored are ignored)
+-- returns: nothing; reads the registered relation incoming_filter_results (verdicts of newly inserted calls only)
 -- params:
-INSERT OR IGNORE INTO filter_results BY NAME
+INSERT INTO filter_results BY NAME
 SELECT * FROM incoming_filter_results;

@@ -1,0 +1,59 @@
+"""The store's idempotent group writes, checked with the audits on a real DuckDB file."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+
+from collectors.otlp.normalize import normalize_export_request
+from collectors.otlp.synthetic import export_requests
+from collectors.rows import NormalizedBatch
+from collectors.store import Store, WriteResult
+from queries import audits
+
+
+def batches(count: int) -> list[NormalizedBatch]:
+    end = datetime(2026, 11, 20, tzinfo=UTC)
+    requests = export_requests(end - timedelta(days=1), end, 100 * count, batch_size=100)
+    return [normalize_export_request(r) for r in requests]
+
+
+def as_write(batch: NormalizedBatch) -> tuple[list, list, str, int]:  # type: ignore[type-arg]
+    return batch.calls, batch.filter_results, "otlp", batch.rejected
+
+
+def test_resent_batches_store_calls_and_verdicts_once(tmp_path: Path) -> None:
+    first, second = batches(2)
+    store = Store(tmp_path / "lens.duckdb")
+    # The same batch twice in one group (two senders re-sending at once), then again later.
+    results = store.write_many([as_write(first), as_write(second), as_write(first)])
+    assert results == [WriteResult(100, 0), WriteResult(100, 0), WriteResult(0, 100)]
+    assert store.write_many([as_write(first)]) == [WriteResult(0, 100)]
+    cur = store.cursor()
+    ((calls, verdicts),) = cur.execute(
+        "SELECT (SELECT count(*) FROM calls), (SELECT count(*) FROM filter_results)"
+    ).fetchall()
+    assert calls == 200
+    assert verdicts == len(first.filter_results) + len(second.filter_results) > 0
+    for audit in audits.AUDITS:
+        assert getattr(audits, audit)(cur).empty, audit
+    store.close()
+
+
+def test_audits_find_planted_bad_rows(tmp_path: Path) -> None:
+    (batch,) = batches(1)
+    store = Store(tmp_path / "lens.duckdb")
+    store.write(batch.calls, batch.filter_results, source="otlp")
+    store.close()
+    with duckdb.connect(str(tmp_path / "lens.duckdb")) as con:
+        con.execute("INSERT INTO filter_results SELECT * FROM filter_results LIMIT 1")
+        con.execute(
+            "INSERT INTO filter_results VALUES ('no-such-call', 'prompt', 0, 'hate', 'safe', "
+            "false, NULL)"
+        )
+        duplicates = audits.duplicate_verdicts(con)
+        orphans = audits.orphan_verdicts(con)
+    assert len(duplicates) == 1 and duplicates.iloc[0]["copies"] == 2
+    assert orphans.to_dict("records") == [{"call_id": "no-such-call", "verdicts": 1}]
