@@ -59,8 +59,15 @@ def main() -> None:
 def serve(host: str | None, port: int | None, db_path: Path | None, demo: bool) -> None:
     """Start the lens server: dashboard, OTLP receiver and routes on one port."""
     settings = load_settings()
+    db = db_path or settings.lens_db
+    try:  # fail here with a plain message rather than in the server's start-up
+        Store(db).close()
+    except StoreError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        console.print("Stop the process holding the file, or pass another --db (LENS_DB).")
+        raise SystemExit(1) from None
     env = dict(os.environ)
-    env["LENS_DB"] = str(db_path or settings.lens_db)
+    env["LENS_DB"] = str(db)
     env["LENS_HOST"] = host or settings.lens_host
     env["LENS_PORT"] = str(port or settings.lens_port)
     env["LENS_DEMO"] = "1" if demo else "0"

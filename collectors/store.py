@@ -85,12 +85,12 @@ class Store:
     """Owner of the DuckDB file. Thread-safe: writes are serialised by a lock."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path.resolve()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._con = duckdb.connect(str(path))
-        except duckdb.IOException as exc:
-            raise StoreError(f"cannot open {path}: {exc}") from exc
+            self._con = duckdb.connect(str(self.path))
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot open {self.path}: {exc}") from exc
         self._write_lock = threading.Lock()
         self._local = threading.local()
         self.migrate()

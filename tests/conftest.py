@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,6 +26,22 @@ def scrubbed_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 @pytest.fixture
 def port() -> int:
     return free_port()
+
+
+@pytest.fixture
+def make_server(tmp_path: Path) -> Iterator[Callable[..., LensServer]]:
+    """Build lens servers (not started) that are stopped at teardown whatever happens."""
+    made: list[LensServer] = []
+
+    def make(name: str = "lens", **kwargs: Any) -> LensServer:
+        server = LensServer(tmp_path / f"{name}.duckdb", tmp_path / f"{name}.log", **kwargs)
+        made.append(server)
+        return server
+
+    yield make
+    for server in made:
+        if server.process is not None:
+            server.kill()
 
 
 @pytest.fixture

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
+from collections.abc import Callable
 
 import duckdb
 
 from tests.lens_process import LensServer
 
 
-def test_demo_history_arrives_through_otlp_and_is_marked(tmp_path: Path) -> None:
-    server = LensServer(tmp_path / "lens.duckdb", tmp_path / "server.log", demo=True).start()
+def test_demo_history_arrives_through_otlp_and_is_marked(
+    make_server: Callable[..., LensServer],
+) -> None:
+    server = make_server(demo=True).start()
     deadline = time.monotonic() + 180
     while server.health()["calls"] != 20_000 and time.monotonic() < deadline:
         time.sleep(0.5)

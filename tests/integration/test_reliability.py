@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -36,8 +37,10 @@ def stored_call_ids(db_path: Path) -> list[str]:
         return [row[0] for row in con.execute("SELECT call_id FROM calls").fetchall()]
 
 
-def test_every_acknowledged_span_survives_sigkill(tmp_path: Path) -> None:
-    server = LensServer(tmp_path / "lens.duckdb", tmp_path / "server.log").start()
+def test_every_acknowledged_span_survives_sigkill(
+    make_server: Callable[..., LensServer],
+) -> None:
+    server = make_server().start()
     end = datetime.now(UTC)
     batches = list(export_requests(end - timedelta(days=1), end, 512 * 80, seed=11))
     acked: set[str] = set()
@@ -116,10 +119,10 @@ def genai_spans(count: int, tag: int) -> list[ReadableSpan]:
     return list(memory.get_finished_spans())
 
 
-def test_full_queue_answers_429_and_the_exporter_delivers_everything(tmp_path: Path) -> None:
-    server = LensServer(
-        tmp_path / "lens.duckdb", tmp_path / "server.log", env={"LENS_QUEUE_MAX_CALLS": "1"}
-    ).start()
+def test_full_queue_answers_429_and_the_exporter_delivers_everything(
+    make_server: Callable[..., LensServer],
+) -> None:
+    server = make_server(env={"LENS_QUEUE_MAX_CALLS": "1"}).start()
     try:
         senders, batches, size = 6, 8, 250
         results: list[SpanExportResult] = []
