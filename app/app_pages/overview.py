@@ -16,6 +16,11 @@ if int(totals["calls"]) == 0:
     states.empty_ledger(period)
     st.stop()
 
+if int(totals["demo_calls"]):
+    st.caption(
+        f":material/science: {int(totals['demo_calls']):,} of these calls are synthetic demo "
+        "data (`aoai-lens serve --demo`), not real Azure OpenAI traffic."
+    )
 calls, tokens, errors, deployments = st.columns(4)
 calls.metric("Calls", charts.format_count(totals["calls"]))
 tokens.metric(

@@ -1,5 +1,5 @@
 -- name: overview_totals
--- returns: calls, errors, error_rate, input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, tokens, deployments, unknown_deployment_calls (one row)
+-- returns: calls, errors, error_rate, input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, tokens, deployments, unknown_deployment_calls, demo_calls (one row)
 -- params: $start TIMESTAMPTZ, $end TIMESTAMPTZ
 SELECT
     count(*) AS calls,
@@ -11,6 +11,10 @@ SELECT
     coalesce(sum(reasoning_tokens), 0) AS reasoning_tokens,
     coalesce(sum(input_tokens), 0) + coalesce(sum(output_tokens), 0) AS tokens,
     count(DISTINCT deployment) AS deployments,
-    count(*) FILTER (WHERE deployment_source = 'unknown') AS unknown_deployment_calls
+    count(*) FILTER (WHERE deployment_source = 'unknown') AS unknown_deployment_calls,
+    -- Synthetic calls of `aoai-lens serve --demo` carry the resource attribute lens.demo.
+    count(*) FILTER (
+        WHERE json_extract_string(attributes, '$.resource."lens.demo"') = 'true'
+    ) AS demo_calls
 FROM calls
 WHERE start_time >= $start AND start_time < $end;

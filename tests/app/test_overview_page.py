@@ -25,6 +25,7 @@ def test_overview_shows_seeded_totals(tmp_path: Path, monkeypatch: pytest.Monkey
     assert metric(at, "Error rate") == "33.3%"
     assert metric(at, "Deployments") == "4"
     assert len(at.get("plotly_chart")) == 3
+    assert not any("synthetic demo" in c.value for c in at.caption)  # real calls only
     assert at.query_params["range"] == "7d"
 
 
@@ -53,3 +54,18 @@ def test_empty_ledger_says_how_to_send_data(
     assert any("No Azure OpenAI calls recorded" in i.value for i in at.info)
     assert any("/v1/traces" in m.value for m in at.markdown)
     assert len(at.metric) == 0
+
+
+def test_demo_calls_are_labelled_as_such(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import duckdb
+
+    db = seeded_database(tmp_path / "lens.duckdb")
+    with duckdb.connect(str(db)) as con:  # mark two seed calls as demo data
+        con.execute(
+            'UPDATE calls SET attributes = \'{"resource": {"lens.demo": true}}\' '
+            "WHERE call_id IN ('c01', 'c02')"
+        )
+    monkeypatch.setenv("LENS_DB", str(db))
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception
+    assert any("2 of these calls are synthetic demo data" in c.value for c in at.caption)

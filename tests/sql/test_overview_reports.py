@@ -39,6 +39,7 @@ def test_totals_for_the_whole_seed(cur: duckdb.DuckDBPyConnection) -> None:
     assert got["tokens"] == 3998 + 2100
     assert got["deployments"] == 4
     assert got["unknown_deployment_calls"] == 0
+    assert got["demo_calls"] == 0
 
 
 def test_period_bounds_are_half_open(cur: duckdb.DuckDBPyConnection) -> None:
@@ -62,6 +63,7 @@ def test_empty_period_gives_zeros_not_nulls(cur: duckdb.DuckDBPyConnection) -> N
         "tokens": 0,
         "deployments": 0,
         "unknown_deployment_calls": 0,
+        "demo_calls": 0,
     }
 
 
