@@ -144,3 +144,20 @@ def test_full_queue_answers_429_and_the_exporter_delivers_everything(
     assert results == [SpanExportResult.SUCCESS] * senders * batches
     assert health["otlp"]["throttled"] > 0, "the queue never filled; backpressure untested"  # type: ignore[index]
     assert len(stored_call_ids(server.db_path)) == senders * batches * size
+
+
+def test_gzip_compressed_export_is_stored(lens_server: LensServer) -> None:
+    from opentelemetry.exporter.otlp.proto.http import Compression
+
+    exporter = OTLPSpanExporter(
+        endpoint=f"{lens_server.url}/v1/traces", compression=Compression.Gzip, timeout=30
+    )
+    spans = genai_spans(40, tag=7)
+    assert exporter.export(spans) == SpanExportResult.SUCCESS
+    exporter.shutdown()
+    lens_server.stop()
+    with duckdb.connect(str(lens_server.db_path), read_only=True) as con:
+        rows = con.execute(
+            "SELECT count(*), sum(input_tokens), min(deployment), min(service) FROM calls"
+        ).fetchall()
+    assert rows == [(40, sum(100 + i for i in range(40)), "gpt-4o-prod-7", "sender-7")]

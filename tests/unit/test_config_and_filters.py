@@ -1,0 +1,72 @@
+"""Settings from the environment, and the URL <-> Filters mapping."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from app.components.filters import DEFAULT_RANGE, filters_from_params, params_from_filters
+from app.config import Settings, load_settings, warn_near_misses
+from app.errors import ConfigError
+
+
+def test_defaults_bind_to_loopback() -> None:
+    settings = load_settings()
+    assert settings.lens_host == "127.0.0.1"
+    assert settings.lens_port == 8501
+    assert settings.lens_db == Path("data/lens.duckdb")
+    assert settings.lens_demo is False
+
+
+def test_dotenv_file_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("LENS_PORT=9123\nLENS_DB=/srv/lens.duckdb\n")
+    settings = load_settings()  # the autouse fixture made tmp_path the working directory
+    assert (settings.lens_port, settings.lens_db) == (9123, Path("/srv/lens.duckdb"))
+
+
+def test_invalid_value_names_the_variable_and_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LENS_PORT", "eighty")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert caught.value.message.startswith("LENS_PORT is invalid")
+    assert "README" in caught.value.hint
+
+
+def test_near_miss_of_a_documented_name_is_warned() -> None:
+    warnings = warn_near_misses({"LENS_QUEUE_MAX_CALL": "5", "LENS_PORT": "1", "HOME": "/"})
+    assert warnings == [
+        "LENS_QUEUE_MAX_CALL is not a setting aoai-lens reads; did you mean LENS_QUEUE_MAX_CALLS?"
+    ]
+
+
+def test_settings_have_a_description_each() -> None:
+    for name, field in Settings.model_fields.items():
+        assert field.description, name
+
+
+NOW = datetime(2026, 11, 23, 9, 41, 27, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("params", "key", "days"),
+    [
+        ({}, DEFAULT_RANGE, 7),
+        ({"range": "24h"}, "24h", 1),
+        ({"range": "90d"}, "90d", 90),
+        ({"range": "1y; DROP TABLE calls"}, DEFAULT_RANGE, 7),  # unknown -> default
+    ],
+)
+def test_filters_from_url(params: dict[str, str], key: str, days: int) -> None:
+    filters = filters_from_params(params, NOW)
+    assert filters.range_key == key
+    assert filters.end == datetime(2026, 11, 23, 9, 42, tzinfo=UTC)  # next whole minute
+    assert filters.end - filters.start == timedelta(days=days)
+    assert params_from_filters(filters) == {"range": key}
+
+
+def test_chart_bucket_follows_the_range() -> None:
+    assert filters_from_params({"range": "24h"}, NOW).bucket == timedelta(hours=1)
+    assert filters_from_params({"range": "30d"}, NOW).bucket == timedelta(hours=6)
+    assert filters_from_params({"range": "90d"}, NOW).bucket == timedelta(days=1)
