@@ -13,6 +13,7 @@ import duckdb
 
 from app.config import load_settings
 from app.errors import DatabaseBusyError
+from collectors.prices.book import load_reference_data
 from collectors.store import Store, StoreError
 
 _lock = threading.Lock()
@@ -34,6 +35,7 @@ def get_store() -> Store:
             path = load_settings().lens_db
             try:
                 _store = Store(path)
+                load_reference_data(_store)
             except StoreError as exc:
                 raise DatabaseBusyError(
                     f"cannot open the database {path}",

@@ -18,6 +18,7 @@ from app.routes import Wiring, build_routes
 from app.script_errors import report_script_error
 from collectors.demo import DemoConfig, start_demo_seeder
 from collectors.otlp.receiver import OtlpReceiver
+from collectors.prices.book import load_reference_data
 from collectors.queue import IngestQueue
 from collectors.store import Store
 
@@ -45,6 +46,7 @@ async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
     configure_logging()
     settings = load_settings()
     store = Store(settings.lens_db)
+    load_reference_data(store)
     queue = IngestQueue(store, max_waiting_calls=settings.lens_queue_max_calls)
     use_store(store)
     receiver.attach(queue, max_body_bytes=settings.lens_max_body_bytes)

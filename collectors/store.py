@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -88,6 +89,9 @@ class Store:
         self.path = path.resolve()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            # Without the ICU extension (not bundled, not downloadable offline) DuckDB's
+            # TIMESTAMPTZ arithmetic and DATE comparisons are in UTC: dated prices and
+            # month boundaries are UTC dates.
             self._con = duckdb.connect(str(self.path))
         except duckdb.Error as exc:
             raise StoreError(f"cannot open {self.path}: {exc}") from exc
@@ -120,6 +124,19 @@ class Store:
         if applied_now:
             log.info("applied migrations %s to %s", ", ".join(applied_now), self.path)
         return applied_now
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The owner connection inside one transaction, writes serialised; all or none."""
+        with self._write_lock:
+            con = self._con
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for the calling thread (DuckDB cursors are not shared across threads)."""

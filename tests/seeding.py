@@ -7,14 +7,19 @@ from pathlib import Path
 
 import duckdb
 
+from collectors.prices.book import DEPLOYMENT_TYPES, load_reference_data
 from collectors.store import Store
 
 SEED = Path(__file__).parent / "fixtures" / "seed"
+TEST_PRICES = Path(__file__).parent / "fixtures" / "prices" / "price_book.csv"
 
 
 def seeded_database(path: Path, latest: datetime | None = None) -> Path:
-    """Create ``path`` with the schema and the seed rows, the latest call at ``latest``."""
-    Store(path).close()
+    """Create ``path`` with the schema, the test price book and the seed rows, the latest
+    call at ``latest``."""
+    store = Store(path)
+    load_reference_data(store, TEST_PRICES, DEPLOYMENT_TYPES)
+    store.close()
     latest = latest or datetime.now(UTC) - timedelta(hours=1)
     con = duckdb.connect(str(path))
     try:

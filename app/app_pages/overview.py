@@ -21,7 +21,12 @@ if int(totals["demo_calls"]):
         f":material/science: {int(totals['demo_calls']):,} of these calls are synthetic demo "
         "data (`aoai-lens serve --demo`), not real Azure OpenAI traffic."
     )
-calls, tokens, errors, deployments = st.columns(4)
+spend, calls, tokens, errors, deployments = st.columns(5)
+spend.metric(
+    "Spend (pay-as-you-go)",
+    charts.format_usd(totals["payg_cost_usd"]),
+    help="Tokens x the price in force at each call's time; provisioned (PTU) hours not included.",
+)
 calls.metric("Calls", charts.format_count(totals["calls"]))
 tokens.metric(
     "Tokens (input + output)",
@@ -29,6 +34,11 @@ tokens.metric(
 )
 errors.metric("Error rate", charts.format_percent(totals["error_rate"]))
 deployments.metric("Deployments", int(totals["deployments"]))
+if int(totals["unpriced_calls"]):
+    st.warning(
+        f"{int(totals['unpriced_calls']):,} calls with tokens have no price (unknown model or "
+        "deployment type); they are not in the spend above, not counted as $0."
+    )
 if int(totals["unknown_deployment_calls"]):
     st.warning(
         f"{int(totals['unknown_deployment_calls']):,} calls did not say which deployment "

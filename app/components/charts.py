@@ -29,5 +29,13 @@ def format_count(value: float) -> str:
     return f"{value:,.0f}"
 
 
+def format_usd(amount: float) -> str:
+    """USD with cents; small amounts keep four decimals so they do not read as $0.00."""
+    value = float(amount)
+    if value and abs(value) < 1:
+        return f"${value:,.4f}"
+    return f"${value:,.2f}"
+
+
 def format_percent(ratio: float) -> str:
     return f"{ratio * 100:.1f}%"

@@ -25,6 +25,11 @@ def test_overview_shows_seeded_totals(tmp_path: Path, monkeypatch: pytest.Monkey
     assert metric(at, "Error rate") == "33.3%"
     assert metric(at, "Deployments") == "4"
     assert len(at.get("plotly_chart")) == 3
+    # Spend shown == the SQL truth of the view (priced with the shipped price book).
+    from app import db
+
+    ((spend,),) = db.cursor().execute("SELECT sum(payg_cost_usd) FROM call_costs").fetchall()
+    assert metric(at, "Spend (pay-as-you-go)") == f"${float(spend):,.4f}"
     assert not any("synthetic demo" in c.value for c in at.caption)  # real calls only
     assert at.query_params["range"] == "7d"
 

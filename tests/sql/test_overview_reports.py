@@ -40,6 +40,12 @@ def test_totals_for_the_whole_seed(cur: duckdb.DuckDBPyConnection) -> None:
     assert got["deployments"] == 4
     assert got["unknown_deployment_calls"] == 0
     assert got["demo_calls"] == 0
+    # Test prices (tests/fixtures/prices): c01 (1000 x 2.50 + 200 x 10.00) = 0.0045;
+    # c02 (1024 x 2.50 + 1024 cached x 1.25 + 400 x 10.00) = 0.00784; c04 o4-mini on
+    # DataZoneStandard (500 x 1.10 + 1500 x 4.40) x 1.1 = 0.007865; c05 embedding on Standard
+    # 300 x 0.02 x 1.1 = 0.0000066; c06 assumed GlobalStandard 150 x 0.15 = 0.0000225.
+    assert float(got["payg_cost_usd"]) == pytest.approx(0.0202341, abs=1e-9)
+    assert got["unpriced_calls"] == 0
 
 
 def test_period_bounds_are_half_open(cur: duckdb.DuckDBPyConnection) -> None:
@@ -61,6 +67,8 @@ def test_empty_period_gives_zeros_not_nulls(cur: duckdb.DuckDBPyConnection) -> N
         "output_tokens": 0,
         "reasoning_tokens": 0,
         "tokens": 0,
+        "payg_cost_usd": 0,
+        "unpriced_calls": 0,
         "deployments": 0,
         "unknown_deployment_calls": 0,
         "demo_calls": 0,

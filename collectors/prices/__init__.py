@@ -1,0 +1,1 @@
+"""Prices: the shipped, dated price book and the deployment-type billing rules."""

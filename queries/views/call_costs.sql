@@ -1,0 +1,97 @@
+-- name: call_costs
+-- returns: view call_costs, one row per call: pay-as-you-go cost in USD at the price in force at the call's time
+-- params:
+-- The price book version in force is the newest loaded. A model is matched by its base name
+-- (the version date suffix removed: gpt-4o-2024-08-06 -> gpt-4o). A row for the call's own
+-- deployment type wins; otherwise the GlobalStandard price times the type's multiplier
+-- (e.g. GlobalBatch 0.5). A call without a deployment type is billed as GlobalStandard,
+-- Azure's default, and marked type_assumed. Cached input bills at its own rate; reasoning
+-- tokens are part of output_tokens and bill as output. Provisioned (ptu) deployments have no
+-- per-token cost here: their hours are allocated separately. A call with tokens and no price
+-- is never $0 silently: priced is false and unpriced_reason says why.
+CREATE OR REPLACE VIEW call_costs AS
+WITH in_force AS (
+    SELECT p.*
+    FROM price_book AS p
+    WHERE p.version = (
+        SELECT version FROM price_book_versions ORDER BY loaded_at DESC, version DESC LIMIT 1
+    )
+),
+typed AS (
+    SELECT
+        c.call_id,
+        c.start_time,
+        c.model,
+        c.region,
+        coalesce(c.deployment_type, 'GlobalStandard') AS billed_type,
+        c.deployment_type IS NULL AS type_assumed,
+        regexp_replace(lower(c.model), '-(\d{4}-\d{2}-\d{2}|\d{4})$', '') AS base_model,
+        coalesce(c.input_tokens, 0) AS input_tokens,
+        coalesce(c.cached_input_tokens, 0) AS cached_input_tokens,
+        coalesce(c.output_tokens, 0) AS output_tokens
+    FROM calls AS c
+),
+matched AS (
+    SELECT
+        t.*,
+        d.billing,
+        p.deployment_type AS price_type,
+        p.input_per_1m,
+        coalesce(p.cached_input_per_1m, p.input_per_1m) AS cached_input_per_1m,
+        p.output_per_1m,
+        CASE WHEN p.deployment_type = t.billed_type THEN 1 ELSE d.multiplier END AS factor
+    FROM typed AS t
+    LEFT JOIN deployment_types AS d ON d.deployment_type = t.billed_type
+    LEFT JOIN in_force AS p
+        ON p.model = t.base_model
+        AND p.deployment_type IN (t.billed_type, 'GlobalStandard')
+        AND (p.region IS NULL OR p.region = t.region)
+        AND t.start_time >= p.effective_from
+        AND (p.effective_to IS NULL OR t.start_time < p.effective_to)
+    QUALIFY row_number() OVER (
+        PARTITION BY t.call_id
+        ORDER BY (p.deployment_type = t.billed_type) DESC NULLS LAST,
+                 (p.region IS NOT NULL) DESC NULLS LAST
+    ) = 1
+),
+costed AS (
+    SELECT
+        m.*,
+        m.input_tokens + m.output_tokens > 0 AS billable,
+        CASE
+            WHEN m.input_tokens + m.output_tokens = 0 THEN NULL
+            WHEN m.billing IS NULL THEN 'unknown deployment type ' || m.billed_type
+            WHEN m.billing = 'ptu' THEN NULL
+            WHEN m.model IS NULL THEN 'the call does not say which model served it'
+            WHEN m.input_per_1m IS NULL THEN
+                'no price for ' || m.base_model || ' (' || m.billed_type || ') on '
+                || strftime(m.start_time, '%Y-%m-%d')
+            WHEN m.output_tokens > 0 AND m.output_per_1m IS NULL THEN
+                'no output price for ' || m.base_model
+        END AS unpriced_reason
+    FROM matched AS m
+)
+SELECT *, input_cost_usd + cached_input_cost_usd + output_cost_usd AS payg_cost_usd
+FROM (
+    SELECT
+        call_id,
+        start_time,
+        base_model,
+        billed_type,
+        type_assumed,
+        coalesce(billing, 'tokens') AS billing,
+        unpriced_reason IS NULL AS priced,
+        unpriced_reason,
+        CASE WHEN unpriced_reason IS NULL AND billing = 'tokens' AND billable THEN
+            CAST((input_tokens - cached_input_tokens) * input_per_1m * factor / 1000000
+                 AS DECIMAL(18, 9))
+        ELSE 0 END AS input_cost_usd,
+        CASE WHEN unpriced_reason IS NULL AND billing = 'tokens' AND billable THEN
+            CAST(cached_input_tokens * cached_input_per_1m * factor / 1000000 AS DECIMAL(18, 9))
+        ELSE 0 END AS cached_input_cost_usd,
+        CASE WHEN unpriced_reason IS NULL AND billing = 'tokens' AND billable THEN
+            CAST(output_tokens * coalesce(output_per_1m, 0) * factor / 1000000
+                 AS DECIMAL(18, 9))
+        ELSE 0 END AS output_cost_usd
+    FROM costed
+);
