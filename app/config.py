@@ -36,6 +36,10 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest OTLP request body accepted, after decompression (413 beyond).",
     )
+    lens_tenants: Path = Field(
+        default=Path("tenants.toml"),
+        description="Tenants and their resolution rules; without it, tenant.id names the tenant.",
+    )
     lens_demo: bool = Field(
         default=False,
         description="Seed 14 days of synthetic demo calls when the ledger is empty.",

@@ -13,7 +13,7 @@ import duckdb
 
 from app.config import load_settings
 from app.errors import DatabaseBusyError
-from collectors.prices.book import load_reference_data
+from app.store_setup import open_store
 from collectors.store import Store, StoreError
 
 _lock = threading.Lock()
@@ -32,10 +32,10 @@ def get_store() -> Store:
     global _store
     with _lock:
         if _store is None:
-            path = load_settings().lens_db
+            settings = load_settings()
+            path = settings.lens_db
             try:
-                _store = Store(path)
-                load_reference_data(_store)
+                _store = open_store(settings)
             except StoreError as exc:
                 raise DatabaseBusyError(
                     f"cannot open the database {path}",

@@ -16,11 +16,10 @@ from app.config import load_settings
 from app.db import use_store
 from app.routes import Wiring, build_routes
 from app.script_errors import report_script_error
+from app.store_setup import open_store
 from collectors.demo import DemoConfig, start_demo_seeder
 from collectors.otlp.receiver import OtlpReceiver
-from collectors.prices.book import load_reference_data
 from collectors.queue import IngestQueue
-from collectors.store import Store
 
 log = logging.getLogger("app.server")
 
@@ -45,8 +44,7 @@ wiring = Wiring()
 async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
     configure_logging()
     settings = load_settings()
-    store = Store(settings.lens_db)
-    load_reference_data(store)
+    store = open_store(settings)
     queue = IngestQueue(store, max_waiting_calls=settings.lens_queue_max_calls)
     use_store(store)
     receiver.attach(queue, max_body_bytes=settings.lens_max_body_bytes)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from app.errors import LensError
+
 PAGES = Path(__file__).parent / "app_pages"
 
 st.set_page_config(page_title="aoai-lens", layout="wide")
@@ -17,4 +19,9 @@ page = st.navigation(
     ]
 )
 st.title(page.title)
-page.run()
+try:
+    page.run()
+except LensError as error:  # a problem the user can fix: say what and how, no traceback
+    st.error(error.message)
+    if error.hint:
+        st.info(error.hint)

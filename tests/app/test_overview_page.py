@@ -74,3 +74,15 @@ def test_demo_calls_are_labelled_as_such(tmp_path: Path, monkeypatch: pytest.Mon
     at = AppTest.from_file(APP, default_timeout=30).run()
     assert not at.exception
     assert any("2 of these calls are synthetic demo data" in c.value for c in at.caption)
+
+
+def test_bad_tenants_file_is_shown_with_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "tenants.toml").write_text("[[rule]]\nkind = 'ip'\n")
+    monkeypatch.setenv("LENS_DB", str(tmp_path / "lens.duckdb"))
+    monkeypatch.setenv("LENS_TENANTS", str(tmp_path / "tenants.toml"))
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception
+    assert "rule 1: kind must be one of" in at.error[0].value
+    assert "LENS_TENANTS" in at.info[0].value

@@ -1,0 +1,4 @@
+-- name: clear_tenants
+-- returns: nothing
+-- params:
+DELETE FROM tenants;

@@ -1,0 +1,126 @@
+"""call_tenants: first matching rule wins; changing a rule re-attributes history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from collectors.store import Store
+from collectors.tenants import (
+    TenantsFileError,
+    default_tenants,
+    read_tenants_file,
+    write_tenants,
+)
+from tests.seeding import seeded_database
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Seed calls (tests/fixtures/seed/calls.csv): tenant.id, end user, deployment, service
+#   c01 contoso  u1  gpt-4o-prod  chat-api      c04 fabrikam u3 o4-mini     search
+#   c02 contoso  u2  gpt-4o-prod  chat-api      c05 -        -  embed-small indexer
+#   c03 fabrikam u3  gpt-4o-prod  search        c06 -        -  gpt-4o-mini chat-api
+RULES = """
+[[tenant]]
+id = "contoso"
+name = "Contoso"
+[[tenant]]
+id = "fabrikam"
+name = "Fabrikam"
+[[tenant]]
+id = "platform"
+name = "Platform team"
+cost_center = "CC-9"
+[[rule]]
+kind = "{first}"
+{first_match}
+[[rule]]
+kind = "deployment"
+match = "embed-small"
+tenant = "platform"
+[[rule]]
+kind = "end_user"
+match = "u3"
+tenant = "contoso"
+"""
+
+
+def resolved(store: Store) -> dict[str, tuple[str, str]]:
+    rows = (
+        store.cursor()
+        .execute("SELECT call_id, tenant_id, resolved_by FROM call_tenants")
+        .fetchall()
+    )
+    return {call_id: (tenant, rule) for call_id, tenant, rule in rows}
+
+
+def tenants_file(tmp_path: Path, first: str, first_match: str = "") -> Path:
+    path = tmp_path / "tenants.toml"
+    path.write_text(RULES.format(first=first, first_match=first_match))
+    return path
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(seeded_database(tmp_path / "lens.duckdb"))
+
+
+def test_default_rule_is_the_tenant_attribute(store: Store) -> None:
+    write_tenants(store, default_tenants())
+    assert resolved(store) == {
+        "c01": ("contoso", "attribute"),
+        "c02": ("contoso", "attribute"),
+        "c03": ("fabrikam", "attribute"),
+        "c04": ("fabrikam", "attribute"),
+        "c05": ("unassigned", "none"),  # no tenant.id and no other rule: shown, not dropped
+        "c06": ("unassigned", "none"),
+    }
+
+
+def test_first_matching_rule_wins(store: Store, tmp_path: Path) -> None:
+    write_tenants(store, read_tenants_file(tenants_file(tmp_path, "attribute")))
+    got = resolved(store)
+    assert got["c03"] == ("fabrikam", "attribute")  # attribute comes before end_user u3
+    assert got["c05"] == ("platform", "deployment")
+    assert got["c06"] == ("unassigned", "none")
+
+
+def test_changing_a_rule_re_attributes_history(store: Store, tmp_path: Path) -> None:
+    write_tenants(store, read_tenants_file(tenants_file(tmp_path, "attribute")))
+    assert resolved(store)["c04"] == ("fabrikam", "attribute")
+    # Put the service rule first: every call of "search" now goes to platform.
+    first_match = 'match = "search"\ntenant = "platform"'
+    write_tenants(store, read_tenants_file(tenants_file(tmp_path, "service", first_match)))
+    got = resolved(store)
+    assert got["c03"] == ("platform", "service")
+    assert got["c04"] == ("platform", "service")
+    assert got["c01"] == ("unassigned", "none")  # the attribute rule is gone
+    assert got["c05"] == ("platform", "deployment")
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("[[tenant]]\nname = 'x'", "tenant 1: needs a non-empty string id"),
+        ("[[tenant]]\nid = 'a'\n[[tenant]]\nid = 'a'", "same id"),
+        ("[[rule]]\nkind = 'ip'", "rule 1: kind must be one of"),
+        ("[[rule]]\nkind = 'service'\ntenant = 'a'", "needs a match value"),
+        ("[[rule]]\nkind = 'service'\nmatch = 's'\ntenant = 'ghost'", "'ghost' is not"),
+        ("[[tenant]]\nid = 'a'\nmonthly_budget_usd = 'lots'", "must be a number"),
+        ("[[tenant]\nid = 'a'", "tenants.toml"),  # TOML syntax error names the file
+    ],
+)
+def test_bad_tenants_file_names_the_entry(tmp_path: Path, text: str, words: str) -> None:
+    path = tmp_path / "tenants.toml"
+    path.write_text(text)
+    with pytest.raises(TenantsFileError, match=words):
+        read_tenants_file(path)
+
+
+def test_shipped_example_file_is_valid() -> None:
+    config = read_tenants_file(ROOT / "tenants.example.toml")
+    assert [t.tenant_id for t in config.tenants] == [
+        "contoso-support", "fabrikam-search", "northwind-hr", "adatum-legal"
+    ]  # fmt: skip
+    assert [r.kind for r in config.rules] == ["attribute", "deployment", "service", "end_user"]
