@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -21,10 +22,14 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 
 from app.config import load_settings
 from app.errors import LensError, ServerError
+from app.exports import FORMATS
+from app.routes import chargeback_file
+from app.store_setup import open_store
 from collectors.otlp.decode import BadPayloadError, check_ids, parse_json_request
 from collectors.otlp.filelog import ExportLine, read_export_lines
 from collectors.otlp.normalize import InvalidSpanError, normalize_export_request
 from collectors.store import Store, StoreError
+from queries.chargeback import last_full_month, month_bounds
 
 console = Console(stderr=True, soft_wrap=True)
 SERVER_SCRIPT = Path(__file__).with_name("server.py")
@@ -122,6 +127,51 @@ def import_files(files: tuple[Path, ...], url: str | None) -> None:
     )
     if totals.bad_lines:
         raise SystemExit(2)
+
+
+@main.group()
+def export() -> None:
+    """Export reports."""
+
+
+@export.command(name="chargeback")
+@click.option("--month", default=None, help="YYYY-MM (default: the last full calendar month).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="File (default stdout).")
+@click.option("--url", default=None, help="Lens server URL (default http://LENS_HOST:LENS_PORT).")
+def export_chargeback(month: str | None, fmt: str, out: Path | None, url: str | None) -> None:
+    """Chargeback CSV for a month: DESIGN columns, or FOCUS-aligned names."""
+    settings = load_settings()
+    month = month or last_full_month(datetime.now(UTC))
+    try:
+        month_bounds(month)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--month") from None
+    base = url or f"http://{settings.lens_host}:{settings.lens_port}"
+    if server_is_up(base):
+        response = httpx.get(
+            f"{base}/api/chargeback.csv", params={"month": month, "format": fmt}, timeout=300
+        )
+        if response.status_code != 200:
+            body = response.json()
+            console.print(f"[red]error:[/red] {body.get('error')}\n{body.get('hint', '')}")
+            raise SystemExit(1)
+        text = response.text
+    else:
+        try:
+            store = open_store(settings)
+        except (LensError, StoreError) as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise SystemExit(1) from None
+        try:
+            text = chargeback_file(store, month, fmt)
+        finally:
+            store.close()
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"wrote {out} ({text.count(chr(10)) - 1} rows, {month})")
 
 
 def _import(

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
         default=Path("tenants.toml"),
         description="Tenants and their resolution rules; without it, tenant.id names the tenant.",
     )
+    lens_deployments: Path = Field(
+        default=Path("deployments.toml"),
+        description="Deployments registry: model, type and PTU capacity and price per deployment.",
+    )
     lens_demo: bool = Field(
         default=False,
         description="Seed 14 days of synthetic demo calls when the ledger is empty.",

@@ -1,16 +1,21 @@
-"""Machine-facing routes of the lens server other than OTLP: ``GET /healthz``."""
+"""Machine-facing routes of the lens server other than OTLP: ``GET /healthz`` and
+``GET /api/chargeback.csv``. Errors are one JSON shape: ``{"error": ..., "hint": ...}``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from app.exports import FORMATS, chargeback_csv
 from collectors.otlp.receiver import OtlpReceiver
 from collectors.queue import IngestQueue
 from collectors.store import Store
+from queries.chargeback import chargeback, last_full_month, month_bounds
 
 
 @dataclass
@@ -19,6 +24,15 @@ class Wiring:
 
     store: Store | None = None
     queue: IngestQueue | None = None
+
+
+def error_response(status: int, message: str, hint: str) -> JSONResponse:
+    return JSONResponse({"error": message, "hint": hint}, status_code=status)
+
+
+def chargeback_file(store: Store, month: str, fmt: str) -> str:
+    """The chargeback CSV text for ``month`` (runs in a worker thread: its own cursor)."""
+    return chargeback_csv(chargeback(store.cursor(), month), fmt)
 
 
 def build_routes(receiver: OtlpReceiver, wiring: Wiring) -> list[Route]:
@@ -38,7 +52,27 @@ def build_routes(receiver: OtlpReceiver, wiring: Wiring) -> list[Route]:
             }
         )
 
+    async def chargeback_route(request: Request) -> Response:
+        store = wiring.store
+        if store is None:
+            return error_response(503, "the lens server is starting", "retry in a few seconds")
+        month = request.query_params.get("month") or last_full_month(datetime.now(UTC))
+        fmt = request.query_params.get("format", "csv")
+        try:
+            month_bounds(month)
+        except ValueError as exc:
+            return error_response(400, str(exc), "pass month=YYYY-MM, e.g. month=2026-10")
+        if fmt not in FORMATS:
+            return error_response(400, f"unknown format {fmt!r}", "use format=csv or format=focus")
+        text = await run_in_threadpool(chargeback_file, store, month, fmt)
+        return Response(
+            text,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="chargeback-{month}.csv"'},
+        )
+
     return [
+        Route("/api/chargeback.csv", chargeback_route, methods=["GET"]),
         Route("/v1/traces", receiver.handle, methods=["POST"]),
         Route("/v1/traces", receiver.refuse_method, methods=["GET", "PUT", "PATCH", "DELETE"]),
         Route("/healthz", healthz, methods=["GET"]),

@@ -1,4 +1,4 @@
-"""Open the lens store with its reference data: the price book and the tenants file."""
+"""Open the lens store with its reference data: price book, tenants and deployments files."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import logging
 
 from app.config import Settings
 from app.errors import ConfigError
+from collectors.deployments import DeploymentsFileError, read_deployments_file, write_deployments
 from collectors.prices.book import load_reference_data
 from collectors.store import Store
 from collectors.tenants import TenantsFileError, default_tenants, read_tenants_file, write_tenants
@@ -24,7 +25,16 @@ def open_store(settings: Settings) -> Store:
             log.info("no tenants file at %s: tenants come from tenant.id", settings.lens_tenants)
             tenants = default_tenants()
         write_tenants(store, tenants)
+        deployments = settings.lens_deployments
+        write_deployments(
+            store, read_deployments_file(deployments) if deployments.is_file() else ()
+        )
     except TenantsFileError as exc:
         store.close()
         raise ConfigError(str(exc), "fix the tenants file (LENS_TENANTS); see the README") from None
+    except DeploymentsFileError as exc:
+        store.close()
+        raise ConfigError(
+            str(exc), "fix the deployments file (LENS_DEPLOYMENTS); see the README"
+        ) from None
     return store

@@ -4,8 +4,9 @@
 -- The price book version in force is the newest loaded. A model is matched by its base name
 -- (the version date suffix removed: gpt-4o-2024-08-06 -> gpt-4o). A row for the call's own
 -- deployment type wins; otherwise the GlobalStandard price times the type's multiplier
--- (e.g. GlobalBatch 0.5). A call without a deployment type is billed as GlobalStandard,
--- Azure's default, and marked type_assumed. Cached input bills at its own rate; reasoning
+-- (e.g. GlobalBatch 0.5). Model and deployment type come from the call, else from the
+-- deployments registry; with neither, a call is billed as GlobalStandard, Azure's default,
+-- and marked type_assumed. Cached input bills at its own rate; reasoning
 -- tokens are part of output_tokens and bill as output. Provisioned (ptu) deployments have no
 -- per-token cost here: their hours are allocated separately. A call with tokens and no price
 -- is never $0 silently: priced is false and unpriced_reason says why.
@@ -21,15 +22,18 @@ typed AS (
     SELECT
         c.call_id,
         c.start_time,
-        c.model,
+        coalesce(c.model, d.model) AS model,
         c.region,
-        coalesce(c.deployment_type, 'GlobalStandard') AS billed_type,
-        c.deployment_type IS NULL AS type_assumed,
-        regexp_replace(lower(c.model), '-(\d{4}-\d{2}-\d{2}|\d{4})$', '') AS base_model,
+        coalesce(c.deployment_type, d.deployment_type, 'GlobalStandard') AS billed_type,
+        c.deployment_type IS NULL AND d.deployment_type IS NULL AS type_assumed,
+        regexp_replace(lower(coalesce(c.model, d.model)), '-(\d{4}-\d{2}-\d{2}|\d{4})$', '')
+            AS base_model,
         coalesce(c.input_tokens, 0) AS input_tokens,
         coalesce(c.cached_input_tokens, 0) AS cached_input_tokens,
         coalesce(c.output_tokens, 0) AS output_tokens
     FROM calls AS c
+    -- The deployments registry fills in what the call does not say.
+    LEFT JOIN deployments AS d ON d.deployment = c.deployment
 ),
 matched AS (
     SELECT

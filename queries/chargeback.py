@@ -1,0 +1,43 @@
+"""Chargeback: what each tenant owes for a calendar month (UTC)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import duckdb
+import pandas as pd
+
+from queries import run
+
+CHARGEBACK_COLUMNS = (
+    "month", "tenant_id", "tenant_name", "cost_center", "deployment", "model",
+    "deployment_type", "requests", "input_tokens", "cached_input_tokens", "output_tokens",
+    "reasoning_tokens", "payg_cost_usd", "ptu_cost_usd", "total_cost_usd",
+    "quota_utilization_pct", "budget_utilization_pct",
+)  # fmt: skip
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def month_bounds(month: str) -> tuple[datetime, datetime]:
+    """``YYYY-MM`` -> [first instant, first instant of the next month) in UTC."""
+    match = _MONTH.match(month)
+    if match is None:
+        raise ValueError(f"month must be YYYY-MM, got {month!r}")
+    year, number = int(match.group(1)), int(match.group(2))
+    start = datetime(year, number, 1, tzinfo=UTC)
+    end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=UTC)
+    return start, end
+
+
+def last_full_month(now: datetime) -> str:
+    """The calendar month before ``now``'s, as ``YYYY-MM``."""
+    year, number = (now.year, now.month - 1) if now.month > 1 else (now.year - 1, 12)
+    return f"{year:04d}-{number:02d}"
+
+
+def chargeback(cur: duckdb.DuckDBPyConnection, month: str) -> pd.DataFrame:
+    """One row per tenant x cost center x deployment x model, DESIGN section 9 columns."""
+    start, end = month_bounds(month)
+    frame = run(cur, "chargeback", month=month, month_start=start, month_end=end)
+    return frame[list(CHARGEBACK_COLUMNS)]

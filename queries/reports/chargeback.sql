@@ -1,0 +1,83 @@
+-- name: chargeback
+-- returns: month, tenant_id, tenant_name, cost_center, deployment, model, deployment_type, requests, input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, payg_cost_usd, ptu_cost_usd, total_cost_usd, quota_utilization_pct, budget_utilization_pct (one row per tenant x cost center x deployment x model)
+-- params: $month VARCHAR, $month_start TIMESTAMPTZ, $month_end TIMESTAMPTZ
+-- PTU hours are allocated by ptu_allocation(); a tenant's PTU share for a deployment goes on
+-- its busiest row of that deployment; idle hours appear as tenant 'idle capacity'.
+-- Utilisation is per tenant over the whole month: tokens / monthly quota, total / budget.
+WITH usage AS (
+    SELECT
+        t.tenant_id,
+        c.deployment,
+        coalesce(k.base_model, 'unknown') AS model,
+        k.billed_type AS deployment_type,
+        count(*) AS requests,
+        coalesce(sum(c.input_tokens), 0) AS input_tokens,
+        coalesce(sum(c.cached_input_tokens), 0) AS cached_input_tokens,
+        coalesce(sum(c.output_tokens), 0) AS output_tokens,
+        coalesce(sum(c.reasoning_tokens), 0) AS reasoning_tokens,
+        sum(k.payg_cost_usd) AS payg_cost_usd
+    FROM calls AS c
+    JOIN call_costs AS k USING (call_id)
+    JOIN call_tenants AS t USING (call_id)
+    WHERE c.start_time >= $month_start AND c.start_time < $month_end
+    GROUP BY ALL
+),
+ranked AS (
+    SELECT
+        *,
+        row_number() OVER (
+            PARTITION BY tenant_id, deployment
+            ORDER BY input_tokens + output_tokens DESC, model
+        ) AS busiest
+    FROM usage
+),
+ptu AS (
+    SELECT tenant_id, deployment, sum(ptu_cost_usd) AS ptu_cost_usd
+    FROM ptu_allocation($month_start, $month_end)
+    GROUP BY ALL
+),
+lines AS (
+    SELECT
+        coalesce(r.tenant_id, p.tenant_id) AS tenant_id,
+        coalesce(r.deployment, p.deployment) AS deployment,
+        coalesce(r.model, d.model, 'unknown') AS model,
+        coalesce(r.deployment_type, d.deployment_type) AS deployment_type,
+        coalesce(r.requests, 0) AS requests,
+        coalesce(r.input_tokens, 0) AS input_tokens,
+        coalesce(r.cached_input_tokens, 0) AS cached_input_tokens,
+        coalesce(r.output_tokens, 0) AS output_tokens,
+        coalesce(r.reasoning_tokens, 0) AS reasoning_tokens,
+        coalesce(r.payg_cost_usd, 0) AS payg_cost_usd,
+        coalesce(p.ptu_cost_usd, 0) AS ptu_cost_usd
+    FROM ranked AS r
+    FULL OUTER JOIN ptu AS p
+        ON p.tenant_id = r.tenant_id AND p.deployment = r.deployment AND r.busiest = 1
+    LEFT JOIN deployments AS d ON d.deployment = coalesce(r.deployment, p.deployment)
+)
+SELECT
+    $month AS month,
+    l.tenant_id,
+    coalesce(tn.name, l.tenant_id) AS tenant_name,
+    tn.cost_center,
+    l.deployment,
+    l.model,
+    l.deployment_type,
+    l.requests,
+    l.input_tokens,
+    l.cached_input_tokens,
+    l.output_tokens,
+    l.reasoning_tokens,
+    round(l.payg_cost_usd, 6) AS payg_cost_usd,
+    round(l.ptu_cost_usd, 6) AS ptu_cost_usd,
+    round(l.payg_cost_usd + l.ptu_cost_usd, 6) AS total_cost_usd,
+    round(
+        100.0 * sum(l.input_tokens + l.output_tokens) OVER (PARTITION BY l.tenant_id)
+        / nullif(tn.monthly_token_quota, 0), 2
+    ) AS quota_utilization_pct,
+    round(
+        100.0 * sum(l.payg_cost_usd + l.ptu_cost_usd) OVER (PARTITION BY l.tenant_id)
+        / nullif(tn.monthly_budget_usd, 0), 2
+    ) AS budget_utilization_pct
+FROM lines AS l
+LEFT JOIN tenants AS tn ON tn.tenant_id = l.tenant_id
+ORDER BY l.tenant_id, l.deployment, l.model;

@@ -1,0 +1,4 @@
+-- name: clear_deployments
+-- returns: nothing
+-- params:
+DELETE FROM deployments;

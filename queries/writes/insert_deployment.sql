@@ -1,0 +1,7 @@
+-- name: insert_deployment
+-- returns: nothing
+-- params: $deployment VARCHAR, $resource VARCHAR, $region VARCHAR, $model VARCHAR, $deployment_type VARCHAR, $ptu INTEGER, $ptu_hourly_usd DECIMAL, $reserved_monthly_usd DECIMAL
+INSERT INTO deployments VALUES (
+    $deployment, $resource, $region, $model, $deployment_type, $ptu, $ptu_hourly_usd,
+    $reserved_monthly_usd
+);

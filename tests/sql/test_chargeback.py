@@ -1,0 +1,167 @@
+"""Chargeback for October 2026, worked out by hand, and its CSV read back.
+
+Prices: tests/fixtures/prices/price_book.csv. PTU: deployment ptu-dep, 10 PTU x $2 = $20 an
+hour, 744 hours in October. Tenants resolve by the call's tenant.id attribute.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from app.exports import chargeback_csv
+from collectors.deployments import Deployment, write_deployments
+from collectors.prices.book import DEPLOYMENT_TYPES, load_reference_data
+from collectors.rows import CallRow
+from collectors.store import Store
+from collectors.tenants import Tenant, TenantRule, TenantsConfig, write_tenants
+from queries.chargeback import CHARGEBACK_COLUMNS, chargeback, last_full_month, month_bounds
+from tests.sql.test_call_costs import PRICES
+
+FORMULA_NAME = '=HYPERLINK("http://x","y")'
+QUOTED_NAME = 'Acme "Big", Inc.'
+
+
+def call(
+    call_id: str,
+    tenant: str | None,
+    deployment: str,
+    model: str,
+    deployment_type: str,
+    when: datetime,
+    input_tokens: int,
+    output_tokens: int,
+    cached: int = 0,
+) -> CallRow:
+    return CallRow(
+        call_id=call_id, source="test", trace_id=None, span_id=None, start_time=when,
+        duration_ms=100.0, ttft_ms=None, operation="chat", endpoint=None, region=None,
+        deployment=deployment, deployment_source="attribute", model=model,
+        request_model=deployment, provider="openai", api_version=None,
+        deployment_type=deployment_type, tenant_id=tenant, end_user=None, service=None,
+        status="ok", http_status=200, error_type=None, input_tokens=input_tokens,
+        cached_input_tokens=cached, output_tokens=output_tokens, reasoning_tokens=0,
+        finish_reason="stop", filter_action="none", response_id=None,
+    )  # fmt: skip
+
+
+def at(day: int, hour: int, month: int = 10) -> datetime:
+    return datetime(2026, month, day, hour, 15, tzinfo=UTC)
+
+
+PTU = "ProvisionedManaged"
+CALLS = [
+    call("a-ptu", "acme", "ptu-dep", "gpt-4o-2024-08-06", PTU, at(1, 10), 200, 100),
+    call("e-ptu", "evil", "ptu-dep", "gpt-4o-2024-08-06", PTU, at(1, 10), 100, 0),
+    call("c-ptu", "cee", "ptu-dep", "gpt-4o-2024-08-06", PTU, at(1, 11), 50, 0),
+    call("a-mini", "acme", "mini", "gpt-4o-mini", "GlobalStandard", at(3, 9), 1_000_000, 100_000),
+    call("e-4o", "evil", "gpt-4o-prod", "gpt-4o", "GlobalStandard", at(4, 9), 2000, 500, 1024),
+    call("u-mini", None, "mini", "gpt-4o-mini", "GlobalStandard", at(5, 9), 1_000_000, 0),
+    call("nov", "acme", "mini", "gpt-4o-mini", "GlobalStandard", at(1, 0, 11), 1_000_000, 0),
+]  # fmt: skip
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    store = Store(tmp_path / "lens.duckdb")
+    load_reference_data(store, PRICES, DEPLOYMENT_TYPES)
+    write_tenants(
+        store,
+        TenantsConfig(
+            tenants=(
+                Tenant("acme", QUOTED_NAME, "CC-1", 1_000_000, Decimal("100")),
+                Tenant("evil", FORMULA_NAME, "+CC-2", None, None),
+                Tenant("cee", "Cee Corp", None, None, None),
+            ),
+            rules=(TenantRule("attribute", None, None),),
+        ),
+    )
+    write_deployments(
+        store,
+        (Deployment("ptu-dep", None, None, "gpt-4o", PTU, 10, Decimal("2"), None),),
+    )
+    store.write(CALLS, [], source="test")
+    return store
+
+
+# (tenant_id, deployment, model, type, requests, input, cached, output, payg, ptu, total)
+EXPECTED = [
+    ("acme", "mini", "gpt-4o-mini", "GlobalStandard", 1, 1_000_000, 0, 100_000,
+     "0.210000", "0.000000", "0.210000"),  # 1M x 0.15 + 100k x 0.60
+    ("acme", "ptu-dep", "gpt-4o", PTU, 1, 200, 0, 100,
+     "0.000000", "15.000000", "15.000000"),  # 300 of the 400 tokens of 10:00 x $20
+    ("cee", "ptu-dep", "gpt-4o", PTU, 1, 50, 0, 0,
+     "0.000000", "20.000000", "20.000000"),  # alone at 11:00
+    ("evil", "gpt-4o-prod", "gpt-4o", "GlobalStandard", 1, 2000, 1024, 500,
+     "0.008720", "0.000000", "0.008720"),  # 976 x 2.50 + 1024 x 1.25 + 500 x 10.00
+    ("evil", "ptu-dep", "gpt-4o", PTU, 1, 100, 0, 0,
+     "0.000000", "5.000000", "5.000000"),  # 100 of 400 at 10:00
+    ("idle capacity", "ptu-dep", "gpt-4o", PTU, 0, 0, 0, 0,
+     "0.000000", "14840.000000", "14840.000000"),  # the other 742 hours x $20
+    ("unassigned", "mini", "gpt-4o-mini", "GlobalStandard", 1, 1_000_000, 0, 0,
+     "0.150000", "0.000000", "0.150000"),
+]  # fmt: skip
+
+
+def test_chargeback_rows_equal_the_hand_computed_ones(store: Store) -> None:
+    frame = chargeback(store.cursor(), "2026-10")
+    assert tuple(frame.columns) == CHARGEBACK_COLUMNS
+    assert set(frame["month"]) == {"2026-10"}
+    got = [
+        (r.tenant_id, r.deployment, r.model, r.deployment_type, r.requests, r.input_tokens,
+         r.cached_input_tokens, r.output_tokens, f"{r.payg_cost_usd:.6f}",
+         f"{r.ptu_cost_usd:.6f}", f"{r.total_cost_usd:.6f}")
+        for r in frame.itertuples(index=False)
+    ]  # fmt: skip
+    assert got == EXPECTED
+    acme = frame[frame["tenant_id"] == "acme"]
+    # acme: tokens 1,100,000 + 300 of a 1,000,000 quota; cost 15.21 of a $100 budget.
+    assert list(acme["quota_utilization_pct"]) == [110.03, 110.03]
+    assert list(acme["budget_utilization_pct"]) == [15.21, 15.21]
+    assert frame[frame["tenant_id"] == "cee"]["quota_utilization_pct"].isna().all()
+    assert list(frame[frame["tenant_id"] == "acme"]["tenant_name"]) == [QUOTED_NAME] * 2
+
+
+def test_csv_reads_back_with_the_same_totals_and_no_formulas(store: Store) -> None:
+    frame = chargeback(store.cursor(), "2026-10")
+    text = chargeback_csv(frame)
+    assert text.splitlines()[0] == ",".join(CHARGEBACK_COLUMNS)
+    back = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    assert len(back) == len(EXPECTED)
+    # Totals in the file equal the view's to the cent (and to the 6th decimal).
+    assert sum(Decimal(v) for v in back["total_cost_usd"]) == Decimal("14880.368720")
+    assert sum(Decimal(v) for v in back["total_cost_usd"]) == sum(
+        Decimal(str(v)) for v in frame["total_cost_usd"]
+    )
+    evil = back[back["tenant_id"] == "evil"]
+    assert set(evil["tenant_name"]) == {"'" + FORMULA_NAME}  # text, not a formula
+    assert set(evil["cost_center"]) == {"'+CC-2"}
+    assert set(back[back["tenant_id"] == "acme"]["tenant_name"]) == {QUOTED_NAME}
+    assert all(len(v.split(".")[1]) == 6 for v in back["payg_cost_usd"])
+
+
+def test_focus_format_renames_and_keeps_the_totals(store: Store) -> None:
+    text = chargeback_csv(chargeback(store.cursor(), "2026-10"), "focus")
+    back = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    assert {"BillingPeriodStart", "BilledCost", "EffectiveCost", "ResourceName", "SkuId"} <= set(
+        back.columns
+    )
+    assert set(back["BillingPeriodStart"]) == {"2026-10-01"}
+    assert sum(Decimal(v) for v in back["BilledCost"]) == Decimal("14880.368720")
+
+
+def test_month_arithmetic() -> None:
+    assert month_bounds("2026-12") == (
+        datetime(2026, 12, 1, tzinfo=UTC),
+        datetime(2027, 1, 1, tzinfo=UTC),
+    )
+    assert last_full_month(datetime(2026, 1, 15, tzinfo=UTC)) == "2025-12"
+    assert last_full_month(datetime(2026, 11, 23, tzinfo=UTC)) == "2026-10"
+    for bad in ("2026-13", "2026-1", "26-10", "2026-10; DROP TABLE calls"):
+        with pytest.raises(ValueError, match="YYYY-MM"):
+            month_bounds(bad)
