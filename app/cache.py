@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from app import db
+from app import db, exports
+from queries import chargeback as queries_chargeback
 from queries import overview
 
 
@@ -30,3 +31,18 @@ def calls_over_time(
 @st.cache_data(ttl=300, max_entries=64, show_spinner=False)
 def overview_totals(start: datetime, end: datetime, version: str) -> pd.DataFrame:
     return overview.overview_totals(db.cursor(), start, end)
+
+
+@st.cache_data(ttl=300, max_entries=32, show_spinner=False)
+def chargeback(month: str, version: str) -> pd.DataFrame:
+    return queries_chargeback.chargeback(db.cursor(), month)
+
+
+@st.cache_data(ttl=300, max_entries=32, show_spinner=False)
+def chargeback_file(month: str, fmt: str, version: str) -> str:
+    return exports.chargeback_csv(queries_chargeback.chargeback(db.cursor(), month), fmt)
+
+
+@st.cache_data(ttl=300, max_entries=16, show_spinner=False)
+def tenant_budgets(now: datetime, version: str) -> pd.DataFrame:
+    return queries_chargeback.tenant_budgets(db.cursor(), now)

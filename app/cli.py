@@ -83,6 +83,7 @@ def serve(host: str | None, port: int | None, db_path: Path | None, demo: bool) 
         "--server.port", env["LENS_PORT"],
         "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "viewer",
     ]  # fmt: skip
     os.execvpe(sys.executable, argv, env)
 

@@ -1,4 +1,4 @@
-"""Entrypoint of the dashboard: page title, shared filter bar, navigation."""
+"""Entrypoint of the dashboard: page title and navigation; errors a user can fix shown as such."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ page = st.navigation(
         st.Page(
             PAGES / "overview.py", title="Overview", icon=":material/monitoring:", default=True
         ),
+        st.Page(PAGES / "tenants.py", title="Tenants & chargeback", icon=":material/receipt_long:"),
     ]
 )
 st.title(page.title)

@@ -41,3 +41,19 @@ def chargeback(cur: duckdb.DuckDBPyConnection, month: str) -> pd.DataFrame:
     start, end = month_bounds(month)
     frame = run(cur, "chargeback", month=month, month_start=start, month_end=end)
     return frame[list(CHARGEBACK_COLUMNS)]
+
+
+def tenant_budgets(cur: duckdb.DuckDBPyConnection, now: datetime) -> pd.DataFrame:
+    """Month-to-date spend and tokens per tenant, the linear forecast, and the flag."""
+    start, end = month_bounds(f"{now.year:04d}-{now.month:02d}")
+    return run(cur, "tenant_budgets", month_start=start, month_end=end, now=now)
+
+
+def recent_months(now: datetime, count: int) -> list[str]:
+    """``count`` months ending with ``now``'s, newest first, as ``YYYY-MM``."""
+    months = []
+    year, number = now.year, now.month
+    for _ in range(count):
+        months.append(f"{year:04d}-{number:02d}")
+        year, number = (year, number - 1) if number > 1 else (year - 1, 12)
+    return months

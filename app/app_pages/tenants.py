@@ -1,0 +1,50 @@
+"""Tenants & chargeback: budget and quota burn this month, and the monthly CSV."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import streamlit as st
+
+from app import cache
+from app.components import states, tables
+from queries.chargeback import last_full_month, recent_months
+
+now = datetime.now(UTC).replace(second=0, microsecond=0)
+version = cache.data_version()
+
+st.subheader("This month")
+budgets = cache.tenant_budgets(now, version)
+if budgets.empty:
+    states.no_tenants()
+else:
+    for row in budgets.to_dict("records"):
+        name, flag = str(row["tenant_name"]), str(row["flag"])
+        if flag in ("over budget", "over quota"):
+            st.error(f"{name} is {flag} for {now:%B %Y}.")
+        elif flag in ("forecast over", "above 80 %"):
+            st.warning(f"{name}: {flag} of its budget or quota for {now:%B %Y}.")
+    st.dataframe(budgets, column_config=tables.BUDGET_COLUMNS, hide_index=True)
+    st.caption(
+        "Month to date in UTC; the forecast scales month-to-date by the share of the month "
+        "elapsed. Provisioned (PTU) hours are allocated by each tenant's share of tokens."
+    )
+
+st.subheader("Chargeback")
+months = recent_months(now, 12)
+month = st.selectbox("Month", months, index=months.index(last_full_month(now)))
+fmt = st.radio("Columns", ["csv", "focus"], horizontal=True, format_func=tables.FORMAT_LABELS.get)
+lines = cache.chargeback(month, version)
+if lines.empty:
+    st.info(f"No calls and no provisioned capacity to charge for {month}.")
+else:
+    total = float(lines["total_cost_usd"].sum())
+    st.metric(f"Total for {month}", f"${total:,.2f}")
+    st.dataframe(lines, column_config=tables.CHARGEBACK_COLUMNS, hide_index=True)
+st.download_button(
+    "Download chargeback CSV",
+    data=cache.chargeback_file(month, fmt, version),
+    file_name=f"chargeback-{month}{'-focus' if fmt == 'focus' else ''}.csv",
+    mime="text/csv",
+    icon=":material/download:",
+)

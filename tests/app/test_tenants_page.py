@@ -1,0 +1,76 @@
+"""Tenants & chargeback page: budgets this month, the chosen month's lines and the CSV."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app import db
+from app.exports import chargeback_csv
+from queries.chargeback import chargeback, last_full_month, month_bounds
+from tests.app.conftest import APP
+from tests.seeding import seeded_database
+
+TENANTS = """
+[[tenant]]
+id = "contoso"
+name = "Contoso"
+cost_center = "CC-1"
+monthly_budget_usd = 0.001
+[[tenant]]
+id = "fabrikam"
+name = "=Fabrikam"
+monthly_token_quota = 1000000000
+"""
+
+
+def open_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[AppTest, str]:
+    month = last_full_month(datetime.now(UTC))
+    middle = month_bounds(month)[0] + timedelta(days=14)
+    monkeypatch.setenv("LENS_DB", str(seeded_database(tmp_path / "lens.duckdb", middle)))
+    (tmp_path / "tenants.toml").write_text(TENANTS)
+    monkeypatch.setenv("LENS_TENANTS", str(tmp_path / "tenants.toml"))
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.run()  # switch_page needs the pages st.navigation registers on a first run
+    at.switch_page("app_pages/tenants.py").run()
+    return at, month
+
+
+def test_chargeback_of_last_month_matches_the_view(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at, month = open_page(tmp_path, monkeypatch)
+    assert not at.exception
+    assert at.selectbox[0].value == month  # the last full month by default
+    lines = chargeback(db.cursor(), month)
+    assert set(lines["tenant_id"]) == {"contoso", "fabrikam", "unassigned"}
+    total = sum(Decimal(str(v)) for v in lines["total_cost_usd"])
+    assert total > 0
+    shown = next(m for m in at.metric if m.label == f"Total for {month}")
+    assert shown.value == f"${float(total):,.2f}"
+    button = at.get("download_button")[0]
+    assert button.proto.label == "Download chargeback CSV"
+
+
+def test_budget_table_lists_every_tenant_of_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at, _ = open_page(tmp_path, monkeypatch)
+    assert not at.exception
+    budgets = at.dataframe[0].value
+    assert {"Contoso", "=Fabrikam"} <= set(budgets["tenant_name"])
+
+
+def test_focus_csv_is_what_the_download_serves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at, month = open_page(tmp_path, monkeypatch)
+    at.radio[0].set_value("focus").run()
+    assert not at.exception
+    expected = chargeback_csv(chargeback(db.cursor(), month), "focus")
+    assert "'=Fabrikam" in expected  # neutralised in the file
+    assert at.get("download_button")[0].proto.label == "Download chargeback CSV"
