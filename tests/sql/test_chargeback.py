@@ -165,3 +165,49 @@ def test_month_arithmetic() -> None:
     for bad in ("2026-13", "2026-1", "26-10", "2026-10; DROP TABLE calls"):
         with pytest.raises(ValueError, match="YYYY-MM"):
             month_bounds(bad)
+
+
+def test_budgets_month_to_date_forecast_and_flags(store: Store) -> None:
+    from queries.chargeback import tenant_budgets
+
+    # 2026-10-11 00:00: 10 of October's 31 days gone, so the forecast is x 3.1.
+    frame = tenant_budgets(store.cursor(), datetime(2026, 10, 11, tzinfo=UTC))
+    rows = {r["tenant_id"]: r for r in frame.to_dict("records")}
+    acme = rows["acme"]
+    # acme: 1,100,300 tokens of a 1,000,000 quota; $15 PTU + $0.21 of a $100 budget.
+    assert (acme["mtd_tokens"], float(acme["mtd_cost_usd"])) == (1_100_300, 15.21)
+    assert float(acme["forecast_cost_usd"]) == pytest.approx(15.21 * 3.1)
+    assert (acme["quota_pct"], acme["budget_pct"]) == (110.03, 15.21)
+    assert acme["flag"] == "over quota"
+    # Idle PTU hours so far: 240 hours - 2 busy = 238 x $20.
+    assert float(rows["idle capacity"]["mtd_cost_usd"]) == 4760.0
+    assert rows["cee"]["flag"] == "ok"  # no budget, no quota: nothing to flag
+    assert rows["unassigned"]["mtd_tokens"] == 1_000_000
+    # Ordered by month-to-date spend, highest first.
+    assert frame["tenant_id"].iloc[0] == "idle capacity"
+
+
+def test_budget_flags_at_80_and_forecast(tmp_path: Path) -> None:
+    from queries.chargeback import tenant_budgets
+
+    store = Store(tmp_path / "lens.duckdb")
+    load_reference_data(store, PRICES, DEPLOYMENT_TYPES)
+    write_tenants(
+        store,
+        TenantsConfig(
+            tenants=(
+                Tenant("eighty", "Eighty", None, None, Decimal("0.25")),  # spends 0.21
+                Tenant("pace", "Pace", None, None, Decimal("0.60")),  # 0.21 now, x 3.1 later
+            ),
+            rules=(TenantRule("attribute", None, None),),
+        ),
+    )
+    mini = ("mini", "gpt-4o-mini", "GlobalStandard", at(3, 9), 1_000_000, 100_000)
+    store.write([call("e", "eighty", *mini), call("p", "pace", *mini)], [], source="test")
+    frame = tenant_budgets(store.cursor(), datetime(2026, 10, 11, tzinfo=UTC))
+    flags = dict(zip(frame["tenant_id"], frame["flag"], strict=True))
+    assert flags == {"eighty": "forecast over", "pace": "forecast over"}
+    frame = tenant_budgets(store.cursor(), datetime(2026, 10, 31, 12, tzinfo=UTC))
+    flags = dict(zip(frame["tenant_id"], frame["flag"], strict=True))
+    # 0.21 / 0.25 = 84 % (forecast x 31/30.5 stays under 100 %); 0.21 / 0.60 = 35 %.
+    assert flags == {"eighty": "above 80 %", "pace": "ok"}
