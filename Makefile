@@ -39,6 +39,7 @@ test: lint unit browser
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.chargeback
 
 fmt: $(STAMP)
 	$(BIN)/ruff format .

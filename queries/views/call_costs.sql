@@ -22,12 +22,11 @@ typed AS (
     SELECT
         c.call_id,
         c.start_time,
-        coalesce(c.model, d.model) AS model,
-        c.region,
+        CAST(c.start_time AS DATE) AS day,
+        coalesce(c.model, d.model, '') AS model,
+        coalesce(c.region, '') AS region,
         coalesce(c.deployment_type, d.deployment_type, 'GlobalStandard') AS billed_type,
         c.deployment_type IS NULL AND d.deployment_type IS NULL AS type_assumed,
-        regexp_replace(lower(coalesce(c.model, d.model)), '-(\d{4}-\d{2}-\d{2}|\d{4})$', '')
-            AS base_model,
         coalesce(c.input_tokens, 0) AS input_tokens,
         coalesce(c.cached_input_tokens, 0) AS cached_input_tokens,
         coalesce(c.output_tokens, 0) AS output_tokens
@@ -35,28 +34,42 @@ typed AS (
     -- The deployments registry fills in what the call does not say.
     LEFT JOIN deployments AS d ON d.deployment = c.deployment
 ),
-matched AS (
+-- Prices are dated by day: resolve each distinct (model, type, region, day) once, then
+-- join the calls to it, rather than ranking candidate prices for every call.
+price_keys AS (
     SELECT
-        t.*,
+        model, billed_type, region, day,
+        regexp_replace(lower(model), '-(\d{4}-\d{2}-\d{2}|\d{4})$', '') AS base_model
+    FROM (SELECT DISTINCT model, billed_type, region, day FROM typed)
+),
+resolved AS (
+    SELECT
+        k.*,
         d.billing,
         p.deployment_type AS price_type,
         p.input_per_1m,
         coalesce(p.cached_input_per_1m, p.input_per_1m) AS cached_input_per_1m,
         p.output_per_1m,
-        CASE WHEN p.deployment_type = t.billed_type THEN 1 ELSE d.multiplier END AS factor
-    FROM typed AS t
-    LEFT JOIN deployment_types AS d ON d.deployment_type = t.billed_type
+        CASE WHEN p.deployment_type = k.billed_type THEN 1 ELSE d.multiplier END AS factor
+    FROM price_keys AS k
+    LEFT JOIN deployment_types AS d ON d.deployment_type = k.billed_type
     LEFT JOIN in_force AS p
-        ON p.model = t.base_model
-        AND p.deployment_type IN (t.billed_type, 'GlobalStandard')
-        AND (p.region IS NULL OR p.region = t.region)
-        AND t.start_time >= p.effective_from
-        AND (p.effective_to IS NULL OR t.start_time < p.effective_to)
+        ON p.model = k.base_model
+        AND p.deployment_type IN (k.billed_type, 'GlobalStandard')
+        AND (p.region IS NULL OR p.region = k.region)
+        AND k.day >= p.effective_from
+        AND (p.effective_to IS NULL OR k.day < p.effective_to)
     QUALIFY row_number() OVER (
-        PARTITION BY t.call_id
-        ORDER BY (p.deployment_type = t.billed_type) DESC NULLS LAST,
+        PARTITION BY k.model, k.billed_type, k.region, k.day
+        ORDER BY (p.deployment_type = k.billed_type) DESC NULLS LAST,
                  (p.region IS NOT NULL) DESC NULLS LAST
     ) = 1
+),
+matched AS (
+    SELECT t.*, r.base_model, r.billing, r.price_type, r.input_per_1m, r.cached_input_per_1m,
+           r.output_per_1m, r.factor
+    FROM typed AS t
+    JOIN resolved AS r USING (model, billed_type, region, day)
 ),
 costed AS (
     SELECT
@@ -66,7 +79,7 @@ costed AS (
             WHEN m.input_tokens + m.output_tokens = 0 THEN NULL
             WHEN m.billing IS NULL THEN 'unknown deployment type ' || m.billed_type
             WHEN m.billing = 'ptu' THEN NULL
-            WHEN m.model IS NULL THEN 'the call does not say which model served it'
+            WHEN m.model = '' THEN 'the call does not say which model served it'
             WHEN m.input_per_1m IS NULL THEN
                 'no price for ' || m.base_model || ' (' || m.billed_type || ') on '
                 || strftime(m.start_time, '%Y-%m-%d')
@@ -80,7 +93,7 @@ FROM (
     SELECT
         call_id,
         start_time,
-        base_model,
+        nullif(base_model, '') AS base_model,
         billed_type,
         type_assumed,
         coalesce(billing, 'tokens') AS billing,

@@ -1,0 +1,143 @@
+"""Chargeback benchmark: a month of N calls (default 1M and 10M) through the SQL views,
+against the same aggregation in pandas, in the same run.
+
+Run with ``make bench``. Calls are generated inside DuckDB (20 tenants, 12 deployments,
+realistic token mixes) into a real DuckDB file; prices are the shipped price book.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+import pandas as pd
+
+from collectors.deployments import Deployment, write_deployments
+from collectors.prices.book import load_reference_data
+from collectors.store import Store
+from collectors.tenants import default_tenants, write_tenants
+from queries.chargeback import chargeback, month_bounds
+
+MONTH = "2026-10"
+MODELS = [
+    ("gpt-4o-2024-11-20", "GlobalStandard"), ("gpt-4o-mini-2024-07-18", "GlobalStandard"),
+    ("gpt-4.1-2025-04-14", "DataZoneStandard"), ("o4-mini-2025-04-16", "GlobalStandard"),
+    ("text-embedding-3-small", "Standard"), ("gpt-4o-2024-08-06", "ProvisionedManaged"),
+]  # fmt: skip
+
+GENERATE = """
+INSERT INTO calls BY NAME
+SELECT
+    'c' || i AS call_id, 'bench' AS source,
+    TIMESTAMPTZ '2026-10-01 00:00:00+00' + to_microseconds(
+        CAST(i AS BIGINT) * (CAST(31 * 86400 AS BIGINT) * 1000000 // $n)) AS start_time,
+    200.0 AS duration_ms, 'chat' AS operation,
+    'dep-' || (i % 12) AS deployment, 'attribute' AS deployment_source,
+    m.model, m.deployment_type,
+    'tenant-' || (hash(i) % 20) AS tenant_id,
+    'ok' AS status, 200 AS http_status,
+    100 + hash(i * 7) % 3000 AS input_tokens,
+    CASE WHEN i % 3 = 0 THEN 1024 ELSE 0 END AS cached_input_tokens,
+    50 + hash(i * 13) % 800 AS output_tokens,
+    0 AS reasoning_tokens, 'none' AS filter_action, '{}' AS attributes
+FROM range($n) AS r(i)
+JOIN (SELECT * FROM (VALUES {models}) AS v(k, model, deployment_type)) AS m
+    ON m.k = i % 12 % 6
+"""
+
+
+def build(path: Path, n: int) -> Store:
+    store = Store(path)
+    load_reference_data(store)
+    write_tenants(store, default_tenants())
+    write_deployments(
+        store, (Deployment("dep-5", None, None, "gpt-4o", "ProvisionedManaged", 50, 2, None),)
+    )
+    models = ", ".join(f"({k}, '{m}', '{t}')" for k, (m, t) in enumerate(MODELS))
+    with store.transaction() as con:
+        con.execute(GENERATE.replace("{models}", models), {"n": n})
+    return store
+
+
+def pandas_chargeback(store: Store) -> pd.DataFrame:
+    """The pay-as-you-go part of the same aggregation, done in pandas on loaded rows."""
+    start, end = month_bounds(MONTH)
+    calls = (
+        store.cursor()
+        .sql(
+            "SELECT call_id, start_time, deployment, model, deployment_type, tenant_id, "
+            "input_tokens, cached_input_tokens, output_tokens, reasoning_tokens FROM calls"
+        )
+        .to_arrow_table()
+        .to_pandas()
+    )
+    prices = (
+        store.cursor()
+        .sql("SELECT model, input_per_1m, cached_input_per_1m, output_per_1m FROM price_book")
+        .to_arrow_table()
+        .to_pandas()
+    )
+    calls = calls[(calls["start_time"] >= start) & (calls["start_time"] < end)]
+    calls = calls.assign(
+        base_model=calls["model"].str.replace(r"-\\d{4}-\\d{2}-\\d{2}$", "", regex=True)
+    )
+    merged = calls.merge(prices, left_on="base_model", right_on="model", how="left")
+    merged["payg_cost_usd"] = (
+        (merged["input_tokens"] - merged["cached_input_tokens"])
+        * merged["input_per_1m"].astype(float)
+        + merged["cached_input_tokens"] * merged["cached_input_per_1m"].astype(float).fillna(0)
+        + merged["output_tokens"] * merged["output_per_1m"].astype(float).fillna(0)
+    ) / 1e6
+    return merged.groupby(["tenant_id", "deployment", "base_model", "deployment_type"]).agg(
+        requests=("call_id", "count"),
+        input_tokens=("input_tokens", "sum"),
+        cached_input_tokens=("cached_input_tokens", "sum"),
+        output_tokens=("output_tokens", "sum"),
+        payg_cost_usd=("payg_cost_usd", "sum"),
+    )
+
+
+def chargeback_of(store: Store) -> pd.DataFrame:
+    return chargeback(store.cursor(), MONTH)
+
+
+def timed(fn: Callable[[], object], repeat: int) -> float:
+    runs = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        runs.append(time.perf_counter() - started)
+    return statistics.median(runs) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    for n in args.rows:
+        with tempfile.TemporaryDirectory() as tmp:
+            started = time.perf_counter()
+            store = build(Path(tmp) / "bench.duckdb", n)
+            print(f"{n:>12,} calls generated in {time.perf_counter() - started:.1f} s", flush=True)
+            lines = chargeback(store.cursor(), MONTH)
+            sql_ms = timed(partial(chargeback_of, store), args.repeat)
+            pandas_ms = timed(partial(pandas_chargeback, store), 1)
+            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            print(
+                f"  chargeback SQL views : {sql_ms:>9,.0f} ms (median of {args.repeat}, "
+                f"{len(lines)} lines, PTU allocation included)"
+            )
+            print(f"  pandas, pay-as-you-go: {pandas_ms:>9,.0f} ms (load + merge + groupby)")
+            print(f"  peak RSS so far      : {rss:>9,.0f} MiB")
+            store.close()
+
+
+if __name__ == "__main__":
+    main()
