@@ -7,19 +7,20 @@
 WITH usage AS (
     SELECT
         t.tenant_id,
-        c.deployment,
+        k.deployment,
         coalesce(k.base_model, 'unknown') AS model,
         k.billed_type AS deployment_type,
         count(*) AS requests,
-        coalesce(sum(c.input_tokens), 0) AS input_tokens,
-        coalesce(sum(c.cached_input_tokens), 0) AS cached_input_tokens,
-        coalesce(sum(c.output_tokens), 0) AS output_tokens,
-        coalesce(sum(c.reasoning_tokens), 0) AS reasoning_tokens,
+        sum(k.input_tokens) AS input_tokens,
+        sum(k.cached_input_tokens) AS cached_input_tokens,
+        sum(k.output_tokens) AS output_tokens,
+        sum(k.reasoning_tokens) AS reasoning_tokens,
         sum(k.payg_cost_usd) AS payg_cost_usd
-    FROM calls AS c
-    JOIN call_costs AS k USING (call_id)
-    JOIN call_tenants AS t USING (call_id)
-    WHERE c.start_time >= $month_start AND c.start_time < $month_end
+    FROM call_costs AS k
+    JOIN call_tenant_keys AS t
+        ON t.tenant_attr = k.tenant_attr AND t.end_user = k.end_user_key
+        AND t.deployment = k.deployment AND t.service = k.service_key
+    WHERE k.start_time >= $month_start AND k.start_time < $month_end
     GROUP BY ALL
 ),
 ranked AS (

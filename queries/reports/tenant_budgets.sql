@@ -8,12 +8,13 @@
 WITH payg AS (
     SELECT
         t.tenant_id,
-        sum(coalesce(c.input_tokens, 0) + coalesce(c.output_tokens, 0)) AS tokens,
+        sum(k.input_tokens + k.output_tokens) AS tokens,
         sum(k.payg_cost_usd) AS cost_usd
-    FROM calls AS c
-    JOIN call_costs AS k USING (call_id)
-    JOIN call_tenants AS t USING (call_id)
-    WHERE c.start_time >= $month_start AND c.start_time < $now
+    FROM call_costs AS k
+    JOIN call_tenant_keys AS t
+        ON t.tenant_attr = k.tenant_attr AND t.end_user = k.end_user_key
+        AND t.deployment = k.deployment AND t.service = k.service_key
+    WHERE k.start_time >= $month_start AND k.start_time < $now
     GROUP BY ALL
 ),
 ptu AS (

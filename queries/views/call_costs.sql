@@ -1,5 +1,5 @@
 -- name: call_costs
--- returns: view call_costs, one row per call: pay-as-you-go cost in USD at the price in force at the call's time
+-- returns: view call_costs, one row per call: its tokens (missing as 0), the keys tenant rules read, and the pay-as-you-go cost in USD at the price in force at the call's time
 -- params:
 -- The price book version in force is the newest loaded. A model is matched by its base name
 -- (the version date suffix removed: gpt-4o-2024-08-06 -> gpt-4o). A row for the call's own
@@ -27,6 +27,12 @@ typed AS (
         coalesce(c.region, '') AS region,
         coalesce(c.deployment_type, d.deployment_type, 'GlobalStandard') AS billed_type,
         c.deployment_type IS NULL AND d.deployment_type IS NULL AS type_assumed,
+        c.deployment,
+        -- The columns tenant rules read, keyed as in call_tenant_keys ('' for missing).
+        coalesce(c.tenant_id, '') AS tenant_attr,
+        coalesce(c.end_user, '') AS end_user_key,
+        coalesce(c.service, '') AS service_key,
+        coalesce(c.reasoning_tokens, 0) AS reasoning_tokens,
         coalesce(c.input_tokens, 0) AS input_tokens,
         coalesce(c.cached_input_tokens, 0) AS cached_input_tokens,
         coalesce(c.output_tokens, 0) AS output_tokens
@@ -93,6 +99,14 @@ FROM (
     SELECT
         call_id,
         start_time,
+        deployment,
+        tenant_attr,
+        end_user_key,
+        service_key,
+        input_tokens,
+        cached_input_tokens,
+        output_tokens,
+        reasoning_tokens,
         nullif(base_model, '') AS base_model,
         billed_type,
         type_assumed,

@@ -34,7 +34,9 @@ usage AS (
         t.tenant_id,
         sum(coalesce(c.input_tokens, 0) + coalesce(c.output_tokens, 0)) AS tokens
     FROM calls AS c
-    JOIN call_tenants AS t USING (call_id)
+    JOIN call_tenant_keys AS t
+        ON t.tenant_attr = coalesce(c.tenant_id, '') AND t.end_user = coalesce(c.end_user, '')
+        AND t.deployment = c.deployment AND t.service = coalesce(c.service, '')
     WHERE c.start_time >= start_ts AND c.start_time < end_ts
         AND c.deployment IN (SELECT deployment FROM capacity)
     GROUP BY ALL

@@ -1,0 +1,19 @@
+-- name: price_book_in_force
+-- returns: version, model, deployment_type, region, input_per_1m, cached_input_per_1m, output_per_1m, effective_from, effective_to, source (one row per price row of the newest loaded version, the one call_costs uses, in load order; no rows when no book is loaded)
+-- params:
+SELECT
+    p.version,
+    p.model,
+    p.deployment_type,
+    p.region,
+    p.input_per_1m,
+    p.cached_input_per_1m,
+    p.output_per_1m,
+    p.effective_from,
+    p.effective_to,
+    p.source
+FROM price_book AS p
+WHERE p.version = (
+    SELECT version FROM price_book_versions ORDER BY loaded_at DESC, version DESC LIMIT 1
+)
+ORDER BY p.rowid;
