@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 import httpx
@@ -23,11 +24,12 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from app.config import load_settings
 from app.errors import LensError, ServerError
 from app.exports import FORMATS
-from app.routes import chargeback_file
+from app.routes import chargeback_file, run_price_refresh
 from app.store_setup import open_store
 from collectors.otlp.decode import BadPayloadError, check_ids, parse_json_request
 from collectors.otlp.filelog import ExportLine, read_export_lines
 from collectors.otlp.normalize import InvalidSpanError, normalize_export_request
+from collectors.prices.retail import RetailPricesError
 from collectors.store import Store, StoreError
 from queries.chargeback import last_full_month, month_bounds
 
@@ -173,6 +175,62 @@ def export_chargeback(month: str | None, fmt: str, out: Path | None, url: str | 
     else:
         out.write_text(text, encoding="utf-8")
         console.print(f"wrote {out} ({text.count(chr(10)) - 1} rows, {month})")
+
+
+@main.group()
+def prices() -> None:
+    """The price book."""
+
+
+@prices.command(name="refresh")
+@click.option("--apply", is_flag=True, help="Load the changed prices (default: only show them).")
+@click.option("--url", default=None, help="Lens server URL (default http://LENS_HOST:LENS_PORT).")
+def prices_refresh(apply: bool, url: str | None) -> None:
+    """Read Azure OpenAI prices from the Azure Retail Prices API; show, then apply, changes."""
+    settings = load_settings()
+    base = url or f"http://{settings.lens_host}:{settings.lens_port}"
+    if server_is_up(base):
+        response = httpx.post(
+            f"{base}/api/prices/refresh", params={"apply": str(apply).lower()}, timeout=600
+        )
+        body = response.json()
+        if response.status_code != 200:
+            console.print(f"[red]error:[/red] {body.get('error')}\n{body.get('hint', '')}")
+            raise SystemExit(1)
+    else:
+        try:
+            store = open_store(settings)
+        except (LensError, StoreError) as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise SystemExit(1) from None
+        try:
+            body = run_price_refresh(store, settings.lens_retail_prices_url, apply)
+        except RetailPricesError as exc:
+            console.print(f"[red]error:[/red] {exc.message}\n{exc.hint}")
+            raise SystemExit(1) from None
+        finally:
+            store.close()
+    print_refresh(body, apply)
+
+
+def print_refresh(body: dict[str, Any], apply: bool) -> None:
+    console.print(f"Read {body['pages']} pages, {body['items']} items: {body['mapped']} price rows")
+    console.print(f"In force: {body['current_version'] or 'the shipped price book'}")
+    for line in body["changes"]:
+        console.print(f"  {line}")
+    for note in body["notes"]:
+        console.print(f"[yellow]note:[/yellow] {note}")
+    unmapped = body["unmapped"]
+    if unmapped:
+        console.print(
+            f"{len(unmapped)} token meters not understood, e.g. {', '.join(unmapped[:5])}"
+        )
+    if body["applied_version"]:
+        console.print(f"Loaded {body['applied_version']}; call costs now use it")
+    elif not body["changes"]:
+        console.print("No change")
+    elif not apply:
+        console.print("Nothing changed yet; run with --apply to load these prices")
 
 
 def _import(

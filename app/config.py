@@ -44,6 +44,10 @@ class Settings(BaseSettings):
         default=Path("deployments.toml"),
         description="Deployments registry: model, type and PTU capacity and price per deployment.",
     )
+    lens_retail_prices_url: str = Field(
+        default="https://prices.azure.com/api/retail/prices",
+        description="Azure Retail Prices API that `aoai-lens prices refresh` reads.",
+    )
     lens_demo: bool = Field(
         default=False,
         description="Seed 14 days of synthetic demo calls when the ledger is empty.",

@@ -1,11 +1,15 @@
-"""Machine-facing routes of the lens server other than OTLP: ``GET /healthz`` and
-``GET /api/chargeback.csv``. Errors are one JSON shape: ``{"error": ..., "hint": ...}``."""
+"""Machine-facing routes of the lens server other than OTLP: ``GET /healthz``,
+``GET /api/chargeback.csv`` and ``POST /api/prices/refresh``.
+
+Errors are one JSON shape: ``{"error": ..., "hint": ...}``.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import httpx
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -13,6 +17,12 @@ from starlette.routing import Route
 
 from app.exports import FORMATS, chargeback_csv
 from collectors.otlp.receiver import OtlpReceiver
+from collectors.prices.retail import (
+    RefreshReport,
+    RetailPricesConfig,
+    RetailPricesError,
+    refresh_prices,
+)
 from collectors.queue import IngestQueue
 from collectors.store import Store
 from queries.chargeback import chargeback, last_full_month, month_bounds
@@ -24,6 +34,7 @@ class Wiring:
 
     store: Store | None = None
     queue: IngestQueue | None = None
+    retail_prices_url: str = ""
 
 
 def error_response(status: int, message: str, hint: str) -> JSONResponse:
@@ -33,6 +44,27 @@ def error_response(status: int, message: str, hint: str) -> JSONResponse:
 def chargeback_file(store: Store, month: str, fmt: str) -> str:
     """The chargeback CSV text for ``month`` (runs in a worker thread: its own cursor)."""
     return chargeback_csv(chargeback(store.cursor(), month), fmt)
+
+
+def refresh_report(report: RefreshReport) -> dict[str, object]:
+    """A price refresh report as JSON for the route and the CLI."""
+    return {
+        "pages": report.pages,
+        "items": report.items,
+        "mapped": len(report.mapped),
+        "unmapped": list(report.unmapped),
+        "notes": list(report.notes),
+        "changes": [change.describe() for change in report.changes],
+        "current_version": report.current_version,
+        "applied_version": report.applied_version,
+    }
+
+
+def run_price_refresh(store: Store, base_url: str, apply: bool) -> dict[str, object]:
+    """Read the Azure Retail Prices API and, with ``apply``, load what changed."""
+    config = RetailPricesConfig(base_url=base_url)
+    with httpx.Client(follow_redirects=True) as client:
+        return refresh_report(refresh_prices(store, config, client, apply=apply))
 
 
 def build_routes(receiver: OtlpReceiver, wiring: Wiring) -> list[Route]:
@@ -71,8 +103,22 @@ def build_routes(receiver: OtlpReceiver, wiring: Wiring) -> list[Route]:
             headers={"Content-Disposition": f'attachment; filename="chargeback-{month}.csv"'},
         )
 
+    async def prices_refresh_route(request: Request) -> Response:
+        store = wiring.store
+        if store is None:
+            return error_response(503, "the lens server is starting", "retry in a few seconds")
+        apply = request.query_params.get("apply", "false").lower() in ("1", "true", "yes")
+        try:
+            report = await run_in_threadpool(
+                run_price_refresh, store, wiring.retail_prices_url, apply
+            )
+        except RetailPricesError as exc:
+            return error_response(502, exc.message, exc.hint)
+        return JSONResponse(report)
+
     return [
         Route("/api/chargeback.csv", chargeback_route, methods=["GET"]),
+        Route("/api/prices/refresh", prices_refresh_route, methods=["POST"]),
         Route("/v1/traces", receiver.handle, methods=["POST"]),
         Route("/v1/traces", receiver.refuse_method, methods=["GET", "PUT", "PATCH", "DELETE"]),
         Route("/healthz", healthz, methods=["GET"]),

@@ -49,6 +49,7 @@ async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
     use_store(store)
     receiver.attach(queue, max_body_bytes=settings.lens_max_body_bytes)
     wiring.store, wiring.queue = store, queue
+    wiring.retail_prices_url = settings.lens_retail_prices_url
     calls = store.health().calls
     log.info("lens server started: db=%s calls=%d", store.path, calls)
     if settings.lens_demo and calls == 0:

@@ -12,6 +12,8 @@ import logging
 from pathlib import Path
 from typing import Final
 
+import duckdb
+
 import queries
 from collectors.store import Store
 
@@ -41,9 +43,28 @@ def load_reference_data(
     with store.transaction() as con:
         queries.run(con, "clear_deployment_types")
         queries.run(con, "replace_deployment_types", path=str(deployment_types))
-        found = queries.run(con, "price_book_version_exists", version=version)
-        if not bool(found["found"].iloc[0]):
-            queries.run(con, "load_price_book", version=version, path=str(price_book))
-            queries.run(con, "record_price_book_version", version=version, source=str(price_book))
-            log.info("loaded price book %s", version)
+        _load_version(con, price_book, version, str(price_book))
     return version
+
+
+def load_price_book(store: Store, price_book: Path, source: str) -> str:
+    """Load ``price_book`` as a version recorded with ``source`` (where its prices came
+    from, e.g. the Retail Prices API), leaving the deployment-type rules alone.
+
+    Returns the version. Idempotent like ``load_reference_data``: a file already loaded
+    is not loaded again (and does not become newest again).
+    """
+    version = price_book_version(price_book)
+    with store.transaction() as con:
+        _load_version(con, price_book, version, source)
+    return version
+
+
+def _load_version(
+    con: duckdb.DuckDBPyConnection, price_book: Path, version: str, source: str
+) -> None:
+    found = queries.run(con, "price_book_version_exists", version=version)
+    if not bool(found["found"].iloc[0]):
+        queries.run(con, "load_price_book", version=version, path=str(price_book))
+        queries.run(con, "record_price_book_version", version=version, source=source)
+        log.info("loaded price book %s", version)

@@ -24,7 +24,8 @@ typed AS (
         c.start_time,
         CAST(c.start_time AS DATE) AS day,
         coalesce(c.model, d.model, '') AS model,
-        coalesce(c.region, '') AS region,
+        -- Calls say "Sweden Central" (x-ms-region); the Retail Prices API "swedencentral".
+        lower(replace(coalesce(c.region, ''), ' ', '')) AS region,
         coalesce(c.deployment_type, d.deployment_type, 'GlobalStandard') AS billed_type,
         c.deployment_type IS NULL AND d.deployment_type IS NULL AS type_assumed,
         c.deployment,
