@@ -71,6 +71,7 @@ class CallRow:
     filter_action: str  # one of FILTER_ACTIONS
     response_id: str | None
     attributes: dict[str, Any] = field(default_factory=dict)  # the rest, JSON
+    apim_subscription: str | None = None  # API Management subscription the call came through
 
 
 CALL_COLUMNS: Final[tuple[str, ...]] = tuple(f.name for f in fields(CallRow))

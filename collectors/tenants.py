@@ -15,7 +15,7 @@ changed rule re-attributes history with no backfill. Without a file the one rule
     [[rule]]                       # tried in file order, first match wins
     kind = "attribute"
     [[rule]]
-    kind = "deployment"            # or end_user, service
+    kind = "deployment"            # or apim_subscription, end_user, service
     match = "gpt-4o-contoso"
     tenant = "contoso"
 """
@@ -31,7 +31,7 @@ from typing import Any, Final
 import queries
 from collectors.store import Store
 
-RULE_KINDS: Final = ("attribute", "end_user", "deployment", "service")
+RULE_KINDS: Final = ("attribute", "apim_subscription", "end_user", "deployment", "service")
 DEFAULT_RULES: Final = (("attribute", None, None),)
 
 

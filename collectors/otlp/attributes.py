@@ -47,6 +47,7 @@ ERROR_TYPE: Final = "error.type"
 HTTP_STATUS: Final = ("http.response.status_code", "http.status_code")
 URLS: Final = ("url.full", "http.url", "gen_ai.openai.api_base", "url.path", "http.target")
 TENANT_ID: Final = "tenant.id"  # span first, then resource
+APIM_SUBSCRIPTION: Final = "azure.apim.subscription_id"  # span first, then resource
 END_USER: Final = ("enduser.id", "user.id", "llm.user", "gen_ai.user")
 SERVICE_NAME: Final = "service.name"  # resource
 
@@ -127,6 +128,7 @@ MAPPED: Final = frozenset(
         SERVER_ADDRESS,
         ERROR_TYPE,
         TENANT_ID,
+        APIM_SUBSCRIPTION,
         TRACELOOP_REQUEST_TYPE,
         TRACELOOP_API_VERSION,
         AZURE_DEPLOYMENT,

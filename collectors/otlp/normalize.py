@@ -242,6 +242,10 @@ def _call_row(
         ),
         deployment_type=attr.text(attrs, attr.AZURE_DEPLOYMENT_TYPE),
         tenant_id=attr.text(attrs, attr.TENANT_ID) or attr.text(call.resource, attr.TENANT_ID),
+        apim_subscription=(
+            attr.text(attrs, attr.APIM_SUBSCRIPTION)
+            or attr.text(call.resource, attr.APIM_SUBSCRIPTION)
+        ),
         end_user=attr.first_text(attrs, attr.END_USER),
         service=attr.text(call.resource, attr.SERVICE_NAME),
         status="error" if failed else "ok",

@@ -31,6 +31,7 @@ typed AS (
         c.deployment,
         -- The columns tenant rules read, keyed as in call_tenant_keys ('' for missing).
         coalesce(c.tenant_id, '') AS tenant_attr,
+        coalesce(c.apim_subscription, '') AS apim_subscription_key,
         coalesce(c.end_user, '') AS end_user_key,
         coalesce(c.service, '') AS service_key,
         coalesce(c.reasoning_tokens, 0) AS reasoning_tokens,
@@ -102,6 +103,7 @@ FROM (
         start_time,
         deployment,
         tenant_attr,
+        apim_subscription_key,
         end_user_key,
         service_key,
         input_tokens,

@@ -3,7 +3,8 @@
 -- params:
 -- Resolution is a view, so changing a rule re-attributes history. Rules are tried in
 -- position order; the first that matches the call names its tenant:
---   attribute   the call's own tenant.id attribute (calls.tenant_id), whatever its value
+--   attribute          the call's own tenant.id attribute (calls.tenant_id), whatever its value
+--   apim_subscription  calls.apim_subscription = match (the API Management subscription)
 --   end_user    calls.end_user = match
 --   deployment  calls.deployment = match (a dedicated deployment)
 --   service     calls.service = match (the calling service)
@@ -13,6 +14,7 @@ SELECT c.call_id, k.tenant_id, k.resolved_by
 FROM calls AS c
 JOIN call_tenant_keys AS k
     ON k.tenant_attr = coalesce(c.tenant_id, '')
+    AND k.apim_subscription = coalesce(c.apim_subscription, '')
     AND k.end_user = coalesce(c.end_user, '')
     AND k.deployment = c.deployment
     AND k.service = coalesce(c.service, '');

@@ -35,7 +35,9 @@ usage AS (
         sum(coalesce(c.input_tokens, 0) + coalesce(c.output_tokens, 0)) AS tokens
     FROM calls AS c
     JOIN call_tenant_keys AS t
-        ON t.tenant_attr = coalesce(c.tenant_id, '') AND t.end_user = coalesce(c.end_user, '')
+        ON t.tenant_attr = coalesce(c.tenant_id, '')
+        AND t.apim_subscription = coalesce(c.apim_subscription, '')
+        AND t.end_user = coalesce(c.end_user, '')
         AND t.deployment = c.deployment AND t.service = coalesce(c.service, '')
     WHERE c.start_time >= start_ts AND c.start_time < end_ts
         AND c.deployment IN (SELECT deployment FROM capacity)

@@ -123,4 +123,21 @@ def test_shipped_example_file_is_valid() -> None:
     assert [t.tenant_id for t in config.tenants] == [
         "contoso-support", "fabrikam-search", "northwind-hr", "adatum-legal"
     ]  # fmt: skip
-    assert [r.kind for r in config.rules] == ["attribute", "deployment", "service", "end_user"]
+    assert [r.kind for r in config.rules] == [
+        "attribute", "apim_subscription", "deployment", "service", "end_user"
+    ]  # fmt: skip
+
+
+def test_apim_subscription_rule(store: Store, tmp_path: Path) -> None:
+    with store.transaction() as con:  # c06 came through API Management subscription sub-9
+        con.execute("UPDATE calls SET apim_subscription = 'sub-9' WHERE call_id = 'c06'")
+    path = tmp_path / "tenants.toml"
+    path.write_text(
+        '[[tenant]]\nid = "platform"\n[[rule]]\nkind = "attribute"\n'
+        '[[rule]]\nkind = "apim_subscription"\nmatch = "sub-9"\ntenant = "platform"\n'
+    )
+    write_tenants(store, read_tenants_file(path))
+    got = resolved(store)
+    assert got["c06"] == ("platform", "apim_subscription")
+    assert got["c01"] == ("contoso", "attribute")
+    assert got["c05"] == ("unassigned", "none")

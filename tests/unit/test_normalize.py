@@ -904,3 +904,30 @@ def test_same_span_twice_in_one_request_is_one_call() -> None:
     batch = normalize(span, span)
     assert [row.call_id for row in batch.calls] == [CALL_ID]
     assert (len(batch.filter_results), batch.rejected) == (16, 0)
+
+
+def test_apim_subscription_comes_from_span_or_resource() -> None:
+    from datetime import UTC, datetime
+
+    from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+    from opentelemetry.proto.trace.v1.trace_pb2 import Span
+
+    from collectors.otlp.synthetic import export_requests
+
+    day = datetime(2026, 11, 1, tzinfo=UTC)
+    request = next(export_requests(day, day.replace(day=2), 1))
+    resource_spans = request.resource_spans[0]
+    first = resource_spans.scope_spans[0].spans[0]
+    second = Span()
+    second.CopyFrom(first)
+    second.span_id = bytes(7) + b"\x02"  # a second call under the same resource
+    resource_spans.scope_spans[0].spans.append(second)
+    subscription = KeyValue(key="azure.apim.subscription_id", value=AnyValue(string_value="sub-1"))
+    first.attributes.append(subscription)
+    resource_spans.resource.attributes.append(
+        KeyValue(key="azure.apim.subscription_id", value=AnyValue(string_value="sub-res"))
+    )
+    calls = {c.span_id: c for c in normalize_export_request(request).calls}
+    assert calls[first.span_id.hex()].apim_subscription == "sub-1"  # the span's own value wins
+    assert calls[second.span_id.hex()].apim_subscription == "sub-res"  # else the resource's
+    assert "azure.apim.subscription_id" not in calls[first.span_id.hex()].attributes
