@@ -211,3 +211,19 @@ def test_budget_flags_at_80_and_forecast(tmp_path: Path) -> None:
     flags = dict(zip(frame["tenant_id"], frame["flag"], strict=True))
     # 0.21 / 0.25 = 84 % (forecast x 31/30.5 stays under 100 %); 0.21 / 0.60 = 35 %.
     assert flags == {"eighty": "above 80 %", "pace": "ok"}
+
+
+def test_deployment_catalog_fills_the_registry_from_calls(store: Store) -> None:
+    rows = (
+        store.cursor()
+        .execute(
+            "SELECT deployment, model, deployment_type, ptu, registered, calls "
+            "FROM deployment_catalog"
+        )
+        .fetchall()
+    )
+    assert rows == [
+        ("gpt-4o-prod", "gpt-4o", "GlobalStandard", None, False, 1),  # seen only
+        ("mini", "gpt-4o-mini", "GlobalStandard", None, False, 3),
+        ("ptu-dep", "gpt-4o", PTU, 10, True, 3),  # registered, and seen
+    ]
