@@ -10,18 +10,17 @@ WITH usage AS (
         k.deployment,
         coalesce(k.base_model, 'unknown') AS model,
         k.billed_type AS deployment_type,
-        count(*) AS requests,
+        sum(k.requests) AS requests,
         sum(k.input_tokens) AS input_tokens,
         sum(k.cached_input_tokens) AS cached_input_tokens,
         sum(k.output_tokens) AS output_tokens,
         sum(k.reasoning_tokens) AS reasoning_tokens,
         sum(k.payg_cost_usd) AS payg_cost_usd
-    FROM call_costs AS k
+    FROM costed_usage($month_start, $month_end, false) AS k
     JOIN call_tenant_keys AS t
         ON t.tenant_attr = k.tenant_attr AND t.apim_subscription = k.apim_subscription_key
         AND t.end_user = k.end_user_key
         AND t.deployment = k.deployment AND t.service = k.service_key
-    WHERE k.start_time >= $month_start AND k.start_time < $month_end
     GROUP BY ALL
 ),
 ranked AS (

@@ -10,8 +10,10 @@ SELECT
     coalesce(sum(c.output_tokens), 0) AS output_tokens,
     coalesce(sum(c.reasoning_tokens), 0) AS reasoning_tokens,
     coalesce(sum(c.input_tokens), 0) + coalesce(sum(c.output_tokens), 0) AS tokens,
-    coalesce(sum(k.payg_cost_usd), 0) AS payg_cost_usd,
-    count(*) FILTER (WHERE NOT k.priced) AS unpriced_calls,
+    (SELECT coalesce(sum(payg_cost_usd), 0) FROM costed_usage($start, $end, false))
+        AS payg_cost_usd,
+    (SELECT coalesce(sum(requests) FILTER (WHERE NOT priced), 0)
+        FROM costed_usage($start, $end, false)) AS unpriced_calls,
     count(DISTINCT c.deployment) AS deployments,
     count(*) FILTER (WHERE c.deployment_source = 'unknown') AS unknown_deployment_calls,
     -- Synthetic calls of `aoai-lens serve --demo` carry the resource attribute lens.demo.
@@ -19,5 +21,4 @@ SELECT
         WHERE json_extract_string(c.attributes, '$.resource."lens.demo"') = 'true'
     ) AS demo_calls
 FROM calls AS c
-LEFT JOIN call_costs AS k USING (call_id)
 WHERE c.start_time >= $start AND c.start_time < $end;

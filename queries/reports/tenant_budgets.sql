@@ -10,12 +10,11 @@ WITH payg AS (
         t.tenant_id,
         sum(k.input_tokens + k.output_tokens) AS tokens,
         sum(k.payg_cost_usd) AS cost_usd
-    FROM call_costs AS k
+    FROM costed_usage($month_start, $now, false) AS k
     JOIN call_tenant_keys AS t
         ON t.tenant_attr = k.tenant_attr AND t.apim_subscription = k.apim_subscription_key
         AND t.end_user = k.end_user_key
         AND t.deployment = k.deployment AND t.service = k.service_key
-    WHERE k.start_time >= $month_start AND k.start_time < $now
     GROUP BY ALL
 ),
 ptu AS (

@@ -143,6 +143,7 @@ def test_genai_span_in_otlp_json_is_stored_field_by_field(lens_server: LensServe
         "tenant_id": None,
         "end_user": None,
         "service": "chat-api",  # the resource's service.name
+        "apim_subscription": None,  # not sent through API Management
         "status": "ok",  # status {} is UNSET: no error
         "http_status": 200,  # a span that reports no error answered 200
         "error_type": None,

@@ -1,0 +1,139 @@
+-- name: call_cost_rules
+-- returns: table macro costed_usage(start_ts, end_ts, per_call): call_id, start_time (per call only), day, requests, deployment, tenant keys, token sums, base_model, billed_type, type_assumed, billing, priced, unpriced_reason, cost columns in USD (one row per call, or per group of calls with the same price and tenant keys)
+-- params:
+-- The price book version in force is the newest loaded. A model is matched by its base name
+-- (the version date suffix removed: gpt-4o-2024-08-06 -> gpt-4o). A row for the call's own
+-- deployment type wins; otherwise the GlobalStandard price times the type's multiplier
+-- (e.g. GlobalBatch 0.5). Model and deployment type come from the call, else from the
+-- deployments registry; with neither, a call is billed as GlobalStandard, Azure's default,
+-- and marked type_assumed. Cached input bills at its own rate; reasoning
+-- tokens are part of output_tokens and bill as output. Provisioned (ptu) deployments have no
+-- per-token cost here: their hours are allocated separately. A call with tokens and no price
+-- is never $0 silently: priced is false and unpriced_reason says why.
+-- Cost is linear in tokens, so reports price groups of calls (per_call = false) and get
+-- the same totals as pricing each call, from far fewer rows.
+CREATE OR REPLACE MACRO costed_usage(start_ts, end_ts, per_call) AS TABLE
+WITH in_force AS (
+    SELECT p.*
+    FROM price_book AS p
+    WHERE p.version = (
+        SELECT version FROM price_book_versions ORDER BY loaded_at DESC, version DESC LIMIT 1
+    )
+),
+typed AS (
+    -- One row per call (per_call) or per group of calls that share every key below.
+    SELECT
+        CASE WHEN per_call THEN c.call_id END AS call_id,
+        CASE WHEN per_call THEN c.start_time END AS start_time,
+        CAST(c.start_time AS DATE) AS day,
+        c.deployment,
+        coalesce(c.model, d.model, '') AS model,
+        -- Calls say "Sweden Central" (x-ms-region); the Retail Prices API "swedencentral".
+        lower(replace(coalesce(c.region, ''), ' ', '')) AS region,
+        coalesce(c.deployment_type, d.deployment_type, 'GlobalStandard') AS billed_type,
+        c.deployment_type IS NULL AND d.deployment_type IS NULL AS type_assumed,
+        -- The columns tenant rules read, keyed as in call_tenant_keys ('' for missing).
+        coalesce(c.tenant_id, '') AS tenant_attr,
+        coalesce(c.apim_subscription, '') AS apim_subscription_key,
+        coalesce(c.end_user, '') AS end_user_key,
+        coalesce(c.service, '') AS service_key,
+        count(*) AS requests,
+        sum(coalesce(c.input_tokens, 0)) AS input_tokens,
+        sum(coalesce(c.cached_input_tokens, 0)) AS cached_input_tokens,
+        sum(coalesce(c.output_tokens, 0)) AS output_tokens,
+        sum(coalesce(c.reasoning_tokens, 0)) AS reasoning_tokens
+    FROM calls AS c
+    -- The deployments registry fills in what the call does not say.
+    LEFT JOIN deployments AS d ON d.deployment = c.deployment
+    WHERE c.start_time >= start_ts AND c.start_time < end_ts
+    GROUP BY ALL
+),
+-- Prices are dated by day: resolve each distinct (model, type, region, day) once, then
+-- join the calls to it, rather than ranking candidate prices for every call.
+price_keys AS (
+    SELECT
+        model, billed_type, region, day,
+        regexp_replace(lower(model), '-(\d{4}-\d{2}-\d{2}|\d{4})$', '') AS base_model
+    FROM (SELECT DISTINCT model, billed_type, region, day FROM typed)
+),
+resolved AS (
+    SELECT
+        k.*,
+        d.billing,
+        p.deployment_type AS price_type,
+        p.input_per_1m,
+        coalesce(p.cached_input_per_1m, p.input_per_1m) AS cached_input_per_1m,
+        p.output_per_1m,
+        CASE WHEN p.deployment_type = k.billed_type THEN 1 ELSE d.multiplier END AS factor
+    FROM price_keys AS k
+    LEFT JOIN deployment_types AS d ON d.deployment_type = k.billed_type
+    LEFT JOIN in_force AS p
+        ON p.model = k.base_model
+        AND p.deployment_type IN (k.billed_type, 'GlobalStandard')
+        AND (p.region IS NULL OR p.region = k.region)
+        AND k.day >= p.effective_from
+        AND (p.effective_to IS NULL OR k.day < p.effective_to)
+    QUALIFY row_number() OVER (
+        PARTITION BY k.model, k.billed_type, k.region, k.day
+        ORDER BY (p.deployment_type = k.billed_type) DESC NULLS LAST,
+                 (p.region IS NOT NULL) DESC NULLS LAST
+    ) = 1
+),
+matched AS (
+    SELECT t.*, r.base_model, r.billing, r.price_type, r.input_per_1m, r.cached_input_per_1m,
+           r.output_per_1m, r.factor
+    FROM typed AS t
+    JOIN resolved AS r USING (model, billed_type, region, day)
+),
+costed AS (
+    SELECT
+        m.*,
+        m.input_tokens + m.output_tokens > 0 AS billable,
+        CASE
+            WHEN m.input_tokens + m.output_tokens = 0 THEN NULL
+            WHEN m.billing IS NULL THEN 'unknown deployment type ' || m.billed_type
+            WHEN m.billing = 'ptu' THEN NULL
+            WHEN m.model = '' THEN 'the call does not say which model served it'
+            WHEN m.input_per_1m IS NULL THEN
+                'no price for ' || m.base_model || ' (' || m.billed_type || ') on '
+                || strftime(m.day, '%Y-%m-%d')
+            WHEN m.output_tokens > 0 AND m.output_per_1m IS NULL THEN
+                'no output price for ' || m.base_model
+        END AS unpriced_reason
+    FROM matched AS m
+)
+SELECT *, input_cost_usd + cached_input_cost_usd + output_cost_usd AS payg_cost_usd
+FROM (
+    SELECT
+        call_id,
+        start_time,
+        day,
+        requests,
+        deployment,
+        tenant_attr,
+        apim_subscription_key,
+        end_user_key,
+        service_key,
+        input_tokens,
+        cached_input_tokens,
+        output_tokens,
+        reasoning_tokens,
+        nullif(base_model, '') AS base_model,
+        billed_type,
+        type_assumed,
+        coalesce(billing, 'tokens') AS billing,
+        unpriced_reason IS NULL AS priced,
+        unpriced_reason,
+        CASE WHEN unpriced_reason IS NULL AND billing = 'tokens' AND billable THEN
+            CAST((input_tokens - cached_input_tokens) * input_per_1m * factor / 1000000
+                 AS DECIMAL(18, 9))
+        ELSE 0 END AS input_cost_usd,
+        CASE WHEN unpriced_reason IS NULL AND billing = 'tokens' AND billable THEN
+            CAST(cached_input_tokens * cached_input_per_1m * factor / 1000000 AS DECIMAL(18, 9))
+        ELSE 0 END AS cached_input_cost_usd,
+        CASE WHEN unpriced_reason IS NULL AND billing = 'tokens' AND billable THEN
+            CAST(output_tokens * coalesce(output_per_1m, 0) * factor / 1000000
+                 AS DECIMAL(18, 9))
+        ELSE 0 END AS output_cost_usd
+    FROM costed
+);
