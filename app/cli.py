@@ -21,7 +21,7 @@ import httpx
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from app.config import load_settings
+from app.config import Settings, load_settings
 from app.errors import LensError, ServerError
 from app.exports import FORMATS
 from app.routes import chargeback_file, run_price_refresh
@@ -132,6 +132,23 @@ def import_files(files: tuple[Path, ...], url: str | None) -> None:
         raise SystemExit(2)
 
 
+def exit_on_route_error(response: httpx.Response) -> None:
+    """A route's ``{"error", "hint"}`` answer, printed; then exit 1."""
+    if response.status_code != 200:
+        body = response.json()
+        console.print(f"[red]error:[/red] {body.get('error')}\n{body.get('hint', '')}")
+        raise SystemExit(1)
+
+
+def open_store_or_exit(settings: Settings) -> Store:
+    """The database file, when no server holds it; else say why not and exit 1."""
+    try:
+        return open_store(settings)
+    except (LensError, StoreError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise SystemExit(1) from None
+
+
 @main.group()
 def export() -> None:
     """Export reports."""
@@ -155,17 +172,10 @@ def export_chargeback(month: str | None, fmt: str, out: Path | None, url: str | 
         response = httpx.get(
             f"{base}/api/chargeback.csv", params={"month": month, "format": fmt}, timeout=300
         )
-        if response.status_code != 200:
-            body = response.json()
-            console.print(f"[red]error:[/red] {body.get('error')}\n{body.get('hint', '')}")
-            raise SystemExit(1)
+        exit_on_route_error(response)
         text = response.text
     else:
-        try:
-            store = open_store(settings)
-        except (LensError, StoreError) as exc:
-            console.print(f"[red]error:[/red] {exc}")
-            raise SystemExit(1) from None
+        store = open_store_or_exit(settings)
         try:
             text = chargeback_file(store, month, fmt)
         finally:
@@ -193,16 +203,10 @@ def prices_refresh(apply: bool, url: str | None) -> None:
         response = httpx.post(
             f"{base}/api/prices/refresh", params={"apply": str(apply).lower()}, timeout=600
         )
+        exit_on_route_error(response)
         body = response.json()
-        if response.status_code != 200:
-            console.print(f"[red]error:[/red] {body.get('error')}\n{body.get('hint', '')}")
-            raise SystemExit(1)
     else:
-        try:
-            store = open_store(settings)
-        except (LensError, StoreError) as exc:
-            console.print(f"[red]error:[/red] {exc}")
-            raise SystemExit(1) from None
+        store = open_store_or_exit(settings)
         try:
             body = run_price_refresh(store, settings.lens_retail_prices_url, apply)
         except RetailPricesError as exc:
