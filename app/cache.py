@@ -40,7 +40,7 @@ def chargeback(month: str, version: str) -> pd.DataFrame:
 
 @st.cache_data(ttl=300, max_entries=32, show_spinner=False)
 def chargeback_file(month: str, fmt: str, version: str) -> str:
-    return exports.chargeback_csv(queries_chargeback.chargeback(db.cursor(), month), fmt)
+    return exports.chargeback_file(db.cursor(), month, fmt)
 
 
 @st.cache_data(ttl=300, max_entries=16, show_spinner=False)

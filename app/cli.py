@@ -24,11 +24,12 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from app.config import Settings, load_settings
 from app.errors import LensError, ServerError
 from app.exports import FORMATS
-from app.routes import chargeback_file, run_price_refresh
+from app.routes import run_price_refresh, store_chargeback_file
 from app.store_setup import open_store
-from collectors.otlp.decode import BadPayloadError, check_ids, parse_json_request
+from collectors.otlp.decode import DEFAULT_MAX_BODY_BYTES, JSON, BadPayloadError
 from collectors.otlp.filelog import ExportLine, read_export_lines
-from collectors.otlp.normalize import InvalidSpanError, normalize_export_request
+from collectors.otlp.normalize import InvalidSpanError
+from collectors.otlp.receiver import decode_and_normalize
 from collectors.prices.retail import RetailPricesError
 from collectors.store import Store, StoreError
 from queries.chargeback import last_full_month, month_bounds
@@ -45,6 +46,11 @@ class ImportTotals:
     rejected: int = 0
     bad_lines: int = 0
     via_server: bool = False
+
+
+def server_url(settings: Settings, url: str | None) -> str:
+    """``--url``, else the server the settings describe."""
+    return url or f"http://{settings.lens_host}:{settings.lens_port}"
 
 
 def server_is_up(url: str) -> bool:
@@ -96,7 +102,7 @@ def serve(host: str | None, port: int | None, db_path: Path | None, demo: bool) 
 def import_files(files: tuple[Path, ...], url: str | None) -> None:
     """Import OpenTelemetry Collector file-exporter output (OTLP/JSON lines)."""
     settings = load_settings()
-    base = url or f"http://{settings.lens_host}:{settings.lens_port}"
+    base = server_url(settings, url)
     totals = ImportTotals()
     try:
         if server_is_up(base):
@@ -106,12 +112,7 @@ def import_files(files: tuple[Path, ...], url: str | None) -> None:
                 _import(files, totals, lambda line: _send_line(client, line))
         else:
             console.print(f"No lens server at {base}; writing {settings.lens_db} directly")
-            try:
-                store = Store(settings.lens_db)
-            except StoreError as exc:
-                raise LensError(
-                    str(exc), "stop the process holding the file, or pass --url"
-                ) from None
+            store = open_store_or_exit(settings)
             try:
                 _import(files, totals, lambda line: _store_line(store, line))
             finally:
@@ -167,7 +168,7 @@ def export_chargeback(month: str | None, fmt: str, out: Path | None, url: str | 
         month_bounds(month)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--month") from None
-    base = url or f"http://{settings.lens_host}:{settings.lens_port}"
+    base = server_url(settings, url)
     if server_is_up(base):
         response = httpx.get(
             f"{base}/api/chargeback.csv", params={"month": month, "format": fmt}, timeout=300
@@ -177,7 +178,7 @@ def export_chargeback(month: str | None, fmt: str, out: Path | None, url: str | 
     else:
         store = open_store_or_exit(settings)
         try:
-            text = chargeback_file(store, month, fmt)
+            text = store_chargeback_file(store, month, fmt)
         finally:
             store.close()
     if out is None:
@@ -198,7 +199,7 @@ def prices() -> None:
 def prices_refresh(apply: bool, url: str | None) -> None:
     """Read Azure OpenAI prices from the Azure Retail Prices API; show, then apply, changes."""
     settings = load_settings()
-    base = url or f"http://{settings.lens_host}:{settings.lens_port}"
+    base = server_url(settings, url)
     if server_is_up(base):
         response = httpx.post(
             f"{base}/api/prices/refresh", params={"apply": str(apply).lower()}, timeout=600
@@ -270,9 +271,7 @@ def _import(
 
 
 def _store_line(store: Store, line: ExportLine) -> tuple[int, int, int]:
-    request = parse_json_request(line.body)
-    check_ids(request)
-    batch = normalize_export_request(request, source="otlp")
+    batch = decode_and_normalize(line.body, JSON, None, DEFAULT_MAX_BODY_BYTES)
     result = store.write(batch.calls, batch.filter_results, source="otlp", rejected=batch.rejected)
     return result.calls_inserted, result.calls_duplicate, batch.rejected
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from typing import Final
 
+import duckdb
 import pandas as pd
+
+from queries.chargeback import chargeback
 
 AMOUNT_COLUMNS: Final = ("payg_cost_usd", "ptu_cost_usd", "total_cost_usd")
 PERCENT_COLUMNS: Final = ("quota_utilization_pct", "budget_utilization_pct")
@@ -68,3 +71,8 @@ def chargeback_csv(frame: pd.DataFrame, fmt: str = "csv") -> str:
         out.insert(4, "ChargeCategory", "Usage")
     text: str = out.to_csv(index=False, lineterminator="\n")
     return text
+
+
+def chargeback_file(cur: duckdb.DuckDBPyConnection, month: str, fmt: str) -> str:
+    """The chargeback CSV of ``month``: what the route, the CLI and the page download serve."""
+    return chargeback_csv(chargeback(cur, month), fmt)

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from app.exports import FORMATS, chargeback_csv
+from app.exports import FORMATS, chargeback_file
 from collectors.otlp.receiver import OtlpReceiver
 from collectors.prices.retail import (
     RefreshReport,
@@ -25,7 +25,7 @@ from collectors.prices.retail import (
 )
 from collectors.queue import IngestQueue
 from collectors.store import Store
-from queries.chargeback import chargeback, last_full_month, month_bounds
+from queries.chargeback import last_full_month, month_bounds
 
 
 @dataclass
@@ -41,9 +41,9 @@ def error_response(status: int, message: str, hint: str) -> JSONResponse:
     return JSONResponse({"error": message, "hint": hint}, status_code=status)
 
 
-def chargeback_file(store: Store, month: str, fmt: str) -> str:
-    """The chargeback CSV text for ``month`` (runs in a worker thread: its own cursor)."""
-    return chargeback_csv(chargeback(store.cursor(), month), fmt)
+def store_chargeback_file(store: Store, month: str, fmt: str) -> str:
+    """``chargeback_file`` on a cursor of the calling (worker) thread."""
+    return chargeback_file(store.cursor(), month, fmt)
 
 
 def refresh_report(report: RefreshReport) -> dict[str, object]:
@@ -96,7 +96,7 @@ def build_routes(receiver: OtlpReceiver, wiring: Wiring) -> list[Route]:
             return error_response(400, str(exc), "pass month=YYYY-MM, e.g. month=2026-10")
         if fmt not in FORMATS:
             return error_response(400, f"unknown format {fmt!r}", "use format=csv or format=focus")
-        text = await run_in_threadpool(chargeback_file, store, month, fmt)
+        text = await run_in_threadpool(store_chargeback_file, store, month, fmt)
         return Response(
             text,
             media_type="text/csv; charset=utf-8",

@@ -49,18 +49,13 @@ def seed_demo_history(config: DemoConfig) -> int:
         for request in export_requests(end - timedelta(days=config.days), end, config.calls):
             for resource_spans in request.resource_spans:
                 resource_spans.resource.attributes.append(marker)
-            response = client.post(
-                "/v1/traces",
-                content=request.SerializeToString(),
-                headers={"Content-Type": "application/x-protobuf"},
-            )
-            while response.status_code in (429, 503):
-                time.sleep(float(response.headers.get("Retry-After", "1")))
-                response = client.post(
-                    "/v1/traces",
-                    content=request.SerializeToString(),
-                    headers={"Content-Type": "application/x-protobuf"},
-                )
+            body = request.SerializeToString()
+            headers = {"Content-Type": "application/x-protobuf"}
+            while True:
+                response = client.post("/v1/traces", content=body, headers=headers)
+                if response.status_code not in (429, 503):
+                    break
+                time.sleep(float(response.headers.get("Retry-After", "1")))  # the queue is full
             response.raise_for_status()
             sent += sum(len(s.spans) for rs in request.resource_spans for s in rs.scope_spans)
     log.info("demo history sent: %d calls over %d days", sent, config.days)

@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 
 import queries
@@ -82,6 +83,18 @@ def _filter_results_table(rows: Sequence[FilterResultRow]) -> pa.Table:
     )
 
 
+@contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """BEGIN ... COMMIT on ``con``; ROLLBACK if the block raises (the caller holds the lock)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
 class Store:
     """Owner of the DuckDB file. Thread-safe: writes are serialised by a lock."""
 
@@ -100,7 +113,7 @@ class Store:
         self.migrate()
 
     def migrate(self) -> list[str]:
-        """Apply pending migrations in order, then (re)create the views."""
+        """Apply pending migrations in order, then (re)create the views in file order."""
         applied_now: list[str] = []
         with self._write_lock:
             con = self._con
@@ -110,14 +123,9 @@ class Store:
             for step in steps[1:]:
                 if step.name in done:
                     continue
-                con.execute("BEGIN TRANSACTION")
-                try:
+                with _transaction(con):
                     con.execute(step.body)
                     queries.run(con, "record_migration", version=step.name)
-                    con.execute("COMMIT")
-                except Exception:
-                    con.execute("ROLLBACK")
-                    raise
                 applied_now.append(step.name)
             for view in queries.views():
                 con.execute(view.body)
@@ -128,15 +136,8 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """The owner connection inside one transaction, writes serialised; all or none."""
-        with self._write_lock:
-            con = self._con
-            con.execute("BEGIN TRANSACTION")
-            try:
-                yield con
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
+        with self._write_lock, _transaction(self._con):
+            yield self._con
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for the calling thread (DuckDB cursors are not shared across threads)."""
@@ -165,10 +166,8 @@ class Store:
         commit); all or none. Calls already stored are ignored, not doubled, and so are
         their verdicts: ``filter_results`` rows go in only with their call's first insert."""
         batches = list(batches)
-        with self._write_lock:
-            con = self._con
-            try:
-                con.execute("BEGIN TRANSACTION")
+        try:
+            with self.transaction() as con:
                 new_ids = self._insert_calls(con, [call for batch in batches for call in batch[0]])
                 claimed: set[str] = set()
                 verdicts: list[FilterResultRow] = []
@@ -182,10 +181,8 @@ class Store:
                     )
                     results.append(WriteResult(len(fresh), len(calls) - len(fresh)))
                 self._insert_filter_results(con, verdicts)
-                con.execute("COMMIT")
-            except duckdb.Error as exc:
-                con.execute("ROLLBACK")
-                raise StoreError(f"write to {self.path} failed: {exc}") from exc
+        except duckdb.Error as exc:
+            raise StoreError(f"write to {self.path} failed: {exc}") from exc
         return results
 
     @staticmethod
@@ -216,7 +213,7 @@ class Store:
         last = frame["last_ingest"].iloc[0]
         return StoreHealth(
             calls=int(frame["calls"].iloc[0]),
-            last_ingest=None if last is None or last != last else last.to_pydatetime(),
+            last_ingest=None if pd.isna(last) else last.to_pydatetime(),
         )
 
     def close(self) -> None:

@@ -135,7 +135,8 @@ def migrations() -> list[Query]:
 
 
 def views() -> list[Query]:
-    """View definitions, re-created on every start so they follow the files."""
+    """View definitions in file-name order (numbered: each after the views it reads),
+    re-created on every start so they follow the files."""
     return [parse_query(path) for path in sorted((QUERY_ROOT / "views").glob("*.sql"))]
 
 

@@ -7,7 +7,7 @@
 WITH usage AS (
     SELECT
         t.tenant_id,
-        k.deployment,
+        deployment,
         coalesce(k.base_model, 'unknown') AS model,
         k.billed_type AS deployment_type,
         sum(k.requests) AS requests,
@@ -17,10 +17,7 @@ WITH usage AS (
         sum(k.reasoning_tokens) AS reasoning_tokens,
         sum(k.payg_cost_usd) AS payg_cost_usd
     FROM costed_usage($month_start, $month_end, false) AS k
-    JOIN call_tenant_keys AS t
-        ON t.tenant_attr = k.tenant_attr AND t.apim_subscription = k.apim_subscription_key
-        AND t.end_user = k.end_user_key
-        AND t.deployment = k.deployment AND t.service = k.service_key
+    JOIN call_tenant_keys AS t USING (tenant_attr, apim_key, end_user_key, deployment, service_key)
     GROUP BY ALL
 ),
 ranked AS (

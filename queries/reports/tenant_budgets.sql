@@ -11,10 +11,7 @@ WITH payg AS (
         sum(k.input_tokens + k.output_tokens) AS tokens,
         sum(k.payg_cost_usd) AS cost_usd
     FROM costed_usage($month_start, $now, false) AS k
-    JOIN call_tenant_keys AS t
-        ON t.tenant_attr = k.tenant_attr AND t.apim_subscription = k.apim_subscription_key
-        AND t.end_user = k.end_user_key
-        AND t.deployment = k.deployment AND t.service = k.service_key
+    JOIN call_tenant_keys AS t USING (tenant_attr, apim_key, end_user_key, deployment, service_key)
     GROUP BY ALL
 ),
 ptu AS (

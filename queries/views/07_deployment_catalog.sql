@@ -1,4 +1,4 @@
--- name: deployment_catalog
+-- name: 07_deployment_catalog
 -- returns: view deployment_catalog, one row per deployment registered or seen: deployment, resource, region, model, deployment_type, ptu, ptu_hourly_usd, reserved_monthly_usd, registered, calls, last_seen
 -- params:
 -- The deployments registry (deployments.toml) filled in with what calls reveal: for a

@@ -1,4 +1,4 @@
--- name: call_cost_rules
+-- name: 04_call_cost_rules
 -- returns: table macro costed_usage(start_ts, end_ts, per_call): call_id, start_time (per call only), day, requests, deployment, tenant keys, token sums, base_model, billed_type, type_assumed, billing, priced, unpriced_reason, cost columns in USD (one row per call, or per group of calls with the same price and tenant keys)
 -- params:
 -- The price book version in force is the newest loaded. A model is matched by its base name
@@ -32,17 +32,17 @@ typed AS (
         lower(replace(coalesce(c.region, ''), ' ', '')) AS region,
         coalesce(c.deployment_type, d.deployment_type, 'GlobalStandard') AS billed_type,
         c.deployment_type IS NULL AND d.deployment_type IS NULL AS type_assumed,
-        -- The columns tenant rules read, keyed as in call_tenant_keys ('' for missing).
-        coalesce(c.tenant_id, '') AS tenant_attr,
-        coalesce(c.apim_subscription, '') AS apim_subscription_key,
-        coalesce(c.end_user, '') AS end_user_key,
-        coalesce(c.service, '') AS service_key,
+        -- The columns tenant rules read (01_call_keys.sql), to join call_tenant_keys.
+        c.tenant_attr,
+        c.apim_key,
+        c.end_user_key,
+        c.service_key,
         count(*) AS requests,
         sum(coalesce(c.input_tokens, 0)) AS input_tokens,
         sum(coalesce(c.cached_input_tokens, 0)) AS cached_input_tokens,
         sum(coalesce(c.output_tokens, 0)) AS output_tokens,
         sum(coalesce(c.reasoning_tokens, 0)) AS reasoning_tokens
-    FROM calls AS c
+    FROM call_keys AS c
     -- The deployments registry fills in what the call does not say.
     LEFT JOIN deployments AS d ON d.deployment = c.deployment
     WHERE c.start_time >= start_ts AND c.start_time < end_ts
@@ -111,7 +111,7 @@ FROM (
         requests,
         deployment,
         tenant_attr,
-        apim_subscription_key,
+        apim_key,
         end_user_key,
         service_key,
         input_tokens,

@@ -1,4 +1,4 @@
--- name: call_tenants
+-- name: 03_call_tenants
 -- returns: view call_tenants, one row per call: call_id, tenant_id (or 'unassigned'), resolved_by (the rule kind, or 'none')
 -- params:
 -- Resolution is a view, so changing a rule re-attributes history. Rules are tried in
@@ -10,11 +10,6 @@
 --   service     calls.service = match (the calling service)
 -- A call no rule matches is charged to 'unassigned': shown, never dropped.
 CREATE OR REPLACE VIEW call_tenants AS
-SELECT c.call_id, k.tenant_id, k.resolved_by
-FROM calls AS c
-JOIN call_tenant_keys AS k
-    ON k.tenant_attr = coalesce(c.tenant_id, '')
-    AND k.apim_subscription = coalesce(c.apim_subscription, '')
-    AND k.end_user = coalesce(c.end_user, '')
-    AND k.deployment = c.deployment
-    AND k.service = coalesce(c.service, '');
+SELECT c.call_id, t.tenant_id, t.resolved_by
+FROM call_keys AS c
+JOIN call_tenant_keys AS t USING (tenant_attr, apim_key, end_user_key, deployment, service_key);

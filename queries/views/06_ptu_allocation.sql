@@ -1,4 +1,4 @@
--- name: ptu_allocation
+-- name: 06_ptu_allocation
 -- returns: table macro ptu_allocation(start_ts, end_ts): hour, deployment, tenant_id, tokens, ptu_cost_usd (one row per PTU deployment x hour x tenant, or x 'idle capacity')
 -- params:
 -- A provisioned deployment costs by the hour whatever the traffic: PTUs x ptu_hourly_usd,
@@ -33,12 +33,8 @@ usage AS (
         date_trunc('hour', c.start_time) AS hour,
         t.tenant_id,
         sum(coalesce(c.input_tokens, 0) + coalesce(c.output_tokens, 0)) AS tokens
-    FROM calls AS c
-    JOIN call_tenant_keys AS t
-        ON t.tenant_attr = coalesce(c.tenant_id, '')
-        AND t.apim_subscription = coalesce(c.apim_subscription, '')
-        AND t.end_user = coalesce(c.end_user, '')
-        AND t.deployment = c.deployment AND t.service = coalesce(c.service, '')
+    FROM call_keys AS c
+    JOIN call_tenant_keys AS t USING (tenant_attr, apim_key, end_user_key, deployment, service_key)
     WHERE c.start_time >= start_ts AND c.start_time < end_ts
         AND c.deployment IN (SELECT deployment FROM capacity)
     GROUP BY ALL

@@ -1,0 +1,42 @@
+-- name: 02_call_tenant_keys
+-- returns: view call_tenant_keys, one row per distinct (tenant_attr, apim_key, end_user_key, deployment, service_key) of call_keys: the tenant it resolves to and the rule kind
+-- params:
+-- The tenant rules of tenant_rules applied once per distinct combination of the columns they
+-- read (see 03_call_tenants.sql for the rules); '' stands for a missing value.
+CREATE OR REPLACE VIEW call_tenant_keys AS
+WITH combos AS (
+    SELECT DISTINCT tenant_attr, apim_key, end_user_key, deployment, service_key
+    FROM call_keys
+),
+candidates AS (
+    SELECT k.*, r.position, r.kind, k.tenant_attr AS tenant
+    FROM combos AS k JOIN tenant_rules AS r ON r.kind = 'attribute'
+    WHERE k.tenant_attr <> ''
+    UNION ALL
+    SELECT k.*, r.position, r.kind, r.tenant_id
+    FROM combos AS k
+    JOIN tenant_rules AS r ON r.kind = 'apim_subscription' AND k.apim_key = r.match
+    UNION ALL
+    SELECT k.*, r.position, r.kind, r.tenant_id
+    FROM combos AS k JOIN tenant_rules AS r ON r.kind = 'end_user' AND k.end_user_key = r.match
+    UNION ALL
+    SELECT k.*, r.position, r.kind, r.tenant_id
+    FROM combos AS k JOIN tenant_rules AS r ON r.kind = 'deployment' AND k.deployment = r.match
+    UNION ALL
+    SELECT k.*, r.position, r.kind, r.tenant_id
+    FROM combos AS k JOIN tenant_rules AS r ON r.kind = 'service' AND k.service_key = r.match
+),
+first_match AS (
+    SELECT tenant_attr, apim_key, end_user_key, deployment, service_key, tenant, kind
+    FROM candidates
+    QUALIFY row_number() OVER (
+        PARTITION BY tenant_attr, apim_key, end_user_key, deployment, service_key
+        ORDER BY position
+    ) = 1
+)
+SELECT
+    k.tenant_attr, k.apim_key, k.end_user_key, k.deployment, k.service_key,
+    coalesce(f.tenant, 'unassigned') AS tenant_id,
+    coalesce(f.kind, 'none') AS resolved_by
+FROM combos AS k
+LEFT JOIN first_match AS f USING (tenant_attr, apim_key, end_user_key, deployment, service_key);
