@@ -1,4 +1,4 @@
-"""Cached query functions for pages, keyed on the filters and the data version.
+"""Cached query functions for pages, keyed on the scope and the data version.
 
 The data version is the ledger's last ingest time, so new data shows on the next
 rerun while unchanged data is served from cache.
@@ -12,25 +12,106 @@ import pandas as pd
 import streamlit as st
 
 from app import db, exports
+from queries import calls as queries_calls
 from queries import chargeback as queries_chargeback
-from queries import overview
+from queries import deployments, overview, safety
+from queries.calls import CallSearch
+from queries.overview import GroupBy
+from queries.safety import SafetyGroupBy
+from queries.scope import Scope
 
 
 def data_version() -> str:
-    health = db.get_store().health()
-    return f"{health.calls}:{health.last_ingest}"
+    """Changes when calls arrive, and for another store (file, or the same file reopened
+    with other reference data)."""
+    store = db.get_store()
+    health = store.health()
+    return f"{store.path}:{id(store)}:{health.calls}:{health.last_ingest}"
+
+
+@st.cache_data(ttl=300, max_entries=32, show_spinner=False)
+def filter_options(start: datetime, end: datetime, version: str) -> dict[str, list[str]]:
+    return overview.filter_options(db.cursor(), start, end)
 
 
 @st.cache_data(ttl=300, max_entries=64, show_spinner=False)
-def calls_over_time(
-    start: datetime, end: datetime, bucket: timedelta, version: str
+def overview_totals(scope: Scope, version: str) -> pd.DataFrame:
+    return overview.overview_totals(db.cursor(), scope)
+
+
+@st.cache_data(ttl=300, max_entries=64, show_spinner=False)
+def usage_over_time(
+    scope: Scope, bucket: timedelta, group_by: GroupBy, version: str
 ) -> pd.DataFrame:
-    return overview.calls_over_time(db.cursor(), start, end, bucket)
+    return overview.usage_over_time(db.cursor(), scope, bucket, group_by)
 
 
 @st.cache_data(ttl=300, max_entries=64, show_spinner=False)
-def overview_totals(start: datetime, end: datetime, version: str) -> pd.DataFrame:
-    return overview.overview_totals(db.cursor(), start, end)
+def spend_over_time(scope: Scope, group_by: GroupBy, version: str) -> pd.DataFrame:
+    return overview.spend_over_time(db.cursor(), scope, group_by)
+
+
+@st.cache_data(ttl=300, max_entries=64, show_spinner=False)
+def spend_by_group(scope: Scope, group_by: GroupBy, version: str) -> pd.DataFrame:
+    return overview.spend_by_group(db.cursor(), scope, group_by)
+
+
+@st.cache_data(ttl=300, max_entries=64, show_spinner=False)
+def deployment_stats(scope: Scope, version: str) -> pd.DataFrame:
+    return deployments.deployment_stats(db.cursor(), scope)
+
+
+@st.cache_data(ttl=300, max_entries=64, show_spinner=False)
+def latency_histogram(scope: Scope, bin_ms: float, max_ms: float, version: str) -> pd.DataFrame:
+    return deployments.latency_histogram(db.cursor(), scope, bin_ms, max_ms)
+
+
+@st.cache_data(ttl=300, max_entries=64, show_spinner=False)
+def latency_over_time(scope: Scope, bucket: timedelta, version: str) -> pd.DataFrame:
+    return deployments.latency_over_time(db.cursor(), scope, bucket)
+
+
+@st.cache_data(ttl=300, max_entries=64, show_spinner=False)
+def safety_totals(scope: Scope, version: str) -> pd.DataFrame:
+    return safety.safety_totals(db.cursor(), scope)
+
+
+@st.cache_data(ttl=300, max_entries=64, show_spinner=False)
+def safety_over_time(scope: Scope, bucket: timedelta, version: str) -> pd.DataFrame:
+    return safety.safety_over_time(db.cursor(), scope, bucket)
+
+
+@st.cache_data(ttl=300, max_entries=64, show_spinner=False)
+def safety_heatmap(scope: Scope, version: str) -> pd.DataFrame:
+    return safety.safety_heatmap(db.cursor(), scope)
+
+
+@st.cache_data(ttl=300, max_entries=64, show_spinner=False)
+def safety_by_group(scope: Scope, group_by: SafetyGroupBy, version: str) -> pd.DataFrame:
+    return safety.safety_by_group(db.cursor(), scope, group_by)
+
+
+@st.cache_data(ttl=300, max_entries=64, show_spinner=False)
+def safety_incidents(scope: Scope, limit: int, version: str) -> pd.DataFrame:
+    return safety.safety_incidents(db.cursor(), scope, limit)
+
+
+@st.cache_data(ttl=60, max_entries=64, show_spinner=False)
+def calls_search(scope: Scope, search: CallSearch, limit: int, version: str) -> pd.DataFrame:
+    return queries_calls.calls_search(db.cursor(), scope, search, limit)
+
+
+def call_detail(call_id: str) -> dict[str, object] | None:
+    """Not cached: one indexed lookup, and a call's row never changes once written."""
+    return queries_calls.call_detail(db.cursor(), call_id)
+
+
+def call_filter_results(call_id: str) -> pd.DataFrame:
+    return queries_calls.call_filter_results(db.cursor(), call_id)
+
+
+def call_cost(call_id: str) -> pd.DataFrame:
+    return queries_calls.call_cost(db.cursor(), call_id)
 
 
 @st.cache_data(ttl=300, max_entries=32, show_spinner=False)
@@ -46,3 +127,8 @@ def chargeback_file(month: str, fmt: str, version: str) -> str:
 @st.cache_data(ttl=300, max_entries=16, show_spinner=False)
 def tenant_budgets(now: datetime, version: str) -> pd.DataFrame:
     return queries_chargeback.tenant_budgets(db.cursor(), now)
+
+
+@st.cache_data(ttl=300, max_entries=16, show_spinner=False)
+def ptu_usage(month: str, version: str) -> pd.DataFrame:
+    return queries_chargeback.ptu_usage(db.cursor(), month)

@@ -16,7 +16,10 @@ page = st.navigation(
         st.Page(
             PAGES / "overview.py", title="Overview", icon=":material/monitoring:", default=True
         ),
+        st.Page(PAGES / "deployments.py", title="Deployments", icon=":material/dns:"),
         st.Page(PAGES / "tenants.py", title="Tenants & chargeback", icon=":material/receipt_long:"),
+        st.Page(PAGES / "content_safety.py", title="Content safety", icon=":material/shield:"),
+        st.Page(PAGES / "calls.py", title="Calls explorer", icon=":material/search:"),
     ]
 )
 st.title(page.title)

@@ -13,6 +13,7 @@ tenants hour by hour.
     ptu = 50
     ptu_hourly_usd = 2.0            # hourly billing: PTUs x price per PTU-hour
     # reserved_monthly_usd = 13000  # or a monthly reservation, spread over the month's hours
+    tpm = 450000                    # tokens-per-minute quota, when known
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class Deployment:
     ptu: int | None
     ptu_hourly_usd: Decimal | None
     reserved_monthly_usd: Decimal | None
+    tpm_quota: int | None = None
 
 
 def read_deployments_file(path: Path) -> tuple[Deployment, ...]:
@@ -87,6 +89,9 @@ def _deployment(entry: Any, where: str) -> Deployment:
         )
     if hourly is not None and ptu is None:
         raise DeploymentsFileError(f"{where}: ptu_hourly_usd needs ptu")
+    tpm = entry.get("tpm")
+    if tpm is not None and (not isinstance(tpm, int) or isinstance(tpm, bool) or tpm <= 0):
+        raise DeploymentsFileError(f"{where}: tpm (tokens per minute) must be a whole number > 0")
     return Deployment(
         deployment=entry["name"],
         resource=_text(entry, "resource"),
@@ -96,6 +101,7 @@ def _deployment(entry: Any, where: str) -> Deployment:
         ptu=ptu,
         ptu_hourly_usd=hourly,
         reserved_monthly_usd=reserved,
+        tpm_quota=tpm,
     )
 
 
@@ -115,4 +121,5 @@ def write_deployments(store: Store, deployments: tuple[Deployment, ...]) -> None
                 ptu=d.ptu,
                 ptu_hourly_usd=d.ptu_hourly_usd,
                 reserved_monthly_usd=d.reserved_monthly_usd,
+                tpm_quota=d.tpm_quota,
             )

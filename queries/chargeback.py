@@ -57,3 +57,9 @@ def recent_months(now: datetime, count: int) -> list[str]:
         months.append(f"{year:04d}-{number:02d}")
         year, number = (year, number - 1) if number > 1 else (year - 1, 12)
     return months
+
+
+def ptu_usage(cur: duckdb.DuckDBPyConnection, month: str) -> pd.DataFrame:
+    """Each provisioned deployment's cost for the month split by tenant, idle hours included."""
+    start, end = month_bounds(month)
+    return run(cur, "ptu_usage", month_start=start, month_end=end)

@@ -9,16 +9,20 @@ import duckdb
 
 from collectors.prices.book import DEPLOYMENT_TYPES, load_reference_data
 from collectors.store import Store
+from collectors.tenants import default_tenants, write_tenants
 
 SEED = Path(__file__).parent / "fixtures" / "seed"
 TEST_PRICES = Path(__file__).parent / "fixtures" / "prices" / "price_book.csv"
 
 
-def seeded_database(path: Path, latest: datetime | None = None) -> Path:
+def seeded_database(path: Path, latest: datetime | None = None, tenants: bool = False) -> Path:
     """Create ``path`` with the schema, the test price book and the seed rows, the latest
-    call at ``latest``."""
+    call at ``latest``; with ``tenants``, the default tenant rule (the server's without a
+    tenants file) too."""
     store = Store(path)
     load_reference_data(store, TEST_PRICES, DEPLOYMENT_TYPES)
+    if tenants:
+        write_tenants(store, default_tenants())
     store.close()
     latest = latest or datetime.now(UTC) - timedelta(hours=1)
     con = duckdb.connect(str(path))
@@ -32,6 +36,10 @@ def seeded_database(path: Path, latest: datetime | None = None) -> Path:
             "UPDATE calls "
             "SET start_time = start_time + ($latest - (SELECT max(start_time) FROM calls))",
             {"latest": latest},
+        )
+        con.execute(
+            "INSERT INTO filter_results BY NAME SELECT * FROM read_csv($csv, header = true)",
+            {"csv": str(SEED / "filter_results.csv")},
         )
         con.execute("INSERT INTO ingest_log VALUES ($at, 'seed', 6, 0)", {"at": latest})
     finally:

@@ -1,19 +1,20 @@
-"""Overview: calls, tokens and errors over time by deployment."""
+"""Overview: spend, tokens, calls, errors and incidents, with the change on the period before."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from app import cache
-from app.components import charts, filters, states
+from app.components import charts, filters, states, tables
+from queries.overview import GroupBy
 
 chosen = filters.filter_bar()
 version = cache.data_version()
-totals = cache.overview_totals(chosen.start, chosen.end, version).iloc[0]
-period = filters.RANGE_LABELS[chosen.range_key]
+totals = cache.overview_totals(chosen.scope, version).iloc[0]
+before = cache.overview_totals(chosen.scope.previous(), version).iloc[0]
 
 if int(totals["calls"]) == 0:
-    states.empty_ledger(period)
+    states.empty_ledger(chosen.period, narrowed=chosen.narrowed)
     st.stop()
 
 if int(totals["demo_calls"]):
@@ -21,18 +22,36 @@ if int(totals["demo_calls"]):
         f":material/science: {int(totals['demo_calls']):,} of these calls are synthetic demo "
         "data (`aoai-lens serve --demo`), not real Azure OpenAI traffic."
     )
-spend, calls, tokens, errors, deployments = st.columns(5)
+st.caption(f"{chosen.period}; changes are against the {chosen.period.lower()} before it.")
+spend, calls, tokens, errors, filtered, deployments = st.columns(6)
 spend.metric(
     "Spend (pay-as-you-go)",
     charts.format_usd(totals["payg_cost_usd"]),
+    charts.change(totals["payg_cost_usd"], before["payg_cost_usd"]),
+    delta_color="off",
     help="Tokens x the price in force at each call's time; provisioned (PTU) hours not included.",
 )
-calls.metric("Calls", charts.format_count(totals["calls"]))
+calls.metric(
+    "Calls", charts.format_count(totals["calls"]), charts.change(totals["calls"], before["calls"])
+)
 tokens.metric(
     "Tokens (input + output)",
     charts.format_count(totals["tokens"]),
+    charts.change(totals["tokens"], before["tokens"]),
 )
-errors.metric("Error rate", charts.format_percent(totals["error_rate"]))
+errors.metric(
+    "Error rate",
+    charts.format_percent(totals["error_rate"]),
+    charts.change(totals["error_rate"], before["error_rate"]),
+    delta_color="inverse",
+)
+filtered.metric(
+    "Filtered-call rate",
+    charts.format_percent(totals["filtered_rate"]),
+    charts.change(totals["filtered_rate"], before["filtered_rate"]),
+    delta_color="inverse",
+    help="Prompts blocked and completions filtered by the content filter.",
+)
 deployments.metric("Deployments", int(totals["deployments"]))
 if int(totals["unpriced_calls"]):
     st.warning(
@@ -45,7 +64,40 @@ if int(totals["unknown_deployment_calls"]):
         "served them; they are grouped under 'unknown'."
     )
 
-series = cache.calls_over_time(chosen.start, chosen.end, chosen.bucket, version)
-st.plotly_chart(charts.stacked_over_time(series, "calls", "Calls", "calls"))
-st.plotly_chart(charts.stacked_over_time(series, "tokens", "Tokens", "tokens"))
-st.plotly_chart(charts.stacked_over_time(series, "errors", "Errors", "calls"))
+stack_options: list[GroupBy] = ["deployment", "tenant_id"]
+group_by: GroupBy = (
+    st.segmented_control(
+        "Stack by",
+        stack_options,
+        default="deployment",
+        required=True,
+        format_func=charts.group_label,
+    )
+    or "deployment"
+)
+spend_series = cache.spend_over_time(chosen.scope, group_by, version)
+st.plotly_chart(
+    charts.stacked_over_time(spend_series, "payg_cost_usd", "Spend per day", "USD", group_by, "day")
+)
+usage = cache.usage_over_time(chosen.scope, chosen.bucket, group_by, version)
+st.plotly_chart(charts.stacked_over_time(usage, "tokens", "Tokens", "tokens", group_by))
+st.plotly_chart(charts.stacked_over_time(usage, "calls", "Calls", "calls", group_by))
+st.plotly_chart(charts.stacked_over_time(usage, "errors", "Errors", "calls", group_by))
+
+top_tenants, top_deployments = st.columns(2)
+with top_tenants:
+    st.subheader("Top tenants")
+    by_tenant = cache.spend_by_group(chosen.scope, "tenant_id", version).head(10)
+    st.dataframe(
+        tables.with_links(by_tenant, "tenant_id", "deployments", "tenant"),
+        column_config=tables.SPEND_BY_COLUMNS,
+        hide_index=True,
+    )
+with top_deployments:
+    st.subheader("Top deployments")
+    by_deployment = cache.spend_by_group(chosen.scope, "deployment", version).head(10)
+    st.dataframe(
+        tables.with_links(by_deployment, "deployment", "deployments", "deployment"),
+        column_config=tables.SPEND_BY_COLUMNS,
+        hide_index=True,
+    )

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from app import cache
-from app.components import states, tables
+from app.components import charts, states, tables
 from queries.chargeback import last_full_month, recent_months
 
 now = datetime.now(UTC).replace(second=0, microsecond=0)
@@ -40,6 +40,7 @@ if lines.empty:
 else:
     total = float(lines["total_cost_usd"].sum())
     st.metric(f"Total for {month}", f"${total:,.2f}")
+    st.plotly_chart(charts.spend_by_tenant(lines, f"Spend by tenant and cost center, {month}"))
     st.dataframe(lines, column_config=tables.CHARGEBACK_COLUMNS, hide_index=True)
 st.download_button(
     "Download chargeback CSV",
@@ -48,3 +49,20 @@ st.download_button(
     mime="text/csv",
     icon=":material/download:",
 )
+
+st.subheader("Provisioned (PTU) capacity")
+ptu = cache.ptu_usage(month, version)
+if ptu.empty:
+    st.caption(
+        "No provisioned deployment is registered. Give a deployment `ptu` and `ptu_hourly_usd` "
+        "(or `reserved_monthly_usd`) in deployments.toml to allocate its hours to tenants."
+    )
+else:
+    idle = ptu[ptu["tenant_id"] == "idle capacity"]
+    idle_cost = float(idle["ptu_cost_usd"].sum())
+    st.metric(
+        f"Idle capacity, {month}",
+        f"${idle_cost:,.2f}",
+        help="Cost of the provisioned hours in which no tenant sent a token.",
+    )
+    st.dataframe(ptu, column_config=tables.PTU_COLUMNS, hide_index=True)

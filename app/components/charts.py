@@ -2,23 +2,118 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+GROUP_LABELS: Final = {
+    "deployment": "Deployment",
+    "tenant_id": "Tenant",
+    "end_user": "End user",
+    "filter_action": "Content filter",
+    "family": "Deployment family",
+}
+ACTION_COLORS: Final = {
+    "blocked_prompt": "#c0392b",
+    "filtered_completion": "#e67e22",
+    "annotated": "#95a5a6",
+}
+SEVERITIES: Final = ("low", "medium", "high", "detected")
 
-def stacked_over_time(frame: pd.DataFrame, value: str, title: str, unit: str) -> go.Figure:
-    """A stacked bar chart of ``value`` per bucket, one colour per deployment."""
+
+def group_label(column: str) -> str:
+    """The words for a grouping column: tenant_id -> 'Tenant'."""
+    return GROUP_LABELS.get(column, column)
+
+
+def stacked_over_time(
+    frame: pd.DataFrame,
+    value: str,
+    title: str,
+    unit: str,
+    color: str = "deployment",
+    x: str = "bucket",
+) -> go.Figure:
+    """A stacked bar chart of ``value`` per time bucket, one colour per ``color`` value."""
+    label = GROUP_LABELS.get(color, color)
     figure = px.bar(
+        frame,
+        x=x,
+        y=value,
+        color=color,
+        title=title,
+        labels={x: "", value: unit, color: label},
+        color_discrete_map=ACTION_COLORS if color == "filter_action" else None,
+    )
+    figure.update_layout(barmode="stack", legend_title_text=label, margin={"t": 48})
+    figure.update_yaxes(tickformat="$~s" if unit == "USD" else "~s")
+    return figure
+
+
+def lines_over_time(
+    frame: pd.DataFrame, value: str, title: str, unit: str, color: str = "deployment"
+) -> go.Figure:
+    """One line per ``color`` value over time buckets."""
+    label = GROUP_LABELS.get(color, color)
+    figure = px.line(
         frame,
         x="bucket",
         y=value,
-        color="deployment",
+        color=color,
         title=title,
-        labels={"bucket": "", value: unit, "deployment": "Deployment"},
+        markers=True,
+        labels={"bucket": "", value: unit, color: label},
     )
-    figure.update_layout(barmode="stack", legend_title_text="Deployment", margin={"t": 48})
-    figure.update_yaxes(tickformat="~s")
+    figure.update_layout(legend_title_text=label, margin={"t": 48})
+    return figure
+
+
+def latency_histogram(frame: pd.DataFrame, max_ms: float) -> go.Figure:
+    """Calls per latency bin, one colour per deployment family; the last bin is open-ended."""
+    figure = px.bar(
+        frame,
+        x="bin_ms",
+        y="calls",
+        color="family",
+        title=f"Latency distribution (last bar: {max_ms:,.0f} ms and slower)",
+        labels={"bin_ms": "Duration (ms)", "calls": "calls", "family": "Deployment family"},
+    )
+    figure.update_layout(barmode="stack", bargap=0.05, margin={"t": 48})
+    return figure
+
+
+def severity_heatmap(frame: pd.DataFrame, title: str) -> go.Figure:
+    """Calls per category (rows) and severity (columns), the count in each cell."""
+    figure = px.density_heatmap(
+        frame,
+        x="severity",
+        y="category",
+        z="calls",
+        histfunc="sum",
+        text_auto=True,
+        color_continuous_scale="OrRd",
+        category_orders={"severity": list(SEVERITIES)},
+        title=title,
+        labels={"severity": "Severity", "category": "Category", "calls": "calls"},
+    )
+    figure.update_layout(margin={"t": 48}, coloraxis_colorbar_title_text="calls")
+    return figure
+
+
+def spend_by_tenant(lines: pd.DataFrame, title: str) -> go.Figure:
+    """Total cost per tenant (bars), one colour per cost center; chargeback lines add up."""
+    figure = px.bar(
+        lines.fillna({"cost_center": "(none)"}),
+        x="tenant_name",
+        y="total_cost_usd",
+        color="cost_center",
+        title=title,
+        labels={"tenant_name": "", "total_cost_usd": "USD", "cost_center": "Cost center"},
+    )
+    figure.update_layout(barmode="stack", margin={"t": 48})
+    figure.update_yaxes(tickprefix="$")
     return figure
 
 
@@ -39,3 +134,18 @@ def format_usd(amount: float) -> str:
 
 def format_percent(ratio: float) -> str:
     return f"{ratio * 100:.1f}%"
+
+
+def format_ms(value: float | None) -> str:
+    if value is None or pd.isna(value):
+        return "n/a"
+    if value >= 10_000:
+        return f"{value / 1000:,.1f} s"
+    return f"{value:,.0f} ms"
+
+
+def change(current: float, previous: float) -> str | None:
+    """The change against the previous period as a metric delta, None when not comparable."""
+    if not previous:
+        return None
+    return f"{(float(current) - float(previous)) / float(previous) * 100:+.1f}%"

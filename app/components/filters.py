@@ -1,15 +1,23 @@
 """URL query parameters <-> ``Filters``: the only reader of ``st.query_params``.
 
-Filters live in the URL so a view can be shared as a link: ``?range=7d``.
+Filters live in the URL so a view can be shared as a link, e.g.
+``?range=30d&tenant=contoso&deployment=gpt-4o-prod`` or
+``?range=custom&from=2026-11-01&to=2026-11-15``. A dimension may repeat
+(``&tenant=a&tenant=b``); an absent dimension means "all". Opening another page keeps
+the filters of this session when its URL names none.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 
 import streamlit as st
+
+from app import cache
+from queries.scope import Scope
 
 RANGES: Final[dict[str, timedelta]] = {
     "24h": timedelta(hours=24),
@@ -24,8 +32,30 @@ RANGE_LABELS: Final[dict[str, str]] = {
     "14d": "Last 14 days",
     "30d": "Last 30 days",
     "90d": "Last 90 days",
+    "custom": "Custom dates",
 }
 DEFAULT_RANGE: Final = "7d"
+CUSTOM: Final = "custom"
+# URL key -> (Filters field, sidebar label)
+DIMENSIONS: Final[dict[str, tuple[str, str]]] = {
+    "tenant": ("tenants", "Tenant"),
+    "deployment": ("deployments", "Deployment"),
+    "model": ("models", "Model"),
+    "type": ("deployment_types", "Deployment type"),
+    "service": ("services", "Service"),
+}
+# filter_options() dimension -> URL key
+OPTION_KEYS: Final[dict[str, str]] = {
+    "tenant_id": "tenant",
+    "deployment": "deployment",
+    "model": "model",
+    "deployment_type": "type",
+    "service": "service",
+}
+URL_KEYS: Final = ("range", "from", "to", *DIMENSIONS)
+_SESSION_KEY: Final = "lens_filters"
+
+Params = Mapping[str, str | Sequence[str]]
 
 
 @dataclass(frozen=True)
@@ -33,6 +63,23 @@ class Filters:
     range_key: str
     start: datetime
     end: datetime
+    tenants: tuple[str, ...] = ()
+    deployments: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()
+    deployment_types: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+
+    @property
+    def scope(self) -> Scope:
+        return Scope(
+            self.start,
+            self.end,
+            self.tenants,
+            self.deployments,
+            self.models,
+            self.deployment_types,
+            self.services,
+        )
 
     @property
     def bucket(self) -> timedelta:
@@ -44,31 +91,125 @@ class Filters:
             return timedelta(hours=6)
         return timedelta(days=1)
 
+    @property
+    def period(self) -> str:
+        """The range in words: 'Last 7 days' or '1 Nov 2026 – 15 Nov 2026'."""
+        if self.range_key != CUSTOM:
+            return RANGE_LABELS[self.range_key]
+        last_day = (self.end - timedelta(days=1)).date()
+        return f"{self.start:%-d %b %Y} – {last_day:%-d %b %Y}"
 
-def filters_from_params(params: dict[str, str], now: datetime) -> Filters:
-    """Parse URL parameters; unknown or missing values fall back to the defaults."""
-    key = params.get("range", DEFAULT_RANGE)
-    if key not in RANGES:
-        key = DEFAULT_RANGE
-    # Whole minutes keep cache keys stable across reruns within a minute.
-    end = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
-    return Filters(range_key=key, start=end - RANGES[key], end=end)
+    @property
+    def narrowed(self) -> bool:
+        """Whether any dimension is filtered."""
+        return any(getattr(self, field) for field, _ in DIMENSIONS.values())
 
 
-def params_from_filters(filters: Filters) -> dict[str, str]:
-    return {"range": filters.range_key}
+def _values(params: Params, key: str) -> tuple[str, ...]:
+    value = params.get(key)
+    if value is None:
+        return ()
+    items = [value] if isinstance(value, str) else list(value)
+    return tuple(dict.fromkeys(item for item in items if item != ""))
+
+
+def _day(params: Params, key: str) -> date | None:
+    values = _values(params, key)
+    try:
+        return date.fromisoformat(values[0]) if values else None
+    except ValueError:
+        return None
+
+
+def filters_from_params(params: Params, now: datetime) -> Filters:
+    """Parse URL parameters; unknown or malformed values fall back to the defaults."""
+    key = (_values(params, "range") or (DEFAULT_RANGE,))[0]
+    first, last = _day(params, "from"), _day(params, "to")
+    if key == CUSTOM and first is not None and last is not None and first <= last:
+        start = datetime.combine(first, time(), tzinfo=UTC)
+        end = datetime.combine(last + timedelta(days=1), time(), tzinfo=UTC)
+    else:
+        if key not in RANGES:
+            key = DEFAULT_RANGE
+        # Whole minutes keep cache keys stable across reruns within a minute.
+        end = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+        start = end - RANGES[key]
+    chosen = {field: _values(params, url_key) for url_key, (field, _) in DIMENSIONS.items()}
+    return Filters(range_key=key, start=start, end=end, **chosen)
+
+
+def params_from_filters(filters: Filters) -> dict[str, str | list[str]]:
+    """The URL parameters that reproduce ``filters`` (absent dimension = all)."""
+    params: dict[str, str | list[str]] = {"range": filters.range_key}
+    if filters.range_key == CUSTOM:
+        params["from"] = filters.start.date().isoformat()
+        params["to"] = (filters.end - timedelta(days=1)).date().isoformat()
+    for url_key, (field, _) in DIMENSIONS.items():
+        values = getattr(filters, field)
+        if values:
+            params[url_key] = list(values)
+    return params
+
+
+def _url_params() -> dict[str, str | list[str]]:
+    """This page's filter parameters, or the session's last ones when the URL has none."""
+    present = {key: st.query_params.get_all(key) for key in URL_KEYS if key in st.query_params}
+    if present:
+        return {key: values for key, values in present.items() if values}
+    remembered: dict[str, str | list[str]] = st.session_state.get(_SESSION_KEY, {})
+    return remembered
+
+
+def _write_url(params: dict[str, str | list[str]]) -> None:
+    for key in URL_KEYS:
+        if key in params:
+            st.query_params[key] = params[key]
+        elif key in st.query_params:
+            del st.query_params[key]
+    st.session_state[_SESSION_KEY] = params
 
 
 def filter_bar() -> Filters:
-    """Draw the sidebar filters and keep them in the URL."""
-    current = filters_from_params(st.query_params.to_dict(), datetime.now(UTC))
-    keys = list(RANGES)
-    chosen = st.sidebar.selectbox(
-        "Time range",
-        keys,
-        index=keys.index(current.range_key),
-        format_func=RANGE_LABELS.__getitem__,
+    """Draw the sidebar filters, keep them in the URL, and return them."""
+    current = filters_from_params(_url_params(), datetime.now(UTC))
+    sidebar = st.sidebar
+    keys = [*RANGES, CUSTOM]
+    range_key = (
+        sidebar.selectbox(
+            "Time range",
+            keys,
+            index=keys.index(current.range_key),
+            format_func=lambda key: RANGE_LABELS[key],
+        )
+        or DEFAULT_RANGE
     )
-    filters = filters_from_params({"range": chosen}, datetime.now(UTC))
-    st.query_params.update(params_from_filters(filters))
+    params: dict[str, str | list[str]] = {"range": range_key}
+    if range_key == CUSTOM:
+        default_first = current.start.date()
+        default_last = (current.end - timedelta(days=1)).date()
+        picked = sidebar.date_input(
+            "Dates (UTC)", value=(default_first, default_last), max_value=datetime.now(UTC).date()
+        )
+        days = [d for d in (picked if isinstance(picked, tuple) else (picked,)) if d is not None]
+        first, last = (days[0], days[-1]) if days else (default_first, default_last)
+        params["from"], params["to"] = first.isoformat(), last.isoformat()
+    in_range = filters_from_params(params, datetime.now(UTC))
+    available = cache.filter_options(in_range.start, in_range.end, cache.data_version())
+    for option_key, url_key in OPTION_KEYS.items():
+        field, label = DIMENSIONS[url_key]
+        chosen = list(getattr(current, field))
+        choices = sorted(set(available.get(option_key, [])) | set(chosen))
+        picked_values = sidebar.multiselect(
+            label,
+            choices,
+            default=chosen,
+            placeholder="All",
+            format_func=lambda value: value or "(none)",
+        )
+        if picked_values:
+            params[url_key] = list(picked_values)
+    filters = filters_from_params(params, datetime.now(UTC))
+    _write_url(params_from_filters(filters))
+    if filters.narrowed:
+        sidebar.caption("Filtered: numbers cover only the selected values.")
     return filters

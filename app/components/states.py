@@ -11,10 +11,18 @@ OTLP_HINT = (
 )
 
 
-def empty_ledger(period: str, host: str = "127.0.0.1:8501") -> None:
-    """No calls in the period: say how to get some."""
+def empty_ledger(period: str, host: str = "127.0.0.1:8501", narrowed: bool = False) -> None:
+    """No calls in the period: say how to get some, or that the filters hide them."""
+    if narrowed:
+        st.info(f"No calls match the filters for {period.lower()}.")
+        st.markdown("Widen the time range or clear a filter in the sidebar.")
+        return
     st.info(f"No Azure OpenAI calls recorded for {period.lower()}.")
     st.markdown(OTLP_HINT.format(host=host))
+    st.markdown(
+        "To see the dashboard with synthetic data first, start the server with "
+        "`aoai-lens serve --demo` (what `make run` does)."
+    )
 
 
 def no_tenants() -> None:
@@ -23,4 +31,22 @@ def no_tenants() -> None:
     st.markdown(
         "Calls are charged to the tenant in their `tenant.id` span attribute. Add budgets, "
         "quotas, cost centers and other rules in `tenants.toml` (see `tenants.example.toml`)."
+    )
+
+
+def no_incidents(period: str) -> None:
+    """Calls, but no content-filter verdict: say what would show here."""
+    st.success(f"No content-filter verdicts for {period.lower()}.")
+    st.markdown(
+        "Blocked prompts (HTTP 400 `content_filter`), filtered completions "
+        "(`finish_reason: content_filter`) and annotations appear here when spans carry "
+        "Azure's `prompt_filter_results` / `content_filter_results` (see `docs/attributes.md`)."
+    )
+
+
+def no_call(call_id: str) -> None:
+    st.warning(f"No call with id `{call_id}`.")
+    st.markdown(
+        "A call id is the span's trace id followed by its span id (48 hex characters). "
+        "Search below by its beginning, or by trace id."
     )

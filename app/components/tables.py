@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from typing import Any, Final
+from urllib.parse import urlencode
 
+import pandas as pd
 import streamlit as st
 
 _USD = "$%.2f"
@@ -47,3 +49,106 @@ CHARGEBACK_COLUMNS: Final[dict[str, Any]] = {
 }
 
 FORMAT_LABELS: Final = {"csv": "aoai-lens columns", "focus": "FOCUS names"}
+
+_MS = "%.0f ms"
+_RATE = "percent"
+
+
+def _count(label: str) -> Any:
+    return st.column_config.NumberColumn(label, format="localized")
+
+
+SPEND_BY_COLUMNS: Final[dict[str, Any]] = {
+    "deployment": st.column_config.LinkColumn("Deployment", display_text=r"deployment=(.*)$"),
+    "tenant_id": st.column_config.LinkColumn("Tenant", display_text=r"tenant=(.*)$"),
+    "requests": _count("Calls"),
+    "tokens": _count("Tokens"),
+    "payg_cost_usd": st.column_config.NumberColumn("Spend", format=_USD),
+    "share_of_spend": st.column_config.NumberColumn("Share", format=_RATE),
+}
+
+DEPLOYMENT_COLUMNS: Final[dict[str, Any]] = {
+    "deployment": "Deployment",
+    "deployment_type": "Type",
+    "family": "Family",
+    "calls": _count("Calls"),
+    "p50_ms": st.column_config.NumberColumn("p50", format=_MS),
+    "p95_ms": st.column_config.NumberColumn("p95", format=_MS),
+    "p99_ms": st.column_config.NumberColumn("p99", format=_MS),
+    "ttft_p50_ms": st.column_config.NumberColumn("TTFT p50", format=_MS),
+    "ttft_p95_ms": st.column_config.NumberColumn("TTFT p95", format=_MS),
+    "output_tokens_per_s": st.column_config.NumberColumn("Output tok/s", format="%.1f"),
+    "throttled_rate": st.column_config.NumberColumn("Throttled (429)", format=_RATE),
+    "error_rate": st.column_config.NumberColumn("Errors", format=_RATE),
+    "peak_tpm": _count("Peak tokens/min"),
+    "tpm_quota": _count("TPM quota"),
+    "peak_quota_pct": st.column_config.ProgressColumn(
+        "Peak vs quota", format="percent", min_value=0.0, max_value=1.0
+    ),
+}
+
+SAFETY_BY_COLUMNS: Final[dict[str, Any]] = {
+    "tenant_id": "Tenant",
+    "deployment": "Deployment",
+    "end_user": "End user",
+    "calls": _count("Calls"),
+    "blocked_prompts": _count("Blocked prompts"),
+    "filtered_completions": _count("Filtered completions"),
+    "annotated": _count("Annotated only"),
+    "incidents": _count("Incidents"),
+    "incident_rate": st.column_config.NumberColumn("Incident rate", format=_RATE),
+    "incident_cost_usd": st.column_config.NumberColumn("Cost of incidents", format=_USD),
+}
+
+CALL_LIST_COLUMNS: Final[dict[str, Any]] = {
+    "open": st.column_config.LinkColumn("Call", display_text="Open"),
+    "call_id": None,  # in the link
+    "trace_id": None,
+    "start_time": st.column_config.DatetimeColumn("Time (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+    "tenant_id": "Tenant",
+    "deployment": "Deployment",
+    "model": "Model",
+    "operation": "Operation",
+    "end_user": "End user",
+    "status": "Status",
+    "http_status": st.column_config.NumberColumn("HTTP", format="%d"),
+    "finish_reason": "Finish reason",
+    "filter_action": "Content filter",
+    "categories": "Filtered categories",
+    "worst_severity": "Worst severity",
+    "duration_ms": st.column_config.NumberColumn("Duration", format=_MS),
+    "input_tokens": _count("Input tokens"),
+    "output_tokens": _count("Output tokens"),
+}
+
+PTU_COLUMNS: Final[dict[str, Any]] = {
+    "deployment": "Deployment",
+    "tenant_id": "Tenant",
+    "hours": _count("Hours used"),
+    "tokens": _count("Tokens"),
+    "ptu_cost_usd": st.column_config.NumberColumn("PTU cost allocated", format=_USD),
+    "share_of_cost": st.column_config.NumberColumn("Share", format=_RATE),
+}
+
+VERDICT_COLUMNS: Final[dict[str, Any]] = {
+    "target": "Prompt or completion",
+    "idx": st.column_config.NumberColumn("Index", format="%d"),
+    "category": "Category",
+    "severity": "Severity",
+    "filtered": st.column_config.CheckboxColumn("Filtered"),
+    "detected": st.column_config.CheckboxColumn("Detected"),
+}
+
+
+def with_links(frame: pd.DataFrame, column: str, page: str, param: str) -> pd.DataFrame:
+    """``frame`` with ``column``'s values turned into links to ``page?param=value``."""
+    linked = frame.copy()
+    linked[column] = [f"{page}?{urlencode({param: value})}" for value in frame[column]]
+    return linked
+
+
+def with_call_links(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with an ``open`` column linking each row's call_id to the Calls explorer."""
+    linked = frame.copy()
+    linked.insert(0, "open", [f"calls?{urlencode({'call_id': c})}" for c in frame["call_id"]])
+    return linked

@@ -1,12 +1,14 @@
 -- name: 02_call_tenant_keys
--- returns: view call_tenant_keys, one row per distinct (tenant_attr, apim_key, end_user_key, deployment, service_key) of call_keys: the tenant it resolves to and the rule kind
+-- returns: table macro tenant_keys_between(start_ts, end_ts) and view call_tenant_keys (all time), one row per distinct (tenant_attr, apim_key, end_user_key, deployment, service_key) of call_keys: the tenant it resolves to and the rule kind
 -- params:
 -- The tenant rules of tenant_rules applied once per distinct combination of the columns they
 -- read (see 03_call_tenants.sql for the rules); '' stands for a missing value.
-CREATE OR REPLACE VIEW call_tenant_keys AS
+-- Reports over a time range resolve only the combinations seen in that range.
+CREATE OR REPLACE MACRO tenant_keys_between(start_ts, end_ts) AS TABLE
 WITH combos AS (
     SELECT DISTINCT tenant_attr, apim_key, end_user_key, deployment, service_key
     FROM call_keys
+    WHERE start_time >= start_ts AND start_time < end_ts
 ),
 candidates AS (
     SELECT k.*, r.position, r.kind, k.tenant_attr AS tenant
@@ -40,3 +42,6 @@ SELECT
     coalesce(f.kind, 'none') AS resolved_by
 FROM combos AS k
 LEFT JOIN first_match AS f USING (tenant_attr, apim_key, end_user_key, deployment, service_key);
+
+CREATE OR REPLACE VIEW call_tenant_keys AS
+SELECT * FROM tenant_keys_between(TIMESTAMPTZ '-infinity', TIMESTAMPTZ 'infinity');

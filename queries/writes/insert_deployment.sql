@@ -1,7 +1,10 @@
 -- name: insert_deployment
 -- returns: nothing
--- params: $deployment VARCHAR, $resource VARCHAR, $region VARCHAR, $model VARCHAR, $deployment_type VARCHAR, $ptu INTEGER, $ptu_hourly_usd DECIMAL, $reserved_monthly_usd DECIMAL
-INSERT INTO deployments VALUES (
+-- params: $deployment VARCHAR, $resource VARCHAR, $region VARCHAR, $model VARCHAR, $deployment_type VARCHAR, $ptu INTEGER, $ptu_hourly_usd DECIMAL, $reserved_monthly_usd DECIMAL, $tpm_quota BIGINT
+INSERT INTO deployments (
+    deployment, resource, region, model, deployment_type, ptu, ptu_hourly_usd,
+    reserved_monthly_usd, tpm_quota
+) VALUES (
     $deployment, $resource, $region, $model, $deployment_type, $ptu, $ptu_hourly_usd,
-    $reserved_monthly_usd
+    $reserved_monthly_usd, $tpm_quota
 );

@@ -23,8 +23,9 @@ def test_overview_shows_seeded_totals(tmp_path: Path, monkeypatch: pytest.Monkey
     assert metric(at, "Calls") == "6"
     assert metric(at, "Tokens (input + output)") == "6,098"
     assert metric(at, "Error rate") == "33.3%"
+    assert metric(at, "Filtered-call rate") == "16.7%"  # c06, blocked prompt
     assert metric(at, "Deployments") == "4"
-    assert len(at.get("plotly_chart")) == 3
+    assert len(at.get("plotly_chart")) == 4  # spend, tokens, calls, errors
     # Spend shown == the SQL truth of the view (priced with the shipped price book).
     from app import db
 
@@ -32,6 +33,65 @@ def test_overview_shows_seeded_totals(tmp_path: Path, monkeypatch: pytest.Monkey
     assert metric(at, "Spend (pay-as-you-go)") == f"${float(spend):,.4f}"
     assert not any("synthetic demo" in c.value for c in at.caption)  # real calls only
     assert at.query_params["range"] == "7d"
+    # Top tenants link to the Deployments page filtered to the tenant.
+    top_tenants = at.dataframe[0].value
+    assert list(top_tenants["tenant_id"]) == [
+        "deployments?tenant=contoso",
+        "deployments?tenant=fabrikam",
+        "deployments?tenant=unassigned",
+    ]
+
+
+def test_overview_compares_with_the_period_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from app import db
+
+    seeded = seeded_database(tmp_path / "lens.duckdb", datetime.now(UTC) - timedelta(hours=1))
+    monkeypatch.setenv("LENS_DB", str(seeded))
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    # Move c01-c03 into the week before: this week has 3 calls, the week before 3.
+    db.cursor().execute(
+        "UPDATE calls SET start_time = start_time - INTERVAL 7 DAY "
+        "WHERE call_id IN ('c01', 'c02', 'c03')"
+    )
+    db.cursor().execute("INSERT INTO ingest_log VALUES (now(), 'test', 0, 0)")  # new version
+    at.run()
+    assert not at.exception
+    calls = next(m for m in at.metric if m.label == "Calls")
+    assert (calls.value, calls.delta) == ("3", "+0.0%")
+    tokens = next(m for m in at.metric if m.label == "Tokens (input + output)")
+    # this week c04-c06: 2,000 + 300 + 150; before: c01-c03: 1,200 + 2,448 + 0.
+    assert tokens.value == "2,450"
+    assert tokens.delta == f"{(2450 - 3648) / 3648 * 100:+.1f}%"
+
+
+def test_filters_in_the_url_narrow_the_numbers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LENS_DB", str(seeded_database(tmp_path / "lens.duckdb")))
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["tenant"] = "fabrikam"
+    at.run()
+    assert not at.exception
+    assert metric(at, "Calls") == "2"  # c03, c04
+    assert metric(at, "Error rate") == "50.0%"
+    tenant_filter = next(m for m in at.sidebar.multiselect if m.label == "Tenant")
+    assert tenant_filter.value == ["fabrikam"]
+    tenant_filter.set_value(["contoso", "fabrikam"]).run()
+    assert metric(at, "Calls") == "4"
+    assert at.query_params["tenant"] == ["contoso", "fabrikam"]
+
+
+def test_stacking_by_tenant(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LENS_DB", str(seeded_database(tmp_path / "lens.duckdb")))
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.get("button_group")[0].set_value("tenant_id").run()
+    assert not at.exception
+    spend_chart = at.get("plotly_chart")[0].proto.spec
+    assert "contoso" in spend_chart and "gpt-4o-prod" not in spend_chart
 
 
 def test_overview_range_comes_from_the_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

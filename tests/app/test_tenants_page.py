@@ -79,3 +79,23 @@ def test_focus_choice_keeps_the_lines_and_the_file_formula_safe(
     served = chargeback_file(db.cursor(), month, "focus")  # what the button is given
     assert served.count("=Fabrikam") == served.count("'=Fabrikam") > 0  # never bare
     assert served.splitlines()[0].startswith("BillingPeriodStart,")
+
+
+def test_ptu_hours_nobody_used_show_as_idle_capacity(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "deployments.toml").write_text(
+        '[[deployment]]\nname = "ptu-quiet"\nmodel = "gpt-4o"\n'
+        'deployment_type = "ProvisionedManaged"\nptu = 10\nptu_hourly_usd = 1.0\n'
+    )
+    monkeypatch.setenv("LENS_DEPLOYMENTS", str(tmp_path / "deployments.toml"))
+    at, month = open_page(tmp_path, monkeypatch)
+    assert not at.exception
+    start, end = month_bounds(month)
+    hours = (end - start) / timedelta(hours=1)
+    # No call ever reached ptu-quiet: every hour of the month is idle, 10 PTU x $1.
+    idle = next(m for m in at.metric if m.label == f"Idle capacity, {month}")
+    assert idle.value == f"${hours * 10:,.2f}"
+    ptu = at.dataframe[-1].value
+    assert list(ptu["tenant_id"]) == ["idle capacity"]
+    assert list(ptu["hours"]) == [hours]

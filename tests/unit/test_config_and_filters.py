@@ -70,3 +70,54 @@ def test_chart_bucket_follows_the_range() -> None:
     assert filters_from_params({"range": "24h"}, NOW).bucket == timedelta(hours=1)
     assert filters_from_params({"range": "30d"}, NOW).bucket == timedelta(hours=6)
     assert filters_from_params({"range": "90d"}, NOW).bucket == timedelta(days=1)
+
+
+def test_custom_dates_cover_whole_utc_days() -> None:
+    params = {"range": "custom", "from": "2026-11-01", "to": "2026-11-15"}
+    filters = filters_from_params(params, NOW)
+    assert (filters.start, filters.end) == (
+        datetime(2026, 11, 1, tzinfo=UTC),
+        datetime(2026, 11, 16, tzinfo=UTC),  # the last day is included
+    )
+    assert filters.period == "1 Nov 2026 – 15 Nov 2026"
+    assert params_from_filters(filters) == params
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"range": "custom"},  # no dates
+        {"range": "custom", "from": "2026-11-15", "to": "2026-11-01"},  # backwards
+        {"range": "custom", "from": "yesterday", "to": "2026-11-01"},  # not a date
+    ],
+)
+def test_unusable_custom_dates_fall_back_to_the_default(params: dict[str, str]) -> None:
+    filters = filters_from_params(params, NOW)
+    assert filters.range_key == DEFAULT_RANGE
+    assert filters.end - filters.start == timedelta(days=7)
+
+
+def test_dimensions_round_trip_through_the_url() -> None:
+    params = {
+        "range": "30d",
+        "tenant": ["contoso", "fabrikam", "contoso", ""],  # repeated, duplicate, empty
+        "deployment": "gpt-4o-prod",
+        "type": ["GlobalStandard"],
+        "service": [],
+    }
+    filters = filters_from_params(params, NOW)
+    assert filters.tenants == ("contoso", "fabrikam")
+    assert filters.deployments == ("gpt-4o-prod",)
+    assert filters.deployment_types == ("GlobalStandard",)
+    assert filters.services == () and filters.models == ()
+    assert filters.narrowed
+    assert params_from_filters(filters) == {
+        "range": "30d",
+        "tenant": ["contoso", "fabrikam"],
+        "deployment": ["gpt-4o-prod"],
+        "type": ["GlobalStandard"],
+    }
+    scope = filters.scope
+    assert scope.params()["tenants"] == ["contoso", "fabrikam"]
+    assert scope.params()["types"] == ["GlobalStandard"]
+    assert not filters_from_params({}, NOW).narrowed

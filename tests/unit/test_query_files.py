@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_every_query_file_header_matches_its_body() -> None:
     loaded = queries.all_queries()
-    assert {q.name for q in loaded} >= {"001_calls", "calls_over_time", "insert_calls"}
+    assert {q.name for q in loaded} >= {"001_calls", "usage_over_time", "insert_calls"}
     for query in loaded:
         assert query.returns, query.name
 

@@ -1,0 +1,44 @@
+"""Calls explorer: find calls; one call with every field, its verdicts, cost and content."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import cache
+from app.components import call_view, filters, states, tables
+from queries.calls import CallSearch
+
+RESULT_LIMIT = 500
+STATUSES = ["", "ok", "error"]
+
+call_id = st.query_params.get("call_id", "")
+if call_id:
+    if st.button("Back to search", icon=":material/arrow_back:"):
+        del st.query_params["call_id"]
+        st.rerun()
+    detail = cache.call_detail(call_id)
+    if detail is None:
+        states.no_call(call_id)
+    else:
+        call_view.show_call(detail, cache.call_filter_results(call_id), cache.call_cost(call_id))
+    st.stop()
+
+chosen = filters.filter_bar()
+version = cache.data_version()
+with st.form("search"):
+    id_column, user_column, status_column, finish_column = st.columns([3, 2, 1, 2])
+    id_prefix = id_column.text_input(
+        "Call, trace or response id", placeholder="the first characters are enough"
+    )
+    end_user = user_column.text_input("End user")
+    status = status_column.selectbox("Status", STATUSES, format_func=lambda s: s or "any")
+    finish_reason = finish_column.text_input("Finish reason", placeholder="e.g. content_filter")
+    st.form_submit_button("Search", icon=":material/search:")
+search = CallSearch(id_prefix, end_user, status, finish_reason)
+found = cache.calls_search(chosen.scope, search, RESULT_LIMIT, version)
+if found.empty:
+    states.empty_ledger(chosen.period, narrowed=chosen.narrowed or search != CallSearch())
+    st.stop()
+shown = f"the newest {RESULT_LIMIT:,}" if len(found) == RESULT_LIMIT else f"{len(found):,}"
+st.caption(f"{chosen.period}: {shown} matching calls, newest first.")
+st.dataframe(tables.with_call_links(found), column_config=tables.CALL_LIST_COLUMNS, hide_index=True)

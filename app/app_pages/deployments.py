@@ -1,0 +1,42 @@
+"""Deployments: latency, time to first token, speed, throttling and quota per deployment."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import cache
+from app.components import charts, filters, states, tables
+from queries.deployments import latency_bins
+
+chosen = filters.filter_bar()
+version = cache.data_version()
+stats = cache.deployment_stats(chosen.scope, version)
+
+if stats.empty:
+    states.empty_ledger(chosen.period, narrowed=chosen.narrowed)
+    st.stop()
+
+st.caption(
+    f"{chosen.period}. Latency is each call's duration; throttled calls are HTTP 429 answers; "
+    "peak tokens per minute is the busiest minute, against the `tpm` quota in deployments.toml."
+)
+families = list(dict.fromkeys(stats["family"]))
+for family, column in zip(families, st.columns(len(families)), strict=True):
+    group = stats[stats["family"] == family]
+    column.metric(
+        f"{family.capitalize()} deployments",
+        len(group),
+        help="Provisioned (PTU), global, data zone, standard or batch.",
+    )
+st.dataframe(stats, column_config=tables.DEPLOYMENT_COLUMNS, hide_index=True)
+if stats["tpm_quota"].isna().all():
+    st.caption(
+        "Add `tpm = <tokens per minute>` to a deployment in deployments.toml to compare its "
+        "peak against its quota."
+    )
+
+bin_ms, max_ms = latency_bins(stats)
+histogram = cache.latency_histogram(chosen.scope, bin_ms, max_ms, version)
+st.plotly_chart(charts.latency_histogram(histogram, max_ms))
+over_time = cache.latency_over_time(chosen.scope, chosen.bucket, version)
+st.plotly_chart(charts.lines_over_time(over_time, "p95_ms", "p95 latency over time", "ms"))

@@ -1,0 +1,75 @@
+"""One call drawn in full: summary, every field, filter verdicts, cost and message content."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from app.components import charts, tables
+from queries.calls import message_content
+
+_SUMMARY_FIELDS = ("status", "deployment", "resolved_tenant_id", "duration_ms", "ttft_ms")
+
+
+def _text(value: Any) -> str:
+    if value is None or (not isinstance(value, str | dict | list) and pd.isna(value)):
+        return ""
+    return str(value)
+
+
+def show_call(detail: dict[str, Any], verdicts: pd.DataFrame, cost: pd.DataFrame) -> None:
+    """Draw the call ``detail`` (a row of call_detail) with its verdicts and cost."""
+    st.subheader(f"Call {detail['call_id']}")
+    status, deployment, tenant, duration, ttft = st.columns(5)
+    status.metric("Status", f"{detail['status']} ({_text(detail['http_status']) or 'n/a'})")
+    deployment.metric("Deployment", _text(detail["deployment"]))
+    tenant.metric(
+        "Tenant",
+        _text(detail["resolved_tenant_id"]),
+        help=f"Resolved by rule: {detail['resolved_by']}",
+    )
+    duration.metric("Duration", charts.format_ms(detail["duration_ms"]))
+    ttft.metric("Time to first token", charts.format_ms(detail["ttft_ms"]))
+
+    st.markdown("**Cost**")
+    if cost.empty:
+        st.caption("No cost: the call is not in the price tables' reach.")
+    else:
+        row = cost.iloc[0]
+        if bool(row["priced"]):
+            st.metric("Pay-as-you-go cost", charts.format_usd(row["payg_cost_usd"]))
+        else:
+            st.warning(f"Not priced: {row['unpriced_reason']}")
+        st.dataframe(cost, hide_index=True)
+
+    st.markdown("**Content-filter verdicts**")
+    if verdicts.empty:
+        st.caption("The call carried no content-filter verdicts.")
+    else:
+        st.dataframe(verdicts, column_config=tables.VERDICT_COLUMNS, hide_index=True)
+
+    st.markdown("**Message content**")
+    content = message_content(detail.get("attributes"))
+    if content:
+        st.json(content)
+    else:
+        st.caption(
+            "Not recorded: content capture was off for this call "
+            "(`OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`)."
+        )
+
+    st.markdown("**Every field**")
+    fields = {
+        key: value for key, value in detail.items() if key not in ("attributes", *_SUMMARY_FIELDS)
+    }
+    st.dataframe(
+        pd.DataFrame({"field": list(fields), "value": [_text(v) for v in fields.values()]}),
+        hide_index=True,
+    )
+    attributes = detail.get("attributes")
+    if attributes:
+        with st.expander("Span attributes (JSON)"):
+            st.json(json.loads(attributes) if isinstance(attributes, str) else attributes)

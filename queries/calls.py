@@ -1,0 +1,95 @@
+"""Questions the Calls explorer asks: find calls, and everything about one call."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Final
+
+import duckdb
+import pandas as pd
+
+from queries import run
+from queries.scope import Scope
+
+# Span attributes that hold message content, recorded only when the producer's content
+# capture was on: the GenAI semantic conventions (opentelemetry-instrumentation-openai-v2
+# with OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=SPAN_ONLY|SPAN_AND_EVENT) and
+# OpenLLMetry's indexed gen_ai.prompt.{i}.* / gen_ai.completion.{i}.* attributes.
+CONTENT_ATTRIBUTES: Final = (
+    "gen_ai.system_instructions",
+    "gen_ai.input.messages",
+    "gen_ai.output.messages",
+    "gen_ai.prompt",
+    "gen_ai.completion",
+)
+_INDEXED_CONTENT: Final = re.compile(r"^gen_ai\.(prompt|completion)\.\d+\.(role|content)$")
+
+
+@dataclass(frozen=True)
+class CallSearch:
+    """What the user typed into the explorer's search fields ('' = any)."""
+
+    id_prefix: str = ""
+    end_user: str = ""
+    status: str = ""
+    finish_reason: str = ""
+
+
+def calls_search(
+    cur: duckdb.DuckDBPyConnection, scope: Scope, search: CallSearch, limit: int
+) -> pd.DataFrame:
+    """Calls in the scope that match the search, newest first."""
+    return run(
+        cur,
+        "calls_search",
+        id_prefix=search.id_prefix.strip(),
+        end_user=search.end_user.strip(),
+        status=search.status,
+        finish_reason=search.finish_reason.strip(),
+        limit=limit,
+        **scope.params(),
+    )
+
+
+def call_detail(cur: duckdb.DuckDBPyConnection, call_id: str) -> dict[str, Any] | None:
+    """Every field of one call, with its resolved tenant; None when no call has that id."""
+    frame = run(cur, "call_detail", call_id=call_id.strip().lower())
+    if frame.empty:
+        return None
+    return {str(key): value for key, value in frame.iloc[0].items()}
+
+
+def call_filter_results(cur: duckdb.DuckDBPyConnection, call_id: str) -> pd.DataFrame:
+    """The call's content-filter verdicts, prompt first."""
+    return run(cur, "call_filter_results", call_id=call_id.strip().lower())
+
+
+def call_cost(cur: duckdb.DuckDBPyConnection, call_id: str) -> pd.DataFrame:
+    """The call's price breakdown (one row, or none)."""
+    return run(cur, "call_cost", call_id=call_id.strip().lower())
+
+
+def message_content(attributes: str | dict[str, Any] | None) -> dict[str, Any]:
+    """The message content a call's span carried, by attribute name; {} when capture was off.
+
+    Values that are JSON text (the semantic conventions' message lists) are parsed.
+    """
+    if attributes is None:
+        return {}
+    values = json.loads(attributes) if isinstance(attributes, str) else attributes
+    found: dict[str, Any] = {}
+    for key, value in values.items():
+        if key in CONTENT_ATTRIBUTES or _INDEXED_CONTENT.match(key):
+            found[key] = _parsed(value)
+    return dict(sorted(found.items()))
+
+
+def _parsed(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in ("[", "{"):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value

@@ -1,0 +1,15 @@
+-- name: safety_heatmap
+-- returns: target, category, severity, calls, filtered (one row per prompt|completion x category x severity with a verdict that detected or filtered something)
+-- params: $start TIMESTAMPTZ, $end TIMESTAMPTZ, $tenants VARCHAR[], $deployments VARCHAR[], $models VARCHAR[], $types VARCHAR[], $services VARCHAR[]
+-- Verdicts with severity 'safe' and nothing detected are not incidents and are left out.
+SELECT
+    r.target,
+    r.category,
+    coalesce(r.severity, 'detected') AS severity,
+    count(DISTINCT r.call_id) AS calls,
+    count(DISTINCT r.call_id) FILTER (WHERE r.filtered) AS filtered
+FROM filtered_calls($start, $end, $tenants, $deployments, $models, $types, $services) AS c
+JOIN filter_results AS r USING (call_id)
+WHERE r.filtered OR coalesce(r.detected, false) OR coalesce(r.severity, 'safe') <> 'safe'
+GROUP BY ALL
+ORDER BY r.target, r.category, severity;

@@ -1,0 +1,31 @@
+-- name: safety_incidents
+-- returns: call_id, start_time, tenant_id, deployment, end_user, filter_action, categories, worst_severity (one row per incident call, newest first, at most $limit)
+-- params: $start TIMESTAMPTZ, $end TIMESTAMPTZ, $tenants VARCHAR[], $deployments VARCHAR[], $models VARCHAR[], $types VARCHAR[], $services VARCHAR[], $limit INTEGER
+WITH incidents AS (
+    SELECT call_id, start_time, tenant_id, deployment, end_user, filter_action
+    FROM filtered_calls($start, $end, $tenants, $deployments, $models, $types, $services)
+    WHERE filter_action IN ('blocked_prompt', 'filtered_completion')
+    ORDER BY start_time DESC, call_id
+    LIMIT $limit
+)
+SELECT
+    i.call_id,
+    i.start_time,
+    i.tenant_id,
+    i.deployment,
+    i.end_user,
+    i.filter_action,
+    coalesce(
+        string_agg(
+            DISTINCT r.target || ':' || r.category, ', '
+            ORDER BY r.target || ':' || r.category
+        ) FILTER (WHERE r.filtered),
+        ''
+    ) AS categories,
+    CASE max(CASE r.severity WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 END)
+        WHEN 3 THEN 'high' WHEN 2 THEN 'medium' WHEN 1 THEN 'low' ELSE ''
+    END AS worst_severity
+FROM incidents AS i
+LEFT JOIN filter_results AS r USING (call_id)
+GROUP BY ALL
+ORDER BY i.start_time DESC, i.call_id;

@@ -1,0 +1,152 @@
+"""Deployments, Content safety and Calls explorer pages on the seeded DuckDB file.
+
+Numbers shown are checked against the SQL truth (queries on the same file) or against
+values computed by hand from tests/fixtures/seed/ (see its README).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app import db
+from queries import deployments, safety
+from queries.scope import Scope
+from tests.app.conftest import APP
+from tests.seeding import seeded_database
+
+
+def open_page(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    page: str,
+    params: dict[str, str] | None = None,
+    seed: bool = True,
+) -> AppTest:
+    path = tmp_path / "lens.duckdb"
+    monkeypatch.setenv("LENS_DB", str(seeded_database(path) if seed else path))
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.run()  # switch_page needs the pages st.navigation registers on a first run
+    at.switch_page(f"app_pages/{page}.py")
+    for key, value in (params or {}).items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception
+    return at
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(str(m.value) for m in at.metric if m.label == label)
+
+
+def page_scope(at: AppTest) -> Scope:
+    """The scope the page used: its range as written in the URL, all dimensions."""
+    from datetime import UTC, datetime
+
+    from app.components.filters import filters_from_params
+
+    return filters_from_params(at.query_params, datetime.now(UTC)).scope
+
+
+def test_deployments_page_shows_the_sql_truth(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = open_page(tmp_path, monkeypatch, "deployments")
+    shown = at.dataframe[0].value.set_index("deployment")
+    truth = deployments.deployment_stats(db.cursor(), page_scope(at)).set_index("deployment")
+    assert list(shown.index) == ["gpt-4o-prod", "embed-small", "gpt-4o-mini", "o4-mini"]
+    for column in ("calls", "p50_ms", "p95_ms", "p99_ms", "throttled_rate", "peak_tpm"):
+        assert list(shown[column]) == list(truth[column]), column
+    assert shown.loc["gpt-4o-prod", "p50_ms"] == pytest.approx(812.5)  # by hand
+    assert metric(at, "Global deployments") == "2"  # gpt-4o-prod, gpt-4o-mini (assumed)
+    assert metric(at, "Data zone deployments") == "1"
+    assert len(at.get("plotly_chart")) == 2  # histogram, p95 over time
+    assert any("tpm =" in c.value for c in at.caption)  # no quota known: say how
+
+
+def test_deployments_page_filtered_by_the_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = open_page(tmp_path, monkeypatch, "deployments", {"tenant": "fabrikam"})
+    shown = at.dataframe[0].value
+    assert sorted(shown["deployment"]) == ["gpt-4o-prod", "o4-mini"]  # c03, c04
+    assert list(shown["calls"]) == [1, 1]
+
+
+def test_content_safety_page_shows_incidents(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = open_page(tmp_path, monkeypatch, "content_safety")
+    truth = safety.safety_totals(db.cursor(), page_scope(at)).iloc[0]
+    assert metric(at, "Incidents") == f"{int(truth['incidents']):,}" == "1"
+    assert metric(at, "Blocked prompts") == "1"
+    assert metric(at, "Filtered completions") == "0"
+    assert metric(at, "Annotated only") == "1"
+    assert metric(at, "Incident rate") == "16.7%"
+    assert metric(at, "Cost of incidents") == f"${float(truth['incident_cost_usd']):,.4f}"
+    # Over time, prompt heat map and completion heat map.
+    assert len(at.get("plotly_chart")) == 3
+    by_tenant = at.dataframe[0].value
+    assert list(by_tenant["tenant_id"]) == ["unassigned", "contoso"]  # c06 blocked; c02 noted
+    incidents = at.dataframe[1].value
+    assert list(incidents["call_id"]) == ["c06"]
+    assert list(incidents["open"]) == ["calls?call_id=c06"]  # opens the call
+    assert list(incidents["categories"]) == ["prompt:hate, prompt:jailbreak"]
+
+
+def test_content_safety_by_end_user(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = open_page(tmp_path, monkeypatch, "content_safety")
+    at.get("button_group")[0].set_value("end_user").run()
+    assert not at.exception
+    assert list(at.dataframe[0].value["end_user"]) == ["(none)", "u2"]
+
+
+def test_content_safety_without_verdicts_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = open_page(tmp_path, monkeypatch, "content_safety", {"tenant": "fabrikam"})
+    assert any("No content-filter verdicts" in s.value for s in at.success)
+    assert not at.get("plotly_chart")
+
+
+def test_calls_explorer_lists_and_searches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = open_page(tmp_path, monkeypatch, "calls")
+    listed = at.dataframe[0].value
+    assert list(listed["call_id"]) == ["c06", "c05", "c04", "c03", "c02", "c01"]
+    at.text_input[1].set_value("u3")  # End user
+    at.button[0].click().run()  # the form's Search button
+    assert not at.exception
+    assert list(at.dataframe[0].value["call_id"]) == ["c04", "c03"]
+    at.text_input[1].set_value("nobody")
+    at.button[0].click().run()
+    assert any("No calls match" in i.value for i in at.info)  # not "no data at all"
+
+
+def test_calls_explorer_opens_one_call(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = open_page(tmp_path, monkeypatch, "calls", {"call_id": "c06"})
+    assert any(s.value == "Call c06" for s in at.subheader)
+    assert metric(at, "Status") == "error (400)"
+    assert metric(at, "Deployment") == "gpt-4o-mini"
+    assert metric(at, "Tenant") == "unassigned"
+    verdicts = at.dataframe[1].value  # cost breakdown first, then verdicts
+    assert list(verdicts["category"]) == ["hate", "jailbreak", "violence"]
+    assert any("content capture was off" in c.value for c in at.caption)
+    fields = at.dataframe[2].value.set_index("field")["value"]
+    assert fields["filter_action"] == "blocked_prompt"
+    assert fields["input_tokens"] == "150"
+
+
+def test_calls_explorer_unknown_call(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = open_page(tmp_path, monkeypatch, "calls", {"call_id": "feedface"})
+    assert any("No call with id" in w.value for w in at.warning)
+
+
+@pytest.mark.parametrize("page", ["deployments", "content_safety", "calls"])
+def test_pages_on_an_empty_ledger_say_how_to_send_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, page: str
+) -> None:
+    at = open_page(tmp_path, monkeypatch, page, seed=False)
+    assert any("No Azure OpenAI calls recorded" in i.value for i in at.info)
+    assert any("/v1/traces" in m.value for m in at.markdown)
