@@ -125,8 +125,10 @@ def format_count(value: float) -> str:
 
 
 def format_usd(amount: float) -> str:
-    """USD with cents; small amounts keep four decimals so they do not read as $0.00."""
+    """USD with cents; small amounts keep four or six decimals so they do not read as $0.00."""
     value = float(amount)
+    if value and abs(value) < 0.01:
+        return f"${value:,.6f}"
     if value and abs(value) < 1:
         return f"${value:,.4f}"
     return f"${value:,.2f}"

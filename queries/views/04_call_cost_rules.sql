@@ -1,5 +1,5 @@
 -- name: 04_call_cost_rules
--- returns: table macro costed_usage(start_ts, end_ts, per_call): call_id, start_time (per call only), day, requests, deployment, model, tenant keys, filter_action, token sums, base_model, billed_type, type_assumed, billing, priced, unpriced_reason, cost columns in USD (one row per call, or per group of calls with the same price and tenant keys)
+-- returns: table macro costed_usage(start_ts, end_ts, per_call): call_id, start_time (per call only), day, requests, deployment, model, tenant keys, service, filter_action, incident_end_user, token sums, base_model, billed_type, type_assumed, billing, priced, unpriced_reason, cost columns in USD (one row per call, or per group of calls with the same price and tenant keys)
 -- params:
 -- The price book version in force is the newest loaded. A model is matched by its base name
 -- (the version date suffix removed: gpt-4o-2024-08-06 -> gpt-4o). A row for the call's own
@@ -37,8 +37,12 @@ typed AS (
         c.apim_key,
         c.end_user_key,
         c.service_key,
-        -- Kept apart so the cost of content-filtered calls is known.
+        -- Kept apart so the dashboard can filter by service, and knows the cost of
+        -- content-filter incidents, per end user too (incidents are rare: few groups).
+        coalesce(c.service, '') AS service,
         c.filter_action,
+        CASE WHEN c.filter_action IN ('blocked_prompt', 'filtered_completion')
+            THEN coalesce(c.end_user, '') END AS incident_end_user,
         count(*) AS requests,
         sum(coalesce(c.input_tokens, 0)) AS input_tokens,
         sum(coalesce(c.cached_input_tokens, 0)) AS cached_input_tokens,
@@ -117,7 +121,9 @@ FROM (
         apim_key,
         end_user_key,
         service_key,
+        service,
         filter_action,
+        incident_end_user,
         input_tokens,
         cached_input_tokens,
         output_tokens,

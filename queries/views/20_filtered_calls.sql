@@ -34,4 +34,4 @@ WHERE (len(f.tenants) = 0 OR list_contains(f.tenants, typed.tenant_id))
     AND (len(f.deployments) = 0 OR list_contains(f.deployments, typed.deployment))
     AND (len(f.models) = 0 OR list_contains(f.models, typed.model_key))
     AND (len(f.types) = 0 OR list_contains(f.types, typed.deployment_type))
-    AND (len(f.services) = 0 OR list_contains(f.services, typed.service_key));
+    AND (len(f.services) = 0 OR list_contains(f.services, coalesce(typed.service, '')));

@@ -1,5 +1,5 @@
 -- name: 21_filtered_usage
--- returns: table macro filtered_usage(start_ts, end_ts, f_tenants, f_deployments, f_models, f_types, f_services): day, deployment, model, deployment_type, service_key, end_user_key, filter_action, tenant_id, requests, token sums, payg_cost_usd, priced, unpriced_reason (one row per price group of calls in the range that passes the filters)
+-- returns: table macro filtered_usage(start_ts, end_ts, f_tenants, f_deployments, f_models, f_types, f_services): day, deployment, model, deployment_type, service, filter_action, incident_end_user (the end user of a blocked or filtered call, else null), tenant_id, requests, token sums, payg_cost_usd, priced, unpriced_reason (one row per price group of calls in the range that passes the filters)
 -- params:
 -- costed_usage() priced per group of calls (same day, price, tenant keys and filter action),
 -- the tenant resolved, and the dashboard's filters (20_filtered_calls.sql) applied to the
@@ -21,9 +21,9 @@ usage AS (
         u.deployment,
         u.model,
         u.billed_type AS deployment_type,
-        u.service_key,
-        u.end_user_key,
+        u.service,
         u.filter_action,
+        u.incident_end_user,
         t.tenant_id,
         u.requests,
         u.input_tokens,
@@ -43,4 +43,4 @@ WHERE (len(f.tenants) = 0 OR list_contains(f.tenants, usage.tenant_id))
     AND (len(f.deployments) = 0 OR list_contains(f.deployments, usage.deployment))
     AND (len(f.models) = 0 OR list_contains(f.models, coalesce(usage.model, '')))
     AND (len(f.types) = 0 OR list_contains(f.types, usage.deployment_type))
-    AND (len(f.services) = 0 OR list_contains(f.services, usage.service_key));
+    AND (len(f.services) = 0 OR list_contains(f.services, usage.service));

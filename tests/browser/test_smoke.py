@@ -25,10 +25,22 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-# (screenshot name, URL path, element to wait for, text the page must show)
+# (screenshot name, URL path and query, element to wait for, text the page must show, a
+# URL parameter that must still be there once the page has drawn its filters)
 PAGES = [
-    ("overview", "", "stMetric", "Calls"),
-    ("tenants", "tenants", "stDownloadButton", "Chargeback"),
+    ("overview", "?range=30d", "stPlotlyChart", "Calls", "range=30d"),
+    (
+        "overview-fabrikam",
+        "?range=30d&tenant=fabrikam",
+        "stPlotlyChart",
+        "Calls",
+        "tenant=fabrikam",
+    ),
+    ("deployments", "deployments?range=30d", "stPlotlyChart", "Global deployments", "range=30d"),
+    ("tenants", "tenants", "stDownloadButton", "Chargeback", ""),
+    ("content-safety", "content_safety?range=14d", "stPlotlyChart", "Blocked prompts", "range=14d"),
+    ("calls", "calls?range=30d&deployment=gpt-4o-prod", "stDataFrame", "Search", "deployment="),
+    ("call", "calls?call_id=c06", "stMetric", "Time to first token", "call_id=c06"),
 ]
 
 
@@ -42,9 +54,11 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-@pytest.fixture
-def seeded_server(tmp_path: Path) -> Iterator[LensServer]:
-    server = LensServer(seeded_database(tmp_path / "lens.duckdb"), tmp_path / "server.log")
+@pytest.fixture(scope="module")
+def seeded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LensServer]:
+    """One server for every page: the pages only read."""
+    folder = tmp_path_factory.mktemp("browser")
+    server = LensServer(seeded_database(folder / "lens.duckdb"), folder / "server.log")
     server.start()
     try:
         yield server
@@ -52,16 +66,22 @@ def seeded_server(tmp_path: Path) -> Iterator[LensServer]:
         server.stop()
 
 
-@pytest.mark.parametrize(("name", "path", "ready", "expected"), PAGES)
+@pytest.mark.parametrize(("name", "path", "ready", "expected", "kept"), PAGES)
 def test_page_renders_without_exception(
-    browser: Browser, seeded_server: LensServer, name: str, path: str, ready: str, expected: str
+    browser: Browser,
+    seeded_server: LensServer,
+    name: str,
+    path: str,
+    ready: str,
+    expected: str,
+    kept: str,
 ) -> None:
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{seeded_server.url}/{path}?range=30d")
+    page.goto(f"{seeded_server.url}/{path}")
     page.get_by_test_id(ready).first.wait_for(timeout=60_000)
     assert page.get_by_text(expected, exact=True).count() >= 1
     assert page.get_by_test_id("stException").count() == 0
-    assert "range=30d" in page.url  # the filter came from the URL and stayed there
+    assert kept in page.url  # the filter came from the URL and stayed there
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
     page.close()

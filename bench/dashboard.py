@@ -1,0 +1,281 @@
+"""Dashboard benchmark: every page's queries and every page's full render, at 1M and 10M calls.
+
+Run with ``make bench`` (or ``python -m bench.dashboard --calls 1000000``). N realistic calls
+are generated inside DuckDB into a real file: 90 days up to now, 20 tenants, 12 deployments
+of every deployment type, streaming and non-streaming, throttles and errors, and content-filter
+verdicts at realistic rates (0.3 % prompts blocked, 0.4 % completions filtered, 3 % annotated).
+
+For each page: the query functions it calls, uncached, timed together (median of 5), and the
+page's full render in Streamlit's AppTest with the cache cleared (median of 3). The baseline in
+the same run prices and resolves tenants call by call (the call_costs and call_tenants views)
+for the Overview totals, as a dashboard without price groups would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from collectors.deployments import Deployment, write_deployments
+from collectors.prices.book import load_reference_data
+from collectors.store import Store
+from collectors.tenants import default_tenants, write_tenants
+from queries import calls, deployments, overview, safety
+from queries.calls import CallSearch
+from queries.scope import Scope
+
+APP = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
+DEPLOYMENTS = [  # (name, model, type)
+    ("chat-prod", "gpt-4o-2024-11-20", "GlobalStandard"),
+    ("chat-mini", "gpt-4o-mini-2024-07-18", "GlobalStandard"),
+    ("reason", "o4-mini-2025-04-16", "GlobalStandard"),
+    ("gpt41-eu", "gpt-4.1-2025-04-14", "DataZoneStandard"),
+    ("gpt41-mini-eu", "gpt-4.1-mini-2025-04-14", "DataZoneStandard"),
+    ("chat-eu", "gpt-4o-2024-11-20", "DataZoneStandard"),
+    ("embed", "text-embedding-3-small", "Standard"),
+    ("embed-large", "text-embedding-3-large", "GlobalStandard"),
+    ("batch-nightly", "gpt-4o-mini-2024-07-18", "GlobalBatch"),
+    ("ptu-core", "gpt-4o-2024-08-06", "ProvisionedManaged"),
+    ("ptu-eu", "gpt-4.1-2025-04-14", "DataZoneProvisionedManaged"),
+    ("chat-legacy", "gpt-4o-2024-08-06", "Standard"),
+]
+SERVICES = ["chat-api", "search", "support-bot", "indexer", "summariser", "agents"]
+
+GENERATE_CALLS = """
+INSERT INTO calls BY NAME
+WITH base AS (
+    SELECT
+        i,
+        hash(i * 31) % 1000 AS roll,
+        hash(i * 7) % 12 AS dep,
+        $end - to_microseconds(CAST(hash(i * 3) % (90 * 86400) AS BIGINT) * 1000000) AS t
+    FROM range($n) AS r(i)
+)
+SELECT
+    printf('%032x%016x', i, i) AS call_id, 'otlp' AS source,
+    printf('%032x', i) AS trace_id, printf('%016x', i) AS span_id,
+    t AS start_time,
+    150 + (hash(i * 11) % 1000) * (1 + (hash(i * 5) % 7)) AS duration_ms,
+    CASE WHEN i % 5 < 3 THEN 80 + hash(i * 17) % 600 END AS ttft_ms,
+    CASE WHEN d.model LIKE 'text-embedding%' THEN 'embeddings' ELSE 'chat' END AS operation,
+    'aoai-' || (dep % 3) || '.openai.azure.com' AS endpoint,
+    CASE WHEN dep % 3 = 0 THEN 'Sweden Central' ELSE 'East US 2' END AS region,
+    d.name AS deployment, 'attribute' AS deployment_source,
+    d.model, d.name AS request_model, 'azure.ai.openai' AS provider,
+    '2024-10-21' AS api_version, d.deployment_type,
+    'tenant-' || lpad(CAST(hash(i * 13) % 20 AS VARCHAR), 2, '0') AS tenant_id,
+    'user-' || hash(i * 19) % 2000 AS end_user,
+    s.service,
+    CASE WHEN roll < 27 THEN 'error' ELSE 'ok' END AS status,
+    CASE WHEN roll < 15 THEN 429 WHEN roll < 20 THEN 500 WHEN roll < 23 THEN 400 ELSE 200 END
+        AS http_status,
+    CASE WHEN roll < 15 THEN 'openai.RateLimitError'
+         WHEN roll < 20 THEN 'openai.InternalServerError'
+         WHEN roll < 23 THEN 'openai.BadRequestError' END AS error_type,
+    CASE WHEN roll < 20 THEN NULL ELSE 100 + hash(i * 23) % 4000 END AS input_tokens,
+    CASE WHEN roll < 20 THEN NULL WHEN i % 4 = 0 THEN 64 ELSE 0 END AS cached_input_tokens,
+    CASE WHEN roll < 23 OR d.model LIKE 'text-embedding%' THEN 0
+         ELSE 20 + hash(i * 29) % 900 END AS output_tokens,
+    CASE WHEN d.model LIKE 'o4%' AND roll >= 23 THEN 10 ELSE 0 END AS reasoning_tokens,
+    CASE WHEN roll < 23 THEN NULL WHEN roll < 27 THEN 'content_filter' ELSE 'stop' END
+        AS finish_reason,
+    CASE WHEN roll BETWEEN 20 AND 22 THEN 'blocked_prompt'
+         WHEN roll BETWEEN 23 AND 26 THEN 'filtered_completion'
+         WHEN roll BETWEEN 27 AND 56 THEN 'annotated' ELSE 'none' END AS filter_action,
+    '{}' AS attributes
+FROM base
+JOIN deployments_bench AS d ON d.k = base.dep
+JOIN services_bench AS s ON s.k = hash(i * 37) % 6
+"""
+
+GENERATE_VERDICTS = """
+INSERT INTO filter_results
+SELECT call_id, 'prompt', 0, 'hate',
+       CASE filter_action WHEN 'blocked_prompt' THEN 'medium' ELSE 'low' END,
+       filter_action = 'blocked_prompt', NULL
+FROM calls WHERE filter_action IN ('blocked_prompt', 'annotated')
+UNION ALL
+SELECT call_id, 'prompt', 0, 'jailbreak', NULL, true, true
+FROM calls WHERE filter_action = 'blocked_prompt' AND hash(call_id) % 2 = 0
+UNION ALL
+SELECT call_id, 'completion', 0, CASE WHEN hash(call_id) % 2 = 0 THEN 'sexual' ELSE 'violence' END,
+       'high', true, NULL
+FROM calls WHERE filter_action = 'filtered_completion'
+"""
+
+
+def build(path: Path, n: int) -> None:
+    """A DuckDB file with the schema, the shipped prices, default tenants, two PTU
+    deployments with quotas, and ``n`` generated calls ending now."""
+    store = Store(path)
+    load_reference_data(store)
+    write_tenants(store, default_tenants())
+    write_deployments(
+        store,
+        (
+            Deployment(
+                "ptu-core", None, None, "gpt-4o", "ProvisionedManaged", 50, 2, None, 2_500_000
+            ),
+            Deployment(
+                "chat-prod", None, None, "gpt-4o", "GlobalStandard", None, None, None, 450_000
+            ),
+        ),
+    )
+    store.close()
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(
+            "CREATE TEMP TABLE deployments_bench "
+            "(k INTEGER, name VARCHAR, model VARCHAR, deployment_type VARCHAR)"
+        )
+        con.executemany(
+            "INSERT INTO deployments_bench VALUES (?, ?, ?, ?)",
+            [(k, *row) for k, row in enumerate(DEPLOYMENTS)],
+        )
+        con.execute("CREATE TEMP TABLE services_bench (k INTEGER, service VARCHAR)")
+        con.executemany("INSERT INTO services_bench VALUES (?, ?)", list(enumerate(SERVICES)))
+        end = datetime.now(UTC)
+        con.execute(GENERATE_CALLS, {"n": n, "end": end})
+        con.execute(GENERATE_VERDICTS)
+        con.execute("INSERT INTO ingest_log VALUES (now(), 'bench', $n, 0)", {"n": n})
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+
+def page_queries(cur: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, Callable[[], Any]]:
+    """Each page's query functions, as the page calls them (filter options included)."""
+    bucket = (
+        timedelta(hours=6) if scope.end - scope.start <= timedelta(days=31) else timedelta(days=1)
+    )
+
+    def overview_page() -> None:
+        overview.filter_options(cur, scope.start, scope.end)
+        overview.overview_totals(cur, scope)
+        overview.overview_totals(cur, scope.previous())
+        overview.spend_over_time(cur, scope, "deployment")
+        overview.usage_over_time(cur, scope, bucket, "deployment")
+        overview.spend_by_group(cur, scope, "tenant_id")
+        overview.spend_by_group(cur, scope, "deployment")
+
+    def deployments_page() -> None:
+        overview.filter_options(cur, scope.start, scope.end)
+        stats = deployments.deployment_stats(cur, scope)
+        bin_ms, max_ms = deployments.latency_bins(stats)
+        deployments.latency_histogram(cur, scope, bin_ms, max_ms)
+        deployments.latency_over_time(cur, scope, bucket)
+
+    def safety_page() -> None:
+        overview.filter_options(cur, scope.start, scope.end)
+        safety.safety_totals(cur, scope)
+        safety.safety_over_time(cur, scope, bucket)
+        safety.safety_heatmap(cur, scope)
+        safety.safety_by_group(cur, scope, "tenant_id")
+        safety.safety_incidents(cur, scope, 200)
+
+    def calls_page() -> None:
+        overview.filter_options(cur, scope.start, scope.end)
+        found = calls.calls_search(cur, scope, CallSearch(), 500)
+        one = str(found["call_id"].iloc[0])
+        calls.call_detail(cur, one)
+        calls.call_filter_results(cur, one)
+        calls.call_cost(cur, one)
+
+    return {
+        "overview": overview_page,
+        "deployments": deployments_page,
+        "content_safety": safety_page,
+        "calls": calls_page,
+    }
+
+
+def baseline_overview(cur: duckdb.DuckDBPyConnection, scope: Scope) -> None:
+    """Overview totals priced and tenant-resolved call by call."""
+    cur.execute(
+        "SELECT count(*), sum(c.payg_cost_usd) FROM call_costs AS c "
+        "JOIN call_tenants AS t USING (call_id) "
+        "WHERE c.start_time >= $start AND c.start_time < $end",
+        {"start": scope.start, "end": scope.end},
+    ).fetchall()
+
+
+def median_ms(run: Callable[[], Any], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - began) * 1000)
+    return statistics.median(times)
+
+
+def render_ms(path: Path, page: str, repeats: int = 3) -> float:
+    """A page's full AppTest render, cache cleared each time (median of ``repeats``)."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from app import db
+
+    os.environ["LENS_DB"] = str(path)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page(f"app_pages/{page}.py")
+    times = []
+    for _ in range(repeats):
+        st.cache_data.clear()
+        began = time.perf_counter()
+        at.run()
+        times.append((time.perf_counter() - began) * 1000)
+        if at.exception:
+            raise RuntimeError(f"{page} raised: {at.exception[0].value}")
+    store = db._store
+    db.use_store(None)
+    if store is not None:
+        store.close()
+    return statistics.median(times)
+
+
+def run(n: int, folder: Path) -> None:
+    path = folder / f"dashboard-{n}.duckdb"
+    began = time.perf_counter()
+    build(path, n)
+    print(f"\n{n:,} calls generated in {time.perf_counter() - began:.1f} s")
+    store = Store(path)
+    cur = store.cursor()
+    now = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
+    for days in (7, 30, 90):
+        scope = Scope(now - timedelta(days=days), now)
+        print(f"  range {days}d: page queries together, uncached, median of 5")
+        for page, queries_of_page in page_queries(cur, scope).items():
+            print(f"    {page:<15} {median_ms(queries_of_page, 5):8.0f} ms")
+        baseline = median_ms(lambda s=scope: baseline_overview(cur, s), 3)
+        print(f"    {'baseline':<15} {baseline:8.0f} ms  (overview totals priced call by call)")
+    store.close()
+    print("  full render in AppTest (default range 7d), cache cleared, median of 3")
+    for page in ("overview", "deployments", "content_safety", "calls", "tenants"):
+        print(f"    {page:<15} {render_ms(path, page):8.0f} ms")
+    path.unlink()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--calls", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        for n in args.calls:
+            run(n, Path(folder))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\npeak RSS {peak:,.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
