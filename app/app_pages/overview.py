@@ -84,20 +84,13 @@ st.plotly_chart(charts.stacked_over_time(usage, "tokens", "Tokens", "tokens", gr
 st.plotly_chart(charts.stacked_over_time(usage, "calls", "Calls", "calls", group_by))
 st.plotly_chart(charts.stacked_over_time(usage, "errors", "Errors", "calls", group_by))
 
-top_tenants, top_deployments = st.columns(2)
-with top_tenants:
-    st.subheader("Top tenants")
-    by_tenant = cache.spend_by_group(chosen.scope, "tenant_id", version).head(10)
-    st.dataframe(
-        tables.with_links(by_tenant, "tenant_id", "deployments", "tenant"),
-        column_config=tables.SPEND_BY_COLUMNS,
-        hide_index=True,
-    )
-with top_deployments:
-    st.subheader("Top deployments")
-    by_deployment = cache.spend_by_group(chosen.scope, "deployment", version).head(10)
-    st.dataframe(
-        tables.with_links(by_deployment, "deployment", "deployments", "deployment"),
-        column_config=tables.SPEND_BY_COLUMNS,
-        hide_index=True,
-    )
+tops: list[tuple[str, GroupBy]] = [("Top tenants", "tenant_id"), ("Top deployments", "deployment")]
+for column, (title, group) in zip(st.columns(2), tops, strict=True):
+    with column:
+        st.subheader(title)
+        top = cache.spend_by_group(chosen.scope, group, version).head(10)
+        st.dataframe(
+            tables.with_links(top, group, "deployments", filters.OPTION_KEYS[group]),
+            column_config=tables.SPEND_BY_COLUMNS,
+            hide_index=True,
+        )

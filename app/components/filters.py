@@ -36,7 +36,7 @@ RANGE_LABELS: Final[dict[str, str]] = {
 }
 DEFAULT_RANGE: Final = "7d"
 CUSTOM: Final = "custom"
-# URL key -> (Filters field, sidebar label)
+# URL key -> (Scope field, sidebar label)
 DIMENSIONS: Final[dict[str, tuple[str, str]]] = {
     "tenant": ("tenants", "Tenant"),
     "deployment": ("deployments", "Deployment"),
@@ -60,26 +60,18 @@ Params = Mapping[str, str | Sequence[str]]
 
 @dataclass(frozen=True)
 class Filters:
+    """The range as chosen (a preset key or 'custom') and the scope the queries get."""
+
     range_key: str
-    start: datetime
-    end: datetime
-    tenants: tuple[str, ...] = ()
-    deployments: tuple[str, ...] = ()
-    models: tuple[str, ...] = ()
-    deployment_types: tuple[str, ...] = ()
-    services: tuple[str, ...] = ()
+    scope: Scope
 
     @property
-    def scope(self) -> Scope:
-        return Scope(
-            self.start,
-            self.end,
-            self.tenants,
-            self.deployments,
-            self.models,
-            self.deployment_types,
-            self.services,
-        )
+    def start(self) -> datetime:
+        return self.scope.start
+
+    @property
+    def end(self) -> datetime:
+        return self.scope.end
 
     @property
     def bucket(self) -> timedelta:
@@ -102,7 +94,7 @@ class Filters:
     @property
     def narrowed(self) -> bool:
         """Whether any dimension is filtered."""
-        return any(getattr(self, field) for field, _ in DIMENSIONS.values())
+        return any(getattr(self.scope, field) for field, _ in DIMENSIONS.values())
 
 
 def _values(params: Params, key: str) -> tuple[str, ...]:
@@ -135,7 +127,7 @@ def filters_from_params(params: Params, now: datetime) -> Filters:
         end = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
         start = end - RANGES[key]
     chosen = {field: _values(params, url_key) for url_key, (field, _) in DIMENSIONS.items()}
-    return Filters(range_key=key, start=start, end=end, **chosen)
+    return Filters(range_key=key, scope=Scope(start, end, **chosen))
 
 
 def params_from_filters(filters: Filters) -> dict[str, str | list[str]]:
@@ -145,7 +137,7 @@ def params_from_filters(filters: Filters) -> dict[str, str | list[str]]:
         params["from"] = filters.start.date().isoformat()
         params["to"] = (filters.end - timedelta(days=1)).date().isoformat()
     for url_key, (field, _) in DIMENSIONS.items():
-        values = getattr(filters, field)
+        values = getattr(filters.scope, field)
         if values:
             params[url_key] = list(values)
     return params
@@ -197,7 +189,7 @@ def filter_bar() -> Filters:
     available = cache.filter_options(in_range.start, in_range.end, cache.data_version())
     for option_key, url_key in OPTION_KEYS.items():
         field, label = DIMENSIONS[url_key]
-        chosen = list(getattr(current, field))
+        chosen = list(getattr(current.scope, field))
         choices = sorted(set(available.get(option_key, [])) | set(chosen))
         picked_values = sidebar.multiselect(
             label,

@@ -106,10 +106,10 @@ def test_dimensions_round_trip_through_the_url() -> None:
         "service": [],
     }
     filters = filters_from_params(params, NOW)
-    assert filters.tenants == ("contoso", "fabrikam")
-    assert filters.deployments == ("gpt-4o-prod",)
-    assert filters.deployment_types == ("GlobalStandard",)
-    assert filters.services == () and filters.models == ()
+    assert filters.scope.tenants == ("contoso", "fabrikam")
+    assert filters.scope.deployments == ("gpt-4o-prod",)
+    assert filters.scope.deployment_types == ("GlobalStandard",)
+    assert filters.scope.services == () and filters.scope.models == ()
     assert filters.narrowed
     assert params_from_filters(filters) == {
         "range": "30d",
