@@ -1,9 +1,10 @@
 """Dashboard benchmark: every page's queries and every page's full render, at 1M and 10M calls.
 
 Run with ``make bench`` (or ``python -m bench.dashboard --calls 1000000``). N realistic calls
-are generated inside DuckDB into a real file: 90 days up to now, 20 tenants, 12 deployments
-of every deployment type, streaming and non-streaming, throttles and errors, and content-filter
-verdicts at realistic rates (0.3 % prompts blocked, 0.4 % completions filtered, 3 % annotated).
+are generated inside DuckDB into a real file: 90 days up to now, 20 tenants (each through one
+service and three of 12 deployments of every type), streaming and non-streaming, throttles
+and errors, and content-filter verdicts at realistic rates (0.3 % prompts blocked, 0.4 %
+completions filtered, 3 % annotated).
 
 For each page: the query functions it calls, uncached, timed together (median of 5), and the
 page's full render in Streamlit's AppTest with the cache cleared (median of 3). The baseline in
@@ -57,9 +58,13 @@ WITH base AS (
     SELECT
         i,
         hash(i * 31) % 1000 AS roll,
-        hash(i * 7) % 12 AS dep,
+        hash(i * 13) % 20 AS tenant,
         $end - to_microseconds(CAST(hash(i * 3) % (90 * 86400) AS BIGINT) * 1000000) AS t
     FROM range($n) AS r(i)
+),
+placed AS (
+    -- A tenant works through one service and three of the twelve deployments.
+    SELECT *, (tenant * 5 + hash(i * 7) % 3) % 12 AS dep FROM base
 )
 SELECT
     printf('%032x%016x', i, i) AS call_id, 'otlp' AS source,
@@ -73,7 +78,7 @@ SELECT
     d.name AS deployment, 'attribute' AS deployment_source,
     d.model, d.name AS request_model, 'azure.ai.openai' AS provider,
     '2024-10-21' AS api_version, d.deployment_type,
-    'tenant-' || lpad(CAST(hash(i * 13) % 20 AS VARCHAR), 2, '0') AS tenant_id,
+    'tenant-' || lpad(CAST(tenant AS VARCHAR), 2, '0') AS tenant_id,
     'user-' || hash(i * 19) % 2000 AS end_user,
     s.service,
     CASE WHEN roll < 27 THEN 'error' ELSE 'ok' END AS status,
@@ -93,9 +98,9 @@ SELECT
          WHEN roll BETWEEN 23 AND 26 THEN 'filtered_completion'
          WHEN roll BETWEEN 27 AND 56 THEN 'annotated' ELSE 'none' END AS filter_action,
     '{}' AS attributes
-FROM base
-JOIN deployments_bench AS d ON d.k = base.dep
-JOIN services_bench AS s ON s.k = hash(i * 37) % 6
+FROM placed
+JOIN deployments_bench AS d ON d.k = placed.dep
+JOIN services_bench AS s ON s.k = placed.tenant % 6
 """
 
 GENERATE_VERDICTS = """

@@ -131,7 +131,17 @@ class Store:
                 con.execute(view.body)
         if applied_now:
             log.info("applied migrations %s to %s", ", ".join(applied_now), self.path)
+        if not bool(queries.run(self.cursor(), "usage_daily_in_step")["in_step"].iloc[0]):
+            self.rebuild_usage_daily()
         return applied_now
+
+    def rebuild_usage_daily(self) -> None:
+        """Sum usage_daily again from the whole ledger: after calls were written other than
+        through this store (a file loaded by SQL, an edit), or by an older version."""
+        with self.transaction() as con:
+            queries.run(con, "clear_usage_daily")
+            queries.run(con, "fill_usage_daily")
+        log.info("rebuilt the daily usage summary of %s", self.path)
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -187,12 +197,21 @@ class Store:
 
     @staticmethod
     def _insert_calls(con: duckdb.DuckDBPyConnection, calls: Sequence[CallRow]) -> set[str]:
-        """Insert new calls; the ids actually inserted (others were already stored)."""
+        """Insert new calls and add them to the daily usage summary; the ids actually
+        inserted (others were already stored)."""
         if not calls:
             return set()
         con.register("incoming_calls", _calls_table(calls))
         try:
-            return {row[0] for row in con.execute(queries.load("insert_calls").body).fetchall()}
+            rows = con.execute(queries.load("insert_calls").body).fetchall()
+            new_ids = {row[0] for row in rows}
+            if new_ids:
+                con.register("new_call_ids", pa.table({"call_id": sorted(new_ids)}))
+                try:
+                    con.execute(queries.load("add_usage_daily").body)
+                finally:
+                    con.unregister("new_call_ids")
+            return new_ids
         finally:
             con.unregister("incoming_calls")
 

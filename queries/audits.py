@@ -7,7 +7,7 @@ import pandas as pd
 
 from queries import run
 
-AUDITS = ("duplicate_verdicts", "orphan_verdicts")
+AUDITS = ("duplicate_verdicts", "orphan_verdicts", "usage_daily_drift")
 
 
 def duplicate_verdicts(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -18,3 +18,8 @@ def duplicate_verdicts(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 def orphan_verdicts(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Verdicts whose call is not in the ledger."""
     return run(cur, "orphan_verdicts")
+
+
+def usage_daily_drift(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Days and deployments where the daily usage summary and the calls disagree."""
+    return run(cur, "usage_daily_drift")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 
+import queries
 from collectors.prices.book import DEPLOYMENT_TYPES, load_reference_data
 from collectors.store import Store
 from collectors.tenants import default_tenants, write_tenants
@@ -42,6 +43,14 @@ def seeded_database(path: Path, latest: datetime | None = None, tenants: bool = 
             {"csv": str(SEED / "filter_results.csv")},
         )
         con.execute("INSERT INTO ingest_log VALUES ($at, 'seed', 6, 0)", {"at": latest})
+        resum_usage_daily(con)
     finally:
         con.close()
     return path
+
+
+def resum_usage_daily(con: duckdb.DuckDBPyConnection) -> None:
+    """Sum the daily usage summary again after calls were written or edited by SQL, as the
+    store does when it opens a file whose summary is out of step."""
+    queries.run(con, "clear_usage_daily")
+    queries.run(con, "fill_usage_daily")

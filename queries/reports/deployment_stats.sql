@@ -3,27 +3,39 @@
 -- params: $start TIMESTAMPTZ, $end TIMESTAMPTZ, $tenants VARCHAR[], $deployments VARCHAR[], $models VARCHAR[], $types VARCHAR[], $services VARCHAR[]
 -- Latency is the call's duration; output tokens per second is the median over calls of
 -- output tokens / (duration - time to first token). Throttled = HTTP 429. peak_tpm is the
--- busiest minute's input + output tokens; tpm_quota comes from deployments.toml (tpm).
+-- input + output tokens of the busiest minute of the busiest hour; tpm_quota comes from
+-- deployments.toml (tpm).
 WITH f AS (SELECT * FROM filtered_calls($start, $end, $tenants, $deployments, $models, $types, $services)),
-per_minute AS (
+-- The busiest minute is looked for inside each deployment's busiest hour: minute totals
+-- for one hour per deployment instead of for every minute of the range.
+per_hour AS (
     SELECT
         deployment,
-        time_bucket(INTERVAL 1 minute, start_time) AS minute,
+        epoch_us(start_time) // 3600000000 AS hour,
         sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)) AS tokens
     FROM f
+    GROUP BY ALL
+),
+busiest_hour AS (SELECT deployment, arg_max(hour, tokens) AS hour FROM per_hour GROUP BY ALL),
+per_minute AS (
+    SELECT
+        f.deployment,
+        epoch_us(f.start_time) // 60000000 AS minute,
+        sum(coalesce(f.input_tokens, 0) + coalesce(f.output_tokens, 0)) AS tokens
+    FROM f
+    JOIN busiest_hour AS b
+        ON b.deployment = f.deployment AND b.hour = epoch_us(f.start_time) // 3600000000
     GROUP BY ALL
 ),
 peaks AS (SELECT deployment, max(tokens) AS peak_tpm FROM per_minute GROUP BY deployment),
 stats AS (
     SELECT
         deployment,
-        mode(deployment_type) AS deployment_type,
+        -- A deployment has one type; calls that say none were given the registry's.
+        max(deployment_type) AS deployment_type,
         count(*) AS calls,
-        quantile_cont(duration_ms, 0.5) AS p50_ms,
-        quantile_cont(duration_ms, 0.95) AS p95_ms,
-        quantile_cont(duration_ms, 0.99) AS p99_ms,
-        quantile_cont(ttft_ms, 0.5) AS ttft_p50_ms,
-        quantile_cont(ttft_ms, 0.95) AS ttft_p95_ms,
+        quantile_cont(duration_ms, [0.5, 0.95, 0.99]) AS latency,
+        quantile_cont(ttft_ms, [0.5, 0.95]) AS ttft,
         median(output_tokens / ((duration_ms - coalesce(ttft_ms, 0)) / 1000)) FILTER (
             WHERE output_tokens > 0 AND duration_ms > coalesce(ttft_ms, 0)
         ) AS output_tokens_per_s,
@@ -43,11 +55,11 @@ SELECT
         ELSE 'standard'
     END AS family,
     s.calls,
-    s.p50_ms,
-    s.p95_ms,
-    s.p99_ms,
-    s.ttft_p50_ms,
-    s.ttft_p95_ms,
+    s.latency[1] AS p50_ms,
+    s.latency[2] AS p95_ms,
+    s.latency[3] AS p99_ms,
+    s.ttft[1] AS ttft_p50_ms,
+    s.ttft[2] AS ttft_p95_ms,
     s.output_tokens_per_s,
     s.throttled_rate,
     s.error_rate,

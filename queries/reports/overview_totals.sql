@@ -30,6 +30,7 @@ SELECT
     count(*) FILTER (WHERE deployment_source = 'unknown') AS unknown_deployment_calls,
     -- Synthetic calls of `aoai-lens serve --demo` carry the resource attribute lens.demo.
     count(*) FILTER (
-        WHERE json_extract_string(attributes, '$.resource."lens.demo"') = 'true'
+        WHERE CAST(attributes AS VARCHAR) LIKE '%lens.demo%'
+            AND json_extract_string(attributes, '$.resource."lens.demo"') = 'true'
     ) AS demo_calls
 FROM f;

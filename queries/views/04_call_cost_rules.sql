@@ -25,7 +25,7 @@ typed AS (
     SELECT
         CASE WHEN per_call THEN c.call_id END AS call_id,
         CASE WHEN per_call THEN c.start_time END AS start_time,
-        CAST(c.start_time AS DATE) AS day,
+        c.day,
         c.deployment,
         coalesce(c.model, d.model, '') AS model,
         -- Calls say "Sweden Central" (x-ms-region); the Retail Prices API "swedencentral".
@@ -39,19 +39,17 @@ typed AS (
         c.service_key,
         -- Kept apart so the dashboard can filter by service, and knows the cost of
         -- content-filter incidents, per end user too (incidents are rare: few groups).
-        coalesce(c.service, '') AS service,
+        c.service,
         c.filter_action,
-        CASE WHEN c.filter_action IN ('blocked_prompt', 'filtered_completion')
-            THEN coalesce(c.end_user, '') END AS incident_end_user,
-        count(*) AS requests,
-        sum(coalesce(c.input_tokens, 0)) AS input_tokens,
-        sum(coalesce(c.cached_input_tokens, 0)) AS cached_input_tokens,
-        sum(coalesce(c.output_tokens, 0)) AS output_tokens,
-        sum(coalesce(c.reasoning_tokens, 0)) AS reasoning_tokens
-    FROM call_keys AS c
+        c.incident_end_user,
+        sum(c.requests) AS requests,
+        sum(c.input_tokens) AS input_tokens,
+        sum(c.cached_input_tokens) AS cached_input_tokens,
+        sum(c.output_tokens) AS output_tokens,
+        sum(c.reasoning_tokens) AS reasoning_tokens
+    FROM usage_source(start_ts, end_ts, per_call) AS c
     -- The deployments registry fills in what the call does not say.
     LEFT JOIN deployments AS d ON d.deployment = c.deployment
-    WHERE c.start_time >= start_ts AND c.start_time < end_ts
     GROUP BY ALL
 ),
 -- Prices are dated by day: resolve each distinct (model, type, region, day) once, then

@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import APP
-from tests.seeding import seeded_database
+from tests.seeding import resum_usage_daily, seeded_database
 
 
 def metric(at: AppTest, label: str) -> str:
@@ -57,6 +57,7 @@ def test_overview_compares_with_the_period_before(
         "UPDATE calls SET start_time = start_time - INTERVAL 7 DAY "
         "WHERE call_id IN ('c01', 'c02', 'c03')"
     )
+    resum_usage_daily(db.cursor())
     db.cursor().execute("INSERT INTO ingest_log VALUES (now(), 'test', 0, 0)")  # new version
     at.run()
     assert not at.exception

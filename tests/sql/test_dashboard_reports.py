@@ -17,7 +17,7 @@ import pytest
 from queries import calls, deployments, safety
 from queries.calls import CallSearch
 from queries.scope import Scope
-from tests.seeding import seeded_database
+from tests.seeding import resum_usage_daily, seeded_database
 
 LATEST = datetime(2026, 11, 20, 12, 30, tzinfo=UTC)
 DAY = Scope(LATEST - timedelta(days=1), LATEST + timedelta(hours=1))
@@ -90,6 +90,7 @@ def test_safety_totals_count_incidents_and_their_cost(cur: duckdb.DuckDBPyConnec
 
 def test_filtered_completion_counts_as_incident(cur: duckdb.DuckDBPyConnection) -> None:
     cur.execute("UPDATE calls SET filter_action = 'filtered_completion' WHERE call_id = 'c01'")
+    resum_usage_daily(cur)
     got = safety.safety_totals(cur, DAY).iloc[0]
     assert (got["filtered_completions"], got["incidents"]) == (1, 2)
     assert float(got["incident_cost_usd"]) == pytest.approx(0.0045 + 0.0000225, abs=1e-12)

@@ -1,0 +1,73 @@
+-- name: 035_usage_source
+-- returns: table macro usage_source(start_ts, end_ts, per_call): call_id, start_time (per call only), day, deployment, model, region, deployment_type, the tenant keys of 01_call_keys, service, filter_action, incident_end_user, requests and token counts (one row per call, or per usage_daily row for whole UTC days)
+-- params:
+-- What costed_usage() prices. Whole UTC days inside [start_ts, end_ts) come from the daily
+-- summary (usage_daily); the partial days at either edge, and every day when a call-by-call
+-- answer is asked for (per_call) or a tenant rule reads end users (not kept in the summary),
+-- come from the calls themselves. Both give the same sums.
+CREATE OR REPLACE MACRO usage_source(start_ts, end_ts, per_call) AS TABLE
+WITH used AS (
+    SELECT
+        coalesce(bool_or(kind = 'attribute'), false) AS attribute,
+        coalesce(bool_or(kind = 'apim_subscription'), false) AS apim_subscription,
+        coalesce(bool_or(kind = 'end_user'), false) AS end_user,
+        coalesce(bool_or(kind = 'service'), false) AS service
+    FROM tenant_rules
+),
+whole AS (
+    SELECT
+        CAST(date_trunc('day', start_ts - INTERVAL 1 microsecond) + INTERVAL 1 day AS DATE)
+            AS first_day,
+        CAST(date_trunc('day', end_ts) AS DATE) AS end_day,
+        per_call OR (SELECT end_user FROM used) AS calls_only
+)
+SELECT
+    NULL AS call_id,
+    NULL AS start_time,
+    u.day,
+    u.deployment,
+    nullif(u.model, '') AS model,
+    nullif(u.region, '') AS region,
+    nullif(u.deployment_type, '') AS deployment_type,
+    CASE WHEN used.attribute THEN u.tenant_id ELSE '' END AS tenant_attr,
+    CASE WHEN used.apim_subscription THEN u.apim_subscription ELSE '' END AS apim_key,
+    '' AS end_user_key,
+    CASE WHEN used.service THEN u.service ELSE '' END AS service_key,
+    u.service,
+    u.filter_action,
+    CASE WHEN u.filter_action IN ('blocked_prompt', 'filtered_completion')
+        THEN u.incident_end_user END AS incident_end_user,
+    u.requests,
+    u.input_tokens,
+    u.cached_input_tokens,
+    u.output_tokens,
+    u.reasoning_tokens
+FROM usage_daily AS u, whole AS w, used
+WHERE NOT w.calls_only AND u.day >= w.first_day AND u.day < w.end_day
+UNION ALL
+SELECT
+    c.call_id,
+    c.start_time,
+    CAST(c.start_time AS DATE) AS day,
+    c.deployment,
+    c.model,
+    c.region,
+    c.deployment_type,
+    c.tenant_attr,
+    c.apim_key,
+    c.end_user_key,
+    c.service_key,
+    coalesce(c.service, '') AS service,
+    c.filter_action,
+    CASE WHEN c.filter_action IN ('blocked_prompt', 'filtered_completion')
+        THEN coalesce(c.end_user, '') END AS incident_end_user,
+    1 AS requests,
+    coalesce(c.input_tokens, 0) AS input_tokens,
+    coalesce(c.cached_input_tokens, 0) AS cached_input_tokens,
+    coalesce(c.output_tokens, 0) AS output_tokens,
+    coalesce(c.reasoning_tokens, 0) AS reasoning_tokens
+FROM call_keys AS c, whole AS w
+WHERE c.start_time >= start_ts AND c.start_time < end_ts
+    AND (w.calls_only
+        OR CAST(c.start_time AS DATE) < w.first_day
+        OR CAST(c.start_time AS DATE) >= w.end_day);

@@ -1,0 +1,4 @@
+-- name: clear_usage_daily
+-- returns: nothing
+-- params:
+DELETE FROM usage_daily;
