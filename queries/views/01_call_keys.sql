@@ -1,20 +1,20 @@
 -- name: 01_call_keys
--- returns: view call_keys, one row per call: every calls column plus the keys tenant rules read (tenant_attr, apim_key, end_user_key, service_key; '' for a missing value or a kind no rule uses)
+-- returns: view tenant_rule_kinds (one row: which rule kinds are in use) and view call_keys, one row per call: every calls column plus the keys tenant rules read (tenant_attr, apim_key, end_user_key, service_key; '' for a missing value or a kind no rule uses)
 -- params:
 -- Views are created in file-name order, each after the views it reads. The keys are
 -- computed here once, so every view that resolves tenants joins on them with
 -- USING (tenant_attr, apim_key, end_user_key, deployment, service_key).
 -- A key is kept only while some tenant rule reads that kind: with no end_user rule, the
 -- thousands of end users do not multiply the combinations to resolve and the price groups.
+CREATE OR REPLACE VIEW tenant_rule_kinds AS
+SELECT
+    coalesce(bool_or(kind = 'attribute'), false) AS attribute,
+    coalesce(bool_or(kind = 'apim_subscription'), false) AS apim_subscription,
+    coalesce(bool_or(kind = 'end_user'), false) AS end_user,
+    coalesce(bool_or(kind = 'service'), false) AS service
+FROM tenant_rules;
+
 CREATE OR REPLACE VIEW call_keys AS
-WITH used AS (
-    SELECT
-        coalesce(bool_or(kind = 'attribute'), false) AS attribute,
-        coalesce(bool_or(kind = 'apim_subscription'), false) AS apim_subscription,
-        coalesce(bool_or(kind = 'end_user'), false) AS end_user,
-        coalesce(bool_or(kind = 'service'), false) AS service
-    FROM tenant_rules
-)
 SELECT
     c.*,
     CASE WHEN used.attribute THEN coalesce(c.tenant_id, '') ELSE '' END AS tenant_attr,
@@ -22,4 +22,4 @@ SELECT
         AS apim_key,
     CASE WHEN used.end_user THEN coalesce(c.end_user, '') ELSE '' END AS end_user_key,
     CASE WHEN used.service THEN coalesce(c.service, '') ELSE '' END AS service_key
-FROM calls AS c, used;
+FROM calls AS c, tenant_rule_kinds AS used;

@@ -6,20 +6,12 @@
 -- answer is asked for (per_call) or a tenant rule reads end users (not kept in the summary),
 -- come from the calls themselves. Both give the same sums.
 CREATE OR REPLACE MACRO usage_source(start_ts, end_ts, per_call) AS TABLE
-WITH used AS (
-    SELECT
-        coalesce(bool_or(kind = 'attribute'), false) AS attribute,
-        coalesce(bool_or(kind = 'apim_subscription'), false) AS apim_subscription,
-        coalesce(bool_or(kind = 'end_user'), false) AS end_user,
-        coalesce(bool_or(kind = 'service'), false) AS service
-    FROM tenant_rules
-),
-whole AS (
+WITH whole AS (
     SELECT
         CAST(date_trunc('day', start_ts - INTERVAL 1 microsecond) + INTERVAL 1 day AS DATE)
             AS first_day,
         CAST(date_trunc('day', end_ts) AS DATE) AS end_day,
-        per_call OR (SELECT end_user FROM used) AS calls_only
+        per_call OR (SELECT end_user FROM tenant_rule_kinds) AS calls_only
 )
 SELECT
     NULL AS call_id,
@@ -42,7 +34,7 @@ SELECT
     u.cached_input_tokens,
     u.output_tokens,
     u.reasoning_tokens
-FROM usage_daily AS u, whole AS w, used
+FROM usage_daily AS u, whole AS w, tenant_rule_kinds AS used
 WHERE NOT w.calls_only AND u.day >= w.first_day AND u.day < w.end_day
 UNION ALL
 SELECT
