@@ -6,12 +6,15 @@ Run with ``streamlit run app/server.py`` (``aoai-lens serve`` does this).
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import streamlit as st
+from starlette.routing import Mount
 
+from app import lens_client
 from app.config import load_settings
 from app.db import use_store
 from app.routes import Wiring, build_routes
@@ -20,6 +23,7 @@ from app.store_setup import open_store
 from collectors.demo import DemoConfig, start_demo_seeder
 from collectors.otlp.receiver import OtlpReceiver
 from collectors.queue import IngestQueue
+from simulator import SimulatorConfig, build_simulator_app
 
 log = logging.getLogger("app.server")
 
@@ -36,8 +40,35 @@ def configure_logging() -> None:
             logger.propagate = False
 
 
+class SimulatorMount:
+    """The simulator's ASGI app once the lifespan enables it; 404 until then."""
+
+    def __init__(self) -> None:
+        self.app: Any = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self.app is None:
+            await _simulator_off(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
+async def _simulator_off(scope: Any, receive: Any, send: Any) -> None:
+    from starlette.responses import JSONResponse
+
+    response = JSONResponse(
+        {
+            "error": "the simulator is off",
+            "hint": "unset AZURE_OPENAI_ENDPOINT or set LENS_SIMULATOR=true",
+        },
+        status_code=404,
+    )
+    await response(scope, receive, send)
+
+
 receiver = OtlpReceiver()
 wiring = Wiring()
+simulator_mount = SimulatorMount()
 
 
 @asynccontextmanager
@@ -51,12 +82,23 @@ async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
     wiring.store, wiring.queue = store, queue
     wiring.retail_prices_url = settings.lens_retail_prices_url
     calls = store.health().calls
-    log.info("lens server started: db=%s calls=%d", store.path, calls)
-    if settings.lens_demo and calls == 0:
-        start_demo_seeder(DemoConfig(url=f"http://127.0.0.1:{settings.lens_port}"))
+    simulated = settings.simulator_enabled
+    if simulated:
+        simulator_mount.app = build_simulator_app(SimulatorConfig())
+    log.info("lens server started: db=%s calls=%d simulator=%s", store.path, calls, simulated)
+    demo = settings.lens_demo and lens_client.uses_simulator(settings)
+    if settings.lens_demo and not demo:
+        log.info("demo data not seeded: AZURE_OPENAI_ENDPOINT is set, calls go to the service")
+    if demo and calls == 0:
+        start_demo_seeder(DemoConfig(url=lens_client.local_url(settings)))
+    stop_traffic = threading.Event()
+    if demo and simulated:
+        lens_client.start_demo_traffic(settings, stop_traffic)
     try:
         yield {"store": store}
     finally:
+        stop_traffic.set()
+        simulator_mount.app = None
         receiver.detach()
         queue.close()
         wiring.store = wiring.queue = None
@@ -68,6 +110,6 @@ async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
 app = st.App(
     "streamlit_app.py",
     lifespan=lifespan,
-    routes=build_routes(receiver, wiring),
+    routes=[*build_routes(receiver, wiring), Mount(lens_client.SIMULATOR_PATH, simulator_mount)],
     on_script_error=report_script_error,
 )
