@@ -115,10 +115,13 @@ class TrafficReport:
     latencies_ms: list[float] = field(default_factory=list)
     elapsed_s: float = 0.0
     call_ids: list[str] = field(default_factory=list)
+    errors: Counter[str] = field(default_factory=Counter)  # error code (or message) -> calls
 
     def add(self, outcome: ChatOutcome) -> None:
         self.sent += 1
         self.kinds[outcome.kind] += 1
+        if outcome.kind == "error":
+            self.errors[outcome.error_code or (outcome.error_message or "no answer")[:80]] += 1
         self.latencies_ms.append(outcome.latency_ms)
         if outcome.call_id:
             self.call_ids.append(outcome.call_id)
