@@ -20,7 +20,7 @@ import openai
 from aoai_client import azure_wire
 from aoai_client.context import call_context, capture_span
 
-TextSink = Callable[[str], None]
+TextSink = Callable[[str], object]
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ page = st.navigation(
             PAGES / "overview.py", title="Overview", icon=":material/monitoring:", default=True
         ),
         st.Page(PAGES / "tenants.py", title="Tenants & chargeback", icon=":material/receipt_long:"),
+        st.Page(PAGES / "playground.py", title="Playground", icon=":material/play_circle:"),
     ]
 )
 st.title(page.title)
