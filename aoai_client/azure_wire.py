@@ -289,4 +289,4 @@ def _number(value: str | None) -> float | None:
         number = float(value)
     except ValueError:
         return None
-    return number if number >= 0 else None
+    return number if 0 <= number < 1e15 else None  # not negative, NaN or infinite
