@@ -134,9 +134,11 @@ def print_report(report: TrafficReport) -> None:
 @click.option("--port", type=click.IntRange(1, 65535), default=8600, show_default=True)
 @click.option("--latency-scale", type=click.FloatRange(min=0), default=1.0, show_default=True,
               help="Multiply every simulated delay (0: answer at once).")  # fmt: skip
-def simulator(host: str, port: int, latency_scale: float) -> None:
+@click.option("--no-limits", is_flag=True, help="Never answer 429 (benchmarks).")
+def simulator(host: str, port: int, latency_scale: float, no_limits: bool) -> None:
     """Serve the Azure OpenAI simulator on its own port (azure_endpoint=http://HOST:PORT)."""
     names = ", ".join(d.name for d in DEFAULT_DEPLOYMENTS)
     console.print(f"Azure OpenAI simulator on http://{host}:{port} (deployments: {names})")
-    app = build_simulator_app(SimulatorConfig(latency_scale=latency_scale))
+    config = SimulatorConfig(latency_scale=latency_scale, rate_limits=not no_limits)
+    app = build_simulator_app(config)
     uvicorn.run(app, host=host, port=port, log_level="warning")

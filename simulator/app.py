@@ -68,7 +68,7 @@ class Simulator:
         prompt = wire.prompt_tokens(messages)
         max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
         max_tokens = max_tokens if isinstance(max_tokens, int) and max_tokens > 0 else None
-        admission = self.windows[deployment.name].admit(prompt + (max_tokens or _ESTIMATED_OUTPUT))
+        admission = self._admit(deployment, prompt + (max_tokens or _ESTIMATED_OUTPUT))
         if not admission.admitted:
             return _throttled("ChatCompletions_Create", api_version, admission)
         headers = _limit_headers(deployment, admission)
@@ -105,7 +105,7 @@ class Simulator:
         else:
             return _error(400, "BadRequest", "'input' is a required property")
         tokens = sum(wire.count_tokens(i) if isinstance(i, str) else len(i) for i in inputs)
-        admission = self.windows[deployment.name].admit(tokens)
+        admission = self._admit(deployment, tokens)
         if not admission.admitted:
             return _throttled("Embeddings_Create", api_version, admission)
         dimensions = body.get("dimensions") if isinstance(body.get("dimensions"), int) else None
@@ -113,6 +113,11 @@ class Simulator:
         answer = wire.embeddings_body(deployment.model, inputs, dimensions, as_base64, tokens)
         await self._sleep(deployment.ttft_ms)
         return JSONResponse(answer, headers=_limit_headers(deployment, admission))
+
+    def _admit(self, deployment: SimulatedDeployment, tokens: int) -> Admission:
+        if not self.config.rate_limits:
+            return Admission(True, deployment.tpm, deployment.rpm)
+        return self.windows[deployment.name].admit(tokens)
 
     async def _check(
         self, request: Request, operation: str

@@ -56,11 +56,12 @@ class SimulatorConfig:
     """The simulated resource: its deployments and a scale on every delay.
 
     ``latency_scale`` multiplies time to first token and per-token delays: 1.0 is realistic,
-    0.0 answers at once (tests, benchmarks).
+    0.0 answers at once (tests, benchmarks). ``rate_limits`` off never answers 429.
     """
 
     deployments: tuple[SimulatedDeployment, ...] = DEFAULT_DEPLOYMENTS
     latency_scale: float = 1.0
+    rate_limits: bool = True
 
     def deployment(self, name: str) -> SimulatedDeployment | None:
         for deployment in self.deployments:

@@ -50,6 +50,15 @@ JAILBREAK_PHRASES: Final = (
     "do anything now",
 )
 PROTECTED_TEXT_PHRASES: Final = ("lyrics",)
+_LEVELS: Final = ("low", "medium", "high")
+# One compiled pattern per category and level: whole words or phrases, any of them.
+_PATTERNS: Final = {
+    (category, level): re.compile(
+        r"\b(?:" + "|".join(re.escape(w) for w in LEXICON[category][level]) + r")\b"
+    )
+    for category in HARM_CATEGORIES
+    for level in _LEVELS
+}
 
 
 @dataclass(frozen=True)
@@ -73,11 +82,11 @@ def judge_prompt(text: str) -> Verdicts:
     matched: list[str] = []
     for category in HARM_CATEGORIES:
         severity = "safe"
-        for level in ("low", "medium", "high"):
-            for word in LEXICON[category][level]:
-                if re.search(rf"\b{re.escape(word)}\b", lowered):
-                    severity = level
-                    matched.append(word)
+        for level in _LEVELS:
+            found = _PATTERNS[category, level].findall(lowered)
+            if found:
+                severity = level
+                matched.extend(found)
         severities[category] = severity
     jailbreak = any(phrase in lowered for phrase in JAILBREAK_PHRASES)
     protected = any(phrase in lowered for phrase in PROTECTED_TEXT_PHRASES)

@@ -67,7 +67,7 @@ def seed_of(*parts: object) -> int:
 def answer_words(seed: int, count: int) -> list[str]:
     """``count`` words of a plausible answer (one output token per word)."""
     rng = random.Random(seed)
-    words = [rng.choice(_WORDS) for _ in range(count)]
+    words = rng.choices(_WORDS, k=count)
     if words:
         words[0] = words[0].capitalize()
     for i in range(13, len(words) - 1, 14):  # sentences of 14 words

@@ -91,11 +91,15 @@ def test_a_prompt_is_answered_costed_and_stored(lens: ThreadedServer) -> None:
     assert int(metric(at, "Output tokens").replace(",", "")) > 0
     assert metric(at, "Time to first token") == "-"  # not streamed
     call_id = call_link(at)
-    stored = db.cursor().execute(
-        "SELECT c.deployment, c.region, c.deployment_type, c.tenant_id, c.input_tokens, "
-        "k.payg_cost_usd FROM calls c JOIN call_costs k USING (call_id) WHERE call_id = $id",
-        {"id": call_id},
-    ).fetchall()
+    stored = (
+        db.cursor()
+        .execute(
+            "SELECT c.deployment, c.region, c.deployment_type, c.tenant_id, c.input_tokens, "
+            "k.payg_cost_usd FROM calls c JOIN call_costs k USING (call_id) WHERE call_id = $id",
+            {"id": call_id},
+        )
+        .fetchall()
+    )
     assert len(stored) == 1
     deployment, region, deployment_type, tenant, input_tokens, cost = stored[0]
     assert (deployment, region, deployment_type, tenant) == (
@@ -127,9 +131,13 @@ def test_a_blocked_prompt_is_shown_with_its_verdicts(lens: ThreadedServer) -> No
         "prompt", "medium", True
     )  # fmt: skip
     call_id = call_link(at)
-    ((action, status),) = db.cursor().execute(
-        "SELECT filter_action, http_status FROM calls WHERE call_id = $id", {"id": call_id}
-    ).fetchall()
+    ((action, status),) = (
+        db.cursor()
+        .execute(
+            "SELECT filter_action, http_status FROM calls WHERE call_id = $id", {"id": call_id}
+        )
+        .fetchall()
+    )
     assert (action, status) == ("blocked_prompt", 400)
 
 
@@ -138,11 +146,15 @@ def test_a_throttled_call_says_429_and_when_to_retry(lens: ThreadedServer) -> No
     warning = at.warning[0].value
     assert "Throttled: HTTP 429" in warning
     assert re.search(r"Retry after \d+ s", warning)
-    ((status, retry_ms),) = db.cursor().execute(
-        "SELECT http_status, CAST(json_extract(attributes, '$.\"azure.openai.retry_after_ms\"')"
-        " AS INTEGER) FROM calls WHERE call_id = $id",
-        {"id": call_link(at)},
-    ).fetchall()
+    ((status, retry_ms),) = (
+        db.cursor()
+        .execute(
+            "SELECT http_status, CAST(json_extract(attributes, '$.\"azure.openai.retry_after_ms\"')"
+            " AS INTEGER) FROM calls WHERE call_id = $id",
+            {"id": call_link(at)},
+        )
+        .fetchall()
+    )
     assert status == 429 and retry_ms >= 1000
 
 

@@ -47,8 +47,11 @@ API_VERSION = "2024-10-21"
 def telemetry(lens_server: LensServer) -> Iterator[tuple[Telemetry, InMemorySpanExporter]]:
     spans = InMemorySpanExporter()
     made = configure_telemetry(
-        TelemetryConfig(service_name="checkout", otlp_traces_endpoint=f"{lens_server.url}/v1/traces",
-                        export_delay_ms=100)  # fmt: skip
+        TelemetryConfig(
+            service_name="checkout",
+            otlp_traces_endpoint=f"{lens_server.url}/v1/traces",
+            export_delay_ms=100,
+        )  # fmt: skip
     )
     made.add_span_processor(SimpleSpanProcessor(spans))
     try:
@@ -70,7 +73,9 @@ def rows(server: LensServer) -> dict[str, dict[str, Any]]:
         ).fetchall()
     for row in calls.values():
         row["attributes"] = json.loads(row["attributes"])
-        row["verdicts"] = {(v[1], v[3]): (v[4], v[5], v[6]) for v in verdicts if v[0] == row["call_id"]}
+        row["verdicts"] = {
+            (v[1], v[3]): (v[4], v[5], v[6]) for v in verdicts if v[0] == row["call_id"]
+        }
     return calls
 
 

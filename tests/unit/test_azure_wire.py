@@ -74,9 +74,10 @@ def test_a_documented_answer_gives_verdicts_and_token_details() -> None:
                          "2024-10-21", "chatcmpl-1")  # fmt: skip
     attrs, unread = w.body_attributes(200, json.dumps(answer.body).encode())
     assert unread == []
-    assert json.loads(attrs["azure.openai.prompt_filter_results"]) == answer.body[
-        "prompt_filter_results"
-    ]
+    assert (
+        json.loads(attrs["azure.openai.prompt_filter_results"])
+        == answer.body["prompt_filter_results"]
+    )
     completion = json.loads(attrs["azure.openai.completion_filter_results"])
     assert completion[0]["content_filter_results"]["violence"]["severity"] == "low"
     assert attrs["gen_ai.usage.cache_read.input_tokens"] == 1  # 3 words // 2
@@ -134,8 +135,9 @@ def test_stream_reader_reads_azure_order_with_usage() -> None:
     assert attrs["gen_ai.response.finish_reasons"] == ["stop"]
     assert (attrs["gen_ai.usage.input_tokens"], attrs["gen_ai.usage.output_tokens"]) == (9, 2)
     completion = json.loads(attrs["azure.openai.completion_filter_results"])
-    assert completion == [{"index": 0, "content_filter_results": {
-        "violence": {"filtered": False, "severity": "low"}}}]  # the strongest verdict kept
+    assert completion == [
+        {"index": 0, "content_filter_results": {"violence": {"filtered": False, "severity": "low"}}}
+    ]  # the strongest verdict kept
     assert "azure.openai.prompt_filter_results" in attrs
 
 
