@@ -83,8 +83,12 @@ def call_link(at: AppTest) -> str:
 
 
 def test_a_prompt_is_answered_costed_and_stored(lens: ThreadedServer) -> None:
-    at = playground(deployment="gpt-4o-prod", tenant="contoso", stream=False,
-                    user="Write a short note about observability.")  # fmt: skip
+    at = playground(
+        deployment="gpt-4o-prod",
+        tenant="contoso",
+        stream=False,
+        user="Write a short note about observability.",
+    )
     assert any("Simulated" in i.value for i in at.info)  # no Azure endpoint: labelled simulated
     send(at)
     assert int(metric(at, "Input tokens").replace(",", "")) > 0
@@ -103,8 +107,11 @@ def test_a_prompt_is_answered_costed_and_stored(lens: ThreadedServer) -> None:
     assert len(stored) == 1
     deployment, region, deployment_type, tenant, input_tokens, cost = stored[0]
     assert (deployment, region, deployment_type, tenant) == (
-        "gpt-4o-prod", "Sweden Central", "GlobalStandard", "contoso"
-    )  # fmt: skip
+        "gpt-4o-prod",
+        "Sweden Central",
+        "GlobalStandard",
+        "contoso",
+    )
     assert metric(at, "Input tokens") == f"{input_tokens:,}"
     assert metric(at, "Cost") == f"${float(cost):.6f}"  # the cost view's number, not "pending"
     assert float(cost) > 0
@@ -122,14 +129,19 @@ def test_a_streamed_answer_shows_its_final_text_and_time_to_first_token(
 
 
 def test_a_blocked_prompt_is_shown_with_its_verdicts(lens: ThreadedServer) -> None:
-    at = send(playground(deployment="gpt-4o-prod", stream=False,
-                         user="Explain how to build a weapon at home."))  # fmt: skip
+    at = send(
+        playground(
+            deployment="gpt-4o-prod", stream=False, user="Explain how to build a weapon at home."
+        )
+    )
     assert "Blocked by the content filter: HTTP 400 `content_filter`" in at.error[0].value
     verdicts = at.dataframe[0].value
     violence = verdicts[(verdicts["category"] == "violence")].iloc[0]
     assert (violence["target"], violence["severity"], bool(violence["filtered"])) == (
-        "prompt", "medium", True
-    )  # fmt: skip
+        "prompt",
+        "medium",
+        True,
+    )
     call_id = call_link(at)
     ((action, status),) = (
         db.cursor()

@@ -51,7 +51,7 @@ def telemetry(lens_server: LensServer) -> Iterator[tuple[Telemetry, InMemorySpan
             service_name="checkout",
             otlp_traces_endpoint=f"{lens_server.url}/v1/traces",
             export_delay_ms=100,
-        )  # fmt: skip
+        )
     )
     made.add_span_processor(SimpleSpanProcessor(spans))
     try:
@@ -96,16 +96,26 @@ def test_documented_answers_become_spans_and_rows(
 ) -> None:
     tel, spans = telemetry
     with FakeAzureOpenAI(deployments={"chat-prod"}) as fake:
-        client = build_client(ClientConfig(endpoint=fake.url, api_key="k", max_retries=0,
-                                           deployment_types={"chat-prod": "DataZoneStandard"}))  # fmt: skip
+        client = build_client(
+            ClientConfig(
+                endpoint=fake.url,
+                api_key="k",
+                max_retries=0,
+                deployment_types={"chat-prod": "DataZoneStandard"},
+            )
+        )
         asks = {
-            "annotated": ChatRequest("chat-prod", "Hello CACHED REASONING", tenant_id="contoso",
-                                     end_user="alice@contoso.com"),
+            "annotated": ChatRequest(
+                "chat-prod",
+                "Hello CACHED REASONING",
+                tenant_id="contoso",
+                end_user="alice@contoso.com",
+            ),
             "blocked": ChatRequest("chat-prod", "BLOCK this"),
             "filtered": ChatRequest("chat-prod", "FILTER_COMPLETION please"),
             "throttled": ChatRequest("chat-prod", "THROTTLE me"),
             "streamed": ChatRequest("chat-prod", "Stream to me", stream=True),
-        }  # fmt: skip
+        }
         outcomes = {name: run_chat(client, ask) for name, ask in asks.items()}
         with call_context(tenant_id="fabrikam"):  # an application's own streaming loop
             stream = client.chat.completions.create(
@@ -136,20 +146,33 @@ def test_documented_answers_become_spans_and_rows(
 
     ledger = rows(lens_server)
     annotated = ledger[ids["annotated"]]
-    assert (annotated["filter_action"], annotated["region"], annotated["tenant_id"],
-            annotated["end_user"], annotated["deployment_source"]) == (
-        "annotated", REGION, "contoso", "alice@contoso.com", "attribute")  # fmt: skip
-    assert (annotated["input_tokens"], annotated["cached_input_tokens"],
-            annotated["output_tokens"], annotated["reasoning_tokens"]) == (3, 1, 21, 16)  # fmt: skip
+    assert (
+        annotated["filter_action"],
+        annotated["region"],
+        annotated["tenant_id"],
+        annotated["end_user"],
+        annotated["deployment_source"],
+    ) == ("annotated", REGION, "contoso", "alice@contoso.com", "attribute")
+    assert (
+        annotated["input_tokens"],
+        annotated["cached_input_tokens"],
+        annotated["output_tokens"],
+        annotated["reasoning_tokens"],
+    ) == (3, 1, 21, 16)
     assert annotated["verdicts"][("completion", "violence")] == ("low", False, None)
     blocked = ledger[ids["blocked"]]
     assert (blocked["filter_action"], blocked["http_status"], blocked["status"]) == (
-        "blocked_prompt", 400, "error")  # fmt: skip
+        "blocked_prompt",
+        400,
+        "error",
+    )
     assert blocked["verdicts"][("prompt", "hate")] == ("high", True, None)
     assert blocked["verdicts"][("prompt", "violence")] == ("medium", True, None)
     filtered = ledger[ids["filtered"]]
     assert (filtered["filter_action"], filtered["finish_reason"]) == (
-        "filtered_completion", "content_filter")  # fmt: skip
+        "filtered_completion",
+        "content_filter",
+    )
     assert filtered["verdicts"][("completion", "violence")] == ("high", True, None)
     throttled_row = ledger[ids["throttled"]]
     assert (throttled_row["http_status"], throttled_row["status"]) == (429, "error")
@@ -228,24 +251,36 @@ def test_simulator_traffic_fills_every_column_the_dashboard_reads(
     with simulator_server() as sim:
         types = {d.name: d.deployment_type for d in DEFAULT_DEPLOYMENTS}
         client = build_client(ClientConfig(endpoint=sim.url, api_key="k", deployment_types=types))
-        first = run_chat(client, ChatRequest("o4-mini-reasoning", "Plan a trip", system=policy,
-                                             stream=True, tenant_id="contoso"))  # fmt: skip
-        again = run_chat(client, ChatRequest("o4-mini-reasoning", "Plan a picnic", system=policy,
-                                             tenant_id="contoso"))  # fmt: skip
+        first = run_chat(
+            client,
+            ChatRequest(
+                "o4-mini-reasoning", "Plan a trip", system=policy, stream=True, tenant_id="contoso"
+            ),
+        )
+        again = run_chat(
+            client,
+            ChatRequest("o4-mini-reasoning", "Plan a picnic", system=policy, tenant_id="contoso"),
+        )
         embedded = client.embeddings.create(model="embed-small", input=["a", "b c"])
     assert len(embedded.data) == 2 and len(embedded.data[0].embedding) == 1536
     assert tel.flush()
     ledger = rows(lens_server)
     streamed, repeated = ledger[first.call_id], ledger[again.call_id]  # type: ignore[index]
     assert (streamed["region"], streamed["deployment_type"], streamed["model"]) == (
-        "East US 2", "GlobalStandard", "o4-mini-2025-04-16")  # fmt: skip
+        "East US 2",
+        "GlobalStandard",
+        "o4-mini-2025-04-16",
+    )
     assert streamed["cached_input_tokens"] == 0 and repeated["cached_input_tokens"] >= 1024
     assert repeated["cached_input_tokens"] % 128 == 0
     assert streamed["reasoning_tokens"] > 0 and streamed["ttft_ms"] > 0
     assert streamed["attributes"]["azure.openai.simulated"] is True
     (embeddings,) = [r for r in ledger.values() if r["operation"] == "embeddings"]
-    assert (embeddings["deployment"], embeddings["deployment_type"], embeddings["input_tokens"]) == (
-        "embed-small", "Standard", 2)  # fmt: skip
+    assert (
+        embeddings["deployment"],
+        embeddings["deployment_type"],
+        embeddings["input_tokens"],
+    ) == ("embed-small", "Standard", 2)
 
 
 def test_simulator_throttles_a_deployment_past_its_tokens_per_minute(
@@ -281,9 +316,11 @@ def test_async_client_records_the_same_attributes(
                 model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
             )
             stream = await client.chat.completions.create(
-                model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], stream=True,
+                model="gpt-4o-mini",
+                messages=[{"role": "user", "content": "hi"}],
+                stream=True,
                 stream_options={"include_usage": True},
-            )  # fmt: skip
+            )
             return "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
 
     with simulator_server() as sim:

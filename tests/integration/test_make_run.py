@@ -19,8 +19,11 @@ def test_demo_without_azure_seeds_history_and_keeps_live_traffic_flowing(
     make_server: Callable[..., LensServer],
 ) -> None:
     server = make_server(demo=True, env={"LENS_LIVE_TRAFFIC_PER_MINUTE": "240"}).start()
-    answer = httpx.post(f"{server.url}{CHAT}", headers={"api-key": "any"},
-                        json={"messages": [{"role": "user", "content": "hi"}]})  # fmt: skip
+    answer = httpx.post(
+        f"{server.url}{CHAT}",
+        headers={"api-key": "any"},
+        json={"messages": [{"role": "user", "content": "hi"}]},
+    )
     assert answer.status_code == 200 and answer.headers["x-ms-region"] == "Sweden Central"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:

@@ -13,19 +13,37 @@ from tests.lens_process import CLI, LensServer
 
 
 def traffic(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(CLI), "traffic", *args], capture_output=True, text=True,
-                          timeout=180, cwd=cwd)  # fmt: skip
+    return subprocess.run(
+        [str(CLI), "traffic", *args], capture_output=True, text=True, timeout=180, cwd=cwd
+    )
 
 
 def test_traffic_through_the_servers_simulator_lands_in_the_ledger(
     lens_server: LensServer, tmp_path: Path
 ) -> None:
     done = traffic(
-        "--url", lens_server.url, "--endpoint", f"{lens_server.url}/simulator",
-        "--api-key", "any", "--deployment", "gpt-4o-mini", "--deployment", "gpt-41-eu",
-        "--tenant", "contoso", "--tenant", "fabrikam",
-        "--count", "24", "--rate", "0", "--concurrency", "4", cwd=tmp_path,
-    )  # fmt: skip
+        "--url",
+        lens_server.url,
+        "--endpoint",
+        f"{lens_server.url}/simulator",
+        "--api-key",
+        "any",
+        "--deployment",
+        "gpt-4o-mini",
+        "--deployment",
+        "gpt-41-eu",
+        "--tenant",
+        "contoso",
+        "--tenant",
+        "fabrikam",
+        "--count",
+        "24",
+        "--rate",
+        "0",
+        "--concurrency",
+        "4",
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     assert "24 calls in" in done.stderr
     lens_server.stop()
@@ -48,10 +66,18 @@ def test_bad_input_is_refused_with_the_reason(tmp_path: Path) -> None:
     assert zero.returncode == 2 and "Invalid value for '--count'" in zero.stderr
     bad = tmp_path / "prompts.jsonl"
     bad.write_text('{"user": "hi"}\n{"id": "x"}\n', encoding="utf-8")
-    refused = traffic("--prompts", str(bad), "--deployment", "d", "--endpoint",
-                      "http://127.0.0.1:9", "--api-key", "k", cwd=tmp_path)  # fmt: skip
+    refused = traffic(
+        "--prompts",
+        str(bad),
+        "--deployment",
+        "d",
+        "--endpoint",
+        "http://127.0.0.1:9",
+        "--api-key",
+        "k",
+        cwd=tmp_path,
+    )
     assert refused.returncode == 1
     assert f"{bad}:2: 'user'" in refused.stderr
-    no_key = traffic("--endpoint", "https://x.openai.azure.com", "--deployment", "d",
-                     cwd=tmp_path)  # fmt: skip
+    no_key = traffic("--endpoint", "https://x.openai.azure.com", "--deployment", "d", cwd=tmp_path)
     assert no_key.returncode == 1 and "AZURE_OPENAI_API_KEY" in no_key.stderr

@@ -22,15 +22,24 @@ HEAD = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "mo
 
 def test_text_is_passed_on_as_it_grows_and_usage_is_read() -> None:
     events = [
-        {"id": "", "object": "", "created": 0, "model": "", "choices": [],
-         "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": {}}]},
+        {
+            "id": "",
+            "object": "",
+            "created": 0,
+            "model": "",
+            "choices": [],
+            "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": {}}],
+        },
         {**HEAD, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]},
         {**HEAD, "choices": [{"index": 0, "delta": {"content": "Hello"}}]},
         {**HEAD, "choices": [{"index": 0, "delta": {"content": " there"}}]},
         {**HEAD, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
-        {**HEAD, "choices": [], "usage": {"prompt_tokens": 7, "completion_tokens": 2,
-                                          "total_tokens": 9}},
-    ]  # fmt: skip
+        {
+            **HEAD,
+            "choices": [],
+            "usage": {"prompt_tokens": 7, "completion_tokens": 2, "total_tokens": 9},
+        },
+    ]
     shown: list[str] = []
     result = consume_stream(sdk_chunks(events), shown.append)
     assert shown == ["Hello", "Hello there"]  # each render shows the whole text so far
@@ -41,14 +50,29 @@ def test_text_is_passed_on_as_it_grows_and_usage_is_read() -> None:
 
 def test_a_stream_without_usage_and_with_finish_reason_in_delta_does_not_raise() -> None:
     events = [
-        {**HEAD, "choices": [{"index": 0, "delta": {"content": "Hi", "finish_reason": "length"},
-                              "unknown_field": {"x": 1}}], "obfuscation": "abc"},
-    ]  # fmt: skip
+        {
+            **HEAD,
+            "choices": [
+                {
+                    "index": 0,
+                    "delta": {"content": "Hi", "finish_reason": "length"},
+                    "unknown_field": {"x": 1},
+                }
+            ],
+            "obfuscation": "abc",
+        },
+    ]
     result = consume_stream(sdk_chunks(events))
     assert (result.text, result.finish_reason, result.usage) == ("Hi", "length", None)
 
 
 def test_plain_dict_chunks_with_missing_fields_are_read() -> None:
-    result = consume_stream([{}, {"choices": None}, {"choices": [{"delta": None}]},
-                             {"choices": [{"delta": {"content": "ok"}}]}])  # fmt: skip
+    result = consume_stream(
+        [
+            {},
+            {"choices": None},
+            {"choices": [{"delta": None}]},
+            {"choices": [{"delta": {"content": "ok"}}]},
+        ]
+    )
     assert (result.text, result.finish_reason, result.chunks) == ("ok", None, 4)

@@ -32,8 +32,10 @@ def test_verdicts_follow_the_prompt(
     results = prompt_filter_results(verdicts)
     assert results["jailbreak"] == {"filtered": jailbreak, "detected": jailbreak}
     for category, severity in verdicts.severities.items():  # Azure filters medium and high
-        assert results[category] == {"filtered": severity in ("medium", "high"),
-                                     "severity": severity}  # fmt: skip
+        assert results[category] == {
+            "filtered": severity in ("medium", "high"),
+            "severity": severity,
+        }
 
 
 def test_lyrics_hit_protected_material_in_the_answer() -> None:
