@@ -73,3 +73,21 @@ class TelemetryConfig:
     applicationinsights_connection_string: str | None = field(default=None, repr=False)
     resource_attributes: Mapping[str, str | bool] = field(default_factory=dict)
     export_delay_ms: int = 1000
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> TelemetryConfig:
+        """``OTEL_SERVICE_NAME``, ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` (else
+        ``OTEL_EXPORTER_OTLP_ENDPOINT`` + ``/v1/traces``) and
+        ``APPLICATIONINSIGHTS_CONNECTION_STRING``."""
+        env = os.environ if environ is None else environ
+        traces = env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+        base = env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+        if not traces and base:
+            traces = base.rstrip("/") + "/v1/traces"
+        return cls(
+            service_name=env.get("OTEL_SERVICE_NAME") or "aoai-client",
+            otlp_traces_endpoint=traces or None,
+            applicationinsights_connection_string=(
+                env.get("APPLICATIONINSIGHTS_CONNECTION_STRING") or None
+            ),
+        )

@@ -105,7 +105,9 @@ def configure_telemetry(config: TelemetryConfig) -> Telemetry:
                 BatchSpanProcessor(exporter, schedule_delay_millis=config.export_delay_ms)
             )
         if config.applicationinsights_connection_string:
-            provider.add_span_processor(BatchSpanProcessor(_azure_monitor_exporter(config)))
+            provider.add_span_processor(
+                BatchSpanProcessor(_azure_monitor_exporter(config, provider))
+            )
         meter_provider = MeterProvider(resource=resource)
         logger_provider = LoggerProvider(resource=resource)
         instrumentor = OpenAIInstrumentor()  # type: ignore[no-untyped-call]
@@ -118,12 +120,12 @@ def configure_telemetry(config: TelemetryConfig) -> Telemetry:
         return _telemetry
 
 
-def _azure_monitor_exporter(config: TelemetryConfig) -> SpanExporter:
+def _azure_monitor_exporter(config: TelemetryConfig, provider: TracerProvider) -> SpanExporter:
     """Azure Monitor's trace exporter (from ``azure-monitor-opentelemetry``'s exporter
     package), added to this provider rather than replacing the process's global ones."""
     from azure.monitor.opentelemetry.exporter import AzureMonitorTraceExporter
 
     exporter: SpanExporter = AzureMonitorTraceExporter.from_connection_string(
-        config.applicationinsights_connection_string or ""
+        config.applicationinsights_connection_string or "", tracer_provider=provider
     )
     return exporter

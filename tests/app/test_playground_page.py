@@ -179,3 +179,24 @@ def test_two_deployments_answer_the_same_prompt_side_by_side(lens: ThreadedServe
     headers = [m.value for m in at.markdown if m.value.startswith("**")]
     assert headers == ["**gpt-4o-prod**", "**o4-mini-reasoning**"]
     assert len([m for m in at.markdown if "Calls explorer" in m.value]) == 2
+
+
+def test_traffic_mode_runs_the_prompt_set_and_the_calls_are_stored(lens: ThreadedServer) -> None:
+    at = playground(mode="Traffic")
+    at.multiselect(key="t_deps").set_value(["gpt-4o-prod", "gpt-41-eu"])
+    at.multiselect(key="t_tenants").set_value(["contoso"])
+    at.number_input(key="t_count").set_value(8)
+    next(b for b in at.button if b.label == "Send traffic").click().run()
+    assert not at.exception, at.exception
+    summary = at.success[0].value
+    kinds = {kind: int(n) for n, kind in re.findall(r"(\d+) (\w+)", summary)}
+    assert sum(kinds.values()) == 8, summary
+    ((stored, tenants),) = (
+        db.cursor()
+        .execute(
+            "SELECT count(*), count(DISTINCT tenant_id) FROM calls "
+            "WHERE service = 'aoai-lens-playground'"
+        )
+        .fetchall()
+    )
+    assert (stored, tenants) == (8, 1)
