@@ -6,6 +6,7 @@ model="<deployment>", ...)``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import httpx2
 import openai
@@ -37,14 +38,19 @@ def token_provider(
     return provider
 
 
-def _auth(
-    config: ClientConfig, credential: TokenCredential | None
-) -> tuple[str | None, Callable[[], str] | None]:
-    """(api key, token provider): exactly one of them."""
+def _settings(config: ClientConfig, credential: TokenCredential | None) -> dict[str, Any]:
+    """What the sync and asyncio clients share: endpoint, version, retries, timeout and
+    exactly one of an API key or an Entra ID token provider."""
+    common: dict[str, Any] = {
+        "azure_endpoint": config.endpoint,
+        "api_version": config.api_version,
+        "max_retries": config.max_retries,
+        "timeout": config.timeout_s,
+    }
     if config.api_key and credential is None:
-        return config.api_key, None
+        return {**common, "api_key": config.api_key}
     if credential is not None or config.use_managed_identity:
-        return None, token_provider(config, credential)
+        return {**common, "azure_ad_token_provider": token_provider(config, credential)}
     raise ClientConfigError(
         "no credentials: set AZURE_OPENAI_API_KEY, or USE_MANAGED_IDENTITY=true for Entra ID"
     )
@@ -55,16 +61,8 @@ def build_client(
 ) -> openai.AzureOpenAI:
     """A synchronous client whose calls carry Azure attributes on their spans."""
     transport = AzureTelemetryTransport(httpx2.HTTPTransport(), config.deployment_types)
-    api_key, provider = _auth(config, credential)
-    return openai.AzureOpenAI(
-        azure_endpoint=config.endpoint,
-        api_version=config.api_version,
-        max_retries=config.max_retries,
-        timeout=config.timeout_s,
-        http_client=openai.DefaultHttpxClient(transport=transport),
-        api_key=api_key,
-        azure_ad_token_provider=provider,
-    )
+    http_client = openai.DefaultHttpxClient(transport=transport)
+    return openai.AzureOpenAI(http_client=http_client, **_settings(config, credential))
 
 
 def build_async_client(
@@ -72,13 +70,5 @@ def build_async_client(
 ) -> openai.AsyncAzureOpenAI:
     """An asyncio client whose calls carry Azure attributes on their spans."""
     transport = AsyncAzureTelemetryTransport(httpx2.AsyncHTTPTransport(), config.deployment_types)
-    api_key, provider = _auth(config, credential)
-    return openai.AsyncAzureOpenAI(
-        azure_endpoint=config.endpoint,
-        api_version=config.api_version,
-        max_retries=config.max_retries,
-        timeout=config.timeout_s,
-        http_client=openai.DefaultAsyncHttpxClient(transport=transport),
-        api_key=api_key,
-        azure_ad_token_provider=provider,
-    )
+    http_client = openai.DefaultAsyncHttpxClient(transport=transport)
+    return openai.AsyncAzureOpenAI(http_client=http_client, **_settings(config, credential))

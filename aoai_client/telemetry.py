@@ -87,6 +87,11 @@ _lock = threading.Lock()
 _telemetry: Telemetry | None = None
 
 
+def current_telemetry() -> Telemetry | None:
+    """The process's telemetry, if ``configure_telemetry`` has made it."""
+    return _telemetry
+
+
 def configure_telemetry(config: TelemetryConfig) -> Telemetry:
     """Instrument ``openai`` in this process (once) and export spans as ``config`` says."""
     global _telemetry

@@ -5,6 +5,7 @@ Run with ``streamlit run app/server.py`` (``aoai-lens serve`` does this).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -12,13 +13,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import streamlit as st
-from starlette.routing import Mount
 
 from app import lens_client
 from app.config import load_settings
 from app.db import use_store
 from app.routes import Wiring, build_routes
 from app.script_errors import report_script_error
+from app.simulator_route import SimulatorMount, simulator_route
 from app.store_setup import open_store
 from collectors.demo import DemoConfig, start_demo_seeder
 from collectors.otlp.receiver import OtlpReceiver
@@ -38,32 +39,6 @@ def configure_logging() -> None:
             logger.addHandler(handler)
             logger.setLevel(logging.INFO)
             logger.propagate = False
-
-
-class SimulatorMount:
-    """The simulator's ASGI app once the lifespan enables it; 404 until then."""
-
-    def __init__(self) -> None:
-        self.app: Any = None
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if self.app is None:
-            await _simulator_off(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
-
-
-async def _simulator_off(scope: Any, receive: Any, send: Any) -> None:
-    from starlette.responses import JSONResponse
-
-    response = JSONResponse(
-        {
-            "error": "the simulator is off",
-            "hint": "unset AZURE_OPENAI_ENDPOINT or set LENS_SIMULATOR=true",
-        },
-        status_code=404,
-    )
-    await response(scope, receive, send)
 
 
 receiver = OtlpReceiver()
@@ -98,6 +73,7 @@ async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
         yield {"store": store}
     finally:
         stop_traffic.set()
+        await asyncio.to_thread(lens_client.flush_on_stop)  # the receiver answers meanwhile
         simulator_mount.app = None
         receiver.detach()
         queue.close()
@@ -110,6 +86,6 @@ async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
 app = st.App(
     "streamlit_app.py",
     lifespan=lifespan,
-    routes=[*build_routes(receiver, wiring), Mount(lens_client.SIMULATOR_PATH, simulator_mount)],
+    routes=[*build_routes(receiver, wiring), simulator_route(simulator_mount)],
     on_script_error=report_script_error,
 )
