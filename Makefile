@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.chargeback
 	$(BIN)/python -m bench.dashboard
+	$(BIN)/python -m bench.traffic
 
 fmt: $(STAMP)
 	$(BIN)/ruff format .

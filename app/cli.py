@@ -21,6 +21,7 @@ import httpx
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
+from app.cli_traffic import simulator, traffic
 from app.config import Settings, load_settings
 from app.errors import LensError, ServerError
 from app.exports import FORMATS
@@ -63,6 +64,10 @@ def server_is_up(url: str) -> bool:
 @click.group()
 def main() -> None:
     """Observability and cost analytics for Azure OpenAI."""
+
+
+main.add_command(traffic)
+main.add_command(simulator)
 
 
 @main.command()

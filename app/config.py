@@ -11,14 +11,14 @@ import logging
 import os
 from pathlib import Path
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-_PREFIXES = ("LENS_", "AZURE_OPENAI_", "LOG_ANALYTICS_", "APPLICATIONINSIGHTS_")
+_PREFIXES = ("LENS_", "AZURE_OPENAI_", "LOG_ANALYTICS_", "APPLICATIONINSIGHTS_", "USE_")
 
 
 class Settings(BaseSettings):
@@ -57,6 +57,52 @@ class Settings(BaseSettings):
         ge=1,
         description="Calls that may wait for the writer before OTLP answers 429.",
     )
+    lens_simulator: bool | None = Field(
+        default=None,
+        description="Serve the Azure OpenAI simulator under /simulator (default: when "
+        "AZURE_OPENAI_ENDPOINT is unset).",
+    )
+    lens_live_traffic_per_minute: float = Field(
+        default=6.0,
+        ge=0,
+        description="Demo mode: calls a minute sent through the instrumented client to the "
+        "simulator (0: none).",
+    )
+    azure_openai_endpoint: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="Azure OpenAI resource URL used by the playground and traffic generator.",
+    )
+    azure_openai_api_key: SecretStr | None = Field(
+        default=None, description="API key of that resource (else Entra ID)."
+    )
+    azure_openai_api_version: str = Field(
+        default="2024-10-21", min_length=1, description="Data-plane api-version."
+    )
+    azure_openai_deployment: str = Field(
+        default="",
+        description="Deployment names the playground offers, comma-separated.",
+    )
+    use_managed_identity: bool = Field(
+        default=False,
+        description="Authenticate with Entra ID (DefaultAzureCredential) instead of a key.",
+    )
+    applicationinsights_connection_string: SecretStr | None = Field(
+        default=None,
+        description="Also export the playground's spans to Azure Monitor (Application Insights).",
+    )
+
+    @property
+    def simulator_enabled(self) -> bool:
+        """The simulator is on when asked, or by default when no Azure endpoint is set."""
+        if self.lens_simulator is not None:
+            return self.lens_simulator
+        return not self.azure_openai_endpoint
+
+    @property
+    def configured_deployments(self) -> list[str]:
+        names = (name.strip() for name in self.azure_openai_deployment.split(","))
+        return [name for name in names if name]
 
 
 def documented_names() -> list[str]:

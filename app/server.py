@@ -5,21 +5,26 @@ Run with ``streamlit run app/server.py`` (``aoai-lens serve`` does this).
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import streamlit as st
 
+from app import lens_client
 from app.config import load_settings
 from app.db import use_store
 from app.routes import Wiring, build_routes
 from app.script_errors import report_script_error
+from app.simulator_route import SimulatorMount, simulator_route
 from app.store_setup import open_store
 from collectors.demo import DemoConfig, start_demo_seeder
 from collectors.otlp.receiver import OtlpReceiver
 from collectors.queue import IngestQueue
+from simulator import SimulatorConfig, build_simulator_app
 
 log = logging.getLogger("app.server")
 
@@ -38,6 +43,7 @@ def configure_logging() -> None:
 
 receiver = OtlpReceiver()
 wiring = Wiring()
+simulator_mount = SimulatorMount()
 
 
 @asynccontextmanager
@@ -51,12 +57,24 @@ async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
     wiring.store, wiring.queue = store, queue
     wiring.retail_prices_url = settings.lens_retail_prices_url
     calls = store.health().calls
-    log.info("lens server started: db=%s calls=%d", store.path, calls)
-    if settings.lens_demo and calls == 0:
-        start_demo_seeder(DemoConfig(url=f"http://127.0.0.1:{settings.lens_port}"))
+    simulated = settings.simulator_enabled
+    if simulated:
+        simulator_mount.app = build_simulator_app(SimulatorConfig())
+    log.info("lens server started: db=%s calls=%d simulator=%s", store.path, calls, simulated)
+    demo = settings.lens_demo and lens_client.uses_simulator(settings)
+    if settings.lens_demo and not demo:
+        log.info("demo data not seeded: AZURE_OPENAI_ENDPOINT is set, calls go to the service")
+    if demo and calls == 0:
+        start_demo_seeder(DemoConfig(url=lens_client.local_url(settings)))
+    stop_traffic = threading.Event()
+    if demo and simulated:
+        lens_client.start_demo_traffic(settings, stop_traffic)
     try:
         yield {"store": store}
     finally:
+        stop_traffic.set()
+        await asyncio.to_thread(lens_client.flush_on_stop)  # the receiver answers meanwhile
+        simulator_mount.app = None
         receiver.detach()
         queue.close()
         wiring.store = wiring.queue = None
@@ -68,6 +86,6 @@ async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
 app = st.App(
     "streamlit_app.py",
     lifespan=lifespan,
-    routes=build_routes(receiver, wiring),
+    routes=[*build_routes(receiver, wiring), simulator_route(simulator_mount)],
     on_script_error=report_script_error,
 )

@@ -1,0 +1,292 @@
+"""What the Azure OpenAI wire says about a call, as span attributes (pure: no I/O, no OTel).
+
+``opentelemetry-instrumentation-openai-v2`` records the OpenAI view of a call; Azure adds
+what this module reads: the deployment and api-version in the URL, the serving region and
+request id in the headers, rate-limit headers, content-filter verdicts in the bodies (and in
+a 400 ``content_filter`` error), cached and reasoning tokens in ``usage``. Every name is
+documented in ``docs/attributes.md``. Nothing here raises on a strange answer: what cannot
+be read is listed in ``azure.openai.telemetry.unread`` instead.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+from urllib.parse import parse_qs, urlsplit
+
+DEPLOYMENT: Final = "azure.openai.deployment"
+API_VERSION: Final = "azure.openai.api_version"
+REGION: Final = "azure.openai.region"
+DEPLOYMENT_TYPE: Final = "azure.openai.deployment_type"
+REQUEST_ID: Final = "azure.openai.request_id"
+PROMPT_FILTER: Final = "azure.openai.prompt_filter_results"
+COMPLETION_FILTER: Final = "azure.openai.completion_filter_results"
+FILTER_BLOCKED: Final = "azure.openai.content_filter.blocked"
+FILTER_ERROR: Final = "azure.openai.content_filter.error"
+REMAINING_TOKENS: Final = "azure.openai.ratelimit.remaining_tokens"
+REMAINING_REQUESTS: Final = "azure.openai.ratelimit.remaining_requests"
+RETRY_AFTER_MS: Final = "azure.openai.retry_after_ms"
+SIMULATED: Final = "azure.openai.simulated"
+UNREAD: Final = "azure.openai.telemetry.unread"
+TELEMETRY_ERROR: Final = "azure.openai.telemetry.error"
+TENANT_ID: Final = "tenant.id"
+END_USER: Final = "enduser.id"
+SERVER_ADDRESS: Final = "server.address"
+SERVER_PORT: Final = "server.port"
+HTTP_STATUS: Final = "http.response.status_code"
+CACHED_INPUT_TOKENS: Final = "gen_ai.usage.cache_read.input_tokens"
+REASONING_TOKENS: Final = "gen_ai.usage.reasoning.output_tokens"
+INPUT_TOKENS: Final = "gen_ai.usage.input_tokens"
+OUTPUT_TOKENS: Final = "gen_ai.usage.output_tokens"
+TIME_TO_FIRST_CHUNK: Final = "gen_ai.response.time_to_first_chunk"
+FINISH_REASONS: Final = "gen_ai.response.finish_reasons"
+
+SIMULATOR_HEADER: Final = "x-aoai-lens-simulator"
+_DEPLOYMENT_PATH: Final = re.compile(r"/openai/deployments/([^/]+)/")
+_SEVERITY_RANK: Final = {"safe": 0, "low": 1, "medium": 2, "high": 3}
+
+Attributes = dict[str, Any]
+
+
+def request_attributes(
+    url: str,
+    body: bytes,
+    deployment_types: Mapping[str, str],
+    tenant_id: str | None,
+    end_user: str | None,
+) -> Attributes:
+    """Deployment, api-version, server, deployment type, tenant and end user of a request."""
+    parts = urlsplit(url)
+    attrs: Attributes = {}
+    if parts.hostname:
+        attrs[SERVER_ADDRESS] = parts.hostname
+        if parts.port and parts.port != 443:
+            attrs[SERVER_PORT] = parts.port
+    match = _DEPLOYMENT_PATH.search(parts.path + "/")
+    deployment = match.group(1) if match else None
+    if deployment is None and body:  # the v1 API names the deployment in "model"
+        model = _json(body).get("model")
+        deployment = model if isinstance(model, str) else None
+    if deployment:
+        attrs[DEPLOYMENT] = deployment
+        if deployment in deployment_types:
+            attrs[DEPLOYMENT_TYPE] = deployment_types[deployment]
+    version = parse_qs(parts.query).get("api-version")
+    if version:
+        attrs[API_VERSION] = version[0]
+    if tenant_id:
+        attrs[TENANT_ID] = tenant_id
+    user = (end_user or _json(body).get("user")) if body else end_user
+    if isinstance(user, str) and user:
+        attrs[END_USER] = user
+    return attrs
+
+
+def header_attributes(status: int, headers: Mapping[str, str]) -> Attributes:
+    """Region, request id, rate-limit state and retry-after of an answer."""
+    attrs: Attributes = {HTTP_STATUS: status}
+    for header, name in (("x-ms-region", REGION), ("apim-request-id", REQUEST_ID)):
+        if headers.get(header):
+            attrs[name] = headers[header]
+    if REQUEST_ID not in attrs and headers.get("x-request-id"):
+        attrs[REQUEST_ID] = headers["x-request-id"]
+    for header, name in (
+        ("x-ratelimit-remaining-tokens", REMAINING_TOKENS),
+        ("x-ratelimit-remaining-requests", REMAINING_REQUESTS),
+    ):
+        value = _int(headers.get(header))
+        if value is not None:
+            attrs[name] = value
+    retry_ms = _int(headers.get("retry-after-ms")) or _int(headers.get("x-ms-retry-after-ms"))
+    if retry_ms is None and (seconds := _number(headers.get("retry-after"))) is not None:
+        retry_ms = round(seconds * 1000)
+    if retry_ms is not None:
+        attrs[RETRY_AFTER_MS] = retry_ms
+    if headers.get(SIMULATOR_HEADER):
+        attrs[SIMULATED] = True
+    return attrs
+
+
+def body_attributes(status: int, body: bytes) -> tuple[Attributes, list[str]]:
+    """Verdicts and token details of a whole (non-streamed) JSON answer, and what was unread."""
+    document = _json(body)
+    if not document:
+        return {}, [f"body: the HTTP {status} answer is not a JSON object"]
+    if status >= 400:
+        return error_attributes(document), []
+    attrs: Attributes = {}
+    unread: list[str] = []
+    prompt_filter = document.get("prompt_filter_results", document.get("prompt_annotations"))
+    if isinstance(prompt_filter, list):
+        attrs[PROMPT_FILTER] = _dumps(prompt_filter)
+    choices = document.get("choices")
+    if isinstance(choices, list):
+        verdicts = [
+            {"index": c.get("index", i), "content_filter_results": c["content_filter_results"]}
+            for i, c in enumerate(choices)
+            if isinstance(c, dict) and isinstance(c.get("content_filter_results"), dict)
+        ]
+        if verdicts:
+            attrs[COMPLETION_FILTER] = _dumps(verdicts)
+    if isinstance(document.get("usage"), dict):
+        attrs.update(usage_details(document["usage"]))
+    elif "data" not in document:  # embeddings answers have usage too; say when it is missing
+        unread.append("usage: the answer has no usage object")
+    return attrs, unread
+
+
+def error_attributes(document: Mapping[str, Any]) -> Attributes:
+    """A 4xx/5xx body: a ``content_filter`` error blocks the prompt and keeps its verdicts."""
+    error = document.get("error")
+    if not isinstance(error, dict) or error.get("code") != "content_filter":
+        return {}
+    return {FILTER_BLOCKED: True, FILTER_ERROR: _dumps(error)}
+
+
+def usage_details(usage: Mapping[str, Any]) -> Attributes:
+    """Cached and reasoning tokens (subsets of prompt and completion tokens)."""
+    attrs: Attributes = {}
+    for details, key, name in (
+        ("prompt_tokens_details", "cached_tokens", CACHED_INPUT_TOKENS),
+        ("completion_tokens_details", "reasoning_tokens", REASONING_TOKENS),
+    ):
+        block = usage.get(details)
+        value = block.get(key) if isinstance(block, dict) else None
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            attrs[name] = value
+    return attrs
+
+
+class StreamReader:
+    """Reads a chat stream event by event and says what the span should record.
+
+    Tolerant of what Azure and look-alikes send: the empty-id first event with
+    ``prompt_filter_results`` (or ``prompt_annotations``), annotation-only chunks,
+    ``finish_reason`` inside ``delta``, unknown fields, and no usage event.
+    """
+
+    def __init__(self) -> None:
+        self.prompt_filter: list[Any] | None = None
+        self.choice_filters: dict[int, dict[str, Any]] = {}
+        self.finish_reasons: dict[int, str] = {}
+        self.usage: dict[str, Any] | None = None
+        self.first_content_at: float | None = None
+        self.events = 0
+        self.bad_events = 0
+        self.done = False
+
+    def feed(self, data: str, at: float) -> None:
+        """One SSE ``data:`` payload received at monotonic time ``at``."""
+        if data.strip() == "[DONE]":
+            self.done = True
+            return
+        try:
+            event = json.loads(data)
+        except ValueError:
+            self.bad_events += 1
+            return
+        if not isinstance(event, dict):
+            self.bad_events += 1
+            return
+        self.events += 1
+        prompt_filter = event.get("prompt_filter_results", event.get("prompt_annotations"))
+        if isinstance(prompt_filter, list):
+            self.prompt_filter = prompt_filter
+        if isinstance(event.get("usage"), dict):
+            self.usage = event["usage"]
+        for position, choice in enumerate(event.get("choices") or ()):
+            if isinstance(choice, dict):
+                self._choice(choice, position, at)
+
+    def _choice(self, choice: dict[str, Any], position: int, at: float) -> None:
+        raw_index, raw_delta = choice.get("index"), choice.get("delta")
+        index = raw_index if isinstance(raw_index, int) else position
+        delta: dict[str, Any] = raw_delta if isinstance(raw_delta, dict) else {}
+        if self.first_content_at is None and (delta.get("content") or delta.get("tool_calls")):
+            self.first_content_at = at
+        finish = choice.get("finish_reason") or delta.get("finish_reason")
+        if isinstance(finish, str):
+            self.finish_reasons[index] = finish
+        results = choice.get("content_filter_results")
+        if isinstance(results, dict) and results and "error" not in results:
+            merged = self.choice_filters.setdefault(index, {})
+            for category, verdict in results.items():
+                if _stronger(verdict, merged.get(category)):
+                    merged[category] = verdict
+
+    def attributes(self, started_at: float) -> tuple[Attributes, list[str]]:
+        attrs: Attributes = {}
+        unread: list[str] = []
+        if self.prompt_filter is not None:
+            attrs[PROMPT_FILTER] = _dumps(self.prompt_filter)
+        if self.choice_filters:
+            attrs[COMPLETION_FILTER] = _dumps(
+                [{"index": i, "content_filter_results": r} for i, r in self.choice_filters.items()]
+            )
+        if self.finish_reasons:
+            attrs[FINISH_REASONS] = [self.finish_reasons[i] for i in sorted(self.finish_reasons)]
+        if self.first_content_at is not None:
+            attrs[TIME_TO_FIRST_CHUNK] = max(self.first_content_at - started_at, 0.0)
+        if self.usage is not None:
+            for key, name in (
+                ("prompt_tokens", INPUT_TOKENS),
+                ("completion_tokens", OUTPUT_TOKENS),
+            ):
+                value = self.usage.get(key)
+                if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+                    attrs[name] = value
+            attrs.update(usage_details(self.usage))
+        else:
+            unread.append(
+                "usage: the stream sent no usage event (request "
+                "stream_options={'include_usage': True} to count tokens)"
+            )
+        if not self.finish_reasons:
+            unread.append("finish_reason: no chunk carried one")
+        if self.bad_events:
+            unread.append(f"events: {self.bad_events} stream events were not JSON objects")
+        if not self.done:
+            unread.append("end: the stream ended without data: [DONE]")
+        return attrs, unread
+
+
+def _stronger(new: Any, old: Any) -> bool:
+    if not isinstance(new, dict):
+        return False
+    if not isinstance(old, dict):
+        return True
+
+    def rank(v: dict[str, Any]) -> tuple[bool, bool, int]:
+        severity = _SEVERITY_RANK.get(str(v.get("severity", "safe")), 0)
+        return bool(v.get("filtered")), bool(v.get("detected")), severity
+
+    return rank(new) > rank(old)
+
+
+def _json(body: bytes) -> dict[str, Any]:
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _int(value: str | None) -> int | None:
+    number = _number(value)
+    return None if number is None else int(number)
+
+
+def _number(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if 0 <= number < 1e15 else None  # not negative, NaN or infinite

@@ -1,0 +1,144 @@
+"""``aoai-lens traffic`` and ``aoai-lens simulator``: load generation and the simulator on
+its own port."""
+
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+import click
+import openai
+import uvicorn
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from aoai_client import ClientConfig, ClientConfigError, TelemetryConfig, build_client
+from aoai_client import configure_telemetry as configure_client_telemetry
+from aoai_client.chat import ChatOutcome
+from aoai_client.traffic import PromptSetError, TrafficPlan, TrafficReport, load_prompts
+from aoai_client.traffic import run_traffic as send_traffic
+from app import lens_client
+from app.config import load_settings
+from simulator import DEFAULT_DEPLOYMENTS, SimulatorConfig, build_simulator_app
+
+console = Console(stderr=True, soft_wrap=True)
+
+
+@click.command(name="traffic")
+@click.option("--endpoint", default=None, help="Azure OpenAI endpoint (default "
+              "AZURE_OPENAI_ENDPOINT, else the lens server's simulator).")  # fmt: skip
+@click.option("--deployment", "deployments", multiple=True, help="Deployment name (repeat).")
+@click.option("--tenant", "tenants", multiple=True, help="Tenant to charge (repeat).")
+@click.option("--count", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--rate", type=click.FloatRange(min=0), default=5.0, show_default=True,
+              help="Calls started per second (0: as fast as concurrency allows).")  # fmt: skip
+@click.option("--concurrency", type=click.IntRange(1, 256), default=4, show_default=True)
+@click.option("--prompts", "prompts_file", type=click.Path(exists=True, path_type=Path),
+              default=None, help="JSONL prompt set (default: the shipped one).")  # fmt: skip
+@click.option("--api-key", default=None, help="Key (default AZURE_OPENAI_API_KEY).")
+@click.option("--max-retries", type=click.IntRange(0, 10), default=2, show_default=True)
+@click.option("--url", default=None, help="Lens server receiving the spans "
+              "(default http://LENS_HOST:LENS_PORT).")  # fmt: skip
+def traffic(
+    endpoint: str | None,
+    deployments: tuple[str, ...],
+    tenants: tuple[str, ...],
+    count: int,
+    rate: float,
+    concurrency: int,
+    prompts_file: Path | None,
+    api_key: str | None,
+    max_retries: int,
+    url: str | None,
+) -> None:
+    """Send a prompt set across deployments and tenants through the instrumented client."""
+    settings = load_settings()
+    lens_url = url or lens_client.local_url(settings)
+    simulator = endpoint is None and not settings.azure_openai_endpoint
+    endpoint = endpoint or lens_client.endpoint(settings)
+    key = api_key or (
+        settings.azure_openai_api_key.get_secret_value()
+        if settings.azure_openai_api_key
+        else (lens_client.SIMULATOR_KEY if simulator else None)
+    )
+    if not deployments:
+        deployments = tuple(settings.configured_deployments) or (
+            tuple(d.name for d in DEFAULT_DEPLOYMENTS if not d.embeddings) if simulator else ()
+        )
+    if not deployments:
+        raise click.UsageError("name the deployments to call with --deployment NAME")
+    try:
+        prompts = load_prompts(prompts_file)
+        config = ClientConfig(
+            endpoint=endpoint,
+            api_version=settings.azure_openai_api_version,
+            api_key=key,
+            use_managed_identity=settings.use_managed_identity,
+            max_retries=max_retries,
+        )
+        client = build_client(config)
+    except (PromptSetError, ClientConfigError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise SystemExit(1) from None
+    telemetry = configure_client_telemetry(
+        TelemetryConfig(
+            service_name="aoai-lens-traffic", otlp_traces_endpoint=f"{lens_url}/v1/traces"
+        )
+    )
+    from app.cli import server_is_up  # app.cli registers this command: import it late
+
+    plan = TrafficPlan(deployments, tenants, count, rate, concurrency, prompts)
+    if not server_is_up(lens_url):
+        console.print(
+            f"[yellow]warning:[/yellow] no lens server at {lens_url}: the calls' spans will "
+            "not be stored (start one with `aoai-lens serve`, or pass --url)"
+        )
+    console.print(
+        f"Sending {count} calls to {endpoint} ({', '.join(deployments)}); spans to {lens_url}"
+    )
+    report = _with_progress(client, plan)
+    if not telemetry.flush(30_000):
+        console.print(f"[yellow]warning:[/yellow] spans not all delivered to {lens_url}")
+    print_report(report)
+
+
+def _with_progress(client: openai.AzureOpenAI, plan: TrafficPlan) -> TrafficReport:
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())  # fmt: skip
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("calls", total=plan.count)
+        seen: dict[str, int] = {}
+
+        def advance(done: int, outcome: ChatOutcome) -> None:
+            seen[outcome.kind] = seen.get(outcome.kind, 0) + 1
+            summary = " ".join(f"{kind} {n}" for kind, n in sorted(seen.items()))
+            progress.update(task, completed=done, description=summary)
+
+        return send_traffic(client, plan, advance)
+
+
+def print_report(report: TrafficReport) -> None:
+    rate = report.sent / report.elapsed_s if report.elapsed_s else 0.0
+    kinds = ", ".join(f"{n} {kind}" for kind, n in report.kinds.most_common())
+    console.print(f"{report.sent} calls in {report.elapsed_s:.1f} s ({rate:.1f}/s): {kinds}")
+    if report.latencies_ms:
+        cuts = statistics.quantiles(report.latencies_ms, n=20) if report.sent > 1 else [0.0] * 19
+        p50 = statistics.median(report.latencies_ms)
+        console.print(f"latency p50 {p50:.0f} ms, p95 {cuts[18]:.0f} ms")
+    for error, n in report.errors.most_common(5):
+        console.print(f"[yellow]{n} x error:[/yellow] {error}")
+
+
+@click.command(name="simulator")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8600, show_default=True)
+@click.option("--latency-scale", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="Multiply every simulated delay (0: answer at once).")  # fmt: skip
+@click.option("--no-limits", is_flag=True, help="Never answer 429 (benchmarks).")
+def simulator(host: str, port: int, latency_scale: float, no_limits: bool) -> None:
+    """Serve the Azure OpenAI simulator on its own port (azure_endpoint=http://HOST:PORT)."""
+    names = ", ".join(d.name for d in DEFAULT_DEPLOYMENTS)
+    console.print(f"Azure OpenAI simulator on http://{host}:{port} (deployments: {names})")
+    config = SimulatorConfig(latency_scale=latency_scale, rate_limits=not no_limits)
+    app = build_simulator_app(config)
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -1,0 +1,39 @@
+"""The built-in simulator's place among the lens server's routes: ``/simulator``, switched
+on by the lifespan (DESIGN section 9), a JSON 404 with the fix while it is off."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import JSONResponse
+from starlette.routing import Mount
+
+from app.lens_client import SIMULATOR_PATH
+
+
+class SimulatorMount:
+    """The simulator's ASGI app once the lifespan enables it; 404 until then."""
+
+    def __init__(self) -> None:
+        self.app: Any = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self.app is None:
+            await _simulator_off(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
+async def _simulator_off(scope: Any, receive: Any, send: Any) -> None:
+    response = JSONResponse(
+        {
+            "error": "the simulator is off",
+            "hint": "unset AZURE_OPENAI_ENDPOINT or set LENS_SIMULATOR=true",
+        },
+        status_code=404,
+    )
+    await response(scope, receive, send)
+
+
+def simulator_route(mount: SimulatorMount) -> Mount:
+    return Mount(SIMULATOR_PATH, mount)

@@ -1,0 +1,13 @@
+"""A built-in Azure OpenAI simulator: the data-plane wire format without an Azure subscription.
+
+``build_simulator_app(SimulatorConfig())`` is a Starlette app answering
+``POST /openai/deployments/{deployment}/chat/completions`` and ``.../embeddings`` as Azure
+OpenAI does (bodies, streaming, content-filter verdicts, 400 ``content_filter``, 429 with
+``retry-after``, response headers). The lens server mounts it under ``/simulator``;
+``aoai-lens simulator --port N`` serves it on its own port.
+"""
+
+from simulator.app import build_simulator_app
+from simulator.config import DEFAULT_DEPLOYMENTS, SimulatedDeployment, SimulatorConfig
+
+__all__ = ["DEFAULT_DEPLOYMENTS", "SimulatedDeployment", "SimulatorConfig", "build_simulator_app"]

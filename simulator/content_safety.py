@@ -1,0 +1,124 @@
+"""Content-filter verdicts the simulator gives, driven by words in the prompt.
+
+Azure's default filter configuration annotates four harm categories with a severity
+(``safe``, ``low``, ``medium``, ``high``) and filters ``medium`` and ``high``; binary
+classifiers (``jailbreak``, ``protected_material_text``) say ``detected``. The simulator
+finds the severity from a small lexicon, so a prompt set can ask for each outcome:
+
+- a ``low`` word annotates the prompt (and the answer) without filtering;
+- a ``medium`` or ``high`` word, or a jailbreak phrase, blocks the prompt (HTTP 400);
+- asking for song lyrics makes the *completion* hit protected material: the answer stops
+  with ``finish_reason: "content_filter"``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+SEVERITIES: Final = ("safe", "low", "medium", "high")
+HARM_CATEGORIES: Final = ("hate", "sexual", "violence", "self_harm")
+FILTERED_FROM: Final = "medium"  # Azure's default threshold
+
+LEXICON: Final[dict[str, dict[str, tuple[str, ...]]]] = {
+    "violence": {
+        "low": ("fight", "punch", "battle", "sword"),
+        "medium": ("weapon", "stabbing", "shooting"),
+        "high": ("massacre", "torture", "behead"),
+    },
+    "hate": {
+        "low": ("stereotype", "prejudice"),
+        "medium": ("slur", "inferior race"),
+        "high": ("exterminate them",),
+    },
+    "sexual": {
+        "low": ("romantic", "kissing"),
+        "medium": ("explicit sex",),
+        "high": ("pornographic",),
+    },
+    "self_harm": {
+        "low": ("hopeless", "diet pills"),
+        "medium": ("self-harm", "hurt myself"),
+        "high": ("suicide method",),
+    },
+}
+JAILBREAK_PHRASES: Final = (
+    "ignore previous instructions",
+    "ignore all previous instructions",
+    "developer mode",
+    "do anything now",
+)
+PROTECTED_TEXT_PHRASES: Final = ("lyrics",)
+_LEVELS: Final = ("low", "medium", "high")
+# One compiled pattern per category and level: whole words or phrases, any of them.
+_PATTERNS: Final = {
+    (category, level): re.compile(
+        r"\b(?:" + "|".join(re.escape(w) for w in LEXICON[category][level]) + r")\b"
+    )
+    for category in HARM_CATEGORIES
+    for level in _LEVELS
+}
+
+
+@dataclass(frozen=True)
+class Verdicts:
+    """What the filters say about one prompt."""
+
+    severities: dict[str, str]
+    jailbreak: bool
+    protected_text: bool
+    matched: tuple[str, ...] = field(default=())
+
+    @property
+    def blocked(self) -> bool:
+        return self.jailbreak or any(_filtered(s) for s in self.severities.values())
+
+
+def judge_prompt(text: str) -> Verdicts:
+    """Severity per harm category, jailbreak and protected-material hits for ``text``."""
+    lowered = text.lower()
+    severities: dict[str, str] = {}
+    matched: list[str] = []
+    for category in HARM_CATEGORIES:
+        severity = "safe"
+        for level in _LEVELS:
+            found = _PATTERNS[category, level].findall(lowered)
+            if found:
+                severity = level
+                matched.extend(found)
+        severities[category] = severity
+    jailbreak = any(phrase in lowered for phrase in JAILBREAK_PHRASES)
+    protected = any(phrase in lowered for phrase in PROTECTED_TEXT_PHRASES)
+    return Verdicts(severities, jailbreak, protected, tuple(matched))
+
+
+def prompt_filter_results(verdicts: Verdicts) -> dict[str, Any]:
+    """``prompt_filter_results[0].content_filter_results`` for these verdicts."""
+    results: dict[str, Any] = {
+        category: {"filtered": _filtered(severity), "severity": severity}
+        for category, severity in verdicts.severities.items()
+    }
+    results["jailbreak"] = {"filtered": verdicts.jailbreak, "detected": verdicts.jailbreak}
+    return results
+
+
+def blocked_prompt_result(verdicts: Verdicts) -> dict[str, Any]:
+    """The ``content_filter_result`` of a 400 answer: the categories that ran."""
+    return prompt_filter_results(verdicts)
+
+
+def completion_filter_results(verdicts: Verdicts, *, cut: bool) -> dict[str, Any]:
+    """A choice's ``content_filter_results``: the answer echoes the prompt's low severities;
+    ``cut`` (the answer hit protected material) filters it."""
+    results: dict[str, Any] = {
+        category: {"filtered": False, "severity": "low" if severity == "low" else "safe"}
+        for category, severity in verdicts.severities.items()
+    }
+    results["protected_material_text"] = {"filtered": cut, "detected": cut}
+    results["protected_material_code"] = {"filtered": False, "detected": False}
+    return results
+
+
+def _filtered(severity: str) -> bool:
+    return SEVERITIES.index(severity) >= SEVERITIES.index(FILTERED_FROM)
