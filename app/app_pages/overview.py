@@ -20,7 +20,8 @@ if int(totals["calls"]) == 0:
 if int(totals["demo_calls"]):
     st.caption(
         f":material/science: {int(totals['demo_calls']):,} of these calls are synthetic demo "
-        "data (`aoai-lens serve --demo`), not real Azure OpenAI traffic."
+        "data (`aoai-lens serve --demo` history, or answers of the built-in simulator), not "
+        "real Azure OpenAI traffic."
     )
 st.caption(f"{chosen.period}; changes are against the {chosen.period.lower()} before it.")
 spend, calls, tokens, errors, filtered, deployments = st.columns(6)

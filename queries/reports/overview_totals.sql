@@ -28,9 +28,13 @@ SELECT
     (SELECT unpriced_calls FROM spend) AS unpriced_calls,
     count(DISTINCT deployment) AS deployments,
     count(*) FILTER (WHERE deployment_source = 'unknown') AS unknown_deployment_calls,
-    -- Synthetic calls of `aoai-lens serve --demo` carry the resource attribute lens.demo.
+    -- Synthetic calls: the demo history and live traffic of `aoai-lens serve --demo` carry
+    -- the resource attribute lens.demo; answers of the built-in simulator say
+    -- azure.openai.simulated.
     count(*) FILTER (
-        WHERE CAST(attributes AS VARCHAR) LIKE '%lens.demo%'
-            AND json_extract_string(attributes, '$.resource."lens.demo"') = 'true'
+        WHERE (CAST(attributes AS VARCHAR) LIKE '%lens.demo%'
+                AND json_extract_string(attributes, '$.resource."lens.demo"') = 'true')
+            OR (CAST(attributes AS VARCHAR) LIKE '%azure.openai.simulated%'
+                AND json_extract_string(attributes, '$."azure.openai.simulated"') = 'true')
     ) AS demo_calls
 FROM f;

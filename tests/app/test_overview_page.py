@@ -131,10 +131,14 @@ def test_demo_calls_are_labelled_as_such(tmp_path: Path, monkeypatch: pytest.Mon
             'UPDATE calls SET attributes = \'{"resource": {"lens.demo": true}}\' '
             "WHERE call_id IN ('c01', 'c02')"
         )
+        con.execute(  # and one answered by the built-in simulator
+            "UPDATE calls SET attributes = '{\"azure.openai.simulated\": true}' "
+            "WHERE call_id = 'c03'"
+        )
     monkeypatch.setenv("LENS_DB", str(db))
     at = AppTest.from_file(APP, default_timeout=30).run()
     assert not at.exception
-    assert any("2 of these calls are synthetic demo data" in c.value for c in at.caption)
+    assert any("3 of these calls are synthetic demo data" in c.value for c in at.caption)
 
 
 def test_bad_tenants_file_is_shown_with_the_fix(
