@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 import queries
 from collectors.rows import CALL_COLUMNS, FILTER_RESULT_COLUMNS, CallRow, FilterResultRow
@@ -48,7 +49,15 @@ class WriteResult:
     """What one committed write stored."""
 
     calls_inserted: int
-    calls_duplicate: int
+    calls_duplicate: int  # already stored: refreshed, or merged into a call (below)
+    calls_merged: int = 0  # the same request id as a stored call of another source
+
+
+@dataclass(frozen=True)
+class _CallsOutcome:
+    inserted: set[str]  # call ids inserted as new rows
+    merged: dict[str, str]  # incoming call id -> the stored call it was merged into
+    verdicts_to: dict[str, str]  # merged call id -> stored call that takes its verdicts
 
 
 @dataclass(frozen=True)
@@ -81,6 +90,37 @@ def _filter_results_table(rows: Sequence[FilterResultRow]) -> pa.Table:
             for name in FILTER_RESULT_COLUMNS
         }
     )
+
+
+def _one_per_request(calls: Sequence[CallRow]) -> list[CallRow]:
+    """One row per call id (the last copy wins) and per request id (fields of later copies
+    fill what the first left empty): a batch never holds the same call twice."""
+    by_id = {call.call_id: call for call in calls}
+    if len(by_id) == len(calls) and all(call.request_id is None for call in calls):
+        return list(calls)
+    by_request: dict[str, CallRow] = {}
+    kept: list[CallRow] = []
+    for call in by_id.values():
+        first = by_request.get(call.request_id) if call.request_id else None
+        if first is None:
+            if call.request_id:
+                by_request[call.request_id] = call
+            kept.append(call)
+            continue
+        for name in CALL_COLUMNS:
+            if getattr(first, name) is None:
+                setattr(first, name, getattr(call, name))
+    return kept
+
+
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> Iterator[None]:
+    """``table`` visible to SQL as ``name`` for the block."""
+    con.register(name, table)
+    try:
+        yield
+    finally:
+        con.unregister(name)
 
 
 @contextmanager
@@ -162,39 +202,89 @@ class Store:
         self,
         batches: Iterable[tuple[Sequence[CallRow], Sequence[FilterResultRow], str, int]],
     ) -> list[WriteResult]:
-        """Store several batches in one transaction and one INSERT per table (group
-        commit); all or none. Calls already stored are ignored, not doubled, and so are
-        their verdicts: ``filter_results`` rows go in only with their call's first insert."""
+        """Store several batches in one transaction (group commit); all or none.
+
+        A call already stored under its ``call_id`` is not doubled: it is refreshed with
+        what the new copy says (a re-read may know more). A new call whose ``request_id``
+        is that of a stored call (the same call seen by another source) is merged into it.
+        ``filter_results`` rows go in with their call's first insert, or with a merge into
+        a call that has none yet."""
         batches = list(batches)
         try:
             with self.transaction() as con:
-                new_ids = self._insert_calls(con, [call for batch in batches for call in batch[0]])
+                outcome = self._store_calls(con, [c for batch in batches for c in batch[0]])
                 claimed: set[str] = set()
                 verdicts: list[FilterResultRow] = []
                 results: list[WriteResult] = []
                 for calls, filter_rows, source, rejected in batches:
-                    fresh = {c.call_id for c in calls if c.call_id in new_ids} - claimed
-                    claimed |= fresh  # a call twice in one group is stored and counted once
-                    verdicts += [row for row in filter_rows if row.call_id in fresh]
+                    fresh = {c.call_id for c in calls if c.call_id in outcome.inserted} - claimed
+                    merged = {
+                        c.call_id for c in calls if c.call_id in outcome.verdicts_to
+                    } - claimed
+                    claimed |= fresh | merged  # a call twice in one group is counted once
+                    for row in filter_rows:
+                        if row.call_id in fresh:
+                            verdicts.append(row)
+                        elif row.call_id in merged:
+                            row.call_id = outcome.verdicts_to[row.call_id]
+                            verdicts.append(row)
                     queries.run(
                         con, "insert_ingest_log", source=source, calls=len(fresh), rejected=rejected
                     )
-                    results.append(WriteResult(len(fresh), len(calls) - len(fresh)))
+                    results.append(
+                        WriteResult(
+                            len(fresh),
+                            len(calls) - len(fresh),
+                            sum(1 for c in calls if c.call_id in outcome.merged),
+                        )
+                    )
                 self._insert_filter_results(con, verdicts)
         except duckdb.Error as exc:
             raise StoreError(f"write to {self.path} failed: {exc}") from exc
         return results
 
     @staticmethod
-    def _insert_calls(con: duckdb.DuckDBPyConnection, calls: Sequence[CallRow]) -> set[str]:
-        """Insert new calls; the ids actually inserted (others were already stored)."""
+    def _store_calls(con: duckdb.DuckDBPyConnection, calls: Sequence[CallRow]) -> _CallsOutcome:
+        """Insert new calls, merge calls known by request id, refresh calls read again."""
         if not calls:
-            return set()
-        con.register("incoming_calls", _calls_table(calls))
-        try:
-            return {row[0] for row in con.execute(queries.load("insert_calls").body).fetchall()}
-        finally:
-            con.unregister("incoming_calls")
+            return _CallsOutcome(set(), {}, {})
+        table = _calls_table(_one_per_request(calls))
+        merged: dict[str, str] = {}
+        if pc.any(pc.is_valid(table["request_id"])).as_py():
+            with registered(con, "incoming_calls", table):
+                found = queries.run(con, "match_calls_by_request_id")
+            merged = dict(zip(found["incoming_id"], found["stored_id"], strict=True))
+        to_insert = table
+        if merged:
+            keep = pc.invert(pc.is_in(table["call_id"], pa.array(list(merged))))
+            to_insert = table.filter(keep)
+        with registered(con, "incoming_calls", to_insert):
+            inserted = {row[0] for row in con.execute(queries.load("insert_calls").body).fetchall()}
+        read_again = {cid for cid in to_insert["call_id"].to_pylist() if cid not in inserted}
+        pairs = [(cid, stored, False) for cid, stored in merged.items()]
+        pairs += [(cid, cid, True) for cid in read_again]
+        verdicts_to: dict[str, str] = {}
+        if pairs:
+            matches = pa.table(
+                {
+                    "incoming_id": [p[0] for p in pairs],
+                    "stored_id": [p[1] for p in pairs],
+                    "incoming_first": [p[2] for p in pairs],
+                }
+            )
+            with (
+                registered(con, "incoming_calls", table),
+                registered(con, "call_matches", matches),
+            ):
+                con.execute(queries.load("merge_calls").body)
+            if merged:
+                have = set(
+                    queries.run(con, "calls_with_verdicts", call_ids=list(set(merged.values())))[
+                        "call_id"
+                    ]
+                )
+                verdicts_to = {cid: to for cid, to in merged.items() if to not in have}
+        return _CallsOutcome(inserted, merged, verdicts_to)
 
     @staticmethod
     def _insert_filter_results(
@@ -202,11 +292,8 @@ class Store:
     ) -> None:
         if not rows:
             return
-        con.register("incoming_filter_results", _filter_results_table(rows))
-        try:
+        with registered(con, "incoming_filter_results", _filter_results_table(rows)):
             con.execute(queries.load("insert_filter_results").body)
-        finally:
-            con.unregister("incoming_filter_results")
 
     def health(self) -> StoreHealth:
         frame = queries.run(self.cursor(), "store_health")
