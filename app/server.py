@@ -16,8 +16,10 @@ from app.config import load_settings
 from app.db import use_store
 from app.routes import Wiring, build_routes
 from app.script_errors import report_script_error
+from app.sources_cache import register_live
 from app.store_setup import open_store
 from collectors.demo import DemoConfig, start_demo_seeder
+from collectors.loganalytics.poller import Poller
 from collectors.otlp.receiver import OtlpReceiver
 from collectors.queue import IngestQueue
 
@@ -44,6 +46,7 @@ wiring = Wiring()
 async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
     configure_logging()
     settings = load_settings()
+    log_analytics = settings.log_analytics_config()  # a bad setting fails before the file opens
     store = open_store(settings)
     queue = IngestQueue(store, max_waiting_calls=settings.lens_queue_max_calls)
     use_store(store)
@@ -54,9 +57,18 @@ async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
     log.info("lens server started: db=%s calls=%d", store.path, calls)
     if settings.lens_demo and calls == 0:
         start_demo_seeder(DemoConfig(url=f"http://127.0.0.1:{settings.lens_port}"))
+    poller = Poller(store, log_analytics) if log_analytics is not None else None
+    wiring.poller = poller
+    register_live(receiver.counts.as_dict, log_analytics)
+    if poller is not None:
+        poller.start()
     try:
         yield {"store": store}
     finally:
+        if poller is not None:
+            poller.stop()
+        wiring.poller = None
+        register_live(None, None)
         receiver.detach()
         queue.close()
         wiring.store = wiring.queue = None

@@ -17,6 +17,7 @@ page = st.navigation(
             PAGES / "overview.py", title="Overview", icon=":material/monitoring:", default=True
         ),
         st.Page(PAGES / "tenants.py", title="Tenants & chargeback", icon=":material/receipt_long:"),
+        st.Page(PAGES / "sources.py", title="Sources", icon=":material/cloud_sync:"),
     ]
 )
 st.title(page.title)

@@ -81,3 +81,17 @@ SOURCES: Final[dict[str, Source]] = {
         ),
     )
 }
+
+
+_UNITS: Final = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_since(text: str) -> timedelta:
+    """``30d``, ``12h``, ``90m`` -> a timedelta; anything else raises ValueError."""
+    value = text.strip().lower()
+    if len(value) < 2 or value[-1] not in _UNITS or not value[:-1].isdigit():
+        raise ValueError(f"{text!r} is not a duration like 30d, 12h or 90m")
+    amount = int(value[:-1])
+    if amount <= 0 or (value[-1] == "d" and amount > 3650):
+        raise ValueError(f"{text!r} is out of range (1m to 3650d)")
+    return timedelta(**{_UNITS[value[-1]]: amount})
