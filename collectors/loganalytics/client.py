@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -168,10 +169,19 @@ def run_query(
             return QueryResult([])
         raise PullError("server", f"unreadable answer: {exc}", "the next poll retries") from exc
     if isinstance(result, LogsQueryPartialResult):
-        error = result.partial_error
-        message = getattr(error, "message", None) or str(error)
-        return QueryResult(list(result.partial_data), message)
+        return QueryResult(list(result.partial_data), partial_message(result.partial_error))
     return QueryResult(list(result.tables))
+
+
+def partial_message(error: Any) -> str:
+    """A PartialError's message with the innermost message of each of its details."""
+    parts = [str(getattr(error, "message", None) or error)]
+    for detail in getattr(error, "details", None) or []:
+        while isinstance(detail, Mapping) and isinstance(detail.get("innererror"), Mapping):
+            detail = detail["innererror"]
+        if isinstance(detail, Mapping) and detail.get("message"):
+            parts.append(str(detail["message"]))
+    return " ".join(parts)
 
 
 def _http_failure(exc: HttpResponseError, config: LogAnalyticsConfig) -> PullError:

@@ -47,7 +47,9 @@ def test_failed_source_shows_its_error_and_what_to_do(
     store = Store(db)
     end = datetime.now(UTC) - timedelta(minutes=20)
     state.record_success(store, "apim", end - timedelta(hours=1), end)
-    state.record_failure(store, "app_insights", "Log Analytics answered 403: denied", "grant Reader")
+    state.record_failure(
+        store, "app_insights", "Log Analytics answered 403: denied", "grant Reader"
+    )
     store.close()
     at = open_page(
         monkeypatch,

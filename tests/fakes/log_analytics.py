@@ -134,6 +134,7 @@ class FakeLogAnalytics:
         self.partial_next = 0  # answer this many queries with PartialError (rows included)
         self.no_content = False  # answer 204 when a query finds no rows
         self.fixed_body: bytes | None = None  # a pre-encoded answer (the bench)
+        self.missing: set[str] = set()  # tables this workspace does not have (400)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -203,7 +204,7 @@ class FakeLogAnalytics:
             return _json(fault.status, fault.body, fault.headers)
         if self.fixed_body is not None:
             return 200, {}, self.fixed_body
-        if table not in RESULT_COLUMNS:
+        if table not in RESULT_COLUMNS or table in self.missing:
             return _json(
                 400,
                 error_body(
