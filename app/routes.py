@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from app.exports import FORMATS, chargeback_file
-from collectors.loganalytics.poller import Poller, PullReport, SliceDone, UnknownSourceError
+from collectors.loganalytics.poller import Poller, PullReport, SliceDone
 from collectors.loganalytics.sources import SOURCES, parse_since
 from collectors.otlp.receiver import OtlpReceiver
 from collectors.prices.retail import (
@@ -143,15 +143,6 @@ def build_routes(receiver: OtlpReceiver, wiring: Wiring) -> list[Route]:
         return JSONResponse(report)
 
     async def backfill_route(request: Request) -> Response:
-        poller = wiring.poller
-        if wiring.store is None:
-            return error_response(503, "the lens server is starting", "retry in a few seconds")
-        if poller is None:
-            return error_response(
-                409,
-                "no Log Analytics workspace is configured",
-                "set LOG_ANALYTICS_WORKSPACE_ID (and a credential) and restart the server",
-            )
         name = request.query_params.get("source", "")
         if name not in SOURCES:
             return error_response(
@@ -161,12 +152,19 @@ def build_routes(receiver: OtlpReceiver, wiring: Wiring) -> list[Route]:
             since = parse_since(request.query_params.get("since", ""))
         except ValueError as exc:
             return error_response(400, str(exc), "pass since=30d, 12h or 90m")
-        try:
-            events = poller.backfill(name, since)
-        except UnknownSourceError as exc:
-            return error_response(400, str(exc), "use a source the README lists")
+        poller = wiring.poller
+        if wiring.store is None:
+            return error_response(503, "the lens server is starting", "retry in a few seconds")
+        if poller is None:
+            return error_response(
+                409,
+                "no Log Analytics workspace is configured",
+                "set LOG_ANALYTICS_WORKSPACE_ID (and a credential) and restart the server",
+            )
         slices = -(-since // poller.config.slice)
-        return StreamingResponse(backfill_lines(events, slices), media_type="application/x-ndjson")
+        return StreamingResponse(
+            backfill_lines(poller.backfill(name, since), slices), media_type="application/x-ndjson"
+        )
 
     return [
         Route("/api/backfill", backfill_route, methods=["POST"]),
