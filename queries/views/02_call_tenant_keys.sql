@@ -1,12 +1,16 @@
 -- name: 02_call_tenant_keys
--- returns: view call_tenant_keys, one row per distinct (tenant_attr, apim_key, end_user_key, deployment, service_key) of call_keys: the tenant it resolves to and the rule kind
+-- returns: view call_tenant_keys, one row per distinct (tenant_attr, apim_key, end_user_key, deployment, service_key) of call_keys and usage_rollups: the tenant it resolves to and the rule kind
 -- params:
 -- The tenant rules of tenant_rules applied once per distinct combination of the columns they
 -- read (see 03_call_tenants.sql for the rules); '' stands for a missing value.
 CREATE OR REPLACE VIEW call_tenant_keys AS
 WITH combos AS (
-    SELECT DISTINCT tenant_attr, apim_key, end_user_key, deployment, service_key
+    SELECT tenant_attr, apim_key, end_user_key, deployment, service_key
     FROM call_keys
+    UNION
+    -- Hourly rollups (Log Analytics rollup mode) carry the same keys, where they know them.
+    SELECT coalesce(tenant_id, ''), coalesce(apim_subscription, ''), '', deployment, ''
+    FROM usage_rollups
 ),
 candidates AS (
     SELECT k.*, r.position, r.kind, k.tenant_attr AS tenant

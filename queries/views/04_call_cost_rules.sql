@@ -1,5 +1,5 @@
 -- name: 04_call_cost_rules
--- returns: table macro costed_usage(start_ts, end_ts, per_call): call_id, start_time (per call only), day, requests, deployment, tenant keys, token sums, base_model, billed_type, type_assumed, billing, priced, unpriced_reason, cost columns in USD (one row per call, or per group of calls with the same price and tenant keys)
+-- returns: table macro costed_usage(start_ts, end_ts, per_call): call_id (a call's, or rollup:... for an hourly rollup group), start_time (per call only), day, requests, deployment, tenant keys, token sums, base_model, billed_type, type_assumed, billing, priced, unpriced_reason, cost columns in USD (one row per call, or per group of calls with the same price and tenant keys)
 -- params:
 -- The price book version in force is the newest loaded. A model is matched by its base name
 -- (the version date suffix removed: gpt-4o-2024-08-06 -> gpt-4o). A row for the call's own
@@ -13,7 +13,40 @@
 -- Cost is linear in tokens, so reports price groups of calls (per_call = false) and get
 -- the same totals as pricing each call, from far fewer rows.
 CREATE OR REPLACE MACRO costed_usage(start_ts, end_ts, per_call) AS TABLE
-WITH in_force AS (
+WITH usage AS (
+    -- Calls, and the hourly rollups of hours that have no call (Log Analytics rollup mode
+    -- stores only aggregates): costs cover both, never the same hour twice.
+    SELECT *, 1 AS requests
+    FROM call_keys
+    WHERE start_time >= start_ts AND start_time < end_ts
+    UNION ALL BY NAME
+    SELECT
+        'rollup:' || r.source || ':' || strftime(r.hour, '%Y-%m-%dT%H') || ':' || r.deployment
+            || ':' || coalesce(r.apim_subscription, '') || ':' || coalesce(r.tenant_id, '')
+            || ':' || r.status || ':' || coalesce(r.model, '') AS call_id,
+        r.hour AS start_time,
+        r.deployment,
+        r.model,
+        r.region,
+        coalesce(r.tenant_id, '') AS tenant_attr,
+        coalesce(r.apim_subscription, '') AS apim_key,
+        '' AS end_user_key,
+        '' AS service_key,
+        r.requests,
+        r.input_tokens,
+        r.cached_input_tokens,
+        r.output_tokens,
+        r.reasoning_tokens
+    FROM usage_rollups AS r
+    ANTI JOIN (
+        SELECT DISTINCT date_trunc('hour', start_time) AS hour
+        FROM calls
+        WHERE start_time >= start_ts AND start_time < end_ts
+            AND start_time >= (SELECT min(hour) FROM usage_rollups)
+    ) AS h ON h.hour = date_trunc('hour', r.hour)
+    WHERE r.hour >= start_ts AND r.hour < end_ts
+),
+in_force AS (
     SELECT p.*
     FROM price_book AS p
     WHERE p.version = (
@@ -37,15 +70,14 @@ typed AS (
         c.apim_key,
         c.end_user_key,
         c.service_key,
-        count(*) AS requests,
+        sum(c.requests) AS requests,
         sum(coalesce(c.input_tokens, 0)) AS input_tokens,
         sum(coalesce(c.cached_input_tokens, 0)) AS cached_input_tokens,
         sum(coalesce(c.output_tokens, 0)) AS output_tokens,
         sum(coalesce(c.reasoning_tokens, 0)) AS reasoning_tokens
-    FROM call_keys AS c
+    FROM usage AS c
     -- The deployments registry fills in what the call does not say.
     LEFT JOIN deployments AS d ON d.deployment = c.deployment
-    WHERE c.start_time >= start_ts AND c.start_time < end_ts
     GROUP BY ALL
 ),
 -- Prices are dated by day: resolve each distinct (model, type, region, day) once, then

@@ -29,7 +29,8 @@ It does not run KQL. A test puts the **result rows of our pulls** into the fake,
 the first table the pull reads (``AppDependencies``, ``ApiManagementGatewayLlmLog``,
 ``AzureDiagnostics``, ``AzureMetrics``), and the fake answers a query with the rows whose
 time column lies in the request's timespan (start inclusive, end exclusive), in the
-columns and types of ``queries/kql/<source>.kql``. Rows added after a poll are rows that
+columns and types of ``queries/kql/<source>.kql`` (rollup pulls: the ``rollup`` rows, on
+``Hour``). Rows added after a poll are rows that
 reached the workspace late.
 """
 
@@ -93,6 +94,19 @@ RESULT_COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("ResultSignature", "string"),
         ("CallerIPAddress", "string"),
         ("properties_s", "string"),
+    ],
+    # Any rollup-mode pull (queries/kql/*_rollup.kql: it reads bin_size).
+    "rollup": [
+        ("Hour", "datetime"),
+        ("DeploymentName", "string"),
+        ("ModelName", "string"),
+        ("Region", "string"),
+        ("ApimSubscriptionId", "string"),
+        ("TenantId", "string"),
+        ("Status", "string"),
+        ("Requests", "long"),
+        ("PromptTokens", "long"),
+        ("CompletionTokens", "long"),
     ],
     "AzureMetrics": [
         ("TimeGenerated", "datetime"),
@@ -198,6 +212,8 @@ class FakeLogAnalytics:
         query = request["query"]
         found = _FIRST_TABLE.search(query)
         table = found.group(1) if found else ""
+        if "bin_size" in query and table in RESULT_COLUMNS:
+            table = "rollup"
         self.requests.append({"table": table, "query": query, "timespan": request["timespan"]})
         if self.faults:
             fault = self.faults.popleft()
@@ -269,7 +285,7 @@ def _cell(value: Any, kind: str) -> Any:
 
 
 def _time_of(row: dict[str, Any]) -> datetime:
-    value = row["TimeGenerated"]
+    value = row["TimeGenerated"] if "TimeGenerated" in row else row["Hour"]
     assert isinstance(value, datetime)
     return value
 

@@ -318,3 +318,37 @@ def test_every_source_lands_in_its_table(store: Store, fake: FakeLogAnalytics) -
     assert rows["diag:diag-1"][5] == "diag-1"
     metrics = store.cursor().execute("SELECT resource, metric, total FROM resource_metrics")
     assert metrics.fetchall() == [("aoai-prod", "ProcessedPromptTokens", 1000.0)]
+
+
+def test_rollup_mode_stores_hourly_aggregates_that_costs_use_where_no_call_exists(
+    store: Store, fake: FakeLogAnalytics
+) -> None:
+    from collectors.prices.book import load_reference_data
+
+    load_reference_data(store)
+    hour = NOW - timedelta(hours=3)
+    rollup = {
+        "Hour": hour, "DeploymentName": "gpt-4o-prod", "ModelName": "gpt-4o-2024-11-20",
+        "ApimSubscriptionId": "sub-contoso", "Status": "ok", "Requests": 10,
+        "PromptTokens": 1_000_000, "CompletionTokens": 0,
+    }  # fmt: skip
+    fake.add("rollup", rollup, {**rollup, "Hour": hour + timedelta(hours=1)})
+    clock = Clock(NOW)
+    poller = poller_for(store, fake, clock, mode="rollup", first_pull=timedelta(hours=6))
+    assert poller.poll("apim").rows_read == 2
+    assert "bin_size = totimespan(36000000000tick)" in fake.queries_for("rollup")[0]["query"]
+    clock.at = NOW + timedelta(minutes=5)
+    poller.poll("apim")  # the overlap replaces its hours: still two rollup rows
+    assert store.cursor().execute("SELECT count(*) FROM usage_rollups").fetchall() == [(2,)]
+    # A call in the second hour: that hour is costed from calls, the first from its rollup.
+    fake.add(APIM, apim_row(hour + timedelta(hours=1, minutes=5), "c1", prompt=1000, completion=0))
+    poller_for(store, fake, clock).pull("apim", NOW - timedelta(hours=6), NOW)
+    costs = (
+        store.cursor()
+        .execute(
+            "SELECT sum(requests), sum(input_tokens) FROM costed_usage($a, $b, false)",
+            {"a": NOW - timedelta(days=1), "b": NOW + timedelta(days=1)},
+        )
+        .fetchall()
+    )
+    assert costs == [(11, 1_001_000)]
