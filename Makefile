@@ -40,6 +40,7 @@ test: lint unit browser
 bench: $(STAMP)
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.chargeback
+	$(BIN)/python -m bench.log_analytics
 
 fmt: $(STAMP)
 	$(BIN)/ruff format .

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from pathlib import Path
 
 import duckdb
@@ -70,15 +71,18 @@ class StoreError(RuntimeError):
     """The database could not be opened or written (a transient, retryable failure)."""
 
 
+_EMPTY_JSON = "{}"
+
+
 def _calls_table(calls: Sequence[CallRow]) -> pa.Table:
     encode = json.JSONEncoder(separators=(",", ":"), default=str).encode
-    columns: dict[str, pa.Array] = {}
+    arrays: dict[str, pa.Array] = {}
     for name in CALL_COLUMNS:
-        values = [getattr(call, name) for call in calls]
+        values = list(map(attrgetter(name), calls))
         if name == "attributes":
-            values = [encode(value) for value in values]
-        columns[name] = pa.array(values, type=_CALL_TYPES.get(name, pa.string()))
-    return pa.table(columns)
+            values = [encode(value) if value else _EMPTY_JSON for value in values]
+        arrays[name] = pa.array(values, type=_CALL_TYPES.get(name, pa.string()))
+    return pa.table(arrays)
 
 
 def _filter_results_table(rows: Sequence[FilterResultRow]) -> pa.Table:
@@ -261,15 +265,18 @@ class Store:
         with registered(con, "incoming_calls", to_insert):
             inserted = {row[0] for row in con.execute(queries.load("insert_calls").body).fetchall()}
         read_again = {cid for cid in to_insert["call_id"].to_pylist() if cid not in inserted}
-        pairs = [(cid, stored, False) for cid, stored in merged.items()]
-        pairs += [(cid, cid, True) for cid in read_again]
+        # One incoming call per stored call: a re-read of it, else the first other report.
+        pairs = {cid: (cid, cid, True) for cid in read_again}
+        for cid, stored in merged.items():
+            pairs.setdefault(stored, (cid, stored, False))
         verdicts_to: dict[str, str] = {}
         if pairs:
+            incoming_ids, stored_ids, firsts = zip(*pairs.values(), strict=True)
             matches = pa.table(
                 {
-                    "incoming_id": [p[0] for p in pairs],
-                    "stored_id": [p[1] for p in pairs],
-                    "incoming_first": [p[2] for p in pairs],
+                    "incoming_id": pa.array(incoming_ids, pa.string()),
+                    "stored_id": pa.array(stored_ids, pa.string()),
+                    "incoming_first": pa.array(firsts, pa.bool_()),
                 }
             )
             with (

@@ -19,6 +19,7 @@ import json
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -48,6 +49,8 @@ class InvalidRowError(ValueError):
 
 
 def _utc(value: Any) -> datetime:
+    if type(value) is datetime and value.tzinfo is UTC:  # what decode gives
+        return value
     if isinstance(value, datetime):
         return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, str) and value:
@@ -57,14 +60,17 @@ def _utc(value: Any) -> datetime:
 
 
 def _text(value: Any) -> str | None:
-    if value is None:
+    if value is None or value == "":
         return None
-    text = str(value).strip()
-    return text or None
+    if type(value) is str:  # what JSON gives: the common case, kept fast
+        return value
+    return str(value).strip() or None
 
 
 def _count(value: Any) -> int | None:
     """A token count: an int, or its text; negative or absurd values are missing."""
+    if type(value) is int:
+        return value if 0 <= value <= MAX_TOKENS_PER_CALL else None
     if value is None or value == "" or isinstance(value, bool):
         return None
     try:
@@ -179,23 +185,35 @@ def _seconds_as_ms(value: Any) -> float | None:
     return None if seconds is None else seconds * 1000.0
 
 
+@lru_cache(maxsize=1024)
+def _host(url: str | None) -> str | None:
+    return urlsplit(url).hostname if url else None
+
+
+_APIM_EXTRA: Final = (
+    ("ProductId", "apim.product_id"),
+    ("ApiId", "apim.api_id"),
+    ("CallerIpAddress", "apim.caller_ip"),
+    ("Region", "apim.region"),
+)
+
+
 def normalize_apim(row: dict[str, Any], source: str) -> CallRow:
-    correlation = _text(row.get("CorrelationId"))
+    get = row.get
+    correlation = _text(get("CorrelationId"))
     if correlation is None:
         raise InvalidRowError("no CorrelationId")
-    deployment = _text(row.get("DeploymentName"))
-    status = _status_code(row.get("ResponseCode"))
-    error = _text(row.get("LastErrorReason"))
+    deployment = _text(get("DeploymentName"))
+    status = _status_code(get("ResponseCode"))
+    error = _text(get("LastErrorReason"))
     failed = (status is not None and status >= 400) or error is not None
-    backend = _text(row.get("BackendUrl"))
-    extra = {
-        "apim.correlation_id": correlation,
-        "apim.product_id": _text(row.get("ProductId")),
-        "apim.api_id": _text(row.get("ApiId")),
-        "apim.caller_ip": _text(row.get("CallerIpAddress")),
-        "apim.region": _text(row.get("Region")),
-        "stream": bool(_count(row.get("IsStreamCompletion"))),
-    }
+    extra: dict[str, Any] = {}  # the CorrelationId is in call_id
+    for column, key in _APIM_EXTRA:
+        value = get(column)
+        if value:
+            extra[key] = value
+    if get("IsStreamCompletion"):
+        extra["stream"] = True
     return CallRow(
         call_id=f"apim:{correlation}",
         source=source,
@@ -205,7 +223,7 @@ def normalize_apim(row: dict[str, Any], source: str) -> CallRow:
         duration_ms=_float(row.get("TotalTime")),
         ttft_ms=None,
         operation=operation_of(row.get("OperationName")),
-        endpoint=urlsplit(backend).hostname if backend else None,
+        endpoint=_host(_text(get("BackendUrl"))),
         region=None,  # Region is the gateway's, not the Azure OpenAI resource's
         deployment=deployment or "unknown",
         deployment_source=DEPLOYMENT_FROM_LOG if deployment else DEPLOYMENT_UNKNOWN,
@@ -227,7 +245,7 @@ def normalize_apim(row: dict[str, Any], source: str) -> CallRow:
         finish_reason=None,
         filter_action="none",
         response_id=_text(row.get("LlmRequestId")),
-        attributes={k: v for k, v in extra.items() if v is not None},
+        attributes=extra,
         apim_subscription=_text(row.get("ApimSubscriptionId")),
         request_id=_text(row.get("BackendRequestId")),
     )
