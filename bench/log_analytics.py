@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -68,6 +69,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         store = Store(Path(folder) / "lens.duckdb")
         timings: dict[str, float] = {}
+        load = os.getloadavg()[0]
+        cpu_began = time.process_time()
         began = time.perf_counter()
         result = run_query(client, config, text, start, end)
         timings["HTTP + JSON decoding"] = time.perf_counter() - began
@@ -81,6 +84,7 @@ def main() -> None:
         written = store.write(calls, [], source="loganalytics:apim", rejected=bad)
         timings["DuckDB write (new calls)"] = time.perf_counter() - mark
         total = time.perf_counter() - began
+        cpu = time.process_time() - cpu_began
         mark = time.perf_counter()
         again = store.write(calls, [], source="loganalytics:apim", rejected=bad)
         reread = time.perf_counter() - mark
@@ -98,7 +102,9 @@ def main() -> None:
     assert len(parsed["tables"][0]["rows"]) == args.rows
     assert written.calls_inserted == args.rows and again.calls_duplicate == args.rows
     print(f"{args.rows:,} rows pulled and stored in {total:.1f} s "
-          f"({args.rows / total:,.0f} rows/s; target < {TARGET_S:.0f} s)")  # fmt: skip
+          f"({args.rows / total:,.0f} rows/s; target < {TARGET_S:.0f} s); {cpu:.1f} s of CPU in "
+          f"this process (the fake server included); load average {load:.1f} on "
+          f"{os.cpu_count()} cores at the start")  # fmt: skip
     for phase, seconds in timings.items():
         print(f"  {phase:<30} {seconds:6.2f} s  {100 * seconds / total:4.0f}%")
     print(f"re-read of the same slice (all {args.rows:,} refreshed): {reread:.1f} s")

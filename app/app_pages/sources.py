@@ -15,7 +15,7 @@ polled = tuple(str(entry["source"]) for entry in catalog if entry["polled"])
 health = sources_cache.source_health(polled, now)
 counts = sources_cache.receiver_counts()
 
-if not polled and health["last_success"].isna().all():
+if not polled and int(health["calls"].sum()) == 0:
     st.info("No collector has delivered a call yet.")
     st.markdown(
         "**OpenTelemetry**: point any OTLP exporter at this server "
@@ -38,11 +38,22 @@ st.caption(
     else "No Log Analytics workspace configured (set LOG_ANALYTICS_WORKSPACE_ID)."
 )
 st.dataframe(
-    health[["source", "configured", "last_success", "lag_minutes", "rows_last_hour", "last_error"]],
+    health[
+        [
+            "source",
+            "configured",
+            "calls",
+            "last_success",
+            "lag_minutes",
+            "rows_last_hour",
+            "last_error",
+        ]
+    ],
     hide_index=True,
     column_config={
         "last_success": st.column_config.DatetimeColumn("last success (UTC)"),
         "lag_minutes": st.column_config.NumberColumn("lag (min)", format="%.0f"),
+        "calls": st.column_config.NumberColumn("calls in the ledger"),
         "rows_last_hour": st.column_config.NumberColumn("rows in the last hour"),
         "last_error": "last error",
     },

@@ -1,7 +1,12 @@
 -- name: source_health
--- returns: one row per source (otlp and each Log Analytics source given or with state): source, configured, last_success, watermark, lag_minutes (now - watermark, or now - last OTLP ingest), rows_last_hour, last_error, last_error_hint, last_error_at
+-- returns: one row per source (otlp and each Log Analytics source given or with state): source, configured, calls (in the ledger, seen by the source), last_success, watermark, lag_minutes (now - watermark, or now - last OTLP ingest), rows_last_hour, last_error, last_error_hint, last_error_at
 -- params: $sources VARCHAR[], $now TIMESTAMPTZ
-WITH otlp AS (
+WITH seen AS (
+    SELECT seen_by AS source, count(*) AS calls
+    FROM (SELECT unnest(list_prepend(source, coalesce(also_seen_by, []))) AS seen_by FROM calls)
+    GROUP BY seen_by
+),
+otlp AS (
     SELECT
         'otlp' AS source,
         true AS configured,
@@ -36,17 +41,20 @@ log_analytics AS (
     LEFT JOIN pulled AS p ON p.source = coalesce(n.source, s.source)
 )
 SELECT
-    source, configured, last_success, watermark,
-    date_diff('second', watermark, $now) / 60.0 AS lag_minutes,
-    rows_last_hour,
+    o.source, o.configured,
+    coalesce((SELECT calls FROM seen WHERE seen.source = 'otlp'), 0) AS calls,
+    o.last_success, o.watermark,
+    date_diff('second', o.watermark, $now) / 60.0 AS lag_minutes,
+    o.rows_last_hour,
     CAST(NULL AS VARCHAR) AS last_error,
     CAST(NULL AS VARCHAR) AS last_error_hint,
     CAST(NULL AS TIMESTAMPTZ) AS last_error_at
-FROM otlp
+FROM otlp AS o
 UNION ALL
 SELECT
-    source, configured, last_success, watermark,
-    date_diff('second', watermark, $now) / 60.0 AS lag_minutes,
-    rows_last_hour, last_error, last_error_hint, last_error_at
-FROM log_analytics
+    l.source, l.configured, coalesce(s.calls, 0) AS calls, l.last_success, l.watermark,
+    date_diff('second', l.watermark, $now) / 60.0 AS lag_minutes,
+    l.rows_last_hour, l.last_error, l.last_error_hint, l.last_error_at
+FROM log_analytics AS l
+LEFT JOIN seen AS s ON s.source = 'loganalytics:' || l.source
 ORDER BY source = 'otlp' DESC, source;

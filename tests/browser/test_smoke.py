@@ -29,6 +29,7 @@ CHROMIUM_ARGS = [
 PAGES = [
     ("overview", "", "stMetric", "Calls"),
     ("tenants", "tenants", "stDownloadButton", "Chargeback"),
+    ("sources", "sources", "stDataFrame", "Collectors"),
 ]
 
 
