@@ -22,11 +22,12 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
+from queries import QueryFileError, read_header
+
 KQL_ROOT = Path(__file__).parent / "kql"
 KqlValue = str | bool | int | float | datetime | timedelta | Sequence[str | int | float] | None
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_HEADER = re.compile(r"^//\s*(name|returns|params):\s*(.*)$")
 _PARAM = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s+(string|long|real|bool|datetime|timespan|dynamic)")
 _TICKS_PER_MICROSECOND = 10
 
@@ -120,18 +121,10 @@ def render_let_prelude(params: Mapping[str, KqlValue]) -> str:
 
 def parse_kql(path: Path) -> KqlQuery:
     """Read one .kql file and check its header against its body."""
-    text = path.read_text(encoding="utf-8")
-    header: dict[str, str] = {}
-    for line in text.splitlines():
-        match = _HEADER.match(line.strip())
-        if not match:
-            break
-        header[match.group(1)] = match.group(2).strip()
-    for key in ("name", "returns", "params"):
-        if key not in header:
-            raise KqlFileError(f"{path}: header lacks '// {key}:'")
-    if header["name"] != path.stem:
-        raise KqlFileError(f"{path}: header name {header['name']!r} != file name {path.stem!r}")
+    try:
+        text, header = read_header(path, "//")
+    except QueryFileError as exc:
+        raise KqlFileError(str(exc)) from None
     if "{" in text or "}" in text:
         raise KqlFileError(f"{path}: holds braces; values come only from the let prelude")
     params = dict(_PARAM.findall(header["params"]))
