@@ -78,10 +78,14 @@ def _calls_table(calls: Sequence[CallRow]) -> pa.Table:
     encode = json.JSONEncoder(separators=(",", ":"), default=str).encode
     arrays: dict[str, pa.Array] = {}
     for name in CALL_COLUMNS:
+        kind = _CALL_TYPES.get(name, pa.string())
         values = list(map(attrgetter(name), calls))
         if name == "attributes":
             values = [encode(value) if value else _EMPTY_JSON for value in values]
-        arrays[name] = pa.array(values, type=_CALL_TYPES.get(name, pa.string()))
+        elif values.count(None) == len(values):  # a column this source never fills
+            arrays[name] = pa.nulls(len(values), kind)
+            continue
+        arrays[name] = pa.array(values, type=kind)
     return pa.table(arrays)
 
 

@@ -38,6 +38,14 @@ def parse_datetime(value: Any) -> Any:
     """ISO 8601 text (``2025-09-01T10:00:00.1234567Z``) -> aware UTC datetime."""
     if not isinstance(value, str) or not value:
         return value
+    try:  # the common case: up to 6 fractional digits and a Z
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        pass
+    else:
+        if parsed.tzinfo is UTC:
+            return parsed
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     text = value.rstrip("Z")
     if "." in text:  # KQL sends up to 7 fractional digits; Python reads 6
         head, fraction = text.split(".", 1)
