@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.chargeback
 	$(BIN)/python -m bench.dashboard
 	$(BIN)/python -m bench.traffic
+	$(BIN)/python -m bench.log_analytics
 
 fmt: $(STAMP)
 	$(BIN)/ruff format .

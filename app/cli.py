@@ -10,7 +10,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,8 +25,10 @@ from app.cli_traffic import simulator, traffic
 from app.config import Settings, load_settings
 from app.errors import LensError, ServerError
 from app.exports import FORMATS
-from app.routes import run_price_refresh, store_chargeback_file
+from app.routes import backfill_lines, run_price_refresh, store_chargeback_file
 from app.store_setup import open_store
+from collectors.loganalytics.poller import Poller
+from collectors.loganalytics.sources import SOURCES, parse_since
 from collectors.otlp.decode import DEFAULT_MAX_BODY_BYTES, JSON, BadPayloadError
 from collectors.otlp.filelog import ExportLine, read_export_lines
 from collectors.otlp.normalize import InvalidSpanError
@@ -221,6 +223,79 @@ def prices_refresh(apply: bool, url: str | None) -> None:
         finally:
             store.close()
     print_refresh(body, apply)
+
+
+@main.command()
+@click.option("--source", "name", required=True, type=click.Choice(list(SOURCES)))
+@click.option("--since", default="30d", show_default=True, help="How far back: 30d, 12h, 90m.")
+@click.option("--url", default=None, help="Lens server URL (default http://LENS_HOST:LENS_PORT).")
+def backfill(name: str, since: str, url: str | None) -> None:
+    """Pull a Log Analytics source's history into the ledger, slice by slice."""
+    try:
+        span = parse_since(since)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since") from None
+    settings = load_settings()
+    base = server_url(settings, url)
+    if server_is_up(base):
+        console.print(f"Backfilling {name} through the running lens server at {base}")
+        with httpx.stream(
+            "POST", f"{base}/api/backfill", params={"source": name, "since": since}, timeout=None
+        ) as response:
+            if response.status_code != 200:
+                response.read()
+                exit_on_route_error(response)
+            report = _show_backfill(response.iter_lines())
+    else:
+        try:
+            config = settings.log_analytics_config()
+        except LensError as exc:
+            console.print(f"[red]error:[/red] {exc.message}\n{exc.hint}")
+            raise SystemExit(1) from None
+        if config is None:
+            console.print("[red]error:[/red] no Log Analytics workspace is configured")
+            console.print("Set LOG_ANALYTICS_WORKSPACE_ID (see the README's configuration table).")
+            raise SystemExit(1)
+        console.print(f"No lens server at {base}; writing {settings.lens_db} directly")
+        store = open_store_or_exit(settings)
+        try:
+            poller = Poller(store, config)
+            slices = -(-span // config.slice)
+            report = _show_backfill(backfill_lines(poller.backfill(name, span), slices))
+        finally:
+            store.close()
+    console.print(
+        f"{name}: {report['slices']} slices, {report['rows_read']} rows read, "
+        f"{report['rows_stored']} stored; watermark {report['watermark']}"
+    )
+    if report["error"]:
+        console.print(f"[red]error:[/red] {report['error']}\n{report['hint']}")
+        raise SystemExit(1)
+
+
+def _show_backfill(lines: Iterable[str]) -> dict[str, Any]:
+    """Draw a progress bar from a backfill's JSON lines; the final report."""
+    report: dict[str, Any] = {}
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+    )
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("slices", total=None)
+        for line in lines:
+            if not line.strip():
+                continue
+            event = json.loads(line)
+            if "slices" in event:
+                progress.update(task, total=event["slices"])
+            elif "report" in event:
+                report = event["report"]
+            else:
+                if event["outcome"] == "ok":
+                    progress.advance(task)
+                progress.update(task, description=f"{event['slice'][0][:16]} {event['outcome']}")
+    return report
 
 
 def print_refresh(body: dict[str, Any], apply: bool) -> None:

@@ -9,12 +9,21 @@ from __future__ import annotations
 import difflib
 import logging
 import os
+from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.errors import ConfigError
+from collectors.loganalytics.client import (
+    PUBLIC_ENDPOINT,
+    SOURCE_NAMES,
+    EndpointError,
+    LogAnalyticsConfig,
+    check_endpoint,
+)
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +112,62 @@ class Settings(BaseSettings):
     def configured_deployments(self) -> list[str]:
         names = (name.strip() for name in self.azure_openai_deployment.split(","))
         return [name for name in names if name]
+
+    log_analytics_workspace_id: str = Field(
+        default="",
+        description="Log Analytics workspace ID (a GUID) to pull Azure Monitor usage from.",
+    )
+    log_analytics_endpoint: str = Field(
+        default=PUBLIC_ENDPOINT,
+        description="Log Analytics query API; sovereign clouds and tests set another.",
+    )
+    log_analytics_access_token: SecretStr | None = Field(
+        default=None,
+        description="A pre-obtained bearer token used instead of DefaultAzureCredential.",
+    )
+    lens_log_analytics_sources: str = Field(
+        default=",".join(SOURCE_NAMES),
+        description="Comma-separated Log Analytics sources the server polls.",
+    )
+    lens_log_analytics_mode: Literal["calls", "rollup"] = Field(
+        default="calls",
+        description="calls: one row per call; rollup: hourly aggregates only.",
+    )
+    lens_log_analytics_poll_interval_s: int = Field(
+        default=300, ge=5, description="Seconds between two polls of each source."
+    )
+    lens_log_analytics_overlap_min: int = Field(
+        default=30, ge=0, description="Minutes before the watermark each poll reads again."
+    )
+
+    def log_analytics_config(self) -> LogAnalyticsConfig | None:
+        """What the Log Analytics poller is given; None when no workspace is set."""
+        if not self.log_analytics_workspace_id:
+            return None
+        try:
+            endpoint = check_endpoint(self.log_analytics_endpoint)
+        except EndpointError as exc:
+            raise ConfigError(
+                f"LOG_ANALYTICS_ENDPOINT is invalid: {exc}",
+                "use https://api.loganalytics.io (or a sovereign cloud's https endpoint)",
+            ) from None
+        sources = tuple(s.strip() for s in self.lens_log_analytics_sources.split(",") if s.strip())
+        unknown = sorted(set(sources) - set(SOURCE_NAMES))
+        if unknown:
+            raise ConfigError(
+                f"LENS_LOG_ANALYTICS_SOURCES names unknown sources: {', '.join(unknown)}",
+                f"use some of: {', '.join(SOURCE_NAMES)}",
+            )
+        token = self.log_analytics_access_token
+        return LogAnalyticsConfig(
+            workspace_id=self.log_analytics_workspace_id,
+            endpoint=endpoint,
+            access_token=token.get_secret_value() if token else None,
+            sources=sources,
+            mode=self.lens_log_analytics_mode,
+            poll_interval=timedelta(seconds=self.lens_log_analytics_poll_interval_s),
+            overlap=timedelta(minutes=self.lens_log_analytics_overlap_min),
+        )
 
 
 def documented_names() -> list[str]:

@@ -1,21 +1,25 @@
 """Machine-facing routes of the lens server other than OTLP: ``GET /healthz``,
-``GET /api/chargeback.csv`` and ``POST /api/prices/refresh``.
+``GET /api/chargeback.csv``, ``POST /api/prices/refresh`` and ``POST /api/backfill``.
 
 Errors are one JSON shape: ``{"error": ..., "hint": ...}``.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import httpx
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from app.exports import FORMATS, chargeback_file
+from collectors.loganalytics.poller import Poller, PullReport, SliceDone
+from collectors.loganalytics.sources import SOURCES, parse_since
 from collectors.otlp.receiver import OtlpReceiver
 from collectors.prices.retail import (
     RefreshReport,
@@ -35,6 +39,28 @@ class Wiring:
     store: Store | None = None
     queue: IngestQueue | None = None
     retail_prices_url: str = ""
+    poller: Poller | None = None
+
+
+def backfill_lines(events: Iterator[SliceDone | PullReport], slices: int) -> Iterator[str]:
+    """A backfill's progress as JSON lines: the slice count, each slice, then the report."""
+    yield json.dumps({"slices": slices}) + "\n"
+    for event in events:
+        if isinstance(event, PullReport):
+            yield json.dumps({"report": event.as_dict()}) + "\n"
+        else:
+            yield (
+                json.dumps(
+                    {
+                        "slice": [event.start.isoformat(), event.end.isoformat()],
+                        "outcome": event.outcome,
+                        "rows_read": event.rows_read,
+                        "rows_stored": event.rows_stored,
+                        "error": event.error,
+                    }
+                )
+                + "\n"
+            )
 
 
 def error_response(status: int, message: str, hint: str) -> JSONResponse:
@@ -116,7 +142,32 @@ def build_routes(receiver: OtlpReceiver, wiring: Wiring) -> list[Route]:
             return error_response(502, exc.message, exc.hint)
         return JSONResponse(report)
 
+    async def backfill_route(request: Request) -> Response:
+        name = request.query_params.get("source", "")
+        if name not in SOURCES:
+            return error_response(
+                400, f"unknown source {name!r}", f"use source= one of {', '.join(SOURCES)}"
+            )
+        try:
+            since = parse_since(request.query_params.get("since", ""))
+        except ValueError as exc:
+            return error_response(400, str(exc), "pass since=30d, 12h or 90m")
+        poller = wiring.poller
+        if wiring.store is None:
+            return error_response(503, "the lens server is starting", "retry in a few seconds")
+        if poller is None:
+            return error_response(
+                409,
+                "no Log Analytics workspace is configured",
+                "set LOG_ANALYTICS_WORKSPACE_ID (and a credential) and restart the server",
+            )
+        slices = -(-since // poller.config.slice)
+        return StreamingResponse(
+            backfill_lines(poller.backfill(name, since), slices), media_type="application/x-ndjson"
+        )
+
     return [
+        Route("/api/backfill", backfill_route, methods=["POST"]),
         Route("/api/chargeback.csv", chargeback_route, methods=["GET"]),
         Route("/api/prices/refresh", prices_refresh_route, methods=["POST"]),
         Route("/v1/traces", receiver.handle, methods=["POST"]),

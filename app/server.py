@@ -20,8 +20,10 @@ from app.db import use_store
 from app.routes import Wiring, build_routes
 from app.script_errors import report_script_error
 from app.simulator_route import SimulatorMount, simulator_route
+from app.sources_cache import register_live
 from app.store_setup import open_store
 from collectors.demo import DemoConfig, start_demo_seeder
+from collectors.loganalytics.poller import Poller
 from collectors.otlp.receiver import OtlpReceiver
 from collectors.queue import IngestQueue
 from simulator import SimulatorConfig, build_simulator_app
@@ -50,6 +52,7 @@ simulator_mount = SimulatorMount()
 async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
     configure_logging()
     settings = load_settings()
+    log_analytics = settings.log_analytics_config()  # a bad setting fails before the file opens
     store = open_store(settings)
     queue = IngestQueue(store, max_waiting_calls=settings.lens_queue_max_calls)
     use_store(store)
@@ -69,10 +72,19 @@ async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
     stop_traffic = threading.Event()
     if demo and simulated:
         lens_client.start_demo_traffic(settings, stop_traffic)
+    poller = Poller(store, log_analytics) if log_analytics is not None else None
+    wiring.poller = poller
+    register_live(receiver.counts.as_dict, log_analytics)
+    if poller is not None:
+        poller.start()
     try:
         yield {"store": store}
     finally:
         stop_traffic.set()
+        if poller is not None:
+            poller.stop()
+        wiring.poller = None
+        register_live(None, None)
         await asyncio.to_thread(lens_client.flush_on_stop)  # the receiver answers meanwhile
         simulator_mount.app = None
         receiver.detach()

@@ -20,6 +20,7 @@ page = st.navigation(
         st.Page(PAGES / "tenants.py", title="Tenants & chargeback", icon=":material/receipt_long:"),
         st.Page(PAGES / "content_safety.py", title="Content safety", icon=":material/shield:"),
         st.Page(PAGES / "calls.py", title="Calls explorer", icon=":material/search:"),
+        st.Page(PAGES / "sources.py", title="Sources", icon=":material/cloud_sync:"),
         st.Page(PAGES / "playground.py", title="Playground", icon=":material/play_circle:"),
     ]
 )

@@ -15,6 +15,7 @@ from typing import Any, Final
 DEPLOYMENT_FROM_ATTRIBUTE: Final = "attribute"  # azure.openai.deployment (our client) or similar
 DEPLOYMENT_FROM_URL: Final = "url_path"  # .../openai/deployments/{name}/... in url.full
 DEPLOYMENT_FROM_REQUEST_MODEL: Final = "request_model"  # AzureOpenAI(model=<deployment>)
+DEPLOYMENT_FROM_LOG: Final = "log"  # a Log Analytics row's deployment column
 DEPLOYMENT_UNKNOWN: Final = "unknown"  # nothing said which deployment served the call
 
 FILTER_ACTIONS: Final = ("none", "annotated", "blocked_prompt", "filtered_completion")
@@ -72,6 +73,7 @@ class CallRow:
     response_id: str | None
     attributes: dict[str, Any] = field(default_factory=dict)  # the rest, JSON
     apim_subscription: str | None = None  # API Management subscription the call came through
+    request_id: str | None = None  # apim-request-id: joins the same call seen by other sources
 
 
 CALL_COLUMNS: Final[tuple[str, ...]] = tuple(f.name for f in fields(CallRow))

@@ -15,11 +15,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 import queries
 from collectors.rows import CALL_COLUMNS, FILTER_RESULT_COLUMNS, CallRow, FilterResultRow
@@ -48,7 +50,15 @@ class WriteResult:
     """What one committed write stored."""
 
     calls_inserted: int
-    calls_duplicate: int
+    calls_duplicate: int  # already stored: refreshed, or merged into a call (below)
+    calls_merged: int = 0  # the same request id as a stored call of another source
+
+
+@dataclass(frozen=True)
+class _CallsOutcome:
+    inserted: set[str]  # call ids inserted as new rows
+    merged: dict[str, str]  # incoming call id -> the stored call it was merged into
+    verdicts_to: dict[str, str]  # merged call id -> stored call that takes its verdicts
 
 
 @dataclass(frozen=True)
@@ -61,15 +71,22 @@ class StoreError(RuntimeError):
     """The database could not be opened or written (a transient, retryable failure)."""
 
 
+_EMPTY_JSON = "{}"
+
+
 def _calls_table(calls: Sequence[CallRow]) -> pa.Table:
     encode = json.JSONEncoder(separators=(",", ":"), default=str).encode
-    columns: dict[str, pa.Array] = {}
+    arrays: dict[str, pa.Array] = {}
     for name in CALL_COLUMNS:
-        values = [getattr(call, name) for call in calls]
+        kind = _CALL_TYPES.get(name, pa.string())
+        values = list(map(attrgetter(name), calls))
         if name == "attributes":
-            values = [encode(value) for value in values]
-        columns[name] = pa.array(values, type=_CALL_TYPES.get(name, pa.string()))
-    return pa.table(columns)
+            values = [encode(value) if value else _EMPTY_JSON for value in values]
+        elif values.count(None) == len(values):  # a column this source never fills
+            arrays[name] = pa.nulls(len(values), kind)
+            continue
+        arrays[name] = pa.array(values, type=kind)
+    return pa.table(arrays)
 
 
 def _filter_results_table(rows: Sequence[FilterResultRow]) -> pa.Table:
@@ -81,6 +98,37 @@ def _filter_results_table(rows: Sequence[FilterResultRow]) -> pa.Table:
             for name in FILTER_RESULT_COLUMNS
         }
     )
+
+
+def _one_per_request(calls: Sequence[CallRow]) -> list[CallRow]:
+    """One row per call id (the last copy wins) and per request id (fields of later copies
+    fill what the first left empty): a batch never holds the same call twice."""
+    by_id = {call.call_id: call for call in calls}
+    if len(by_id) == len(calls) and all(call.request_id is None for call in calls):
+        return list(calls)
+    by_request: dict[str, CallRow] = {}
+    kept: list[CallRow] = []
+    for call in by_id.values():
+        first = by_request.get(call.request_id) if call.request_id else None
+        if first is None:
+            if call.request_id:
+                by_request[call.request_id] = call
+            kept.append(call)
+            continue
+        for name in CALL_COLUMNS:
+            if getattr(first, name) is None:
+                setattr(first, name, getattr(call, name))
+    return kept
+
+
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> Iterator[None]:
+    """``table`` visible to SQL as ``name`` for the block."""
+    con.register(name, table)
+    try:
+        yield
+    finally:
+        con.unregister(name)
 
 
 @contextmanager
@@ -140,7 +188,7 @@ class Store:
         through this store (a file loaded by SQL, an edit), or by an older version."""
         with self.transaction() as con:
             queries.run(con, "clear_usage_daily")
-            queries.run(con, "fill_usage_daily")
+            queries.run(con, "fill_usage_days", days=None)
         log.info("rebuilt the daily usage summary of %s", self.path)
 
     @contextmanager
@@ -172,48 +220,102 @@ class Store:
         self,
         batches: Iterable[tuple[Sequence[CallRow], Sequence[FilterResultRow], str, int]],
     ) -> list[WriteResult]:
-        """Store several batches in one transaction and one INSERT per table (group
-        commit); all or none. Calls already stored are ignored, not doubled, and so are
-        their verdicts: ``filter_results`` rows go in only with their call's first insert."""
+        """Store several batches in one transaction (group commit); all or none.
+
+        A call already stored under its ``call_id`` is not doubled: it is refreshed with
+        what the new copy says (a re-read may know more). A new call whose ``request_id``
+        is that of a stored call (the same call seen by another source) is merged into it.
+        ``filter_results`` rows go in with their call's first insert, or with a merge into
+        a call that has none yet."""
         batches = list(batches)
         try:
             with self.transaction() as con:
-                new_ids = self._insert_calls(con, [call for batch in batches for call in batch[0]])
+                outcome = self._store_calls(con, [c for batch in batches for c in batch[0]])
                 claimed: set[str] = set()
                 verdicts: list[FilterResultRow] = []
                 results: list[WriteResult] = []
                 for calls, filter_rows, source, rejected in batches:
-                    fresh = {c.call_id for c in calls if c.call_id in new_ids} - claimed
-                    claimed |= fresh  # a call twice in one group is stored and counted once
-                    verdicts += [row for row in filter_rows if row.call_id in fresh]
+                    fresh = {c.call_id for c in calls if c.call_id in outcome.inserted} - claimed
+                    merged = {
+                        c.call_id for c in calls if c.call_id in outcome.verdicts_to
+                    } - claimed
+                    claimed |= fresh | merged  # a call twice in one group is counted once
+                    for row in filter_rows:
+                        if row.call_id in fresh:
+                            verdicts.append(row)
+                        elif row.call_id in merged:
+                            row.call_id = outcome.verdicts_to[row.call_id]
+                            verdicts.append(row)
                     queries.run(
                         con, "insert_ingest_log", source=source, calls=len(fresh), rejected=rejected
                     )
-                    results.append(WriteResult(len(fresh), len(calls) - len(fresh)))
+                    results.append(
+                        WriteResult(
+                            len(fresh),
+                            len(calls) - len(fresh),
+                            sum(1 for c in calls if c.call_id in outcome.merged),
+                        )
+                    )
                 self._insert_filter_results(con, verdicts)
         except duckdb.Error as exc:
             raise StoreError(f"write to {self.path} failed: {exc}") from exc
         return results
 
     @staticmethod
-    def _insert_calls(con: duckdb.DuckDBPyConnection, calls: Sequence[CallRow]) -> set[str]:
-        """Insert new calls and add them to the daily usage summary; the ids actually
-        inserted (others were already stored)."""
+    def _store_calls(con: duckdb.DuckDBPyConnection, calls: Sequence[CallRow]) -> _CallsOutcome:
+        """Insert new calls, merge calls known by request id, refresh calls read again."""
         if not calls:
-            return set()
-        con.register("incoming_calls", _calls_table(calls))
-        try:
-            rows = con.execute(queries.load("insert_calls").body).fetchall()
-            new_ids = {row[0] for row in rows}
-            if new_ids:
-                con.register("new_call_ids", pa.table({"call_id": sorted(new_ids)}))
-                try:
+            return _CallsOutcome(set(), {}, {})
+        table = _calls_table(_one_per_request(calls))
+        merged: dict[str, str] = {}
+        if pc.any(pc.is_valid(table["request_id"])).as_py():
+            with registered(con, "incoming_calls", table):
+                found = queries.run(con, "match_calls_by_request_id")
+            merged = dict(zip(found["incoming_id"], found["stored_id"], strict=True))
+        to_insert = table
+        if merged:
+            keep = pc.invert(pc.is_in(table["call_id"], pa.array(list(merged))))
+            to_insert = table.filter(keep)
+        with registered(con, "incoming_calls", to_insert):
+            inserted = {row[0] for row in con.execute(queries.load("insert_calls").body).fetchall()}
+            if inserted:
+                ids = pa.table({"call_id": pa.array(sorted(inserted), pa.string())})
+                with registered(con, "new_call_ids", ids):
                     con.execute(queries.load("add_usage_daily").body)
-                finally:
-                    con.unregister("new_call_ids")
-            return new_ids
-        finally:
-            con.unregister("incoming_calls")
+        read_again = {cid for cid in to_insert["call_id"].to_pylist() if cid not in inserted}
+        # One incoming call per stored call: a re-read of it, else the first other report.
+        pairs = {cid: (cid, cid, True) for cid in read_again}
+        for cid, stored in merged.items():
+            pairs.setdefault(stored, (cid, stored, False))
+        verdicts_to: dict[str, str] = {}
+        if pairs:
+            incoming_ids, stored_ids, firsts = zip(*pairs.values(), strict=True)
+            matches = pa.table(
+                {
+                    "incoming_id": pa.array(incoming_ids, pa.string()),
+                    "stored_id": pa.array(stored_ids, pa.string()),
+                    "incoming_first": pa.array(firsts, pa.bool_()),
+                }
+            )
+            changed = sorted(set(stored_ids))
+            days = set(queries.run(con, "days_of_calls", call_ids=changed)["day"])
+            with (
+                registered(con, "incoming_calls", table),
+                registered(con, "call_matches", matches),
+            ):
+                con.execute(queries.load("merge_calls").body)
+            # Merged or refreshed calls changed in place: sum their days again.
+            days |= set(queries.run(con, "days_of_calls", call_ids=changed)["day"])
+            queries.run(con, "clear_usage_days", days=sorted(days))
+            queries.run(con, "fill_usage_days", days=sorted(days))
+            if merged:
+                have = set(
+                    queries.run(con, "calls_with_verdicts", call_ids=list(set(merged.values())))[
+                        "call_id"
+                    ]
+                )
+                verdicts_to = {cid: to for cid, to in merged.items() if to not in have}
+        return _CallsOutcome(inserted, merged, verdicts_to)
 
     @staticmethod
     def _insert_filter_results(
@@ -221,11 +323,8 @@ class Store:
     ) -> None:
         if not rows:
             return
-        con.register("incoming_filter_results", _filter_results_table(rows))
-        try:
+        with registered(con, "incoming_filter_results", _filter_results_table(rows)):
             con.execute(queries.load("insert_filter_results").body)
-        finally:
-            con.unregister("incoming_filter_results")
 
     def health(self) -> StoreHealth:
         frame = queries.run(self.cursor(), "store_health")

@@ -23,7 +23,6 @@ import duckdb
 import pandas as pd
 
 QUERY_ROOT = Path(__file__).parent
-_HEADER = re.compile(r"^--\s*(name|returns|params|choices):\s*(.*)$")
 _PARAM_DECL = re.compile(r"\$([a-z_][a-z0-9_]*)\s+[A-Z]+", re.IGNORECASE)
 _PARAM_USE = re.compile(r"\$([a-z_][a-z0-9_]*)", re.IGNORECASE)
 _CHOICE_USE = re.compile(r"\{([a-z_]+)\}")
@@ -65,22 +64,30 @@ class Query:
         return text
 
 
-def parse_query(path: Path) -> Query:
-    """Read one query file and check its header against its body."""
+def read_header(path: Path, comment: str) -> tuple[str, dict[str, str]]:
+    """A query file's text and its header (``<comment> name:``, ``returns:``, ``params:``,
+    ``choices:``), checked: the three first keys present, the name equal to the file's."""
     text = path.read_text(encoding="utf-8")
+    pattern = re.compile(rf"^{re.escape(comment)}\s*(name|returns|params|choices):\s*(.*)$")
     header: dict[str, str] = {}
     for line in text.splitlines():
-        match = _HEADER.match(line.strip())
+        match = pattern.match(line.strip())
         if not match:
-            if line.strip().startswith("--"):
+            if line.strip().startswith(comment):
                 continue
             break
         header[match.group(1)] = match.group(2).strip()
     for key in ("name", "returns", "params"):
         if key not in header:
-            raise QueryFileError(f"{path}: header lacks '-- {key}:'")
+            raise QueryFileError(f"{path}: header lacks '{comment} {key}:'")
     if header["name"] != path.stem:
         raise QueryFileError(f"{path}: header name {header['name']!r} != file name {path.stem!r}")
+    return text, header
+
+
+def parse_query(path: Path) -> Query:
+    """Read one query file and check its header against its body."""
+    text, header = read_header(path, "--")
     body_only = _LINE_COMMENT.sub("", text)
     declared = frozenset(_PARAM_DECL.findall(header["params"]))
     used = frozenset(_PARAM_USE.findall(body_only))

@@ -53,4 +53,4 @@ def resum_usage_daily(con: duckdb.DuckDBPyConnection) -> None:
     """Sum the daily usage summary again after calls were written or edited by SQL, as the
     store does when it opens a file whose summary is out of step."""
     queries.run(con, "clear_usage_daily")
-    queries.run(con, "fill_usage_daily")
+    queries.run(con, "fill_usage_days", days=None)

@@ -135,6 +135,7 @@ MAPPED: Final = frozenset(
         AZURE_API_VERSION,
         AZURE_REGION,
         AZURE_DEPLOYMENT_TYPE,
+        AZURE_REQUEST_ID,
         *ALL_TOKENS,
         *HTTP_STATUS,
         *END_USER,

@@ -258,6 +258,7 @@ def _call_row(
         finish_reason=finish_reasons[0] if finish_reasons else None,
         filter_action=content_filter.decide_filter_action(rows, finish_reasons, blocked),
         response_id=attr.text(attrs, attr.RESPONSE_ID),
+        request_id=attr.text(attrs, attr.AZURE_REQUEST_ID),
         attributes=extra,
     )
     return row, rows

@@ -1,14 +1,24 @@
 -- name: 02_call_tenant_keys
--- returns: table macro tenant_keys_between(start_ts, end_ts) and view call_tenant_keys (all time), one row per distinct (tenant_attr, apim_key, end_user_key, deployment, service_key) of call_keys: the tenant it resolves to and the rule kind
+-- returns: table macro tenant_keys_between(start_ts, end_ts) and view call_tenant_keys (all time), one row per distinct (tenant_attr, apim_key, end_user_key, deployment, service_key) of call_keys and usage_rollups in the range: the tenant it resolves to and the rule kind
 -- params:
 -- The tenant rules of tenant_rules applied once per distinct combination of the columns they
 -- read (see 03_call_tenants.sql for the rules); '' stands for a missing value.
 -- Reports over a time range resolve only the combinations seen in that range.
 CREATE OR REPLACE MACRO tenant_keys_between(start_ts, end_ts) AS TABLE
 WITH combos AS (
-    SELECT DISTINCT tenant_attr, apim_key, end_user_key, deployment, service_key
+    SELECT tenant_attr, apim_key, end_user_key, deployment, service_key
     FROM call_keys
     WHERE start_time >= start_ts AND start_time < end_ts
+    UNION
+    -- Hourly rollups (Log Analytics rollup mode) carry the same keys, where they know them.
+    SELECT
+        CASE WHEN used.attribute THEN coalesce(r.tenant_id, '') ELSE '' END,
+        CASE WHEN used.apim_subscription THEN coalesce(r.apim_subscription, '') ELSE '' END,
+        '',
+        r.deployment,
+        ''
+    FROM usage_rollups AS r, tenant_rule_kinds AS used
+    WHERE r.hour >= start_ts AND r.hour < end_ts
 ),
 candidates AS (
     SELECT k.*, r.position, r.kind, k.tenant_attr AS tenant

@@ -1,5 +1,5 @@
 -- name: 04_call_cost_rules
--- returns: table macro costed_usage(start_ts, end_ts, per_call): call_id, start_time (per call only), day, requests, deployment, model, tenant keys, service, filter_action, incident_end_user, token sums, base_model, billed_type, type_assumed, billing, priced, unpriced_reason, cost columns in USD (one row per call, or per group of calls with the same price and tenant keys)
+-- returns: table macro costed_usage(start_ts, end_ts, per_call): call_id (a call's, or rollup:... for an hourly rollup group; per call only), start_time (per call only), day, requests, deployment, model, tenant keys, service, filter_action, incident_end_user, token sums, base_model, billed_type, type_assumed, billing, priced, unpriced_reason, cost columns in USD (one row per call, or per group of calls with the same price and tenant keys)
 -- params:
 -- The price book version in force is the newest loaded. A model is matched by its base name
 -- (the version date suffix removed: gpt-4o-2024-08-06 -> gpt-4o). A row for the call's own

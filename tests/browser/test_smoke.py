@@ -41,6 +41,7 @@ PAGES = [
     ("content-safety", "content_safety?range=14d", "stPlotlyChart", "Blocked prompts", "range=14d"),
     ("calls", "calls?range=30d&deployment=gpt-4o-prod", "stDataFrame", "Search", "deployment="),
     ("call", "calls?call_id=c06", "stMetric", "Time to first token", "call_id=c06"),
+    ("sources", "sources", "stDataFrame", "Collectors", ""),
 ]
 
 

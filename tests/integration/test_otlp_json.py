@@ -154,6 +154,8 @@ def test_genai_span_in_otlp_json_is_stored_field_by_field(lens_server: LensServe
         "finish_reason": "stop",  # the first of gen_ai.response.finish_reasons
         "filter_action": "none",  # no content-filter attributes at all
         "response_id": "chatcmpl-B9xKq2Zt6wP3aLrN8vJdY0uQmFhGs",
+        "request_id": None,  # no azure.openai.request_id on the span
+        "also_seen_by": None,  # no other source reported the call
     }
     # Attributes without a column are kept, with the resource they came from.
     assert attributes["openai.response.service_tier"] == "default"

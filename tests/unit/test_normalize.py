@@ -270,9 +270,9 @@ def test_our_azure_attributes_fill_every_column() -> None:
         finish_reason="stop",
         filter_action="annotated",
         response_id=f.RESPONSE_ID,
+        request_id="3f1c2a9e-4b7d-4e21-9c55-0a8f6d2b1e77",
         attributes={
             "gen_ai.request.stream": True,
-            "azure.openai.request_id": "3f1c2a9e-4b7d-4e21-9c55-0a8f6d2b1e77",
             "azure.openai.prompt_filter_results": f.OURS_STREAMED_CHAT[
                 "azure.openai.prompt_filter_results"
             ],

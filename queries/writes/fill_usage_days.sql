@@ -1,6 +1,6 @@
--- name: fill_usage_daily
--- returns: nothing; usage_daily summed from the whole ledger (after clear_usage_daily)
--- params:
+-- name: fill_usage_days
+-- returns: nothing; usage_daily summed again for the given UTC days, or for every day when $days is null (after clear_usage_days or clear_usage_daily)
+-- params: $days DATE[]
 INSERT INTO usage_daily BY NAME
 SELECT
     CAST(start_time AS DATE) AS day,
@@ -20,4 +20,5 @@ SELECT
     coalesce(sum(output_tokens), 0) AS output_tokens,
     coalesce(sum(reasoning_tokens), 0) AS reasoning_tokens
 FROM calls
+WHERE $days IS NULL OR list_contains($days, CAST(start_time AS DATE))
 GROUP BY ALL;

@@ -1,0 +1,92 @@
+"""Sources: is each collector delivering, and do the sources agree on the tokens?"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import streamlit as st
+
+from app import sources_cache
+
+COVERAGE_DAYS = 14
+now = datetime.now(UTC).replace(second=0, microsecond=0)
+catalog = sources_cache.log_analytics_sources()
+polled = tuple(str(entry["source"]) for entry in catalog if entry["polled"])
+health = sources_cache.source_health(polled, now)
+counts = sources_cache.receiver_counts()
+
+if not polled and int(health["calls"].sum()) == 0:
+    st.info("No collector has delivered a call yet.")
+    st.markdown(
+        "**OpenTelemetry**: point any OTLP exporter at this server "
+        "(`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://127.0.0.1:8501/v1/traces`), or import "
+        "Collector file-exporter output with `aoai-lens import FILE`.\n\n"
+        "**Azure Monitor**: set `LOG_ANALYTICS_WORKSPACE_ID` (the workspace ID, a GUID) and "
+        "sign in with `az login` (DefaultAzureCredential), or set `LOG_ANALYTICS_ACCESS_TOKEN`; "
+        "`LOG_ANALYTICS_ENDPOINT` for Azure Government or China. Then restart the server. "
+        "Each source reads a table that a diagnostic setting must send to the workspace:"
+    )
+    for entry in catalog:
+        st.markdown(f"- `{entry['source']}`: {entry['needs']}")
+    st.stop()
+
+st.subheader("Collectors")
+workspace = sources_cache.workspace_id()
+st.caption(
+    f"Log Analytics workspace `{workspace}`, mode {catalog[0]['mode']}."
+    if workspace
+    else "No Log Analytics workspace configured (set LOG_ANALYTICS_WORKSPACE_ID)."
+)
+st.dataframe(
+    health[
+        [
+            "source",
+            "configured",
+            "calls",
+            "last_success",
+            "lag_minutes",
+            "rows_last_hour",
+            "last_error",
+        ]
+    ],
+    hide_index=True,
+    column_config={
+        "last_success": st.column_config.DatetimeColumn("last success (UTC)"),
+        "lag_minutes": st.column_config.NumberColumn("lag (min)", format="%.0f"),
+        "calls": st.column_config.NumberColumn("calls in the ledger"),
+        "rows_last_hour": st.column_config.NumberColumn("rows in the last hour"),
+        "last_error": "last error",
+    },
+)
+if counts is not None:
+    st.caption(
+        f"OTLP receiver since start: {counts['requests']:,} requests, "
+        f"{counts['spans_stored']:,} calls stored, {counts['spans_duplicate']:,} already stored, "
+        f"{counts['spans_rejected']:,} spans not model calls, {counts['bad_requests']:,} bad "
+        f"requests, {counts['throttled']:,} throttled."
+    )
+for row in health.itertuples():
+    if isinstance(row.last_error, str) and row.last_error:
+        st.error(f"**{row.source}**: {row.last_error}")
+        if isinstance(row.last_error_hint, str) and row.last_error_hint:
+            st.info(row.last_error_hint)
+unpolled = [entry for entry in catalog if not entry["polled"]]
+if unpolled:
+    with st.expander("Sources not polled, and what each needs"):
+        for entry in unpolled:
+            st.markdown(f"- `{entry['source']}`: {entry['needs']}")
+
+st.subheader(f"Coverage, last {COVERAGE_DAYS} days")
+st.caption(
+    "Tokens (input + output) per Azure resource and day as each source saw them. A call seen "
+    "by several sources is one call in the ledger and counts in each column here; AzureMetrics "
+    "totals have no deployment dimension and serve only to reconcile."
+)
+coverage = sources_cache.source_coverage(now - timedelta(days=COVERAGE_DAYS), now)
+if coverage.empty:
+    st.info("No calls or metric totals in this period yet.")
+else:
+    st.dataframe(coverage, hide_index=True)
+
+if st.toggle("Show the Log Analytics pull log"):
+    st.dataframe(sources_cache.source_pull_log(now), hide_index=True)

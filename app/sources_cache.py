@@ -1,0 +1,63 @@
+"""What the Sources page reads: cached queries and the live state of this server's
+collectors (OTLP receiver counters, the Log Analytics configuration)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import pandas as pd
+import streamlit as st
+
+from app import db
+from app.config import load_settings
+from collectors.loganalytics.client import LogAnalyticsConfig
+from collectors.loganalytics.sources import SOURCES
+from queries import sources
+
+_live: dict[str, object] = {"counts": None, "config": None, "registered": False}
+
+
+def register_live(
+    counts: Callable[[], dict[str, int]] | None, config: LogAnalyticsConfig | None
+) -> None:
+    """Called by the server's lifespan: where the receiver counters and the poller's
+    configuration are (None again on shutdown)."""
+    _live.update(counts=counts, config=config, registered=counts is not None)
+
+
+def receiver_counts() -> dict[str, int] | None:
+    """OTLP receiver totals since the server started (None outside a running server)."""
+    counts = _live["counts"]
+    return counts() if callable(counts) else None
+
+
+def log_analytics_sources() -> list[dict[str, object]]:
+    """Each Log Analytics source: whether it is polled, its mode, and what Azure needs."""
+    config = _live["config"] if _live["registered"] else load_settings().log_analytics_config()
+    polled = set(config.sources) if isinstance(config, LogAnalyticsConfig) else set()
+    mode = config.mode if isinstance(config, LogAnalyticsConfig) else "calls"
+    return [
+        {"source": name, "polled": name in polled, "mode": mode, "needs": source.needs}
+        for name, source in SOURCES.items()
+    ]
+
+
+def workspace_id() -> str:
+    config = _live["config"] if _live["registered"] else load_settings().log_analytics_config()
+    return config.workspace_id if isinstance(config, LogAnalyticsConfig) else ""
+
+
+@st.cache_data(ttl=10, max_entries=8, show_spinner=False)
+def source_health(polled: tuple[str, ...], now: datetime) -> pd.DataFrame:
+    return sources.source_health(db.cursor(), list(polled), now)
+
+
+@st.cache_data(ttl=10, max_entries=8, show_spinner=False)
+def source_pull_log(now: datetime) -> pd.DataFrame:
+    return sources.source_pull_log(db.cursor(), 50)
+
+
+@st.cache_data(ttl=60, max_entries=16, show_spinner=False)
+def source_coverage(start: datetime, end: datetime) -> pd.DataFrame:
+    return sources.source_coverage(db.cursor(), start, end)

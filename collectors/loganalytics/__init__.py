@@ -1,0 +1,1 @@
+"""Log Analytics collector: Azure Monitor usage pulled into the call ledger."""

@@ -1,0 +1,67 @@
+"""Log Analytics tables (the documented JSON: ``{"name", "columns": [{"name", "type"}],
+"rows": [[...]]}``) -> plain dicts, one per row.
+
+Typed as the columns say: ``datetime`` text -> an aware UTC ``datetime``; ``dynamic``
+values, which the service sends as JSON **text**, parsed (a value that is not JSON is kept
+as the text it is); everything else as JSON gave it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+
+def table_rows(tables: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every row of the first (primary) table as ``{column: value}``."""
+    for table in tables:
+        columns = [column["name"] for column in table.get("columns") or []]
+        convert: list[tuple[int, Callable[[Any], Any]]] = []
+        for index, column in enumerate(table.get("columns") or []):
+            if column.get("type") == "datetime":
+                convert.append((index, parse_datetime))
+            elif column.get("type") == "dynamic":
+                convert.append((index, parse_dynamic))
+        rows: list[dict[str, Any]] = []
+        for raw in table.get("rows") or []:
+            values = list(raw)
+            for index, parse in convert:
+                values[index] = parse(values[index])
+            rows.append(dict(zip(columns, values, strict=True)))
+        return rows
+    return []
+
+
+def parse_datetime(value: Any) -> Any:
+    """ISO 8601 text (``2025-09-01T10:00:00.1234567Z``) -> aware UTC datetime."""
+    if not isinstance(value, str) or not value:
+        return value
+    try:  # the common case: up to 6 fractional digits and a Z
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        pass
+    else:
+        if parsed.tzinfo is UTC:
+            return parsed
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    text = value.rstrip("Z")
+    if "." in text:  # KQL sends up to 7 fractional digits; Python reads 6
+        head, fraction = text.split(".", 1)
+        text = f"{head}.{fraction[:6]}"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return value
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def parse_dynamic(value: Any) -> Any:
+    """A ``dynamic`` cell: JSON text parsed, anything else as it came."""
+    if not isinstance(value, str) or not value:
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value

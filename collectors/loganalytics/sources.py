@@ -1,0 +1,97 @@
+"""One entry per Log Analytics pull: its .kql file, what its rows become, and its inputs.
+
+Every source's watermark is on ``TimeGenerated`` (what ``timespan=`` filters on); each
+poll re-reads ``overlap`` before the watermark, because rows reach a workspace minutes
+after their ``TimeGenerated``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Final
+
+from queries.kql import KqlValue
+
+CALLS: Final = "calls"  # rows -> CallRow (calls)
+METRICS: Final = "metrics"  # rows -> resource_metrics
+ROLLUP: Final = "rollup"  # rows -> usage_rollups
+
+ROLLUP_BIN: Final = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str  # what --source takes
+    kql: str  # queries/kql/<kql>.kql in calls mode
+    kind: str  # CALLS | METRICS
+    rollup_kql: str | None  # the summarised pull in rollup mode; None: same as calls mode
+    params: dict[str, KqlValue] = field(default_factory=dict)  # besides row_limit
+    needs: str = ""  # what must be configured in Azure for the table to exist
+
+    @property
+    def ledger_source(self) -> str:
+        """The ``calls.source`` of its rows."""
+        return f"loganalytics:{self.name}"
+
+
+SOURCES: Final[dict[str, Source]] = {
+    source.name: source
+    for source in (
+        Source(
+            "app_insights",
+            "app_insights",
+            CALLS,
+            "app_insights_rollup",
+            needs="workspace-based Application Insights fed by azure-monitor-opentelemetry "
+            "with the OpenAI instrumentation (table AppDependencies)",
+        ),
+        Source(
+            "apim",
+            "apim",
+            CALLS,
+            "apim_rollup",
+            needs="the API Management diagnostic setting with 'Logs related to generative AI "
+            "gateway' and 'Logs related to ApiManagement Gateway' sent to this workspace "
+            "(tables ApiManagementGatewayLlmLog, ApiManagementGatewayLogs)",
+        ),
+        Source(
+            "azure_diagnostics",
+            "azure_diagnostics",
+            CALLS,
+            None,
+            params={
+                "resource_provider": "MICROSOFT.COGNITIVESERVICES",
+                "category": "RequestResponse",
+            },
+            needs="the Azure OpenAI resource's diagnostic setting 'Request and Response Logs' "
+            "sent to this workspace (table AzureDiagnostics)",
+        ),
+        Source(
+            "azure_metrics",
+            "azure_metrics",
+            METRICS,
+            None,
+            params={
+                "resource_provider": "MICROSOFT.COGNITIVESERVICES",
+                "metric_names": ["ProcessedPromptTokens", "GeneratedTokens"],
+            },
+            needs="the Azure OpenAI resource's diagnostic setting 'AllMetrics' sent to this "
+            "workspace (table AzureMetrics)",
+        ),
+    )
+}
+
+
+_UNITS: Final = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_since(text: str) -> timedelta:
+    """``30d``, ``12h``, ``90m`` -> a timedelta; anything else raises ValueError."""
+    value = text.strip().lower()
+    if len(value) < 2 or value[-1] not in _UNITS or not value[:-1].isdigit():
+        raise ValueError(f"{text!r} is not a duration like 30d, 12h or 90m")
+    amount = int(value[:-1])
+    if amount <= 0 or (value[-1] == "d" and amount > 3650):
+        raise ValueError(f"{text!r} is out of range (1m to 3650d)")
+    return timedelta(**{_UNITS[value[-1]]: amount})

@@ -1,0 +1,64 @@
+-- name: source_coverage
+-- returns: one row per day x Azure resource: day, resource, calls, otlp_tokens, app_insights_tokens, apim_tokens, diagnostics_calls, metrics_tokens (AzureMetrics ProcessedPromptTokens + GeneratedTokens), rollup_tokens; tokens = input + output
+-- params: $start TIMESTAMPTZ, $end TIMESTAMPTZ
+-- A call seen by several sources is one row in calls; every source that saw it counts it
+-- here (calls.source plus calls.also_seen_by). The resource is the first label of the
+-- endpoint host (aoai-prod.openai.azure.com -> aoai-prod), as AzureMetrics names it.
+WITH seen AS (
+    SELECT
+        CAST(start_time AS DATE) AS day,
+        coalesce(lower(split_part(endpoint, '.', 1)), 'unknown') AS resource,
+        unnest(list_prepend(source, coalesce(also_seen_by, []))) AS seen_by,
+        coalesce(input_tokens, 0) + coalesce(output_tokens, 0) AS tokens
+    FROM calls
+    WHERE start_time >= $start AND start_time < $end
+),
+by_call AS (
+    SELECT
+        day,
+        resource,
+        sum(tokens) FILTER (WHERE seen_by = 'otlp') AS otlp_tokens,
+        sum(tokens) FILTER (WHERE seen_by = 'loganalytics:app_insights') AS app_insights_tokens,
+        sum(tokens) FILTER (WHERE seen_by = 'loganalytics:apim') AS apim_tokens,
+        count(*) FILTER (WHERE seen_by = 'loganalytics:azure_diagnostics') AS diagnostics_calls
+    FROM seen
+    GROUP BY day, resource
+),
+calls_per_day AS (
+    SELECT
+        CAST(start_time AS DATE) AS day,
+        coalesce(lower(split_part(endpoint, '.', 1)), 'unknown') AS resource,
+        count(*) AS calls
+    FROM calls
+    WHERE start_time >= $start AND start_time < $end
+    GROUP BY ALL
+),
+metrics AS (
+    SELECT CAST(minute AS DATE) AS day, resource, sum(total) AS metrics_tokens
+    FROM resource_metrics
+    WHERE metric IN ('ProcessedPromptTokens', 'GeneratedTokens')
+        AND minute >= $start AND minute < $end
+    GROUP BY ALL
+),
+rollups AS (
+    SELECT CAST(hour AS DATE) AS day, 'unknown' AS resource,
+        sum(input_tokens + output_tokens) AS rollup_tokens
+    FROM usage_rollups
+    WHERE hour >= $start AND hour < $end
+    GROUP BY ALL
+)
+SELECT
+    day,
+    resource,
+    coalesce(k.calls, 0) AS calls,
+    coalesce(b.otlp_tokens, 0) AS otlp_tokens,
+    coalesce(b.app_insights_tokens, 0) AS app_insights_tokens,
+    coalesce(b.apim_tokens, 0) AS apim_tokens,
+    coalesce(b.diagnostics_calls, 0) AS diagnostics_calls,
+    m.metrics_tokens,
+    coalesce(r.rollup_tokens, 0) AS rollup_tokens
+FROM by_call AS b
+JOIN calls_per_day AS k USING (day, resource)
+FULL OUTER JOIN metrics AS m USING (day, resource)
+FULL OUTER JOIN rollups AS r USING (day, resource)
+ORDER BY day DESC, resource;

@@ -1,0 +1,60 @@
+-- name: source_health
+-- returns: one row per source (otlp and each Log Analytics source given or with state): source, configured, calls (in the ledger, seen by the source), last_success, watermark, lag_minutes (now - watermark, or now - last OTLP ingest), rows_last_hour, last_error, last_error_hint, last_error_at
+-- params: $sources VARCHAR[], $now TIMESTAMPTZ
+WITH seen AS (
+    SELECT seen_by AS source, count(*) AS calls
+    FROM (SELECT unnest(list_prepend(source, coalesce(also_seen_by, []))) AS seen_by FROM calls)
+    GROUP BY seen_by
+),
+otlp AS (
+    SELECT
+        'otlp' AS source,
+        true AS configured,
+        max(received_at) FILTER (WHERE calls > 0) AS last_success,
+        max(received_at) FILTER (WHERE calls > 0) AS watermark,
+        coalesce(sum(calls) FILTER (WHERE received_at >= $now - INTERVAL 1 HOUR), 0)
+            AS rows_last_hour
+    FROM ingest_log
+    WHERE source = 'otlp'
+),
+pulled AS (
+    SELECT source, sum(rows_read) AS rows_last_hour
+    FROM source_pulls
+    WHERE pulled_at >= $now - INTERVAL 1 HOUR
+    GROUP BY source
+),
+named AS (
+    SELECT unnest($sources) AS source
+),
+log_analytics AS (
+    SELECT
+        coalesce(n.source, s.source) AS source,
+        n.source IS NOT NULL AS configured,
+        s.last_success_at AS last_success,
+        s.watermark,
+        coalesce(p.rows_last_hour, 0) AS rows_last_hour,
+        s.last_error,
+        s.last_error_hint,
+        s.last_error_at
+    FROM named AS n
+    FULL OUTER JOIN source_state AS s ON s.source = n.source
+    LEFT JOIN pulled AS p ON p.source = coalesce(n.source, s.source)
+)
+SELECT
+    o.source, o.configured,
+    coalesce((SELECT calls FROM seen WHERE seen.source = 'otlp'), 0) AS calls,
+    o.last_success, o.watermark,
+    date_diff('second', o.watermark, $now) / 60.0 AS lag_minutes,
+    o.rows_last_hour,
+    CAST(NULL AS VARCHAR) AS last_error,
+    CAST(NULL AS VARCHAR) AS last_error_hint,
+    CAST(NULL AS TIMESTAMPTZ) AS last_error_at
+FROM otlp AS o
+UNION ALL
+SELECT
+    l.source, l.configured, coalesce(s.calls, 0) AS calls, l.last_success, l.watermark,
+    date_diff('second', l.watermark, $now) / 60.0 AS lag_minutes,
+    l.rows_last_hour, l.last_error, l.last_error_hint, l.last_error_at
+FROM log_analytics AS l
+LEFT JOIN seen AS s ON s.source = 'loganalytics:' || l.source
+ORDER BY source = 'otlp' DESC, source;

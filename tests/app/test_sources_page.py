@@ -1,0 +1,68 @@
+"""Sources page: collector health, errors with what to do, coverage; the empty state."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from collectors.loganalytics import state
+from collectors.store import Store
+from tests.app.conftest import APP
+from tests.seeding import seeded_database
+
+
+def open_page(monkeypatch: pytest.MonkeyPatch, db: Path, **env: str) -> AppTest:
+    monkeypatch.setenv("LENS_DB", str(db))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.run()
+    at.switch_page("app_pages/sources.py").run()
+    return at
+
+
+def text_of(at: AppTest) -> str:
+    return "\n".join(e.value for e in [*at.markdown, *at.info, *at.error, *at.caption])
+
+
+def test_empty_ledger_without_workspace_says_what_to_configure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Store(tmp_path / "lens.duckdb").close()
+    at = open_page(monkeypatch, tmp_path / "lens.duckdb")
+    assert not at.exception
+    shown = text_of(at)
+    assert "LOG_ANALYTICS_WORKSPACE_ID" in shown
+    assert "Request and Response Logs" in shown  # what azure_diagnostics needs
+    assert "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" in shown
+
+
+def test_failed_source_shows_its_error_and_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = seeded_database(tmp_path / "lens.duckdb", datetime.now(UTC) - timedelta(hours=1))
+    store = Store(db)
+    end = datetime.now(UTC) - timedelta(minutes=20)
+    state.record_success(store, "apim", end - timedelta(hours=1), end)
+    state.record_failure(
+        store, "app_insights", "Log Analytics answered 403: denied", "grant Reader"
+    )
+    store.close()
+    at = open_page(
+        monkeypatch,
+        db,
+        LOG_ANALYTICS_WORKSPACE_ID="11111111-2222-3333-4444-555555555555",
+        LENS_LOG_ANALYTICS_SOURCES="apim,app_insights",
+    )
+    assert not at.exception
+    assert [e.value for e in at.error] == ["**app_insights**: Log Analytics answered 403: denied"]
+    assert "grant Reader" in [e.value for e in at.info]
+    health = at.dataframe[0].value
+    assert list(health["source"]) == ["otlp", "apim", "app_insights"]
+    apim = health[health["source"] == "apim"].iloc[0]
+    assert 19 <= apim["lag_minutes"] <= 25
+    coverage = at.dataframe[1].value
+    assert coverage["calls"].sum() == 6  # the seed's calls, all within the period

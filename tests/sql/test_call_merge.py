@@ -1,0 +1,84 @@
+"""One call reported by two sources (the same request_id) is one row with the richer
+fields of both; a re-read of a stored call refreshes what it says."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from collectors.rows import CallRow
+from collectors.store import Store
+from queries import audits
+
+AT = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def call(call_id: str, source: str, **fields: object) -> CallRow:
+    base = CallRow(
+        call_id=call_id, source=source, trace_id=None, span_id=None, start_time=AT,
+        duration_ms=None, ttft_ms=None, operation="chat", endpoint=None, region=None,
+        deployment="unknown", deployment_source="unknown", model=None, request_model=None,
+        provider=None, api_version=None, deployment_type=None, tenant_id=None, end_user=None,
+        service=None, status="ok", http_status=None, error_type=None, input_tokens=None,
+        cached_input_tokens=None, output_tokens=None, reasoning_tokens=None,
+        finish_reason=None, filter_action="none", response_id=None, attributes={},
+    )  # fmt: skip
+    return replace(base, **fields)  # type: ignore[arg-type]
+
+
+def stored(store: Store) -> list[tuple[object, ...]]:
+    """The stored calls, after checking the daily summary followed the merge or refresh."""
+    assert audits.usage_daily_drift(store.cursor()).empty
+    return (
+        store.cursor()
+        .execute(
+            "SELECT call_id, source, deployment, deployment_source, trace_id, input_tokens, "
+            "apim_subscription, filter_action, also_seen_by, attributes::VARCHAR "
+            "FROM calls ORDER BY call_id"
+        )
+        .fetchall()
+    )
+
+
+def test_the_second_report_fills_what_the_first_lacked_and_keeps_the_rest(tmp_path: Path) -> None:
+    store = Store(tmp_path / "lens.duckdb")
+    otlp = call(
+        "t1s1", "otlp", request_id="r1", trace_id="t1", input_tokens=100,
+        filter_action="annotated", attributes={"a": 1, "shared": "otlp"},
+    )  # fmt: skip
+    apim = call(
+        "apim:c1", "loganalytics:apim", request_id="r1", deployment="gpt-4o-prod",
+        deployment_source="log", input_tokens=90, apim_subscription="sub-1",
+        attributes={"b": 2, "shared": "apim"},
+    )  # fmt: skip
+    store.write([otlp], [], source="otlp")
+    (result,) = store.write_many([([apim], [], "loganalytics:apim", 0)])
+    assert (result.calls_inserted, result.calls_duplicate, result.calls_merged) == (0, 1, 1)
+    ((*row, attributes),) = stored(store)
+    assert row == [
+        "t1s1", "otlp", "gpt-4o-prod", "log", "t1", 100, "sub-1", "annotated",
+        ["loganalytics:apim"],
+    ]  # fmt: skip
+    assert json.loads(str(attributes)) == {"a": 1, "b": 2, "shared": "otlp"}
+
+
+def test_a_reread_refreshes_the_stored_values(tmp_path: Path) -> None:
+    store = Store(tmp_path / "lens.duckdb")
+    first = call("apim:c1", "loganalytics:apim", input_tokens=10, apim_subscription="sub-1")
+    store.write([first], [], source="loganalytics:apim")
+    again = replace(first, input_tokens=12, apim_subscription=None)
+    (result,) = store.write_many([([again], [], "loganalytics:apim", 0)])
+    assert (result.calls_inserted, result.calls_duplicate, result.calls_merged) == (0, 1, 0)
+    ((_, _, _, _, _, tokens, subscription, _, seen, _),) = stored(store)
+    assert (tokens, subscription, seen) == (12, "sub-1", None)  # newer count; nothing lost
+
+
+def test_two_reports_in_one_batch_are_one_call(tmp_path: Path) -> None:
+    store = Store(tmp_path / "lens.duckdb")
+    a = call("diag:r1", "loganalytics:azure_diagnostics", request_id="r1", input_tokens=None)
+    b = call("apim:c1", "loganalytics:apim", request_id="r1", input_tokens=7)
+    (result,) = store.write_many([([a, b], [], "mixed", 0)])
+    assert result.calls_inserted == 1
+    assert [(row[0], row[5]) for row in stored(store)] == [("diag:r1", 7)]

@@ -1,0 +1,250 @@
+"""Log Analytics rows -> canonical rows, exact values; settings, endpoints and slices."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from app.config import Settings
+from app.errors import ConfigError
+from collectors.loganalytics.client import EndpointError, check_endpoint
+from collectors.loganalytics.decode import parse_dynamic
+from collectors.loganalytics.normalize import (
+    finish_reasons,
+    normalize_apim,
+    normalize_app_insights,
+    normalize_azure_diagnostics,
+    normalize_calls,
+    normalize_metrics,
+    normalize_rollups,
+    operation_of,
+)
+from collectors.loganalytics.poller import time_slices
+from collectors.loganalytics.sources import parse_since
+from tests.fixtures.log_analytics_rows import apim_row, app_insights_row, diagnostics_row
+
+AT = datetime(2025, 9, 1, 10, 0, 2, 435000, tzinfo=UTC)
+
+
+def test_app_insights_span_properties_as_strings_become_typed_columns() -> None:
+    row = app_insights_row(AT, "5B8EFFF798038103D269B633813FC60C", "EEE19B7EC3C1B174")
+    call = normalize_app_insights(row, "loganalytics:app_insights")
+    assert call.call_id == "5b8efff798038103d269b633813fc60ceee19b7ec3c1b174"  # as over OTLP
+    assert (call.start_time, call.duration_ms, call.operation) == (AT, 1234.5, "chat")
+    assert (call.deployment, call.deployment_source) == ("gpt-4o-prod", "request_model")
+    assert (call.input_tokens, call.output_tokens, call.finish_reason) == (812, 164, "stop")
+    assert (call.status, call.http_status, call.endpoint) == ("ok", 200, None)  # Target "openai"
+    assert (call.tenant_id, call.service, call.model) == (
+        "fabrikam",
+        "chat-api",
+        "gpt-4o-2024-11-20",
+    )
+    assert call.attributes == {"span.name": "chat gpt-4o-prod", "dependency.type": "GenAI | openai"}
+
+
+def test_failed_app_insights_span_is_an_error_without_a_made_up_status() -> None:
+    row = app_insights_row(AT, "a" * 32, "b" * 16)
+    row["Success"] = False
+    call = normalize_app_insights(row, "s")
+    assert (call.status, call.http_status) == ("error", None)
+
+
+@pytest.mark.parametrize(
+    ("value", "reasons"),
+    [
+        ("('stop',)", ["stop"]),
+        ("('stop', 'length')", ["stop", "length"]),
+        ('["content_filter"]', ["content_filter"]),
+        ("stop", ["stop"]),
+        ("(unbalanced", ["(unbalanced"]),
+        ("", []),
+        (None, []),
+    ],
+)
+def test_finish_reasons_read_python_reprs_json_and_plain_text(
+    value: object, reasons: list[str]
+) -> None:
+    assert finish_reasons(value) == reasons
+
+
+def test_apim_row_names_subscription_backend_and_request_id() -> None:
+    call = normalize_apim(apim_row(AT, "corr-1", backend_request_id="req-9"), "loganalytics:apim")
+    assert (call.call_id, call.request_id, call.response_id) == (
+        "apim:corr-1",
+        "req-9",
+        "chatcmpl-corr-1",
+    )
+    assert (call.apim_subscription, call.endpoint) == ("sub-contoso", "aoai-prod.openai.azure.com")
+    assert (call.deployment, call.deployment_source, call.operation) == (
+        "gpt-4o-prod",
+        "log",
+        "chat",
+    )
+    assert (call.input_tokens, call.output_tokens, call.duration_ms) == (812, 164, 1021.0)
+    assert call.region is None  # Region is the gateway's
+    assert call.attributes["apim.product_id"] == "starter"
+
+
+def test_apim_error_response_is_an_error_call() -> None:
+    call = normalize_apim(apim_row(AT, "c", response_code=429), "s")
+    assert (call.status, call.http_status) == ("error", 429)
+
+
+def test_diagnostics_row_reads_its_properties_json() -> None:
+    call = normalize_azure_diagnostics(
+        diagnostics_row(AT, "d427a391"), "loganalytics:azure_diagnostics"
+    )
+    assert (call.call_id, call.request_id) == ("diag:d427a391", "d427a391")
+    assert (call.deployment, call.model, call.api_version) == (
+        "gpt-4o-prod",
+        "gpt-4o-2024-11-20",
+        "2024-10-21",
+    )
+    assert (call.endpoint, call.http_status, call.input_tokens) == ("aoai-prod", 200, None)
+    assert call.attributes["stream_type"] == "Non-Streaming"
+
+
+def test_rows_that_cannot_be_calls_are_counted_not_raised() -> None:
+    good = apim_row(AT, "ok")
+    no_id = apim_row(AT, "x")
+    no_id["CorrelationId"] = None
+    no_time = apim_row(AT, "y")
+    no_time["TimeGenerated"] = None
+    calls, bad = normalize_calls("apim", [good, no_id, no_time], "s")
+    assert ([c.call_id for c in calls], bad) == (["apim:ok"], 2)
+
+
+@pytest.mark.parametrize(
+    ("tokens", "stored"), [(-5, None), ("812", 812), ("n/a", None), (10**12, None), (True, None)]
+)
+def test_impossible_token_counts_are_missing(tokens: object, stored: int | None) -> None:
+    row = apim_row(AT, "c")
+    row["PromptTokens"] = tokens
+    assert normalize_apim(row, "s").input_tokens == stored
+
+
+def test_operation_ids_map_to_operations() -> None:
+    assert [
+        operation_of(n) for n in ("ChatCompletions_Create", "Embeddings_Create", None, "X_Y")
+    ] == [
+        "chat",
+        "embeddings",
+        "unknown",
+        "x_y",
+    ]
+
+
+def test_dynamic_cells_are_parsed_and_other_text_kept() -> None:
+    assert parse_dynamic('{"a": 1}') == {"a": 1}
+    assert parse_dynamic("not json") == "not json"
+    assert parse_dynamic(None) is None
+
+
+def test_metrics_and_rollups() -> None:
+    metrics = normalize_metrics(
+        [
+            {
+                "TimeGenerated": AT,
+                "Resource": "AOAI-PROD",
+                "MetricName": "GeneratedTokens",
+                "Total": 5.0,
+            },
+            {"TimeGenerated": AT, "Resource": None, "MetricName": "GeneratedTokens", "Total": 5.0},
+        ]
+    )
+    assert metrics == [("aoai-prod", AT, "GeneratedTokens", 5.0)]
+    (rollup,) = normalize_rollups(
+        [
+            {
+                "Hour": AT,
+                "DeploymentName": "d",
+                "ApimSubscriptionId": "s1",
+                "Status": "error",
+                "Requests": 3,
+                "PromptTokens": 30,
+                "CompletionTokens": 6,
+            }
+        ],
+        "loganalytics:apim",
+    )
+    assert (rollup["requests"], rollup["input_tokens"], rollup["status"]) == (3, 30, "error")
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "https://api.loganalytics.io",
+        "https://api.loganalytics.us/",
+        "http://127.0.0.1:9",
+        "http://localhost:1",
+        "http://[::1]:5",
+    ],
+)
+def test_endpoints_accepted(endpoint: str) -> None:
+    assert check_endpoint(endpoint) == endpoint.rstrip("/")
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    ["http://api.loganalytics.io", "http://10.0.0.5:80", "ftp://x", "api.loganalytics.io"],
+)
+def test_plain_http_to_another_machine_is_refused(endpoint: str) -> None:
+    with pytest.raises(EndpointError):
+        check_endpoint(endpoint)
+
+
+def test_settings_build_the_collector_config() -> None:
+    assert Settings().log_analytics_config() is None  # no workspace: no poller
+    config = Settings(
+        log_analytics_workspace_id="ws",
+        log_analytics_access_token="secret",  # type: ignore[arg-type]
+        lens_log_analytics_sources="apim, azure_metrics",
+        lens_log_analytics_overlap_min=10,
+    ).log_analytics_config()
+    assert config is not None
+    assert (config.sources, config.overlap, config.access_token) == (
+        ("apim", "azure_metrics"),
+        timedelta(minutes=10),
+        "secret",
+    )
+    assert "secret" not in repr(config)
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"lens_log_analytics_sources": "apim,appinsights"}, "unknown sources: appinsights"),
+        ({"log_analytics_endpoint": "http://logs.example.com"}, "LOG_ANALYTICS_ENDPOINT"),
+    ],
+)
+def test_bad_log_analytics_settings_name_the_variable(
+    setting: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings(log_analytics_workspace_id="ws", **setting).log_analytics_config()  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [("30d", timedelta(days=30)), ("12h", timedelta(hours=12)), ("90M", timedelta(minutes=90))],
+)
+def test_since_durations(text: str, span: timedelta) -> None:
+    assert parse_since(text) == span
+
+
+@pytest.mark.parametrize("text", ["30", "d", "-1d", "0h", "1w", "3651d", "1.5h", ""])
+def test_bad_since_is_refused(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_since(text)
+
+
+def test_time_slices_cover_the_range_exactly() -> None:
+    start = datetime(2025, 9, 1, tzinfo=UTC)
+    slices = time_slices(start, start + timedelta(hours=13), timedelta(hours=6))
+    assert slices == [
+        (start, start + timedelta(hours=6)),
+        (start + timedelta(hours=6), start + timedelta(hours=12)),
+        (start + timedelta(hours=12), start + timedelta(hours=13)),
+    ]
+    assert time_slices(start, start, timedelta(hours=1)) == []
