@@ -122,7 +122,9 @@ def genai_spans(count: int, tag: int) -> list[ReadableSpan]:
 def test_full_queue_answers_429_and_the_exporter_delivers_everything(
     make_server: Callable[..., LensServer],
 ) -> None:
-    server = make_server(env={"LENS_QUEUE_MAX_CALLS": "1"}).start()
+    # Room for two batches: six senders still overflow it, and no sender is turned away
+    # more than the exporter's six tries (each waiting the 1 s Retry-After) allow.
+    server = make_server(env={"LENS_QUEUE_MAX_CALLS": "500"}).start()
     try:
         senders, batches, size = 6, 8, 250
         results: list[SpanExportResult] = []
