@@ -278,10 +278,10 @@ class Store:
             to_insert = table.filter(keep)
         with registered(con, "incoming_calls", to_insert):
             inserted = {row[0] for row in con.execute(queries.load("insert_calls").body).fetchall()}
-            if inserted:
-                ids = pa.table({"call_id": pa.array(sorted(inserted), pa.string())})
-                with registered(con, "new_call_ids", ids):
-                    con.execute(queries.load("add_usage_daily").body)
+        if inserted:
+            new = pc.is_in(to_insert["call_id"], pa.array(list(inserted), pa.string()))
+            with registered(con, "new_calls", to_insert.filter(new)):
+                con.execute(queries.load("add_usage_daily").body)
         read_again = {cid for cid in to_insert["call_id"].to_pylist() if cid not in inserted}
         # One incoming call per stored call: a re-read of it, else the first other report.
         pairs = {cid: (cid, cid, True) for cid in read_again}
