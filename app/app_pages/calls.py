@@ -23,8 +23,8 @@ if call_id:
         call_view.show_call(detail, cache.call_filter_results(call_id), cache.call_cost(call_id))
     st.stop()
 
-chosen = filters.filter_bar()
 version = cache.data_version()
+chosen = filters.filter_bar(version)
 with st.form("search"):
     id_column, user_column, status_column, finish_column = st.columns([3, 2, 1, 2])
     id_prefix = id_column.text_input(

@@ -10,8 +10,8 @@ from queries.safety import SafetyGroupBy
 
 INCIDENT_LIMIT = 200
 
-chosen = filters.filter_bar()
 version = cache.data_version()
+chosen = filters.filter_bar(version)
 totals = cache.safety_totals(chosen.scope, version).iloc[0]
 
 if int(totals["calls"]) == 0:

@@ -8,8 +8,8 @@ from app import cache
 from app.components import charts, filters, states, tables
 from queries.deployments import latency_bins
 
-chosen = filters.filter_bar()
 version = cache.data_version()
+chosen = filters.filter_bar(version)
 stats = cache.deployment_stats(chosen.scope, version)
 
 if stats.empty:

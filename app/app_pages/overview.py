@@ -8,8 +8,8 @@ from app import cache
 from app.components import charts, filters, states, tables
 from queries.overview import GroupBy
 
-chosen = filters.filter_bar()
 version = cache.data_version()
+chosen = filters.filter_bar(version)
 totals = cache.overview_totals(chosen.scope, version).iloc[0]
 before = cache.overview_totals(chosen.scope.previous(), version).iloc[0]
 
@@ -91,7 +91,7 @@ for column, (title, group) in zip(st.columns(2), tops, strict=True):
         st.subheader(title)
         top = cache.spend_by_group(chosen.scope, group, version).head(10)
         st.dataframe(
-            tables.with_links(top, group, "deployments", filters.OPTION_KEYS[group]),
+            tables.with_links(top, group, "deployments", filters.URL_KEY_OF_COLUMN[group]),
             column_config=tables.SPEND_BY_COLUMNS,
             hide_index=True,
         )

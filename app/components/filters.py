@@ -36,23 +36,25 @@ RANGE_LABELS: Final[dict[str, str]] = {
 }
 DEFAULT_RANGE: Final = "7d"
 CUSTOM: Final = "custom"
-# URL key -> (Scope field, sidebar label)
-DIMENSIONS: Final[dict[str, tuple[str, str]]] = {
-    "tenant": ("tenants", "Tenant"),
-    "deployment": ("deployments", "Deployment"),
-    "model": ("models", "Model"),
-    "type": ("deployment_types", "Deployment type"),
-    "service": ("services", "Service"),
-}
-# filter_options() dimension -> URL key
-OPTION_KEYS: Final[dict[str, str]] = {
-    "tenant_id": "tenant",
-    "deployment": "deployment",
-    "model": "model",
-    "deployment_type": "type",
-    "service": "service",
-}
-URL_KEYS: Final = ("range", "from", "to", *DIMENSIONS)
+
+
+@dataclass(frozen=True)
+class Dimension:
+    url_key: str  # in the URL: ?tenant=contoso
+    field: str  # in Scope
+    column: str  # in the queries (filter_options, group-by choices)
+    label: str  # in the sidebar
+
+
+DIMENSIONS: Final = (
+    Dimension("tenant", "tenants", "tenant_id", "Tenant"),
+    Dimension("deployment", "deployments", "deployment", "Deployment"),
+    Dimension("model", "models", "model", "Model"),
+    Dimension("type", "deployment_types", "deployment_type", "Deployment type"),
+    Dimension("service", "services", "service", "Service"),
+)
+URL_KEY_OF_COLUMN: Final = {d.column: d.url_key for d in DIMENSIONS}
+URL_KEYS: Final = ("range", "from", "to", *(d.url_key for d in DIMENSIONS))
 _SESSION_KEY: Final = "lens_filters"
 
 Params = Mapping[str, str | Sequence[str]]
@@ -94,7 +96,7 @@ class Filters:
     @property
     def narrowed(self) -> bool:
         """Whether any dimension is filtered."""
-        return any(getattr(self.scope, field) for field, _ in DIMENSIONS.values())
+        return any(getattr(self.scope, d.field) for d in DIMENSIONS)
 
 
 def _values(params: Params, key: str) -> tuple[str, ...]:
@@ -126,7 +128,7 @@ def filters_from_params(params: Params, now: datetime) -> Filters:
         # Whole minutes keep cache keys stable across reruns within a minute.
         end = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
         start = end - RANGES[key]
-    chosen = {field: _values(params, url_key) for url_key, (field, _) in DIMENSIONS.items()}
+    chosen = {d.field: _values(params, d.url_key) for d in DIMENSIONS}
     return Filters(range_key=key, scope=Scope(start, end, **chosen))
 
 
@@ -136,10 +138,10 @@ def params_from_filters(filters: Filters) -> dict[str, str | list[str]]:
     if filters.range_key == CUSTOM:
         params["from"] = filters.start.date().isoformat()
         params["to"] = (filters.end - timedelta(days=1)).date().isoformat()
-    for url_key, (field, _) in DIMENSIONS.items():
-        values = getattr(filters.scope, field)
+    for d in DIMENSIONS:
+        values = getattr(filters.scope, d.field)
         if values:
-            params[url_key] = list(values)
+            params[d.url_key] = list(values)
     return params
 
 
@@ -161,8 +163,9 @@ def _write_url(params: dict[str, str | list[str]]) -> None:
     st.session_state[_SESSION_KEY] = params
 
 
-def filter_bar() -> Filters:
-    """Draw the sidebar filters, keep them in the URL, and return them."""
+def filter_bar(version: str) -> Filters:
+    """Draw the sidebar filters, keep them in the URL, and return them; ``version`` is the
+    page's ``cache.data_version()``."""
     current = filters_from_params(_url_params(), datetime.now(UTC))
     sidebar = st.sidebar
     keys = [*RANGES, CUSTOM]
@@ -186,20 +189,19 @@ def filter_bar() -> Filters:
         first, last = (days[0], days[-1]) if days else (default_first, default_last)
         params["from"], params["to"] = first.isoformat(), last.isoformat()
     in_range = filters_from_params(params, datetime.now(UTC))
-    available = cache.filter_options(in_range.start, in_range.end, cache.data_version())
-    for option_key, url_key in OPTION_KEYS.items():
-        field, label = DIMENSIONS[url_key]
-        chosen = list(getattr(current.scope, field))
-        choices = sorted(set(available.get(option_key, [])) | set(chosen))
+    available = cache.filter_options(in_range.start, in_range.end, version)
+    for d in DIMENSIONS:
+        chosen = list(getattr(current.scope, d.field))
+        choices = sorted(set(available.get(d.column, [])) | set(chosen))
         picked_values = sidebar.multiselect(
-            label,
+            d.label,
             choices,
             default=chosen,
             placeholder="All",
             format_func=lambda value: value or "(none)",
         )
         if picked_values:
-            params[url_key] = list(picked_values)
+            params[d.url_key] = list(picked_values)
     filters = filters_from_params(params, datetime.now(UTC))
     _write_url(params_from_filters(filters))
     if filters.narrowed:

@@ -12,8 +12,8 @@ WITH combos AS (
     UNION
     -- Hourly rollups (Log Analytics rollup mode) carry the same keys, where they know them.
     SELECT
-        CASE WHEN used.attribute THEN coalesce(r.tenant_id, '') ELSE '' END,
-        CASE WHEN used.apim_subscription THEN coalesce(r.apim_subscription, '') ELSE '' END,
+        tenant_key(used.attribute, r.tenant_id),
+        tenant_key(used.apim_subscription, r.apim_subscription),
         '',
         r.deployment,
         ''

@@ -22,10 +22,10 @@ SELECT
     nullif(u.model, '') AS model,
     nullif(u.region, '') AS region,
     nullif(u.deployment_type, '') AS deployment_type,
-    CASE WHEN used.attribute THEN u.tenant_id ELSE '' END AS tenant_attr,
-    CASE WHEN used.apim_subscription THEN u.apim_subscription ELSE '' END AS apim_key,
+    tenant_key(used.attribute, u.tenant_id) AS tenant_attr,
+    tenant_key(used.apim_subscription, u.apim_subscription) AS apim_key,
     '' AS end_user_key,
-    CASE WHEN used.service THEN u.service ELSE '' END AS service_key,
+    tenant_key(used.service, u.service) AS service_key,
     u.service,
     u.filter_action,
     CASE WHEN u.filter_action IN ('blocked_prompt', 'filtered_completion')
@@ -77,8 +77,8 @@ SELECT
     r.model,
     r.region,
     NULL AS deployment_type,
-    CASE WHEN used.attribute THEN coalesce(r.tenant_id, '') ELSE '' END AS tenant_attr,
-    CASE WHEN used.apim_subscription THEN coalesce(r.apim_subscription, '') ELSE '' END
+    tenant_key(used.attribute, r.tenant_id) AS tenant_attr,
+    tenant_key(used.apim_subscription, r.apim_subscription)
         AS apim_key,
     '' AS end_user_key,
     '' AS service_key,
