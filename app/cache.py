@@ -9,15 +9,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from app import db, exports
 from queries import calls as queries_calls
 from queries import chargeback as queries_chargeback
-from queries import deployments, overview, safety
+from queries import deployments, overview, safety, usage
 from queries.calls import CallSearch
 from queries.overview import GroupBy
-from queries.safety import SafetyGroupBy
+from queries.safety import IncidentsBy
 from queries.scope import Scope
 
 
@@ -34,26 +35,32 @@ def filter_options(start: datetime, end: datetime, version: str) -> dict[str, li
     return overview.filter_options(db.cursor(), start, end)
 
 
+@st.cache_data(ttl=300, max_entries=16, show_spinner=False)
+def usage_in_scope(scope: Scope, version: str) -> pa.Table:
+    """The scope's priced usage, read once for all the sums of a page (queries/usage.py)."""
+    return usage.usage_in_scope(db.cursor(), scope)
+
+
 @st.cache_data(ttl=300, max_entries=64, show_spinner=False)
 def overview_totals(scope: Scope, version: str) -> pd.DataFrame:
-    return overview.overview_totals(db.cursor(), scope)
+    return overview.overview_totals(db.cursor(), usage_in_scope(scope, version))
 
 
 @st.cache_data(ttl=300, max_entries=64, show_spinner=False)
 def usage_over_time(
     scope: Scope, bucket: timedelta, group_by: GroupBy, version: str
 ) -> pd.DataFrame:
-    return overview.usage_over_time(db.cursor(), scope, bucket, group_by)
+    return overview.usage_over_time(db.cursor(), usage_in_scope(scope, version), bucket, group_by)
 
 
 @st.cache_data(ttl=300, max_entries=64, show_spinner=False)
 def spend_over_time(scope: Scope, group_by: GroupBy, version: str) -> pd.DataFrame:
-    return overview.spend_over_time(db.cursor(), scope, group_by)
+    return overview.spend_over_time(db.cursor(), usage_in_scope(scope, version), group_by)
 
 
 @st.cache_data(ttl=300, max_entries=64, show_spinner=False)
 def spend_by_group(scope: Scope, group_by: GroupBy, version: str) -> pd.DataFrame:
-    return overview.spend_by_group(db.cursor(), scope, group_by)
+    return overview.spend_by_group(db.cursor(), usage_in_scope(scope, version), group_by)
 
 
 @st.cache_data(ttl=300, max_entries=64, show_spinner=False)
@@ -73,12 +80,12 @@ def latency_over_time(scope: Scope, bucket: timedelta, version: str) -> pd.DataF
 
 @st.cache_data(ttl=300, max_entries=64, show_spinner=False)
 def safety_totals(scope: Scope, version: str) -> pd.DataFrame:
-    return safety.safety_totals(db.cursor(), scope)
+    return safety.safety_totals(db.cursor(), usage_in_scope(scope, version))
 
 
 @st.cache_data(ttl=300, max_entries=64, show_spinner=False)
 def safety_over_time(scope: Scope, bucket: timedelta, version: str) -> pd.DataFrame:
-    return safety.safety_over_time(db.cursor(), scope, bucket)
+    return safety.safety_over_time(db.cursor(), usage_in_scope(scope, version), bucket)
 
 
 @st.cache_data(ttl=300, max_entries=64, show_spinner=False)
@@ -87,8 +94,10 @@ def safety_heatmap(scope: Scope, version: str) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=300, max_entries=64, show_spinner=False)
-def safety_by_group(scope: Scope, group_by: SafetyGroupBy, version: str) -> pd.DataFrame:
-    return safety.safety_by_group(db.cursor(), scope, group_by)
+def safety_by_group(scope: Scope, group_by: IncidentsBy, version: str) -> pd.DataFrame:
+    if group_by == "end_user":
+        return safety.safety_by_end_user(db.cursor(), scope)
+    return safety.safety_by_group(db.cursor(), usage_in_scope(scope, version), group_by)
 
 
 @st.cache_data(ttl=300, max_entries=64, show_spinner=False)

@@ -34,6 +34,7 @@ from collectors.tenants import default_tenants, write_tenants
 from queries import calls, deployments, overview, safety
 from queries.calls import CallSearch
 from queries.scope import Scope
+from queries.usage import usage_in_scope
 
 APP = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
 DEPLOYMENTS = [  # (name, model, type)
@@ -101,6 +102,7 @@ SELECT
 FROM placed
 JOIN deployments_bench AS d ON d.k = placed.dep
 JOIN services_bench AS s ON s.k = placed.tenant % 6
+ORDER BY t
 """
 
 GENERATE_VERDICTS = """
@@ -166,12 +168,13 @@ def page_queries(cur: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, Call
 
     def overview_page() -> None:
         overview.filter_options(cur, scope.start, scope.end)
-        overview.overview_totals(cur, scope)
-        overview.overview_totals(cur, scope.previous())
-        overview.spend_over_time(cur, scope, "deployment")
-        overview.usage_over_time(cur, scope, bucket, "deployment")
-        overview.spend_by_group(cur, scope, "tenant_id")
-        overview.spend_by_group(cur, scope, "deployment")
+        usage = usage_in_scope(cur, scope)
+        overview.overview_totals(cur, usage)
+        overview.overview_totals(cur, usage_in_scope(cur, scope.previous()))
+        overview.spend_over_time(cur, usage, "deployment")
+        overview.usage_over_time(cur, usage, bucket, "deployment")
+        overview.spend_by_group(cur, usage, "tenant_id")
+        overview.spend_by_group(cur, usage, "deployment")
 
     def deployments_page() -> None:
         overview.filter_options(cur, scope.start, scope.end)
@@ -182,10 +185,11 @@ def page_queries(cur: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, Call
 
     def safety_page() -> None:
         overview.filter_options(cur, scope.start, scope.end)
-        safety.safety_totals(cur, scope)
-        safety.safety_over_time(cur, scope, bucket)
+        usage = usage_in_scope(cur, scope)
+        safety.safety_totals(cur, usage)
+        safety.safety_over_time(cur, usage, bucket)
         safety.safety_heatmap(cur, scope)
-        safety.safety_by_group(cur, scope, "tenant_id")
+        safety.safety_by_group(cur, usage, "tenant_id")
         safety.safety_incidents(cur, scope, 200)
 
     def calls_page() -> None:

@@ -179,17 +179,17 @@ class Store:
                 con.execute(view.body)
         if applied_now:
             log.info("applied migrations %s to %s", ", ".join(applied_now), self.path)
-        if not bool(queries.run(self.cursor(), "usage_daily_in_step")["in_step"].iloc[0]):
-            self.rebuild_usage_daily()
+        if not bool(queries.run(self.cursor(), "usage_hourly_in_step")["in_step"].iloc[0]):
+            self.rebuild_usage_summary()
         return applied_now
 
-    def rebuild_usage_daily(self) -> None:
-        """Sum usage_daily again from the whole ledger: after calls were written other than
+    def rebuild_usage_summary(self) -> None:
+        """Sum usage_hourly again from the whole ledger: after calls were written other than
         through this store (a file loaded by SQL, an edit), or by an older version."""
         with self.transaction() as con:
-            queries.run(con, "clear_usage_daily")
+            queries.run(con, "clear_usage_hourly")
             queries.run(con, "fill_usage_days", days=None)
-        log.info("rebuilt the daily usage summary of %s", self.path)
+        log.info("rebuilt the hourly usage summary of %s", self.path)
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -281,7 +281,7 @@ class Store:
         if inserted:
             new = pc.is_in(to_insert["call_id"], pa.array(list(inserted), pa.string()))
             with registered(con, "new_calls", to_insert.filter(new)):
-                con.execute(queries.load("add_usage_daily").body)
+                con.execute(queries.load("add_usage_hourly").body)
         read_again = {cid for cid in to_insert["call_id"].to_pylist() if cid not in inserted}
         # One incoming call per stored call: a re-read of it, else the first other report.
         pairs = {cid: (cid, cid, True) for cid in read_again}

@@ -14,6 +14,8 @@ is written ``{group_by}`` in the body and substituted only from its declared cho
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -21,6 +23,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 QUERY_ROOT = Path(__file__).parent
 _PARAM_DECL = re.compile(r"\$([a-z_][a-z0-9_]*)\s+[A-Z]+", re.IGNORECASE)
@@ -147,6 +150,20 @@ def views() -> list[Query]:
     return [parse_query(path) for path in sorted((QUERY_ROOT / "views").glob("*.sql"))]
 
 
+def _relation(
+    cur: duckdb.DuckDBPyConnection,
+    name: str,
+    choices: dict[str, str] | None,
+    params: dict[str, Any],
+) -> duckdb.DuckDBPyRelation | None:
+    query = load(name)
+    if set(params) != query.params:
+        raise QueryFileError(
+            f"query {name} takes params {sorted(query.params)}, got {sorted(params)}"
+        )
+    return cur.sql(query.render(choices), params=params)
+
+
 def run(
     cur: duckdb.DuckDBPyConnection,
     name: str,
@@ -154,13 +171,45 @@ def run(
     **params: Any,
 ) -> pd.DataFrame:
     """Run query ``name`` with bound ``params`` and return its rows as a DataFrame."""
-    query = load(name)
-    if set(params) != query.params:
-        raise QueryFileError(
-            f"query {name} takes params {sorted(query.params)}, got {sorted(params)}"
-        )
-    relation = cur.sql(query.render(choices), params=params)
+    relation = _relation(cur, name, choices, params)
     if relation is None:  # a statement with no result rows
         return pd.DataFrame()
     frame: pd.DataFrame = relation.to_arrow_table().to_pandas()
     return frame
+
+
+def run_arrow(
+    cur: duckdb.DuckDBPyConnection,
+    name: str,
+    choices: dict[str, str] | None = None,
+    **params: Any,
+) -> pa.Table:
+    """Run query ``name`` with bound ``params`` and return its rows as an Arrow table, to be
+    read again by other queries (``run_over``)."""
+    relation = _relation(cur, name, choices, params)
+    if relation is None:
+        raise QueryFileError(f"query {name} returns no rows to keep")
+    return relation.to_arrow_table()
+
+
+@contextmanager
+def registered(cur: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> Iterator[None]:
+    """``table`` visible to SQL on ``cur`` as ``name`` for the block."""
+    cur.register(name, table)
+    try:
+        yield
+    finally:
+        cur.unregister(name)
+
+
+def run_over(
+    cur: duckdb.DuckDBPyConnection,
+    name: str,
+    relation: tuple[str, pa.Table],
+    choices: dict[str, str] | None = None,
+    **params: Any,
+) -> pd.DataFrame:
+    """Run query ``name`` over an Arrow table it reads under the given name (its header
+    says so), e.g. the usage of a scope read once and summed several ways."""
+    with registered(cur, *relation):
+        return run(cur, name, choices, **params)

@@ -7,7 +7,7 @@ import pandas as pd
 
 from queries import run
 
-AUDITS = ("duplicate_verdicts", "orphan_verdicts", "usage_daily_drift")
+AUDITS = ("duplicate_verdicts", "orphan_verdicts", "usage_hourly_drift")
 
 
 def duplicate_verdicts(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -20,6 +20,6 @@ def orphan_verdicts(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return run(cur, "orphan_verdicts")
 
 
-def usage_daily_drift(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Days and deployments where the daily usage summary and the calls disagree."""
-    return run(cur, "usage_daily_drift")
+def usage_hourly_drift(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Hours and deployments where the hourly usage summary and the calls disagree."""
+    return run(cur, "usage_hourly_drift")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final
 
 import duckdb
@@ -53,11 +54,21 @@ def calls_search(
     )
 
 
-def call_detail(cur: duckdb.DuckDBPyConnection, call_id: str) -> dict[str, Any] | None:
-    """Every field of one call, with its resolved tenant; None when no call has that id."""
-    frame = run(cur, "call_detail", call_id=call_id.strip().lower())
+def _start_time(cur: duckdb.DuckDBPyConnection, call_id: str) -> datetime | None:
+    frame = run(cur, "call_start_time", call_id=call_id)
     if frame.empty:
         return None
+    start: datetime = frame["start_time"].iloc[0].to_pydatetime()
+    return start
+
+
+def call_detail(cur: duckdb.DuckDBPyConnection, call_id: str) -> dict[str, Any] | None:
+    """Every field of one call, with its resolved tenant; None when no call has that id."""
+    call_id = call_id.strip().lower()
+    start = _start_time(cur, call_id)
+    if start is None:
+        return None
+    frame = run(cur, "call_detail", call_id=call_id, start=start)
     return {str(key): value for key, value in frame.iloc[0].items()}
 
 
@@ -68,7 +79,11 @@ def call_filter_results(cur: duckdb.DuckDBPyConnection, call_id: str) -> pd.Data
 
 def call_cost(cur: duckdb.DuckDBPyConnection, call_id: str) -> pd.DataFrame:
     """The call's price breakdown (one row, or none)."""
-    return run(cur, "call_cost", call_id=call_id.strip().lower())
+    call_id = call_id.strip().lower()
+    start = _start_time(cur, call_id)
+    if start is None:
+        return pd.DataFrame()
+    return run(cur, "call_cost", call_id=call_id, start=start)
 
 
 def message_content(attributes: str | dict[str, Any] | None) -> dict[str, Any]:

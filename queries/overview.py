@@ -1,4 +1,7 @@
-"""Questions the Overview page asks; each function runs the .sql file of its name."""
+"""Questions the Overview page asks; each function runs the .sql file of its name.
+
+The sums read the scope's usage, fetched once by ``queries.usage.usage_in_scope``.
+"""
 
 from __future__ import annotations
 
@@ -7,35 +10,38 @@ from typing import Literal
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from queries import run
-from queries.scope import Scope
+from queries.usage import sum_usage
 
 GroupBy = Literal["deployment", "tenant_id"]
 
 
-def overview_totals(cur: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
-    """One row of totals for the scope."""
-    return run(cur, "overview_totals", **scope.params())
+def overview_totals(cur: duckdb.DuckDBPyConnection, usage: pa.Table) -> pd.DataFrame:
+    """One row of totals for the scope of ``usage``."""
+    return sum_usage(cur, "overview_totals", usage)
 
 
 def usage_over_time(
-    cur: duckdb.DuckDBPyConnection, scope: Scope, bucket: timedelta, group_by: GroupBy
+    cur: duckdb.DuckDBPyConnection, usage: pa.Table, bucket: timedelta, group_by: GroupBy
 ) -> pd.DataFrame:
-    """Calls, errors and tokens per time bucket and deployment or tenant."""
-    return run(cur, "usage_over_time", {"group_by": group_by}, bucket=bucket, **scope.params())
+    """Calls, errors and tokens per time bucket (whole hours) and deployment or tenant."""
+    return sum_usage(cur, "usage_over_time", usage, {"group_by": group_by}, bucket=bucket)
 
 
 def spend_over_time(
-    cur: duckdb.DuckDBPyConnection, scope: Scope, group_by: GroupBy
+    cur: duckdb.DuckDBPyConnection, usage: pa.Table, group_by: GroupBy
 ) -> pd.DataFrame:
     """Pay-as-you-go spend per UTC day and deployment or tenant."""
-    return run(cur, "spend_over_time", {"group_by": group_by}, **scope.params())
+    return sum_usage(cur, "spend_over_time", usage, {"group_by": group_by})
 
 
-def spend_by_group(cur: duckdb.DuckDBPyConnection, scope: Scope, group_by: GroupBy) -> pd.DataFrame:
+def spend_by_group(
+    cur: duckdb.DuckDBPyConnection, usage: pa.Table, group_by: GroupBy
+) -> pd.DataFrame:
     """Requests, tokens and spend per deployment or tenant, most spend first."""
-    return run(cur, "spend_by_group", {"group_by": group_by}, **scope.params())
+    return sum_usage(cur, "spend_by_group", usage, {"group_by": group_by})
 
 
 def filter_options(

@@ -7,23 +7,26 @@ from typing import Literal
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from queries import run
 from queries.scope import Scope
+from queries.usage import sum_usage
 
-SafetyGroupBy = Literal["tenant_id", "deployment", "end_user"]
+SafetyGroupBy = Literal["tenant_id", "deployment"]  # kept in the scope's usage
+IncidentsBy = SafetyGroupBy | Literal["end_user"]  # what the page offers
 
 
-def safety_totals(cur: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+def safety_totals(cur: duckdb.DuckDBPyConnection, usage: pa.Table) -> pd.DataFrame:
     """One row: blocked prompts, filtered completions, annotated calls, incident cost."""
-    return run(cur, "safety_totals", **scope.params())
+    return sum_usage(cur, "safety_totals", usage)
 
 
 def safety_over_time(
-    cur: duckdb.DuckDBPyConnection, scope: Scope, bucket: timedelta
+    cur: duckdb.DuckDBPyConnection, usage: pa.Table, bucket: timedelta
 ) -> pd.DataFrame:
-    """Calls per time bucket and filter action (other than none)."""
-    return run(cur, "safety_over_time", bucket=bucket, **scope.params())
+    """Calls per time bucket (whole hours) and filter action (other than none)."""
+    return sum_usage(cur, "safety_over_time", usage, bucket=bucket)
 
 
 def safety_heatmap(cur: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
@@ -32,10 +35,15 @@ def safety_heatmap(cur: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame
 
 
 def safety_by_group(
-    cur: duckdb.DuckDBPyConnection, scope: Scope, group_by: SafetyGroupBy
+    cur: duckdb.DuckDBPyConnection, usage: pa.Table, group_by: SafetyGroupBy
 ) -> pd.DataFrame:
-    """Incidents and their cost per tenant, deployment or end user."""
-    return run(cur, "safety_by_group", {"group_by": group_by}, **scope.params())
+    """Incidents and their cost per tenant or deployment (from the scope's usage)."""
+    return sum_usage(cur, "safety_by_group", usage, {"group_by": group_by})
+
+
+def safety_by_end_user(cur: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    """Incidents and their cost per end user (counted from the calls)."""
+    return run(cur, "safety_by_end_user", **scope.params())
 
 
 def safety_incidents(cur: duckdb.DuckDBPyConnection, scope: Scope, limit: int) -> pd.DataFrame:

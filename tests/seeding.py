@@ -43,14 +43,14 @@ def seeded_database(path: Path, latest: datetime | None = None, tenants: bool = 
             {"csv": str(SEED / "filter_results.csv")},
         )
         con.execute("INSERT INTO ingest_log VALUES ($at, 'seed', 6, 0)", {"at": latest})
-        resum_usage_daily(con)
+        resum_usage_summary(con)
     finally:
         con.close()
     return path
 
 
-def resum_usage_daily(con: duckdb.DuckDBPyConnection) -> None:
-    """Sum the daily usage summary again after calls were written or edited by SQL, as the
+def resum_usage_summary(con: duckdb.DuckDBPyConnection) -> None:
+    """Sum the hourly usage summary again after calls were written or edited by SQL, as the
     store does when it opens a file whose summary is out of step."""
-    queries.run(con, "clear_usage_daily")
+    queries.run(con, "clear_usage_hourly")
     queries.run(con, "fill_usage_days", days=None)

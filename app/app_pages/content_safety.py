@@ -6,7 +6,7 @@ import streamlit as st
 
 from app import cache
 from app.components import charts, filters, states, tables
-from queries.safety import SafetyGroupBy
+from queries.safety import IncidentsBy
 
 INCIDENT_LIMIT = 200
 
@@ -61,8 +61,8 @@ for target, column in (("prompt", prompt_side), ("completion", completion_side))
             title = f"{target.capitalize()}s: calls by category and severity"
             st.plotly_chart(charts.severity_heatmap(cells, title))
 
-group_options: list[SafetyGroupBy] = ["tenant_id", "deployment", "end_user"]
-group_by: SafetyGroupBy = (
+group_options: list[IncidentsBy] = ["tenant_id", "deployment", "end_user"]
+group_by: IncidentsBy = (
     st.segmented_control(
         "Incidents by",
         group_options,

@@ -3,17 +3,24 @@
 -- params: $start TIMESTAMPTZ, $end TIMESTAMPTZ, $tenants VARCHAR[], $deployments VARCHAR[], $models VARCHAR[], $types VARCHAR[], $services VARCHAR[], $id_prefix VARCHAR, $end_user VARCHAR, $status VARCHAR, $finish_reason VARCHAR, $limit INTEGER
 -- $id_prefix matches the start of a call id, trace id or response id ('' = any); the other
 -- search values match exactly ('' = any). All compare as given: no pattern characters.
+WITH found AS (
+    SELECT *
+    FROM filtered_calls($start, $end, $tenants, $deployments, $models, $types, $services)
+    WHERE ($id_prefix = ''
+            OR starts_with(call_id, lower($id_prefix))
+            OR starts_with(trace_id, lower($id_prefix))
+            OR starts_with(response_id, $id_prefix))
+        AND ($end_user = '' OR end_user = $end_user)
+        AND ($status = '' OR status = $status)
+        AND ($finish_reason = '' OR finish_reason = $finish_reason)
+    ORDER BY start_time DESC, call_id
+    LIMIT $limit
+)
 SELECT
-    call_id, start_time, tenant_id, deployment, model, operation, end_user, status,
-    http_status, finish_reason, filter_action, duration_ms, input_tokens, output_tokens,
-    trace_id
-FROM filtered_calls($start, $end, $tenants, $deployments, $models, $types, $services)
-WHERE ($id_prefix = ''
-        OR starts_with(call_id, lower($id_prefix))
-        OR starts_with(trace_id, lower($id_prefix))
-        OR starts_with(response_id, $id_prefix))
-    AND ($end_user = '' OR end_user = $end_user)
-    AND ($status = '' OR status = $status)
-    AND ($finish_reason = '' OR finish_reason = $finish_reason)
-ORDER BY start_time DESC, call_id
-LIMIT $limit;
+    f.call_id, f.start_time, t.tenant_id, f.deployment, f.model, f.operation, f.end_user,
+    f.status, f.http_status, f.finish_reason, f.filter_action, f.duration_ms, f.input_tokens,
+    f.output_tokens, f.trace_id
+FROM found AS f
+JOIN tenant_keys_between($start, $end) AS t
+    USING (tenant_attr, apim_key, end_user_key, deployment, service_key)
+ORDER BY f.start_time DESC, f.call_id;

@@ -10,6 +10,7 @@ SELECT
     count(DISTINCT r.call_id) FILTER (WHERE r.filtered) AS filtered
 FROM filtered_calls($start, $end, $tenants, $deployments, $models, $types, $services) AS c
 JOIN filter_results AS r USING (call_id)
-WHERE r.filtered OR coalesce(r.detected, false) OR coalesce(r.severity, 'safe') <> 'safe'
+WHERE c.filter_action <> 'none'  -- a call with such a verdict is annotated, blocked or filtered
+    AND (r.filtered OR coalesce(r.detected, false) OR coalesce(r.severity, 'safe') <> 'safe')
 GROUP BY ALL
 ORDER BY r.target, r.category, severity;

@@ -1,12 +1,20 @@
 -- name: safety_incidents
 -- returns: call_id, start_time, tenant_id, deployment, end_user, filter_action, categories, worst_severity (one row per incident call, newest first, at most $limit)
 -- params: $start TIMESTAMPTZ, $end TIMESTAMPTZ, $tenants VARCHAR[], $deployments VARCHAR[], $models VARCHAR[], $types VARCHAR[], $services VARCHAR[], $limit INTEGER
-WITH incidents AS (
-    SELECT call_id, start_time, tenant_id, deployment, end_user, filter_action
+WITH newest AS (
+    SELECT
+        call_id, start_time, deployment, end_user, filter_action,
+        tenant_attr, apim_key, end_user_key, service_key
     FROM filtered_calls($start, $end, $tenants, $deployments, $models, $types, $services)
     WHERE filter_action IN ('blocked_prompt', 'filtered_completion')
     ORDER BY start_time DESC, call_id
     LIMIT $limit
+),
+incidents AS (
+    SELECT n.call_id, n.start_time, t.tenant_id, n.deployment, n.end_user, n.filter_action
+    FROM newest AS n
+    JOIN tenant_keys_between($start, $end) AS t
+        USING (tenant_attr, apim_key, end_user_key, deployment, service_key)
 )
 SELECT
     i.call_id,

@@ -1,6 +1,6 @@
 -- name: safety_totals
--- returns: calls, blocked_prompts, filtered_completions, annotated, incidents, incident_rate, incident_cost_usd (one row, for the scope)
--- params: $start TIMESTAMPTZ, $end TIMESTAMPTZ, $tenants VARCHAR[], $deployments VARCHAR[], $models VARCHAR[], $types VARCHAR[], $services VARCHAR[]
+-- returns: calls, blocked_prompts, filtered_completions, annotated, incidents, incident_rate, incident_cost_usd (one row, for the scope of the registered relation scoped_usage)
+-- params:
 -- An incident is a prompt blocked (HTTP 400 content_filter) or a completion filtered
 -- (finish_reason content_filter). Annotated calls passed with verdicts attached.
 SELECT
@@ -18,4 +18,4 @@ SELECT
     coalesce(sum(payg_cost_usd) FILTER (
         WHERE filter_action IN ('blocked_prompt', 'filtered_completion')), 0)
         AS incident_cost_usd
-FROM filtered_usage($start, $end, $tenants, $deployments, $models, $types, $services);
+FROM scoped_usage;

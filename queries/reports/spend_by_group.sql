@@ -1,6 +1,6 @@
 -- name: spend_by_group
--- returns: {group_by}, requests, tokens, payg_cost_usd, share_of_spend (one row per group, most spend first)
--- params: $start TIMESTAMPTZ, $end TIMESTAMPTZ, $tenants VARCHAR[], $deployments VARCHAR[], $models VARCHAR[], $types VARCHAR[], $services VARCHAR[]
+-- returns: {group_by}, requests, tokens, payg_cost_usd, share_of_spend (one row per group, most spend first, from the registered relation scoped_usage)
+-- params:
 -- choices: group_by = deployment|tenant_id
 SELECT
     {group_by},
@@ -9,6 +9,6 @@ SELECT
     sum(payg_cost_usd) AS payg_cost_usd,
     coalesce(sum(payg_cost_usd) / nullif(sum(sum(payg_cost_usd)) OVER (), 0), 0)
         AS share_of_spend
-FROM filtered_usage($start, $end, $tenants, $deployments, $models, $types, $services)
+FROM scoped_usage
 GROUP BY ALL
 ORDER BY payg_cost_usd DESC, requests DESC, {group_by};

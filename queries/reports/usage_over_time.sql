@@ -1,15 +1,16 @@
 -- name: usage_over_time
--- returns: bucket, {group_by}, calls, errors, input_tokens, output_tokens, tokens (one row per bucket x group)
--- params: $start TIMESTAMPTZ, $end TIMESTAMPTZ, $tenants VARCHAR[], $deployments VARCHAR[], $models VARCHAR[], $types VARCHAR[], $services VARCHAR[], $bucket INTERVAL
+-- returns: bucket, {group_by}, calls, errors, input_tokens, output_tokens, tokens (one row per bucket x group, from the registered relation scoped_usage)
+-- params: $bucket INTERVAL
 -- choices: group_by = deployment|tenant_id
+-- Usage is kept per UTC hour: $bucket is a whole number of hours.
 SELECT
-    time_bucket($bucket, start_time) AS bucket,
+    time_bucket($bucket, hour) AS bucket,
     {group_by},
-    count(*) AS calls,
-    count(*) FILTER (WHERE status = 'error') AS errors,
-    coalesce(sum(input_tokens), 0) AS input_tokens,
-    coalesce(sum(output_tokens), 0) AS output_tokens,
-    coalesce(sum(input_tokens), 0) + coalesce(sum(output_tokens), 0) AS tokens
-FROM filtered_calls($start, $end, $tenants, $deployments, $models, $types, $services)
+    sum(requests) AS calls,
+    sum(errors) AS errors,
+    sum(input_tokens) AS input_tokens,
+    sum(output_tokens) AS output_tokens,
+    sum(input_tokens) + sum(output_tokens) AS tokens
+FROM scoped_usage
 GROUP BY ALL
 ORDER BY bucket, {group_by};

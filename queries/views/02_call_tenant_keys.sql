@@ -1,14 +1,25 @@
 -- name: 02_call_tenant_keys
--- returns: table macro tenant_keys_between(start_ts, end_ts) and view call_tenant_keys (all time), one row per distinct (tenant_attr, apim_key, end_user_key, deployment, service_key) of call_keys and usage_rollups in the range: the tenant it resolves to and the rule kind
+-- returns: table macro tenant_keys_between(start_ts, end_ts) and view call_tenant_keys (all time), one row per distinct (tenant_attr, apim_key, end_user_key, deployment, service_key) of the range's usage_hourly hours (call_keys while an end_user rule is in use) and usage_rollups: the tenant it resolves to and the rule kind
 -- params:
 -- The tenant rules of tenant_rules applied once per distinct combination of the columns they
 -- read (see 03_call_tenants.sql for the rules); '' stands for a missing value.
--- Reports over a time range resolve only the combinations seen in that range.
+-- Reports over a time range resolve only the combinations seen in that range: read from the
+-- hourly summary (the hours the range touches: perhaps a few more combinations, never
+-- fewer), or from the calls while a tenant rule reads end users, which the summary lacks.
 CREATE OR REPLACE MACRO tenant_keys_between(start_ts, end_ts) AS TABLE
 WITH combos AS (
-    SELECT tenant_attr, apim_key, end_user_key, deployment, service_key
-    FROM call_keys
-    WHERE start_time >= start_ts AND start_time < end_ts
+    SELECT
+        tenant_key(used.attribute, u.tenant_id) AS tenant_attr,
+        tenant_key(used.apim_subscription, u.apim_subscription) AS apim_key,
+        '' AS end_user_key,
+        u.deployment,
+        tenant_key(used.service, u.service) AS service_key
+    FROM usage_hourly AS u, tenant_rule_kinds AS used
+    WHERE NOT used.end_user AND u.hour >= date_trunc('hour', start_ts) AND u.hour < end_ts
+    UNION
+    SELECT c.tenant_attr, c.apim_key, c.end_user_key, c.deployment, c.service_key
+    FROM call_keys AS c, tenant_rule_kinds AS used
+    WHERE used.end_user AND c.start_time >= start_ts AND c.start_time < end_ts
     UNION
     -- Hourly rollups (Log Analytics rollup mode) carry the same keys, where they know them.
     SELECT

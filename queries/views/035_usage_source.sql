@@ -1,46 +1,17 @@
 -- name: 035_usage_source
--- returns: table macro usage_source(start_ts, end_ts, per_call): call_id (a call's, or rollup:... for an hourly rollup group), start_time (per call and rollup rows), day, deployment, model, region, deployment_type, the tenant keys of 01_call_keys, service, filter_action, incident_end_user, requests and token counts (one row per call, or per usage_daily row for whole UTC days)
+-- returns: view call_usage (one call as a usage row) and table macro usage_source(start_ts, end_ts, per_call): call_id (a call's, or rollup:... for an hourly rollup group), start_time (per call and rollup rows), hour, day, deployment, model, region, deployment_type, the tenant keys of 01_call_keys, service, filter_action, incident_end_user, requests, errors, throttled, unknown_deployment, synthetic and token counts (one row per call, or per usage_hourly row for whole UTC hours)
 -- params:
--- What costed_usage() prices. Whole UTC days inside [start_ts, end_ts) come from the daily
--- summary (usage_daily); the partial days at either edge, and every day when a call-by-call
--- answer is asked for (per_call) or a tenant rule reads end users (not kept in the summary),
--- come from the calls themselves. Both give the same sums. Log Analytics hourly rollups
--- fill the hours that have no call.
-CREATE OR REPLACE MACRO usage_source(start_ts, end_ts, per_call) AS TABLE
-WITH whole AS (
-    SELECT
-        CAST(date_trunc('day', start_ts - INTERVAL 1 microsecond) + INTERVAL 1 day AS DATE)
-            AS first_day,
-        CAST(date_trunc('day', end_ts) AS DATE) AS end_day,
-        per_call OR (SELECT end_user FROM tenant_rule_kinds) AS calls_only
-)
-SELECT
-    NULL AS call_id,
-    NULL AS start_time,
-    u.day,
-    u.deployment,
-    nullif(u.model, '') AS model,
-    nullif(u.region, '') AS region,
-    nullif(u.deployment_type, '') AS deployment_type,
-    tenant_key(used.attribute, u.tenant_id) AS tenant_attr,
-    tenant_key(used.apim_subscription, u.apim_subscription) AS apim_key,
-    '' AS end_user_key,
-    tenant_key(used.service, u.service) AS service_key,
-    u.service,
-    u.filter_action,
-    CASE WHEN u.filter_action IN ('blocked_prompt', 'filtered_completion')
-        THEN u.incident_end_user END AS incident_end_user,
-    u.requests,
-    u.input_tokens,
-    u.cached_input_tokens,
-    u.output_tokens,
-    u.reasoning_tokens
-FROM usage_daily AS u, whole AS w, tenant_rule_kinds AS used
-WHERE NOT w.calls_only AND u.day >= w.first_day AND u.day < w.end_day
-UNION ALL
+-- What the reports sum and costed_usage() prices. Whole UTC hours inside [start_ts, end_ts)
+-- come from the hourly summary (usage_hourly); the partial hours at either edge, and every
+-- hour when a call-by-call answer is asked for (per_call) or a tenant rule reads end users
+-- (not kept in the summary), come from the calls themselves. Both give the same sums.
+-- Log Analytics hourly rollups fill the hours that have no call.
+-- One call as a row of usage_source().
+CREATE OR REPLACE VIEW call_usage AS
 SELECT
     c.call_id,
     c.start_time,
+    date_trunc('hour', c.start_time) AS hour,
     CAST(c.start_time AS DATE) AS day,
     c.deployment,
     c.model,
@@ -55,23 +26,74 @@ SELECT
     CASE WHEN c.filter_action IN ('blocked_prompt', 'filtered_completion')
         THEN coalesce(c.end_user, '') END AS incident_end_user,
     1 AS requests,
+    CASE WHEN c.status = 'error' THEN 1 ELSE 0 END AS errors,
+    CASE WHEN c.http_status = 429 THEN 1 ELSE 0 END AS throttled,
+    CASE WHEN c.deployment_source = 'unknown' THEN 1 ELSE 0 END AS unknown_deployment,
+    CASE WHEN synthetic_call(c.attributes) THEN 1 ELSE 0 END AS synthetic,
     coalesce(c.input_tokens, 0) AS input_tokens,
     coalesce(c.cached_input_tokens, 0) AS cached_input_tokens,
     coalesce(c.output_tokens, 0) AS output_tokens,
     coalesce(c.reasoning_tokens, 0) AS reasoning_tokens
-FROM call_keys AS c, whole AS w
-WHERE c.start_time >= start_ts AND c.start_time < end_ts
-    AND (w.calls_only
-        OR CAST(c.start_time AS DATE) < w.first_day
-        OR CAST(c.start_time AS DATE) >= w.end_day)
+FROM call_keys AS c;
+
+CREATE OR REPLACE MACRO usage_source(start_ts, end_ts, per_call) AS TABLE
+WITH whole AS (
+    -- The whole hours are [first hour after start_ts, the hour of end_ts).
+    SELECT per_call OR (SELECT end_user FROM tenant_rule_kinds) AS calls_only
+)
+SELECT
+    NULL AS call_id,
+    NULL AS start_time,
+    u.hour,
+    CAST(u.hour AS DATE) AS day,
+    u.deployment,
+    nullif(u.model, '') AS model,
+    nullif(u.region, '') AS region,
+    nullif(u.deployment_type, '') AS deployment_type,
+    tenant_key(used.attribute, u.tenant_id) AS tenant_attr,
+    tenant_key(used.apim_subscription, u.apim_subscription) AS apim_key,
+    '' AS end_user_key,
+    tenant_key(used.service, u.service) AS service_key,
+    u.service,
+    u.filter_action,
+    CASE WHEN u.filter_action IN ('blocked_prompt', 'filtered_completion')
+        THEN u.incident_end_user END AS incident_end_user,
+    u.requests,
+    u.errors,
+    u.throttled,
+    u.unknown_deployment,
+    u.synthetic,
+    u.input_tokens,
+    u.cached_input_tokens,
+    u.output_tokens,
+    u.reasoning_tokens
+FROM usage_hourly AS u, whole AS w, tenant_rule_kinds AS used
+WHERE NOT w.calls_only
+    AND u.hour >= date_trunc('hour', start_ts - INTERVAL 1 microsecond) + INTERVAL 1 hour
+    AND u.hour < date_trunc('hour', end_ts)
+UNION ALL
+-- The calls: all of them in calls_only mode, else those of the partial hours at either edge.
+-- Each branch names its bounds as constants, so the scan reads only their row groups.
+SELECT c.*
+FROM call_usage AS c, whole AS w
+WHERE w.calls_only AND c.start_time >= start_ts AND c.start_time < end_ts
+UNION ALL
+SELECT c.*
+FROM call_usage AS c, whole AS w
+WHERE NOT w.calls_only
+    AND c.start_time >= start_ts
+    AND c.start_time < end_ts
+    AND (c.start_time < date_trunc('hour', start_ts - INTERVAL 1 microsecond) + INTERVAL 1 hour
+        OR c.start_time >= date_trunc('hour', end_ts))
 UNION ALL
 -- Hourly rollups (Log Analytics rollup mode stores only aggregates) for the hours that have
--- no call, so an hour is never counted twice.
+-- no call, so an hour is never counted twice. Every hour with a call is in usage_hourly.
 SELECT
     'rollup:' || r.source || ':' || strftime(r.hour, '%Y-%m-%dT%H') || ':' || r.deployment
         || ':' || coalesce(r.apim_subscription, '') || ':' || coalesce(r.tenant_id, '')
         || ':' || r.status || ':' || coalesce(r.model, '') AS call_id,
     r.hour AS start_time,
+    date_trunc('hour', r.hour) AS hour,
     CAST(r.hour AS DATE) AS day,
     r.deployment,
     r.model,
@@ -86,15 +108,18 @@ SELECT
     'none' AS filter_action,
     NULL AS incident_end_user,
     r.requests,
+    CASE WHEN r.status = 'error' THEN r.requests ELSE 0 END AS errors,
+    0 AS throttled,
+    0 AS unknown_deployment,
+    0 AS synthetic,
     r.input_tokens,
     r.cached_input_tokens,
     r.output_tokens,
     r.reasoning_tokens
 FROM usage_rollups AS r, tenant_rule_kinds AS used
 ANTI JOIN (
-    SELECT DISTINCT date_trunc('hour', start_time) AS hour
-    FROM calls
-    WHERE start_time >= start_ts AND start_time < end_ts
-        AND start_time >= (SELECT min(hour) FROM usage_rollups)
+    SELECT DISTINCT hour
+    FROM usage_hourly
+    WHERE hour >= date_trunc('hour', start_ts) AND hour < end_ts
 ) AS h ON h.hour = date_trunc('hour', r.hour)
 WHERE r.hour >= start_ts AND r.hour < end_ts;

@@ -1,5 +1,5 @@
 -- name: 04_call_cost_rules
--- returns: table macro costed_usage(start_ts, end_ts, per_call): call_id (a call's, or rollup:... for an hourly rollup group; per call only), start_time (per call only), day, requests, deployment, model, tenant keys, service, filter_action, incident_end_user, token sums, base_model, billed_type, type_assumed, billing, priced, unpriced_reason, cost columns in USD (one row per call, or per group of calls with the same price and tenant keys)
+-- returns: table macro costed_usage(start_ts, end_ts, per_call): call_id (a call's, or rollup:... for an hourly rollup group; per call only), start_time (per call only), hour, day, requests, errors, throttled, unknown_deployment, synthetic, deployment, model, tenant keys, service, filter_action, incident_end_user, token sums, base_model, billed_type, type_assumed, billing, priced, unpriced_reason, cost columns in USD (one row per row of usage_source(): per call, or per hour's group of calls with the same price and tenant keys)
 -- params:
 -- The price book version in force is the newest loaded. A model is matched by its base name
 -- (the version date suffix removed: gpt-4o-2024-08-06 -> gpt-4o). A row for the call's own
@@ -10,8 +10,8 @@
 -- tokens are part of output_tokens and bill as output. Provisioned (ptu) deployments have no
 -- per-token cost here: their hours are allocated separately. A call with tokens and no price
 -- is never $0 silently: priced is false and unpriced_reason says why.
--- Cost is linear in tokens, so reports price groups of calls (per_call = false) and get
--- the same totals as pricing each call, from far fewer rows.
+-- Cost is linear in tokens, so reports price the hourly groups of usage_source()
+-- (per_call = false) and get the same totals as pricing each call, from far fewer rows.
 CREATE OR REPLACE MACRO costed_usage(start_ts, end_ts, per_call) AS TABLE
 WITH in_force AS (
     SELECT p.*
@@ -21,10 +21,11 @@ WITH in_force AS (
     )
 ),
 typed AS (
-    -- One row per call (per_call) or per group of calls that share every key below.
+    -- One row per row of usage_source(): a call, or an hour's group of calls.
     SELECT
         CASE WHEN per_call THEN c.call_id END AS call_id,
         CASE WHEN per_call THEN c.start_time END AS start_time,
+        c.hour,
         c.day,
         c.deployment,
         coalesce(c.model, d.model, '') AS model,
@@ -42,15 +43,18 @@ typed AS (
         c.service,
         c.filter_action,
         c.incident_end_user,
-        sum(c.requests) AS requests,
-        sum(c.input_tokens) AS input_tokens,
-        sum(c.cached_input_tokens) AS cached_input_tokens,
-        sum(c.output_tokens) AS output_tokens,
-        sum(c.reasoning_tokens) AS reasoning_tokens
+        c.requests,
+        c.errors,
+        c.throttled,
+        c.unknown_deployment,
+        c.synthetic,
+        c.input_tokens,
+        c.cached_input_tokens,
+        c.output_tokens,
+        c.reasoning_tokens
     FROM usage_source(start_ts, end_ts, per_call) AS c
     -- The deployments registry fills in what the call does not say.
     LEFT JOIN deployments AS d ON d.deployment = c.deployment
-    GROUP BY ALL
 ),
 -- Prices are dated by day: resolve each distinct (model, type, region, day) once, then
 -- join the calls to it, rather than ranking candidate prices for every call.
@@ -111,8 +115,13 @@ FROM (
     SELECT
         call_id,
         start_time,
+        hour,
         day,
         requests,
+        errors,
+        throttled,
+        unknown_deployment,
+        synthetic,
         deployment,
         nullif(model, '') AS model,
         tenant_attr,

@@ -1,13 +1,14 @@
 -- name: 21_filtered_usage
--- returns: table macro filtered_usage(start_ts, end_ts, f_tenants, f_deployments, f_models, f_types, f_services): day, deployment, model, deployment_type, service, filter_action, incident_end_user (the end user of a blocked or filtered call, else null), tenant_id, requests, token sums, payg_cost_usd, priced, unpriced_reason (one row per price group of calls in the range that passes the filters)
+-- returns: table macro filtered_usage(start_ts, end_ts, f_tenants, f_deployments, f_models, f_types, f_services): hour, day, deployment, model, deployment_type, service, filter_action, incident_end_user (the end user of a blocked or filtered call, else null), tenant_id, requests, errors, throttled, unknown_deployment, synthetic, token sums, payg_cost_usd, priced, unpriced_reason (one row per row of usage_source() in the range that passes the filters: an hour's group of calls, or a call at the range's edges)
 -- params:
--- costed_usage() priced per group of calls (same day, price, tenant keys and filter action),
+-- costed_usage() priced per group of calls (same hour, price, tenant keys and filter action),
 -- the tenant resolved, and the dashboard's filters (20_filtered_calls.sql) applied to the
 -- group keys: the same totals as filtering and pricing each call.
 CREATE OR REPLACE MACRO filtered_usage(
     start_ts, end_ts, f_tenants, f_deployments, f_models, f_types, f_services
 ) AS TABLE
 SELECT
+    u.hour,
     u.day,
     u.deployment,
     u.model,
@@ -17,6 +18,10 @@ SELECT
     u.incident_end_user,
     t.tenant_id,
     u.requests,
+    u.errors,
+    u.throttled,
+    u.unknown_deployment,
+    u.synthetic,
     u.input_tokens,
     u.cached_input_tokens,
     u.output_tokens,

@@ -1,7 +1,7 @@
 -- name: fill_usage_days
--- returns: nothing; usage_daily summed again for the given UTC days, or for every day when $days is null (after clear_usage_days or clear_usage_daily)
+-- returns: nothing; usage_hourly summed again for the hours of the given UTC days, or for every hour when $days is null (after clear_usage_days or clear_usage_hourly)
 -- params: $days DATE[]
-INSERT INTO usage_daily BY NAME
+INSERT INTO usage_hourly BY NAME
 SELECT *
-FROM daily_usage_of('calls')
-WHERE $days IS NULL OR list_contains($days, day);
+FROM hourly_usage_of('calls')
+WHERE $days IS NULL OR list_contains($days, CAST(hour AS DATE));

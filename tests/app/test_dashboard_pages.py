@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from app import db
 from queries import deployments, safety
 from queries.scope import Scope
+from queries.usage import usage_in_scope
 from tests.app.conftest import APP
 from tests.seeding import seeded_database
 
@@ -79,7 +80,7 @@ def test_content_safety_page_shows_incidents(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     at = open_page(tmp_path, monkeypatch, "content_safety")
-    truth = safety.safety_totals(db.cursor(), page_scope(at)).iloc[0]
+    truth = safety.safety_totals(db.cursor(), usage_in_scope(db.cursor(), page_scope(at))).iloc[0]
     assert metric(at, "Incidents") == f"{int(truth['incidents']):,}" == "1"
     assert metric(at, "Blocked prompts") == "1"
     assert metric(at, "Filtered completions") == "0"

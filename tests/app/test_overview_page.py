@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import APP
-from tests.seeding import resum_usage_daily, seeded_database
+from tests.seeding import resum_usage_summary, seeded_database
 
 
 def metric(at: AppTest, label: str) -> str:
@@ -57,7 +57,7 @@ def test_overview_compares_with_the_period_before(
         "UPDATE calls SET start_time = start_time - INTERVAL 7 DAY "
         "WHERE call_id IN ('c01', 'c02', 'c03')"
     )
-    resum_usage_daily(db.cursor())
+    resum_usage_summary(db.cursor())
     db.cursor().execute("INSERT INTO ingest_log VALUES (now(), 'test', 0, 0)")  # new version
     at.run()
     assert not at.exception
@@ -135,6 +135,7 @@ def test_demo_calls_are_labelled_as_such(tmp_path: Path, monkeypatch: pytest.Mon
             "UPDATE calls SET attributes = '{\"azure.openai.simulated\": true}' "
             "WHERE call_id = 'c03'"
         )
+        resum_usage_summary(con)
     monkeypatch.setenv("LENS_DB", str(db))
     at = AppTest.from_file(APP, default_timeout=30).run()
     assert not at.exception

@@ -30,7 +30,7 @@ def call(call_id: str, source: str, **fields: object) -> CallRow:
 
 def stored(store: Store) -> list[tuple[object, ...]]:
     """The stored calls, after checking the daily summary followed the merge or refresh."""
-    assert audits.usage_daily_drift(store.cursor()).empty
+    assert audits.usage_hourly_drift(store.cursor()).empty
     return (
         store.cursor()
         .execute(

@@ -13,7 +13,7 @@ from collectors.tenants import (
     read_tenants_file,
     write_tenants,
 )
-from tests.seeding import seeded_database
+from tests.seeding import resum_usage_summary, seeded_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -131,6 +131,7 @@ def test_shipped_example_file_is_valid() -> None:
 def test_apim_subscription_rule(store: Store, tmp_path: Path) -> None:
     with store.transaction() as con:  # c06 came through API Management subscription sub-9
         con.execute("UPDATE calls SET apim_subscription = 'sub-9' WHERE call_id = 'c06'")
+        resum_usage_summary(con)
     path = tmp_path / "tenants.toml"
     path.write_text(
         '[[tenant]]\nid = "platform"\n[[rule]]\nkind = "attribute"\n'

@@ -17,7 +17,8 @@ import pytest
 from queries import calls, deployments, safety
 from queries.calls import CallSearch
 from queries.scope import Scope
-from tests.seeding import resum_usage_daily, seeded_database
+from queries.usage import usage_in_scope
+from tests.seeding import resum_usage_summary, seeded_database
 
 LATEST = datetime(2026, 11, 20, 12, 30, tzinfo=UTC)
 DAY = Scope(LATEST - timedelta(days=1), LATEST + timedelta(hours=1))
@@ -81,7 +82,7 @@ def test_latency_over_time_per_bucket(cur: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_safety_totals_count_incidents_and_their_cost(cur: duckdb.DuckDBPyConnection) -> None:
-    got = safety.safety_totals(cur, DAY).iloc[0]
+    got = safety.safety_totals(cur, usage_in_scope(cur, DAY)).iloc[0]
     assert (got["calls"], got["blocked_prompts"], got["filtered_completions"]) == (6, 1, 0)
     assert (got["annotated"], got["incidents"]) == (1, 1)
     assert got["incident_rate"] == pytest.approx(1 / 6)
@@ -90,8 +91,8 @@ def test_safety_totals_count_incidents_and_their_cost(cur: duckdb.DuckDBPyConnec
 
 def test_filtered_completion_counts_as_incident(cur: duckdb.DuckDBPyConnection) -> None:
     cur.execute("UPDATE calls SET filter_action = 'filtered_completion' WHERE call_id = 'c01'")
-    resum_usage_daily(cur)
-    got = safety.safety_totals(cur, DAY).iloc[0]
+    resum_usage_summary(cur)
+    got = safety.safety_totals(cur, usage_in_scope(cur, DAY)).iloc[0]
     assert (got["filtered_completions"], got["incidents"]) == (1, 2)
     assert float(got["incident_cost_usd"]) == pytest.approx(0.0045 + 0.0000225, abs=1e-12)
 
@@ -108,7 +109,7 @@ def test_heatmap_leaves_out_safe_verdicts(cur: duckdb.DuckDBPyConnection) -> Non
 
 
 def test_incidents_by_end_user(cur: duckdb.DuckDBPyConnection) -> None:
-    frame = safety.safety_by_group(cur, DAY, "end_user")
+    frame = safety.safety_by_end_user(cur, DAY)
     got = [(r.end_user, r.calls, r.blocked_prompts, r.annotated, r.incidents) for r in
            frame.itertuples()]  # fmt: skip
     # c05 and c06 name no user; u1 and u3 had no verdict at all and are left out.

@@ -16,6 +16,7 @@ import pytest
 
 from queries import overview
 from queries.scope import Scope
+from queries.usage import usage_in_scope
 from tests.seeding import seeded_database
 
 LATEST = datetime(2026, 11, 20, 12, 30, tzinfo=UTC)
@@ -35,7 +36,7 @@ def cur(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def test_totals_for_the_whole_seed(cur: duckdb.DuckDBPyConnection) -> None:
-    got = overview.overview_totals(cur, DAY).iloc[0].to_dict()
+    got = overview.overview_totals(cur, usage_in_scope(cur, DAY)).iloc[0].to_dict()
     assert got["calls"] == 6
     assert got["errors"] == 2  # c03 (429), c06 (400)
     assert got["error_rate"] == pytest.approx(2 / 6)
@@ -54,7 +55,9 @@ def test_totals_for_the_whole_seed(cur: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_totals_for_one_tenant(cur: duckdb.DuckDBPyConnection) -> None:
-    got = overview.overview_totals(cur, Scope(DAY.start, DAY.end, tenants=("contoso",))).iloc[0]
+    got = overview.overview_totals(
+        cur, usage_in_scope(cur, Scope(DAY.start, DAY.end, tenants=("contoso",)))
+    ).iloc[0]
     assert got["calls"] == 2
     assert got["tokens"] == 1200 + 2448
     assert float(got["payg_cost_usd"]) == pytest.approx(COST["c01"] + COST["c02"], abs=1e-9)
@@ -63,7 +66,7 @@ def test_totals_for_one_tenant(cur: duckdb.DuckDBPyConnection) -> None:
 def test_deployment_type_filter_uses_the_billed_type(cur: duckdb.DuckDBPyConnection) -> None:
     # c06 says no type and the registry has none: billed, and so filtered, as GlobalStandard.
     scope = Scope(DAY.start, DAY.end, deployment_types=("GlobalStandard",))
-    got = overview.overview_totals(cur, scope).iloc[0]
+    got = overview.overview_totals(cur, usage_in_scope(cur, scope)).iloc[0]
     assert got["calls"] == 4  # c01, c02, c03, c06
     assert float(got["payg_cost_usd"]) == pytest.approx(
         COST["c01"] + COST["c02"] + COST["c06"], abs=1e-9
@@ -78,7 +81,7 @@ def test_filters_combine_with_and(cur: duckdb.DuckDBPyConnection) -> None:
         models=("o4-mini-2025-04-16", "text-embedding-3-small"),
         services=("search",),
     )
-    got = overview.overview_totals(cur, scope).iloc[0]
+    got = overview.overview_totals(cur, usage_in_scope(cur, scope)).iloc[0]
     assert got["calls"] == 1  # c04: fabrikam, o4-mini, search (c05 is the indexer's)
     assert float(got["payg_cost_usd"]) == pytest.approx(COST["c04"], abs=1e-9)
 
@@ -86,7 +89,9 @@ def test_filters_combine_with_and(cur: duckdb.DuckDBPyConnection) -> None:
 def test_period_bounds_are_half_open(cur: duckdb.DuckDBPyConnection) -> None:
     # [10:35, 12:00): c02 at 10:35 is in, c05 at 12:00 is out -> c02, c03, c04.
     start = datetime(2026, 11, 20, 10, 35, tzinfo=UTC)
-    row = overview.overview_totals(cur, Scope(start, datetime(2026, 11, 20, 12, 0, tzinfo=UTC)))
+    row = overview.overview_totals(
+        cur, usage_in_scope(cur, Scope(start, datetime(2026, 11, 20, 12, 0, tzinfo=UTC)))
+    )
     assert row.iloc[0]["calls"] == 3
     assert row.iloc[0]["input_tokens"] == 2048 + 500  # c03 has no usage
 
@@ -100,7 +105,7 @@ def test_the_previous_period_is_the_same_length_just_before() -> None:
 
 def test_empty_period_gives_zeros_not_nulls(cur: duckdb.DuckDBPyConnection) -> None:
     empty = Scope(LATEST + timedelta(days=1), LATEST + timedelta(days=2))
-    got = overview.overview_totals(cur, empty).iloc[0].to_dict()
+    got = overview.overview_totals(cur, usage_in_scope(cur, empty)).iloc[0].to_dict()
     assert got == {
         "calls": 0,
         "errors": 0,
@@ -121,7 +126,9 @@ def test_empty_period_gives_zeros_not_nulls(cur: duckdb.DuckDBPyConnection) -> N
 
 
 def test_usage_over_time_by_hour_and_deployment(cur: duckdb.DuckDBPyConnection) -> None:
-    frame = overview.usage_over_time(cur, DAY, timedelta(hours=1), "deployment")
+    frame = overview.usage_over_time(
+        cur, usage_in_scope(cur, DAY), timedelta(hours=1), "deployment"
+    )
     got = [
         (r.bucket.hour, r.deployment, r.calls, r.errors, r.tokens)
         for r in frame.itertuples(index=False)
@@ -136,13 +143,13 @@ def test_usage_over_time_by_hour_and_deployment(cur: duckdb.DuckDBPyConnection) 
 
 
 def test_usage_over_time_by_tenant(cur: duckdb.DuckDBPyConnection) -> None:
-    frame = overview.usage_over_time(cur, DAY, timedelta(days=1), "tenant_id")
+    frame = overview.usage_over_time(cur, usage_in_scope(cur, DAY), timedelta(days=1), "tenant_id")
     got = [(r.tenant_id, r.calls, r.tokens) for r in frame.itertuples(index=False)]
     assert got == [("contoso", 2, 3648), ("fabrikam", 2, 2000), ("unassigned", 2, 450)]
 
 
 def test_spend_by_tenant_most_first_with_shares(cur: duckdb.DuckDBPyConnection) -> None:
-    frame = overview.spend_by_group(cur, DAY, "tenant_id")
+    frame = overview.spend_by_group(cur, usage_in_scope(cur, DAY), "tenant_id")
     total = sum(COST.values())
     expected = [
         ("contoso", 2, COST["c01"] + COST["c02"]),
@@ -157,7 +164,7 @@ def test_spend_by_tenant_most_first_with_shares(cur: duckdb.DuckDBPyConnection) 
 
 
 def test_spend_over_time_per_day_and_deployment(cur: duckdb.DuckDBPyConnection) -> None:
-    frame = overview.spend_over_time(cur, DAY, "deployment")
+    frame = overview.spend_over_time(cur, usage_in_scope(cur, DAY), "deployment")
     got = {r.deployment: float(r.payg_cost_usd) for r in frame.itertuples()}
     assert got == pytest.approx(
         {

@@ -1,0 +1,12 @@
+-- name: usage_hourly_in_step
+-- returns: in_step (one row: whether usage_hourly sums to the ledger's calls, errors, input and output tokens)
+-- params:
+SELECT
+    (SELECT count(*) FROM calls) = (SELECT coalesce(sum(requests), 0) FROM usage_hourly)
+    AND (SELECT count(*) FILTER (WHERE status = 'error') FROM calls)
+        = (SELECT coalesce(sum(errors), 0) FROM usage_hourly)
+    AND (SELECT coalesce(sum(input_tokens), 0) FROM calls)
+        = (SELECT coalesce(sum(input_tokens), 0) FROM usage_hourly)
+    AND (SELECT coalesce(sum(output_tokens), 0) FROM calls)
+        = (SELECT coalesce(sum(output_tokens), 0) FROM usage_hourly)
+    AS in_step;

@@ -1,4 +1,0 @@
--- name: clear_usage_daily
--- returns: nothing
--- params:
-DELETE FROM usage_daily;
