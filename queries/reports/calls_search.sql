@@ -3,8 +3,9 @@
 -- params: $start TIMESTAMPTZ, $end TIMESTAMPTZ, $tenants VARCHAR[], $deployments VARCHAR[], $models VARCHAR[], $types VARCHAR[], $services VARCHAR[], $id_prefix VARCHAR, $end_user VARCHAR, $status VARCHAR, $finish_reason VARCHAR, $limit INTEGER
 -- $id_prefix matches the start of a call id, trace id or response id ('' = any); the other
 -- search values match exactly ('' = any). All compare as given: no pattern characters.
-WITH found AS (
-    SELECT *
+WITH newest AS (
+    -- The matching calls' ids first, reading only the columns the search compares.
+    SELECT call_id, start_time
     FROM filtered_calls($start, $end, $tenants, $deployments, $models, $types, $services)
     WHERE ($id_prefix = ''
             OR starts_with(call_id, lower($id_prefix))
@@ -15,6 +16,13 @@ WITH found AS (
         AND ($finish_reason = '' OR finish_reason = $finish_reason)
     ORDER BY start_time DESC, call_id
     LIMIT $limit
+),
+found AS (
+    -- Then their rows: joined on start_time too, so the scan reads only the row groups of
+    -- the newest calls' times.
+    SELECT c.*
+    FROM call_keys AS c
+    JOIN newest AS n USING (call_id, start_time)
 )
 SELECT
     f.call_id, f.start_time, t.tenant_id, f.deployment, f.model, f.operation, f.end_user,
