@@ -1,5 +1,5 @@
 -- name: merge_calls
--- returns: nothing; folds each incoming call (registered relation incoming_calls) into the stored call that call_matches (incoming_id, stored_id, incoming_first; one row per stored_id) names: per column the first value present, the incoming call's first when incoming_first (a re-read), else the stored call's (another source's report of it)
+-- returns: nothing; folds each incoming call (registered relation incoming_calls) into the stored call that call_matches (incoming_id, stored_id, incoming_first; one row per stored_id, only those changing_call_matches kept) names: per column the first value present, the incoming call's first when incoming_first (a re-read), else the stored call's (another source's report of it)
 -- params:
 -- A call seen by two sources (the same request_id) or read again (the same call_id) stays
 -- one row with the richer fields of both: a known deployment beats 'unknown', a content
@@ -61,15 +61,4 @@ FROM (
     FROM call_matches AS x
     JOIN incoming_calls AS n ON n.call_id = x.incoming_id
 ) AS i
-WHERE c.call_id = i.stored_id
-    -- A re-read that says what is stored already changes nothing: skip the write.
-    AND (
-        NOT i.incoming_first
-        OR (c.input_tokens, c.cached_input_tokens, c.output_tokens, c.reasoning_tokens,
-            c.status, c.http_status, c.duration_ms, c.deployment, c.model, c.request_id,
-            c.apim_subscription, c.tenant_id)
-        IS DISTINCT FROM
-           (i.input_tokens, i.cached_input_tokens, i.output_tokens, i.reasoning_tokens,
-            i.status, i.http_status, i.duration_ms, i.deployment, i.model, i.request_id,
-            i.apim_subscription, i.tenant_id)
-    );
+WHERE c.call_id = i.stored_id;

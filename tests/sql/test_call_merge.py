@@ -8,9 +8,13 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from collectors.rows import CallRow
+import pytest
+
+from collectors.rows import CallRow, FilterResultRow
 from collectors.store import Store
 from queries import audits
+
+pytestmark = pytest.mark.usefixtures("write_path")
 
 AT = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -82,3 +86,53 @@ def test_two_reports_in_one_batch_are_one_call(tmp_path: Path) -> None:
     (result,) = store.write_many([([a, b], [], "mixed", 0)])
     assert result.calls_inserted == 1
     assert [(row[0], row[5]) for row in stored(store)] == [("diag:r1", 7)]
+
+
+def verdict(call_id: str, category: str) -> FilterResultRow:
+    return FilterResultRow(call_id, "prompt", 0, category, "safe", False, None)
+
+
+def verdicts(store: Store) -> list[tuple[object, ...]]:
+    return (
+        store.cursor()
+        .execute("SELECT call_id, category FROM filter_results ORDER BY call_id, category")
+        .fetchall()
+    )
+
+
+def test_one_batch_of_new_reread_and_merged_calls(tmp_path: Path) -> None:
+    store = Store(tmp_path / "lens.duckdb")
+    otlp = call("t1s1", "otlp", request_id="r1", input_tokens=100)  # no verdicts yet
+    kept = call("apim:c0", "loganalytics:apim", input_tokens=5)
+    store.write([otlp, kept], [verdict("apim:c0", "hate")], source="otlp")
+    batch = [
+        replace(kept, input_tokens=6),  # read again, with a newer count
+        call("apim:c1", "loganalytics:apim", request_id="r1", input_tokens=90),  # = t1s1
+        call("apim:c2", "loganalytics:apim", input_tokens=3, start_time=AT.replace(day=21)),
+    ]
+    rows = [verdict("apim:c0", "violence"), verdict("apim:c1", "sexual")]
+    rows.append(verdict("apim:c2", "jailbreak"))
+    (result,) = store.write_many([(batch, rows, "loganalytics:apim", 0)])
+    assert (result.calls_inserted, result.calls_duplicate, result.calls_merged) == (1, 2, 1)
+    assert [(row[0], row[5], row[8]) for row in stored(store)] == [
+        ("apim:c0", 6, None),
+        ("apim:c2", 3, None),
+        ("t1s1", 100, ["loganalytics:apim"]),
+    ]
+    # A new call's verdicts go in; a merged call's go to the stored call that had none; a
+    # call read again keeps the verdicts of its first insert.
+    assert verdicts(store) == [("apim:c0", "hate"), ("apim:c2", "jailbreak"), ("t1s1", "sexual")]
+    (again,) = store.write_many([(batch, rows, "loganalytics:apim", 0)])
+    assert (again.calls_inserted, again.calls_duplicate) == (0, 3)
+    assert len(stored(store)) == 3 and len(verdicts(store)) == 3
+
+
+def test_a_reread_that_says_what_is_stored_changes_nothing(tmp_path: Path) -> None:
+    store = Store(tmp_path / "lens.duckdb")
+    calls = [call(f"apim:c{i}", "loganalytics:apim", input_tokens=i) for i in range(3)]
+    store.write(calls, [], source="loganalytics:apim")
+    before = store.cursor().execute("SELECT * FROM calls ORDER BY call_id").fetchall()
+    (result,) = store.write_many([([*calls], [], "loganalytics:apim", 0)])
+    assert (result.calls_inserted, result.calls_duplicate) == (0, 3)
+    assert store.cursor().execute("SELECT * FROM calls ORDER BY call_id").fetchall() == before
+    assert len(stored(store)) == 3

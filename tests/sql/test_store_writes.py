@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from collectors.otlp.normalize import normalize_export_request
 from collectors.otlp.synthetic import export_requests
@@ -24,6 +25,7 @@ def as_write(batch: NormalizedBatch) -> tuple[list, list, str, int]:  # type: ig
     return batch.calls, batch.filter_results, "otlp", batch.rejected
 
 
+@pytest.mark.usefixtures("write_path")
 def test_resent_batches_store_calls_and_verdicts_once(tmp_path: Path) -> None:
     first, second = batches(2)
     store = Store(tmp_path / "lens.duckdb")

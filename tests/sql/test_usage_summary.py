@@ -59,6 +59,7 @@ def test_summary_and_calls_price_the_same(tmp_path: Path, start: datetime, end: 
     store.close()
 
 
+@pytest.mark.usefixtures("write_path")
 def test_resent_batches_are_summed_once(tmp_path: Path) -> None:
     store = filled_store(tmp_path / "lens.duckdb")
     (request,) = export_requests(END - timedelta(days=1), END, 50, batch_size=50)
