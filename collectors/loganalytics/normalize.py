@@ -44,6 +44,10 @@ _API_VERSION: Final = re.compile(r"(\d{4}-\d{2}-\d{2}(?:-preview)?)")
 MAX_TOKENS_PER_CALL: Final = 100_000_000
 
 
+# The normalisers pass CallRow's fields in order, each named in a comment: matching 33
+# keyword arguments would cost a row more than everything else it takes.
+
+
 class InvalidRowError(ValueError):
     """A row that cannot be a call (no time or no id); counted and skipped, never stored."""
 
@@ -143,40 +147,40 @@ def normalize_app_insights(row: dict[str, Any], source: str) -> CallRow:
     extra["span.name"] = row.get("Name")
     extra["dependency.type"] = row.get("DependencyType")
     target = _text(row.get("Target"))
-    return CallRow(
-        call_id=trace_id + span_id,
-        source=source,
-        trace_id=trace_id,
-        span_id=span_id,
-        start_time=_utc(row.get("TimeGenerated")),
-        duration_ms=_float(row.get("DurationMs")),
-        ttft_ms=_seconds_as_ms(props.get(attr.TIME_TO_FIRST_CHUNK)),
-        operation=attr.OPERATIONS.get(operation, operation or attr.UNKNOWN_OPERATION),
-        endpoint=target if target and "." in target else None,
-        region=_text(props.get(attr.AZURE_REGION)),
-        deployment=deployment or "unknown",
-        deployment_source=how if deployment else DEPLOYMENT_UNKNOWN,
-        model=_text(props.get(attr.RESPONSE_MODEL)),
-        request_model=request_model,
-        provider=_text(props.get(attr.PROVIDER_NAME)) or _text(props.get(attr.SYSTEM)),
-        api_version=_text(props.get(attr.AZURE_API_VERSION)),
-        deployment_type=_text(props.get(attr.AZURE_DEPLOYMENT_TYPE)),
-        tenant_id=_text(props.get(attr.TENANT_ID)),
-        end_user=_text(_first(props, attr.END_USER)),
-        service=_text(row.get("AppRoleName")),
-        status="error" if failed else "ok",
-        http_status=result_code or (None if failed else 200),
-        error_type=None,
-        input_tokens=_count(_first(props, attr.INPUT_TOKENS)),
-        cached_input_tokens=_count(_first(props, attr.CACHED_INPUT_TOKENS)),
-        output_tokens=_count(_first(props, attr.OUTPUT_TOKENS)),
-        reasoning_tokens=_count(_first(props, attr.REASONING_TOKENS)),
-        finish_reason=reasons[0] if reasons else None,
-        filter_action="none",
-        response_id=_text(props.get(attr.RESPONSE_ID)),
-        attributes=extra,
-        apim_subscription=_text(props.get(attr.APIM_SUBSCRIPTION)),
-        request_id=_text(props.get(attr.AZURE_REQUEST_ID)),
+    return CallRow(  # fields in order (see the note above InvalidRowError)
+        trace_id + span_id,  # call_id
+        source,  # source
+        trace_id,  # trace_id
+        span_id,  # span_id
+        _utc(row.get("TimeGenerated")),  # start_time
+        _float(row.get("DurationMs")),  # duration_ms
+        _seconds_as_ms(props.get(attr.TIME_TO_FIRST_CHUNK)),  # ttft_ms
+        attr.OPERATIONS.get(operation, operation or attr.UNKNOWN_OPERATION),  # operation
+        target if target and "." in target else None,  # endpoint
+        _text(props.get(attr.AZURE_REGION)),  # region
+        deployment or "unknown",  # deployment
+        how if deployment else DEPLOYMENT_UNKNOWN,  # deployment_source
+        _text(props.get(attr.RESPONSE_MODEL)),  # model
+        request_model,  # request_model
+        _text(props.get(attr.PROVIDER_NAME)) or _text(props.get(attr.SYSTEM)),  # provider
+        _text(props.get(attr.AZURE_API_VERSION)),  # api_version
+        _text(props.get(attr.AZURE_DEPLOYMENT_TYPE)),  # deployment_type
+        _text(props.get(attr.TENANT_ID)),  # tenant_id
+        _text(_first(props, attr.END_USER)),  # end_user
+        _text(row.get("AppRoleName")),  # service
+        "error" if failed else "ok",  # status
+        result_code or (None if failed else 200),  # http_status
+        None,  # error_type
+        _count(_first(props, attr.INPUT_TOKENS)),  # input_tokens
+        _count(_first(props, attr.CACHED_INPUT_TOKENS)),  # cached_input_tokens
+        _count(_first(props, attr.OUTPUT_TOKENS)),  # output_tokens
+        _count(_first(props, attr.REASONING_TOKENS)),  # reasoning_tokens
+        reasons[0] if reasons else None,  # finish_reason
+        "none",  # filter_action
+        _text(props.get(attr.RESPONSE_ID)),  # response_id
+        extra,  # attributes
+        _text(props.get(attr.APIM_SUBSCRIPTION)),  # apim_subscription
+        _text(props.get(attr.AZURE_REQUEST_ID)),  # request_id
     )
 
 
@@ -214,40 +218,40 @@ def normalize_apim(row: dict[str, Any], source: str) -> CallRow:
             extra[key] = value
     if get("IsStreamCompletion"):
         extra["stream"] = True
-    return CallRow(
-        call_id=f"apim:{correlation}",
-        source=source,
-        trace_id=None,
-        span_id=None,
-        start_time=_utc(row.get("TimeGenerated")),
-        duration_ms=_float(row.get("TotalTime")),
-        ttft_ms=None,
-        operation=operation_of(row.get("OperationName")),
-        endpoint=_host(_text(get("BackendUrl"))),
-        region=None,  # Region is the gateway's, not the Azure OpenAI resource's
-        deployment=deployment or "unknown",
-        deployment_source=DEPLOYMENT_FROM_LOG if deployment else DEPLOYMENT_UNKNOWN,
-        model=_text(row.get("ModelName")),
-        request_model=None,
-        provider="azure.ai.openai",
-        api_version=_text(row.get("ApiVersion")),
-        deployment_type=None,
-        tenant_id=None,
-        end_user=None,
-        service=None,
-        status="error" if failed else "ok",
-        http_status=status,
-        error_type=error,
-        input_tokens=_count(row.get("PromptTokens")),
-        cached_input_tokens=None,
-        output_tokens=_count(row.get("CompletionTokens")),
-        reasoning_tokens=None,
-        finish_reason=None,
-        filter_action="none",
-        response_id=_text(row.get("LlmRequestId")),
-        attributes=extra,
-        apim_subscription=_text(row.get("ApimSubscriptionId")),
-        request_id=_text(row.get("BackendRequestId")),
+    return CallRow(  # fields in order (see the note above InvalidRowError)
+        f"apim:{correlation}",  # call_id
+        source,  # source
+        None,  # trace_id
+        None,  # span_id
+        _utc(row.get("TimeGenerated")),  # start_time
+        _float(row.get("TotalTime")),  # duration_ms
+        None,  # ttft_ms
+        operation_of(row.get("OperationName")),  # operation
+        _host(_text(get("BackendUrl"))),  # endpoint
+        None,  # region; Region is the gateway's, not the Azure OpenAI resource's
+        deployment or "unknown",  # deployment
+        DEPLOYMENT_FROM_LOG if deployment else DEPLOYMENT_UNKNOWN,  # deployment_source
+        _text(row.get("ModelName")),  # model
+        None,  # request_model
+        "azure.ai.openai",  # provider
+        _text(row.get("ApiVersion")),  # api_version
+        None,  # deployment_type
+        None,  # tenant_id
+        None,  # end_user
+        None,  # service
+        "error" if failed else "ok",  # status
+        status,  # http_status
+        error,  # error_type
+        _count(row.get("PromptTokens")),  # input_tokens
+        None,  # cached_input_tokens
+        _count(row.get("CompletionTokens")),  # output_tokens
+        None,  # reasoning_tokens
+        None,  # finish_reason
+        "none",  # filter_action
+        _text(row.get("LlmRequestId")),  # response_id
+        extra,  # attributes
+        _text(row.get("ApimSubscriptionId")),  # apim_subscription
+        _text(row.get("BackendRequestId")),  # request_id
     )
 
 
@@ -267,38 +271,38 @@ def normalize_azure_diagnostics(row: dict[str, Any], source: str) -> CallRow:
     status = _status_code(row.get("ResultSignature"))
     api = _API_VERSION.search(_text(props.get("apiName")) or "")
     resource = _text(row.get("Resource"))
-    return CallRow(
-        call_id=f"diag:{correlation}",
-        source=source,
-        trace_id=None,
-        span_id=None,
-        start_time=_utc(row.get("TimeGenerated")),
-        duration_ms=_float(row.get("DurationMs")),
-        ttft_ms=None,
-        operation=operation_of(row.get("OperationName")),
-        endpoint=resource.lower() if resource else None,
-        region=None,
-        deployment=deployment or "unknown",
-        deployment_source=DEPLOYMENT_FROM_LOG if deployment else DEPLOYMENT_UNKNOWN,
-        model=f"{name}-{version}" if name and version else name,
-        request_model=None,
-        provider="azure.ai.openai",
-        api_version=api.group(1) if api else None,
-        deployment_type=None,
-        tenant_id=None,
-        end_user=None,
-        service=None,
-        status="error" if status is not None and status >= 400 else "ok",
-        http_status=status,
-        error_type=None,
-        input_tokens=_count(props.get("promptTokens")),
-        cached_input_tokens=None,
-        output_tokens=_count(props.get("completionTokens")),
-        reasoning_tokens=None,
-        finish_reason=None,
-        filter_action="none",
-        response_id=None,
-        attributes={
+    return CallRow(  # fields in order (see the note above InvalidRowError)
+        f"diag:{correlation}",  # call_id
+        source,  # source
+        None,  # trace_id
+        None,  # span_id
+        _utc(row.get("TimeGenerated")),  # start_time
+        _float(row.get("DurationMs")),  # duration_ms
+        None,  # ttft_ms
+        operation_of(row.get("OperationName")),  # operation
+        resource.lower() if resource else None,  # endpoint
+        None,  # region
+        deployment or "unknown",  # deployment
+        DEPLOYMENT_FROM_LOG if deployment else DEPLOYMENT_UNKNOWN,  # deployment_source
+        f"{name}-{version}" if name and version else name,  # model
+        None,  # request_model
+        "azure.ai.openai",  # provider
+        api.group(1) if api else None,  # api_version
+        None,  # deployment_type
+        None,  # tenant_id
+        None,  # end_user
+        None,  # service
+        "error" if status is not None and status >= 400 else "ok",  # status
+        status,  # http_status
+        None,  # error_type
+        _count(props.get("promptTokens")),  # input_tokens
+        None,  # cached_input_tokens
+        _count(props.get("completionTokens")),  # output_tokens
+        None,  # reasoning_tokens
+        None,  # finish_reason
+        "none",  # filter_action
+        None,  # response_id
+        {
             k: v
             for k, v in {
                 "stream_type": _text(props.get("streamType")),
@@ -306,8 +310,9 @@ def normalize_azure_diagnostics(row: dict[str, Any], source: str) -> CallRow:
                 "resource": resource,
             }.items()
             if v is not None
-        },
-        request_id=correlation,
+        },  # attributes
+        None,  # apim_subscription
+        correlation,  # request_id
     )
 
 

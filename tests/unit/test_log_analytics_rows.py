@@ -22,6 +22,7 @@ from collectors.loganalytics.normalize import (
 )
 from collectors.loganalytics.poller import time_slices
 from collectors.loganalytics.sources import parse_since
+from collectors.rows import CallRow
 from tests.fixtures.log_analytics_rows import apim_row, app_insights_row, diagnostics_row
 
 AT = datetime(2025, 9, 1, 10, 0, 2, 435000, tzinfo=UTC)
@@ -103,6 +104,57 @@ def test_diagnostics_row_reads_its_properties_json() -> None:
     )
     assert (call.endpoint, call.http_status, call.input_tokens) == ("aoai-prod", 200, None)
     assert call.attributes["stream_type"] == "Non-Streaming"
+
+
+def test_each_source_fills_every_field_of_the_call() -> None:
+    apim = apim_row(AT, "corr-1", backend_request_id="req-9", response_code=429)
+    apim.update(IsStreamCompletion=1, LastErrorReason="throttled")
+    assert normalize_apim(apim, "loganalytics:apim") == CallRow(
+        call_id="apim:corr-1", source="loganalytics:apim", trace_id=None, span_id=None,
+        start_time=AT, duration_ms=1021.0, ttft_ms=None, operation="chat",
+        endpoint="aoai-prod.openai.azure.com", region=None, deployment="gpt-4o-prod",
+        deployment_source="log", model="gpt-4o-2024-11-20", request_model=None,
+        provider="azure.ai.openai", api_version="2024-10-21", deployment_type=None,
+        tenant_id=None, end_user=None, service=None, status="error", http_status=429,
+        error_type="throttled", input_tokens=812, cached_input_tokens=None, output_tokens=164,
+        reasoning_tokens=None, finish_reason=None, filter_action="none",
+        response_id="chatcmpl-corr-1",
+        attributes={
+            "apim.product_id": "starter", "apim.api_id": "azure-openai",
+            "apim.caller_ip": "203.0.113.7", "apim.region": "West Europe", "stream": True,
+        },
+        apim_subscription="sub-contoso", request_id="req-9",
+    )  # fmt: skip
+    diagnostics = diagnostics_row(AT, "d427a391")
+    assert normalize_azure_diagnostics(diagnostics, "loganalytics:azure_diagnostics") == CallRow(
+        call_id="diag:d427a391", source="loganalytics:azure_diagnostics", trace_id=None,
+        span_id=None, start_time=AT, duration_ms=1021.0, ttft_ms=None, operation="chat",
+        endpoint="aoai-prod", region=None, deployment="gpt-4o-prod", deployment_source="log",
+        model="gpt-4o-2024-11-20", request_model=None, provider="azure.ai.openai",
+        api_version="2024-10-21", deployment_type=None, tenant_id=None, end_user=None,
+        service=None, status="ok", http_status=200, error_type=None, input_tokens=None,
+        cached_input_tokens=None, output_tokens=None, reasoning_tokens=None,
+        finish_reason=None, filter_action="none", response_id=None,
+        attributes={
+            "stream_type": "Non-Streaming", "caller_ip": "81.2.69.***", "resource": "AOAI-PROD",
+        },
+        apim_subscription=None, request_id="d427a391",
+    )  # fmt: skip
+    span = app_insights_row(AT, "A" * 32, "B" * 16)
+    span["Properties"].update({"azure.openai.request_id": "req-3", "enduser.id": "u-1"})
+    assert normalize_app_insights(span, "loganalytics:app_insights") == CallRow(
+        call_id="a" * 32 + "b" * 16, source="loganalytics:app_insights", trace_id="a" * 32,
+        span_id="b" * 16, start_time=AT, duration_ms=1234.5, ttft_ms=None, operation="chat",
+        endpoint=None, region=None, deployment="gpt-4o-prod",
+        deployment_source="request_model", model="gpt-4o-2024-11-20",
+        request_model="gpt-4o-prod", provider="openai", api_version=None,
+        deployment_type=None, tenant_id="fabrikam", end_user="u-1", service="chat-api",
+        status="ok", http_status=200, error_type=None, input_tokens=812,
+        cached_input_tokens=None, output_tokens=164, reasoning_tokens=None,
+        finish_reason="stop", filter_action="none", response_id="chatcmpl-B9x",
+        attributes={"span.name": "chat gpt-4o-prod", "dependency.type": "GenAI | openai"},
+        apim_subscription=None, request_id="req-3",
+    )  # fmt: skip
 
 
 def test_rows_that_cannot_be_calls_are_counted_not_raised() -> None:
