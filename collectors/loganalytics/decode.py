@@ -17,19 +17,15 @@ from typing import Any
 def table_rows(tables: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Every row of the first (primary) table as ``{column: value}``."""
     for table in tables:
-        columns = [column["name"] for column in table.get("columns") or []]
-        convert: list[tuple[int, Callable[[Any], Any]]] = []
-        for index, column in enumerate(table.get("columns") or []):
-            if column.get("type") == "datetime":
-                convert.append((index, parse_datetime))
-            elif column.get("type") == "dynamic":
-                convert.append((index, parse_dynamic))
-        rows: list[dict[str, Any]] = []
-        for raw in table.get("rows") or []:
-            values = list(raw)
-            for index, parse in convert:
-                values[index] = parse(values[index])
-            rows.append(dict(zip(columns, values, strict=True)))
+        columns = table.get("columns") or []
+        names = [column["name"] for column in columns]
+        rows = [dict(zip(names, raw, strict=True)) for raw in table.get("rows") or []]
+        for column in columns:  # a column at a time: no per-row loop over the columns
+            parse: Callable[[Any], Any] | None = PARSERS.get(column.get("type"))
+            if parse is not None:
+                name = column["name"]
+                for row in rows:
+                    row[name] = parse(row[name])
         return rows
     return []
 
@@ -65,3 +61,9 @@ def parse_dynamic(value: Any) -> Any:
         return json.loads(value)
     except ValueError:
         return value
+
+
+PARSERS: dict[str | None, Callable[[Any], Any]] = {
+    "datetime": parse_datetime,
+    "dynamic": parse_dynamic,
+}
