@@ -110,10 +110,6 @@ def _one_per_request(calls: Sequence[CallRow]) -> list[CallRow]:
     """One row per call id (the last copy wins) and per request id (fields of later copies
     fill what the first left empty): a batch never holds the same call twice."""
     by_id = {call.call_id: call for call in calls}
-    if len(by_id) == len(calls):
-        requests = [call.request_id for call in calls if call.request_id]
-        if len(set(requests)) == len(requests):
-            return list(calls)
     by_request: dict[str, CallRow] = {}
     kept: list[CallRow] = []
     for call in by_id.values():
@@ -127,6 +123,15 @@ def _one_per_request(calls: Sequence[CallRow]) -> list[CallRow]:
             if getattr(first, name) is None:
                 setattr(first, name, getattr(call, name))
     return kept
+
+
+def _one_row_per_call(table: pa.Table) -> bool:
+    """No call id and no request id twice in ``table``."""
+    ids, requests = table["call_id"], table["request_id"]
+    return bool(
+        pc.count_distinct(ids).as_py() == len(ids)
+        and pc.count_distinct(requests).as_py() == len(requests) - requests.null_count
+    )
 
 
 @contextmanager
@@ -308,10 +313,9 @@ class Store:
                 verdicts: list[FilterResultRow] = []
                 results: list[WriteResult] = []
                 for calls, filter_rows, source, rejected in batches:
-                    fresh = {c.call_id for c in calls if c.call_id in outcome.inserted} - claimed
-                    merged = {
-                        c.call_id for c in calls if c.call_id in outcome.verdicts_to
-                    } - claimed
+                    ids = {c.call_id for c in calls}
+                    fresh = (ids & outcome.inserted) - claimed
+                    merged = (ids & outcome.verdicts_to.keys()) - claimed
                     claimed |= fresh | merged  # a call twice in one group is counted once
                     for row in filter_rows:
                         if row.call_id in fresh:
@@ -326,7 +330,9 @@ class Store:
                         WriteResult(
                             len(fresh),
                             len(calls) - len(fresh),
-                            sum(1 for c in calls if c.call_id in outcome.merged),
+                            sum(1 for c in calls if c.call_id in outcome.merged)
+                            if outcome.merged
+                            else 0,
                         )
                     )
                 self._insert_filter_results(con, verdicts)
@@ -339,7 +345,9 @@ class Store:
         """Insert new calls, merge calls known by request id, refresh calls read again."""
         if not calls:
             return _CallsOutcome(set(), {}, {})
-        table = _calls_table(_one_per_request(calls))
+        table = _calls_table(calls)
+        if not _one_row_per_call(table):
+            table = _calls_table(_one_per_request(calls))
         merged: dict[str, str] = {}
         if pc.any(pc.is_valid(table["request_id"])).as_py():
             with registered(con, "incoming_calls", table):
