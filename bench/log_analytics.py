@@ -109,7 +109,7 @@ def main() -> None:
           f"{os.cpu_count()} cores at the start")  # fmt: skip
     for phase, seconds in timings.items():
         print(f"  {phase:<30} {seconds:6.2f} s  {100 * seconds / total:4.0f}%")
-    print(f"re-read of the same slice (all {args.rows:,} refreshed): {reread:.1f} s")
+    print(f"re-read of the same slice (all {args.rows:,} already stored): {reread:.1f} s")
     print(f"baseline, httpx + json.loads of the same body: {floor:.2f} s")
 
 
