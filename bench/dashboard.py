@@ -109,14 +109,14 @@ GENERATE_VERDICTS = """
 INSERT INTO filter_results
 SELECT call_id, 'prompt', 0, 'hate',
        CASE filter_action WHEN 'blocked_prompt' THEN 'medium' ELSE 'low' END,
-       filter_action = 'blocked_prompt', NULL
+       filter_action = 'blocked_prompt', NULL, start_time
 FROM calls WHERE filter_action IN ('blocked_prompt', 'annotated')
 UNION ALL
-SELECT call_id, 'prompt', 0, 'jailbreak', NULL, true, true
+SELECT call_id, 'prompt', 0, 'jailbreak', NULL, true, true, start_time
 FROM calls WHERE filter_action = 'blocked_prompt' AND hash(call_id) % 2 = 0
 UNION ALL
 SELECT call_id, 'completion', 0, CASE WHEN hash(call_id) % 2 = 0 THEN 'sexual' ELSE 'violence' END,
-       'high', true, NULL
+       'high', true, NULL, start_time
 FROM calls WHERE filter_action = 'filtered_completion'
 """
 

@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 
 import queries
 from collectors.rows import CALL_COLUMNS, FILTER_RESULT_COLUMNS, CallRow, FilterResultRow
+from queries import registered
 
 log = logging.getLogger(__name__)
 
@@ -95,15 +96,18 @@ def _calls_table(calls: Sequence[CallRow]) -> pa.Table:
     return pa.table(arrays)
 
 
-def _filter_results_table(rows: Sequence[FilterResultRow]) -> pa.Table:
-    return pa.table(
-        {
-            name: pa.array(
-                [getattr(row, name) for row in rows], type=_FILTER_TYPES.get(name, pa.string())
-            )
-            for name in FILTER_RESULT_COLUMNS
-        }
-    )
+def _filter_results_table(
+    rows: Sequence[FilterResultRow], start_times: Sequence[datetime]
+) -> pa.Table:
+    """Verdict rows, each with the start of the call that carried it (033_verdict_time)."""
+    columns = {
+        name: pa.array(
+            [getattr(row, name) for row in rows], type=_FILTER_TYPES.get(name, pa.string())
+        )
+        for name in FILTER_RESULT_COLUMNS
+    }
+    columns["start_time"] = pa.array(start_times, type=_CALL_TYPES["start_time"])
+    return pa.table(columns)
 
 
 def _one_per_request(calls: Sequence[CallRow]) -> list[CallRow]:
@@ -132,16 +136,6 @@ def _one_row_per_call(table: pa.Table) -> bool:
         pc.count_distinct(ids).as_py() == len(ids)
         and pc.count_distinct(requests).as_py() == len(requests) - requests.null_count
     )
-
-
-@contextmanager
-def registered(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> Iterator[None]:
-    """``table`` visible to SQL as ``name`` for the block."""
-    con.register(name, table)
-    try:
-        yield
-    finally:
-        con.unregister(name)
 
 
 @contextmanager
@@ -311,16 +305,20 @@ class Store:
                 outcome = self._store_calls(con, [c for batch in batches for c in batch[0]])
                 claimed: set[str] = set()
                 verdicts: list[FilterResultRow] = []
+                verdict_times: list[datetime] = []  # the start of the call that carried each
                 results: list[WriteResult] = []
                 for calls, filter_rows, source, rejected in batches:
                     ids = {c.call_id for c in calls}
                     fresh = (ids & outcome.inserted) - claimed
                     merged = (ids & outcome.verdicts_to.keys()) - claimed
                     claimed |= fresh | merged  # a call twice in one group is counted once
+                    start_of = {c.call_id: c.start_time for c in calls} if filter_rows else {}
                     for row in filter_rows:
                         if row.call_id in fresh:
+                            verdict_times.append(start_of[row.call_id])
                             verdicts.append(row)
                         elif row.call_id in merged:
+                            verdict_times.append(start_of[row.call_id])
                             row.call_id = outcome.verdicts_to[row.call_id]
                             verdicts.append(row)
                     queries.run(
@@ -335,7 +333,7 @@ class Store:
                             else 0,
                         )
                     )
-                self._insert_filter_results(con, verdicts)
+                self._insert_filter_results(con, verdicts, verdict_times)
         except duckdb.Error as exc:
             raise StoreError(f"write to {self.path} failed: {exc}") from exc
         return results
@@ -369,11 +367,14 @@ class Store:
 
     @staticmethod
     def _insert_filter_results(
-        con: duckdb.DuckDBPyConnection, rows: Sequence[FilterResultRow]
+        con: duckdb.DuckDBPyConnection,
+        rows: Sequence[FilterResultRow],
+        start_times: Sequence[datetime],
     ) -> None:
         if not rows:
             return
-        with registered(con, "incoming_filter_results", _filter_results_table(rows)):
+        table = _filter_results_table(rows, start_times)
+        with registered(con, "incoming_filter_results", table):
             con.execute(queries.load("insert_filter_results").body)
 
     def health(self) -> StoreHealth:

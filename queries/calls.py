@@ -74,7 +74,11 @@ def call_detail(cur: duckdb.DuckDBPyConnection, call_id: str) -> dict[str, Any] 
 
 def call_filter_results(cur: duckdb.DuckDBPyConnection, call_id: str) -> pd.DataFrame:
     """The call's content-filter verdicts, prompt first."""
-    return run(cur, "call_filter_results", call_id=call_id.strip().lower())
+    call_id = call_id.strip().lower()
+    start = _start_time(cur, call_id)
+    if start is None:
+        return pd.DataFrame()
+    return run(cur, "call_filter_results", call_id=call_id, start=start)
 
 
 def call_cost(cur: duckdb.DuckDBPyConnection, call_id: str) -> pd.DataFrame:

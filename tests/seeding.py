@@ -42,6 +42,10 @@ def seeded_database(path: Path, latest: datetime | None = None, tenants: bool = 
             "INSERT INTO filter_results BY NAME SELECT * FROM read_csv($csv, header = true)",
             {"csv": str(SEED / "filter_results.csv")},
         )
+        con.execute(  # as the store writes them: with their call's start
+            "UPDATE filter_results AS r SET start_time = c.start_time "
+            "FROM calls AS c WHERE c.call_id = r.call_id"
+        )
         con.execute("INSERT INTO ingest_log VALUES ($at, 'seed', 6, 0)", {"at": latest})
         resum_usage_summary(con)
     finally:

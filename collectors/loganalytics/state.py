@@ -9,7 +9,8 @@ from typing import Any
 import pyarrow as pa
 
 import queries
-from collectors.store import Store, registered
+from collectors.store import Store
+from queries import registered
 
 _METRIC_TYPES = {
     "resource": pa.string(),

@@ -9,7 +9,10 @@ SELECT
     count(DISTINCT r.call_id) AS calls,
     count(DISTINCT r.call_id) FILTER (WHERE r.filtered) AS filtered
 FROM filtered_calls($start, $end, $tenants, $deployments, $models, $types, $services) AS c
-JOIN filter_results AS r USING (call_id)
+JOIN filter_results AS r
+    ON r.call_id = c.call_id
+    -- Only the verdicts written near the range (033_verdict_time.sql).
+    AND r.start_time >= $start - INTERVAL 1 day AND r.start_time < $end + INTERVAL 1 day
 WHERE c.filter_action <> 'none'  -- a call with such a verdict is annotated, blocked or filtered
     AND (r.filtered OR coalesce(r.detected, false) OR coalesce(r.severity, 'safe') <> 'safe')
 GROUP BY ALL

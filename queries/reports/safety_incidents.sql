@@ -34,6 +34,9 @@ SELECT
         WHEN 3 THEN 'high' WHEN 2 THEN 'medium' WHEN 1 THEN 'low' ELSE ''
     END AS worst_severity
 FROM incidents AS i
-LEFT JOIN filter_results AS r USING (call_id)
+LEFT JOIN filter_results AS r
+    ON r.call_id = i.call_id
+    -- Only the verdicts written near the range (033_verdict_time.sql).
+    AND r.start_time >= $start - INTERVAL 1 day AND r.start_time < $end + INTERVAL 1 day
 GROUP BY ALL
 ORDER BY i.start_time DESC, i.call_id;

@@ -44,6 +44,25 @@ def test_resent_batches_store_calls_and_verdicts_once(tmp_path: Path) -> None:
     store.close()
 
 
+@pytest.mark.usefixtures("write_path")
+def test_verdicts_carry_their_calls_start(tmp_path: Path) -> None:
+    """Reports read only the verdicts near their range by this time (033_verdict_time)."""
+    (batch,) = batches(1)
+    store = Store(tmp_path / "lens.duckdb")
+    store.write(batch.calls, batch.filter_results, source="otlp")
+    ((verdicts, off_time),) = (
+        store.cursor()
+        .execute(
+            "SELECT count(*), count(*) FILTER (WHERE r.start_time IS DISTINCT FROM c.start_time) "
+            "FROM filter_results AS r JOIN calls AS c USING (call_id)"
+        )
+        .fetchall()
+    )
+    assert verdicts == len(batch.filter_results) > 0
+    assert off_time == 0
+    store.close()
+
+
 def test_audits_find_planted_bad_rows(tmp_path: Path) -> None:
     (batch,) = batches(1)
     store = Store(tmp_path / "lens.duckdb")
@@ -53,7 +72,7 @@ def test_audits_find_planted_bad_rows(tmp_path: Path) -> None:
         con.execute("INSERT INTO filter_results SELECT * FROM filter_results LIMIT 1")
         con.execute(
             "INSERT INTO filter_results VALUES ('no-such-call', 'prompt', 0, 'hate', 'safe', "
-            "false, NULL)"
+            "false, NULL, NULL)"
         )
         duplicates = audits.duplicate_verdicts(con)
         orphans = audits.orphan_verdicts(con)
