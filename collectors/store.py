@@ -8,7 +8,6 @@ ownership: it opens the file, applies the schema migrations in ``queries/schema`
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -19,6 +18,7 @@ from operator import attrgetter
 from pathlib import Path
 
 import duckdb
+import orjson
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -74,6 +74,14 @@ class StoreError(RuntimeError):
 
 _EMPTY_JSON = "{}"
 
+
+def _attributes_json(values: Sequence[dict[str, object] | None]) -> list[str]:
+    """Compact JSON of each call's attributes; values JSON cannot hold are written as text."""
+    dumps, option = orjson.dumps, orjson.OPT_NON_STR_KEYS
+    return [dumps(value, default=str, option=option).decode() if value else _EMPTY_JSON
+            for value in values]  # fmt: skip
+
+
 # From this many calls a write finds the stored ones with one join over the ledger and
 # inserts the others with a plain INSERT: about twice as fast per call as INSERT OR IGNORE
 # ... RETURNING, which probes the call_id index call by call, but the join reads every
@@ -82,14 +90,13 @@ BULK_CALLS = 50_000
 
 
 def _calls_table(calls: Sequence[CallRow]) -> pa.Table:
-    encode = json.JSONEncoder(separators=(",", ":"), default=str).encode
     arrays: dict[str, pa.Array] = {}
     for name in CALL_COLUMNS:
         kind = _CALL_TYPES.get(name, pa.string())
         values = list(map(attrgetter(name), calls))
         if name == "attributes":
-            values = [encode(value) if value else _EMPTY_JSON for value in values]
-        elif values.count(None) == len(values):  # a column this source never fills
+            values = _attributes_json(values)
+        elif values[:1] == [None] and values.count(None) == len(values):  # never filled here
             arrays[name] = pa.nulls(len(values), kind)
             continue
         arrays[name] = pa.array(values, type=kind)
@@ -132,9 +139,10 @@ def _one_per_request(calls: Sequence[CallRow]) -> list[CallRow]:
 def _one_row_per_call(table: pa.Table) -> bool:
     """No call id and no request id twice in ``table``."""
     ids, requests = table["call_id"], table["request_id"]
+    # pc.unique is several times faster than pc.count_distinct on long string ids.
     return bool(
-        pc.count_distinct(ids).as_py() == len(ids)
-        and pc.count_distinct(requests).as_py() == len(requests) - requests.null_count
+        len(pc.unique(ids)) == len(ids)
+        and len(pc.unique(requests.drop_null())) == len(requests) - requests.null_count
     )
 
 
