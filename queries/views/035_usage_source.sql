@@ -72,11 +72,22 @@ WHERE NOT w.calls_only
     AND u.hour >= date_trunc('hour', start_ts - INTERVAL 1 microsecond) + INTERVAL 1 hour
     AND u.hour < date_trunc('hour', end_ts)
 UNION ALL
--- The calls: all of them in calls_only mode, else those of the partial hours at either edge.
--- Each branch names its bounds as constants, so the scan reads only their row groups.
+-- The calls: each of them for a call-by-call answer; all of them summed per hour and keys
+-- while an end-user rule is in use; else those of the partial hours at either edge. Each
+-- branch names its bounds as values, so the scan reads only their row groups.
 SELECT c.*
+FROM call_usage AS c
+WHERE per_call AND c.start_time >= start_ts AND c.start_time < end_ts
+UNION ALL
+SELECT
+    NULL AS call_id, NULL AS start_time, hour, day, deployment, model, region,
+    deployment_type, tenant_attr, apim_key, end_user_key, service_key, service,
+    filter_action, incident_end_user,
+    sum(requests), sum(errors), sum(throttled), sum(unknown_deployment), sum(synthetic),
+    sum(input_tokens), sum(cached_input_tokens), sum(output_tokens), sum(reasoning_tokens)
 FROM call_usage AS c, whole AS w
-WHERE w.calls_only AND c.start_time >= start_ts AND c.start_time < end_ts
+WHERE NOT per_call AND w.calls_only AND c.start_time >= start_ts AND c.start_time < end_ts
+GROUP BY ALL
 UNION ALL
 SELECT c.*
 FROM call_usage AS c, whole AS w

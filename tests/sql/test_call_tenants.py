@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,9 @@ from collectors.tenants import (
     read_tenants_file,
     write_tenants,
 )
+from queries.overview import spend_by_group
+from queries.scope import Scope
+from queries.usage import usage_in_scope
 from tests.seeding import resum_usage_summary, seeded_database
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -142,3 +146,26 @@ def test_apim_subscription_rule(store: Store, tmp_path: Path) -> None:
     assert got["c06"] == ("platform", "apim_subscription")
     assert got["c01"] == ("contoso", "attribute")
     assert got["c05"] == ("unassigned", "none")
+
+
+def test_spend_by_tenant_under_an_end_user_rule_equals_the_calls(
+    store: Store, tmp_path: Path
+) -> None:
+    """An end-user rule is resolved from the calls (the hourly summary keeps no end users):
+    the Overview's spend per tenant still equals pricing and resolving each call."""
+    first_match = 'match = "u3"\ntenant = "platform"'
+    write_tenants(store, read_tenants_file(tenants_file(tmp_path, "end_user", first_match)))
+    cur = store.cursor()
+    truth = dict(
+        cur.execute(
+            "SELECT t.tenant_id, sum(c.payg_cost_usd) FROM call_costs AS c "
+            "JOIN call_tenants AS t USING (call_id) GROUP BY ALL"
+        ).fetchall()
+    )
+    ((first, last),) = cur.execute("SELECT min(start_time), max(start_time) FROM calls").fetchall()
+    scope = Scope(first - timedelta(minutes=30), last + timedelta(minutes=30))
+    shown = spend_by_group(cur, usage_in_scope(cur, scope), "tenant_id")
+    assert {row.tenant_id: float(row.payg_cost_usd) for row in shown.itertuples()} == (
+        pytest.approx({tenant: float(cost) for tenant, cost in truth.items()}, abs=1e-12)
+    )
+    assert resolved(store)["c03"] == ("platform", "end_user")
