@@ -37,8 +37,8 @@ SELECT
 FROM call_keys AS c;
 
 CREATE OR REPLACE MACRO usage_source(start_ts, end_ts, per_call) AS TABLE
-WITH whole AS (
-    -- The whole hours are [first hour after start_ts, the hour of end_ts).
+WITH mode AS (
+    -- Calls only: a call-by-call answer, or a tenant rule on end users is in use.
     SELECT per_call OR (SELECT end_user FROM tenant_rule_kinds) AS calls_only
 )
 SELECT
@@ -67,7 +67,8 @@ SELECT
     u.cached_input_tokens,
     u.output_tokens,
     u.reasoning_tokens
-FROM usage_hourly AS u, whole AS w, tenant_rule_kinds AS used
+FROM usage_hourly AS u, mode AS w, tenant_rule_kinds AS used
+-- The whole hours: [the first hour after start_ts, the hour of end_ts).
 WHERE NOT w.calls_only
     AND u.hour >= date_trunc('hour', start_ts - INTERVAL 1 microsecond) + INTERVAL 1 hour
     AND u.hour < date_trunc('hour', end_ts)
@@ -85,12 +86,12 @@ SELECT
     filter_action, incident_end_user,
     sum(requests), sum(errors), sum(throttled), sum(unknown_deployment), sum(synthetic),
     sum(input_tokens), sum(cached_input_tokens), sum(output_tokens), sum(reasoning_tokens)
-FROM call_usage AS c, whole AS w
+FROM call_usage AS c, mode AS w
 WHERE NOT per_call AND w.calls_only AND c.start_time >= start_ts AND c.start_time < end_ts
 GROUP BY ALL
 UNION ALL
 SELECT c.*
-FROM call_usage AS c, whole AS w
+FROM call_usage AS c, mode AS w
 WHERE NOT w.calls_only
     AND c.start_time >= start_ts
     AND c.start_time < end_ts
