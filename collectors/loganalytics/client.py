@@ -10,13 +10,13 @@ honours ``Retry-After``; what still fails is raised as ``PullError`` with what t
 from __future__ import annotations
 
 import ipaddress
-import json
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 from urllib.parse import quote, urlsplit
 
+import orjson
 from azure.core.credentials import AccessToken, TokenCredential
 from azure.core.exceptions import (
     ClientAuthenticationError,
@@ -183,7 +183,7 @@ def run_query(
     if status == 204 or (status == 200 and not response.content):
         return QueryResult([])
     try:
-        document = json.loads(response.content)
+        document = orjson.loads(response.content)
     except ValueError as exc:
         raise PullError(
             "server", f"Log Analytics answered {status} with no JSON", "the next poll retries"
