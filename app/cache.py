@@ -7,6 +7,7 @@ rerun while unchanged data is served from cache.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -110,17 +111,17 @@ def calls_search(scope: Scope, search: CallSearch, limit: int, version: str) -> 
     return queries_calls.calls_search(db.cursor(), scope, search, limit)
 
 
-def call_detail(call_id: str) -> dict[str, object] | None:
+def call_detail(call_id: str) -> dict[str, Any] | None:
     """Not cached: one indexed lookup, and a call's row never changes once written."""
     return queries_calls.call_detail(db.cursor(), call_id)
 
 
-def call_filter_results(call_id: str) -> pd.DataFrame:
-    return queries_calls.call_filter_results(db.cursor(), call_id)
+def call_filter_results(call_id: str, start: datetime) -> pd.DataFrame:
+    return queries_calls.call_filter_results(db.cursor(), call_id, start)
 
 
-def call_cost(call_id: str) -> pd.DataFrame:
-    return queries_calls.call_cost(db.cursor(), call_id)
+def call_cost(call_id: str, start: datetime) -> pd.DataFrame:
+    return queries_calls.call_cost(db.cursor(), call_id, start)
 
 
 @st.cache_data(ttl=300, max_entries=32, show_spinner=False)

@@ -196,9 +196,10 @@ def page_queries(cur: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, Call
         overview.filter_options(cur, scope.start, scope.end)
         found = calls.calls_search(cur, scope, CallSearch(), 500)
         one = str(found["call_id"].iloc[0])
-        calls.call_detail(cur, one)
-        calls.call_filter_results(cur, one)
-        calls.call_cost(cur, one)
+        detail = calls.call_detail(cur, one)
+        assert detail is not None
+        calls.call_filter_results(cur, one, detail["start_time"])
+        calls.call_cost(cur, one, detail["start_time"])
 
     return {
         "overview": overview_page,

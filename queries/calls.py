@@ -72,22 +72,18 @@ def call_detail(cur: duckdb.DuckDBPyConnection, call_id: str) -> dict[str, Any] 
     return {str(key): value for key, value in frame.iloc[0].items()}
 
 
-def call_filter_results(cur: duckdb.DuckDBPyConnection, call_id: str) -> pd.DataFrame:
-    """The call's content-filter verdicts, prompt first."""
-    call_id = call_id.strip().lower()
-    start = _start_time(cur, call_id)
-    if start is None:
-        return pd.DataFrame()
-    return run(cur, "call_filter_results", call_id=call_id, start=start)
+def call_filter_results(
+    cur: duckdb.DuckDBPyConnection, call_id: str, start: datetime
+) -> pd.DataFrame:
+    """The call's content-filter verdicts, prompt first; ``start`` is the call's start_time
+    (from ``call_detail``)."""
+    return run(cur, "call_filter_results", call_id=call_id.strip().lower(), start=start)
 
 
-def call_cost(cur: duckdb.DuckDBPyConnection, call_id: str) -> pd.DataFrame:
-    """The call's price breakdown (one row, or none)."""
-    call_id = call_id.strip().lower()
-    start = _start_time(cur, call_id)
-    if start is None:
-        return pd.DataFrame()
-    return run(cur, "call_cost", call_id=call_id, start=start)
+def call_cost(cur: duckdb.DuckDBPyConnection, call_id: str, start: datetime) -> pd.DataFrame:
+    """The call's price breakdown (one row, or none); ``start`` is the call's start_time
+    (from ``call_detail``)."""
+    return run(cur, "call_cost", call_id=call_id.strip().lower(), start=start)
 
 
 def message_content(attributes: str | dict[str, Any] | None) -> dict[str, Any]:

@@ -20,7 +20,10 @@ if call_id:
     if detail is None:
         states.no_call(call_id)
     else:
-        call_view.show_call(detail, cache.call_filter_results(call_id), cache.call_cost(call_id))
+        start = detail["start_time"]  # the call's own instant: verdicts and cost read only it
+        call_view.show_call(
+            detail, cache.call_filter_results(call_id, start), cache.call_cost(call_id, start)
+        )
     st.stop()
 
 version = cache.data_version()

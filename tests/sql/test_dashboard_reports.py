@@ -159,11 +159,13 @@ def test_one_call_in_full(cur: duckdb.DuckDBPyConnection) -> None:
     assert (detail["resolved_tenant_id"], detail["resolved_by"]) == ("fabrikam", "attribute")
     assert detail["reasoning_tokens"] == 1000
     assert calls.call_detail(cur, "nope") is None
-    cost = calls.call_cost(cur, "c04").iloc[0]
+    cost = calls.call_cost(cur, "c04", detail["start_time"]).iloc[0]
     assert float(cost["payg_cost_usd"]) == pytest.approx(0.007865, abs=1e-12)
     assert bool(cost["priced"])
-    assert calls.call_cost(cur, "nope").empty
-    verdicts = calls.call_filter_results(cur, "c06")
+    assert calls.call_cost(cur, "nope", detail["start_time"]).empty
+    c06 = calls.call_detail(cur, "c06")
+    assert c06 is not None
+    verdicts = calls.call_filter_results(cur, "c06", c06["start_time"])
     assert list(verdicts["category"]) == ["hate", "jailbreak", "violence"]
 
 
