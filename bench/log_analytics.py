@@ -1,9 +1,9 @@
 """Log Analytics pull benchmark: one maximal response (500,000 APIM rows) pulled with the
 real LogsQueryClient from a local fake workspace and stored in a real DuckDB file.
 
-Prints the time of each phase: HTTP + the SDK's JSON decoding into LogsTable rows, our
-decode (rows -> dicts), normalise (dicts -> CallRow) and the DuckDB write, then a re-read
-of the same slice (every call already stored: the upsert path). The same-run baseline is
+Prints the time of each phase: HTTP + JSON parsing, our decode (result rows -> Arrow
+columns), normalise (the source's SQL over those columns) and the DuckDB write, then a
+re-read of the same slice (every call already stored: the upsert path). The same-run baseline is
 the floor of the wire part: the same body fetched with httpx and parsed with json.loads.
 The fake server runs in this process and competes for the same CPU.
 
@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 
 from collectors.loganalytics.client import LogAnalyticsConfig, build_client, run_query
-from collectors.loganalytics.decode import table_rows
+from collectors.loganalytics.decode import table_columns
 from collectors.loganalytics.normalize import normalize_calls
 from collectors.loganalytics.poller import cyclic_gc_paused
 from collectors.store import Store
@@ -77,11 +77,11 @@ def main() -> None:
             result = run_query(client, config, text, start, end)
             timings["HTTP + JSON decoding"] = time.perf_counter() - began
             mark = time.perf_counter()
-            rows = table_rows(result.tables)
-            timings["decode (rows -> dicts)"] = time.perf_counter() - mark
+            columns = table_columns(result.tables)
+            timings["decode (rows -> Arrow columns)"] = time.perf_counter() - mark
             mark = time.perf_counter()
-            calls, bad = normalize_calls("apim", rows, "loganalytics:apim")
-            timings["normalise (dicts -> CallRow)"] = time.perf_counter() - mark
+            calls, bad = normalize_calls("apim", columns, "loganalytics:apim")
+            timings["normalise (SQL over columns)"] = time.perf_counter() - mark
             mark = time.perf_counter()
             written = store.write(calls, [], source="loganalytics:apim", rejected=bad)
             timings["DuckDB write (new calls)"] = time.perf_counter() - mark

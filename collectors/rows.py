@@ -1,8 +1,9 @@
 """The canonical rows every normaliser returns and the store writes.
 
-One ``CallRow`` per model call, whatever its source; one ``FilterResultRow`` per
-content-filter category verdict of a call. Field names equal the DuckDB column
-names of ``calls`` and ``filter_results`` (queries/schema/).
+One ``CallRow`` per model call, whatever its source (or, from a Log Analytics pull, a table
+of its columns: ``CALL_SCHEMA``); one ``FilterResultRow`` per content-filter category
+verdict of a call. Field names equal the DuckDB column names of ``calls`` and
+``filter_results`` (queries/schema/).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Final
+
+import pyarrow as pa
 
 # How the deployment name of a call was learned (column ``deployment_source``).
 DEPLOYMENT_FROM_ATTRIBUTE: Final = "attribute"  # azure.openai.deployment (our client) or similar
@@ -78,6 +81,22 @@ class CallRow:
 
 CALL_COLUMNS: Final[tuple[str, ...]] = tuple(f.name for f in fields(CallRow))
 FILTER_RESULT_COLUMNS: Final[tuple[str, ...]] = tuple(f.name for f in fields(FilterResultRow))
+
+# Calls as Arrow columns, as the store writes them: CallRow's fields in order, text unless
+# listed here; ``attributes`` is JSON text.
+_CALL_ARROW_TYPES: Final[dict[str, pa.DataType]] = {
+    "start_time": pa.timestamp("us", tz="UTC"),
+    "duration_ms": pa.float64(),
+    "ttft_ms": pa.float64(),
+    "http_status": pa.int32(),
+    "input_tokens": pa.int64(),
+    "cached_input_tokens": pa.int64(),
+    "output_tokens": pa.int64(),
+    "reasoning_tokens": pa.int64(),
+}
+CALL_SCHEMA: Final = pa.schema(
+    [(name, _CALL_ARROW_TYPES.get(name, pa.string())) for name in CALL_COLUMNS]
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
 from pathlib import Path
+from typing import TypeAlias
 
 import duckdb
 import orjson
@@ -24,21 +25,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 import queries
-from collectors.rows import CALL_COLUMNS, FILTER_RESULT_COLUMNS, CallRow, FilterResultRow
+from collectors.rows import (
+    CALL_COLUMNS,
+    CALL_SCHEMA,
+    FILTER_RESULT_COLUMNS,
+    CallRow,
+    FilterResultRow,
+)
 from queries import registered
 
 log = logging.getLogger(__name__)
 
-_CALL_TYPES: dict[str, pa.DataType] = {
-    "start_time": pa.timestamp("us", tz="UTC"),
-    "duration_ms": pa.float64(),
-    "ttft_ms": pa.float64(),
-    "http_status": pa.int32(),
-    "input_tokens": pa.int64(),
-    "cached_input_tokens": pa.int64(),
-    "output_tokens": pa.int64(),
-    "reasoning_tokens": pa.int64(),
-}
+# A batch of calls: rows, or a table of their columns (CALL_SCHEMA) from a large pull.
+Calls: TypeAlias = Sequence[CallRow] | pa.Table
 _FILTER_TYPES: dict[str, pa.DataType] = {
     "idx": pa.int32(),
     "filtered": pa.bool_(),
@@ -89,10 +88,13 @@ def _attributes_json(values: Sequence[dict[str, object] | None]) -> list[str]:
 BULK_CALLS = 50_000
 
 
-def _calls_table(calls: Sequence[CallRow]) -> pa.Table:
+def _calls_table(calls: Calls) -> pa.Table:
+    """``calls`` as Arrow columns (CALL_SCHEMA)."""
+    if isinstance(calls, pa.Table):
+        return calls.cast(CALL_SCHEMA)
     arrays: dict[str, pa.Array] = {}
-    for name in CALL_COLUMNS:
-        kind = _CALL_TYPES.get(name, pa.string())
+    for column in CALL_SCHEMA:
+        name, kind = column.name, column.type
         values = list(map(attrgetter(name), calls))
         if name == "attributes":
             values = _attributes_json(values)
@@ -101,6 +103,14 @@ def _calls_table(calls: Sequence[CallRow]) -> pa.Table:
             continue
         arrays[name] = pa.array(values, type=kind)
     return pa.table(arrays)
+
+
+def _call_rows(table: pa.Table) -> list[CallRow]:
+    """The calls of ``table`` as rows again, attributes parsed."""
+    return [
+        CallRow(**{**row, "attributes": orjson.loads(row["attributes"] or "{}")})
+        for row in table.to_pylist()
+    ]
 
 
 def _filter_results_table(
@@ -113,7 +123,7 @@ def _filter_results_table(
         )
         for name in FILTER_RESULT_COLUMNS
     }
-    columns["start_time"] = pa.array(start_times, type=_CALL_TYPES["start_time"])
+    columns["start_time"] = pa.array(start_times, type=CALL_SCHEMA.field("start_time").type)
     return pa.table(columns)
 
 
@@ -287,7 +297,7 @@ class Store:
 
     def write(
         self,
-        calls: Sequence[CallRow],
+        calls: Calls,
         filter_results: Sequence[FilterResultRow],
         *,
         source: str,
@@ -298,7 +308,7 @@ class Store:
 
     def write_many(
         self,
-        batches: Iterable[tuple[Sequence[CallRow], Sequence[FilterResultRow], str, int]],
+        batches: Iterable[tuple[Calls, Sequence[FilterResultRow], str, int]],
     ) -> list[WriteResult]:
         """Store several batches in one transaction (group commit); all or none.
 
@@ -308,19 +318,25 @@ class Store:
         ``filter_results`` rows go in with their call's first insert, or with a merge into
         a call that has none yet."""
         batches = list(batches)
+        tables = [_calls_table(batch[0]) for batch in batches]
         try:
             with self.transaction() as con:
-                outcome = self._store_calls(con, [c for batch in batches for c in batch[0]])
+                outcome = self._store_calls(con, pa.concat_tables(tables))
                 claimed: set[str] = set()
                 verdicts: list[FilterResultRow] = []
                 verdict_times: list[datetime] = []  # the start of the call that carried each
                 results: list[WriteResult] = []
-                for calls, filter_rows, source, rejected in batches:
-                    ids = {c.call_id for c in calls}
+                for table, (_, filter_rows, source, rejected) in zip(tables, batches, strict=True):
+                    call_ids = table["call_id"].to_pylist()
+                    ids = set(call_ids)
                     fresh = (ids & outcome.inserted) - claimed
                     merged = (ids & outcome.verdicts_to.keys()) - claimed
                     claimed |= fresh | merged  # a call twice in one group is counted once
-                    start_of = {c.call_id: c.start_time for c in calls} if filter_rows else {}
+                    start_of = (
+                        dict(zip(call_ids, table["start_time"].to_pylist(), strict=True))
+                        if filter_rows
+                        else {}
+                    )
                     for row in filter_rows:
                         if row.call_id in fresh:
                             verdict_times.append(start_of[row.call_id])
@@ -335,8 +351,8 @@ class Store:
                     results.append(
                         WriteResult(
                             len(fresh),
-                            len(calls) - len(fresh),
-                            sum(1 for c in calls if c.call_id in outcome.merged)
+                            len(call_ids) - len(fresh),
+                            sum(1 for cid in call_ids if cid in outcome.merged)
                             if outcome.merged
                             else 0,
                         )
@@ -347,13 +363,12 @@ class Store:
         return results
 
     @staticmethod
-    def _store_calls(con: duckdb.DuckDBPyConnection, calls: Sequence[CallRow]) -> _CallsOutcome:
+    def _store_calls(con: duckdb.DuckDBPyConnection, table: pa.Table) -> _CallsOutcome:
         """Insert new calls, merge calls known by request id, refresh calls read again."""
-        if not calls:
+        if not table.num_rows:
             return _CallsOutcome(set(), {}, {})
-        table = _calls_table(calls)
         if not _one_row_per_call(table):
-            table = _calls_table(_one_per_request(calls))
+            table = _calls_table(_one_per_request(_call_rows(table)))
         merged: dict[str, str] = {}
         if pc.any(pc.is_valid(table["request_id"])).as_py():
             with registered(con, "incoming_calls", table):

@@ -192,6 +192,24 @@ def run_arrow(
     return relation.to_arrow_table()
 
 
+def run_detached(
+    name: str,
+    relations: dict[str, pa.Table],
+    *,
+    setup: tuple[str, ...] = (),
+    **params: Any,
+) -> pa.Table:
+    """Run query ``name`` on a private in-memory database that holds only ``relations`` and
+    what the ``setup`` files define (macros): SQL as a column engine over tables in hand,
+    with no ledger to read or write and nothing shared between threads."""
+    with duckdb.connect() as con:
+        for file in setup:
+            con.execute(load(file).body)
+        for relation, table in relations.items():
+            con.register(relation, table)
+        return run_arrow(con, name, **params)
+
+
 @contextmanager
 def registered(cur: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> Iterator[None]:
     """``table`` visible to SQL on ``cur`` as ``name`` for the block."""

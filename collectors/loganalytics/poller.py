@@ -31,7 +31,7 @@ from collectors.loganalytics.client import (
     build_client,
     run_query,
 )
-from collectors.loganalytics.decode import table_rows
+from collectors.loganalytics.decode import table_columns, table_rows
 from collectors.loganalytics.normalize import normalize_calls, normalize_metrics, normalize_rollups
 from collectors.loganalytics.sources import CALLS, METRICS, ROLLUP_BIN, SOURCES, Source
 from collectors.store import Store
@@ -251,26 +251,25 @@ class Poller:
         result: QueryResult = run_query(
             self.client, self.config, kql.with_prelude(params), start, end
         )
-        rows = table_rows(result.tables)
-        trouble = result.partial_error
-        if trouble is None and len(rows) >= self.config.row_limit:
-            trouble = f"{len(rows)} rows: the row limit of one query was reached"
         if rollup:
-            stored = state.replace_rollups(
-                self.store,
-                source.ledger_source,
-                start,
-                end,
+            rows = table_rows(result.tables)
+            read, stored = len(rows), state.replace_rollups(
+                self.store, source.ledger_source, start, end,
                 normalize_rollups(rows, source.ledger_source),
-            )
+            )  # fmt: skip
         elif source.kind == METRICS:
-            stored = state.store_metrics(self.store, normalize_metrics(rows))
+            rows = table_rows(result.tables)
+            read, stored = len(rows), state.store_metrics(self.store, normalize_metrics(rows))
         else:
             assert source.kind == CALLS
-            calls, bad = normalize_calls(source.name, rows, source.ledger_source)
-            result_ = self.store.write(calls, [], source=source.ledger_source, rejected=bad)
-            stored = result_.calls_inserted + result_.calls_duplicate
-        return len(rows), stored, trouble
+            columns = table_columns(result.tables)
+            calls, bad = normalize_calls(source.name, columns, source.ledger_source)
+            written = self.store.write(calls, [], source=source.ledger_source, rejected=bad)
+            read, stored = columns.num_rows, written.calls_inserted + written.calls_duplicate
+        trouble = result.partial_error
+        if trouble is None and read >= self.config.row_limit:
+            trouble = f"{read} rows: the row limit of one query was reached"
+        return read, stored, trouble
 
     def _record(self, done: SliceDone, seconds: float) -> None:
         state.record_pull(

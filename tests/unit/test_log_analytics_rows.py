@@ -1,36 +1,57 @@
-"""Log Analytics rows -> canonical rows, exact values; settings, endpoints and slices."""
+"""Log Analytics results -> canonical rows, exact values; settings, endpoints and slices.
+
+Call rows go the way a pull takes them: the documented result table (as the fake workspace
+writes it: times and dynamic values as text), decoded to Arrow columns and normalised by
+the source's SQL."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pyarrow as pa
 import pytest
 
 from app.config import Settings
 from app.errors import ConfigError
 from collectors.loganalytics.client import EndpointError, check_endpoint
-from collectors.loganalytics.decode import parse_dynamic
-from collectors.loganalytics.normalize import (
-    finish_reasons,
-    normalize_apim,
-    normalize_app_insights,
-    normalize_azure_diagnostics,
-    normalize_calls,
-    normalize_metrics,
-    normalize_rollups,
-    operation_of,
-)
+from collectors.loganalytics.decode import parse_dynamic, table_columns
+from collectors.loganalytics.normalize import normalize_calls, normalize_metrics, normalize_rollups
 from collectors.loganalytics.poller import time_slices
 from collectors.loganalytics.sources import parse_since
-from collectors.rows import CallRow
+from collectors.rows import CALL_SCHEMA, CallRow
+from tests.fakes.log_analytics import result_table
 from tests.fixtures.log_analytics_rows import apim_row, app_insights_row, diagnostics_row
 
 AT = datetime(2025, 9, 1, 10, 0, 2, 435000, tzinfo=UTC)
+TABLES = {
+    "apim": "ApiManagementGatewayLlmLog",
+    "azure_diagnostics": "AzureDiagnostics",
+    "app_insights": "AppDependencies",
+}
+
+
+def normalized_rows(
+    name: str, rows: list[dict[str, Any]], source: str = "s"
+) -> tuple[list[CallRow], int]:
+    """Source ``name``'s rows through the wire table, decode and normalise: (calls, bad)."""
+    table, bad = normalize_calls(name, table_columns([result_table(TABLES[name], rows)]), source)
+    assert table.schema == CALL_SCHEMA
+    calls = [CallRow(**{**row, "attributes": json.loads(row["attributes"])})
+             for row in table.to_pylist()]  # fmt: skip
+    return calls, bad
+
+
+def normalized(name: str, row: dict[str, Any], source: str = "s") -> CallRow:
+    (call,), bad = normalized_rows(name, [row], source)
+    assert bad == 0
+    return call
 
 
 def test_app_insights_span_properties_as_strings_become_typed_columns() -> None:
     row = app_insights_row(AT, "5B8EFFF798038103D269B633813FC60C", "EEE19B7EC3C1B174")
-    call = normalize_app_insights(row, "loganalytics:app_insights")
+    call = normalized("app_insights", row, "loganalytics:app_insights")
     assert call.call_id == "5b8efff798038103d269b633813fc60ceee19b7ec3c1b174"  # as over OTLP
     assert (call.start_time, call.duration_ms, call.operation) == (AT, 1234.5, "chat")
     assert (call.deployment, call.deployment_source) == ("gpt-4o-prod", "request_model")
@@ -47,30 +68,60 @@ def test_app_insights_span_properties_as_strings_become_typed_columns() -> None:
 def test_failed_app_insights_span_is_an_error_without_a_made_up_status() -> None:
     row = app_insights_row(AT, "a" * 32, "b" * 16)
     row["Success"] = False
-    call = normalize_app_insights(row, "s")
+    call = normalized("app_insights", row)
     assert (call.status, call.http_status) == ("error", None)
 
 
+def test_app_insights_names_the_deployment_and_keeps_unmapped_properties() -> None:
+    row = app_insights_row(AT, "a" * 32, "b" * 16)
+    row["Target"] = "aoai-prod.openai.azure.com"
+    row["Properties"].update({
+        "azure.openai.deployment": "chat-east", "gen_ai.usage.cache_read.input_tokens": "200",
+        "gen_ai.usage.reasoning_tokens": "64", "gen_ai.response.time_to_first_chunk": "0.25",
+        "custom.flag": "True",
+    })  # fmt: skip
+    call = normalized("app_insights", row)
+    assert (call.deployment, call.deployment_source, call.endpoint) == (
+        "chat-east", "attribute", "aoai-prod.openai.azure.com",
+    )  # fmt: skip
+    assert (call.cached_input_tokens, call.reasoning_tokens, call.ttft_ms) == (200, 64, 250.0)
+    assert call.attributes["custom.flag"] == "True"
+    assert "gen_ai.usage.cache_read.input_tokens" not in call.attributes
+
+
 @pytest.mark.parametrize(
-    ("value", "reasons"),
+    ("value", "reason"),
     [
-        ("('stop',)", ["stop"]),
-        ("('stop', 'length')", ["stop", "length"]),
-        ('["content_filter"]', ["content_filter"]),
-        ("stop", ["stop"]),
-        ("(unbalanced", ["(unbalanced"]),
-        ("", []),
-        (None, []),
+        ("('stop',)", "stop"),
+        ("('stop', 'length')", "stop"),
+        ('["content_filter"]', "content_filter"),
+        ("stop", "stop"),
+        ("(unbalanced", "(unbalanced"),
+        ("()", None),
+        ("", None),
+        (None, None),
     ],
 )
-def test_finish_reasons_read_python_reprs_json_and_plain_text(
-    value: object, reasons: list[str]
+def test_finish_reason_is_the_first_of_a_python_repr_json_or_plain_text(
+    value: str | None, reason: str | None
 ) -> None:
-    assert finish_reasons(value) == reasons
+    row = app_insights_row(AT, "a" * 32, "b" * 16)
+    row["Properties"]["gen_ai.response.finish_reasons"] = value
+    assert normalized("app_insights", row).finish_reason == reason
+
+
+def test_properties_that_are_not_a_json_object_read_as_none() -> None:
+    row = app_insights_row(AT, "a" * 32, "b" * 16)
+    row["Properties"] = "not json"
+    call = normalized("app_insights", row)
+    assert (call.deployment, call.deployment_source, call.input_tokens) == (
+        "unknown", "unknown", None,
+    )  # fmt: skip
+    assert call.attributes == {"span.name": "chat gpt-4o-prod", "dependency.type": "GenAI | openai"}
 
 
 def test_apim_row_names_subscription_backend_and_request_id() -> None:
-    call = normalize_apim(apim_row(AT, "corr-1", backend_request_id="req-9"), "loganalytics:apim")
+    call = normalized("apim", apim_row(AT, "corr-1", backend_request_id="req-9"))
     assert (call.call_id, call.request_id, call.response_id) == (
         "apim:corr-1",
         "req-9",
@@ -85,16 +136,17 @@ def test_apim_row_names_subscription_backend_and_request_id() -> None:
     assert (call.input_tokens, call.output_tokens, call.duration_ms) == (812, 164, 1021.0)
     assert call.region is None  # Region is the gateway's
     assert call.attributes["apim.product_id"] == "starter"
+    assert "stream" not in call.attributes  # IsStreamCompletion 0
 
 
 def test_apim_error_response_is_an_error_call() -> None:
-    call = normalize_apim(apim_row(AT, "c", response_code=429), "s")
+    call = normalized("apim", apim_row(AT, "c", response_code=429))
     assert (call.status, call.http_status) == ("error", 429)
 
 
 def test_diagnostics_row_reads_its_properties_json() -> None:
-    call = normalize_azure_diagnostics(
-        diagnostics_row(AT, "d427a391"), "loganalytics:azure_diagnostics"
+    call = normalized(
+        "azure_diagnostics", diagnostics_row(AT, "d427a391"), "loganalytics:azure_diagnostics"
     )
     assert (call.call_id, call.request_id) == ("diag:d427a391", "d427a391")
     assert (call.deployment, call.model, call.api_version) == (
@@ -106,10 +158,19 @@ def test_diagnostics_row_reads_its_properties_json() -> None:
     assert call.attributes["stream_type"] == "Non-Streaming"
 
 
+def test_diagnostics_properties_that_are_not_json_read_as_empty() -> None:
+    row = diagnostics_row(AT, "d1")
+    row["properties_s"] = "{not json"
+    call = normalized("azure_diagnostics", row)
+    assert (call.deployment, call.deployment_source, call.model, call.api_version) == (
+        "unknown", "unknown", None, None,
+    )  # fmt: skip
+
+
 def test_each_source_fills_every_field_of_the_call() -> None:
     apim = apim_row(AT, "corr-1", backend_request_id="req-9", response_code=429)
     apim.update(IsStreamCompletion=1, LastErrorReason="throttled")
-    assert normalize_apim(apim, "loganalytics:apim") == CallRow(
+    assert normalized("apim", apim, "loganalytics:apim") == CallRow(
         call_id="apim:corr-1", source="loganalytics:apim", trace_id=None, span_id=None,
         start_time=AT, duration_ms=1021.0, ttft_ms=None, operation="chat",
         endpoint="aoai-prod.openai.azure.com", region=None, deployment="gpt-4o-prod",
@@ -126,7 +187,9 @@ def test_each_source_fills_every_field_of_the_call() -> None:
         apim_subscription="sub-contoso", request_id="req-9",
     )  # fmt: skip
     diagnostics = diagnostics_row(AT, "d427a391")
-    assert normalize_azure_diagnostics(diagnostics, "loganalytics:azure_diagnostics") == CallRow(
+    assert normalized(
+        "azure_diagnostics", diagnostics, "loganalytics:azure_diagnostics"
+    ) == CallRow(
         call_id="diag:d427a391", source="loganalytics:azure_diagnostics", trace_id=None,
         span_id=None, start_time=AT, duration_ms=1021.0, ttft_ms=None, operation="chat",
         endpoint="aoai-prod", region=None, deployment="gpt-4o-prod", deployment_source="log",
@@ -142,7 +205,7 @@ def test_each_source_fills_every_field_of_the_call() -> None:
     )  # fmt: skip
     span = app_insights_row(AT, "A" * 32, "B" * 16)
     span["Properties"].update({"azure.openai.request_id": "req-3", "enduser.id": "u-1"})
-    assert normalize_app_insights(span, "loganalytics:app_insights") == CallRow(
+    assert normalized("app_insights", span, "loganalytics:app_insights") == CallRow(
         call_id="a" * 32 + "b" * 16, source="loganalytics:app_insights", trace_id="a" * 32,
         span_id="b" * 16, start_time=AT, duration_ms=1234.5, ttft_ms=None, operation="chat",
         endpoint=None, region=None, deployment="gpt-4o-prod",
@@ -163,28 +226,62 @@ def test_rows_that_cannot_be_calls_are_counted_not_raised() -> None:
     no_id["CorrelationId"] = None
     no_time = apim_row(AT, "y")
     no_time["TimeGenerated"] = None
-    calls, bad = normalize_calls("apim", [good, no_id, no_time], "s")
-    assert ([c.call_id for c in calls], bad) == (["apim:ok"], 2)
+    bad_time = apim_row(AT, "z")
+    bad_time["TimeGenerated"] = "yesterday"
+    calls, bad = normalized_rows("apim", [good, no_id, no_time, bad_time])
+    assert ([c.call_id for c in calls], bad) == (["apim:ok"], 3)
 
 
 @pytest.mark.parametrize(
-    ("tokens", "stored"), [(-5, None), ("812", 812), ("n/a", None), (10**12, None), (True, None)]
+    ("tokens", "stored"),
+    [(-5, None), ("812", 812), ("n/a", None), (10**12, None), (True, None), (812.0, 812)],
 )
 def test_impossible_token_counts_are_missing(tokens: object, stored: int | None) -> None:
     row = apim_row(AT, "c")
     row["PromptTokens"] = tokens
-    assert normalize_apim(row, "s").input_tokens == stored
+    assert normalized("apim", row).input_tokens == stored
+
+
+def test_a_column_of_mixed_types_is_read_cell_by_cell() -> None:
+    rows = [apim_row(AT, "a"), apim_row(AT, "b", response_code=503), apim_row(AT, "c")]
+    rows[1]["PromptTokens"] = "900"  # text in a long column: the column is read as text
+    rows[2]["ResponseCode"] = "nope"
+    calls, bad = normalized_rows("apim", rows)
+    assert bad == 0
+    assert [(c.input_tokens, c.http_status, c.status) for c in calls] == [
+        (812, 200, "ok"), (900, 503, "error"), (812, None, "ok"),
+    ]  # fmt: skip
 
 
 def test_operation_ids_map_to_operations() -> None:
-    assert [
-        operation_of(n) for n in ("ChatCompletions_Create", "Embeddings_Create", None, "X_Y")
-    ] == [
-        "chat",
-        "embeddings",
-        "unknown",
-        "x_y",
-    ]
+    rows = []
+    for i, name in enumerate(("ChatCompletions_Create", "Embeddings_Create", None, "X_Y")):
+        rows.append(apim_row(AT, f"c{i}"))
+        rows[-1]["OperationName"] = name
+    calls, _ = normalized_rows("apim", rows)
+    assert [c.operation for c in calls] == ["chat", "embeddings", "unknown", "x_y"]
+
+
+def test_result_columns_are_typed_as_the_table_says() -> None:
+    table = table_columns([{
+        "name": "PrimaryResult",
+        "columns": [{"name": "n", "type": "long"}, {"name": "ok", "type": "bool"},
+                    {"name": "t", "type": "datetime"}, {"name": "d", "type": "dynamic"},
+                    {"name": "mixed", "type": "long"}],
+        "rows": [[1, True, "2025-09-01T10:00:00Z", '{"a": 1}', 5],
+                 [None, False, None, {"b": 2}, "6"]],
+    }])  # fmt: skip
+    assert table.schema.types == [pa.int64(), pa.bool_(), pa.string(), pa.string(), pa.string()]
+    assert table.to_pydict() == {
+        "n": [1, None], "ok": [True, False], "t": ["2025-09-01T10:00:00Z", None],
+        "d": ['{"a": 1}', '{"b":2}'], "mixed": ["5", "6"],
+    }  # fmt: skip
+    assert table_columns([]).num_columns == 0
+
+
+def test_no_result_table_is_no_calls() -> None:
+    table, bad = normalize_calls("apim", table_columns([]), "s")
+    assert (table.num_rows, bad, table.schema) == (0, 0, CALL_SCHEMA)
 
 
 def test_dynamic_cells_are_parsed_and_other_text_kept() -> None:

@@ -1,0 +1,57 @@
+-- name: apim_calls
+-- returns: the canonical call columns (collectors/rows.py CallRow) of each row of the API Management GenAI gateway pull (queries/kql/apim.kql) in the registered relation log_rows; call_id or start_time NULL for a row that cannot be a call
+-- params: $source VARCHAR, $operation_ids VARCHAR[], $operations VARCHAR[], $max_tokens BIGINT
+-- call_id is apim: + CorrelationId; the backend's apim-request-id (BackendRequestId, when
+-- the gateway logs response headers) is the request_id that joins the call other sources
+-- saw. Region is the gateway's, not the Azure OpenAI resource's, so it stays an attribute.
+WITH cells AS (
+    SELECT
+        *,
+        cell_text(CorrelationId) AS correlation,
+        cell_text(DeploymentName) AS deployment_name,
+        lower(cell_text(OperationName)) AS operation_id,
+        cell_status(ResponseCode) AS status_code,
+        cell_text(LastErrorReason) AS error
+    FROM log_rows
+)
+SELECT
+    'apim:' || correlation AS call_id,
+    $source AS source,
+    NULL::VARCHAR AS trace_id,
+    NULL::VARCHAR AS span_id,
+    cell_time(TimeGenerated) AS start_time,
+    cell_float(TotalTime) AS duration_ms,
+    NULL::DOUBLE AS ttft_ms,
+    coalesce(map($operation_ids, $operations)[operation_id], operation_id, 'unknown') AS operation,
+    url_host(cell_text(BackendUrl)) AS endpoint,
+    NULL::VARCHAR AS region,
+    coalesce(deployment_name, 'unknown') AS deployment,
+    CASE WHEN deployment_name IS NULL THEN 'unknown' ELSE 'log' END AS deployment_source,
+    cell_text(ModelName) AS model,
+    NULL::VARCHAR AS request_model,
+    'azure.ai.openai' AS provider,
+    cell_text(ApiVersion) AS api_version,
+    NULL::VARCHAR AS deployment_type,
+    NULL::VARCHAR AS tenant_id,
+    NULL::VARCHAR AS end_user,
+    NULL::VARCHAR AS service,
+    CASE WHEN status_code >= 400 OR error IS NOT NULL THEN 'error' ELSE 'ok' END AS status,
+    status_code AS http_status,
+    error AS error_type,
+    cell_count(PromptTokens, $max_tokens) AS input_tokens,
+    NULL::BIGINT AS cached_input_tokens,
+    cell_count(CompletionTokens, $max_tokens) AS output_tokens,
+    NULL::BIGINT AS reasoning_tokens,
+    NULL::VARCHAR AS finish_reason,
+    'none' AS filter_action,
+    cell_text(LlmRequestId) AS response_id,
+    '{' || concat_ws(',',
+        json_member('apim.product_id', cell_text(ProductId)),
+        json_member('apim.api_id', cell_text(ApiId)),
+        json_member('apim.caller_ip', cell_text(CallerIpAddress)),
+        json_member('apim.region', cell_text(Region)),
+        json_member('stream', CASE WHEN cell_float(IsStreamCompletion) <> 0 THEN true END)
+    ) || '}' AS attributes,
+    cell_text(ApimSubscriptionId) AS apim_subscription,
+    cell_text(BackendRequestId) AS request_id
+FROM cells;
