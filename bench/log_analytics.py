@@ -1,5 +1,6 @@
-"""Log Analytics pull benchmark: one maximal response (500,000 APIM rows) pulled with the
-real LogsQueryClient from a local fake workspace and stored in a real DuckDB file.
+"""Log Analytics pull benchmark: one maximal response (500,000 rows of one calls source,
+API Management by default) pulled with the real LogsQueryClient from a local fake
+workspace and stored in a real DuckDB file.
 
 Prints the time of each phase: HTTP + JSON parsing, our decode (result rows -> Arrow
 columns), normalise (the source's SQL over those columns) and the DuckDB write, then a
@@ -7,7 +8,7 @@ re-read of the same slice (every call already stored: the upsert path). The same
 the floor of the wire part: the same body fetched with httpx and parsed with json.loads.
 The fake server runs in this process and competes for the same CPU.
 
-Run with ``make bench`` or ``python -m bench.log_analytics [--rows N]``.
+Run with ``make bench`` or ``python -m bench.log_analytics [--rows N] [--source NAME]``.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -26,6 +29,7 @@ from collectors.loganalytics.client import LogAnalyticsConfig, build_client, run
 from collectors.loganalytics.decode import table_columns
 from collectors.loganalytics.normalize import normalize_calls
 from collectors.loganalytics.poller import cyclic_gc_paused
+from collectors.loganalytics.sources import SOURCES
 from collectors.store import Store
 from queries.kql import load_kql
 from tests.fakes.log_analytics import (
@@ -35,38 +39,60 @@ from tests.fakes.log_analytics import (
     TokenCredential,
     result_table,
 )
-from tests.fixtures.log_analytics_rows import apim_row
+from tests.fixtures.log_analytics_rows import apim_row, app_insights_row, diagnostics_row
 
 TARGET_S = 15.0
 
 
-def build_body(count: int, start: datetime) -> bytes:
+def _apim(at: datetime, i: int) -> dict[str, Any]:
+    row = apim_row(at, f"{i:08x}-0000-4000-8000-000000000000",
+                   subscription=f"sub-{i % 50}", backend_request_id=f"req-{i}")  # fmt: skip
+    row["BackendUrl"] = "https://aoai-prod.openai.azure.com/openai"  # a gateway log's backend
+    return row
+
+
+def _app_insights(at: datetime, i: int) -> dict[str, Any]:
+    row = app_insights_row(at, f"{i:032x}", f"{i + 1:016x}")
+    row["Properties"]["tenant.id"] = f"tenant-{i % 50}"
+    return row
+
+
+def _diagnostics(at: datetime, i: int) -> dict[str, Any]:
+    return diagnostics_row(at, f"{i:08x}-0000-4000-8000-000000000000")
+
+
+# Each calls source: the table its pull reads first (the fake's key) and a row maker.
+ROWS: dict[str, tuple[str, Callable[[datetime, int], dict[str, Any]]]] = {
+    "apim": ("ApiManagementGatewayLlmLog", _apim),
+    "app_insights": ("AppDependencies", _app_insights),
+    "azure_diagnostics": ("AzureDiagnostics", _diagnostics),
+}
+
+
+def build_body(count: int, start: datetime, source: str = "apim") -> bytes:
+    table, make_row = ROWS[source]
     step = timedelta(hours=1) / count
-    rows = [
-        apim_row(start + i * step, f"{i:08x}-0000-4000-8000-000000000000",
-                 subscription=f"sub-{i % 50}", backend_request_id=f"req-{i}")
-        for i in range(count)
-    ]  # fmt: skip
-    for row in rows:  # what a gateway log says of a backend: its host
-        row["BackendUrl"] = "https://aoai-prod.openai.azure.com/openai"
-    return json.dumps({"tables": [result_table("ApiManagementGatewayLlmLog", rows)]}).encode()
+    rows = [make_row(start + i * step, i) for i in range(count)]
+    return json.dumps({"tables": [result_table(table, rows)]}).encode()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=500_000)
+    parser.add_argument("--source", choices=sorted(ROWS), default="apim")
     args = parser.parse_args()
     start = datetime(2026, 11, 1, tzinfo=UTC)
     end = start + timedelta(hours=1)
-    print(f"building a {args.rows:,}-row response ...", flush=True)
+    print(f"building a {args.rows:,}-row {args.source} response ...", flush=True)
     fake = FakeLogAnalytics().start()
-    fake.fixed_body = build_body(args.rows, start)
+    fake.fixed_body = build_body(args.rows, start, args.source)
     print(f"response body: {len(fake.fixed_body) / 2**20:.0f} MiB")
     config = LogAnalyticsConfig(
         workspace_id=WORKSPACE, endpoint=fake.endpoint, retry_total=0, row_limit=args.rows + 1
     )
     client = build_client(config, TokenCredential())
-    text = load_kql("apim").with_prelude({"row_limit": config.row_limit})
+    source = SOURCES[args.source]
+    text = load_kql(source.kql).with_prelude({**source.params, "row_limit": config.row_limit})
     with tempfile.TemporaryDirectory() as folder:
         store = Store(Path(folder) / "lens.duckdb")
         timings: dict[str, float] = {}
@@ -80,15 +106,15 @@ def main() -> None:
             columns = table_columns(result.tables)
             timings["decode (rows -> Arrow columns)"] = time.perf_counter() - mark
             mark = time.perf_counter()
-            calls, bad = normalize_calls("apim", columns, "loganalytics:apim")
+            calls, bad = normalize_calls(source.name, columns, source.ledger_source)
             timings["normalise (SQL over columns)"] = time.perf_counter() - mark
             mark = time.perf_counter()
-            written = store.write(calls, [], source="loganalytics:apim", rejected=bad)
+            written = store.write(calls, [], source=source.ledger_source, rejected=bad)
             timings["DuckDB write (new calls)"] = time.perf_counter() - mark
             total = time.perf_counter() - began
             cpu = time.process_time() - cpu_began
         mark = time.perf_counter()
-        again = store.write(calls, [], source="loganalytics:apim", rejected=bad)
+        again = store.write(calls, [], source=source.ledger_source, rejected=bad)
         reread = time.perf_counter() - mark
         store.close()
     mark = time.perf_counter()

@@ -22,6 +22,7 @@ Rollups and metrics (a few thousand rows a pull) are read row by row from dicts.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -55,14 +56,12 @@ CALL_QUERIES: Final[dict[str, tuple[str, dict[str, Any]]]] = {
     "app_insights": (
         "app_insights_calls",
         {
+            # Every attribute that fills a column, read as text; and the JSON merge patch
+            # that removes them from what is kept in attributes.
+            "mapped_as_text": json.dumps({name: "VARCHAR" for name in sorted(attr.MAPPED)}),
+            "drop_mapped": json.dumps(dict.fromkeys(sorted(attr.MAPPED))),
             "operation_names": list(attr.OPERATIONS),
             "operations": list(attr.OPERATIONS.values()),
-            "mapped": sorted(attr.MAPPED),
-            "input_names": list(attr.INPUT_TOKENS),
-            "output_names": list(attr.OUTPUT_TOKENS),
-            "cached_names": list(attr.CACHED_INPUT_TOKENS),
-            "reasoning_names": list(attr.REASONING_TOKENS),
-            "end_user_names": list(attr.END_USER),
             "max_tokens": MAX_TOKENS_PER_CALL,
         },
     ),

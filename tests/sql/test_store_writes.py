@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pytest
 
 from collectors.otlp.normalize import normalize_export_request
 from collectors.otlp.synthetic import export_requests
-from collectors.rows import NormalizedBatch
+from collectors.rows import CALL_SCHEMA, CallRow, NormalizedBatch
 from collectors.store import Store, WriteResult
 from queries import audits
 
@@ -61,6 +64,46 @@ def test_verdicts_carry_their_calls_start(tmp_path: Path) -> None:
     assert verdicts == len(batch.filter_results) > 0
     assert off_time == 0
     store.close()
+
+
+def as_table(calls: list[CallRow]) -> pa.Table:
+    """Calls as the table of columns a Log Analytics normaliser returns."""
+    rows = [{**asdict(c), "attributes": json.dumps(c.attributes)} for c in calls]
+    return pa.Table.from_pylist(rows, schema=CALL_SCHEMA)
+
+
+def stored(store: Store) -> list[tuple[object, ...]]:
+    cur = store.cursor()
+    calls = cur.execute("SELECT * EXCLUDE (ingested_at) FROM calls ORDER BY call_id").fetchall()
+    verdicts = cur.execute("SELECT * FROM filter_results ORDER BY ALL").fetchall()
+    return [*calls, *verdicts]
+
+
+@pytest.mark.usefixtures("write_path")
+def test_a_table_of_calls_is_stored_as_its_rows_are(tmp_path: Path) -> None:
+    first, second = batches(2)
+    repeated = [*second.calls, second.calls[0]]  # a call twice in one batch: merged once
+    repeated[3].request_id = repeated[4].request_id = "req-shared"  # one request, two ids
+    tables = [as_table(first.calls), as_table(repeated)]  # before the row write merges rows
+    by_rows, by_table = Store(tmp_path / "rows.duckdb"), Store(tmp_path / "table.duckdb")
+    rows_result = by_rows.write_many(
+        [as_write(first), (repeated, second.filter_results, "otlp", 0)]
+    )
+    table_result = by_table.write_many(
+        [
+            (tables[0], first.filter_results, "otlp", first.rejected),
+            (tables[1], second.filter_results, "otlp", 0),
+        ]
+    )
+    assert table_result == rows_result
+    assert rows_result[0] == WriteResult(100, 0)
+    assert stored(by_table) == stored(by_rows)
+    ((calls,),) = by_table.cursor().execute("SELECT count(*) FROM calls").fetchall()
+    assert calls == 199  # 100 + 100, the two copies of one request as one call
+    for audit in audits.AUDITS:
+        assert getattr(audits, audit)(by_table.cursor()).empty, audit
+    by_rows.close()
+    by_table.close()
 
 
 def test_audits_find_planted_bad_rows(tmp_path: Path) -> None:
