@@ -113,6 +113,14 @@ def _call_rows(table: pa.Table) -> list[CallRow]:
     ]
 
 
+def _start_times(calls: Calls, table: pa.Table) -> dict[str, datetime]:
+    """call_id -> start time, read from the rows when the batch came as rows."""
+    if isinstance(calls, pa.Table):
+        ids, starts = table["call_id"].to_pylist(), table["start_time"].to_pylist()
+        return dict(zip(ids, starts, strict=True))
+    return {call.call_id: call.start_time for call in calls}
+
+
 def _filter_results_table(
     rows: Sequence[FilterResultRow], start_times: Sequence[datetime]
 ) -> pa.Table:
@@ -326,17 +334,15 @@ class Store:
                 verdicts: list[FilterResultRow] = []
                 verdict_times: list[datetime] = []  # the start of the call that carried each
                 results: list[WriteResult] = []
-                for table, (_, filter_rows, source, rejected) in zip(tables, batches, strict=True):
+                for table, (calls, filter_rows, source, rejected) in zip(
+                    tables, batches, strict=True
+                ):
                     call_ids = table["call_id"].to_pylist()
                     ids = set(call_ids)
                     fresh = (ids & outcome.inserted) - claimed
                     merged = (ids & outcome.verdicts_to.keys()) - claimed
                     claimed |= fresh | merged  # a call twice in one group is counted once
-                    start_of = (
-                        dict(zip(call_ids, table["start_time"].to_pylist(), strict=True))
-                        if filter_rows
-                        else {}
-                    )
+                    start_of = _start_times(calls, table) if filter_rows else {}
                     for row in filter_rows:
                         if row.call_id in fresh:
                             verdict_times.append(start_of[row.call_id])
