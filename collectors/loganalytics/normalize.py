@@ -82,7 +82,8 @@ def normalize_calls(name: str, rows: pa.Table, source: str) -> tuple[pa.Table, i
 
 
 class InvalidRowError(ValueError):
-    """A row that cannot be a call (no time or no id); counted and skipped, never stored."""
+    """A rollup or metrics row with no time (call rows with none are counted by
+    ``normalize_calls`` instead)."""
 
 
 def _utc(value: Any) -> datetime:
