@@ -203,6 +203,8 @@ def run_detached(
     what the ``setup`` files define (macros): SQL as a column engine over tables in hand,
     with no ledger to read or write and nothing shared between threads."""
     with duckdb.connect() as con:
+        # No progress bar: a long normalisation must not draw on the server's or CLI's output.
+        con.execute("SET enable_progress_bar = false")
         for file in setup:
             con.execute(load(file).body)
         for relation, table in relations.items():

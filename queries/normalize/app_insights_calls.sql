@@ -14,7 +14,7 @@ WITH cells AS (
         lower(cell_text(OperationId)) AS trace,
         lower(cell_text(Id)) AS span,
         TRY_CAST(Properties AS JSON) AS props,
-        json_transform(TRY_CAST(Properties AS JSON), $mapped_as_text) AS p,
+        json_transform(props, $mapped_as_text) AS p,
         lower(CAST(Success AS VARCHAR)) = 'false' AS failed,
         cell_text(Target) AS target
     FROM log_rows

@@ -20,6 +20,7 @@ from collectors.loganalytics.decode import parse_dynamic, table_columns
 from collectors.loganalytics.normalize import normalize_calls, normalize_metrics, normalize_rollups
 from collectors.loganalytics.poller import time_slices
 from collectors.loganalytics.sources import parse_since
+from collectors.otlp import attributes as attr
 from collectors.rows import CALL_SCHEMA, CallRow
 from tests.fakes.log_analytics import result_table
 from tests.fixtures.log_analytics_rows import apim_row, app_insights_row, diagnostics_row
@@ -70,6 +71,29 @@ def test_failed_app_insights_span_is_an_error_without_a_made_up_status() -> None
     row["Success"] = False
     call = normalized("app_insights", row)
     assert (call.status, call.http_status) == ("error", None)
+
+
+# Every spelling attributes.py knows for a column (the OTLP normaliser reads the same
+# tuples); the App Insights SQL names them one by one, so each is checked here.
+SPELLINGS = [
+    *((name, "input_tokens") for name in attr.INPUT_TOKENS),
+    *((name, "output_tokens") for name in attr.OUTPUT_TOKENS),
+    *((name, "cached_input_tokens") for name in attr.CACHED_INPUT_TOKENS),
+    *((name, "reasoning_tokens") for name in attr.REASONING_TOKENS),
+    *((name, "end_user") for name in attr.END_USER),
+]
+
+
+@pytest.mark.parametrize(("name", "column"), SPELLINGS)
+def test_app_insights_reads_every_spelling_of_a_column(name: str, column: str) -> None:
+    row = app_insights_row(AT, "a" * 32, "b" * 16)
+    properties = row["Properties"]
+    for spelling in attr.ALL_TOKENS + attr.END_USER:
+        properties.pop(spelling, None)
+    properties[name] = "7"
+    call = normalized("app_insights", row)
+    assert getattr(call, column) == (7 if column != "end_user" else "7")
+    assert name not in call.attributes  # read into its column, not kept twice
 
 
 def test_app_insights_names_the_deployment_and_keeps_unmapped_properties() -> None:
