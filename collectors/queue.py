@@ -3,22 +3,38 @@
 Receivers ``submit`` a normalised batch and get a future that resolves only after
 the batch's transaction has committed, so an OTLP 200 always means "stored". When
 the spans waiting would exceed the bound, ``submit`` raises ``BackpressureError``
-(answered 503 + Retry-After). The writer group-commits whatever is waiting, up to
+(answered 429 + Retry-After). The writer group-commits whatever is waiting, up to
 ``max_group_calls`` calls per transaction.
+
+The writer cannot die: any exception in a group write fails that group only, and the
+group is written again request by request, so one bad request is refused with its reason
+(``WriteRefusedError``, permanent) and its neighbours commit. A store that cannot be
+written (``StoreError``, transient) fails the request with a retryable error and marks
+the writer as failing until a write succeeds again (``health()``).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Final
 
 from collectors.rows import NormalizedBatch
 from collectors.store import Store, StoreError, WriteResult
 
 log = logging.getLogger(__name__)
+
+# Refusals in a row (no commit between them) after which the writer counts as failing:
+# one hostile request is refused alone, but a writer that refuses everything is broken.
+REFUSALS_BEFORE_FAILING: Final = 3
+# Calls a second the writer is assumed to commit when Retry-After is estimated.
+_ASSUMED_CALLS_PER_S: Final = 5_000
+_MAX_RETRY_AFTER_S: Final = 60
 
 
 class BackpressureError(Exception):
@@ -31,7 +47,27 @@ class BackpressureError(Exception):
 
 
 class QueueClosedError(Exception):
-    """The server is shutting down and takes no more batches."""
+    """The server is shutting down and takes no more batches (retry elsewhere or later)."""
+
+
+class WriteRefusedError(Exception):
+    """This batch cannot be stored whatever the retry (permanent): its data is at fault."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class WriterHealth:
+    """The writer thread as ``/healthz`` shows it."""
+
+    alive: bool
+    failing: bool  # writes are failing now: the route answers 503
+    last_commit_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    refused: int  # requests refused by the writer since start
 
 
 @dataclass
@@ -52,6 +88,12 @@ class IngestQueue:
         self._waiting = 0
         self._cond = threading.Condition()
         self._closed = False
+        self._transient_failure = False
+        self._refusals_in_a_row = 0
+        self._refused = 0
+        self._last_commit_at: datetime | None = None
+        self._last_error: str | None = None
+        self._last_error_at: datetime | None = None
         self._thread = threading.Thread(target=self._drain, name="lens-writer", daemon=True)
         self._thread.start()
 
@@ -60,6 +102,21 @@ class IngestQueue:
         """Calls accepted but not yet committed."""
         with self._cond:
             return self._waiting
+
+    def health(self) -> WriterHealth:
+        with self._cond:
+            return WriterHealth(
+                alive=self._thread.is_alive(),
+                failing=(
+                    not self._thread.is_alive()
+                    or self._transient_failure
+                    or self._refusals_in_a_row >= REFUSALS_BEFORE_FAILING
+                ),
+                last_commit_at=self._last_commit_at,
+                last_error=self._last_error,
+                last_error_at=self._last_error_at,
+                refused=self._refused,
+            )
 
     def submit(self, batch: NormalizedBatch, *, source: str) -> Future[WriteResult]:
         future: Future[WriteResult] = Future()
@@ -74,9 +131,14 @@ class IngestQueue:
             self._cond.notify()
         return future
 
+    def retry_after_s(self) -> int:
+        """Seconds a sender should wait now: grows with what is waiting."""
+        with self._cond:
+            return self._retry_after_s()
+
     def _retry_after_s(self) -> int:
-        # About how long the writer needs for what is waiting, at >= 10k calls/s.
-        return max(1, min(30, self._waiting // 10_000 + 1))
+        # About how long the writer needs for what is waiting, so senders spread out.
+        return max(1, min(_MAX_RETRY_AFTER_S, self._waiting // _ASSUMED_CALLS_PER_S + 1))
 
     def _take_group(self) -> list[_Item] | None:
         with self._cond:
@@ -95,24 +157,95 @@ class IngestQueue:
     def _drain(self) -> None:
         while (group := self._take_group()) is not None:
             try:
-                results = self._store.write_many(
-                    (i.batch.calls, i.batch.filter_results, i.source, i.batch.rejected)
-                    for i in group
-                )
-            except StoreError as exc:
-                log.error("write of %d batches failed: %s", len(group), exc)
-                for item in group:
-                    item.future.set_exception(exc)
-            else:
-                for item, result in zip(group, results, strict=True):
-                    item.future.set_result(result)
+                self._write_group(group)
+            except BaseException:  # never leave a future unresolved, whatever happened
+                log.exception("the writer failed unexpectedly; the group is failed")
+                self._fail(group, StoreError("the writer failed unexpectedly"))
             finally:
                 with self._cond:
                     self._waiting -= sum(len(i.batch.calls) for i in group)
 
-    def close(self, timeout_s: float = 30.0) -> None:
-        """Stop taking batches, commit what is waiting, and stop the writer."""
+    def _write_group(self, group: list[_Item]) -> None:
+        try:
+            results = self._write(group)
+        except Exception as exc:
+            if len(group) == 1:
+                self._settle_failure(group[0], exc)
+                return
+            log.warning("write of %d requests failed (%s); writing them one by one", len(group),
+                        _describe(exc))  # fmt: skip
+            for item in group:
+                try:
+                    (result,) = self._write([item])
+                except Exception as one:
+                    self._settle_failure(item, one)
+                else:
+                    self._settle_success([item], [result])
+            return
+        self._settle_success(group, results)
+
+    def _write(self, group: list[_Item]) -> list[WriteResult]:
+        return self._store.write_many(
+            (i.batch.calls, i.batch.filter_results, i.source, i.batch.rejected) for i in group
+        )
+
+    def _settle_success(self, group: list[_Item], results: list[WriteResult]) -> None:
+        with self._cond:
+            self._transient_failure = False
+            self._refusals_in_a_row = 0
+            self._last_commit_at = datetime.now(UTC)
+        for item, result in zip(group, results, strict=True):
+            if not item.future.done():
+                item.future.set_result(result)
+
+    def _settle_failure(self, item: _Item, exc: Exception) -> None:
+        reason = _describe(exc)
+        with self._cond:
+            self._last_error, self._last_error_at = reason, datetime.now(UTC)
+            if isinstance(exc, StoreError):
+                self._transient_failure = True
+            else:
+                self._refusals_in_a_row += 1
+                self._refused += 1
+        if isinstance(exc, StoreError):
+            log.error("write failed, the sender will retry: %s", reason)
+            error: Exception = exc
+        else:
+            log.warning("request refused by the writer: %s", reason)
+            error = WriteRefusedError(f"the batch cannot be stored: {reason}")
+        if not item.future.done():
+            item.future.set_exception(error)
+
+    @staticmethod
+    def _fail(group: list[_Item], error: Exception) -> None:
+        for item in group:
+            if not item.future.done():
+                item.future.set_exception(error)
+
+    def close(self, timeout_s: float = 5.0) -> bool:
+        """Stop taking batches; commit what is waiting within ``timeout_s``, then fail the
+        rest (the senders retry) and stop the writer. True when the writer stopped."""
+        deadline = time.monotonic() + timeout_s
         with self._cond:
             self._closed = True
             self._cond.notify_all()
-        self._thread.join(timeout_s)
+        self._thread.join(max(0.0, deadline - time.monotonic()))
+        if not self._thread.is_alive():
+            return True
+        with self._cond:
+            left = list(self._items)
+            self._items.clear()
+            self._waiting -= sum(len(i.batch.calls) for i in left)
+        self._fail(left, QueueClosedError("the server stopped before the batch was written"))
+        if left:
+            log.warning("%d requests were not written before the stop; senders retry", len(left))
+        self._store.interrupt()  # a write still running is rolled back; its senders retry
+        self._thread.join(2.0)
+        return not self._thread.is_alive()
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    if len(text) > 300:
+        text = text[:300] + "..."
+    return f"{type(exc).__name__}: {text}" if not isinstance(exc, StoreError) else text

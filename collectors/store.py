@@ -63,12 +63,36 @@ class _CallsOutcome:
 
 @dataclass(frozen=True)
 class StoreHealth:
+    file_name: str  # the file's name only: where it lives is not for every caller to know
     calls: int
     last_ingest: datetime | None
 
 
 class StoreError(RuntimeError):
     """The database could not be opened or written (a transient, retryable failure)."""
+
+
+class BatchDataError(ValueError):
+    """DuckDB refused a batch's values (a conversion, a range, a constraint): permanent for
+    that batch, whatever the retry."""
+
+
+# DuckDB errors that say the database, not the batch, is at fault: the write may succeed
+# later (disk, memory, a conflict, an interrupt) or after a restart (an invalidated file).
+_TRANSIENT_DUCKDB_ERRORS: tuple[type[duckdb.Error], ...] = (
+    duckdb.OperationalError,
+    duckdb.FatalException,
+    duckdb.InternalException,
+    duckdb.InterruptException,
+    duckdb.PermissionException,
+)
+
+
+def _store_error(path: Path, exc: duckdb.Error) -> Exception:
+    """A DuckDB error of a write as ``StoreError`` (transient) or ``BatchDataError``."""
+    if isinstance(exc, _TRANSIENT_DUCKDB_ERRORS):
+        return StoreError(f"write to {path} failed: {exc}")
+    return BatchDataError(f"DuckDB refused the batch: {exc}")
 
 
 _EMPTY_JSON = "{}"
@@ -171,7 +195,10 @@ def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     try:
         yield
     except BaseException:
-        con.execute("ROLLBACK")
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:  # the error that brought us here is the one to report
+            log.warning("rollback failed", exc_info=True)
         raise
     con.execute("COMMIT")
 
@@ -365,7 +392,7 @@ class Store:
                     )
                 self._insert_filter_results(con, verdicts, verdict_times)
         except duckdb.Error as exc:
-            raise StoreError(f"write to {self.path} failed: {exc}") from exc
+            raise _store_error(self.path, exc) from exc
         return results
 
     @staticmethod
@@ -410,9 +437,14 @@ class Store:
         frame = queries.run(self.cursor(), "store_health")
         last = frame["last_ingest"].iloc[0]
         return StoreHealth(
+            file_name=self.path.name,
             calls=int(frame["calls"].iloc[0]),
             last_ingest=None if pd.isna(last) else last.to_pydatetime(),
         )
+
+    def interrupt(self) -> None:
+        """Stop a query or write running on the owner connection (it raises and rolls back)."""
+        self._con.interrupt()
 
     def close(self) -> None:
         with self._write_lock:
