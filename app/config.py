@@ -45,6 +45,16 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest OTLP request body accepted, after decompression (413 beyond).",
     )
+    lens_otlp_body_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds an OTLP request body may take to arrive (408 beyond).",
+    )
+    lens_otlp_max_concurrent: int = Field(
+        default=64,
+        ge=1,
+        description="OTLP requests handled at once; more are answered 503 + Retry-After.",
+    )
     lens_tenants: Path = Field(
         default=Path("tenants.toml"),
         description="Tenants and their resolution rules; without it, tenant.id names the tenant.",

@@ -16,7 +16,6 @@ import openai
 
 from aoai_client import ClientConfig, Telemetry, TelemetryConfig, build_client
 from aoai_client import configure_telemetry as configure_client_telemetry
-from aoai_client.telemetry import current_telemetry
 from aoai_client.traffic import start_live_traffic
 from app.config import Settings, load_settings
 from collectors.otlp.synthetic import TENANTS
@@ -109,13 +108,6 @@ def offered_deployments(settings: Settings, seen: list[str]) -> list[str]:
 
 def flush_spans(settings: Settings, timeout_s: float = 5.0) -> bool:
     return telemetry(settings).flush(int(timeout_s * 1000))
-
-
-def flush_on_stop(timeout_s: float = 5.0) -> None:
-    """At shutdown, before the receiver goes: send the spans of calls already made."""
-    made = current_telemetry()
-    if made is not None:
-        made.flush(int(timeout_s * 1000))
 
 
 def start_demo_traffic(settings: Settings, stop: threading.Event) -> threading.Thread | None:

@@ -27,8 +27,8 @@ from collectors.prices.retail import (
     RetailPricesError,
     refresh_prices,
 )
-from collectors.queue import IngestQueue
-from collectors.store import Store
+from collectors.queue import IngestQueue, WriterHealth
+from collectors.store import Store, StoreHealth
 from queries.chargeback import last_full_month, month_bounds
 
 
@@ -61,6 +61,40 @@ def backfill_lines(events: Iterator[SliceDone | PullReport], slices: int) -> Ite
                 )
                 + "\n"
             )
+
+
+def health_response(
+    health: StoreHealth, writer: WriterHealth, waiting: int, receiver: OtlpReceiver
+) -> JSONResponse:
+    """``/healthz``: ``status`` is ``ok`` only while the writer is alive and writes succeed;
+    the route answers 503 otherwise, so probes see a lens that stopped storing."""
+    status = "ok"
+    if receiver.stopping:
+        status = "stopping"
+    elif writer.failing:
+        status = "failing"
+    return JSONResponse(
+        {
+            "status": status,
+            "db": health.file_name,
+            "calls": health.calls,
+            "last_ingest": health.last_ingest.isoformat() if health.last_ingest else None,
+            "queue": waiting,
+            "writer": {
+                "alive": writer.alive,
+                "last_commit": _iso(writer.last_commit_at),
+                "last_error": writer.last_error,
+                "last_error_at": _iso(writer.last_error_at),
+                "refused": writer.refused,
+            },
+            "otlp": {**receiver.counts.as_dict(), "in_progress": receiver.in_flight},
+        },
+        status_code=200 if status == "ok" else 503,
+    )
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
 
 
 def error_response(status: int, message: str, hint: str) -> JSONResponse:
@@ -98,17 +132,8 @@ def build_routes(receiver: OtlpReceiver, wiring: Wiring) -> list[Route]:
         store, queue = wiring.store, wiring.queue
         if store is None or queue is None:
             return JSONResponse({"status": "starting"}, status_code=503)
-        health = store.health()
-        return JSONResponse(
-            {
-                "status": "ok",
-                "db": str(store.path),
-                "calls": health.calls,
-                "last_ingest": health.last_ingest.isoformat() if health.last_ingest else None,
-                "queue": queue.waiting,
-                "otlp": receiver.counts.as_dict(),
-            }
-        )
+        health = await run_in_threadpool(store.health)
+        return health_response(health, queue.health(), queue.waiting, receiver)
 
     async def chargeback_route(request: Request) -> Response:
         store = wiring.store

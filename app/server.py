@@ -21,6 +21,7 @@ from app.routes import Wiring, build_routes
 from app.script_errors import report_script_error
 from app.simulator_route import SimulatorMount, simulator_route
 from app.sources_cache import register_live
+from app.stop_signals import on_stop_signal
 from app.store_setup import open_store
 from collectors.demo import DemoConfig, start_demo_seeder
 from collectors.loganalytics.poller import Poller
@@ -56,7 +57,18 @@ async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
     store = open_store(settings)
     queue = IngestQueue(store, max_waiting_calls=settings.lens_queue_max_calls)
     use_store(store)
-    receiver.attach(queue, max_body_bytes=settings.lens_max_body_bytes)
+    receiver.attach(
+        queue,
+        max_body_bytes=settings.lens_max_body_bytes,
+        body_timeout_s=settings.lens_otlp_body_timeout_s,
+        max_in_flight=settings.lens_otlp_max_concurrent,
+    )
+
+    def begin_stop() -> None:
+        receiver.begin_stop()
+        queue.close()
+
+    undo_stop_signal = on_stop_signal(begin_stop)
     wiring.store, wiring.queue = store, queue
     wiring.retail_prices_url = settings.lens_retail_prices_url
     calls = store.health().calls
@@ -85,10 +97,11 @@ async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
             poller.stop()
         wiring.poller = None
         register_live(None, None)
-        await asyncio.to_thread(lens_client.flush_on_stop)  # the receiver answers meanwhile
         simulator_mount.app = None
+        receiver.begin_stop()
         receiver.detach()
-        queue.close()
+        await asyncio.to_thread(queue.close)
+        undo_stop_signal()
         wiring.store = wiring.queue = None
         use_store(None)
         store.close()

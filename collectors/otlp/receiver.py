@@ -2,8 +2,9 @@
 
 method, media type, encoding, size -> decode -> normalize -> enqueue -> 200 after commit.
 Every failure is classified once: permanent (400/413/415, nothing stored, never retried),
-resource exhausted (429 + Retry-After), transient (503 + Retry-After). Error bodies are a
-``google.rpc.Status`` in the request's encoding, as the OTLP specification asks.
+resource exhausted (429 + Retry-After), transient (503 + Retry-After); a body that does
+not arrive within its deadline is a 408. Error bodies are a ``google.rpc.Status`` in the
+request's encoding, as the OTLP specification asks, quoting at most a short excerpt.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import uuid
 from dataclasses import dataclass, field
+from typing import Final
 
 from google.protobuf import json_format
 from google.rpc import code_pb2, status_pb2
@@ -26,14 +29,16 @@ from starlette.responses import Response
 from collectors.otlp.decode import JSON, PROTOBUF, BadPayloadError, decode_export_request
 from collectors.otlp.decode import media_type as media_type_of
 from collectors.otlp.normalize import InvalidSpanError, normalize_export_request
-from collectors.queue import BackpressureError, IngestQueue, QueueClosedError
+from collectors.queue import BackpressureError, IngestQueue, QueueClosedError, WriteRefusedError
 from collectors.rows import NormalizedBatch
-from collectors.store import StoreError
 
 log = logging.getLogger(__name__)
 
+MAX_REASON_CHARS: Final = 512
+
 _GRPC_CODE = {
     400: code_pb2.INVALID_ARGUMENT,
+    408: code_pb2.DEADLINE_EXCEEDED,
     413: code_pb2.INVALID_ARGUMENT,
     415: code_pb2.INVALID_ARGUMENT,
     429: code_pb2.RESOURCE_EXHAUSTED,
@@ -74,33 +79,87 @@ def decode_and_normalize(
 
 
 class OtlpReceiver:
-    """The ``POST /v1/traces`` endpoint; ``attach`` gives it the queue at start-up."""
+    """The ``POST /v1/traces`` endpoint; ``attach`` gives it the queue at start-up.
+
+    Every request gets an answer: a 4xx with a reason for bad input, 429/503 with
+    Retry-After when it should come back later, never a 500 and never a hang (body reads
+    have a deadline, requests in progress have a cap, and ``begin_stop`` answers waiting
+    requests at once).
+    """
 
     def __init__(self) -> None:
         self._queue: IngestQueue | None = None
         self._max_bytes = 16 * 1024 * 1024
+        self._body_timeout_s = 30.0
+        self._max_in_flight = 64
+        self._in_flight = 0
+        self._stopping = threading.Event()
         self.counts = ReceiverCounts()
 
-    def attach(self, queue: IngestQueue, *, max_body_bytes: int) -> None:
+    def attach(
+        self,
+        queue: IngestQueue,
+        *,
+        max_body_bytes: int,
+        body_timeout_s: float = 30.0,
+        max_in_flight: int = 64,
+    ) -> None:
         self._queue = queue
         self._max_bytes = max_body_bytes
+        self._body_timeout_s = body_timeout_s
+        self._max_in_flight = max_in_flight
+        self._stopping.clear()
+
+    def begin_stop(self) -> None:
+        """The server is stopping: new and unfinished requests are answered 503."""
+        self._stopping.set()
 
     def detach(self) -> None:
         self._queue = None
 
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
     async def handle(self, request: Request) -> Response:
         self.counts.add(requests=1)
-        content_type = request.headers.get("content-type")
-        reply_json = media_type_of(content_type) != PROTOBUF
+        reply_json = media_type_of(request.headers.get("content-type")) != PROTOBUF
         queue = self._queue
-        if queue is None:
-            return _status(503, "the lens server is starting or stopping", reply_json, 1)
+        if queue is None or self._stopping.is_set():
+            return _status(503, "the lens server is starting or stopping", reply_json, 5)
+        if self._in_flight >= self._max_in_flight:
+            self.counts.add(throttled=1)
+            reason = (
+                f"{self._in_flight} requests are in progress; the limit is {self._max_in_flight}"
+            )
+            return _status(503, reason, reply_json, queue.retry_after_s())
+        self._in_flight += 1
         try:
-            body = await self._read_body(request)
+            return await self._handle(request, queue, reply_json)
+        finally:
+            self._in_flight -= 1
+
+    async def _handle(self, request: Request, queue: IngestQueue, reply_json: bool) -> Response:
+        try:
+            body = await asyncio.wait_for(self._read_body(request), self._body_timeout_s)
+        except TimeoutError:
+            self.counts.add(bad_requests=1)
+            reason = f"the body did not arrive within {self._body_timeout_s:g} s"
+            return _status(408, reason, reply_json)
+        except BadPayloadError as exc:
+            self.counts.add(bad_requests=1)
+            return _status(exc.status, exc.reason, reply_json)
+        except ClientDisconnect:
+            return Response(status_code=400)
+        try:
             batch = await run_in_threadpool(
                 decode_and_normalize,
                 body,
-                content_type,
+                request.headers.get("content-type"),
                 request.headers.get("content-encoding"),
                 self._max_bytes,
             )
@@ -110,8 +169,14 @@ class OtlpReceiver:
         except InvalidSpanError as exc:
             self.counts.add(bad_requests=1)
             return _status(400, str(exc), reply_json)
-        except ClientDisconnect:
-            return Response(status_code=400)
+        except Exception as exc:  # a body no rule foresaw: refused, never a 500
+            self.counts.add(bad_requests=1)
+            error_id = uuid.uuid4().hex[:12]
+            log.warning("request %s could not be read", error_id, exc_info=True)
+            reason = f"the request could not be read ({type(exc).__name__}; error id {error_id})"
+            return _status(400, reason, reply_json)
+        if self._stopping.is_set():
+            return _status(503, "the lens server is stopping", reply_json, 5)
         try:
             future = queue.submit(batch, source="otlp")
         except BackpressureError as exc:
@@ -121,7 +186,12 @@ class OtlpReceiver:
             return _status(503, str(exc), reply_json, 5)
         try:
             result = await asyncio.wrap_future(future)
-        except StoreError as exc:
+        except WriteRefusedError as exc:
+            self.counts.add(bad_requests=1)
+            return _status(400, exc.reason, reply_json)
+        except QueueClosedError as exc:
+            return _status(503, str(exc), reply_json, 5)
+        except Exception as exc:  # StoreError and anything else: the sender tries again
             return _status(503, f"the batch was not stored: {exc}", reply_json, 5)
         self.counts.add(
             spans_stored=result.calls_inserted,
@@ -139,11 +209,20 @@ class OtlpReceiver:
     async def _read_body(self, request: Request) -> bytes:
         # The wire limit is the decompressed limit: compressed bodies only shrink.
         declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self._max_bytes:
-            raise BadPayloadError(f"body is {declared} bytes; the limit is {self._max_bytes}", 413)
+        if (
+            declared is not None
+            and declared.isascii()
+            and declared.isdigit()
+            and (len(declared) > 12 or int(declared) > self._max_bytes)
+        ):
+            raise BadPayloadError(
+                f"body is {declared[:20]} bytes; the limit is {self._max_bytes}", 413
+            )
         chunks: list[bytes] = []
         size = 0
         async for chunk in request.stream():
+            if self._stopping.is_set():
+                raise BadPayloadError("the lens server is stopping", 503)
             size += len(chunk)
             if size > self._max_bytes:
                 raise BadPayloadError(f"body exceeds the limit of {self._max_bytes} bytes", 413)
@@ -165,6 +244,10 @@ def _success(batch: NormalizedBatch, reply_json: bool) -> Response:
 def _status(
     code: int, message: str, reply_json: bool, retry_after_s: int | None = None
 ) -> Response:
+    if code == 503 and retry_after_s is None:
+        retry_after_s = 5
+    if len(message) > MAX_REASON_CHARS:  # an excerpt of the input at most, never all of it
+        message = message[: MAX_REASON_CHARS - 3] + "..."
     status = status_pb2.Status(code=_GRPC_CODE.get(code, code_pb2.UNKNOWN), message=message)
     headers = {"Retry-After": str(retry_after_s)} if retry_after_s is not None else None
     if reply_json:
