@@ -17,9 +17,10 @@ Category names are lower-cased with ``-`` replaced by ``_`` (old samples send
 named ``custom_blocklists:{id}`` (one ``custom_blocklists`` row when there are no
 details). An annotation error (``{"error": {...}}`` in place of results) is not a
 category and yields no row. Every function accepts the decoded JSON or its text, ignores
-unknown keys and values of the wrong type, and never raises. JSON text is parsed once per
-distinct string (most calls carry the same all-safe annotations), so callers may pass the
-span attribute as it arrived.
+unknown keys and values of the wrong type, and never raises but for an index no column can
+hold (``VerdictIndexError``: the span is refused). JSON text is parsed once per distinct
+string (most calls carry the same all-safe annotations), so callers may pass the span
+attribute as it arrived; text longer than ``limits.MAX_PARSE_CHARS`` is not parsed.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any, Final
 
+from collectors.limits import MAX_INDEX, MAX_PARSE_CHARS
 from collectors.rows import FilterResultRow
 
 PROMPT: Final = "prompt"
@@ -43,6 +45,11 @@ FILTERED_COMPLETION: Final = "filtered_completion"
 CONTENT_FILTER_FINISH_REASON: Final = "content_filter"
 CONTENT_FILTER_ERROR_CODE: Final = "content_filter"
 BLOCKLISTS: Final = "custom_blocklists"
+
+
+class VerdictIndexError(ValueError):
+    """A prompt or choice index outside what the ``idx`` column holds (0 .. 2**31 - 1)."""
+
 
 # (target, idx, category, severity, filtered, detected): a row without its call id.
 _Verdict = tuple[str, int, str, str | None, bool, bool | None]
@@ -82,32 +89,32 @@ def is_content_filter_error(error_body: Any) -> bool:
     return error is not None and error.get("code") == CONTENT_FILTER_ERROR_CODE
 
 
-def is_blocked_prompt_message(message: str) -> bool:
-    """True for the exception text of a prompt blocked with 400 ``content_filter``.
+def blocked_prompt_in_status(message: str) -> tuple[bool, dict[str, Any] | None]:
+    """(blocked, error body) read from the exception text of a prompt blocked with 400
+    ``content_filter``, parsed once.
 
     The OpenAI instrumentation records the exception text as the span status message.
     ``openai`` 3.x writes ``Error code: 400 - <error.message>``, and Azure's message for a
-    blocked prompt says "...triggering Azure OpenAI's content management policy..."; older
-    ``openai`` versions write the whole body (see ``error_body_from_status_message``).
+    blocked prompt says "...triggering Azure OpenAI's content management policy...".
+    ``openai`` 1.x writes ``Error code: 400 - {'error': {'code': 'content_filter',
+    'innererror': {...}}}`` (a Python literal, not JSON), read with ``ast.literal_eval``
+    (never executed) when it is at most ``limits.MAX_PARSE_CHARS`` long.
     """
     if not message.startswith("Error code: 400"):
-        return False
-    return _AZURE_BLOCK_WORDS in message or error_body_from_status_message(message) is not None
+        return False, None
+    body = _error_body_of_status(message)
+    return body is not None or _AZURE_BLOCK_WORDS in message, body
 
 
-def error_body_from_status_message(message: str) -> dict[str, Any] | None:
-    """The error body an older ``openai`` exception message carries, if a content filter.
-
-    ``openai`` 1.x writes ``Error code: 400 - {'error': {'code': 'content_filter',
-    'innererror': {...}}}`` (a Python literal, not JSON), read here with
-    ``ast.literal_eval``, never executed. ``None`` for anything else.
-    """
+def _error_body_of_status(message: str) -> dict[str, Any] | None:
     head, separator, literal = message.partition(" - ")
-    if not separator or not head.startswith("Error code: 400") or "content_filter" not in literal:
+    if not separator or not head.startswith("Error code: 400"):
+        return None
+    if len(literal) > MAX_PARSE_CHARS or "content_filter" not in literal:
         return None
     try:
         body = ast.literal_eval(literal.strip())
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return None
     return body if isinstance(body, dict) and is_content_filter_error(body) else None
 
@@ -213,8 +220,10 @@ def _error_results(body: Any) -> dict[str, Any] | None:
 
 
 def _decoded(obj: Any) -> Any:
-    """JSON text -> value; anything else unchanged; undecodable text -> None."""
+    """JSON text -> value; anything else unchanged; undecodable or too long text -> None."""
     if isinstance(obj, str | bytes):
+        if len(obj) > MAX_PARSE_CHARS:
+            return None
         try:
             return json.loads(obj)
         except (ValueError, RecursionError):
@@ -239,6 +248,8 @@ def _first_dict(container: dict[str, Any], *keys: str) -> dict[str, Any] | None:
 
 def _index(value: Any, default: int) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        if value > MAX_INDEX:
+            raise VerdictIndexError(f"index {value} is outside 0..{MAX_INDEX}")
         return value
     return default
 

@@ -16,6 +16,8 @@ from urllib.parse import unquote, urlsplit
 from google.protobuf.internal.containers import RepeatedCompositeFieldContainer
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
+from collectors import limits
+
 # --- GenAI semantic conventions (current, and the names they replaced) -------------------
 OPERATION_NAME: Final = "gen_ai.operation.name"
 PROVIDER_NAME: Final = "gen_ai.provider.name"  # current: "azure.ai.openai", "openai"
@@ -181,10 +183,11 @@ _SCALAR_KINDS: Final = frozenset({"string_value", "int_value", "bool_value", "do
 
 
 def text(attrs: dict[str, Any], name: str) -> str | None:
-    """A non-empty string attribute (an integer, e.g. a numeric tenant id, as text)."""
+    """A non-empty string attribute (an integer, e.g. a numeric tenant id, as text), cut to
+    the length of a text column."""
     value = attrs.get(name)
     if isinstance(value, str):
-        return value or None
+        return limits.text(value) or None
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return None
@@ -203,7 +206,7 @@ def http_status(attrs: dict[str, Any]) -> int | None:
     """``http.response.status_code`` (or the older ``http.status_code``) if it is 100-599."""
     for name in HTTP_STATUS:
         value = attrs.get(name)
-        if isinstance(value, str) and len(value) == 3 and value.isdigit():
+        if isinstance(value, str) and len(value) == 3 and value.isascii() and value.isdigit():
             value = int(value)
         if isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 599:
             return value
@@ -232,12 +235,13 @@ def parse_url(value: str) -> UrlFacts:
     """Deployment, api-version and host of a URL; regexes only run when they can match."""
     deployment = api_version = host = None
     if DEPLOYMENTS_PATH in value and (match := _DEPLOYMENT_IN_URL.search(value)):
-        deployment = unquote(match.group(1)) or None
+        deployment = limits.text(unquote(match.group(1))) or None
     if "api-version=" in value and (match := _API_VERSION_IN_URL.search(value)):
-        api_version = unquote(match.group(1)) or None
+        api_version = limits.text(unquote(match.group(1))) or None
     if "://" in value:
         try:
             host = urlsplit(value).hostname
+            host = limits.text(host) if host is not None else None
         except ValueError:
             host = None
     return UrlFacts(deployment, api_version, host)

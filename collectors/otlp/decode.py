@@ -103,14 +103,20 @@ def parse_json_request(raw: bytes | str) -> ExportTraceServiceRequest:
         document = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadPayloadError(f"body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise BadPayloadError("body is JSON nested too deeply to be an OTLP request") from None
     if not isinstance(document, dict):
         raise BadPayloadError("body must be a JSON object with a 'resourceSpans' array")
-    _hex_ids_to_base64(document, "")
     request = ExportTraceServiceRequest()
     try:
+        _hex_ids_to_base64(document, "")
         json_format.ParseDict(document, request, ignore_unknown_fields=True)
-    except json_format.ParseError as exc:
+    except BadPayloadError:
+        raise
+    except (json_format.ParseError, ValueError, TypeError, OverflowError) as exc:
         raise BadPayloadError(f"body is not a valid OTLP/JSON trace request: {exc}") from None
+    except RecursionError:
+        raise BadPayloadError("body is JSON nested too deeply to be an OTLP request") from None
     return request
 
 

@@ -24,6 +24,8 @@ from opentelemetry.proto.common.v1.common_pb2 import InstrumentationScope
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 from collectors import content_filter
+from collectors.credentials import mask_credentials
+from collectors.limits import MAX_INDEX, bounded_attributes, plausible_start
 from collectors.otlp import attributes as attr
 from collectors.otlp.decode import hex_id
 from collectors.rows import (
@@ -41,6 +43,8 @@ MAX_TOKENS_PER_CALL: Final = 100_000_000
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _NO_OPERATION: Final = "no gen_ai.operation.name"
 _NO_START: Final = "no startTimeUnixNano"
+_IMPLAUSIBLE_START: Final = "startTimeUnixNano before 2020 or more than a day ahead"
+_MAX_TTFT_S: Final = 86_400.0
 _OTHER_OPERATION: Final = "other gen_ai.operation.name"
 # OpenLLMetry numbers choices from 0: without a choice-0 key there are no per-choice keys.
 _FIRST_CHOICE_FILTER: Final = f"{attr.COMPLETION_PREFIX}0.{attr.COMPLETION_FILTER_FIELD}"
@@ -79,6 +83,7 @@ def normalize_export_request(
     children: dict[tuple[bytes, bytes], _HttpChild] = {}
     rejected: Counter[str] = Counter()
     other_operations: set[str] = set()
+    now = datetime.now(UTC)
     for r, resource_spans in enumerate(request.resource_spans):
         resource = attr.attribute_dict(resource_spans.resource.attributes)
         for s, scope_spans in enumerate(resource_spans.scope_spans):
@@ -86,6 +91,9 @@ def normalize_export_request(
                 attrs = attr.attribute_dict(span.attributes)
                 operation, other_operation = _classify(attrs, span.name)
                 if operation is not None and span.start_time_unix_nano:
+                    if not plausible_start(_start_time(span), now):
+                        rejected[_IMPLAUSIBLE_START] += 1
+                        continue
                     model_calls.append(
                         _ModelCall(span, attrs, operation, resource, scope_spans.scope, (r, s, i))
                     )
@@ -153,7 +161,14 @@ def _rejection_reasons(rejected: Counter[str], other_operations: set[str]) -> li
     if count := rejected[_NO_START]:
         what = "a model call" if count == 1 else "model calls"
         reasons.append(f"{_spans(count)} {what} without a start time ({_NO_START})")
+    if count := rejected[_IMPLAUSIBLE_START]:
+        what = "a model call" if count == 1 else "model calls"
+        reasons.append(f"{_spans(count)} {what} dated implausibly ({_IMPLAUSIBLE_START})")
     return reasons
+
+
+def _start_time(span: Span) -> datetime:
+    return _EPOCH + timedelta(microseconds=span.start_time_unix_nano // 1000)
 
 
 def _spans(count: int) -> str:
@@ -193,8 +208,10 @@ def _call_row(
 
     deployment, deployment_source = _deployment(attrs, url, child_url, request_model)
     input_tokens, output_tokens, cached, reasoning = _tokens(attrs, call.path)
-    finish_reasons, completion_filters = _completions(attrs)
-    blocked, rows = _filter_results(attrs, completion_filters, call_id, span.status.message)
+    finish_reasons, completion_filters = _completions(attrs, call.path)
+    blocked, rows = _filter_results(
+        attrs, completion_filters, call_id, span.status.message, call.path
+    )
 
     error_type = attr.error_type(attrs)
     explicit_status = attr.http_status(attrs)
@@ -213,13 +230,14 @@ def _call_row(
     if span.status.message:
         extra["span.status_message"] = span.status.message
     extra["resource"] = dict(call.resource)
+    extra = bounded_attributes(mask_credentials(extra))
 
     row = CallRow(
         call_id=call_id,
         source=source,
         trace_id=trace_id,
         span_id=span_id,
-        start_time=_EPOCH + timedelta(microseconds=span.start_time_unix_nano // 1000),
+        start_time=_start_time(span),
         duration_ms=_duration_ms(span),
         ttft_ms=_ttft_ms(attrs.get(attr.TIME_TO_FIRST_CHUNK)),
         operation=call.operation,
@@ -333,8 +351,11 @@ def _where(path: tuple[int, int, int]) -> str:
     return f"resourceSpans[{path[0]}].scopeSpans[{path[1]}].spans[{path[2]}]"
 
 
-def _completions(attrs: dict[str, Any]) -> tuple[list[str], dict[int, Any]]:
-    """Finish reasons in choice order, and OpenLLMetry's per-choice filter JSON by index."""
+def _completions(
+    attrs: dict[str, Any], path: tuple[int, int, int]
+) -> tuple[list[str], dict[int, Any]]:
+    """Finish reasons in choice order, and OpenLLMetry's per-choice filter JSON by index
+    (an index no column can hold refuses the span)."""
     reasons = attrs.get(attr.FINISH_REASONS)
     finish_reasons = [r for r in reasons if isinstance(r, str)] if isinstance(reasons, list) else []
     if isinstance(reasons, str) and reasons:
@@ -346,13 +367,19 @@ def _completions(attrs: dict[str, Any]) -> tuple[list[str], dict[int, Any]]:
     for key, value in attrs.items():
         if not key.startswith(attr.COMPLETION_PREFIX):
             continue
-        index, _, field = key[len(attr.COMPLETION_PREFIX) :].partition(".")
-        if not index.isdigit():
+        digits, _, field = key[len(attr.COMPLETION_PREFIX) :].partition(".")
+        if not (digits.isascii() and digits.isdigit()):
             continue
+        if field not in (attr.COMPLETION_FILTER_FIELD, attr.COMPLETION_FINISH_FIELD):
+            continue
+        if len(digits) > 10 or int(digits) > MAX_INDEX:
+            raise InvalidSpanError(
+                f"{_where(path)}: {key[:80]} has a choice index outside 0..{MAX_INDEX}"
+            )
         if field == attr.COMPLETION_FILTER_FIELD:
-            filters[int(index)] = value
-        elif field == attr.COMPLETION_FINISH_FIELD and isinstance(value, str) and value:
-            per_choice[int(index)] = value
+            filters[int(digits)] = value
+        elif isinstance(value, str) and value:
+            per_choice[int(digits)] = value
     if not finish_reasons and per_choice:
         finish_reasons = [per_choice[index] for index in sorted(per_choice)]
     return _single_finish_reason(attrs, finish_reasons), filters
@@ -367,22 +394,29 @@ def _single_finish_reason(attrs: dict[str, Any], finish_reasons: list[str]) -> l
 
 
 def _filter_results(
-    attrs: dict[str, Any], completion_filters: dict[int, Any], call_id: str, status_message: str
+    attrs: dict[str, Any],
+    completion_filters: dict[int, Any],
+    call_id: str,
+    status_message: str,
+    path: tuple[int, int, int],
 ) -> tuple[bool, list[FilterResultRow]]:
     """(prompt blocked with a 400 content_filter, one row per category verdict)."""
     blocked = attrs.get(attr.AZURE_FILTER_BLOCKED) is True
     groups: list[list[FilterResultRow]] = []
-    if status_message and content_filter.is_blocked_prompt_message(status_message):
-        blocked = True  # the stock OpenAI instrumentation: only the exception text
-        body = content_filter.error_body_from_status_message(status_message)
+    if status_message:  # the stock OpenAI instrumentation: only the exception text
+        in_status, body = content_filter.blocked_prompt_in_status(status_message)
+        blocked = blocked or in_status
         if body is not None:  # older openai versions put the whole 400 body in it
             groups.append(content_filter.parse_error_filter_result(body, call_id))
-    for name in (attr.AZURE_PROMPT_FILTER, attr.TRACELOOP_PROMPT_FILTER):
+    try:
+        for name in (attr.AZURE_PROMPT_FILTER, attr.TRACELOOP_PROMPT_FILTER):
+            if name in attrs:
+                groups.append(content_filter.parse_prompt_filter_results(attrs[name], call_id))
+        name = attr.AZURE_COMPLETION_FILTER
         if name in attrs:
-            groups.append(content_filter.parse_prompt_filter_results(attrs[name], call_id))
-    if attr.AZURE_COMPLETION_FILTER in attrs:
-        value = attrs[attr.AZURE_COMPLETION_FILTER]
-        groups.append(content_filter.parse_completion_filter_results(value, call_id))
+            groups.append(content_filter.parse_completion_filter_results(attrs[name], call_id))
+    except content_filter.VerdictIndexError as exc:
+        raise InvalidSpanError(f"{_where(path)}: {name}: {exc}") from None
     for index, value in completion_filters.items():
         groups.append(content_filter.parse_choice_filter_results(index, value, call_id))
     for name in (attr.AZURE_FILTER_ERROR, attr.TRACELOOP_PROMPT_ERROR):
@@ -401,7 +435,7 @@ def _http_status(
         return explicit
     if error_type is not None:
         name = error_type.rpartition(".")[2]
-        if name.isdigit() and len(name) == 3:
+        if len(name) == 3 and name.isascii() and name.isdigit():
             return int(name)  # some producers put the provider's error code, e.g. "429"
         if name in attr.STATUS_OF_ERROR:
             return attr.STATUS_OF_ERROR[name]
@@ -419,6 +453,6 @@ def _duration_ms(span: Span) -> float | None:
 
 def _ttft_ms(seconds: Any) -> float | None:
     numeric = isinstance(seconds, int | float) and not isinstance(seconds, bool)
-    if numeric and math.isfinite(seconds) and seconds >= 0:
+    if numeric and math.isfinite(seconds) and 0 <= seconds <= _MAX_TTFT_S:
         return float(seconds) * 1000.0
     return None

@@ -278,7 +278,8 @@ BLOCKED_STATUS_MESSAGE = (
 
 
 def test_status_message_of_a_blocked_prompt_gives_its_error_body() -> None:
-    body = content_filter.error_body_from_status_message(BLOCKED_STATUS_MESSAGE)
+    blocked, body = content_filter.blocked_prompt_in_status(BLOCKED_STATUS_MESSAGE)
+    assert blocked
     assert body is not None
     rows = content_filter.parse_error_filter_result(body, "c1")
     assert sorted((r.category, r.severity, r.filtered, r.detected) for r in rows) == [
@@ -299,7 +300,7 @@ def test_status_message_of_a_blocked_prompt_gives_its_error_body() -> None:
     ],
 )
 def test_other_status_messages_give_no_error_body(message: str) -> None:
-    assert content_filter.error_body_from_status_message(message) is None
+    assert content_filter.blocked_prompt_in_status(message)[1] is None
 
 
 def test_openai3_status_message_of_a_blocked_prompt_is_recognised() -> None:
@@ -308,8 +309,13 @@ def test_openai3_status_message_of_a_blocked_prompt_is_recognised() -> None:
         "Error code: 400 - The response was filtered due to the prompt triggering Azure "
         "OpenAI's content management policy. Please modify your prompt and retry."
     )
-    assert content_filter.is_blocked_prompt_message(message)
-    assert content_filter.error_body_from_status_message(message) is None
-    assert content_filter.is_blocked_prompt_message(BLOCKED_STATUS_MESSAGE)
-    assert not content_filter.is_blocked_prompt_message("Error code: 400 - Invalid 'messages'")
-    assert not content_filter.is_blocked_prompt_message(message.replace("400", "500", 1))
+    assert content_filter.blocked_prompt_in_status(message) == (True, None)
+    assert content_filter.blocked_prompt_in_status(BLOCKED_STATUS_MESSAGE)[0]
+    assert content_filter.blocked_prompt_in_status("Error code: 400 - Invalid 'messages'") == (
+        False,
+        None,
+    )
+    assert content_filter.blocked_prompt_in_status(message.replace("400", "500", 1)) == (
+        False,
+        None,
+    )
