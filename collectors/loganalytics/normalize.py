@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 import queries
+from collectors.credentials import CREDENTIAL_KEY_PATTERN
 from collectors.otlp import attributes as attr
 from collectors.rows import CALL_SCHEMA
 
@@ -60,6 +61,7 @@ CALL_QUERIES: Final[dict[str, tuple[str, dict[str, Any]]]] = {
             # that removes them from what is kept in attributes.
             "mapped_as_text": json.dumps({name: "VARCHAR" for name in sorted(attr.MAPPED)}),
             "drop_mapped": json.dumps(dict.fromkeys(sorted(attr.MAPPED))),
+            "credential_keys": CREDENTIAL_KEY_PATTERN,
             "operation_names": list(attr.OPERATIONS),
             "operations": list(attr.OPERATIONS.values()),
             "max_tokens": MAX_TOKENS_PER_CALL,

@@ -1,13 +1,14 @@
 -- name: app_insights_calls
 -- returns: the canonical call columns (collectors/rows.py CallRow) of each row of the Application Insights GenAI dependency pull (queries/kql/app_insights.kql) in the registered relation log_rows; call_id or start_time NULL for a row that cannot be a call
--- params: $source VARCHAR, $mapped_as_text VARCHAR, $drop_mapped VARCHAR, $operation_names VARCHAR[], $operations VARCHAR[], $max_tokens BIGINT
+-- params: $source VARCHAR, $mapped_as_text VARCHAR, $drop_mapped VARCHAR, $credential_keys VARCHAR, $operation_names VARCHAR[], $operations VARCHAR[], $max_tokens BIGINT
 -- An AppDependencies row is a GenAI span as azure-monitor-opentelemetry wrote it: Properties
 -- holds the span attributes (docs/attributes.md) as text ("812", "True", tuples as Python
 -- reprs "('stop',)"); error.type and server.address were dropped by the exporter. call_id
 -- is trace id + span id, as for the same span received over OTLP.
 -- $mapped_as_text reads every attribute that fills a column as text (json_transform's
 -- structure); $drop_mapped is the JSON merge patch that removes them, leaving the rest for
--- attributes. Where several names mean one thing, the first one present wins.
+-- attributes. Where several names mean one thing, the first one present wins. Attributes
+-- whose key matches $credential_keys (collectors/credentials.py) keep only "[redacted]".
 WITH cells AS (
     SELECT
         *,
@@ -25,7 +26,12 @@ named AS (
         cell_text(p."azure.openai.deployment") AS deployment_name,
         cell_text(p."gen_ai.request.model") AS request_model_name,
         cell_text(p."gen_ai.operation.name") AS operation_name,
-        cell_text(p."gen_ai.response.finish_reasons") AS finish_reasons
+        cell_text(p."gen_ai.response.finish_reasons") AS finish_reasons,
+        CASE WHEN json_type(props) = 'OBJECT' THEN to_json(map_from_entries(list_transform(
+            list_filter(json_keys(props), lambda k: regexp_matches(k, $credential_keys)
+                AND coalesce(props ->> k, '') NOT IN ('', 'None', 'null', '{}', '[]')),
+            lambda k: struct_pack(key := k, value := '[redacted]'))))
+        END AS credentials_masked
     FROM cells
 )
 SELECT
@@ -83,7 +89,8 @@ SELECT
     CAST(json_merge_patch(
         CASE WHEN json_type(props) = 'OBJECT' THEN props ELSE '{}' END,
         CAST($drop_mapped AS JSON),
-        json_object('span.name', Name, 'dependency.type', DependencyType)
+        json_object('span.name', Name, 'dependency.type', DependencyType),
+        coalesce(credentials_masked, '{}')
     ) AS VARCHAR) AS attributes,
     cell_text(p."azure.apim.subscription_id") AS apim_subscription,
     cell_text(p."azure.openai.request_id") AS request_id
