@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint unit browser bench fmt clean chromium
+.PHONY: run test lint unit browser bench soak fuzz fmt clean chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,13 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.dashboard
 	$(BIN)/python -m bench.traffic
 	$(BIN)/python -m bench.log_analytics
+
+# Longer runs of two suite tests: restarts under mixed traffic, and new random requests.
+soak: $(STAMP)
+	LENS_SOAK_ROUNDS=12 LENS_SOAK_ROUND_S=10 $(BIN)/pytest -q tests/integration/test_soak.py
+
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -q tests/integration/test_receiver_properties.py
 
 fmt: $(STAMP)
 	$(BIN)/ruff format .
