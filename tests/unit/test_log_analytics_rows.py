@@ -113,6 +113,20 @@ def test_app_insights_names_the_deployment_and_keeps_unmapped_properties() -> No
     assert "gen_ai.usage.cache_read.input_tokens" not in call.attributes
 
 
+def test_app_insights_credentials_are_masked_as_on_otlp() -> None:
+    row = app_insights_row(AT, "a" * 32, "b" * 16)
+    row["Properties"].update({
+        "http.request.header.api-key": "0123456789abcdef", "llm.headers": "None",
+        "db.password": "hunter2", "llm.token_count.prompt": "12", "custom.flag": "True",
+    })  # fmt: skip
+    call = normalized("app_insights", row)
+    assert call.attributes["http.request.header.api-key"] == "[redacted]"
+    assert call.attributes["db.password"] == "[redacted]"
+    assert call.attributes["llm.headers"] == "None"  # says there are none: kept
+    assert call.attributes["llm.token_count.prompt"] == "12"
+    assert call.attributes["custom.flag"] == "True"
+
+
 @pytest.mark.parametrize(
     ("value", "reason"),
     [
