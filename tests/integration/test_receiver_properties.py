@@ -47,12 +47,17 @@ settings.register_profile(
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+settings.load_profile(PROFILE)
+pytestmark = pytest.mark.timeout(0 if PROFILE == "fuzz" else 300)
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
 ANSWERS = {200, 400, 408, 413, 415}
 NOW_NS = time.time_ns()
+
+
+CLIENT = httpx.Client(timeout=120)
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +69,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LensServer]:
 
 
 def health(server: LensServer) -> dict[str, Any]:
-    answer = httpx.get(f"{server.url}/healthz", timeout=30)
+    answer = CLIENT.get(f"{server.url}/healthz")
     assert answer.status_code == 200, answer.text
     data: dict[str, Any] = answer.json()
     assert data["status"] == "ok" and data["writer"]["alive"]
