@@ -37,7 +37,6 @@ class CallRecorder:
         self.deployment_types = deployment_types
         self.started_at = time.perf_counter()
         self.stream_reader: azure_wire.StreamReader | None = None
-        self.pending = b""
         self.finished = False
         self.capture = current_capture()
         if self.capture is not None:
@@ -76,20 +75,13 @@ class CallRecorder:
             self.set({azure_wire.UNREAD: unread})
 
     def on_stream_bytes(self, data: bytes) -> None:
+        if self.finished:
+            return
         if self.stream_reader is None:
             self.stream_reader = azure_wire.StreamReader()
-        now = time.perf_counter()
-        self.pending += data
-        *events, self.pending = self.pending.replace(b"\r\n", b"\n").split(b"\n\n")
-        for event in events:
-            payload = "\n".join(
-                line[5:].lstrip() for line in event.decode("utf-8", "replace").split("\n")
-                if line.startswith("data:")
-            )  # fmt: skip
-            if payload:
-                self.stream_reader.feed(payload, now)
-                if self.stream_reader.done:
-                    self.on_stream_end()
+        self.stream_reader.feed_bytes(data, time.perf_counter())
+        if self.stream_reader.done:
+            self.on_stream_end()
 
     def on_stream_end(self) -> None:
         """Record what the stream said; called at ``[DONE]`` and again (no-op) at close."""
