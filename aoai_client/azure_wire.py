@@ -86,6 +86,17 @@ def request_attributes(
     return attrs
 
 
+def asks_for_stream(body: bytes) -> bool:
+    """The request body asks for a streamed answer (``"stream": true``)."""
+    return bool(body) and _json(body).get("stream") is True
+
+
+def untyped_stream_note(content_type: str) -> str:
+    """The ``unread`` note of a stream sent without ``Content-Type: text/event-stream``."""
+    sent = f"as {content_type}" if content_type else "with no Content-Type"
+    return f"content-type: the stream was sent {sent}, not text/event-stream"
+
+
 def header_attributes(status: int, headers: Mapping[str, str]) -> Attributes:
     """Region, request id, rate-limit state and retry-after of an answer."""
     attrs: Attributes = {HTTP_STATUS: status}

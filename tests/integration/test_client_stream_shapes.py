@@ -1,0 +1,233 @@
+"""The instrumented client never changes what the caller sees, whatever a stream's shape.
+
+Each test serves bytes from a local endpoint (tests/fakes/raw_answers.py) and reads them with
+the bare ``openai.AzureOpenAI`` (no instrumentation, plain httpx2 transport) and with
+``build_client`` under ``configure_telemetry`` (the real OpenAI instrumentation and SDK, spans
+kept in memory): the caller gets the same chunks or the same exception, and each call ends
+exactly one span.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx2
+import openai
+import pytest
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from pydantic import BaseModel
+
+from aoai_client import (
+    ClientConfig,
+    TelemetryConfig,
+    build_async_client,
+    build_client,
+    configure_telemetry,
+)
+from aoai_client.telemetry import current_telemetry
+from tests.fakes.raw_answers import RawAnswer, RawAnswerServer
+
+API_VERSION = "2024-10-21"
+HEAD = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o"}
+NO_USAGE = (
+    "usage: the stream sent no usage event (request stream_options={'include_usage': True} "
+    "to count tokens)"
+)
+
+
+def event(fields: dict[str, Any], ending: str = "\n") -> bytes:
+    return f"data: {json.dumps(fields)}{ending}{ending}".encode()
+
+
+def text_chunk(text: str, finish_reason: str | None = None) -> bytes:
+    choice = {"index": 0, "delta": {"content": text}, "finish_reason": finish_reason}
+    return event({**HEAD, "choices": [choice]})
+
+
+USAGE = event({**HEAD, "choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 2}})
+DONE = b"data: [DONE]\n\n"
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What the caller got: every chunk (as ``model_dump``), then the exception if any."""
+
+    chunks: tuple[Any, ...]
+    raised: str | None
+
+
+def dump(chunk: object) -> Any:
+    return chunk.model_dump(warnings=False) if isinstance(chunk, BaseModel) else chunk
+
+
+ASK: dict[str, Any] = {
+    "model": "odd-deployment",
+    "messages": [{"role": "user", "content": "hi"}],
+    "stream": True,
+}
+
+
+def read(client: openai.AzureOpenAI) -> Seen:
+    chunks: list[Any] = []
+    try:
+        for chunk in client.chat.completions.create(**ASK):
+            chunks.append(dump(chunk))
+    except Exception as error:
+        return Seen(tuple(chunks), f"{type(error).__name__}: {error}")
+    return Seen(tuple(chunks), None)
+
+
+def read_async(client: openai.AsyncAzureOpenAI) -> Seen:
+    async def consume() -> Seen:
+        chunks: list[Any] = []
+        try:
+            async for chunk in await client.chat.completions.create(**ASK):
+                chunks.append(dump(chunk))
+        except Exception as error:
+            return Seen(tuple(chunks), f"{type(error).__name__}: {error}")
+        return Seen(tuple(chunks), None)
+
+    return asyncio.run(consume())
+
+
+def bare_client(url: str) -> openai.AzureOpenAI:
+    http_client = openai.DefaultHttpxClient(transport=httpx2.HTTPTransport())
+    return openai.AzureOpenAI(
+        azure_endpoint=url,
+        api_key="k",
+        api_version=API_VERSION,
+        max_retries=0,
+        http_client=http_client,
+    )
+
+
+def bare_async_client(url: str) -> openai.AsyncAzureOpenAI:
+    http_client = openai.DefaultAsyncHttpxClient(transport=httpx2.AsyncHTTPTransport())
+    return openai.AsyncAzureOpenAI(
+        azure_endpoint=url,
+        api_key="k",
+        api_version=API_VERSION,
+        max_retries=0,
+        http_client=http_client,
+    )
+
+
+def our_config(url: str) -> ClientConfig:
+    return ClientConfig(endpoint=url, api_key="k", api_version=API_VERSION, max_retries=0)
+
+
+class Instrumented:
+    """``configure_telemetry`` for one block, its finished spans kept in memory."""
+
+    def __init__(self) -> None:
+        self.memory = InMemorySpanExporter()
+
+    def __enter__(self) -> Instrumented:
+        assert current_telemetry() is None, "another test left telemetry configured"
+        self.telemetry = configure_telemetry(TelemetryConfig(service_name="stream-shapes"))
+        self.telemetry.add_span_processor(SimpleSpanProcessor(self.memory))
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.telemetry.shutdown()
+
+    def spans(self) -> tuple[ReadableSpan, ...]:
+        return self.memory.get_finished_spans()
+
+
+def read_both(server: RawAnswerServer, answer: RawAnswer) -> tuple[Seen, Seen, ReadableSpan]:
+    """What the bare and the instrumented client give the caller, and the one span."""
+    server.answer = answer
+    bare = read(bare_client(server.url))
+    with Instrumented() as instrumented:
+        ours = read(build_client(our_config(server.url)))
+    (span,) = instrumented.spans()
+    return bare, ours, span
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[RawAnswerServer]:
+    with RawAnswerServer() as running:
+        yield running
+
+
+def attrs(span: ReadableSpan) -> dict[str, Any]:
+    return dict(span.attributes or {})
+
+
+# --- streams without Content-Type: text/event-stream ---------------------------------------
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain"])
+def test_a_stream_without_its_content_type_is_read_as_a_stream(
+    server: RawAnswerServer, content_type: str | None
+) -> None:
+    answer = RawAnswer([text_chunk("Hi"), text_chunk("!", "stop"), USAGE, DONE], content_type)
+    bare, ours, span = read_both(server, answer)
+    assert ours == bare and bare.raised is None and len(bare.chunks) == 3
+    sent = f"as {content_type}" if content_type else "with no Content-Type"
+    recorded = attrs(span)
+    assert recorded["azure.openai.telemetry.unread"] == (
+        f"content-type: the stream was sent {sent}, not text/event-stream",
+    )  # not "body: the HTTP 200 answer is not a JSON object"
+    assert recorded["gen_ai.response.finish_reasons"] == ("stop",)
+    assert (recorded["gen_ai.usage.input_tokens"], recorded["gen_ai.usage.output_tokens"]) == (3, 2)
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+def test_a_stream_without_content_type_is_handed_on_as_it_arrives_and_timed(
+    server: RawAnswerServer, asynchronous: bool
+) -> None:
+    """The first chunk reaches the caller while the server still holds the rest back."""
+    answer = RawAnswer([text_chunk("Hi"), text_chunk("!", "stop"), DONE], content_type=None)
+    answer.hold_after_first = True
+    server.answer = answer
+    first_seen_while_held: list[bool] = []
+
+    def on_first_chunk() -> None:
+        first_seen_while_held.append(answer.released_in_time is None)
+        answer.release.set()
+
+    with Instrumented() as instrumented:
+        if asynchronous:
+
+            async def consume() -> None:
+                client = build_async_client(our_config(server.url))
+                async for _ in await client.chat.completions.create(**ASK):
+                    if not first_seen_while_held:
+                        on_first_chunk()
+
+            asyncio.run(consume())
+        else:
+            for _ in build_client(our_config(server.url)).chat.completions.create(**ASK):
+                if not first_seen_while_held:
+                    on_first_chunk()
+    assert first_seen_while_held == [True]
+    assert answer.released_in_time is True
+    (span,) = instrumented.spans()
+    ttft = attrs(span)["gen_ai.response.time_to_first_chunk"]
+    assert isinstance(ttft, float) and 0 <= ttft < answer.hold_s
+
+
+def test_a_json_answer_to_a_stream_request_without_content_type_is_read_whole(
+    server: RawAnswerServer,
+) -> None:
+    """A gateway that answers with a whole completion: read as the body it is."""
+    completion = {
+        **HEAD,
+        "object": "chat.completion",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi"}}],
+        "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": {}}],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 1},
+    }
+    answer = RawAnswer([json.dumps(completion).encode()], content_type=None)
+    bare, ours, span = read_both(server, answer)
+    assert ours == bare == Seen((), None)  # the openai client finds no events in it
+    assert "azure.openai.prompt_filter_results" in attrs(span)
+    assert "azure.openai.telemetry.unread" not in attrs(span)
