@@ -8,13 +8,12 @@ answers are read event by event as the application consumes them, also when a ga
 them without ``Content-Type: text/event-stream`` (their first bytes tell).
 
 Never breaks the caller: every step is guarded, and a failure of ours is recorded on the
-span as ``azure.openai.telemetry.error`` instead of being raised.
+span as ``azure.openai.telemetry.error`` instead of being raised (``failures``).
 """
 
 from __future__ import annotations
 
 import gzip
-import logging
 import time
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
@@ -26,8 +25,7 @@ from opentelemetry import trace
 
 from aoai_client import azure_wire
 from aoai_client.context import current_call_context, current_capture
-
-log = logging.getLogger(__name__)
+from aoai_client.failures import record_failure
 
 
 class CallRecorder:
@@ -54,8 +52,7 @@ class CallRecorder:
         try:
             step()
         except Exception as error:  # never raise into the application
-            log.debug("telemetry step %s failed", what, exc_info=True)
-            self.set({azure_wire.TELEMETRY_ERROR: f"{what}: {type(error).__name__}: {error}"})
+            record_failure(self.span, what, error)
 
     def set(self, attrs: Mapping[str, Any]) -> None:
         if attrs:

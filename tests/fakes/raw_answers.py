@@ -10,6 +10,7 @@ handed the first piece on before the answer ended.
 
 from __future__ import annotations
 
+import sys
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -57,6 +58,11 @@ class RawAnswerServer:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     owner: RawAnswerServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that stops reading early (at an error event) is not an error here."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -231,3 +232,141 @@ def test_a_json_answer_to_a_stream_request_without_content_type_is_read_whole(
     assert ours == bare == Seen((), None)  # the openai client finds no events in it
     assert "azure.openai.prompt_filter_results" in attrs(span)
     assert "azure.openai.telemetry.unread" not in attrs(span)
+
+
+# --- shapes unlike Azure's ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pieces", "content_type", "unread"),
+    [
+        pytest.param(
+            [
+                event({**HEAD, "choices": [{"delta": {"index": 0, "content": "Hi"}}]}),
+                event({**HEAD, "choices": [{"delta": {"index": 0, "finish_reason": "stop"}}]}),
+                USAGE,
+                DONE,
+            ],
+            "text/event-stream",
+            (
+                "index: sent inside delta, not beside it",
+                "finish_reason: sent inside delta, not beside it",
+            ),
+            id="index-and-finish-reason-inside-delta",
+        ),
+        pytest.param(
+            [text_chunk("Hi", "stop"), DONE], "text/event-stream", (NO_USAGE,), id="no-usage"
+        ),
+        pytest.param(
+            [text_chunk("Hi", "stop"), USAGE, DONE],
+            None,
+            ("content-type: the stream was sent with no Content-Type, not text/event-stream",),
+            id="no-content-type",
+        ),
+        pytest.param(
+            [text_chunk("Hi", "stop"), USAGE, b"[DONE]\n\n"],
+            "text/event-stream",
+            ("end: [DONE] was sent without data: (the client reads on to the end)",),
+            id="done-without-data",
+        ),
+    ],
+)
+def test_an_odd_shape_reaches_the_caller_as_without_instrumentation_and_is_named(
+    server: RawAnswerServer, pieces: list[bytes], content_type: str | None, unread: tuple[str]
+) -> None:
+    bare, ours, span = read_both(server, RawAnswer(pieces, content_type))
+    assert ours == bare and bare.raised is None and bare.chunks
+    assert attrs(span)["azure.openai.telemetry.unread"] == unread
+    assert attrs(span)["gen_ai.response.finish_reasons"] == ("stop",)
+
+
+@pytest.mark.parametrize(
+    "choice",
+    [
+        pytest.param(
+            {"delta": {"index": 0, "content": "Hi", "finish_reason": "stop"}}, id="choice"
+        ),
+        pytest.param(
+            {
+                "index": 0,
+                "delta": {"tool_calls": [{"id": "call_1", "function": {"name": "f"}}]},
+                "finish_reason": "tool_calls",
+            },
+            id="tool-call",
+        ),
+    ],
+)
+def test_the_instrumentations_type_error_on_a_missing_index_is_recorded_not_raised(
+    server: RawAnswerServer, choice: dict[str, Any]
+) -> None:
+    """openai-v2 2.4b0 computes ``index + 1`` for each choice and tool call."""
+    answer = RawAnswer([event({**HEAD, "choices": [choice]}), USAGE, DONE])
+    bare, ours, span = read_both(server, answer)
+    assert ours == bare and bare.raised is None and len(bare.chunks) == 2
+    assert attrs(span)["azure.openai.telemetry.error"] == (
+        "instrumentation process_chunk: TypeError: unsupported operand type(s) for +: "
+        "'NoneType' and 'int'",
+    )
+    assert attrs(span)["gen_ai.usage.input_tokens"] == 3  # the usage chunk was still read
+
+
+def test_a_failing_end_of_the_instrumentation_is_recorded_and_its_span_still_ended(
+    server: RawAnswerServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With content capture on, openai-v2 joins the text pieces, and a number is none."""
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "SPAN_ONLY")
+    choice = {"index": 0, "delta": {"content": 5}, "finish_reason": "stop"}
+    answer = RawAnswer([event({**HEAD, "choices": [choice]}), USAGE, DONE])
+    bare, ours, span = read_both(server, answer)  # exactly one span, ended
+    assert ours == bare and bare.raised is None and len(bare.chunks) == 2
+    assert attrs(span)["azure.openai.telemetry.error"] == (
+        "instrumentation cleanup: TypeError: sequence item 0: expected str instance, int found",
+    )
+    assert attrs(span)["gen_ai.usage.input_tokens"] == 3
+
+
+ERROR_EVENT = event({"error": {"code": "server_error", "message": "The server had an error"}})
+
+
+@pytest.mark.parametrize(
+    ("answer", "error_type"),
+    [
+        pytest.param(
+            RawAnswer(
+                [b'{"error": {"code": "429", "message": "Rate limit is exceeded."}}'],
+                "application/json",
+                status=429,
+            ),
+            "openai.RateLimitError",
+            id="throttled",
+        ),
+        pytest.param(
+            RawAnswer([text_chunk("Hi"), ERROR_EVENT]), "openai.APIError", id="error-event"
+        ),
+    ],
+)
+def test_a_failed_call_names_its_error_type_without_invalid_type_warnings(
+    server: RawAnswerServer,
+    caplog: pytest.LogCaptureFixture,
+    answer: RawAnswer,
+    error_type: str,
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        bare, ours, span = read_both(server, answer)
+    assert ours == bare and bare.raised is not None
+    assert [r.getMessage() for r in caplog.records if "Invalid type" in r.getMessage()] == []
+    assert attrs(span)["error.type"] == error_type  # util-genai's own spelling
+    assert not span.status.is_ok
+
+
+def test_shutdown_gives_the_instrumentation_back_as_it_was() -> None:
+    from opentelemetry.instrumentation.openai_v2 import patch
+    from opentelemetry.util.genai.types import Error
+
+    wrappers = (patch.ChatStreamWrapper, patch.LegacyChatStreamWrapper)
+    before = [dict(vars(wrapper)) for wrapper in wrappers]
+    with Instrumented():
+        assert patch.Error is not Error
+        assert patch.ChatStreamWrapper.process_chunk is not patch.BaseStreamWrapper.process_chunk
+    assert patch.Error is Error
+    assert [dict(vars(wrapper)) for wrapper in wrappers] == before

@@ -289,10 +289,16 @@ def test_a_failing_telemetry_step_is_recorded_not_raised() -> None:
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(memory))
     with provider.get_tracer("t").start_as_current_span("chat x") as span:
-        CallRecorder(span, {}).guarded("headers", lambda: [][1])
+        recorder = CallRecorder(span, {})
+        recorder.guarded("headers", lambda: [][1])
+        recorder.guarded("body", lambda: {}["usage"])
+        recorder.guarded("headers", lambda: [][1])  # the same failure again: listed once
     (finished,) = memory.get_finished_spans()
     assert finished.attributes == {
-        "azure.openai.telemetry.error": "headers: IndexError: list index out of range"
+        "azure.openai.telemetry.error": (
+            "headers: IndexError: list index out of range",
+            "body: KeyError: 'usage'",
+        )
     }
 
 
