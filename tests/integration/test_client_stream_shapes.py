@@ -1,10 +1,9 @@
-"""The instrumented client never changes what the caller sees, whatever a stream's shape.
+"""The instrumented client never changes what the caller sees: one test for each stream
+shape unlike Azure's that broke it, and for what its span says about them.
 
 Each test serves bytes from a local endpoint (tests/fakes/raw_answers.py) and reads them with
-the bare ``openai.AzureOpenAI`` (no instrumentation, plain httpx2 transport) and with
-``build_client`` under ``configure_telemetry`` (the real OpenAI instrumentation and SDK, spans
-kept in memory): the caller gets the same chunks or the same exception, and each call ends
-exactly one span.
+the bare ``openai`` client and with ours (tests/stream_reading.py): the caller gets the same
+chunks or the same exception, and the call ends exactly one span.
 """
 
 from __future__ import annotations
@@ -13,28 +12,14 @@ import asyncio
 import json
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
-import httpx2
-import openai
 import pytest
-from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from pydantic import BaseModel
 
-from aoai_client import (
-    ClientConfig,
-    TelemetryConfig,
-    build_async_client,
-    build_client,
-    configure_telemetry,
-)
-from aoai_client.telemetry import current_telemetry
+from aoai_client import build_async_client, build_client
 from tests.fakes.raw_answers import RawAnswer, RawAnswerServer
+from tests.stream_reading import ASK, Instrumented, Seen, attributes, our_config, read_both
 
-API_VERSION = "2024-10-21"
 HEAD = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o"}
 NO_USAGE = (
     "usage: the stream sent no usage event (request stream_options={'include_usage': True} "
@@ -55,111 +40,10 @@ USAGE = event({**HEAD, "choices": [], "usage": {"prompt_tokens": 3, "completion_
 DONE = b"data: [DONE]\n\n"
 
 
-@dataclass(frozen=True)
-class Seen:
-    """What the caller got: every chunk (as ``model_dump``), then the exception if any."""
-
-    chunks: tuple[Any, ...]
-    raised: str | None
-
-
-def dump(chunk: object) -> Any:
-    return chunk.model_dump(warnings=False) if isinstance(chunk, BaseModel) else chunk
-
-
-ASK: dict[str, Any] = {
-    "model": "odd-deployment",
-    "messages": [{"role": "user", "content": "hi"}],
-    "stream": True,
-}
-
-
-def read(client: openai.AzureOpenAI) -> Seen:
-    chunks: list[Any] = []
-    try:
-        for chunk in client.chat.completions.create(**ASK):
-            chunks.append(dump(chunk))
-    except Exception as error:
-        return Seen(tuple(chunks), f"{type(error).__name__}: {error}")
-    return Seen(tuple(chunks), None)
-
-
-def read_async(client: openai.AsyncAzureOpenAI) -> Seen:
-    async def consume() -> Seen:
-        chunks: list[Any] = []
-        try:
-            async for chunk in await client.chat.completions.create(**ASK):
-                chunks.append(dump(chunk))
-        except Exception as error:
-            return Seen(tuple(chunks), f"{type(error).__name__}: {error}")
-        return Seen(tuple(chunks), None)
-
-    return asyncio.run(consume())
-
-
-def bare_client(url: str) -> openai.AzureOpenAI:
-    http_client = openai.DefaultHttpxClient(transport=httpx2.HTTPTransport())
-    return openai.AzureOpenAI(
-        azure_endpoint=url,
-        api_key="k",
-        api_version=API_VERSION,
-        max_retries=0,
-        http_client=http_client,
-    )
-
-
-def bare_async_client(url: str) -> openai.AsyncAzureOpenAI:
-    http_client = openai.DefaultAsyncHttpxClient(transport=httpx2.AsyncHTTPTransport())
-    return openai.AsyncAzureOpenAI(
-        azure_endpoint=url,
-        api_key="k",
-        api_version=API_VERSION,
-        max_retries=0,
-        http_client=http_client,
-    )
-
-
-def our_config(url: str) -> ClientConfig:
-    return ClientConfig(endpoint=url, api_key="k", api_version=API_VERSION, max_retries=0)
-
-
-class Instrumented:
-    """``configure_telemetry`` for one block, its finished spans kept in memory."""
-
-    def __init__(self) -> None:
-        self.memory = InMemorySpanExporter()
-
-    def __enter__(self) -> Instrumented:
-        assert current_telemetry() is None, "another test left telemetry configured"
-        self.telemetry = configure_telemetry(TelemetryConfig(service_name="stream-shapes"))
-        self.telemetry.add_span_processor(SimpleSpanProcessor(self.memory))
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.telemetry.shutdown()
-
-    def spans(self) -> tuple[ReadableSpan, ...]:
-        return self.memory.get_finished_spans()
-
-
-def read_both(server: RawAnswerServer, answer: RawAnswer) -> tuple[Seen, Seen, ReadableSpan]:
-    """What the bare and the instrumented client give the caller, and the one span."""
-    server.answer = answer
-    bare = read(bare_client(server.url))
-    with Instrumented() as instrumented:
-        ours = read(build_client(our_config(server.url)))
-    (span,) = instrumented.spans()
-    return bare, ours, span
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[RawAnswerServer]:
     with RawAnswerServer() as running:
         yield running
-
-
-def attrs(span: ReadableSpan) -> dict[str, Any]:
-    return dict(span.attributes or {})
 
 
 # --- streams without Content-Type: text/event-stream ---------------------------------------
@@ -170,10 +54,10 @@ def test_a_stream_without_its_content_type_is_read_as_a_stream(
     server: RawAnswerServer, content_type: str | None
 ) -> None:
     answer = RawAnswer([text_chunk("Hi"), text_chunk("!", "stop"), USAGE, DONE], content_type)
-    bare, ours, span = read_both(server, answer)
+    bare, ours, (span,) = read_both(server, answer)
     assert ours == bare and bare.raised is None and len(bare.chunks) == 3
     sent = f"as {content_type}" if content_type else "with no Content-Type"
-    recorded = attrs(span)
+    recorded = attributes(span)
     assert recorded["azure.openai.telemetry.unread"] == (
         f"content-type: the stream was sent {sent}, not text/event-stream",
     )  # not "body: the HTTP 200 answer is not a JSON object"
@@ -199,20 +83,21 @@ def test_a_stream_without_content_type_is_handed_on_as_it_arrives_and_timed(
         if asynchronous:
 
             async def consume() -> None:
-                client = build_async_client(our_config(server.url))
-                async for _ in await client.chat.completions.create(**ASK):
-                    if not first_seen_while_held:
-                        on_first_chunk()
+                async with build_async_client(our_config(server.url)) as client:
+                    async for _ in await client.chat.completions.create(**ASK):
+                        if not first_seen_while_held:
+                            on_first_chunk()
 
             asyncio.run(consume())
         else:
-            for _ in build_client(our_config(server.url)).chat.completions.create(**ASK):
-                if not first_seen_while_held:
-                    on_first_chunk()
+            with build_client(our_config(server.url)) as client:
+                for _ in client.chat.completions.create(**ASK):
+                    if not first_seen_while_held:
+                        on_first_chunk()
     assert first_seen_while_held == [True]
     assert answer.released_in_time is True
     (span,) = instrumented.spans()
-    ttft = attrs(span)["gen_ai.response.time_to_first_chunk"]
+    ttft = attributes(span)["gen_ai.response.time_to_first_chunk"]
     assert isinstance(ttft, float) and 0 <= ttft < answer.hold_s
 
 
@@ -228,10 +113,10 @@ def test_a_json_answer_to_a_stream_request_without_content_type_is_read_whole(
         "usage": {"prompt_tokens": 3, "completion_tokens": 1},
     }
     answer = RawAnswer([json.dumps(completion).encode()], content_type=None)
-    bare, ours, span = read_both(server, answer)
+    bare, ours, (span,) = read_both(server, answer)
     assert ours == bare == Seen((), None)  # the openai client finds no events in it
-    assert "azure.openai.prompt_filter_results" in attrs(span)
-    assert "azure.openai.telemetry.unread" not in attrs(span)
+    assert "azure.openai.prompt_filter_results" in attributes(span)
+    assert "azure.openai.telemetry.unread" not in attributes(span)
 
 
 # --- shapes unlike Azure's ----------------------------------------------------------------
@@ -274,10 +159,10 @@ def test_a_json_answer_to_a_stream_request_without_content_type_is_read_whole(
 def test_an_odd_shape_reaches_the_caller_as_without_instrumentation_and_is_named(
     server: RawAnswerServer, pieces: list[bytes], content_type: str | None, unread: tuple[str]
 ) -> None:
-    bare, ours, span = read_both(server, RawAnswer(pieces, content_type))
+    bare, ours, (span,) = read_both(server, RawAnswer(pieces, content_type))
     assert ours == bare and bare.raised is None and bare.chunks
-    assert attrs(span)["azure.openai.telemetry.unread"] == unread
-    assert attrs(span)["gen_ai.response.finish_reasons"] == ("stop",)
+    assert attributes(span)["azure.openai.telemetry.unread"] == unread
+    assert attributes(span)["gen_ai.response.finish_reasons"] == ("stop",)
 
 
 @pytest.mark.parametrize(
@@ -301,13 +186,13 @@ def test_the_instrumentations_type_error_on_a_missing_index_is_recorded_not_rais
 ) -> None:
     """openai-v2 2.4b0 computes ``index + 1`` for each choice and tool call."""
     answer = RawAnswer([event({**HEAD, "choices": [choice]}), USAGE, DONE])
-    bare, ours, span = read_both(server, answer)
+    bare, ours, (span,) = read_both(server, answer)
     assert ours == bare and bare.raised is None and len(bare.chunks) == 2
-    assert attrs(span)["azure.openai.telemetry.error"] == (
+    assert attributes(span)["azure.openai.telemetry.error"] == (
         "instrumentation process_chunk: TypeError: unsupported operand type(s) for +: "
         "'NoneType' and 'int'",
     )
-    assert attrs(span)["gen_ai.usage.input_tokens"] == 3  # the usage chunk was still read
+    assert attributes(span)["gen_ai.usage.input_tokens"] == 3  # the usage chunk was still read
 
 
 def test_a_failing_end_of_the_instrumentation_is_recorded_and_its_span_still_ended(
@@ -317,12 +202,12 @@ def test_a_failing_end_of_the_instrumentation_is_recorded_and_its_span_still_end
     monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "SPAN_ONLY")
     choice = {"index": 0, "delta": {"content": 5}, "finish_reason": "stop"}
     answer = RawAnswer([event({**HEAD, "choices": [choice]}), USAGE, DONE])
-    bare, ours, span = read_both(server, answer)  # exactly one span, ended
+    bare, ours, (span,) = read_both(server, answer)  # exactly one span, ended
     assert ours == bare and bare.raised is None and len(bare.chunks) == 2
-    assert attrs(span)["azure.openai.telemetry.error"] == (
+    assert attributes(span)["azure.openai.telemetry.error"] == (
         "instrumentation cleanup: TypeError: sequence item 0: expected str instance, int found",
     )
-    assert attrs(span)["gen_ai.usage.input_tokens"] == 3
+    assert attributes(span)["gen_ai.usage.input_tokens"] == 3
 
 
 ERROR_EVENT = event({"error": {"code": "server_error", "message": "The server had an error"}})
@@ -352,10 +237,10 @@ def test_a_failed_call_names_its_error_type_without_invalid_type_warnings(
     error_type: str,
 ) -> None:
     with caplog.at_level(logging.WARNING):
-        bare, ours, span = read_both(server, answer)
+        bare, ours, (span,) = read_both(server, answer)
     assert ours == bare and bare.raised is not None
     assert [r.getMessage() for r in caplog.records if "Invalid type" in r.getMessage()] == []
-    assert attrs(span)["error.type"] == error_type  # util-genai's own spelling
+    assert attributes(span)["error.type"] == error_type  # util-genai's own spelling
     assert not span.status.is_ok
 
 
