@@ -20,7 +20,7 @@ def record_failure(span: trace.Span, step: str, error: BaseException) -> None:
     log.debug("telemetry step %s failed", step, exc_info=error)
     if not span.is_recording():
         return
-    note = f"{step}: {type(error).__name__}: {error}"
+    note = f"{step}: {type(error).__name__}: {_message(error)}"
     notes = _recorded_failures(span)
     if note not in notes:
         span.set_attribute(TELEMETRY_ERROR, [*notes, note])
@@ -31,3 +31,10 @@ def _recorded_failures(span: trace.Span) -> list[str]:
     attributes = getattr(span, "attributes", None)
     recorded = attributes.get(TELEMETRY_ERROR) if isinstance(attributes, Mapping) else None
     return [str(note) for note in recorded] if isinstance(recorded, (tuple, list)) else []
+
+
+def _message(error: BaseException) -> str:
+    try:
+        return str(error)
+    except Exception:  # an exception whose str() raises too
+        return "(no message)"

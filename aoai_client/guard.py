@@ -103,7 +103,7 @@ def _contained(method: Callable[..., Any], step: str) -> Callable[..., Any]:
 
 
 def _span_of(wrapper: Any) -> trace.Span:
-    own = vars(wrapper)  # not getattr: the wrappers hand unknown names on to the stream
+    own = _own_attributes(wrapper)
     invocation = own.get("invocation")
     span = own.get("span") or getattr(invocation, "span", None)
     return span if isinstance(span, trace.Span) else trace.INVALID_SPAN
@@ -112,7 +112,7 @@ def _span_of(wrapper: Any) -> trace.Span:
 def _end(wrapper: Any, span: trace.Span, stream_error: object) -> None:
     """End the span of a wrapper whose ``cleanup`` failed before it could, failed if the
     stream raised ``stream_error``."""
-    invocation = vars(wrapper).get("invocation")
+    invocation = _own_attributes(wrapper).get("invocation")
     try:  # util-genai ends the span and detaches its context, at most once
         if invocation is not None and isinstance(stream_error, BaseException):
             invocation.fail(stream_error)
@@ -122,6 +122,12 @@ def _end(wrapper: Any, span: trace.Span, stream_error: object) -> None:
         record_failure(span, "instrumentation finish", error)
     if span.is_recording():
         span.end()
+
+
+def _own_attributes(wrapper: Any) -> dict[str, Any]:
+    """Not ``getattr``: the wrappers hand names they lack on to the ``openai`` stream."""
+    own = getattr(wrapper, "__dict__", None)
+    return own if isinstance(own, dict) else {}
 
 
 def _takes_type_name(error_class: type) -> bool:
