@@ -33,7 +33,6 @@ class RawAnswerServer:
 
     def __init__(self) -> None:
         self.answer = RawAnswer(pieces=[])
-        self.requests = 0
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.owner = self
         self._thread = threading.Thread(
@@ -76,7 +75,6 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("content-length") or 0))
         owner = self.server.owner
-        owner.requests += 1
         answer = owner.answer
         self.send_response(answer.status)
         if answer.content_type is not None:
