@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
+from aoai_client import sse
+
 DEPLOYMENT: Final = "azure.openai.deployment"
 API_VERSION: Final = "azure.openai.api_version"
 REGION: Final = "azure.openai.region"
@@ -82,6 +84,17 @@ def request_attributes(
     if isinstance(user, str) and user:
         attrs[END_USER] = user
     return attrs
+
+
+def asks_for_stream(body: bytes) -> bool:
+    """The request body asks for a streamed answer (``"stream": true``)."""
+    return bool(body) and _json(body).get("stream") is True
+
+
+def untyped_stream_note(content_type: str) -> str:
+    """The ``unread`` note of a stream sent without ``Content-Type: text/event-stream``."""
+    sent = f"as {content_type}" if content_type else "with no Content-Type"
+    return f"content-type: the stream was sent {sent}, not text/event-stream"
 
 
 def header_attributes(status: int, headers: Mapping[str, str]) -> Attributes:
@@ -163,8 +176,9 @@ class StreamReader:
     """Reads a chat stream event by event and says what the span should record.
 
     Tolerant of what Azure and look-alikes send: the empty-id first event with
-    ``prompt_filter_results`` (or ``prompt_annotations``), annotation-only chunks,
-    ``finish_reason`` inside ``delta``, unknown fields, and no usage event.
+    ``prompt_filter_results`` (or ``prompt_annotations``), annotation-only chunks, ``index``
+    or ``finish_reason`` inside ``delta``, unknown fields, no usage event, and a ``[DONE]``
+    without ``data:``. What is not as Azure sends it is named in ``unread``.
     """
 
     def __init__(self) -> None:
@@ -175,11 +189,23 @@ class StreamReader:
         self.first_content_at: float | None = None
         self.events = 0
         self.bad_events = 0
+        self.misplaced: set[str] = set()  # fields found inside delta instead of the choice
+        self.unindexed = 0  # choices with no index anywhere
         self.done = False
+        self.decoder = sse.EventDecoder()
+
+    def feed_bytes(self, chunk: bytes, at: float) -> None:
+        """Bytes of the answer received at monotonic time ``at``, split into SSE events as
+        the ``openai`` client splits them; nothing after ``data: [DONE]`` is read (nor by
+        the client)."""
+        for event in self.decoder.feed(chunk):
+            if self.done:
+                return
+            self.feed(event.data, at)
 
     def feed(self, data: str, at: float) -> None:
         """One SSE ``data:`` payload received at monotonic time ``at``."""
-        if data.strip() == "[DONE]":
+        if data.startswith("[DONE]"):  # as the openai client tests it
             self.done = True
             return
         try:
@@ -196,17 +222,21 @@ class StreamReader:
             self.prompt_filter = prompt_filter
         if isinstance(event.get("usage"), dict):
             self.usage = event["usage"]
-        for position, choice in enumerate(event.get("choices") or ()):
+        choices = event.get("choices")
+        for position, choice in enumerate(choices if isinstance(choices, list) else ()):
             if isinstance(choice, dict):
                 self._choice(choice, position, at)
 
     def _choice(self, choice: dict[str, Any], position: int, at: float) -> None:
-        raw_index, raw_delta = choice.get("index"), choice.get("delta")
-        index = raw_index if isinstance(raw_index, int) else position
+        raw_delta = choice.get("delta")
         delta: dict[str, Any] = raw_delta if isinstance(raw_delta, dict) else {}
+        index = self._index(choice, delta, position)
         if self.first_content_at is None and (delta.get("content") or delta.get("tool_calls")):
             self.first_content_at = at
-        finish = choice.get("finish_reason") or delta.get("finish_reason")
+        finish = choice.get("finish_reason")
+        if not isinstance(finish, str) and isinstance(delta.get("finish_reason"), str):
+            finish = delta["finish_reason"]
+            self.misplaced.add("finish_reason")
         if isinstance(finish, str):
             self.finish_reasons[index] = finish
         results = choice.get("content_filter_results")
@@ -216,9 +246,17 @@ class StreamReader:
                 if _stronger(verdict, merged.get(category)):
                     merged[category] = verdict
 
+    def _index(self, choice: dict[str, Any], delta: dict[str, Any], position: int) -> int:
+        for where, value in (("choice", choice.get("index")), ("delta", delta.get("index"))):
+            if isinstance(value, int) and not isinstance(value, bool):
+                if where == "delta":
+                    self.misplaced.add("index")
+                return value
+        self.unindexed += 1
+        return position
+
     def attributes(self, started_at: float) -> tuple[Attributes, list[str]]:
         attrs: Attributes = {}
-        unread: list[str] = []
         if self.prompt_filter is not None:
             attrs[PROMPT_FILTER] = _dumps(self.prompt_filter)
         if self.choice_filters:
@@ -238,18 +276,32 @@ class StreamReader:
                 if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
                     attrs[name] = value
             attrs.update(usage_details(self.usage))
-        else:
-            unread.append(
+        return attrs, self.unread()
+
+    def unread(self) -> list[str]:
+        """What the stream did not say as Azure says it, one note per oddity."""
+        notes: list[str] = []
+        if self.usage is None:
+            notes.append(
                 "usage: the stream sent no usage event (request "
                 "stream_options={'include_usage': True} to count tokens)"
             )
         if not self.finish_reasons:
-            unread.append("finish_reason: no chunk carried one")
+            notes.append("finish_reason: no chunk carried one")
+        for name in ("index", "finish_reason"):
+            if name in self.misplaced:
+                notes.append(f"{name}: sent inside delta, not beside it")
+        if self.unindexed:
+            notes.append(f"index: {self.unindexed} choices had none (their position was used)")
         if self.bad_events:
-            unread.append(f"events: {self.bad_events} stream events were not JSON objects")
-        if not self.done:
-            unread.append("end: the stream ended without data: [DONE]")
-        return attrs, unread
+            notes.append(f"events: {self.bad_events} stream events were not JSON objects")
+        if not self.done and self.decoder.bare_done:
+            notes.append("end: [DONE] was sent without data: (the client reads on to the end)")
+        elif not self.done:
+            notes.append("end: the stream ended without data: [DONE]")
+        if not self.done and self.decoder.open_event:
+            notes.append("end: the last event had no blank line after it (the client drops it)")
+        return notes
 
 
 def _stronger(new: Any, old: Any) -> bool:

@@ -2,7 +2,9 @@
 OTLP/HTTP to a lens server and, with a connection string, to Azure Monitor.
 
 One ``Telemetry`` per process: ``OpenAIInstrumentor`` patches the ``openai`` classes
-process-wide, so ``configure_telemetry`` returns the one already made.
+process-wide, so ``configure_telemetry`` returns the one already made. The instrumentation is
+guarded (``guard``): what its own code raises while a stream is read is recorded on the span,
+never raised into the application.
 
 Message content: recorded only when ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``
 enables it. The instrumentation in use reads ``SPAN_ONLY``, ``EVENT_ONLY`` or
@@ -16,7 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -29,6 +31,7 @@ from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
 from aoai_client.config import TelemetryConfig
+from aoai_client.guard import guard_instrumentation
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +67,7 @@ class Telemetry:
     meter_provider: MeterProvider
     logger_provider: LoggerProvider
     config: TelemetryConfig
+    unguard: Callable[[], None]
 
     def flush(self, timeout_ms: int = 10_000) -> bool:
         """Export every finished span now; False when the export did not finish in time."""
@@ -75,6 +79,7 @@ class Telemetry:
     def shutdown(self) -> None:
         global _telemetry
         with _lock:
+            self.unguard()
             self.instrumentor.uninstrument()
             self.provider.shutdown()
             self.meter_provider.shutdown()
@@ -121,7 +126,10 @@ def configure_telemetry(config: TelemetryConfig) -> Telemetry:
             meter_provider=meter_provider,
             logger_provider=logger_provider,
         )
-        _telemetry = Telemetry(provider, instrumentor, meter_provider, logger_provider, config)
+        unguard = guard_instrumentation()
+        _telemetry = Telemetry(
+            provider, instrumentor, meter_provider, logger_provider, config, unguard
+        )
         return _telemetry
 
 

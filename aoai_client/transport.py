@@ -4,16 +4,16 @@
 ``openai`` client sends the request, so the transport finds it with
 ``trace.get_current_span()`` and records what only the wire shows (``azure_wire``).
 Non-streamed answers are read whole (their raw bytes are handed on unchanged); streamed
-answers are read event by event as the application consumes them.
+answers are read event by event as the application consumes them, also when a gateway sends
+them without ``Content-Type: text/event-stream`` (their first bytes tell).
 
 Never breaks the caller: every step is guarded, and a failure of ours is recorded on the
-span as ``azure.openai.telemetry.error`` instead of being raised.
+span as ``azure.openai.telemetry.error`` instead of being raised (``failures``).
 """
 
 from __future__ import annotations
 
 import gzip
-import logging
 import time
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
@@ -25,8 +25,7 @@ from opentelemetry import trace
 
 from aoai_client import azure_wire
 from aoai_client.context import current_call_context, current_capture
-
-log = logging.getLogger(__name__)
+from aoai_client.failures import record_failure
 
 
 class CallRecorder:
@@ -36,8 +35,13 @@ class CallRecorder:
         self.span = span
         self.deployment_types = deployment_types
         self.started_at = time.perf_counter()
+        self.asks_for_stream = False
+        self.status = 0
+        self.kind = "body"  # how the answer is read: see answer_kind
+        self.content_type = ""
         self.stream_reader: azure_wire.StreamReader | None = None
-        self.pending = b""
+        self.head = b""  # an untyped answer's first bytes, until they show what it is
+        self.body: bytes | None = None  # an untyped answer found to be a whole body
         self.finished = False
         self.capture = current_capture()
         if self.capture is not None:
@@ -48,8 +52,7 @@ class CallRecorder:
         try:
             step()
         except Exception as error:  # never raise into the application
-            log.debug("telemetry step %s failed", what, exc_info=True)
-            self.set({azure_wire.TELEMETRY_ERROR: f"{what}: {type(error).__name__}: {error}"})
+            record_failure(self.span, what, error)
 
     def set(self, attrs: Mapping[str, Any]) -> None:
         if attrs:
@@ -60,6 +63,7 @@ class CallRecorder:
     def on_request(self, request: httpx2.Request) -> None:
         context = current_call_context()
         body = request.content if isinstance(request.stream, httpx2.ByteStream) else b""
+        self.asks_for_stream = azure_wire.asks_for_stream(body)
         self.set(
             azure_wire.request_attributes(
                 str(request.url), body, self.deployment_types, context.tenant_id, context.end_user
@@ -67,7 +71,25 @@ class CallRecorder:
         )
 
     def on_headers(self, response: httpx2.Response) -> None:
+        self.status = response.status_code
         self.set(azure_wire.header_attributes(response.status_code, response.headers))
+
+    def answer_kind(self, response: httpx2.Response) -> str:
+        """How the answer is read: ``stream`` (event by event as the application reads it),
+        ``untyped`` (the answer to a stream request, without a stream's content type: its
+        first bytes say whether it is a stream) or ``body`` (whole, before it is handed on)."""
+        self.content_type = response.headers.get("content-type", "")
+        encoding = response.headers.get("content-encoding", "identity")
+        if self.content_type.startswith("text/event-stream"):
+            self.kind = "stream"
+        elif (
+            self.asks_for_stream
+            and response.status_code < 400
+            and "json" not in self.content_type
+            and encoding in ("", "identity")
+        ):
+            self.kind = "untyped"
+        return self.kind
 
     def on_body(self, status: int, raw: bytes, encoding: str) -> None:
         attrs, unread = azure_wire.body_attributes(status, _decoded(raw, encoding))
@@ -76,20 +98,13 @@ class CallRecorder:
             self.set({azure_wire.UNREAD: unread})
 
     def on_stream_bytes(self, data: bytes) -> None:
+        if self.finished:
+            return
         if self.stream_reader is None:
             self.stream_reader = azure_wire.StreamReader()
-        now = time.perf_counter()
-        self.pending += data
-        *events, self.pending = self.pending.replace(b"\r\n", b"\n").split(b"\n\n")
-        for event in events:
-            payload = "\n".join(
-                line[5:].lstrip() for line in event.decode("utf-8", "replace").split("\n")
-                if line.startswith("data:")
-            )  # fmt: skip
-            if payload:
-                self.stream_reader.feed(payload, now)
-                if self.stream_reader.done:
-                    self.on_stream_end()
+        self.stream_reader.feed_bytes(data, time.perf_counter())
+        if self.stream_reader.done:
+            self.on_stream_end()
 
     def on_stream_end(self) -> None:
         """Record what the stream said; called at ``[DONE]`` and again (no-op) at close."""
@@ -97,9 +112,33 @@ class CallRecorder:
             return
         self.finished = True
         attrs, unread = self.stream_reader.attributes(self.started_at)
+        if self.kind == "untyped":
+            unread.insert(0, azure_wire.untyped_stream_note(self.content_type))
         self.set(attrs)
         if unread:
             self.set({azure_wire.UNREAD: unread})
+
+    def on_untyped_bytes(self, data: bytes) -> None:
+        """A stream unless its first bytes open a JSON document (then a whole body)."""
+        if self.body is not None:
+            self.body += data
+        elif self.stream_reader is not None:
+            self.on_stream_bytes(data)
+        else:
+            self.head += data
+            first = self.head.lstrip()[:1]
+            if first in (b"{", b"["):
+                self.body, self.head = self.head, b""
+            elif first:
+                head, self.head = self.head, b""
+                self.on_stream_bytes(head)
+
+    def on_untyped_end(self) -> None:
+        if self.stream_reader is not None:
+            self.on_stream_end()
+        elif not self.finished:
+            self.finished = True
+            self.on_body(self.status, self.head if self.body is None else self.body, "")
 
 
 def _decoded(raw: bytes, encoding: str) -> bytes:
@@ -110,37 +149,49 @@ def _decoded(raw: bytes, encoding: str) -> bytes:
     return raw
 
 
-def _is_stream(response: httpx2.Response) -> bool:
-    return response.headers.get("content-type", "").startswith("text/event-stream")
+class _Tap:
+    """What a tapped answer's bytes and end are handed to."""
+
+    def __init__(self, recorder: CallRecorder) -> None:
+        self.recorder = recorder
+        untyped = recorder.kind == "untyped"
+        self.on_bytes = recorder.on_untyped_bytes if untyped else recorder.on_stream_bytes
+        self.on_end = recorder.on_untyped_end if untyped else recorder.on_stream_end
+
+    def chunk(self, data: bytes) -> None:
+        self.recorder.guarded("stream", partial(self.on_bytes, data))
+
+    def end(self) -> None:
+        self.recorder.guarded("stream end", self.on_end)
 
 
 class _TappedStream(httpx2.SyncByteStream):
-    def __init__(self, inner: httpx2.SyncByteStream, recorder: CallRecorder) -> None:
-        self.inner, self.recorder = inner, recorder
+    def __init__(self, inner: httpx2.SyncByteStream, tap: _Tap) -> None:
+        self.inner, self.tap = inner, tap
 
     def __iter__(self) -> Iterator[bytes]:
         for chunk in self.inner:
-            self.recorder.guarded("stream", partial(self.recorder.on_stream_bytes, chunk))
+            self.tap.chunk(chunk)
             yield chunk
-        self.recorder.guarded("stream end", self.recorder.on_stream_end)
+        self.tap.end()
 
     def close(self) -> None:
-        self.recorder.guarded("stream end", self.recorder.on_stream_end)
+        self.tap.end()
         self.inner.close()
 
 
 class _AsyncTappedStream(httpx2.AsyncByteStream):
-    def __init__(self, inner: httpx2.AsyncByteStream, recorder: CallRecorder) -> None:
-        self.inner, self.recorder = inner, recorder
+    def __init__(self, inner: httpx2.AsyncByteStream, tap: _Tap) -> None:
+        self.inner, self.tap = inner, tap
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         async for chunk in self.inner:
-            self.recorder.guarded("stream", partial(self.recorder.on_stream_bytes, chunk))
+            self.tap.chunk(chunk)
             yield chunk
-        self.recorder.guarded("stream end", self.recorder.on_stream_end)
+        self.tap.end()
 
     async def aclose(self) -> None:
-        self.recorder.guarded("stream end", self.recorder.on_stream_end)
+        self.tap.end()
         await self.inner.aclose()
 
 
@@ -172,8 +223,9 @@ class AzureTelemetryTransport(httpx2.BaseTransport):
         recorder.guarded("request", lambda: recorder.on_request(request))
         response = self.inner.handle_request(request)
         recorder.guarded("headers", lambda: recorder.on_headers(response))
-        if _is_stream(response) and isinstance(response.stream, httpx2.SyncByteStream):
-            return _rebuilt(response, stream=_TappedStream(response.stream, recorder))
+        kind = recorder.answer_kind(response)
+        if kind != "body" and isinstance(response.stream, httpx2.SyncByteStream):
+            return _rebuilt(response, stream=_TappedStream(response.stream, _Tap(recorder)))
         raw = b"".join(response.iter_raw())
         response.close()
         encoding = response.headers.get("content-encoding", "")
@@ -203,8 +255,9 @@ class AsyncAzureTelemetryTransport(httpx2.AsyncBaseTransport):
         recorder.guarded("request", lambda: recorder.on_request(request))
         response = await self.inner.handle_async_request(request)
         recorder.guarded("headers", lambda: recorder.on_headers(response))
-        if _is_stream(response) and isinstance(response.stream, httpx2.AsyncByteStream):
-            return _rebuilt(response, stream=_AsyncTappedStream(response.stream, recorder))
+        kind = recorder.answer_kind(response)
+        if kind != "body" and isinstance(response.stream, httpx2.AsyncByteStream):
+            return _rebuilt(response, stream=_AsyncTappedStream(response.stream, _Tap(recorder)))
         raw = b"".join([chunk async for chunk in response.aiter_raw()])
         await response.aclose()
         encoding = response.headers.get("content-encoding", "")

@@ -54,7 +54,7 @@ def show_outcome(outcome: ChatOutcome, stored: dict[str, Any] | None) -> None:
         with st.expander("What Azure returned"):
             st.json(outcome.error_body)
     if outcome.unread:
-        st.caption("Not recorded: " + "; ".join(outcome.unread))
+        st.caption("Unlike Azure's answer: " + "; ".join(outcome.unread))
     _ledger_link(outcome, stored)
 
 

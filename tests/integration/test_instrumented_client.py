@@ -234,6 +234,7 @@ def test_an_odd_stream_never_breaks_the_application_loop(
     assert list(attrs["azure.openai.telemetry.unread"]) == [
         "usage: the stream sent no usage event (request stream_options={'include_usage': True} "
         "to count tokens)",
+        "finish_reason: sent inside delta, not beside it",
         "end: the stream ended without data: [DONE]",
     ]
     row = rows(lens_server)[call_id(span)]

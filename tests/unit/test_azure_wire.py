@@ -224,8 +224,63 @@ def test_stream_reader_says_what_an_odd_stream_did_not_say() -> None:
     assert unread == [
         "usage: the stream sent no usage event (request stream_options={'include_usage': True} "
         "to count tokens)",
+        "finish_reason: sent inside delta, not beside it",
         "events: 2 stream events were not JSON objects",
         "end: the stream ended without data: [DONE]",
+    ]
+
+
+def test_stream_reader_reads_index_and_finish_reason_from_inside_delta_and_says_so() -> None:
+    reader = w.StreamReader()
+    feed(
+        reader,
+        [
+            {"choices": [{"delta": {"index": 1, "content": "Hi"}}]},
+            {"choices": [{"delta": {"index": 1, "finish_reason": "length"}}]},
+            {"choices": [{"delta": {"content": "?"}, "finish_reason": "stop"}]},  # no index
+            {"choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 2}},
+        ],
+    )
+    attrs, unread = reader.attributes(started_at=0.0)
+    assert attrs["gen_ai.response.finish_reasons"] == ["stop", "length"]  # by index: 0, 1
+    assert attrs["gen_ai.response.time_to_first_chunk"] == 0.0
+    assert unread == [
+        "index: sent inside delta, not beside it",
+        "finish_reason: sent inside delta, not beside it",
+        "index: 1 choices had none (their position was used)",
+    ]
+
+
+def test_stream_reader_reads_bytes_as_the_client_splits_them_and_names_a_bare_done() -> None:
+    reader = w.StreamReader()
+    wire = (
+        b': keep-alive\r\n\r\nevent: message\r\ndata: {"choices":[{"index":0,"delta":'
+        b'{"content":"Hi"},"finish_reason":"stop"}]}\r\n\r\n[DONE]\r\n\r\n'
+    )
+    for at, start in enumerate(range(0, len(wire), 7)):  # in 7-byte pieces
+        reader.feed_bytes(wire[start : start + 7], float(at))
+    attrs, unread = reader.attributes(started_at=0.0)
+    assert attrs["gen_ai.response.finish_reasons"] == ["stop"]
+    blank_line_end = wire.index(b"\r\n\r\n[DONE]") + 3  # the event is complete here
+    assert attrs["gen_ai.response.time_to_first_chunk"] == float(blank_line_end // 7)
+    assert unread == [
+        "usage: the stream sent no usage event (request stream_options={'include_usage': True} "
+        "to count tokens)",
+        "end: [DONE] was sent without data: (the client reads on to the end)",
+    ]
+
+
+def test_stream_reader_reads_nothing_after_done_and_names_an_unfinished_last_event() -> None:
+    after_done = w.StreamReader()
+    after_done.feed_bytes(b"data: [DONE]\n\ndata: not json\n\n", 0.0)
+    assert (after_done.done, after_done.bad_events) == (True, 0)
+    unfinished = w.StreamReader()
+    unfinished.feed_bytes(b'data: {"choices":[]}\n\ndata: {"choices":[]}\n', 0.0)
+    _, unread = unfinished.attributes(started_at=0.0)
+    assert unfinished.events == 1
+    assert unread[-2:] == [
+        "end: the stream ended without data: [DONE]",
+        "end: the last event had no blank line after it (the client drops it)",
     ]
 
 
@@ -234,10 +289,16 @@ def test_a_failing_telemetry_step_is_recorded_not_raised() -> None:
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(memory))
     with provider.get_tracer("t").start_as_current_span("chat x") as span:
-        CallRecorder(span, {}).guarded("headers", lambda: [][1])
+        recorder = CallRecorder(span, {})
+        recorder.guarded("headers", lambda: [][1])
+        recorder.guarded("body", lambda: {}["usage"])
+        recorder.guarded("headers", lambda: [][1])  # the same failure again: listed once
     (finished,) = memory.get_finished_spans()
     assert finished.attributes == {
-        "azure.openai.telemetry.error": "headers: IndexError: list index out of range"
+        "azure.openai.telemetry.error": (
+            "headers: IndexError: list index out of range",
+            "body: KeyError: 'usage'",
+        )
     }
 
 
