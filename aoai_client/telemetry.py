@@ -31,6 +31,7 @@ from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
 from aoai_client.config import TelemetryConfig
+from aoai_client.delivery import CountedBatchSpanProcessor, SpanDelivery
 from aoai_client.guard import guard_instrumentation
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,11 @@ class Telemetry:
     logger_provider: LoggerProvider
     config: TelemetryConfig
     unguard: Callable[[], None]
+    otlp: CountedBatchSpanProcessor | None = None  # the OTLP export, with its counts
+
+    def delivery(self) -> SpanDelivery:
+        """Spans finished and delivered by the OTLP export (both 0 without one)."""
+        return self.otlp.delivery() if self.otlp is not None else SpanDelivery()
 
     def flush(self, timeout_ms: int = 10_000) -> bool:
         """Export every finished span now; False when the export did not finish in time."""
@@ -109,11 +115,11 @@ def configure_telemetry(config: TelemetryConfig) -> Telemetry:
         resource = Resource.create({"service.name": config.service_name,
                                     **config.resource_attributes})  # fmt: skip
         provider = TracerProvider(resource=resource)
+        otlp = None
         if config.otlp_traces_endpoint:
             exporter = OTLPSpanExporter(endpoint=config.otlp_traces_endpoint, timeout=10)
-            provider.add_span_processor(
-                BatchSpanProcessor(exporter, schedule_delay_millis=config.export_delay_ms)
-            )
+            otlp = CountedBatchSpanProcessor(exporter, config.export_delay_ms)
+            provider.add_span_processor(otlp)
         if config.applicationinsights_connection_string:
             provider.add_span_processor(
                 BatchSpanProcessor(_azure_monitor_exporter(config, provider))
@@ -128,7 +134,7 @@ def configure_telemetry(config: TelemetryConfig) -> Telemetry:
         )
         unguard = guard_instrumentation()
         _telemetry = Telemetry(
-            provider, instrumentor, meter_provider, logger_provider, config, unguard
+            provider, instrumentor, meter_provider, logger_provider, config, unguard, otlp
         )
         return _telemetry
 

@@ -16,7 +16,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -108,14 +108,19 @@ class TrafficPlan:
         )
 
 
+LOST = "lost"  # the kind of a call that raised instead of returning an outcome
+
+
 @dataclass
 class TrafficReport:
-    sent: int = 0
-    kinds: Counter[str] = field(default_factory=Counter)
+    sent: int = 0  # calls finished, whatever came of them
+    kinds: Counter[str] = field(default_factory=Counter)  # outcome kind (or "lost") -> calls
     latencies_ms: list[float] = field(default_factory=list)
     elapsed_s: float = 0.0
     call_ids: list[str] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)  # error code (or message) -> calls
+    lost: Counter[str] = field(default_factory=Counter)  # exception class -> calls
+    lost_examples: dict[str, str] = field(default_factory=dict)  # exception class -> message
 
     def add(self, outcome: ChatOutcome) -> None:
         self.sent += 1
@@ -126,8 +131,16 @@ class TrafficReport:
         if outcome.call_id:
             self.call_ids.append(outcome.call_id)
 
+    def add_lost(self, error: BaseException) -> None:
+        """A call that raised: counted by the exception's class, its first message kept."""
+        self.sent += 1
+        self.kinds[LOST] += 1
+        kind = type(error).__name__
+        self.lost[kind] += 1
+        self.lost_examples.setdefault(kind, str(error)[:200])
 
-Progress = Callable[[int, ChatOutcome], None]
+
+Progress = Callable[[int, str], None]  # (calls finished, the kind of the last one)
 
 
 def run_traffic(
@@ -137,7 +150,8 @@ def run_traffic(
     stop: threading.Event | None = None,
 ) -> TrafficReport:
     """Send ``plan.count`` calls, starting one every ``1 / rate`` seconds, at most
-    ``concurrency`` at a time; ``on_progress(done, outcome)`` after each."""
+    ``concurrency`` at a time; ``on_progress(done, kind)`` after each. Every call is
+    accounted for: by its outcome, or, when it raised, as lost by the exception's class."""
     report = TrafficReport()
     lock = threading.Lock()
     slots = threading.Semaphore(plan.concurrency)
@@ -146,16 +160,25 @@ def run_traffic(
     stop = stop or threading.Event()
     started = time.perf_counter()
 
-    def call(request: ChatRequest) -> None:
+    def call(request: ChatRequest) -> ChatOutcome:
         try:
-            outcome = run_chat(client, request)
+            return run_chat(client, request)
         finally:
             slots.release()
+
+    def record(future: Future[ChatOutcome]) -> None:
+        error = future.exception()
         with lock:
-            report.add(outcome)
+            if error is None:
+                outcome = future.result()
+                report.add(outcome)
+                kind = outcome.kind
+            else:
+                report.add_lost(error)
+                kind = LOST
             done = report.sent
         if on_progress is not None:
-            on_progress(done, outcome)
+            on_progress(done, kind)
 
     with ThreadPoolExecutor(plan.concurrency, thread_name_prefix="lens-traffic") as pool:
         for number in range(plan.count):
@@ -163,7 +186,7 @@ def run_traffic(
             if stop.wait(wait) if wait > 0 else stop.is_set():
                 break
             slots.acquire()
-            pool.submit(call, plan.request(number, rng))
+            pool.submit(call, plan.request(number, rng)).add_done_callback(record)
     report.elapsed_s = time.perf_counter() - started
     return report
 

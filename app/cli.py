@@ -167,8 +167,15 @@ def export() -> None:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="File (default stdout).")
 @click.option("--url", default=None, help="Lens server URL (default http://LENS_HOST:LENS_PORT).")
-def export_chargeback(month: str | None, fmt: str, out: Path | None, url: str | None) -> None:
-    """Chargeback CSV for a month: DESIGN columns, or FOCUS-aligned names."""
+@click.option("--db", "db_path", type=click.Path(path_type=Path), default=None,
+              help="DuckDB file read when no server answers (default LENS_DB).")  # fmt: skip
+def export_chargeback(
+    month: str | None, fmt: str, out: Path | None, url: str | None, db_path: Path | None
+) -> None:
+    """Chargeback CSV for a month: DESIGN columns, or FOCUS-aligned names.
+
+    Through the lens server when one answers, else from the database file; exits 1 when
+    there is neither (it never creates an empty database)."""
     settings = load_settings()
     month = month or last_full_month(datetime.now(UTC))
     try:
@@ -176,23 +183,36 @@ def export_chargeback(month: str | None, fmt: str, out: Path | None, url: str | 
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--month") from None
     base = server_url(settings, url)
+    db = db_path or settings.lens_db
     if server_is_up(base):
+        if db_path is not None:
+            console.print(f"--db ignored: reading through the running lens server at {base}")
         response = httpx.get(
             f"{base}/api/chargeback.csv", params={"month": month, "format": fmt}, timeout=300
         )
         exit_on_route_error(response)
         text = response.text
-    else:
-        store = open_store_or_exit(settings)
+    elif db.is_file():
+        store = open_store_or_exit(settings.model_copy(update={"lens_db": db}))
         try:
             text = store_chargeback_file(store, month, fmt)
         finally:
             store.close()
+    else:
+        console.print(
+            f"[red]error:[/red] no lens server answers at {base} and there is no database "
+            f"file at {db}\nStart one with `aoai-lens serve`, or pass --url with a running "
+            "server's URL or --db with an existing database file (LENS_DB)."
+        )
+        raise SystemExit(1)
+    rows = text.count("\n") - 1
+    if len(text.splitlines()) <= 1:
+        console.print(f"note: no calls in {month}: the CSV has only its header row")
     if out is None:
         click.echo(text, nl=False)
     else:
         out.write_text(text, encoding="utf-8")
-        console.print(f"wrote {out} ({text.count(chr(10)) - 1} rows, {month})")
+        console.print(f"wrote {out} ({rows} rows, {month})")
 
 
 @main.group()

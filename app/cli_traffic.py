@@ -14,14 +14,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from aoai_client import ClientConfig, ClientConfigError, TelemetryConfig, build_client
 from aoai_client import configure_telemetry as configure_client_telemetry
-from aoai_client.chat import ChatOutcome
-from aoai_client.traffic import PromptSetError, TrafficPlan, TrafficReport, load_prompts
+from aoai_client.traffic import LOST, PromptSetError, TrafficPlan, TrafficReport, load_prompts
 from aoai_client.traffic import run_traffic as send_traffic
 from app import lens_client
-from app.config import load_settings
+from app.config import Settings, load_settings
 from simulator import DEFAULT_DEPLOYMENTS, SimulatorConfig, build_simulator_app
 
 console = Console(stderr=True, soft_wrap=True)
+FLUSH_TIMEOUT_MS = 30_000
 
 
 @click.command(name="traffic")
@@ -37,8 +37,9 @@ console = Console(stderr=True, soft_wrap=True)
               default=None, help="JSONL prompt set (default: the shipped one).")  # fmt: skip
 @click.option("--api-key", default=None, help="Key (default AZURE_OPENAI_API_KEY).")
 @click.option("--max-retries", type=click.IntRange(0, 10), default=2, show_default=True)
-@click.option("--url", default=None, help="Lens server receiving the spans "
-              "(default http://LENS_HOST:LENS_PORT).")  # fmt: skip
+@click.option("--url", default=None, help="Lens server receiving the spans (default "
+              "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces, "
+              "else http://LENS_HOST:LENS_PORT).")  # fmt: skip
 def traffic(
     endpoint: str | None,
     deployments: tuple[str, ...],
@@ -51,9 +52,12 @@ def traffic(
     max_retries: int,
     url: str | None,
 ) -> None:
-    """Send a prompt set across deployments and tenants through the instrumented client."""
+    """Send a prompt set across deployments and tenants through the instrumented client.
+
+    Exits 1 when a call was lost (it raised instead of returning an answer) or a call's
+    span was not delivered."""
     settings = load_settings()
-    lens_url = url or lens_client.local_url(settings)
+    traces_url, lens_url = span_destination(settings, url)
     simulator = endpoint is None and not settings.azure_openai_endpoint
     endpoint = endpoint or lens_client.endpoint(settings)
     key = api_key or (
@@ -81,25 +85,55 @@ def traffic(
         console.print(f"[red]error:[/red] {exc}")
         raise SystemExit(1) from None
     telemetry = configure_client_telemetry(
-        TelemetryConfig(
-            service_name="aoai-lens-traffic", otlp_traces_endpoint=f"{lens_url}/v1/traces"
-        )
+        TelemetryConfig(service_name="aoai-lens-traffic", otlp_traces_endpoint=traces_url)
     )
     from app.cli import server_is_up  # app.cli registers this command: import it late
 
     plan = TrafficPlan(deployments, tenants, count, rate, concurrency, prompts)
-    if not server_is_up(lens_url):
+    if lens_url is not None and not server_is_up(lens_url):
         console.print(
             f"[yellow]warning:[/yellow] no lens server at {lens_url}: the calls' spans will "
             "not be stored (start one with `aoai-lens serve`, or pass --url)"
         )
     console.print(
-        f"Sending {count} calls to {endpoint} ({', '.join(deployments)}); spans to {lens_url}"
+        f"Sending {count} calls to {endpoint} ({', '.join(deployments)}); spans to {traces_url}"
     )
     report = _with_progress(client, plan)
-    if not telemetry.flush(30_000):
-        console.print(f"[yellow]warning:[/yellow] spans not all delivered to {lens_url}")
+    flushed = telemetry.flush(FLUSH_TIMEOUT_MS)
+    delivery = telemetry.delivery()
     print_report(report)
+    if delivery.undelivered:
+        waited = "" if flushed else f" (still sending after {FLUSH_TIMEOUT_MS // 1000} s)"
+        console.print(
+            f"[red]{delivery.undelivered} of {delivery.finished} spans not delivered[/red] "
+            f"to {traces_url}{waited}: those calls are missing from the ledger. Is a lens "
+            "server (or OTLP receiver) answering there? Start one with `aoai-lens serve`, "
+            "or pass --url"
+        )
+    if report.lost or delivery.undelivered:
+        lost = report.kinds[LOST]
+        console.print(
+            f"[red]error:[/red] {lost} of {report.sent} calls lost, "
+            f"{delivery.undelivered} spans not delivered"
+        )
+        raise SystemExit(1)
+
+
+def span_destination(settings: Settings, url: str | None) -> tuple[str, str | None]:
+    """Where the spans go, and the lens server's URL when the destination is one.
+
+    ``--url`` (a lens server); else the OpenTelemetry exporter variables, per their spec:
+    ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` as the full URL, else
+    ``OTEL_EXPORTER_OTLP_ENDPOINT`` with ``/v1/traces`` appended; else the lens server at
+    ``LENS_HOST:LENS_PORT``."""
+    if url:
+        base = url.rstrip("/")
+        return f"{base}/v1/traces", base
+    from_env = TelemetryConfig.from_env().otlp_traces_endpoint
+    if from_env:
+        return from_env, None
+    base = lens_client.local_url(settings)
+    return f"{base}/v1/traces", base
 
 
 def _with_progress(client: openai.AzureOpenAI, plan: TrafficPlan) -> TrafficReport:
@@ -109,9 +143,9 @@ def _with_progress(client: openai.AzureOpenAI, plan: TrafficPlan) -> TrafficRepo
         task = progress.add_task("calls", total=plan.count)
         seen: dict[str, int] = {}
 
-        def advance(done: int, outcome: ChatOutcome) -> None:
-            seen[outcome.kind] = seen.get(outcome.kind, 0) + 1
-            summary = " ".join(f"{kind} {n}" for kind, n in sorted(seen.items()))
+        def advance(done: int, kind: str) -> None:
+            seen[kind] = seen.get(kind, 0) + 1
+            summary = " ".join(f"{name} {n}" for name, n in sorted(seen.items()))
             progress.update(task, completed=done, description=summary)
 
         return send_traffic(client, plan, advance)
@@ -122,11 +156,14 @@ def print_report(report: TrafficReport) -> None:
     kinds = ", ".join(f"{n} {kind}" for kind, n in report.kinds.most_common())
     console.print(f"{report.sent} calls in {report.elapsed_s:.1f} s ({rate:.1f}/s): {kinds}")
     if report.latencies_ms:
-        cuts = statistics.quantiles(report.latencies_ms, n=20) if report.sent > 1 else [0.0] * 19
+        answered = len(report.latencies_ms)
+        cuts = statistics.quantiles(report.latencies_ms, n=20) if answered > 1 else [0.0] * 19
         p50 = statistics.median(report.latencies_ms)
         console.print(f"latency p50 {p50:.0f} ms, p95 {cuts[18]:.0f} ms")
     for error, n in report.errors.most_common(5):
         console.print(f"[yellow]{n} x error:[/yellow] {error}")
+    for kind, n in report.lost.most_common():
+        console.print(f"[red]{n} x lost ({kind}):[/red] {report.lost_examples[kind]}")
 
 
 @click.command(name="simulator")

@@ -107,9 +107,9 @@ def start_traffic(
     run = TrafficRun(plan)
     client = lens_client.playground_client()
 
-    def progress(done: int, outcome: ChatOutcome) -> None:
+    def progress(done: int, kind: str) -> None:
         run.done = done
-        run.kinds[outcome.kind] = run.kinds.get(outcome.kind, 0) + 1
+        run.kinds[kind] = run.kinds.get(kind, 0) + 1
 
     def work() -> None:
         report = run_traffic(client, plan, progress)

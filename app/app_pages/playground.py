@@ -10,12 +10,13 @@ import streamlit as st
 from aoai_client.chat import ChatRequest
 from app import playground_engine as engine
 from app.components import playground as panels
+from app.components.verbatim import code
 
 where = engine.target()
 if where.simulated:
     panels.simulated_note(where.endpoint)
 else:
-    st.caption(f"Calls go to `{where.endpoint}`.")
+    st.caption(f"Calls go to {code(where.endpoint)}.")
 deployments = engine.deployment_choices()
 tenants = engine.tenant_choices()
 if not deployments:
@@ -48,7 +49,13 @@ if mode == "Traffic":
         report = run.report
         assert report is not None
         bar.progress(1.0, text=f"{report.sent} calls in {report.elapsed_s:.1f} s")
-        st.success(", ".join(f"{n} {kind}" for kind, n in report.kinds.most_common()))
+        summary = ", ".join(f"{n} {kind}" for kind, n in report.kinds.most_common())
+        if report.lost:  # calls that raised instead of returning an answer
+            st.warning(summary)
+            for kind, n in report.lost.most_common():
+                st.text(f"{n} x lost ({kind}): {report.lost_examples[kind]}")
+        else:
+            st.success(summary)
     elif go:
         st.warning("Pick at least one deployment.")
     st.stop()
@@ -96,7 +103,7 @@ if sent:
             tenant_id=None if tenant == "(none)" else tenant,
         )
         with column:
-            st.markdown(f"**{deployment}**")
+            st.markdown(f"**{code(deployment)}**")
             answer = st.empty()
             result = engine.send(request, on_text=answer.markdown)
             if not result.outcome.text:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import streamlit as st
 
 from app import sources_cache
+from app.components.verbatim import code
 
 COVERAGE_DAYS = 14
 now = datetime.now(UTC).replace(second=0, microsecond=0)
@@ -33,7 +34,7 @@ if not polled and int(health["calls"].sum()) == 0:
 st.subheader("Collectors")
 workspace = sources_cache.workspace_id()
 st.caption(
-    f"Log Analytics workspace `{workspace}`, mode {catalog[0]['mode']}."
+    f"Log Analytics workspace {code(workspace)}, mode {code(catalog[0]['mode'])}."
     if workspace
     else "No Log Analytics workspace configured (set LOG_ANALYTICS_WORKSPACE_ID)."
 )
@@ -67,9 +68,10 @@ if counts is not None:
     )
 for row in health.itertuples():
     if isinstance(row.last_error, str) and row.last_error:
-        st.error(f"**{row.source}**: {row.last_error}")
+        st.error(f"{code(row.source)}: the last pull failed.")
+        st.text(row.last_error)  # the source's own words, shown as they are
         if isinstance(row.last_error_hint, str) and row.last_error_hint:
-            st.info(row.last_error_hint)
+            st.text(f"What to do: {row.last_error_hint}")
 unpolled = [entry for entry in catalog if not entry["polled"]]
 if unpolled:
     with st.expander("Sources not polled, and what each needs"):

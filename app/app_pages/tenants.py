@@ -8,6 +8,7 @@ import streamlit as st
 
 from app import cache
 from app.components import charts, states, tables
+from app.components.verbatim import code
 from queries.chargeback import last_full_month, recent_months
 
 now = datetime.now(UTC).replace(second=0, microsecond=0)
@@ -21,9 +22,9 @@ else:
     for row in budgets.to_dict("records"):
         name, flag = str(row["tenant_name"]), str(row["flag"])
         if flag in ("over budget", "over quota"):
-            st.error(f"{name} is {flag} for {now:%B %Y}.")
+            st.error(f"{code(name)} is {flag} for {now:%B %Y}.")
         elif flag in ("forecast over", "above 80 %"):
-            st.warning(f"{name}: {flag} of its budget or quota for {now:%B %Y}.")
+            st.warning(f"{code(name)}: {flag} of its budget or quota for {now:%B %Y}.")
     st.dataframe(budgets, column_config=tables.BUDGET_COLUMNS, hide_index=True)
     st.caption(
         "Month to date in UTC; the forecast scales month-to-date by the share of the month "

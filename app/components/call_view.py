@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from app.components import charts, tables
+from app.components.verbatim import code
 from queries.calls import message_content
 
 _SUMMARY_FIELDS = ("status", "deployment", "resolved_tenant_id", "duration_ms", "ttft_ms")
@@ -22,14 +23,14 @@ def _text(value: Any) -> str:
 
 def show_call(detail: dict[str, Any], verdicts: pd.DataFrame, cost: pd.DataFrame) -> None:
     """Draw the call ``detail`` (a row of call_detail) with its verdicts and cost."""
-    st.subheader(f"Call {detail['call_id']}")
+    st.subheader(f"Call {code(detail['call_id'])}")
     status, deployment, tenant, duration, ttft = st.columns(5)
     status.metric("Status", f"{detail['status']} ({_text(detail['http_status']) or 'n/a'})")
     deployment.metric("Deployment", _text(detail["deployment"]))
     tenant.metric(
         "Tenant",
         _text(detail["resolved_tenant_id"]),
-        help=f"Resolved by rule: {detail['resolved_by']}",
+        help=f"Resolved by rule: {code(detail['resolved_by'])}",
     )
     duration.metric("Duration", charts.format_ms(detail["duration_ms"]))
     ttft.metric("Time to first token", charts.format_ms(detail["ttft_ms"]))
@@ -42,7 +43,7 @@ def show_call(detail: dict[str, Any], verdicts: pd.DataFrame, cost: pd.DataFrame
         if bool(row["priced"]):
             st.metric("Pay-as-you-go cost", charts.format_usd(row["payg_cost_usd"]))
         else:
-            st.warning(f"Not priced: {row['unpriced_reason']}")
+            st.warning(f"Not priced: {code(row['unpriced_reason'])}")
         st.dataframe(cost, hide_index=True)
 
     st.markdown("**Content-filter verdicts**")

@@ -1,7 +1,13 @@
-"""Plotly figures from query results: units and number formats in one place."""
+"""Plotly figures from query results: units and number formats in one place.
+
+Plotly reads tags such as ``<b>`` and ``<a href=...>`` in every label, legend and hover
+text, so text from the ledger is passed through ``as_text`` first: ``&``, ``<`` and ``>``
+become entities, which Plotly shows as the characters themselves.
+"""
 
 from __future__ import annotations
 
+import html
 from typing import Final
 
 import pandas as pd
@@ -23,6 +29,16 @@ ACTION_COLORS: Final = {
 SEVERITIES: Final = ("low", "medium", "high", "detected")
 
 
+def as_text(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """``frame`` with the text of ``columns`` escaped so Plotly shows it as it is."""
+    escaped = frame.copy()
+    for column in columns:
+        escaped[column] = frame[column].map(
+            lambda v: html.escape(v, quote=False) if isinstance(v, str) else v
+        )
+    return escaped
+
+
 def group_label(column: str) -> str:
     """The words for a grouping column: tenant_id -> 'Tenant'."""
     return GROUP_LABELS.get(column, column)
@@ -39,7 +55,7 @@ def stacked_over_time(
     """A stacked bar chart of ``value`` per time bucket, one colour per ``color`` value."""
     label = GROUP_LABELS.get(color, color)
     figure = px.bar(
-        frame,
+        as_text(frame, color),
         x=x,
         y=value,
         color=color,
@@ -58,7 +74,7 @@ def lines_over_time(
     """One line per ``color`` value over time buckets."""
     label = GROUP_LABELS.get(color, color)
     figure = px.line(
-        frame,
+        as_text(frame, color),
         x="bucket",
         y=value,
         color=color,
@@ -87,7 +103,7 @@ def latency_histogram(frame: pd.DataFrame, max_ms: float) -> go.Figure:
 def severity_heatmap(frame: pd.DataFrame, title: str) -> go.Figure:
     """Calls per category (rows) and severity (columns), the count in each cell."""
     figure = px.density_heatmap(
-        frame,
+        as_text(frame, "category", "severity"),
         x="severity",
         y="category",
         z="calls",
@@ -105,7 +121,7 @@ def severity_heatmap(frame: pd.DataFrame, title: str) -> go.Figure:
 def spend_by_tenant(lines: pd.DataFrame, title: str) -> go.Figure:
     """Total cost per tenant (bars), one colour per cost center; chargeback lines add up."""
     figure = px.bar(
-        lines.fillna({"cost_center": "(none)"}),
+        as_text(lines.fillna({"cost_center": "(none)"}), "tenant_name", "cost_center"),
         x="tenant_name",
         y="total_cost_usd",
         color="cost_center",

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from aoai_client.chat import ChatOutcome
+from app.components.verbatim import code
 
 CALLS_PAGE = "calls"
 
@@ -23,7 +24,7 @@ VERDICT_COLUMNS = {
 def simulated_note(endpoint: str) -> None:
     st.info(
         f":material/science: **Simulated**: calls go to the built-in Azure OpenAI simulator "
-        f"at `{endpoint}`, not to Azure. Set `AZURE_OPENAI_ENDPOINT` to use a real resource.",
+        f"at {code(endpoint)}, not to Azure. Set `AZURE_OPENAI_ENDPOINT` to use a real resource.",
     )
 
 
@@ -31,21 +32,18 @@ def show_outcome(outcome: ChatOutcome, stored: dict[str, Any] | None) -> None:
     """Everything about one call: status, numbers, verdicts, the call in the ledger."""
     if outcome.simulated:
         st.caption(":material/science: simulated answer")
+    error_code = f" {code(outcome.error_code)}" if outcome.error_code else ""
     if outcome.kind == "blocked":
-        st.error(
-            f"Blocked by the content filter: HTTP {outcome.http_status} "
-            f"`{outcome.error_code}`. {outcome.error_message}"
-        )
+        st.error(f"Blocked by the content filter: HTTP {outcome.http_status}{error_code}.")
     elif outcome.kind == "throttled":
         retry = f" Retry after {outcome.retry_after_s:g} s." if outcome.retry_after_s else ""
         st.warning(f"Throttled: HTTP 429, the deployment's rate limit.{retry}")
-        st.caption(outcome.error_message or "")
     elif outcome.kind == "filtered":
         st.warning("The answer was cut by the content filter (finish_reason `content_filter`).")
     elif outcome.kind == "error":
-        st.error(
-            f"HTTP {outcome.http_status or '-'} `{outcome.error_code}`: {outcome.error_message}"
-        )
+        st.error(f"HTTP {outcome.http_status or '-'}{error_code}")
+    if outcome.kind != "ok" and outcome.error_message:
+        st.text(outcome.error_message)  # Azure's words, shown as they are
     _numbers(outcome, stored)
     verdicts = verdict_table(outcome)
     if not verdicts.empty:
@@ -54,7 +52,7 @@ def show_outcome(outcome: ChatOutcome, stored: dict[str, Any] | None) -> None:
         with st.expander("What Azure returned"):
             st.json(outcome.error_body)
     if outcome.unread:
-        st.caption("Unlike Azure's answer: " + "; ".join(outcome.unread))
+        st.caption("Unlike Azure's answer: " + "; ".join(code(item) for item in outcome.unread))
     _ledger_link(outcome, stored)
 
 
@@ -82,9 +80,9 @@ def _numbers(outcome: ChatOutcome, stored: dict[str, Any] | None) -> None:
     fourth.metric("Latency", f"{outcome.latency_ms:,.0f} ms")
     fifth.metric("Time to first token",
                  "-" if outcome.ttft_ms is None else f"{outcome.ttft_ms:,.0f} ms")  # fmt: skip
-    where = ", ".join(x for x in (outcome.model, outcome.region) if x)
+    where = ", ".join(code(x) for x in (outcome.model, outcome.region) if x)
     if where:
-        st.caption(f"{outcome.deployment}: {where}")
+        st.caption(f"{code(outcome.deployment)}: {where}")
 
 
 def _cost(stored: dict[str, Any] | None) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app.components.verbatim import code
+
 OTLP_HINT = (
     "Point any OpenTelemetry exporter at this server: set "
     "`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://{host}/v1/traces` (OTLP/HTTP, protobuf or "
@@ -45,7 +47,7 @@ def no_incidents(period: str) -> None:
 
 
 def no_call(call_id: str) -> None:
-    st.warning(f"No call with id `{call_id}`.")
+    st.warning(f"No call with id {code(call_id)}.")
     st.markdown(
         "A call id is the span's trace id followed by its span id (48 hex characters). "
         "Search below by its beginning, or by trace id."

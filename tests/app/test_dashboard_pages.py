@@ -127,7 +127,7 @@ def test_calls_explorer_lists_and_searches(tmp_path: Path, monkeypatch: pytest.M
 
 def test_calls_explorer_opens_one_call(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = open_page(tmp_path, monkeypatch, "calls", {"call_id": "c06"})
-    assert any(s.value == "Call c06" for s in at.subheader)
+    assert any(s.value == "Call `c06`" for s in at.subheader)
     assert metric(at, "Status") == "error (400)"
     assert metric(at, "Deployment") == "gpt-4o-mini"
     assert metric(at, "Tenant") == "unassigned"

@@ -121,7 +121,7 @@ def test_a_streamed_answer_shows_its_final_text_and_time_to_first_token(
     lens: ThreadedServer,
 ) -> None:
     at = send(playground(deployment="gpt-41-eu", stream=True, user="Say something short."))
-    answer = at.markdown[[m.value for m in at.markdown].index("**gpt-41-eu**") + 1].value
+    answer = at.markdown[[m.value for m in at.markdown].index("**`gpt-41-eu`**") + 1].value
     assert len(answer.split()) >= 5  # the whole streamed answer, not a first chunk
     assert metric(at, "Time to first token").endswith(" ms")
     assert metric(at, "Output tokens") != "-"  # the usage event was requested and read
@@ -177,7 +177,7 @@ def test_two_deployments_answer_the_same_prompt_side_by_side(lens: ThreadedServe
     at.toggle(key="stream").set_value(False)
     send(at)
     headers = [m.value for m in at.markdown if m.value.startswith("**")]
-    assert headers == ["**gpt-4o-prod**", "**o4-mini-reasoning**"]
+    assert headers == ["**`gpt-4o-prod`**", "**`o4-mini-reasoning`**"]
     assert len([m for m in at.markdown if "Calls explorer" in m.value]) == 2
 
 

@@ -58,8 +58,11 @@ def test_failed_source_shows_its_error_and_what_to_do(
         LENS_LOG_ANALYTICS_SOURCES="apim,app_insights",
     )
     assert not at.exception
-    assert [e.value for e in at.error] == ["**app_insights**: Log Analytics answered 403: denied"]
-    assert "grant Reader" in [e.value for e in at.info]
+    assert [e.value for e in at.error] == ["`app_insights`: the last pull failed."]
+    assert [t.value for t in at.text] == [
+        "Log Analytics answered 403: denied",
+        "What to do: grant Reader",
+    ]
     health = at.dataframe[0].value
     assert list(health["source"]) == ["otlp", "apim", "app_insights"]
     apim = health[health["source"] == "apim"].iloc[0]

@@ -1,4 +1,5 @@
-"""Chargeback through the running server's route and `aoai-lens export chargeback`."""
+"""Chargeback through the running server's route and `aoai-lens export chargeback`; without
+a server or a database file the command refuses rather than create an empty one."""
 
 from __future__ import annotations
 
@@ -14,11 +15,20 @@ import httpx
 import pandas as pd
 
 from collectors.otlp.synthetic import export_requests
+from collectors.store import Store
 from queries.chargeback import CHARGEBACK_COLUMNS, last_full_month
-from tests.lens_process import LensServer
+from tests.lens_process import LensServer, free_port
 
 CLI = Path(sys.executable).with_name("aoai-lens")
 MONTH = last_full_month(datetime.now(UTC))
+
+
+def export(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(CLI), "export", "chargeback", *args],
+        capture_output=True, text=True, timeout=120, check=False, cwd=cwd,
+        env={"PATH": "/usr/bin:/bin", "LENS_PORT": str(free_port()), **env},
+    )  # fmt: skip
 
 
 def send_last_month(server: LensServer, calls: int = 1024) -> None:
@@ -89,3 +99,33 @@ def test_cli_export_through_the_server_and_without_one(
         Decimal(v) for v in pd.read_csv(io.StringIO(direct.stdout), dtype=str)["total_cost_usd"]
     )
     assert total > 0
+
+
+def test_cli_export_without_a_server_or_a_database_refuses_and_creates_nothing(
+    tmp_path: Path,
+) -> None:
+    default = export("--month", MONTH, cwd=tmp_path, env={})  # LENS_DB: data/lens.duckdb
+    assert default.returncode == 1
+    assert "no database file at data/lens.duckdb" in default.stderr
+    assert "--url" in default.stderr and "--db" in default.stderr
+    assert default.stdout == ""
+
+    named = export("--month", MONTH, "--db", "elsewhere/ledger.duckdb", cwd=tmp_path, env={})
+    assert named.returncode == 1
+    assert "no database file at elsewhere/ledger.duckdb" in named.stderr
+    assert list(tmp_path.iterdir()) == []  # no database, no folder for one
+
+
+def test_cli_export_of_a_month_without_calls_says_so(tmp_path: Path) -> None:
+    ledger = tmp_path / "ledger.duckdb"
+    Store(ledger).close()  # a real, migrated ledger with no calls
+    empty = export("--month", "2020-01", "--db", str(ledger), cwd=tmp_path, env={})
+    assert empty.returncode == 0, empty.stderr
+    assert empty.stdout.splitlines() == [",".join(CHARGEBACK_COLUMNS)]
+    assert "note: no calls in 2020-01: the CSV has only its header row" in empty.stderr
+
+    out = tmp_path / "empty.csv"
+    written = export("--month", "2020-01", "--out", str(out), cwd=tmp_path,
+                     env={"LENS_DB": str(ledger)})  # fmt: skip
+    assert written.returncode == 0, written.stderr
+    assert "note: no calls in 2020-01" in written.stderr and "(0 rows, 2020-01)" in written.stderr
