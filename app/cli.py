@@ -57,9 +57,16 @@ def server_url(settings: Settings, url: str | None) -> str:
 
 
 def server_is_up(url: str) -> bool:
+    """A lens server answers at ``url`` (healthy, or failing writes: it still owns the file)."""
     try:
-        return httpx.get(f"{url}/healthz", timeout=2.0).status_code == 200
+        answer = httpx.get(f"{url}/healthz", timeout=2.0)
     except httpx.HTTPError:
+        return False
+    if answer.status_code not in (200, 503):
+        return False
+    try:
+        return isinstance(answer.json().get("status"), str)
+    except ValueError:
         return False
 
 

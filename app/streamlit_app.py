@@ -28,6 +28,7 @@ st.title(page.title)
 try:
     page.run()
 except LensError as error:  # a problem the user can fix: say what and how, no traceback
-    st.error(error.message)
+    st.error("This page cannot be shown.")
+    st.text(error.message)  # may quote a setting or a file name: text, never Markdown
     if error.hint:
-        st.info(error.hint)
+        st.text(error.hint)
