@@ -28,6 +28,7 @@ from __future__ import annotations
 import ast
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Final
 
@@ -61,6 +62,42 @@ _PROMPT_LIST: Final = "prompt_filter_results"
 _CHOICE_LIST: Final = "completion_filter_results"
 _CHOICE: Final = "choice"
 _ERROR: Final = "error"
+
+
+# The kinds of verdict text the GenAI normaliser hands over (queries/normalize/genai_macros.sql).
+STATUS_TEXT: Final = "status"  # a span status message: "Error code: 400 - ..."
+PROMPT_TEXT: Final = "prompt"  # a prompt_filter_results array
+COMPLETION_TEXT: Final = "completion"  # [{"index": i, "content_filter_results": {...}}]
+CHOICE_TEXT: Final = "choice"  # one choice's content_filter_results (its index comes apart)
+ERROR_TEXT: Final = "error"  # the error body of a 400 (or its error object)
+
+
+@dataclass(frozen=True)
+class TextVerdicts:
+    """What one verdict text says: its verdicts (target, idx, category, severity, filtered,
+    detected), whether it tells of a prompt blocked with 400 ``content_filter``, and why it
+    cannot be stored when one of its indexes fits no column."""
+
+    verdicts: tuple[_Verdict, ...]
+    blocks: bool = False
+    index_error: str | None = None
+
+
+@lru_cache(maxsize=4096)
+def text_verdicts(kind: str, text: str) -> TextVerdicts:
+    """The verdicts of one text of ``kind``, parsed once per distinct text (most calls
+    carry the same all-safe annotations); a choice's verdicts come with idx 0."""
+    try:
+        if kind == STATUS_TEXT:
+            blocked, body = blocked_prompt_in_status(text)
+            verdicts = _parse(_ERROR, 0, body) if body is not None else ()
+            return TextVerdicts(verdicts, blocked)
+        if kind == ERROR_TEXT:
+            return TextVerdicts(_verdicts(_ERROR, 0, text), is_content_filter_error(text))
+        shape = {PROMPT_TEXT: _PROMPT_LIST, COMPLETION_TEXT: _CHOICE_LIST}.get(kind, _CHOICE)
+        return TextVerdicts(_verdicts(shape, 0, text))
+    except VerdictIndexError as exc:
+        return TextVerdicts((), index_error=str(exc))
 
 
 def parse_prompt_filter_results(obj: Any, call_id: str) -> list[FilterResultRow]:

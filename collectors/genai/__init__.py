@@ -1,0 +1,1 @@
+"""The GenAI attribute rules, defined once, used by every source."""
