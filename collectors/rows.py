@@ -1,17 +1,20 @@
-"""The canonical rows every normaliser returns and the store writes.
+"""The canonical columns every normaliser returns and the store writes.
 
-One ``CallRow`` per model call, whatever its source (or, from a Log Analytics pull, a table
-of its columns: ``CALL_SCHEMA``); one ``FilterResultRow`` per content-filter category
-verdict of a call. Field names equal the DuckDB column names of ``calls`` and
-``filter_results`` (queries/schema/).
+Every source normalises to tables: ``CALL_SCHEMA`` (one row per model call) and
+``FILTER_SCHEMA`` (one row per content-filter category verdict of a call). Field names
+equal the DuckDB column names of ``calls`` and ``filter_results`` (queries/schema/).
+``CallRow`` and ``FilterResultRow`` are the same columns as one Python object, for a call
+built by hand (tests, fixtures); ``calls_table`` and ``call_rows`` convert.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any, Final
 
+import orjson
 import pyarrow as pa
 
 # How the deployment name of a call was learned (column ``deployment_source``).
@@ -99,11 +102,63 @@ CALL_SCHEMA: Final = pa.schema(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class NormalizedBatch:
-    """What a normaliser makes of one export request."""
+# Verdicts as Arrow columns, as the store writes them: FilterResultRow's fields and the start
+# of the call that carried each (queries/schema/033_verdict_time.sql).
+FILTER_SCHEMA: Final = pa.schema(
+    [
+        ("call_id", pa.string()),
+        ("target", pa.string()),
+        ("idx", pa.int32()),
+        ("category", pa.string()),
+        ("severity", pa.string()),
+        ("filtered", pa.bool_()),
+        ("detected", pa.bool_()),
+        ("start_time", pa.timestamp("us", tz="UTC")),
+    ]
+)
 
-    calls: list[CallRow]
-    filter_results: list[FilterResultRow]
-    rejected: int  # spans that are not usable model calls
-    rejection_reasons: list[str]  # short, de-duplicated reasons for ``rejected``
+
+def calls_table(calls: Sequence[CallRow]) -> pa.Table:
+    """Calls built one by one (tests, a hand-made call) as the columns the store writes."""
+    arrays = {
+        column.name: pa.array(
+            [
+                _json_text(call.attributes) if column.name == "attributes"
+                else getattr(call, column.name)
+                for call in calls
+            ],
+            type=column.type,
+        )
+        for column in CALL_SCHEMA
+    }  # fmt: skip
+    return pa.table(arrays, schema=CALL_SCHEMA)
+
+
+def verdicts_table(
+    verdicts: Sequence[FilterResultRow], calls: Sequence[CallRow] | pa.Table = ()
+) -> pa.Table:
+    """Verdicts built one by one as the columns the store writes; each takes the start time
+    of its call among ``calls``."""
+    table = calls if isinstance(calls, pa.Table) else calls_table(calls)
+    start_of = dict(zip(table["call_id"].to_pylist(), table["start_time"].to_pylist(), strict=True))
+    rows = [{**asdict(v), "start_time": start_of.get(v.call_id)} for v in verdicts]
+    return pa.Table.from_pylist(rows, schema=FILTER_SCHEMA)
+
+
+def call_rows(table: pa.Table) -> list[CallRow]:
+    """A table of calls as rows again, attributes parsed (tests read calls so)."""
+    return [
+        CallRow(**{**row, "attributes": orjson.loads(row["attributes"] or "{}")})
+        for row in table.select(CALL_COLUMNS).to_pylist()
+    ]
+
+
+def verdict_rows(table: pa.Table) -> list[FilterResultRow]:
+    """A table of verdicts as rows again."""
+    return [FilterResultRow(**row) for row in table.select(FILTER_RESULT_COLUMNS).to_pylist()]
+
+
+def _json_text(attributes: dict[str, Any] | None) -> str:
+    if not attributes:
+        return "{}"
+    return orjson.dumps(attributes, default=str, option=orjson.OPT_NON_STR_KEYS).decode()

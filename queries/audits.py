@@ -7,7 +7,12 @@ import pandas as pd
 
 from queries import run
 
-AUDITS = ("duplicate_verdicts", "orphan_verdicts", "usage_hourly_drift")
+AUDITS = ("duplicate_calls", "duplicate_verdicts", "orphan_verdicts", "usage_hourly_drift")
+
+
+def duplicate_calls(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Calls stored more than once (the ledger keeps no unique index on call ids)."""
+    return run(cur, "duplicate_calls")
 
 
 def duplicate_verdicts(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:

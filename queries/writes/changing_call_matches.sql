@@ -1,12 +1,13 @@
 -- name: changing_call_matches
 -- returns: incoming_id, stored_id, incoming_first: the rows of the registered relation call_matches (one per stored_id) whose merge (merge_calls) changes the stored call: each report of another source, and each re-read that says something other than what is stored; reads the registered relation incoming_calls
--- params:
+-- params: $window_start TIMESTAMPTZ, $window_end TIMESTAMPTZ
 -- A re-read that says what is stored already changes nothing: merge_calls skips it, and the
 -- daily summary of its day needs no new sums.
 SELECT x.incoming_id, x.stored_id, x.incoming_first
 FROM call_matches AS x
 JOIN incoming_calls AS i ON i.call_id = x.incoming_id
-JOIN calls AS c ON c.call_id = x.stored_id
+JOIN (SELECT * FROM calls WHERE start_time BETWEEN $window_start AND $window_end) AS c
+    ON c.call_key = md5_number_lower(x.stored_id) AND c.call_id = x.stored_id
 WHERE NOT x.incoming_first
     OR (c.input_tokens, c.cached_input_tokens, c.output_tokens, c.reasoning_tokens,
         c.status, c.http_status, c.duration_ms, c.deployment, c.model, c.request_id,

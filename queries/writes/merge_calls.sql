@@ -1,10 +1,11 @@
 -- name: merge_calls
 -- returns: nothing; folds each incoming call (registered relation incoming_calls) into the stored call that call_matches (incoming_id, stored_id, incoming_first; one row per stored_id, only those changing_call_matches kept) names: per column the first value present, the incoming call's first when incoming_first (a re-read), else the stored call's (another source's report of it)
--- params:
+-- params: $window_start TIMESTAMPTZ, $window_end TIMESTAMPTZ
 -- A call seen by two sources (the same request_id) or read again (the same call_id) stays
 -- one row with the richer fields of both: a known deployment beats 'unknown', a content
 -- filter action beats 'none', attributes are merged, and also_seen_by lists the other
--- sources that reported it.
+-- sources that reported it. The stored calls lie in [$window_start, $window_end], the window their matches
+-- were found in.
 UPDATE calls AS c SET
     trace_id = CASE WHEN i.incoming_first THEN coalesce(i.trace_id, c.trace_id) ELSE coalesce(c.trace_id, i.trace_id) END,
     span_id = CASE WHEN i.incoming_first THEN coalesce(i.span_id, c.span_id) ELSE coalesce(c.span_id, i.span_id) END,
@@ -61,4 +62,6 @@ FROM (
     FROM call_matches AS x
     JOIN incoming_calls AS n ON n.call_id = x.incoming_id
 ) AS i
-WHERE c.call_id = i.stored_id;
+WHERE c.start_time BETWEEN $window_start AND $window_end
+    AND c.call_key = md5_number_lower(i.stored_id)
+    AND c.call_id = i.stored_id;

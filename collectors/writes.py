@@ -1,0 +1,229 @@
+"""The statements of one write, on the owner connection inside its transaction.
+
+Calls arrive as tables (``CALL_SCHEMA``). A call is found again by its ``call_id`` within
+the time window of its batch (``window``): the ledger keeps no index on call ids, which
+cost more than the rest of a write (docs/decisions/0004-one-ingest-shape.md).
+
+- ``store_calls`` inserts the new calls, merges a call another source already reported
+  (the same ``request_id``) and refreshes calls read again; it sums the hours of what it
+  inserted, and sums again the days of what changed in place.
+- ``store_hints`` keeps what child HTTP spans said of a model call (its deployment) and
+  gives it to stored calls that lacked it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+import queries
+from collectors.rows import CALL_COLUMNS, CALL_SCHEMA, CallRow, call_rows, calls_table
+from queries import registered
+
+# A call reported by two sources, or read again, starts within this much of where the
+# batch's calls start.
+WINDOW_PAD: Final = timedelta(days=1)
+_WEAK_DEPLOYMENT: Final = pa.array(["unknown", "request_model"])
+
+
+@dataclass(frozen=True)
+class CallsOutcome:
+    inserted: pa.Array  # call ids inserted as new rows
+    merged: dict[str, str]  # incoming call id -> the stored call it was merged into
+    verdicts_to: dict[str, str]  # merged call id -> stored call that takes its verdicts
+
+
+def window(table: pa.Table) -> tuple[datetime, datetime]:
+    """The start times around a batch's calls in which a stored copy of them may lie."""
+    bounds = pc.min_max(table["start_time"])
+    return bounds["min"].as_py() - WINDOW_PAD, bounds["max"].as_py() + WINDOW_PAD
+
+
+def store_calls(con: duckdb.DuckDBPyConnection, table: pa.Table) -> CallsOutcome:
+    """Insert new calls, merge calls known by request id, refresh calls read again."""
+    if not table.num_rows:
+        return CallsOutcome(pa.array([], pa.string()), {}, {})
+    if not _one_row_per_call(table):
+        table = calls_table(_one_per_request(call_rows(table)))
+    start, end = window(table)
+    merged: dict[str, str] = {}
+    if table["request_id"].null_count < table.num_rows:
+        with registered(con, "incoming_calls", table):
+            found = queries.run_arrow(
+                con, "match_calls_by_request_id", window_start=start, window_end=end
+            )
+        merged = dict(zip(found["incoming_id"].to_pylist(), found["stored_id"].to_pylist(),
+                          strict=True))  # fmt: skip
+    to_insert = table
+    if merged:
+        to_insert = table.filter(pc.invert(pc.is_in(table["call_id"], pa.array(list(merged)))))
+    with registered(con, "incoming_calls", to_insert):
+        stored = queries.run_arrow(
+            con, "stored_calls_in_window", window_start=start, window_end=end
+        )
+    read_again = stored["call_id"]
+    new = to_insert
+    if len(read_again):
+        new = to_insert.filter(pc.invert(pc.is_in(to_insert["call_id"], read_again)))
+    if new.num_rows:
+        new = _with_stored_hints(con, new)
+        with registered(con, "incoming_calls", new):
+            queries.run(con, "insert_calls")
+        with registered(con, "new_calls", new):
+            queries.run(con, "add_usage_hourly")
+    verdicts_to = _merge_calls(con, table, read_again, merged, (start, end))
+    return CallsOutcome(new["call_id"].combine_chunks(), merged, verdicts_to)
+
+
+def store_hints(con: duckdb.DuckDBPyConnection, hints: pa.Table) -> None:
+    """Child-span hints (call_id, start_time, deployment, api_version, endpoint,
+    http_status): stored calls that lack a deployment take theirs, the rest are kept for
+    the model-call spans that arrive later."""
+    if not hints.num_rows:
+        return
+    start, end = window(hints)
+    with registered(con, "incoming_hints", hints):
+        hinted = queries.run_arrow(con, "calls_to_hint", window_start=start, window_end=end)
+    if hinted.num_rows:
+        ids = hinted["call_id"].to_pylist()
+        days = set(
+            queries.run(con, "days_of_calls", call_ids=ids, window_start=start, window_end=end)[
+                "day"
+            ]
+        )
+        with registered(con, "call_hinted", hinted):
+            queries.run(con, "apply_call_hints", window_start=start, window_end=end)
+        _sum_days_again(con, days)
+    waiting = hints.filter(pc.invert(pc.is_in(hints["call_id"], hinted["call_id"])))
+    if waiting.num_rows:
+        with registered(con, "incoming_hints", waiting):
+            queries.run(con, "insert_call_hints")
+
+
+def _with_stored_hints(con: duckdb.DuckDBPyConnection, new: pa.Table) -> pa.Table:
+    """``new`` with deployments that child spans stored earlier name (only looked up when a
+    call lacks one and hints are waiting)."""
+    weak = pc.is_in(new["deployment_source"], _WEAK_DEPLOYMENT)
+    if not pc.any(weak).as_py() or not _hints_waiting(con):
+        return new
+    start, end = window(new)
+    with registered(con, "incoming_calls", new):
+        return queries.run_arrow(con, "hinted_calls", window_start=start, window_end=end).cast(
+            new.schema
+        )
+
+
+def _hints_waiting(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(queries.run_arrow(con, "call_hints_waiting")["waiting"][0].as_py())
+
+
+def _merge_calls(
+    con: duckdb.DuckDBPyConnection,
+    table: pa.Table,
+    read_again: pa.ChunkedArray,
+    merged: dict[str, str],
+    bounds: tuple[datetime, datetime],
+) -> dict[str, str]:
+    """Fold calls read again and other sources' reports (``merged``: incoming id -> stored
+    id) into the stored calls, and sum the days of the calls that changed again; the merged
+    call ids whose verdicts their stored call takes (it has none yet)."""
+    # One incoming call per stored call: a re-read of it, else the first other report.
+    others: dict[str, str] = {}  # stored id -> incoming id
+    if merged:
+        again = set(read_again.to_pylist())
+        for cid, stored in merged.items():
+            if stored not in again:
+                others.setdefault(stored, cid)
+    if not len(read_again) and not others:
+        return {}
+    start, end = bounds
+    matches = pa.table(
+        {
+            "incoming_id": pa.concat_arrays(
+                [*read_again.chunks, pa.array(list(others.values()), pa.string())]
+            ),
+            "stored_id": pa.concat_arrays(
+                [*read_again.chunks, pa.array(list(others), pa.string())]
+            ),
+            "incoming_first": pa.concat_arrays(
+                [pa.repeat(True, len(read_again)), pa.repeat(False, len(others))]
+            ),
+        }
+    )
+    with registered(con, "incoming_calls", table), registered(con, "call_matches", matches):
+        changing = queries.run_arrow(
+            con, "changing_call_matches", window_start=start, window_end=end
+        )
+    if changing.num_rows:
+        changed = sorted(set(changing["stored_id"].to_pylist()))
+        days = set(
+            queries.run(con, "days_of_calls", call_ids=changed, window_start=start, window_end=end)[
+                "day"
+            ]
+        )
+        with registered(con, "incoming_calls", table), registered(con, "call_matches", changing):
+            queries.run(con, "merge_calls", window_start=start, window_end=end)
+        # Merged or refreshed calls changed in place: sum their days again.
+        days |= set(
+            queries.run(con, "days_of_calls", call_ids=changed, window_start=start, window_end=end)[
+                "day"
+            ]
+        )
+        _sum_days_again(con, days)
+    if not merged:
+        return {}
+    have = set(
+        queries.run(
+            con,
+            "calls_with_verdicts",
+            call_ids=list(set(merged.values())),
+            window_start=start,
+            window_end=end,
+        )["call_id"]
+    )
+    return {cid: to for cid, to in merged.items() if to not in have}
+
+
+def _sum_days_again(con: duckdb.DuckDBPyConnection, days: set[Any]) -> None:
+    if days:
+        queries.run(con, "clear_usage_days", days=sorted(days))
+        queries.run(con, "fill_usage_days", days=sorted(days))
+
+
+def _one_row_per_call(table: pa.Table) -> bool:
+    """No call id and no request id twice in ``table``."""
+    ids, requests = table["call_id"], table["request_id"]
+    # pc.unique is several times faster than pc.count_distinct on long string ids.
+    return bool(
+        len(pc.unique(ids)) == len(ids)
+        and len(pc.unique(requests.drop_null())) == len(requests) - requests.null_count
+    )
+
+
+def _one_per_request(calls: list[CallRow]) -> list[CallRow]:
+    """One row per call id (the last copy wins) and per request id (fields of later copies
+    fill what the first left empty): a batch never holds the same call twice."""
+    by_id = {call.call_id: call for call in calls}
+    by_request: dict[str, CallRow] = {}
+    kept: list[CallRow] = []
+    for call in by_id.values():
+        first = by_request.get(call.request_id) if call.request_id else None
+        if first is None:
+            if call.request_id:
+                by_request[call.request_id] = call
+            kept.append(call)
+            continue
+        for name in CALL_COLUMNS:
+            if getattr(first, name) is None:
+                setattr(first, name, getattr(call, name))
+    return kept
+
+
+def cast_calls(calls: pa.Table) -> pa.Table:
+    """A calls table in ``CALL_SCHEMA``'s columns and types."""
+    return calls.select(CALL_SCHEMA.names).cast(CALL_SCHEMA)
