@@ -31,9 +31,9 @@ from collectors.loganalytics.poller import Poller
 from collectors.loganalytics.sources import SOURCES, parse_since
 from collectors.otlp.decode import DEFAULT_MAX_BODY_BYTES, JSON, BadPayloadError
 from collectors.otlp.filelog import ExportLine, read_export_lines
-from collectors.otlp.normalize import InvalidSpanError
-from collectors.otlp.receiver import decode_and_normalize
+from collectors.otlp.receiver import decode_and_flatten
 from collectors.prices.retail import RetailPricesError
+from collectors.queue import IngestQueue, WriteRefusedError
 from collectors.store import Store, StoreError
 from queries.chargeback import last_full_month, month_bounds
 
@@ -127,9 +127,11 @@ def import_files(files: tuple[Path, ...], url: str | None) -> None:
         else:
             console.print(f"No lens server at {base}; writing {settings.lens_db} directly")
             store = open_store_or_exit(settings)
+            queue = IngestQueue(store, max_group_wait_s=0)  # one line at a time: no wait
             try:
-                _import(files, totals, lambda line: _store_line(store, line))
+                _import(files, totals, lambda line: _store_line(queue, line))
             finally:
+                queue.close()
                 store.close()
     except LensError as exc:
         console.print(f"[red]error:[/red] {exc.message}\n{exc.hint}")
@@ -366,7 +368,7 @@ def _import(
                 totals.lines += 1
                 try:
                     stored, duplicate, rejected = handle(line)
-                except (BadPayloadError, InvalidSpanError) as exc:
+                except (BadPayloadError, WriteRefusedError) as exc:
                     totals.bad_lines += 1
                     console.print(f"[yellow]{path}:{line.number}[/yellow] skipped: {exc}")
                 else:
@@ -377,10 +379,10 @@ def _import(
             done_before += path.stat().st_size
 
 
-def _store_line(store: Store, line: ExportLine) -> tuple[int, int, int]:
-    batch = decode_and_normalize(line.body, JSON, None, DEFAULT_MAX_BODY_BYTES)
-    result = store.write(batch.calls, batch.filter_results, source="otlp", rejected=batch.rejected)
-    return result.calls_inserted, result.calls_duplicate, batch.rejected
+def _store_line(queue: IngestQueue, line: ExportLine) -> tuple[int, int, int]:
+    flat = decode_and_flatten(line.body, JSON, None, DEFAULT_MAX_BODY_BYTES)
+    result = queue.submit(flat, source="otlp").result()
+    return result.write.calls_inserted, result.write.calls_duplicate, result.rejected.total
 
 
 def _send_line(client: httpx.Client, line: ExportLine) -> tuple[int, int, int]:

@@ -55,7 +55,7 @@ async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
     settings = load_settings()
     log_analytics = settings.log_analytics_config()  # a bad setting fails before the file opens
     store = open_store(settings)
-    queue = IngestQueue(store, max_waiting_calls=settings.lens_queue_max_calls)
+    queue = IngestQueue(store, max_waiting_spans=settings.lens_queue_max_calls)
     use_store(store)
     receiver.attach(
         queue,

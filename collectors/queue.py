@@ -1,16 +1,20 @@
-"""Bounded ingest queue and the one writer thread that drains it into the store.
+"""Bounded ingest queue and the one writer thread that normalises and stores what waits.
 
-Receivers ``submit`` a normalised batch and get a future that resolves only after
-the batch's transaction has committed, so an OTLP 200 always means "stored". When
-the spans waiting would exceed the bound, ``submit`` raises ``BackpressureError``
-(answered 429 + Retry-After). The writer group-commits whatever is waiting, up to
-``max_group_calls`` calls per transaction.
+Receivers ``submit`` the spans of one request (``FlatRequest``) and get a future that
+resolves only after the batch's transaction has committed, so an OTLP 200 always means
+"stored". When the spans waiting would exceed the bound, ``submit`` raises
+``BackpressureError`` (answered 429 + Retry-After).
+
+The writer takes a group across requests, up to ``max_group_spans`` spans or what has
+waited ``max_group_wait_s``, normalises it at once (``GenAINormalizer``: a few column
+statements per group, whatever the number of requests) and writes it in one transaction.
+A request with an impossible span is refused alone (``WriteRefusedError``, permanent).
 
 The writer cannot die: any exception in a group write fails that group only, and the
 group is written again request by request, so one bad request is refused with its reason
-(``WriteRefusedError``, permanent) and its neighbours commit. A store that cannot be
-written (``StoreError``, transient) fails the request with a retryable error and marks
-the writer as failing until a write succeeds again (``health()``).
+and its neighbours commit. A store that cannot be written (``StoreError``, transient)
+fails the request with a retryable error and marks the writer as failing until a write
+succeeds again (``health()``).
 """
 
 from __future__ import annotations
@@ -24,16 +28,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
 
-from collectors.rows import NormalizedBatch
-from collectors.store import Store, StoreError, WriteResult
+import pyarrow as pa
+
+from collectors.genai.normalize import NOT_GENAI, GenAINormalizer, Rejected
+from collectors.otlp.flatten import FlatRequest
+from collectors.store import Batch, Store, StoreError, WriteResult
 
 log = logging.getLogger(__name__)
 
 # Refusals in a row (no commit between them) after which the writer counts as failing:
 # one hostile request is refused alone, but a writer that refuses everything is broken.
 REFUSALS_BEFORE_FAILING: Final = 3
-# Calls a second the writer is assumed to commit when Retry-After is estimated.
-_ASSUMED_CALLS_PER_S: Final = 5_000
+# Spans a second the writer is assumed to commit when Retry-After is estimated.
+_ASSUMED_SPANS_PER_S: Final = 10_000
 _MAX_RETRY_AFTER_S: Final = 60
 
 
@@ -59,6 +66,14 @@ class WriteRefusedError(Exception):
 
 
 @dataclass(frozen=True)
+class IngestResult:
+    """What became of one request: what was stored, and the spans that are not calls."""
+
+    write: WriteResult
+    rejected: Rejected
+
+
+@dataclass(frozen=True)
 class WriterHealth:
     """The writer thread as ``/healthz`` shows it."""
 
@@ -72,18 +87,25 @@ class WriterHealth:
 
 @dataclass
 class _Item:
-    batch: NormalizedBatch
+    flat: FlatRequest
     source: str
-    future: Future[WriteResult]
+    future: Future[IngestResult]
 
 
 class IngestQueue:
     def __init__(
-        self, store: Store, *, max_waiting_calls: int = 50_000, max_group_calls: int = 20_000
+        self,
+        store: Store,
+        *,
+        max_waiting_spans: int = 50_000,
+        max_group_spans: int = 8_192,
+        max_group_wait_s: float = 0.05,
     ) -> None:
         self._store = store
-        self._max_waiting = max_waiting_calls
-        self._max_group = max_group_calls
+        self._normalizer = GenAINormalizer()
+        self._max_waiting = max_waiting_spans
+        self._max_group = max_group_spans
+        self._max_wait_s = max_group_wait_s
         self._items: deque[_Item] = deque()
         self._waiting = 0
         self._cond = threading.Condition()
@@ -99,7 +121,7 @@ class IngestQueue:
 
     @property
     def waiting(self) -> int:
-        """Calls accepted but not yet committed."""
+        """Spans accepted but not yet committed."""
         with self._cond:
             return self._waiting
 
@@ -118,15 +140,15 @@ class IngestQueue:
                 refused=self._refused,
             )
 
-    def submit(self, batch: NormalizedBatch, *, source: str) -> Future[WriteResult]:
-        future: Future[WriteResult] = Future()
-        size = len(batch.calls)
+    def submit(self, flat: FlatRequest, *, source: str) -> Future[IngestResult]:
+        future: Future[IngestResult] = Future()
+        size = flat.spans.num_rows
         with self._cond:
             if self._closed:
                 raise QueueClosedError("the server is shutting down")
             if self._waiting and self._waiting + size > self._max_waiting:
                 raise BackpressureError(self._waiting, self._retry_after_s())
-            self._items.append(_Item(batch, source, future))
+            self._items.append(_Item(flat, source, future))
             self._waiting += size
             self._cond.notify()
         return future
@@ -138,19 +160,27 @@ class IngestQueue:
 
     def _retry_after_s(self) -> int:
         # About how long the writer needs for what is waiting, so senders spread out.
-        return max(1, min(_MAX_RETRY_AFTER_S, self._waiting // _ASSUMED_CALLS_PER_S + 1))
+        return max(1, min(_MAX_RETRY_AFTER_S, self._waiting // _ASSUMED_SPANS_PER_S + 1))
 
     def _take_group(self) -> list[_Item] | None:
+        """Wait for work; then up to ``max_group_spans`` spans, once that many wait or the
+        first has waited ``max_group_wait_s`` (a group commit across requests)."""
         with self._cond:
             while not self._items and not self._closed:
                 self._cond.wait()
             if not self._items:
                 return None
+            deadline = time.monotonic() + self._max_wait_s
+            while not self._closed and self._waiting < self._max_group:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._cond.wait(left)
             group = [self._items.popleft()]
-            size = len(group[0].batch.calls)
-            while self._items and size + len(self._items[0].batch.calls) <= self._max_group:
+            size = group[0].flat.spans.num_rows
+            while self._items and size + self._items[0].flat.spans.num_rows <= self._max_group:
                 item = self._items.popleft()
-                size += len(item.batch.calls)
+                size += item.flat.spans.num_rows
                 group.append(item)
             return group
 
@@ -163,11 +193,11 @@ class IngestQueue:
                 self._fail(group, StoreError("the writer failed unexpectedly"))
             finally:
                 with self._cond:
-                    self._waiting -= sum(len(i.batch.calls) for i in group)
+                    self._waiting -= sum(i.flat.spans.num_rows for i in group)
 
     def _write_group(self, group: list[_Item]) -> None:
         try:
-            results = self._write(group)
+            self._write(group)
         except Exception as exc:
             if len(group) == 1:
                 self._settle_failure(group[0], exc)
@@ -176,30 +206,43 @@ class IngestQueue:
                         _describe(exc))  # fmt: skip
             for item in group:
                 try:
-                    (result,) = self._write([item])
+                    self._write([item])
                 except Exception as one:
                     self._settle_failure(item, one)
-                else:
-                    self._settle_success([item], [result])
-            return
-        self._settle_success(group, results)
 
-    def _write(self, group: list[_Item]) -> list[WriteResult]:
-        return self._store.write_many(
-            (i.batch.calls, i.batch.filter_results, i.source, i.batch.rejected) for i in group
+    def _write(self, group: list[_Item]) -> None:
+        """Normalise the group's spans at once, refuse the requests with an impossible span,
+        and store the others in one transaction."""
+        spans = pa.concat_tables(
+            _numbered(item.flat.spans, number) for number, item in enumerate(group)
         )
-
-    def _settle_success(self, group: list[_Item], results: list[WriteResult]) -> None:
+        batch = self._normalizer.normalize(spans, source=group[0].source)
+        kept: list[tuple[_Item, Rejected]] = []
+        writes: list[Batch] = []
+        for number, item in enumerate(group):
+            problem = batch.problems.get(number)
+            if problem is not None:
+                self._settle_failure(item, WriteRefusedError(problem))
+                continue
+            rejected = batch.rejected.get(number, Rejected())
+            if item.flat.not_genai:
+                rejected.counts[NOT_GENAI] += item.flat.not_genai
+            kept.append((item, rejected))
+            calls, verdicts = batch.calls_of(number), batch.verdicts_of(number)
+            writes.append(Batch(calls, verdicts, item.source, rejected.total))
+        if not writes:
+            return
+        results = self._store.write_many(writes, batch.hints)
         with self._cond:
             self._transient_failure = False
             self._refusals_in_a_row = 0
             self._last_commit_at = datetime.now(UTC)
-        for item, result in zip(group, results, strict=True):
+        for (item, rejected), result in zip(kept, results, strict=True):
             if not item.future.done():
-                item.future.set_result(result)
+                item.future.set_result(IngestResult(result, rejected))
 
     def _settle_failure(self, item: _Item, exc: Exception) -> None:
-        reason = _describe(exc)
+        reason = exc.reason if isinstance(exc, WriteRefusedError) else _describe(exc)
         with self._cond:
             self._last_error, self._last_error_at = reason, datetime.now(UTC)
             if isinstance(exc, StoreError):
@@ -210,6 +253,8 @@ class IngestQueue:
         if isinstance(exc, StoreError):
             log.error("write failed, the sender will retry: %s", reason)
             error: Exception = exc
+        elif isinstance(exc, WriteRefusedError):
+            error = exc
         else:
             log.warning("request refused by the writer: %s", reason)
             error = WriteRefusedError(f"the batch cannot be stored: {reason}")
@@ -235,13 +280,20 @@ class IngestQueue:
         with self._cond:
             left = list(self._items)
             self._items.clear()
-            self._waiting -= sum(len(i.batch.calls) for i in left)
+            self._waiting -= sum(i.flat.spans.num_rows for i in left)
         self._fail(left, QueueClosedError("the server stopped before the batch was written"))
         if left:
             log.warning("%d requests were not written before the stop; senders retry", len(left))
         self._store.interrupt()  # a write still running is rolled back; its senders retry
         self._thread.join(2.0)
         return not self._thread.is_alive()
+
+
+def _numbered(spans: pa.Table, number: int) -> pa.Table:
+    column = spans.schema.get_field_index("request_no")
+    return spans.set_column(
+        column, "request_no", pa.repeat(pa.scalar(number, pa.int32()), spans.num_rows)
+    )
 
 
 def _describe(exc: BaseException) -> str:

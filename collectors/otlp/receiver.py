@@ -1,6 +1,7 @@
 """OTLP/HTTP trace receiver: ``POST /v1/traces``.
 
-method, media type, encoding, size -> decode -> normalize -> enqueue -> 200 after commit.
+method, media type, encoding, size -> decode -> flatten -> enqueue (the writer normalises and
+stores) -> 200 after commit.
 Every failure is classified once: permanent (400/413/415, nothing stored, never retried),
 resource exhausted (429 + Retry-After), transient (503 + Retry-After); a body that does
 not arrive within its deadline is a 408. Error bodies are a ``google.rpc.Status`` in the
@@ -26,15 +27,24 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
+from collectors.genai.normalize import (
+    IMPLAUSIBLE_START,
+    NO_START,
+    NOT_GENAI,
+    OTHER_OPERATION,
+    Rejected,
+)
 from collectors.otlp.decode import JSON, PROTOBUF, BadPayloadError, decode_export_request
 from collectors.otlp.decode import media_type as media_type_of
-from collectors.otlp.normalize import InvalidSpanError, normalize_export_request
+from collectors.otlp.flatten import FlatRequest, flatten_request
 from collectors.queue import BackpressureError, IngestQueue, QueueClosedError, WriteRefusedError
-from collectors.rows import NormalizedBatch
 
 log = logging.getLogger(__name__)
 
 MAX_REASON_CHARS: Final = 512
+_NO_OPERATION: Final = "no gen_ai.operation.name"
+_NO_START: Final = "no startTimeUnixNano"
+_IMPLAUSIBLE: Final = "startTimeUnixNano before 2020 or more than a day ahead"
 
 _GRPC_CODE = {
     400: code_pb2.INVALID_ARGUMENT,
@@ -68,14 +78,39 @@ class ReceiverCounts:
             return {k: v for k, v in vars(self).items() if not k.startswith("_")}
 
 
-def decode_and_normalize(
+def decode_and_flatten(
     body: bytes, content_type: str | None, content_encoding: str | None, max_bytes: int
-) -> NormalizedBatch:
-    """The CPU part of a request: bytes to canonical rows (raises on bad input)."""
+) -> FlatRequest:
+    """The CPU part of a request: bytes to span columns (raises on bad input)."""
     request: ExportTraceServiceRequest = decode_export_request(
         body, content_type, content_encoding, max_bytes=max_bytes
     )
-    return normalize_export_request(request, source="otlp")
+    return flatten_request(request)
+
+
+def rejection_reasons(rejected: Rejected) -> list[str]:
+    """Why spans of a request were not stored as calls, one short line per reason."""
+    reasons: list[str] = []
+    counts = rejected.counts
+    if count := counts[NOT_GENAI]:
+        what = "not a GenAI model call" if count == 1 else "not GenAI model calls"
+        reasons.append(f"{_spans(count)} {what} ({_NO_OPERATION})")
+    if count := counts[OTHER_OPERATION]:
+        what = "a GenAI operation" if count == 1 else "GenAI operations"
+        names = ", ".join(sorted(rejected.other_operations)[:5])
+        more = ", ..." if len(rejected.other_operations) > 5 else ""
+        reasons.append(f"{_spans(count)} {what} other than model calls ({names}{more})")
+    if count := counts[NO_START]:
+        what = "a model call" if count == 1 else "model calls"
+        reasons.append(f"{_spans(count)} {what} without a start time ({_NO_START})")
+    if count := counts[IMPLAUSIBLE_START]:
+        what = "a model call" if count == 1 else "model calls"
+        reasons.append(f"{_spans(count)} {what} dated implausibly ({_IMPLAUSIBLE})")
+    return reasons
+
+
+def _spans(count: int) -> str:
+    return "1 span is" if count == 1 else f"{count} spans are"
 
 
 class OtlpReceiver:
@@ -156,8 +191,8 @@ class OtlpReceiver:
         except ClientDisconnect:
             return Response(status_code=400)
         try:
-            batch = await run_in_threadpool(
-                decode_and_normalize,
+            flat = await run_in_threadpool(
+                decode_and_flatten,
                 body,
                 request.headers.get("content-type"),
                 request.headers.get("content-encoding"),
@@ -166,9 +201,6 @@ class OtlpReceiver:
         except BadPayloadError as exc:
             self.counts.add(bad_requests=1)
             return _status(exc.status, exc.reason, reply_json)
-        except InvalidSpanError as exc:
-            self.counts.add(bad_requests=1)
-            return _status(400, str(exc), reply_json)
         except Exception as exc:  # a body no rule foresaw: refused, never a 500
             self.counts.add(bad_requests=1)
             error_id = uuid.uuid4().hex[:12]
@@ -178,7 +210,7 @@ class OtlpReceiver:
         if self._stopping.is_set():
             return _status(503, "the lens server is stopping", reply_json, 5)
         try:
-            future = queue.submit(batch, source="otlp")
+            future = queue.submit(flat, source="otlp")
         except BackpressureError as exc:
             self.counts.add(throttled=1)
             return _status(429, str(exc), reply_json, exc.retry_after_s)
@@ -194,11 +226,11 @@ class OtlpReceiver:
         except Exception as exc:  # StoreError and anything else: the sender tries again
             return _status(503, f"the batch was not stored: {exc}", reply_json, 5)
         self.counts.add(
-            spans_stored=result.calls_inserted,
-            spans_duplicate=result.calls_duplicate,
-            spans_rejected=batch.rejected,
+            spans_stored=result.write.calls_inserted,
+            spans_duplicate=result.write.calls_duplicate,
+            spans_rejected=result.rejected.total,
         )
-        return _success(batch, reply_json)
+        return _success(result.rejected, reply_json)
 
     async def refuse_method(self, request: Request) -> Response:
         """Anything but POST on the OTLP path (else the dashboard's catch-all would answer)."""
@@ -230,11 +262,11 @@ class OtlpReceiver:
         return b"".join(chunks)
 
 
-def _success(batch: NormalizedBatch, reply_json: bool) -> Response:
+def _success(rejected: Rejected, reply_json: bool) -> Response:
     response = ExportTraceServiceResponse()
-    if batch.rejected:
-        response.partial_success.rejected_spans = batch.rejected
-        response.partial_success.error_message = "; ".join(batch.rejection_reasons)
+    if rejected.total:
+        response.partial_success.rejected_spans = rejected.total
+        response.partial_success.error_message = "; ".join(rejection_reasons(rejected))
     if reply_json:
         text = json_format.MessageToJson(response, indent=None)
         return Response(text, 200, media_type=JSON)
