@@ -1,15 +1,16 @@
 """Log Analytics results -> canonical rows. Pure: no I/O.
 
 Call pulls are normalised as columns: each source's SQL file (``queries/normalize/``) maps
-the result table (``decode.table_columns``) to the columns of ``CallRow``, on a private
+the result table (``decode.table_columns``) to the call columns (``CALL_SCHEMA``), on a private
 in-memory database that sees only that table (``queries.run_detached``). A 500,000-row
 answer is then a few column operations rather than half a million Python objects
 (docs/decisions/0003-log-analytics-calls-as-columns.md).
 
 - ``app_insights``: an ``AppDependencies`` GenAI span as azure-monitor-opentelemetry wrote
-  it. ``Properties`` holds the span attributes as strings (``"812"``, ``"True"``, tuples as
-  Python reprs ``"('stop',)"``); ``error.type`` and ``server.address`` were dropped by the
-  exporter. ``call_id`` is trace id + span id, as for the same span received over OTLP.
+  it. ``queries/normalize/app_insights_spans.sql`` turns the rows into GenAI span columns,
+  which the GenAI normaliser reads by the same rules as OTLP spans, content-filter
+  verdicts included (``collectors/genai/normalize.py``). ``call_id`` is trace id + span
+  id, as for the same span received over OTLP.
 - ``apim``: the API Management GenAI gateway log joined to its gateway log; the
   subscription is ``apim_subscription`` (a tenant rule kind), ``call_id`` ``apim:`` +
   CorrelationId, and the backend's ``apim-request-id`` (when headers are logged) the
@@ -22,7 +23,7 @@ Rollups and metrics (a few thousand rows a pull) are read row by row from dicts.
 
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -31,8 +32,9 @@ import pyarrow.compute as pc
 
 import queries
 from collectors.credentials import CREDENTIAL_KEY_PATTERN
-from collectors.otlp import attributes as attr
-from collectors.rows import CALL_SCHEMA
+from collectors.genai.normalize import DROP_MAPPED, GenAINormalizer
+from collectors.otlp.flatten import SPAN_SCHEMA
+from collectors.rows import CALL_SCHEMA, FILTER_SCHEMA
 
 # Azure OpenAI REST operation ids (AzureDiagnostics/APIM OperationName) -> operation.
 OPERATION_IDS: Final = {
@@ -54,33 +56,47 @@ _BY_OPERATION_ID: Final = {
 CALL_QUERIES: Final[dict[str, tuple[str, dict[str, Any]]]] = {
     "apim": ("apim_calls", _BY_OPERATION_ID),
     "azure_diagnostics": ("azure_diagnostics_calls", _BY_OPERATION_ID),
-    "app_insights": (
-        "app_insights_calls",
-        {
-            # Every attribute that fills a column, read as text; and the JSON merge patch
-            # that removes them from what is kept in attributes.
-            "mapped_as_text": json.dumps({name: "VARCHAR" for name in sorted(attr.MAPPED)}),
-            "drop_mapped": json.dumps(dict.fromkeys(sorted(attr.MAPPED))),
-            "credential_keys": CREDENTIAL_KEY_PATTERN,
-            "operation_names": list(attr.OPERATIONS),
-            "operations": list(attr.OPERATIONS.values()),
-            "max_tokens": MAX_TOKENS_PER_CALL,
-        },
-    ),
 }
+# Application Insights rows are GenAI spans: read as such, by the rules OTLP spans are.
+GENAI_SPAN_SOURCES: Final = frozenset({"app_insights"})
+_GENAI: Final = GenAINormalizer()
 
 
-def normalize_calls(name: str, rows: pa.Table, source: str) -> tuple[pa.Table, int]:
-    """Rows of calls source ``name`` as a table of ``CallRow``'s columns (``CALL_SCHEMA``);
-    rows that cannot be calls (no id or no time) are counted, not raised."""
+@dataclass(frozen=True)
+class NormalizedCalls:
+    """The calls of a pull (``CALL_SCHEMA``), their verdicts (``FILTER_SCHEMA``), and the
+    rows left out: no id, no time, or not a model call (an agent or a tool span)."""
+
+    calls: pa.Table
+    verdicts: pa.Table
+    left_out: int
+
+
+def normalize_calls(name: str, rows: pa.Table, source: str) -> NormalizedCalls:
+    """Rows of calls source ``name`` as calls and verdicts; rows that cannot be calls are
+    counted, not raised."""
     if not rows.num_columns:  # no result table at all
-        return CALL_SCHEMA.empty_table(), 0
-    query, params = CALL_QUERIES[name]
-    table = queries.run_detached(
-        query, {"log_rows": rows}, setup=(CELL_MACROS,), source=source, **params
-    ).cast(CALL_SCHEMA)
-    usable = table.filter(pc.and_(pc.is_valid(table["call_id"]), pc.is_valid(table["start_time"])))
-    return usable, table.num_rows - usable.num_rows
+        return NormalizedCalls(CALL_SCHEMA.empty_table(), FILTER_SCHEMA.empty_table(), 0)
+    if name in GENAI_SPAN_SOURCES:
+        spans = queries.run_detached(
+            "app_insights_spans",
+            {"log_rows": rows},
+            setup=(CELL_MACROS,),
+            drop_mapped=DROP_MAPPED,
+            credential_keys=CREDENTIAL_KEY_PATTERN,
+        )
+        batch = _GENAI.normalize(spans.cast(SPAN_SCHEMA), source=source)
+        calls, verdicts = batch.calls_of(0), batch.verdicts_of(0)
+    else:
+        query, params = CALL_QUERIES[name]
+        calls = queries.run_detached(
+            query, {"log_rows": rows}, setup=(CELL_MACROS,), source=source, **params
+        ).cast(CALL_SCHEMA)
+        verdicts = FILTER_SCHEMA.empty_table()
+    usable = calls.filter(pc.and_(pc.is_valid(calls["call_id"]), pc.is_valid(calls["start_time"])))
+    if usable.num_rows < calls.num_rows:
+        verdicts = verdicts.filter(pc.is_in(verdicts["call_id"], usable["call_id"]))
+    return NormalizedCalls(usable, verdicts, rows.num_rows - usable.num_rows)
 
 
 class InvalidRowError(ValueError):

@@ -263,8 +263,13 @@ class Poller:
         else:
             assert source.kind == CALLS
             columns = table_columns(result.tables)
-            calls, bad = normalize_calls(source.name, columns, source.ledger_source)
-            written = self.store.write(calls, [], source=source.ledger_source, rejected=bad)
+            normalized = normalize_calls(source.name, columns, source.ledger_source)
+            written = self.store.write(
+                normalized.calls,
+                normalized.verdicts,
+                source=source.ledger_source,
+                rejected=normalized.left_out,
+            )
             read, stored = columns.num_rows, written.calls_inserted + written.calls_duplicate
         trouble = result.partial_error
         if trouble is None and read >= self.config.row_limit:

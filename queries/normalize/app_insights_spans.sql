@@ -1,0 +1,42 @@
+-- name: app_insights_spans
+-- returns: the GenAI span columns (collectors/otlp/flatten.py SPAN_SCHEMA) of each row of the Application Insights GenAI dependency pull (queries/kql/app_insights.kql) in the registered relation log_rows, for the GenAI normaliser (genai_spans.sql)
+-- params: $drop_mapped VARCHAR, $credential_keys VARCHAR
+-- An AppDependencies row is a GenAI span as azure-monitor-opentelemetry wrote it:
+-- Properties holds the span attributes as text ("812", "True", tuples as Python reprs
+-- "('stop',)"); the exporter moved server.address to Target, the HTTP status to
+-- ResultCode and the service name to AppRoleName, and dropped error.type and the status
+-- message. call_id is trace id + span id, as for the same span received over OTLP.
+SELECT
+    0 AS request_no,
+    NULL::INTEGER AS r,
+    NULL::INTEGER AS s,
+    NULL::INTEGER AS i,
+    lower(cell_text(OperationId)) AS trace_id,
+    lower(cell_text(Id)) AS span_id,
+    NULL::VARCHAR AS parent_span_id,
+    cell_text(Name) AS name,
+    cell_time(TimeGenerated) AS start_time,
+    CASE WHEN cell_time(TimeGenerated) IS NULL THEN 1 ELSE 0 END::TINYINT AS start_state,
+    cell_float(DurationMs) AS duration_ms,
+    lower(CAST(Success AS VARCHAR)) = 'false' AS status_error,
+    NULL::VARCHAR AS status_message,
+    NULL::VARCHAR AS scope_name,
+    NULL::VARCHAR AS scope_version,
+    CAST(props AS VARCHAR) AS read,
+    -- The properties no column holds, with the span's name and dependency type.
+    CAST(json_merge_patch(props, CAST($drop_mapped AS JSON),
+                          json_object('span.name', cell_text(Name),
+                                      'dependency.type', cell_text(DependencyType)))
+         AS VARCHAR) AS kept,
+    list_bool_or(list_transform(json_keys(props), lambda k: regexp_matches(k, $credential_keys)))
+        OR contains(CAST(props AS VARCHAR), '=') AS mask,
+    NULL::VARCHAR AS resource,
+    CASE WHEN contains(cell_text(Target), '.') THEN cell_text(Target) END AS endpoint_hint,
+    cell_text(AppRoleName) AS service_hint,
+    cell_status(ResultCode) AS http_status_hint,
+    starts_with(cell_text(DependencyType), 'GenAI') AS genai_hint
+FROM (
+    SELECT *, CASE WHEN json_type(TRY_CAST(Properties AS JSON)) = 'OBJECT'
+                   THEN TRY_CAST(Properties AS JSON) ELSE CAST('{}' AS JSON) END AS props
+    FROM log_rows
+)
