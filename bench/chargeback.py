@@ -34,7 +34,7 @@ MODELS = [
 GENERATE = """
 INSERT INTO calls BY NAME
 SELECT
-    'c' || i AS call_id, 'bench' AS source,
+    'c' || i AS call_id, md5_number_lower('c' || i) AS call_key, 'bench' AS source,
     TIMESTAMPTZ '2026-10-01 00:00:00+00' + to_microseconds(
         CAST(i AS BIGINT) * (CAST(31 * 86400 AS BIGINT) * 1000000 // $n)) AS start_time,
     200.0 AS duration_ms, 'chat' AS operation,

@@ -1,34 +1,62 @@
 """Ingest benchmark: GenAI spans/s end to end over HTTP into the lens server's DuckDB.
 
-Run with ``make bench``. Prints:
-- end to end: protobuf batches of 512 spans POSTed to /v1/traces by concurrent
-  senders, spans/s until every batch is acknowledged (= committed), and the server's
-  peak RSS;
-- the split inside one process: decode + normalise vs batched store write;
-- the baseline in the same run: a naive row-at-a-time INSERT (autocommit per call).
+Run with ``make bench`` (or ``python -m bench.ingest``). It first checks that every run
+stored what was sent (the call count and the input-token sum read from the bodies
+themselves), then prints:
+
+- end to end: protobuf batches of 512 spans POSTed to /v1/traces by 4 concurrent senders,
+  spans/s until every batch is acknowledged (= committed), and the server's peak RSS;
+  the same for a baseline, the code at ``--baseline-rev`` (a git revision, checked out
+  beside this one and started the same way), in the same run;
+- with ``--ledger N``: the same ingest into a ledger that already holds N calls;
+- where the time goes inside one process: decode + flatten, normalise and store write.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import tempfile
 import threading
 import time
+import timeit
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import httpx
+import pyarrow as pa
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from collectors.genai.normalize import GenAINormalizer
 from collectors.otlp.decode import decode_export_request
-from collectors.otlp.normalize import normalize_export_request
+from collectors.otlp.flatten import flatten_request
 from collectors.otlp.synthetic import export_requests
-from collectors.rows import CALL_COLUMNS
-from collectors.store import Store
+from collectors.store import Batch, Store
 from tests.lens_process import LensServer
 
 PROTOBUF = {"Content-Type": "application/x-protobuf"}
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Expected:
+    calls: int
+    input_tokens: int
+
+
+@dataclass(frozen=True)
+class Run:
+    rate: float  # spans/s
+    rss_mib: float
+
+
+def calibration_us() -> float:
+    """The machine's speed today: one timeit loop of sum(range(1000)), in microseconds."""
+    return min(timeit.repeat("sum(range(1000))", number=20_000, repeat=5)) / 20_000 * 1e6
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -39,14 +67,41 @@ def peak_rss_mib(pid: int) -> float:
 
 
 def make_bodies(spans: int, batch: int) -> list[bytes]:
-    end = datetime.now(UTC)
-    return [
-        r.SerializeToString() for r in export_requests(end - timedelta(days=30), end, spans, batch)
-    ]
+    end = datetime.now(UTC) - timedelta(minutes=5)
+    requests = export_requests(end - timedelta(days=7), end, spans, batch)
+    return [r.SerializeToString() for r in requests]
 
 
-def end_to_end(bodies: list[bytes], spans: int, senders: int, work: Path) -> tuple[float, float]:
-    server = LensServer(work / "e2e.duckdb", work / "server.log").start()
+def expected_of(bodies: list[bytes]) -> Expected:
+    """What the server must store, read from the bodies without the lens's code."""
+    calls = tokens = 0
+    for body in bodies:
+        request = ExportTraceServiceRequest.FromString(body)
+        for resource_spans in request.resource_spans:
+            for scope_spans in resource_spans.scope_spans:
+                for span in scope_spans.spans:
+                    calls += 1
+                    for item in span.attributes:
+                        if item.key == "gen_ai.usage.input_tokens":
+                            tokens += item.value.int_value
+    return Expected(calls, tokens)
+
+
+def stored(db: Path, since: datetime) -> Expected:
+    with duckdb.connect(str(db), read_only=True) as con:
+        row = con.execute(
+            "SELECT count(*), coalesce(sum(input_tokens), 0) FROM calls WHERE ingested_at >= $s",
+            {"s": since},
+        ).fetchone()
+    assert row is not None
+    return Expected(int(row[0]), int(row[1]))
+
+
+def end_to_end(
+    bodies: list[bytes], spans: int, senders: int, db: Path, work: Path, tree: Path | None
+) -> tuple[Run, Expected]:
+    env = {"PYTHONPATH": str(tree)} if tree is not None else {}
+    server = LensServer(db, work / f"{db.stem}.log", env=env).start(timeout_s=300)
     assert server.process is not None
     pid = server.process.pid
     failures: list[int] = []
@@ -55,7 +110,7 @@ def end_to_end(bodies: list[bytes], spans: int, senders: int, work: Path) -> tup
     def send(body: bytes) -> None:
         client = getattr(local, "client", None)
         if client is None:
-            client = local.client = httpx.Client(timeout=60)
+            client = local.client = httpx.Client(timeout=120)
         while True:
             response = client.post(f"{server.url}/v1/traces", content=body, headers=PROTOBUF)
             if response.status_code in (429, 503):
@@ -65,77 +120,139 @@ def end_to_end(bodies: list[bytes], spans: int, senders: int, work: Path) -> tup
                 failures.append(response.status_code)
             return
 
+    began_at = datetime.now(UTC)
     started = time.perf_counter()
     with ThreadPoolExecutor(senders) as pool:
         list(pool.map(send, bodies))
     elapsed = time.perf_counter() - started
     rss = peak_rss_mib(pid)
-    calls = server.health()["calls"]
-    server.stop()
-    if failures or calls != spans:
-        raise SystemExit(f"ingest lost data: {failures[:5]} calls={calls} expected={spans}")
-    return spans / elapsed, rss
+    server.stop(timeout_s=60)
+    if failures:
+        raise SystemExit(f"ingest refused batches: {failures[:5]}")
+    return Run(spans / elapsed, rss), stored(db, began_at)
 
 
-def in_process_split(bodies: list[bytes], spans: int, work: Path) -> tuple[float, float]:
-    started = time.perf_counter()
-    batches = [
-        normalize_export_request(decode_export_request(b, "application/x-protobuf")) for b in bodies
-    ]
-    decode_s = time.perf_counter() - started
+def checkout(rev: str, work: Path) -> Path:
+    """The code at ``rev``, checked out beside this one (no install: it runs on this venv)."""
+    tree = work / f"tree-{rev}"
+    subprocess.run(
+        ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), rev],
+        check=True,
+        capture_output=True,
+    )
+    return tree
+
+
+def remove_checkout(tree: Path) -> None:
+    subprocess.run(
+        ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], capture_output=True
+    )
+
+
+def filled_ledger(path: Path, calls: int) -> Path:
+    """A ledger file that already holds ``calls`` calls (their hourly summary included)."""
+    Store(path).close()
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            """
+            INSERT INTO calls BY NAME
+            SELECT 'bench' || i AS call_id, md5_number_lower('bench' || i) AS call_key,
+                'bench' AS source,
+                now() - INTERVAL 8 DAY - to_microseconds(CAST(i AS BIGINT) * 700_000)
+                    AS start_time,
+                'chat' AS operation, 'dep-' || (i % 6) AS deployment,
+                'attribute' AS deployment_source, 'gpt-4o-2024-11-20' AS model,
+                'tenant-' || (i % 9) AS tenant_id, 'ok' AS status, 200 AS http_status,
+                100 + i % 3000 AS input_tokens, 50 + i % 800 AS output_tokens,
+                'none' AS filter_action, '{}' AS attributes, 'req-' || i AS request_id
+            FROM range($n) AS r(i)
+            """,
+            {"n": calls},
+        )
+    Store(path).close()  # sums the hourly summary again, as for any file written by SQL
+    return path
+
+
+def in_process_split(bodies: list[bytes], work: Path) -> dict[str, float]:
+    """CPU microseconds per span of each step, in one process, 16 requests a group."""
+    cpu = time.process_time()
+    flats = [flatten_request(decode_export_request(b, PROTOBUF["Content-Type"])) for b in bodies]
+    steps = {"decode + flatten (Python)": time.process_time() - cpu}
+    normalizer = GenAINormalizer()
     store = Store(work / "split.duckdb")
-    started = time.perf_counter()
-    for batch in batches:
-        store.write(batch.calls, batch.filter_results, source="otlp")
-    write_s = time.perf_counter() - started
+    normalise = write = 0.0
+    for first in range(0, len(flats), 16):
+        group = flats[first : first + 16]
+        spans = pa.concat_tables(f.spans for f in group)
+        cpu = time.process_time()
+        batch = normalizer.normalize(spans, source="otlp")
+        normalise += time.process_time() - cpu
+        cpu = time.process_time()
+        store.write_many([Batch(batch.calls_of(0), batch.verdicts_of(0), "otlp")], batch.hints)
+        write += time.process_time() - cpu
     store.close()
-    return spans / decode_s, spans / write_s
-
-
-def naive_row_at_a_time(bodies: list[bytes], rows: int, work: Path) -> float:
-    """The baseline: one INSERT statement and one commit per call."""
-    Store(work / "naive.duckdb").close()
-    calls = [
-        call
-        for body in bodies
-        for call in normalize_export_request(
-            decode_export_request(body, "application/x-protobuf")
-        ).calls
-    ][:rows]
-    con = duckdb.connect(str(work / "naive.duckdb"))
-    placeholders = ", ".join("?" for _ in CALL_COLUMNS)
-    statement = f"INSERT INTO calls ({', '.join(CALL_COLUMNS)}) VALUES ({placeholders})"
-    started = time.perf_counter()
-    for call in calls:
-        values = [getattr(call, c) for c in CALL_COLUMNS]
-        values[CALL_COLUMNS.index("attributes")] = "{}"
-        con.execute(statement, values)
-    elapsed = time.perf_counter() - started
-    con.close()
-    return len(calls) / elapsed
+    steps["normalise (SQL, 8,192 spans a group)"] = normalise
+    steps["store write (one transaction a group)"] = write
+    spans = sum(f.spans.num_rows for f in flats)
+    return {step: seconds / spans * 1e6 for step, seconds in steps.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--spans", type=int, default=200 * 512)
+    parser.add_argument("--spans", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=512)
     parser.add_argument("--senders", type=int, default=4)
-    parser.add_argument("--naive-rows", type=int, default=5_000)
-    args = parser.parse_args()
+    parser.add_argument(
+        "--baseline-rev",
+        default="068993b",
+        help="git revision to compare with (default: before one ingest shape)",
+    )
+    parser.add_argument(
+        "--ledger", type=int, default=0, help="also ingest into a ledger that holds this many calls"
+    )
+    args = parser.parse_args()  # fmt: skip
+    print(f"machine: timeit sum(range(1000)) = {calibration_us():.1f} us, {os.cpu_count()} cores")
     print(f"generating {args.spans:,} spans in batches of {args.batch} ...", flush=True)
     bodies = make_bodies(args.spans, args.batch)
+    expected = expected_of(bodies)
     mib = sum(map(len, bodies)) / 2**20
-    print(f"{len(bodies)} protobuf bodies, {mib:.1f} MiB")
+    print(f"{len(bodies)} protobuf bodies, {mib:.1f} MiB, {expected.input_tokens:,} input tokens")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        rate, rss = end_to_end(bodies, args.spans, args.senders, work)
-        print(f"end to end over HTTP   : {rate:>10,.0f} spans/s   server peak RSS {rss:,.0f} MiB")
-        decode_rate, write_rate = in_process_split(bodies, args.spans, work)
-        print(f"  decode + normalise   : {decode_rate:>10,.0f} spans/s (one thread)")
-        print(f"  batched store write  : {write_rate:>10,.0f} spans/s (512 per transaction)")
-        naive = naive_row_at_a_time(bodies, args.naive_rows, work)
-        print(f"baseline row-at-a-time : {naive:>10,.0f} spans/s ({args.naive_rows:,} rows)")
-        print(f"speed-up over baseline : {rate / naive:>10.1f}x")
+        runs: dict[str, Run] = {}
+        labels = [("this code", None)]
+        tree = checkout(args.baseline_rev, work) if args.baseline_rev else None
+        if tree is not None:
+            labels.append((f"baseline {args.baseline_rev}", tree))
+        try:
+            for label, code in labels:
+                db = work / f"{label.split()[0]}.duckdb"
+                run, got = end_to_end(bodies, expected.calls, args.senders, db, work, code)
+                if got != expected:
+                    raise SystemExit(f"{label} stored {got}, expected {expected}")
+                runs[label] = run
+        finally:
+            if tree is not None:
+                remove_checkout(tree)
+        print(f"checked: each run stored {expected.calls:,} calls and their input tokens")
+        for label, run in runs.items():
+            print(f"end to end, {label:<22}: {run.rate:>8,.0f} spans/s, "
+                  f"peak RSS {run.rss_mib:,.0f} MiB")  # fmt: skip
+        if len(runs) == 2:
+            ours, theirs = runs.values()
+            print(f"speed-up over the baseline: {ours.rate / theirs.rate:.1f}x")
+        if args.ledger:
+            print(f"filling a ledger with {args.ledger:,} calls ...", flush=True)
+            ledger = filled_ledger(work / "full.duckdb", args.ledger)
+            run, got = end_to_end(bodies, expected.calls, args.senders, ledger, work, None)
+            if got != expected:
+                raise SystemExit(f"the full ledger stored {got}, expected {expected}")
+            empty = runs["this code"].rate
+            print(f"end to end into {args.ledger:,} calls: {run.rate:>8,.0f} spans/s "
+                  f"({(1 - run.rate / empty) * 100:+.0f} % slower than empty), "
+                  f"peak RSS {run.rss_mib:,.0f} MiB")  # fmt: skip
+        for step, us in in_process_split(bodies[: min(len(bodies), 64)], work).items():
+            print(f"  {step:<40}: {us:6.1f} us of CPU a span")
 
 
 if __name__ == "__main__":

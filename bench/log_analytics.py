@@ -106,15 +106,16 @@ def main() -> None:
             columns = table_columns(result.tables)
             timings["decode (rows -> Arrow columns)"] = time.perf_counter() - mark
             mark = time.perf_counter()
-            calls, bad = normalize_calls(source.name, columns, source.ledger_source)
+            normalized = normalize_calls(source.name, columns, source.ledger_source)
+            calls, verdicts, bad = normalized.calls, normalized.verdicts, normalized.left_out
             timings["normalise (SQL over columns)"] = time.perf_counter() - mark
             mark = time.perf_counter()
-            written = store.write(calls, [], source=source.ledger_source, rejected=bad)
+            written = store.write(calls, verdicts, source=source.ledger_source, rejected=bad)
             timings["DuckDB write (new calls)"] = time.perf_counter() - mark
             total = time.perf_counter() - began
             cpu = time.process_time() - cpu_began
         mark = time.perf_counter()
-        again = store.write(calls, [], source=source.ledger_source, rejected=bad)
+        again = store.write(calls, verdicts, source=source.ledger_source, rejected=bad)
         reread = time.perf_counter() - mark
         store.close()
     mark = time.perf_counter()

@@ -29,7 +29,8 @@ def seeded_database(path: Path, latest: datetime | None = None, tenants: bool = 
     con = duckdb.connect(str(path))
     try:
         con.execute(
-            "INSERT INTO calls BY NAME SELECT * FROM read_csv($csv, header = true, "
+            "INSERT INTO calls BY NAME SELECT *, md5_number_lower(call_id) AS call_key "
+            "FROM read_csv($csv, header = true, "
             "types = {'start_time': 'TIMESTAMPTZ', 'attributes': 'JSON'})",
             {"csv": str(SEED / "calls.csv")},
         )

@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from collectors.loganalytics.client import LogAnalyticsConfig
 from collectors.loganalytics.poller import Poller
-from collectors.otlp.normalize import normalize_export_request
+from collectors.rows import call_rows
 from collectors.store import Store
 from collectors.tenants import read_tenants_file, write_tenants
 from tests.fakes.log_analytics import (
@@ -31,6 +32,7 @@ from tests.fixtures.log_analytics_rows import (
     metrics_row,
 )
 from tests.fixtures.otlp_spans import make_request, make_span
+from tests.normalizing import normalized_tables
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 APIM = "ApiManagementGatewayLlmLog"
@@ -259,37 +261,46 @@ def test_apim_subscription_resolves_the_tenant(
     ]
 
 
+def span_at(moment: datetime) -> Span:
+    """Our client's span of a streamed call made at ``moment`` (the gateway logs the same
+    call at the same time)."""
+    start = int(moment.timestamp() * 1e9)
+    return make_span(f.OURS_STREAMED_CHAT, start=start, end=start + 1_234_500_000)
+
+
 def test_call_seen_by_otlp_then_apim_is_one_call_with_both_fields(
     store: Store, fake: FakeLogAnalytics
 ) -> None:
-    span = make_span(f.OURS_STREAMED_CHAT)  # azure.openai.request_id = 3f1c2a9e-...
-    batch = normalize_export_request(make_request(span))
-    store.write(batch.calls, batch.filter_results, source="otlp")
-    request_id = batch.calls[0].request_id
+    span = span_at(NOW)  # azure.openai.request_id = 3f1c2a9e-...
+    batch = normalized_tables(make_request(span))
+    store.write_many([batch])
+    first = call_rows(batch.calls)[0]
+    request_id = first.request_id
     assert request_id is not None
     fake.add(APIM, apim_row(NOW, "corr-1", backend_request_id=request_id, prompt=1566))
     report = poller_for(store, fake, Clock(NOW + timedelta(minutes=1))).poll("apim")
     assert report.rows_read == 1
     ((call_id, source, tokens, _, subscription, rid, seen),) = calls(store)
-    assert (call_id, source, tokens) == (batch.calls[0].call_id, "otlp", 1566)
+    assert (call_id, source, tokens) == (first.call_id, "otlp", 1566)
     assert (subscription, rid, seen) == ("sub-contoso", request_id, ["loganalytics:apim"])
     verdicts = store.cursor().execute("SELECT count(*) FROM filter_results").fetchall()[0][0]
-    assert verdicts == len(batch.filter_results)  # the OTLP verdicts stay with the call
+    assert verdicts == batch.verdicts.num_rows  # the OTLP verdicts stay with the call
     # Polling again (the overlap) and re-sending the span change nothing.
     poller_for(store, fake, Clock(NOW + timedelta(minutes=2))).poll("apim")
-    store.write(batch.calls, batch.filter_results, source="otlp")
+    store.write_many([batch])
     assert len(calls(store)) == 1
 
 
 def test_call_seen_by_apim_then_otlp_keeps_the_verdicts_and_the_trace(
     store: Store, fake: FakeLogAnalytics
 ) -> None:
-    span = make_span(f.OURS_STREAMED_CHAT)
-    batch = normalize_export_request(make_request(span))
-    request_id = batch.calls[0].request_id
+    span = span_at(NOW)
+    batch = normalized_tables(make_request(span))
+    first = call_rows(batch.calls)[0]
+    request_id = first.request_id
     fake.add(APIM, apim_row(NOW, "corr-1", backend_request_id=request_id, prompt=1566))
     poller_for(store, fake, Clock(NOW + timedelta(minutes=1))).poll("apim")
-    (result,) = store.write_many([(batch.calls, batch.filter_results, "otlp", 0)])
+    (result,) = store.write_many([batch])
     assert (result.calls_inserted, result.calls_merged) == (0, 1)
     ((call_id, source, *_rest, seen),) = calls(store)
     assert (call_id, source, seen) == ("apim:corr-1", "loganalytics:apim", ["otlp"])
@@ -301,7 +312,7 @@ def test_call_seen_by_apim_then_otlp_keeps_the_verdicts_and_the_trace(
         )
         .fetchall()[0]
     )
-    assert trace == batch.calls[0].trace_id
+    assert trace == first.trace_id
     assert verdict_ids == ["apim:corr-1"]
 
 

@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
-from collectors.otlp import attributes as attr
+from collectors.genai import attributes as attr
 from tests.lens_process import LensServer
 
 settings.register_profile(

@@ -27,6 +27,7 @@ from collectors.prices.retail import (
 from collectors.rows import CallRow
 from collectors.store import Store
 from tests.fakes.retail_prices import CATALOGUE, FakeRetailPrices
+from tests.normalizing import rows_batch
 
 READ_ON = date(2026, 11, 23)
 SOURCE = "azure-retail-prices@2026-11-23"
@@ -214,7 +215,7 @@ def versions(store: Store) -> list[str]:
 def test_applied_refresh_reprices_an_existing_call(
     store: Store, fake: FakeRetailPrices, client: httpx.Client
 ) -> None:
-    store.write([nano_call()], [], source="test")
+    store.write_many([rows_batch([nano_call()], [], "test")])
     assert nano_cost(store) == Decimal("0.140000")  # (1M x 0.10 + 100k x 0.40) / 1M
     before = versions(store)
     report = refresh_prices(store, config_for(fake), client, apply=True, read_on=READ_ON)
@@ -237,7 +238,7 @@ def test_applied_refresh_reprices_an_existing_call(
 def test_refresh_without_apply_changes_nothing(
     store: Store, fake: FakeRetailPrices, client: httpx.Client
 ) -> None:
-    store.write([nano_call()], [], source="test")
+    store.write_many([rows_batch([nano_call()], [], "test")])
     before = versions(store)
     report = refresh_prices(store, config_for(fake), client, apply=False, read_on=READ_ON)
     assert len(report.changes) == 7

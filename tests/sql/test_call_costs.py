@@ -16,6 +16,7 @@ from collectors.prices.book import DEPLOYMENT_TYPES, load_reference_data
 from collectors.rows import CallRow
 from collectors.store import Store
 from queries import run
+from tests.normalizing import rows_batch
 
 PRICES = Path(__file__).parents[1] / "fixtures" / "prices" / "price_book.csv"
 
@@ -93,7 +94,7 @@ EXPECTED = {
 def store(tmp_path: Path) -> Store:
     store = Store(tmp_path / "lens.duckdb")
     load_reference_data(store, PRICES, DEPLOYMENT_TYPES)
-    store.write(CALLS, [], source="test")
+    store.write_many([rows_batch(CALLS, [], "test")])
     return store
 
 

@@ -8,13 +8,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
 from collectors.rows import CallRow, FilterResultRow
 from collectors.store import Store
 from queries import audits
-
-pytestmark = pytest.mark.usefixtures("write_path")
+from tests.normalizing import rows_batch
 
 AT = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -57,8 +54,8 @@ def test_the_second_report_fills_what_the_first_lacked_and_keeps_the_rest(tmp_pa
         deployment_source="log", input_tokens=90, apim_subscription="sub-1",
         attributes={"b": 2, "shared": "apim"},
     )  # fmt: skip
-    store.write([otlp], [], source="otlp")
-    (result,) = store.write_many([([apim], [], "loganalytics:apim", 0)])
+    store.write_many([rows_batch([otlp], [], "otlp")])
+    (result,) = store.write_many([rows_batch([apim], [], "loganalytics:apim")])
     assert (result.calls_inserted, result.calls_duplicate, result.calls_merged) == (0, 1, 1)
     ((*row, attributes),) = stored(store)
     assert row == [
@@ -71,9 +68,9 @@ def test_the_second_report_fills_what_the_first_lacked_and_keeps_the_rest(tmp_pa
 def test_a_reread_refreshes_the_stored_values(tmp_path: Path) -> None:
     store = Store(tmp_path / "lens.duckdb")
     first = call("apim:c1", "loganalytics:apim", input_tokens=10, apim_subscription="sub-1")
-    store.write([first], [], source="loganalytics:apim")
+    store.write_many([rows_batch([first], [], "loganalytics:apim")])
     again = replace(first, input_tokens=12, apim_subscription=None)
-    (result,) = store.write_many([([again], [], "loganalytics:apim", 0)])
+    (result,) = store.write_many([rows_batch([again], [], "loganalytics:apim")])
     assert (result.calls_inserted, result.calls_duplicate, result.calls_merged) == (0, 1, 0)
     ((_, _, _, _, _, tokens, subscription, _, seen, _),) = stored(store)
     assert (tokens, subscription, seen) == (12, "sub-1", None)  # newer count; nothing lost
@@ -83,7 +80,7 @@ def test_two_reports_in_one_batch_are_one_call(tmp_path: Path) -> None:
     store = Store(tmp_path / "lens.duckdb")
     a = call("diag:r1", "loganalytics:azure_diagnostics", request_id="r1", input_tokens=None)
     b = call("apim:c1", "loganalytics:apim", request_id="r1", input_tokens=7)
-    (result,) = store.write_many([([a, b], [], "mixed", 0)])
+    (result,) = store.write_many([rows_batch([a, b], [], "mixed")])
     assert result.calls_inserted == 1
     assert [(row[0], row[5]) for row in stored(store)] == [("diag:r1", 7)]
 
@@ -104,7 +101,7 @@ def test_one_batch_of_new_reread_and_merged_calls(tmp_path: Path) -> None:
     store = Store(tmp_path / "lens.duckdb")
     otlp = call("t1s1", "otlp", request_id="r1", input_tokens=100)  # no verdicts yet
     kept = call("apim:c0", "loganalytics:apim", input_tokens=5)
-    store.write([otlp, kept], [verdict("apim:c0", "hate")], source="otlp")
+    store.write_many([rows_batch([otlp, kept], [verdict("apim:c0", "hate")], "otlp")])
     batch = [
         replace(kept, input_tokens=6),  # read again, with a newer count
         call("apim:c1", "loganalytics:apim", request_id="r1", input_tokens=90),  # = t1s1
@@ -112,7 +109,7 @@ def test_one_batch_of_new_reread_and_merged_calls(tmp_path: Path) -> None:
     ]
     rows = [verdict("apim:c0", "violence"), verdict("apim:c1", "sexual")]
     rows.append(verdict("apim:c2", "jailbreak"))
-    (result,) = store.write_many([(batch, rows, "loganalytics:apim", 0)])
+    (result,) = store.write_many([rows_batch(batch, rows, "loganalytics:apim")])
     assert (result.calls_inserted, result.calls_duplicate, result.calls_merged) == (1, 2, 1)
     assert [(row[0], row[5], row[8]) for row in stored(store)] == [
         ("apim:c0", 6, None),
@@ -122,7 +119,7 @@ def test_one_batch_of_new_reread_and_merged_calls(tmp_path: Path) -> None:
     # A new call's verdicts go in; a merged call's go to the stored call that had none; a
     # call read again keeps the verdicts of its first insert.
     assert verdicts(store) == [("apim:c0", "hate"), ("apim:c2", "jailbreak"), ("t1s1", "sexual")]
-    (again,) = store.write_many([(batch, rows, "loganalytics:apim", 0)])
+    (again,) = store.write_many([rows_batch(batch, rows, "loganalytics:apim")])
     assert (again.calls_inserted, again.calls_duplicate) == (0, 3)
     assert len(stored(store)) == 3 and len(verdicts(store)) == 3
 
@@ -130,9 +127,9 @@ def test_one_batch_of_new_reread_and_merged_calls(tmp_path: Path) -> None:
 def test_a_reread_that_says_what_is_stored_changes_nothing(tmp_path: Path) -> None:
     store = Store(tmp_path / "lens.duckdb")
     calls = [call(f"apim:c{i}", "loganalytics:apim", input_tokens=i) for i in range(3)]
-    store.write(calls, [], source="loganalytics:apim")
+    store.write_many([rows_batch(calls, [], "loganalytics:apim")])
     before = store.cursor().execute("SELECT * FROM calls ORDER BY call_id").fetchall()
-    (result,) = store.write_many([([*calls], [], "loganalytics:apim", 0)])
+    (result,) = store.write_many([rows_batch([*calls], [], "loganalytics:apim")])
     assert (result.calls_inserted, result.calls_duplicate) == (0, 3)
     assert store.cursor().execute("SELECT * FROM calls ORDER BY call_id").fetchall() == before
     assert len(stored(store)) == 3

@@ -21,6 +21,7 @@ from collectors.rows import CallRow
 from collectors.store import Store
 from collectors.tenants import Tenant, TenantRule, TenantsConfig, write_tenants
 from queries.chargeback import CHARGEBACK_COLUMNS, chargeback, last_full_month, month_bounds
+from tests.normalizing import rows_batch
 from tests.sql.test_call_costs import PRICES
 
 FORMULA_NAME = '=HYPERLINK("http://x","y")'
@@ -85,7 +86,7 @@ def store(tmp_path: Path) -> Store:
         store,
         (Deployment("ptu-dep", None, None, "gpt-4o", PTU, 10, Decimal("2"), None),),
     )
-    store.write(CALLS, [], source="test")
+    store.write_many([rows_batch(CALLS, [], "test")])
     return store
 
 
@@ -203,7 +204,9 @@ def test_budget_flags_at_80_and_forecast(tmp_path: Path) -> None:
         ),
     )
     mini = ("mini", "gpt-4o-mini", "GlobalStandard", at(3, 9), 1_000_000, 100_000)
-    store.write([call("e", "eighty", *mini), call("p", "pace", *mini)], [], source="test")
+    store.write_many(
+        [rows_batch([call("e", "eighty", *mini), call("p", "pace", *mini)], [], "test")]
+    )
     frame = tenant_budgets(store.cursor(), datetime(2026, 10, 11, tzinfo=UTC))
     flags = dict(zip(frame["tenant_id"], frame["flag"], strict=True))
     assert flags == {"eighty": "forecast over", "pace": "forecast over"}

@@ -3,31 +3,32 @@ written is reported and retried by the sender, and closing never leaves a reques
 
 from __future__ import annotations
 
-import dataclasses
 from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from collectors.otlp.normalize import normalize_export_request
+from collectors.otlp.flatten import FlatRequest, flatten_request
 from collectors.otlp.synthetic import export_requests
-from collectors.queue import IngestQueue, QueueClosedError, WriteRefusedError
-from collectors.rows import NormalizedBatch
+from collectors.queue import IngestQueue, IngestResult, QueueClosedError, WriteRefusedError
 from collectors.store import Store, StoreError, WriteResult
 
 
-def batches(count: int, size: int = 50) -> list[NormalizedBatch]:
-    end = datetime(2026, 11, 20, tzinfo=UTC)
+def batches(count: int, size: int = 50) -> list[FlatRequest]:
+    end = datetime.now(UTC)
     requests = export_requests(end - timedelta(days=1), end, size * count, batch_size=size)
-    return [normalize_export_request(r) for r in requests]
+    return [flatten_request(r) for r in requests]
 
 
-def poisoned(batch: NormalizedBatch) -> NormalizedBatch:
-    """The batch with one verdict whose index no 32-bit column holds."""
-    rows = list(batch.filter_results)
-    rows[0] = dataclasses.replace(rows[0], idx=2**40)
-    return dataclasses.replace(batch, filter_results=rows)
+def poisoned(flat: FlatRequest) -> FlatRequest:
+    """The request's spans without a column the normaliser reads: it fails on them (a
+    stand-in for any exception a write of one request might raise)."""
+    return FlatRequest(flat.spans.drop_columns(["read"]), flat.not_genai)
+
+
+def stored_write(future: Future[IngestResult]) -> WriteResult:
+    return future.result(30).write
 
 
 def stored_calls(store: Store) -> int:
@@ -42,10 +43,10 @@ def test_a_batch_the_store_refuses_fails_alone_and_its_neighbours_commit(
     good_a, bad, good_b = batches(3)
     # Submitted together, they are written as one group: the group fails, then each alone.
     futures = [queue.submit(b, source="otlp") for b in (good_a, poisoned(bad), good_b)]
-    assert futures[0].result(30) == WriteResult(50, 0)
+    assert stored_write(futures[0]) == WriteResult(50, 0)
     with pytest.raises(WriteRefusedError, match="cannot be stored"):
         futures[1].result(30)
-    assert futures[2].result(30) == WriteResult(50, 0)
+    assert stored_write(futures[2]) == WriteResult(50, 0)
     assert stored_calls(store) == 100
 
     health = queue.health()
@@ -53,7 +54,7 @@ def test_a_batch_the_store_refuses_fails_alone_and_its_neighbours_commit(
     assert health.refused == 1
     assert health.last_error is not None
     # The writer goes on: the refused batch, mended, is stored.
-    assert queue.submit(bad, source="otlp").result(30) == WriteResult(50, 0)
+    assert stored_write(queue.submit(bad, source="otlp")) == WriteResult(50, 0)
     assert queue.close()
     store.close()
 
@@ -65,7 +66,7 @@ def test_a_writer_that_refuses_everything_reports_failing(tmp_path: Path) -> Non
         with pytest.raises(WriteRefusedError):
             queue.submit(poisoned(batch), source="otlp").result(30)
     assert queue.health().failing
-    assert queue.submit(batches(1)[0], source="otlp").result(30) == WriteResult(50, 0)
+    assert stored_write(queue.submit(batches(1)[0], source="otlp")) == WriteResult(50, 0)
     assert not queue.health().failing
     queue.close()
     store.close()
@@ -86,8 +87,8 @@ def test_a_store_that_cannot_be_written_fails_requests_as_retryable(tmp_path: Pa
 
 def test_closing_resolves_every_request_within_its_deadline(tmp_path: Path) -> None:
     store = Store(tmp_path / "lens.duckdb")
-    queue = IngestQueue(store, max_waiting_calls=1_000_000, max_group_calls=100)
-    futures: list[Future[WriteResult]] = [
+    queue = IngestQueue(store, max_waiting_spans=1_000_000, max_group_spans=100)
+    futures: list[Future[IngestResult]] = [
         queue.submit(b, source="otlp") for b in batches(200, size=100)
     ]
     assert queue.close(timeout_s=0.2)

@@ -9,7 +9,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from collectors.otlp.normalize import normalize_export_request
 from collectors.otlp.synthetic import export_requests
 from collectors.prices.book import load_reference_data
 from collectors.store import Store
@@ -18,6 +17,7 @@ from queries import audits
 from queries.overview import overview_totals
 from queries.scope import Scope
 from queries.usage import usage_in_scope
+from tests.normalizing import normalized_tables
 
 END = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
 
@@ -27,8 +27,7 @@ def filled_store(path: Path) -> Store:
     load_reference_data(store)
     write_tenants(store, default_tenants())
     for request in export_requests(END - timedelta(days=3), END, 600, batch_size=200):
-        batch = normalize_export_request(request)
-        store.write(batch.calls, batch.filter_results, source="otlp")
+        store.write_many([normalized_tables(request)])
     return store
 
 
@@ -59,13 +58,12 @@ def test_summary_and_calls_price_the_same(tmp_path: Path, start: datetime, end: 
     store.close()
 
 
-@pytest.mark.usefixtures("write_path")
 def test_resent_batches_are_summed_once(tmp_path: Path) -> None:
     store = filled_store(tmp_path / "lens.duckdb")
     (request,) = export_requests(END - timedelta(days=1), END, 50, batch_size=50)
-    batch = normalize_export_request(request)
-    store.write_many([(batch.calls, [], "otlp", 0)] * 2)  # twice in one group
-    store.write(batch.calls, [], source="otlp")  # and again later
+    batch = normalized_tables(request)
+    store.write_many([batch] * 2)  # twice in one group
+    store.write_many([batch])  # and again later
     assert audits.usage_hourly_drift(store.cursor()).empty
     store.close()
 
@@ -144,8 +142,7 @@ def test_demo_calls_written_by_the_store_are_counted_as_synthetic(tmp_path: Path
     store = filled_store(tmp_path / "lens.duckdb")
     (request,) = export_requests(END - timedelta(hours=5), END, 40, batch_size=40, seed=11)
     request.resource_spans[0].resource.attributes.add(key="lens.demo").value.bool_value = True
-    batch = normalize_export_request(request)
-    assert store.write(batch.calls, batch.filter_results, source="otlp").calls_inserted == 40
+    assert store.write_many([normalized_tables(request)])[0].calls_inserted == 40
     cur = store.cursor()
     usage = usage_in_scope(cur, Scope(END - timedelta(days=1), END))
     cur.register("scoped_usage", usage)

@@ -321,7 +321,7 @@ def test_content_capture_mode(value: str | None, mode: str) -> None:
 
 
 def test_attribute_names_are_the_ones_the_normaliser_reads() -> None:
-    from collectors.otlp import attributes as a
+    from collectors.genai import attributes as a
 
     pairs = [
         (w.DEPLOYMENT, a.AZURE_DEPLOYMENT),

@@ -3,80 +3,91 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import duckdb
 import pytest
 
 from collectors import limits
-from collectors.credentials import is_credential_key, mask_credentials, mask_url
+from collectors.credentials import CREDENTIAL_KEY_PATTERN
+from collectors.otlp.flatten import is_credential
+from tests.fixtures.otlp_spans import make_request, make_span
+from tests.normalizing import normalize_request
 
-
-@pytest.mark.parametrize(
+CREDENTIALS = [
+    "authorization",
+    "http.request.header.authorization",
+    "http.request.header.api-key",
+    "http.request.header.x-api-key",
+    "http.request.header.ocp-apim-subscription-key",
+    "OPENAI_API_KEY",
+    "llm.headers",
+    "http.response.header.set-cookie",
+    "azure.token",
+    "access_token",
+    "sas_token",
+    "db.password",
+    "client_secret",
+    "APPLICATIONINSIGHTS_CONNECTION_STRING",
+    "storage.account_key",
+]
+NOT_CREDENTIALS = [
+    "gen_ai.usage.input_tokens",
+    "gen_ai.request.max_tokens",
+    "llm.token_count.prompt",
+    "token_type",
+    "tenant.id",
+    "gen_ai.prompt.0.content",
+    "http.request.header.idempotency-key",
+    "prompt_cache_key",
+    "llm.headers.count",
     "key",
-    [
-        "authorization",
-        "http.request.header.authorization",
-        "http.request.header.api-key",
-        "http.request.header.x-api-key",
-        "http.request.header.ocp-apim-subscription-key",
-        "OPENAI_API_KEY",
-        "llm.headers",
-        "http.response.header.set-cookie",
-        "azure.token",
-        "access_token",
-        "sas_token",
-        "db.password",
-        "client_secret",
-        "APPLICATIONINSIGHTS_CONNECTION_STRING",
-        "storage.account_key",
-    ],
-)
+]
+
+
+@pytest.mark.parametrize("key", CREDENTIALS)
 def test_credential_keys(key: str) -> None:
-    assert is_credential_key(key)
+    assert is_credential(key)
 
 
-@pytest.mark.parametrize(
-    "key",
-    [
-        "gen_ai.usage.input_tokens",
-        "gen_ai.request.max_tokens",
-        "llm.token_count.prompt",
-        "token_type",
-        "tenant.id",
-        "gen_ai.prompt.0.content",
-        "http.request.header.idempotency-key",
-        "prompt_cache_key",
-        "llm.headers.count",
-        "key",
-    ],
-)
+@pytest.mark.parametrize("key", NOT_CREDENTIALS)
 def test_keys_that_are_not_credentials(key: str) -> None:
-    assert not is_credential_key(key)
+    assert not is_credential(key)
+
+
+def masked(attributes: dict[str, object], resource: dict[str, object]) -> dict[str, Any]:
+    """The attributes a call keeps after the GenAI normaliser has masked credentials."""
+    span = make_span({"gen_ai.operation.name": "chat", **attributes})
+    (call,) = normalize_request(make_request(span, resource=resource)).calls
+    return call.attributes
 
 
 def test_masking_keeps_the_key_and_empty_values_and_reaches_the_resource() -> None:
-    attributes = {
-        "api_key": "sk-1",
-        "llm.headers": "None",
-        "resource": {"service.name": "a", "db.password": "p"},
-        "n": 1,
-    }
-    assert mask_credentials(attributes) == {
-        "api_key": "[redacted]",
-        "llm.headers": "None",
-        "resource": {"service.name": "a", "db.password": "[redacted]"},
-        "n": 1,
-    }
-    clean = {"a": "b"}
-    assert mask_credentials(clean) is clean
+    kept = masked(
+        {"api_key": "sk-1", "llm.headers": "None", "n": 1},
+        {"service.name": "a", "db.password": "p"},
+    )
+    assert (kept["api_key"], kept["llm.headers"], kept["n"]) == ("[redacted]", "None", 1)
+    assert kept["resource"] == {"service.name": "a", "db.password": "[redacted]"}
 
 
 def test_credential_query_parameters_are_masked_in_urls() -> None:
     url = "https://r.openai.azure.com/openai/x?api-version=2024-10-21&api-key=k&sig=s"
-    assert mask_url(url) == (
+    kept = masked({"url.full": url, "http.url": "https://r/x?api-version=1"}, {})
+    assert kept["url.full"] == (
         "https://r.openai.azure.com/openai/x?api-version=2024-10-21&api-key=[redacted]"
         "&sig=[redacted]"
     )
-    assert mask_url("https://r/x?api-version=1") == "https://r/x?api-version=1"
+    assert kept["http.url"] == "https://r/x?api-version=1"
+
+
+def test_the_sql_and_python_read_the_key_pattern_alike() -> None:
+    """The flattener flags spans to mask with Python's re; the SQL masks with RE2."""
+    con = duckdb.connect()
+    for key in [*CREDENTIALS, *NOT_CREDENTIALS]:
+        (in_sql,) = con.execute("SELECT regexp_matches($k, $p)",
+                                {"k": key, "p": CREDENTIAL_KEY_PATTERN}).fetchone()  # fmt: skip
+        assert in_sql == is_credential(key), key
 
 
 def test_small_attributes_are_the_same_dict() -> None:

@@ -6,7 +6,6 @@ the source's SQL."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,13 +14,13 @@ import pytest
 
 from app.config import Settings
 from app.errors import ConfigError
+from collectors.genai import attributes as attr
 from collectors.loganalytics.client import EndpointError, check_endpoint
 from collectors.loganalytics.decode import parse_dynamic, table_columns
 from collectors.loganalytics.normalize import normalize_calls, normalize_metrics, normalize_rollups
 from collectors.loganalytics.poller import time_slices
 from collectors.loganalytics.sources import parse_since
-from collectors.otlp import attributes as attr
-from collectors.rows import CALL_SCHEMA, CallRow
+from collectors.rows import CALL_SCHEMA, CallRow, call_rows
 from tests.fakes.log_analytics import result_table
 from tests.fixtures.log_analytics_rows import apim_row, app_insights_row, diagnostics_row
 
@@ -37,11 +36,9 @@ def normalized_rows(
     name: str, rows: list[dict[str, Any]], source: str = "s"
 ) -> tuple[list[CallRow], int]:
     """Source ``name``'s rows through the wire table, decode and normalise: (calls, bad)."""
-    table, bad = normalize_calls(name, table_columns([result_table(TABLES[name], rows)]), source)
-    assert table.schema == CALL_SCHEMA
-    calls = [CallRow(**{**row, "attributes": json.loads(row["attributes"])})
-             for row in table.to_pylist()]  # fmt: skip
-    return calls, bad
+    normalized = normalize_calls(name, table_columns([result_table(TABLES[name], rows)]), source)
+    assert normalized.calls.schema == CALL_SCHEMA
+    return call_rows(normalized.calls), normalized.left_out
 
 
 def normalized(name: str, row: dict[str, Any], source: str = "s") -> CallRow:
@@ -117,13 +114,13 @@ def test_app_insights_credentials_are_masked_as_on_otlp() -> None:
     row = app_insights_row(AT, "a" * 32, "b" * 16)
     row["Properties"].update({
         "http.request.header.api-key": "0123456789abcdef", "llm.headers": "None",
-        "db.password": "hunter2", "llm.token_count.prompt": "12", "custom.flag": "True",
+        "db.password": "hunter2", "custom.token_count": "12", "custom.flag": "True",
     })  # fmt: skip
     call = normalized("app_insights", row)
     assert call.attributes["http.request.header.api-key"] == "[redacted]"
     assert call.attributes["db.password"] == "[redacted]"
     assert call.attributes["llm.headers"] == "None"  # says there are none: kept
-    assert call.attributes["llm.token_count.prompt"] == "12"
+    assert call.attributes["custom.token_count"] == "12"
     assert call.attributes["custom.flag"] == "True"
 
 
@@ -318,7 +315,8 @@ def test_result_columns_are_typed_as_the_table_says() -> None:
 
 
 def test_no_result_table_is_no_calls() -> None:
-    table, bad = normalize_calls("apim", table_columns([]), "s")
+    normalized = normalize_calls("apim", table_columns([]), "s")
+    table, bad = normalized.calls, normalized.left_out
     assert (table.num_rows, bad, table.schema) == (0, 0, CALL_SCHEMA)
 
 

@@ -20,10 +20,10 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from collectors.otlp.normalize import InvalidSpanError, normalize_export_request
-from collectors.rows import CallRow, FilterResultRow, NormalizedBatch
+from collectors.rows import CallRow, FilterResultRow
 from tests.fixtures import otlp_spans as f
 from tests.fixtures.otlp_spans import CALL_ID, make_request, make_span
+from tests.normalizing import ImpossibleSpanError, Normalized, normalize_request
 
 START = datetime(2025, 9, 1, 10, 0, 0, 123456, tzinfo=UTC)
 TRACE_HEX = "5b8efff798038103d269b633813fc60c"
@@ -31,11 +31,11 @@ SPAN_HEX = "eee19b7ec3c1b174"
 RESOURCE = {"service.name": "chat-api"}
 
 
-def normalize(*spans: Any, **request: Any) -> NormalizedBatch:
-    return normalize_export_request(make_request(*spans, **request), source="otlp")
+def normalize(*spans: Any, **request: Any) -> Normalized:
+    return normalize_request(make_request(*spans, **request), source="otlp")
 
 
-def only_call(batch: NormalizedBatch) -> CallRow:
+def only_call(batch: Normalized) -> CallRow:
     assert batch.rejected == 0, batch.rejection_reasons
     assert len(batch.calls) == 1
     return batch.calls[0]
@@ -588,11 +588,11 @@ WHERE = "resourceSpans[0].scopeSpans[0].spans[1]"
         ),
         (
             {"gen_ai.usage.input_tokens": "lots"},
-            f"{WHERE}: gen_ai.usage.input_tokens = 'lots' is not an integer count",
+            f"{WHERE}: gen_ai.usage.input_tokens = lots is not an integer count",
         ),
         (
             {"gen_ai.usage.input_tokens": "9" * 5000},
-            f"{WHERE}: gen_ai.usage.input_tokens = '{'9' * 59} is not a plausible token count",
+            f"{WHERE}: gen_ai.usage.input_tokens = {'9' * 60} is not a plausible token count",
         ),
         (
             {"gen_ai.usage.input_tokens": 1e300},
@@ -604,7 +604,7 @@ WHERE = "resourceSpans[0].scopeSpans[0].spans[1]"
         ),
         (
             {"gen_ai.usage.input_tokens": True},
-            f"{WHERE}: gen_ai.usage.input_tokens = True is not an integer count",
+            f"{WHERE}: gen_ai.usage.input_tokens = true is not an integer count",
         ),
         (
             {"gen_ai.usage.input_tokens": 10, "gen_ai.usage.cache_read.input_tokens": 20},
@@ -621,7 +621,7 @@ WHERE = "resourceSpans[0].scopeSpans[0].spans[1]"
 def test_absurd_token_counts_refuse_the_request(extra: dict[str, Any], message: str) -> None:
     good = make_span(f.OPENAI_V2_LEGACY_CHAT, span_id=bytes.fromhex("1111111111111111"))
     bad = make_span({"gen_ai.operation.name": "chat", **extra})
-    with pytest.raises(InvalidSpanError) as caught:
+    with pytest.raises(ImpossibleSpanError) as caught:
         normalize(good, bad)
     assert str(caught.value) == message
     assert isinstance(caught.value, ValueError)
@@ -719,21 +719,17 @@ def test_attributes_keep_unmapped_values_json_serialisable() -> None:
 
 
 def test_source_argument_is_recorded_on_every_row() -> None:
-    batch = normalize_export_request(
-        make_request(make_span(f.OPENAI_V2_LEGACY_CHAT)), source="import"
-    )
+    batch = normalize_request(make_request(make_span(f.OPENAI_V2_LEGACY_CHAT)), source="import")
     assert [row.source for row in batch.calls] == ["import"]
 
 
 def test_empty_request_gives_an_empty_batch() -> None:
-    assert normalize() == NormalizedBatch(
-        calls=[], filter_results=[], rejected=0, rejection_reasons=[]
-    )
+    assert normalize() == Normalized(calls=[], filter_results=[], rejected=0, rejection_reasons=[])
 
 
 def test_resent_request_gives_identical_rows() -> None:
     request = make_request(make_span(f.OURS_STREAMED_CHAT))
-    assert normalize_export_request(request) == normalize_export_request(request)
+    assert normalize_request(request) == normalize_request(request)
 
 
 # --- the real opentelemetry-instrumentation-openai-v2 around a real AzureOpenAI client -----
@@ -814,10 +810,10 @@ def finished_spans() -> Iterator[InMemorySpanExporter]:
         provider.shutdown()
 
 
-def exported(exporter: InMemorySpanExporter) -> NormalizedBatch:
+def exported(exporter: InMemorySpanExporter) -> Normalized:
     """The finished spans through the OTLP exporter's encoder and the wire, then normalised."""
     wire = encode_spans(exporter.get_finished_spans()).SerializeToString()
-    return normalize_export_request(ExportTraceServiceRequest.FromString(wire))
+    return normalize_request(ExportTraceServiceRequest.FromString(wire))
 
 
 def test_real_openai_v2_span_takes_deployment_from_request_model(
@@ -927,7 +923,7 @@ def test_apim_subscription_comes_from_span_or_resource() -> None:
     resource_spans.resource.attributes.append(
         KeyValue(key="azure.apim.subscription_id", value=AnyValue(string_value="sub-res"))
     )
-    calls = {c.span_id: c for c in normalize_export_request(request).calls}
+    calls = {c.span_id: c for c in normalize_request(request).calls}
     assert calls[first.span_id.hex()].apim_subscription == "sub-1"  # the span's own value wins
     assert calls[second.span_id.hex()].apim_subscription == "sub-res"  # else the resource's
     assert "azure.apim.subscription_id" not in calls[first.span_id.hex()].attributes

@@ -1,0 +1,67 @@
+"""OTLP requests through the receiver's own steps (flatten, then the GenAI normaliser), one
+request at a time, for tests that check what a request becomes call by call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from collectors.genai.normalize import NOT_GENAI, GenAINormalizer, Rejected
+from collectors.otlp.flatten import flatten_request
+from collectors.otlp.receiver import rejection_reasons
+from collectors.rows import (
+    CallRow,
+    FilterResultRow,
+    call_rows,
+    calls_table,
+    verdict_rows,
+    verdicts_table,
+)
+from collectors.store import Batch
+
+NORMALIZER = GenAINormalizer()
+
+
+class ImpossibleSpanError(ValueError):
+    """The request holds a span the receiver refuses with a 400 (the message says why)."""
+
+
+@dataclass(frozen=True)
+class Normalized:
+    calls: list[CallRow]
+    filter_results: list[FilterResultRow]
+    rejected: int
+    rejection_reasons: list[str]
+
+
+def normalize_request(request: ExportTraceServiceRequest, source: str = "otlp") -> Normalized:
+    flat = flatten_request(request)
+    batch = NORMALIZER.normalize(flat.spans, source=source)
+    if 0 in batch.problems:
+        raise ImpossibleSpanError(batch.problems[0])
+    rejected = batch.rejected.get(0, Rejected())
+    if flat.not_genai:
+        rejected.counts[NOT_GENAI] += flat.not_genai
+    return Normalized(
+        calls=call_rows(batch.calls_of(0)),
+        filter_results=verdict_rows(batch.verdicts_of(0)),
+        rejected=rejected.total,
+        rejection_reasons=rejection_reasons(rejected),
+    )
+
+
+def normalized_tables(request: ExportTraceServiceRequest, source: str = "otlp") -> Batch:
+    """The calls and verdicts of one request as the store takes them."""
+    flat = flatten_request(request)
+    batch = NORMALIZER.normalize(flat.spans, source=source)
+    if 0 in batch.problems:
+        raise ImpossibleSpanError(batch.problems[0])
+    return Batch(batch.calls_of(0), batch.verdicts_of(0), source)
+
+
+def rows_batch(
+    calls: list[CallRow], verdicts: list[FilterResultRow] | None = None, source: str = "test"
+) -> Batch:
+    """Calls and verdicts built by hand, as the store takes them."""
+    return Batch(calls_table(calls), verdicts_table(verdicts or [], calls), source)
