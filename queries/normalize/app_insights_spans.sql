@@ -4,8 +4,8 @@
 -- An AppDependencies row is a GenAI span as azure-monitor-opentelemetry wrote it:
 -- Properties holds the span attributes as text ("812", "True", tuples as Python reprs
 -- "('stop',)"); the exporter moved server.address to Target, the HTTP status to
--- ResultCode and the service name to AppRoleName, and dropped error.type and the status
--- message. call_id is trace id + span id, as for the same span received over OTLP.
+-- ResultCode, the service name to AppRoleName and enduser.id to UserAuthenticatedId (put
+-- back here), and dropped error.type, server.address and the status message. call_id is trace id + span id, as for the same span received over OTLP.
 SELECT
     0 AS request_no,
     NULL::INTEGER AS r,
@@ -36,7 +36,9 @@ SELECT
     cell_status(ResultCode) AS http_status_hint,
     starts_with(cell_text(DependencyType), 'GenAI') AS genai_hint
 FROM (
-    SELECT *, CASE WHEN json_type(TRY_CAST(Properties AS JSON)) = 'OBJECT'
-                   THEN TRY_CAST(Properties AS JSON) ELSE CAST('{}' AS JSON) END AS props
+    SELECT *, json_merge_patch(
+        json_object('enduser.id', cell_text(UserAuthenticatedId)),
+        CASE WHEN json_type(TRY_CAST(Properties AS JSON)) = 'OBJECT'
+             THEN TRY_CAST(Properties AS JSON) ELSE CAST('{}' AS JSON) END) AS props
     FROM log_rows
 )

@@ -153,3 +153,4 @@ SELECT
     apim_subscription,
     request_id
 FROM judged
+ORDER BY request_no, r, s, i, call_id

@@ -61,6 +61,7 @@ RESULT_COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("DependencyType", "string"),
         ("Target", "string"),
         ("AppRoleName", "string"),
+        ("UserAuthenticatedId", "string"),
         ("Properties", "dynamic"),
     ],
     "ApiManagementGatewayLlmLog": [
