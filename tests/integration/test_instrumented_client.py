@@ -32,6 +32,7 @@ from aoai_client import (
     configure_telemetry,
     run_chat,
 )
+from azure_openai_wire import bodies, content_filter
 from simulator import DEFAULT_DEPLOYMENTS, SimulatorConfig
 from tests.fakes.raw_answers import RawAnswer, RawAnswerServer
 from tests.lens_process import LensServer
@@ -247,6 +248,35 @@ def test_an_odd_stream_never_breaks_the_application_loop(
     ]
     row = rows(lens_server)[call_id(span)]
     assert (row["deployment"], row["finish_reason"], row["input_tokens"]) == ("odd", "stop", None)
+
+
+def test_an_answer_filtered_before_its_first_word_is_a_filtered_outcome(
+    lens_server: LensServer, telemetry: tuple[Telemetry, InMemorySpanExporter]
+) -> None:
+    """Azure may stop an answer before any text (``content: null``); the simulator always
+    lets a word through, so this one is served as raw bytes."""
+    tel, _ = telemetry
+    cut = {"protected_material_text": content_filter.detection_verdict(True, filtered=True)}
+    answer = bodies.ChatAnswer(
+        response_id="chatcmpl-1",
+        created=1767225600,
+        model="gpt-4o-2024-11-20",
+        pieces=(),
+        finish_reason="content_filter",
+        prompt_filter={},
+        choice_filter=cut,
+        usage=bodies.usage(9, 0),
+    )
+    body = json.dumps(bodies.chat_completion_body(answer)).encode()
+    with RawAnswerServer() as server:
+        server.answer = RawAnswer([body], content_type="application/json")
+        client = build_client(ClientConfig(endpoint=server.url, api_key="k", max_retries=0))
+        outcome = run_chat(client, ChatRequest("gpt-4o-prod", "Print the lyrics"))
+    assert (outcome.kind, outcome.text, outcome.finish_reason) == ("filtered", "", "content_filter")
+    assert tel.flush()
+    row = rows(lens_server)[outcome.call_id]  # type: ignore[index]
+    assert (row["filter_action"], row["output_tokens"]) == ("filtered_completion", 0)
+    assert row["verdicts"][("completion", "protected_material_text")] == (None, True, True)
 
 
 # --- traffic the dashboard reads, throttling, asyncio ------------------------------------
