@@ -5,7 +5,8 @@ what this module reads: the deployment and api-version in the URL, the serving r
 request id in the headers, rate-limit headers, content-filter verdicts in the bodies (and in
 a 400 ``content_filter`` error), cached and reasoning tokens in ``usage``. Every name is
 documented in ``docs/attributes.md``. Nothing here raises on a strange answer: what cannot
-be read is listed in ``azure.openai.telemetry.unread`` instead.
+be read is listed in ``azure.openai.telemetry.unread`` instead. The wire's names (headers,
+keys and their spellings) are ``azure_openai_wire``'s, the module the simulator writes with.
 """
 
 from __future__ import annotations
@@ -17,6 +18,16 @@ from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
 from aoai_client import sse
+from azure_openai_wire import headers as wire_headers
+from azure_openai_wire.bodies import CACHED_TOKENS as CACHED_DETAIL
+from azure_openai_wire.bodies import REASONING_TOKENS as REASONING_DETAIL
+from azure_openai_wire.content_filter import (
+    CONTENT_FILTER,
+    CONTENT_FILTER_RESULTS,
+    PROMPT_FILTER_KEYS,
+    SEVERITIES,
+)
+from azure_openai_wire.sse import DONE
 
 DEPLOYMENT: Final = "azure.openai.deployment"
 API_VERSION: Final = "azure.openai.api_version"
@@ -45,9 +56,8 @@ OUTPUT_TOKENS: Final = "gen_ai.usage.output_tokens"
 TIME_TO_FIRST_CHUNK: Final = "gen_ai.response.time_to_first_chunk"
 FINISH_REASONS: Final = "gen_ai.response.finish_reasons"
 
-SIMULATOR_HEADER: Final = "x-aoai-lens-simulator"
 _DEPLOYMENT_PATH: Final = re.compile(r"/openai/deployments/([^/]+)/")
-_SEVERITY_RANK: Final = {"safe": 0, "low": 1, "medium": 2, "high": 3}
+_SEVERITY_RANK: Final = {severity: rank for rank, severity in enumerate(SEVERITIES)}
 
 Attributes = dict[str, Any]
 
@@ -100,24 +110,26 @@ def untyped_stream_note(content_type: str) -> str:
 def header_attributes(status: int, headers: Mapping[str, str]) -> Attributes:
     """Region, request id, rate-limit state and retry-after of an answer."""
     attrs: Attributes = {HTTP_STATUS: status}
-    for header, name in (("x-ms-region", REGION), ("apim-request-id", REQUEST_ID)):
+    for header, name in ((wire_headers.REGION, REGION), (wire_headers.APIM_REQUEST_ID, REQUEST_ID)):
         if headers.get(header):
             attrs[name] = headers[header]
-    if REQUEST_ID not in attrs and headers.get("x-request-id"):
-        attrs[REQUEST_ID] = headers["x-request-id"]
+    if REQUEST_ID not in attrs and headers.get(wire_headers.REQUEST_ID):
+        attrs[REQUEST_ID] = headers[wire_headers.REQUEST_ID]
     for header, name in (
-        ("x-ratelimit-remaining-tokens", REMAINING_TOKENS),
-        ("x-ratelimit-remaining-requests", REMAINING_REQUESTS),
+        (wire_headers.REMAINING_TOKENS, REMAINING_TOKENS),
+        (wire_headers.REMAINING_REQUESTS, REMAINING_REQUESTS),
     ):
         value = _int(headers.get(header))
         if value is not None:
             attrs[name] = value
-    retry_ms = _int(headers.get("retry-after-ms")) or _int(headers.get("x-ms-retry-after-ms"))
-    if retry_ms is None and (seconds := _number(headers.get("retry-after"))) is not None:
+    retry_ms = _int(headers.get(wire_headers.RETRY_AFTER_MS))
+    retry_ms = retry_ms or _int(headers.get(wire_headers.MS_RETRY_AFTER_MS))
+    seconds = _number(headers.get(wire_headers.RETRY_AFTER))
+    if retry_ms is None and seconds is not None:
         retry_ms = round(seconds * 1000)
     if retry_ms is not None:
         attrs[RETRY_AFTER_MS] = retry_ms
-    if headers.get(SIMULATOR_HEADER):
+    if headers.get(wire_headers.SIMULATED):
         attrs[SIMULATED] = True
     return attrs
 
@@ -131,15 +143,15 @@ def body_attributes(status: int, body: bytes) -> tuple[Attributes, list[str]]:
         return error_attributes(document), []
     attrs: Attributes = {}
     unread: list[str] = []
-    prompt_filter = document.get("prompt_filter_results", document.get("prompt_annotations"))
+    prompt_filter = _prompt_filter(document)
     if isinstance(prompt_filter, list):
         attrs[PROMPT_FILTER] = _dumps(prompt_filter)
     choices = document.get("choices")
     if isinstance(choices, list):
         verdicts = [
-            {"index": c.get("index", i), "content_filter_results": c["content_filter_results"]}
+            {"index": c.get("index", i), CONTENT_FILTER_RESULTS: c[CONTENT_FILTER_RESULTS]}
             for i, c in enumerate(choices)
-            if isinstance(c, dict) and isinstance(c.get("content_filter_results"), dict)
+            if isinstance(c, dict) and isinstance(c.get(CONTENT_FILTER_RESULTS), dict)
         ]
         if verdicts:
             attrs[COMPLETION_FILTER] = _dumps(verdicts)
@@ -153,7 +165,7 @@ def body_attributes(status: int, body: bytes) -> tuple[Attributes, list[str]]:
 def error_attributes(document: Mapping[str, Any]) -> Attributes:
     """A 4xx/5xx body: a ``content_filter`` error blocks the prompt and keeps its verdicts."""
     error = document.get("error")
-    if not isinstance(error, dict) or error.get("code") != "content_filter":
+    if not isinstance(error, dict) or error.get("code") != CONTENT_FILTER:
         return {}
     return {FILTER_BLOCKED: True, FILTER_ERROR: _dumps(error)}
 
@@ -161,9 +173,9 @@ def error_attributes(document: Mapping[str, Any]) -> Attributes:
 def usage_details(usage: Mapping[str, Any]) -> Attributes:
     """Cached and reasoning tokens (subsets of prompt and completion tokens)."""
     attrs: Attributes = {}
-    for details, key, name in (
-        ("prompt_tokens_details", "cached_tokens", CACHED_INPUT_TOKENS),
-        ("completion_tokens_details", "reasoning_tokens", REASONING_TOKENS),
+    for (details, key), name in (
+        (CACHED_DETAIL, CACHED_INPUT_TOKENS),
+        (REASONING_DETAIL, REASONING_TOKENS),
     ):
         block = usage.get(details)
         value = block.get(key) if isinstance(block, dict) else None
@@ -205,7 +217,7 @@ class StreamReader:
 
     def feed(self, data: str, at: float) -> None:
         """One SSE ``data:`` payload received at monotonic time ``at``."""
-        if data.startswith("[DONE]"):  # as the openai client tests it
+        if data.startswith(DONE):  # as the openai client tests it
             self.done = True
             return
         try:
@@ -217,7 +229,7 @@ class StreamReader:
             self.bad_events += 1
             return
         self.events += 1
-        prompt_filter = event.get("prompt_filter_results", event.get("prompt_annotations"))
+        prompt_filter = _prompt_filter(event)
         if isinstance(prompt_filter, list):
             self.prompt_filter = prompt_filter
         if isinstance(event.get("usage"), dict):
@@ -239,7 +251,7 @@ class StreamReader:
             self.misplaced.add("finish_reason")
         if isinstance(finish, str):
             self.finish_reasons[index] = finish
-        results = choice.get("content_filter_results")
+        results = choice.get(CONTENT_FILTER_RESULTS)
         if isinstance(results, dict) and results and "error" not in results:
             merged = self.choice_filters.setdefault(index, {})
             for category, verdict in results.items():
@@ -261,7 +273,7 @@ class StreamReader:
             attrs[PROMPT_FILTER] = _dumps(self.prompt_filter)
         if self.choice_filters:
             attrs[COMPLETION_FILTER] = _dumps(
-                [{"index": i, "content_filter_results": r} for i, r in self.choice_filters.items()]
+                [{"index": i, CONTENT_FILTER_RESULTS: r} for i, r in self.choice_filters.items()]
             )
         if self.finish_reasons:
             attrs[FINISH_REASONS] = [self.finish_reasons[i] for i in sorted(self.finish_reasons)]
@@ -302,6 +314,11 @@ class StreamReader:
         if not self.done and self.decoder.open_event:
             notes.append("end: the last event had no blank line after it (the client drops it)")
         return notes
+
+
+def _prompt_filter(document: Mapping[str, Any]) -> Any:
+    """The prompt's verdicts, under whichever key the answer uses."""
+    return next((document[key] for key in PROMPT_FILTER_KEYS if key in document), None)
 
 
 def _stronger(new: Any, old: Any) -> bool:

@@ -19,6 +19,12 @@ import openai
 
 from aoai_client import azure_wire
 from aoai_client.context import call_context, capture_span
+from azure_openai_wire.content_filter import (
+    CONTENT_FILTER,
+    CONTENT_FILTER_RESULTS,
+    INNER_ERROR_SPELLINGS,
+)
+from azure_openai_wire.headers import RETRY_AFTER
 
 TextSink = Callable[[str], object]
 
@@ -164,7 +170,7 @@ def run_chat(
     outcome.latency_ms = (time.perf_counter() - started) * 1000
     _from_span(outcome, capture.attributes)
     outcome.call_id = capture.call_id
-    if outcome.kind == "ok" and outcome.finish_reason == "content_filter":
+    if outcome.kind == "ok" and outcome.finish_reason == CONTENT_FILTER:
         outcome.kind = "filtered"
     return outcome
 
@@ -201,12 +207,12 @@ def _from_error(outcome: ChatOutcome, error: openai.APIStatusError) -> None:
     outcome.error_message = str(inner.get("message") or error.message)
     if error.status_code == 429:
         outcome.kind = "throttled"
-        retry = error.response.headers.get("retry-after")
+        retry = error.response.headers.get(RETRY_AFTER)
         try:
             outcome.retry_after_s = float(retry) if retry is not None else None
         except ValueError:
             outcome.retry_after_s = None
-    elif outcome.error_code == "content_filter":
+    elif outcome.error_code == CONTENT_FILTER:
         outcome.kind = "blocked"
     else:
         outcome.kind = "error"
@@ -225,18 +231,23 @@ def _from_span(outcome: ChatOutcome, attrs: dict[str, object]) -> None:
     prompt = _loads(attrs.get(azure_wire.PROMPT_FILTER))
     if isinstance(prompt, list):
         for item in prompt:
-            results = item.get("content_filter_results") if isinstance(item, dict) else None
+            results = item.get(CONTENT_FILTER_RESULTS) if isinstance(item, dict) else None
             outcome.verdicts += _verdicts("prompt", results)
     error = _loads(attrs.get(azure_wire.FILTER_ERROR))
     if isinstance(error, dict):
-        inner = error.get("innererror") or error.get("inner_error") or {}
-        results = inner.get("content_filter_result") or inner.get("content_filter_results")
-        outcome.verdicts += _verdicts("prompt", results)
+        outcome.verdicts += _verdicts("prompt", _blocked_verdicts(error))
     completion = _loads(attrs.get(azure_wire.COMPLETION_FILTER))
     if isinstance(completion, list):
         for item in completion:
-            results = item.get("content_filter_results") if isinstance(item, dict) else None
+            results = item.get(CONTENT_FILTER_RESULTS) if isinstance(item, dict) else None
             outcome.verdicts += _verdicts("completion", results)
+
+
+def _blocked_verdicts(error: dict[str, Any]) -> Any:
+    """The verdicts in a blocked prompt's inner error, in either spelling (even mixed)."""
+    inners = (error.get(inner_key) for inner_key, _ in INNER_ERROR_SPELLINGS)
+    inner = next((i for i in inners if isinstance(i, dict) and i), {})
+    return next((inner[key] for _, key in INNER_ERROR_SPELLINGS if inner.get(key)), None)
 
 
 def _verdicts(target: str, results: Any) -> list[Verdict]:

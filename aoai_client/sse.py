@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+from azure_openai_wire.sse import DONE
+
 _LINE_END: Final = re.compile(rb"[\r\n]")
 
 
@@ -82,7 +84,7 @@ class EventDecoder:
             self._last_id = value
         elif name == "retry":
             self._retry = _int(value, self._retry)
-        elif line.strip() == "[DONE]":
+        elif line.strip() == DONE:
             self.bare_done = True
         return None
 

@@ -19,7 +19,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from simulator import wire
+from azure_openai_wire import bodies, errors, headers, sse
+from simulator import answers
 from simulator.config import SimulatedDeployment, SimulatorConfig
 from simulator.content_safety import (
     Verdicts,
@@ -30,16 +31,6 @@ from simulator.content_safety import (
 )
 from simulator.ratelimit import Admission, MinuteWindow
 
-SIMULATOR_HEADER = "x-aoai-lens-simulator"  # says the answer came from this simulator
-_UNAUTHORIZED = (
-    "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide "
-    "a valid key for an active subscription and use a correct regional API endpoint for your "
-    "resource."
-)
-_NO_DEPLOYMENT = (
-    "The API deployment for this resource does not exist. If you created the deployment "
-    "within the last 5 minutes, please wait a moment and try again."
-)
 _ESTIMATED_OUTPUT = 1000  # tokens counted against TPM for a request without max_tokens
 
 
@@ -51,6 +42,7 @@ class Simulator:
         self.windows = {d.name: MinuteWindow(d.tpm, d.rpm) for d in config.deployments}
         self.cached_prefixes: set[tuple[str, int]] = set()
         self.sequence = itertools.count(1)
+        self.blocked = itertools.count()  # blocked prompts so far: they alternate spellings
 
     async def chat(self, request: Request) -> Response:
         checked = await self._check(request, "chat")
@@ -59,25 +51,28 @@ class Simulator:
         deployment, body, api_version = checked
         messages = body.get("messages")
         if not isinstance(messages, list) or not messages:
-            return _error(400, "BadRequest", "'messages' is a required property")
+            return _error(400, errors.error_body("BadRequest", "'messages' is a required property"))
         for name, low, high in (("temperature", 0, 2), ("top_p", 0, 1)):
             value = body.get(name)
             if value is not None and not (isinstance(value, int | float) and low <= value <= high):
-                return _error(400, None, f"Invalid value for '{name}': {value!r}", param=name)
-        text = wire.message_text(_last_user(messages).get("content"))
-        prompt = wire.prompt_tokens(messages)
+                message = f"Invalid value for '{name}': {value!r}"
+                return _error(400, errors.error_body(None, message, param=name))
+        text = answers.message_text(_last_user(messages).get("content"))
+        prompt = answers.prompt_tokens(messages)
         max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
         max_tokens = max_tokens if isinstance(max_tokens, int) and max_tokens > 0 else None
         admission = self._admit(deployment, prompt + (max_tokens or _ESTIMATED_OUTPUT))
         if not admission.admitted:
             return _throttled("ChatCompletions_Create", api_version, admission)
-        headers = _limit_headers(deployment, admission)
+        limits = _limit_headers(deployment, admission)
         verdicts = judge_prompt(text)
-        number = next(self.sequence)
         if verdicts.blocked:
-            blocked = wire.blocked_body(blocked_prompt_result(verdicts), number % 2 == 0)
+            spec_spelling = next(self.blocked) % 2 == 1
+            blocked = errors.blocked_prompt_body(
+                blocked_prompt_result(verdicts), spec_spelling=spec_spelling
+            )
             await self._sleep(deployment.ttft_ms)
-            return JSONResponse(blocked, status_code=400, headers=headers)
+            return JSONResponse(blocked, status_code=400, headers=limits)
         completion = self._completion(deployment, messages, text, prompt, max_tokens, verdicts)
         if body.get("stream") is True:
             options = body.get("stream_options") or {}
@@ -85,11 +80,11 @@ class Simulator:
             return StreamingResponse(
                 self._stream(deployment, completion, include_usage),
                 media_type="text/event-stream; charset=utf-8",
-                headers=headers,
+                headers=limits,
             )
-        words = len(completion.words)
+        words = len(completion.pieces)
         await self._sleep(deployment.ttft_ms + words * deployment.ms_per_token)
-        return JSONResponse(wire.chat_body(completion), headers=headers)
+        return JSONResponse(bodies.chat_completion_body(completion), headers=limits)
 
     async def embeddings(self, request: Request) -> Response:
         checked = await self._check(request, "embeddings")
@@ -103,14 +98,17 @@ class Simulator:
         elif isinstance(raw, list) and raw:
             inputs = list(raw)
         else:
-            return _error(400, "BadRequest", "'input' is a required property")
-        tokens = sum(wire.count_tokens(i) if isinstance(i, str) else len(i) for i in inputs)
+            return _error(400, errors.error_body("BadRequest", "'input' is a required property"))
+        tokens = sum(answers.count_tokens(i) if isinstance(i, str) else len(i) for i in inputs)
         admission = self._admit(deployment, tokens)
         if not admission.admitted:
             return _throttled("Embeddings_Create", api_version, admission)
         dimensions = body.get("dimensions") if isinstance(body.get("dimensions"), int) else None
         as_base64 = body.get("encoding_format") == "base64"
-        answer = wire.embeddings_body(deployment.model, inputs, dimensions, as_base64, tokens)
+        vectors = answers.embedding_vectors(deployment.model, inputs, dimensions)
+        answer = bodies.embeddings_body(
+            deployment.model, vectors, as_base64=as_base64, prompt_tokens=tokens
+        )
         await self._sleep(deployment.ttft_ms)
         return JSONResponse(answer, headers=_limit_headers(deployment, admission))
 
@@ -125,19 +123,21 @@ class Simulator:
         """Route, api-version, key, deployment and body, in the order Azure checks them."""
         api_version = request.query_params.get("api-version", "")
         if not api_version:
-            return _error(404, "404", "Resource not found")
+            return _error(404, errors.not_found_body())
         auth = request.headers.get("authorization", "")
         if not request.headers.get("api-key") and not auth.startswith("Bearer "):
-            return _error(401, "401", _UNAUTHORIZED)
+            return _error(401, errors.unauthorized_body())
         deployment = self.config.deployment(request.path_params["deployment"])
         if deployment is None or deployment.embeddings != (operation == "embeddings"):
-            return _error(404, "DeploymentNotFound", _NO_DEPLOYMENT)
+            return _error(404, errors.deployment_not_found_body())
         try:
             body = json.loads(await request.body())
         except ValueError:
             body = None
         if not isinstance(body, dict):
-            return _error(400, "BadRequest", "The request body is not valid JSON.")
+            return _error(
+                400, errors.error_body("BadRequest", "The request body is not valid JSON.")
+            )
         return deployment, body, api_version
 
     def _completion(
@@ -148,26 +148,27 @@ class Simulator:
         prompt: int,
         max_tokens: int | None,
         verdicts: Verdicts,
-    ) -> wire.Completion:
+    ) -> bodies.ChatAnswer:
         number = next(self.sequence)
-        seed = wire.seed_of(deployment.name, text, number)
-        length, finish = wire.answer_length(seed, text, max_tokens)
+        seed = answers.seed_of(deployment.name, text, number)
+        length, finish = answers.answer_length(seed, text, max_tokens)
         reasoning = 0
         if deployment.reasoning:
             reasoning = min(64 * (1 + seed % 12), max(0, (max_tokens or 10**9) - length))
-        words = wire.answer_words(seed, length)
+        words = answers.answer_words(seed, length)
         if verdicts.protected_text:
             words, finish = words[: max(1, len(words) // 3)], "content_filter"
         cached = self._cached_tokens(deployment, messages, prompt)
-        return wire.Completion(
+        return bodies.ChatAnswer(
             response_id=f"chatcmpl-{uuid.uuid4().hex[:29]}",
             created=int(time.time()),
             model=deployment.model,
-            words=words,
+            pieces=answers.answer_pieces(words),
             finish_reason=finish,
             prompt_filter=prompt_filter_results(verdicts),
             choice_filter=completion_filter_results(verdicts, cut=finish == "content_filter"),
-            usage=wire.usage(prompt, len(words) + reasoning, cached, reasoning),
+            usage=bodies.usage(prompt, len(words) + reasoning, cached, reasoning),
+            system_fingerprint=answers.SYSTEM_FINGERPRINT,
         )
 
     def _cached_tokens(
@@ -176,24 +177,24 @@ class Simulator:
         """Prompt caching: a prefix of at least 1,024 tokens seen before on this deployment
         is read from cache, in steps of 128 tokens."""
         prefix = messages[:-1]
-        prefix_tokens = wire.prompt_tokens(prefix) if prefix else 0
+        prefix_tokens = answers.prompt_tokens(prefix) if prefix else 0
         if prefix_tokens < 1024:
             return 0
-        key = (deployment.name, wire.seed_of(json.dumps(prefix, sort_keys=True, default=str)))
+        key = (deployment.name, answers.seed_of(json.dumps(prefix, sort_keys=True, default=str)))
         if key in self.cached_prefixes:
             return min(prompt, prefix_tokens // 128 * 128)
         self.cached_prefixes.add(key)
         return 0
 
     async def _stream(
-        self, deployment: SimulatedDeployment, completion: wire.Completion, include_usage: bool
+        self, deployment: SimulatedDeployment, completion: bodies.ChatAnswer, include_usage: bool
     ) -> AsyncIterator[bytes]:
         await self._sleep(deployment.ttft_ms)
-        for event in wire.chat_events(completion, include_usage):
-            yield f"data: {json.dumps(event, separators=(',', ':'))}\n\n".encode()
+        for event in bodies.chat_completion_chunks(completion, include_usage=include_usage):
+            yield sse.encode_event(event)
             if event["choices"] and event["choices"][0].get("delta", {}).get("content"):
                 await self._sleep(deployment.ms_per_token)
-        yield b"data: [DONE]\n\n"
+        yield sse.DONE_EVENT
 
     async def _sleep(self, ms: float) -> None:
         seconds = ms * self.config.latency_scale / 1000
@@ -208,30 +209,26 @@ def _last_user(messages: list[Any]) -> dict[str, Any]:
     return {}
 
 
-def _error(status: int, code: str | None, message: str, **extra: Any) -> JSONResponse:
-    return JSONResponse(wire.error_body(code, message, **extra), status_code=status)
+def _error(status: int, body: dict[str, Any]) -> JSONResponse:
+    return JSONResponse(body, status_code=status)
 
 
 def _limit_headers(deployment: SimulatedDeployment, admission: Admission) -> dict[str, str]:
     return {
-        "x-ms-region": deployment.region,
-        "x-ms-deployment-name": deployment.name,
-        "x-ratelimit-remaining-requests": str(admission.remaining_requests),
-        "x-ratelimit-remaining-tokens": str(admission.remaining_tokens),
+        headers.REGION: deployment.region,
+        headers.DEPLOYMENT_NAME: deployment.name,
+        **headers.rate_limit_headers(admission.remaining_requests, admission.remaining_tokens),
     }
 
 
 def _throttled(operation: str, api_version: str, admission: Admission) -> JSONResponse:
     seconds = admission.retry_after_s
-    message = wire.throttled_message(operation, api_version, admission.limit, seconds)
     return JSONResponse(
-        wire.error_body("429", message),
+        errors.throttled_body(operation, api_version, admission.limit, seconds),
         status_code=429,
         headers={
-            "retry-after": str(seconds),
-            "retry-after-ms": str(seconds * 1000),
-            "x-ratelimit-remaining-requests": str(admission.remaining_requests),
-            "x-ratelimit-remaining-tokens": str(admission.remaining_tokens),
+            **headers.retry_headers(seconds),
+            **headers.rate_limit_headers(admission.remaining_requests, admission.remaining_tokens),
         },
     )
 
@@ -246,17 +243,17 @@ class _CommonHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        client_id = dict(scope.get("headers") or []).get(b"x-ms-client-request-id")
+        client_id = dict(scope.get("headers") or []).get(headers.CLIENT_REQUEST_ID.encode())
 
         async def send_with_headers(message: Any) -> None:
             if message["type"] == "http.response.start":
                 extra = [
-                    (b"apim-request-id", str(uuid.uuid4()).encode()),
-                    (b"x-request-id", str(uuid.uuid4()).encode()),
-                    (SIMULATOR_HEADER.encode(), b"1"),
+                    (headers.APIM_REQUEST_ID.encode(), str(uuid.uuid4()).encode()),
+                    (headers.REQUEST_ID.encode(), str(uuid.uuid4()).encode()),
+                    (headers.SIMULATED.encode(), b"1"),
                 ]
                 if client_id is not None:
-                    extra.append((b"x-ms-client-request-id", client_id))
+                    extra.append((headers.CLIENT_REQUEST_ID.encode(), client_id))
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
@@ -268,7 +265,7 @@ def build_simulator_app(config: SimulatorConfig | None = None) -> Any:
     simulator = Simulator(config or SimulatorConfig())
 
     async def not_found(_: Request) -> Response:
-        return _error(404, "404", "Resource not found")
+        return _error(404, errors.not_found_body())
 
     routes = [
         Route("/openai/deployments/{deployment}/chat/completions", simulator.chat,

@@ -17,8 +17,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-SEVERITIES: Final = ("safe", "low", "medium", "high")
-HARM_CATEGORIES: Final = ("hate", "sexual", "violence", "self_harm")
+from azure_openai_wire.content_filter import (
+    HARM_CATEGORIES,
+    SEVERITIES,
+    detection_verdict,
+    severity_verdict,
+)
+
 FILTERED_FROM: Final = "medium"  # Azure's default threshold
 
 LEXICON: Final[dict[str, dict[str, tuple[str, ...]]]] = {
@@ -96,10 +101,10 @@ def judge_prompt(text: str) -> Verdicts:
 def prompt_filter_results(verdicts: Verdicts) -> dict[str, Any]:
     """``prompt_filter_results[0].content_filter_results`` for these verdicts."""
     results: dict[str, Any] = {
-        category: {"filtered": _filtered(severity), "severity": severity}
+        category: severity_verdict(severity, filtered=_filtered(severity))
         for category, severity in verdicts.severities.items()
     }
-    results["jailbreak"] = {"filtered": verdicts.jailbreak, "detected": verdicts.jailbreak}
+    results["jailbreak"] = detection_verdict(verdicts.jailbreak, filtered=verdicts.jailbreak)
     return results
 
 
@@ -112,11 +117,11 @@ def completion_filter_results(verdicts: Verdicts, *, cut: bool) -> dict[str, Any
     """A choice's ``content_filter_results``: the answer echoes the prompt's low severities;
     ``cut`` (the answer hit protected material) filters it."""
     results: dict[str, Any] = {
-        category: {"filtered": False, "severity": "low" if severity == "low" else "safe"}
+        category: severity_verdict("low" if severity == "low" else "safe", filtered=False)
         for category, severity in verdicts.severities.items()
     }
-    results["protected_material_text"] = {"filtered": cut, "detected": cut}
-    results["protected_material_code"] = {"filtered": False, "detected": False}
+    results["protected_material_text"] = detection_verdict(cut, filtered=cut)
+    results["protected_material_code"] = detection_verdict(False, filtered=False)
     return results
 
 

@@ -1,7 +1,7 @@
 """A local endpoint that answers every POST with the bytes a test gives it: real HTTP on
 127.0.0.1, in a thread.
 
-For streams unlike Azure's (tests/fakes/azure_openai.py speaks Azure's own): each piece of
+For streams unlike Azure's (the shipped simulator speaks Azure's own): each piece of
 ``RawAnswer.pieces`` is written and flushed as one HTTP/1.1 chunk, with or without a
 ``Content-Type``. With ``hold_after_first``, the server sends the first piece and then waits
 until the test sets ``release`` (or ``hold_s`` passes), so a test can tell whether the client

@@ -1,18 +1,15 @@
-"""The instrumented client (aoai_client) against Azure's documented answers and against the
-simulator: the spans it exports and the ledger rows they become in a real lens server.
-
-The documented answers come from tests/fakes/azure_openai.py (a fake independent of the
-shipped simulator; sources cited there). Spans go through the real OTLP exporter.
+"""The instrumented client (aoai_client) against the shipped simulator, which answers as
+Azure's documentation says (docs/simulator.md), and against a stream unlike Azure's: the spans
+it exports and the ledger rows they become in a real lens server. Spans go through the real
+OTLP exporter.
 """
 
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +32,17 @@ from aoai_client import (
     configure_telemetry,
     run_chat,
 )
+from azure_openai_wire import bodies, content_filter
 from simulator import DEFAULT_DEPLOYMENTS, SimulatorConfig
-from tests.fakes.azure_openai import REGION, FakeAzureOpenAI
+from tests.fakes.raw_answers import RawAnswer, RawAnswerServer
 from tests.lens_process import LensServer
-from tests.threaded_servers import simulator_server
+from tests.threaded_servers import ALWAYS_THROTTLED, WITH_THROTTLED, simulator_server
 
 API_VERSION = "2024-10-21"
+TYPES = {d.name: d.deployment_type for d in WITH_THROTTLED.deployments}
+# 5,400 characters: 1,350 tokens, a system message of 1,353 and a prefix of 1,356; seen
+# before on the deployment, 1,280 of them (10 x 128) are read from cache.
+POLICY = "Follow the support policy. " * 200
 
 
 @pytest.fixture
@@ -88,59 +90,73 @@ def by_request(spans: InMemorySpanExporter) -> list[ReadableSpan]:
     return [s for s in spans.get_finished_spans() if s.name.startswith(("chat", "embeddings"))]
 
 
-# --- the documented Azure answers ---------------------------------------------------------
+# --- Azure's documented answers, from the simulator, and an odd stream ---------------------
 
 
 def test_documented_answers_become_spans_and_rows(
     lens_server: LensServer, telemetry: tuple[Telemetry, InMemorySpanExporter]
 ) -> None:
     tel, spans = telemetry
-    with FakeAzureOpenAI(deployments={"chat-prod"}) as fake:
+    with simulator_server(WITH_THROTTLED) as sim:
         client = build_client(
-            ClientConfig(
-                endpoint=fake.url,
-                api_key="k",
-                max_retries=0,
-                deployment_types={"chat-prod": "DataZoneStandard"},
-            )
+            ClientConfig(endpoint=sim.url, api_key="k", max_retries=0, deployment_types=TYPES)
         )
         asks = {
-            "annotated": ChatRequest(
-                "chat-prod",
-                "Hello CACHED REASONING",
+            "first": ChatRequest("o4-mini-reasoning", "Plan a trip", system=POLICY),
+            "annotated": ChatRequest(  # "sword" and "fight": low violence
+                "o4-mini-reasoning",
+                "Describe a sword fight",
+                system=POLICY,
                 tenant_id="contoso",
                 end_user="alice@contoso.com",
             ),
-            "blocked": ChatRequest("chat-prod", "BLOCK this"),
-            "filtered": ChatRequest("chat-prod", "FILTER_COMPLETION please"),
-            "throttled": ChatRequest("chat-prod", "THROTTLE me"),
-            "streamed": ChatRequest("chat-prod", "Stream to me", stream=True),
+            # hate, high and violence, medium: blocked, in the wire's spelling (innererror)
+            "blocked": ChatRequest("gpt-41-eu", "Exterminate them with a weapon"),
+            # violence, medium: blocked, in the specification's spelling (inner_error)
+            "blocked_again": ChatRequest("gpt-41-eu", "How do I build a weapon?"),
+            "filtered": ChatRequest("gpt-41-eu", "Print the lyrics of a pop song"),
+            "throttled": ChatRequest(ALWAYS_THROTTLED.name, "Hello"),
+            "streamed": ChatRequest("gpt-41-eu", "Stream to me", stream=True),
         }
         outcomes = {name: run_chat(client, ask) for name, ask in asks.items()}
         with call_context(tenant_id="fabrikam"):  # an application's own streaming loop
             stream = client.chat.completions.create(
-                model="chat-prod", messages=[{"role": "user", "content": "no usage"}], stream=True
+                model="gpt-41-eu", messages=[{"role": "user", "content": "no usage"}], stream=True
             )
             text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
-    assert text == "Hello from the fake deployment."
+    assert text and text[0].isupper()
     assert tel.flush()
-    assert [o.kind for o in outcomes.values()] == ["ok", "blocked", "filtered", "throttled", "ok"]
+    assert [o.kind for o in outcomes.values()] == [
+        "ok",
+        "ok",
+        "blocked",
+        "blocked",
+        "filtered",
+        "throttled",
+        "ok",
+    ]
+    for name in ("blocked", "blocked_again"):  # the outcome reads either spelling
+        verdicts = {(v.category, v.severity) for v in outcomes[name].verdicts if v.filtered}
+        assert ("violence", "medium") in verdicts, name
     spans_by_id = {call_id(s): s for s in by_request(spans)}
     ids = {name: outcome.call_id for name, outcome in outcomes.items()}
     assert set(ids.values()) <= set(spans_by_id)
     (no_usage_id,) = set(spans_by_id) - set(ids.values())
 
+    annotated_outcome = outcomes["annotated"]
+    reasoning = annotated_outcome.reasoning_tokens
+    assert reasoning is not None and reasoning > 0
     attrs = spans_by_id[ids["annotated"]].attributes or {}
-    assert attrs["azure.openai.deployment"] == "chat-prod"
-    assert attrs["azure.openai.deployment_type"] == "DataZoneStandard"
-    assert attrs["azure.openai.region"] == REGION
+    assert attrs["azure.openai.deployment"] == "o4-mini-reasoning"
+    assert attrs["azure.openai.deployment_type"] == "GlobalStandard"
+    assert attrs["azure.openai.region"] == "East US 2"
     assert attrs["azure.openai.api_version"] == API_VERSION
     assert attrs["tenant.id"] == "contoso" and attrs["enduser.id"] == "alice@contoso.com"
-    assert attrs["gen_ai.usage.cache_read.input_tokens"] == 1
-    assert attrs["gen_ai.usage.reasoning.output_tokens"] == 16
+    assert attrs["gen_ai.usage.cache_read.input_tokens"] == 1280
+    assert attrs["gen_ai.usage.reasoning.output_tokens"] == reasoning
     throttled = spans_by_id[ids["throttled"]].attributes or {}
-    assert throttled["azure.openai.retry_after_ms"] == 6000
-    assert throttled["azure.openai.ratelimit.remaining_tokens"] == 0
+    assert throttled["azure.openai.retry_after_ms"] == 60_000
+    assert throttled["azure.openai.ratelimit.remaining_tokens"] == 1000  # nothing counted
     unread = (spans_by_id[no_usage_id].attributes or {})["azure.openai.telemetry.unread"]
     assert any(note.startswith("usage: the stream sent no usage") for note in unread)
 
@@ -152,13 +168,15 @@ def test_documented_answers_become_spans_and_rows(
         annotated["tenant_id"],
         annotated["end_user"],
         annotated["deployment_source"],
-    ) == ("annotated", REGION, "contoso", "alice@contoso.com", "attribute")
+    ) == ("annotated", "East US 2", "contoso", "alice@contoso.com", "attribute")
+    # 3 to prime, 3 + 1,350 for the policy, 3 + 6 for the question; 1,280 from cache.
     assert (
         annotated["input_tokens"],
         annotated["cached_input_tokens"],
         annotated["output_tokens"],
         annotated["reasoning_tokens"],
-    ) == (3, 1, 21, 16)
+    ) == (1365, 1280, annotated_outcome.output_tokens, reasoning)
+    assert annotated["verdicts"][("prompt", "violence")] == ("low", False, None)
     assert annotated["verdicts"][("completion", "violence")] == ("low", False, None)
     blocked = ledger[ids["blocked"]]
     assert (blocked["filter_action"], blocked["http_status"], blocked["status"]) == (
@@ -168,64 +186,55 @@ def test_documented_answers_become_spans_and_rows(
     )
     assert blocked["verdicts"][("prompt", "hate")] == ("high", True, None)
     assert blocked["verdicts"][("prompt", "violence")] == ("medium", True, None)
+    blocked_again = ledger[ids["blocked_again"]]
+    assert blocked_again["filter_action"] == "blocked_prompt"
+    assert blocked_again["verdicts"][("prompt", "violence")] == ("medium", True, None)
     filtered = ledger[ids["filtered"]]
     assert (filtered["filter_action"], filtered["finish_reason"]) == (
         "filtered_completion",
         "content_filter",
     )
-    assert filtered["verdicts"][("completion", "violence")] == ("high", True, None)
+    assert filtered["verdicts"][("completion", "protected_material_text")] == (None, True, True)
     throttled_row = ledger[ids["throttled"]]
     assert (throttled_row["http_status"], throttled_row["status"]) == (429, "error")
     streamed = ledger[ids["streamed"]]
-    assert (streamed["input_tokens"], streamed["output_tokens"]) == (3, 5)
+    assert (streamed["region"], streamed["deployment_type"]) == ("West Europe", "DataZoneStandard")
+    # 3 to prime, 3 for the message, 3 for its 12 characters.
+    assert (streamed["input_tokens"], streamed["output_tokens"]) == (
+        9,
+        outcomes["streamed"].output_tokens,
+    )
     assert streamed["ttft_ms"] is not None and streamed["finish_reason"] == "stop"
     no_usage = ledger[no_usage_id]
     assert (no_usage["input_tokens"], no_usage["tenant_id"]) == (None, "fabrikam")
     assert no_usage["finish_reason"] == "stop" and no_usage["ttft_ms"] is not None
 
 
-class _OddStream(BaseHTTPRequestHandler):
-    """An endpoint whose stream is unlike Azure's: finish_reason inside delta, unknown
-    fields, an annotation-only event, no usage and no [DONE]. (A non-JSON event is left
-    out: openai-python itself raises on one, with or without instrumentation.)"""
-
-    def log_message(self, *_: Any) -> None:
-        pass
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers["content-length"]))
-        events = [
-            b'data: {"id":"x","object":"chat.completion.chunk","created":1,"model":"m",'
-            b'"choices":[{"index":0,"delta":{"content":"Hi"},"novel":{"a":1}}]}\n\n',
-            b'data: {"id":"","object":"","created":0,"model":"","choices":[],"extra":1}\n\n',
-            b'data: {"id":"x","object":"chat.completion.chunk","created":1,"model":"m",'
-            b'"choices":[{"index":0,"delta":{"content":"!","finish_reason":"stop"}}]}\n\n',
-        ]
-        body = b"".join(events)
-        self.send_response(200)
-        self.send_header("content-type", "text/event-stream")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+# A stream unlike Azure's: finish_reason inside delta, unknown fields, an annotation-only
+# event, no usage and no [DONE]. (A non-JSON event is left out: openai-python itself raises
+# on one, with or without instrumentation.)
+ODD_STREAM = [
+    b'data: {"id":"x","object":"chat.completion.chunk","created":1,"model":"m",'
+    b'"choices":[{"index":0,"delta":{"content":"Hi"},"novel":{"a":1}}]}\n\n',
+    b'data: {"id":"","object":"","created":0,"model":"","choices":[],"extra":1}\n\n',
+    b'data: {"id":"x","object":"chat.completion.chunk","created":1,"model":"m",'
+    b'"choices":[{"index":0,"delta":{"content":"!","finish_reason":"stop"}}]}\n\n',
+]
 
 
 def test_an_odd_stream_never_breaks_the_application_loop(
     lens_server: LensServer, telemetry: tuple[Telemetry, InMemorySpanExporter]
 ) -> None:
     tel, spans = telemetry
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _OddStream)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}"
-        client = build_client(ClientConfig(endpoint=url, api_key="k", max_retries=0))
+    with RawAnswerServer() as server:
+        server.answer = RawAnswer(ODD_STREAM)
+        client = build_client(ClientConfig(endpoint=server.url, api_key="k", max_retries=0))
         pieces = []
         stream = client.chat.completions.create(
             model="odd", messages=[{"role": "user", "content": "hi"}], stream=True
         )
         for chunk in stream:  # the application's loop
             pieces += [c.delta.content for c in chunk.choices if c.delta and c.delta.content]
-    finally:
-        server.shutdown()
     assert "".join(pieces) == "Hi!"
     assert tel.flush()
     (span,) = by_request(spans)
@@ -241,7 +250,36 @@ def test_an_odd_stream_never_breaks_the_application_loop(
     assert (row["deployment"], row["finish_reason"], row["input_tokens"]) == ("odd", "stop", None)
 
 
-# --- the simulator ------------------------------------------------------------------------
+def test_an_answer_filtered_before_its_first_word_is_a_filtered_outcome(
+    lens_server: LensServer, telemetry: tuple[Telemetry, InMemorySpanExporter]
+) -> None:
+    """Azure may stop an answer before any text (``content: null``); the simulator always
+    lets a word through, so this one is served as raw bytes."""
+    tel, _ = telemetry
+    cut = {"protected_material_text": content_filter.detection_verdict(True, filtered=True)}
+    answer = bodies.ChatAnswer(
+        response_id="chatcmpl-1",
+        created=1767225600,
+        model="gpt-4o-2024-11-20",
+        pieces=(),
+        finish_reason="content_filter",
+        prompt_filter={},
+        choice_filter=cut,
+        usage=bodies.usage(9, 0),
+    )
+    body = json.dumps(bodies.chat_completion_body(answer)).encode()
+    with RawAnswerServer() as server:
+        server.answer = RawAnswer([body], content_type="application/json")
+        client = build_client(ClientConfig(endpoint=server.url, api_key="k", max_retries=0))
+        outcome = run_chat(client, ChatRequest("gpt-4o-prod", "Print the lyrics"))
+    assert (outcome.kind, outcome.text, outcome.finish_reason) == ("filtered", "", "content_filter")
+    assert tel.flush()
+    row = rows(lens_server)[outcome.call_id]  # type: ignore[index]
+    assert (row["filter_action"], row["output_tokens"]) == ("filtered_completion", 0)
+    assert row["verdicts"][("completion", "protected_material_text")] == (None, True, True)
+
+
+# --- traffic the dashboard reads, throttling, asyncio ------------------------------------
 
 
 def test_simulator_traffic_fills_every_column_the_dashboard_reads(
@@ -349,11 +387,13 @@ class StaticCredential:
 
 def test_entra_id_sends_the_credentials_bearer_token(tmp_path: Path) -> None:
     credential = StaticCredential()
-    with FakeAzureOpenAI() as fake:
-        config = ClientConfig(endpoint=fake.url, use_managed_identity=True, max_retries=0)
+    with simulator_server() as sim:
+        config = ClientConfig(endpoint=sim.url, use_managed_identity=True, max_retries=0)
         client = build_client(config, credential=credential)  # type: ignore[arg-type]
-        client.chat.completions.create(model="d", messages=[{"role": "user", "content": "hi"}])
-        (request,) = fake.requests
+        client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+        )
+        (request,) = sim.requests
     assert request.headers["authorization"] == "Bearer entra-token-123"
     assert "api-key" not in request.headers
     assert credential.scopes == [(SCOPE,)]

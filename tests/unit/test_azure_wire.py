@@ -1,6 +1,7 @@
 """What the instrumented client reads from Azure's wire: exact attributes for each shape.
 
-Shapes are those documented in tests/fakes/azure_openai.py (and their sources there)."""
+Azure's own shapes are built with azure_openai_wire (its sources are named there), so what
+the client reads is what the simulator writes; odder shapes are written out here."""
 
 from __future__ import annotations
 
@@ -14,7 +15,26 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from aoai_client import azure_wire as w
 from aoai_client.telemetry import content_capture_mode
 from aoai_client.transport import CallRecorder
-from tests.fakes.azure_openai_wire import BLOCKED_PROMPT_RESULT, chat_answer
+from azure_openai_wire import bodies, errors, sse
+
+SAFE = {"filtered": False, "severity": "safe"}
+BLOCKED_PROMPT_RESULT = {
+    "hate": {"filtered": True, "severity": "high"},
+    "jailbreak": {"filtered": False, "detected": False},
+    "self_harm": SAFE,
+    "sexual": SAFE,
+    "violence": {"filtered": True, "severity": "medium"},
+}
+ANSWER = bodies.ChatAnswer(
+    response_id="chatcmpl-1",
+    created=1767225600,
+    model="o4-mini-2025-04-16",
+    pieces=("Hi", " there"),
+    finish_reason="stop",
+    prompt_filter={"hate": SAFE, "violence": {"filtered": False, "severity": "low"}},
+    choice_filter={"violence": {"filtered": False, "severity": "low"}},
+    usage=bodies.usage(1300, 66, cached=1280, reasoning=64),
+)
 
 URL = "https://aoai-prod.openai.azure.com/openai/deployments/chat-prod/chat/completions"
 
@@ -84,21 +104,33 @@ def test_headers(headers: dict[str, str], expected: dict[str, object]) -> None:
 
 
 def test_a_documented_answer_gives_verdicts_and_token_details() -> None:
-    answer = chat_answer(
-        {"messages": [{"role": "user", "content": "hi CACHED REASONING"}]},
-        "2024-10-21",
-        "chatcmpl-1",
-    )
-    attrs, unread = w.body_attributes(200, json.dumps(answer.body).encode())
+    body = bodies.chat_completion_body(ANSWER)
+    attrs, unread = w.body_attributes(200, json.dumps(body).encode())
     assert unread == []
-    assert (
-        json.loads(attrs["azure.openai.prompt_filter_results"])
-        == answer.body["prompt_filter_results"]
-    )
-    completion = json.loads(attrs["azure.openai.completion_filter_results"])
-    assert completion[0]["content_filter_results"]["violence"]["severity"] == "low"
-    assert attrs["gen_ai.usage.cache_read.input_tokens"] == 1  # 3 words // 2
-    assert attrs["gen_ai.usage.reasoning.output_tokens"] == 16
+    assert json.loads(attrs["azure.openai.prompt_filter_results"]) == [
+        {"prompt_index": 0, "content_filter_results": ANSWER.prompt_filter}
+    ]
+    assert json.loads(attrs["azure.openai.completion_filter_results"]) == [
+        {"index": 0, "content_filter_results": {"violence": {"filtered": False, "severity": "low"}}}
+    ]
+    assert attrs["gen_ai.usage.cache_read.input_tokens"] == 1280
+    assert attrs["gen_ai.usage.reasoning.output_tokens"] == 64
+
+
+def test_a_documented_stream_read_from_its_bytes() -> None:
+    reader = w.StreamReader()
+    events = bodies.chat_completion_chunks(ANSWER, include_usage=True)
+    for at, piece in enumerate(sse.encode_stream(events)):
+        reader.feed_bytes(piece, float(at))
+    attrs, unread = reader.attributes(started_at=0.0)
+    assert unread == []
+    assert attrs["gen_ai.response.time_to_first_chunk"] == 2.0  # after the prompt and role events
+    assert attrs["gen_ai.response.finish_reasons"] == ["stop"]
+    assert (attrs["gen_ai.usage.input_tokens"], attrs["gen_ai.usage.output_tokens"]) == (1300, 66)
+    assert attrs["gen_ai.usage.cache_read.input_tokens"] == 1280
+    assert json.loads(attrs["azure.openai.completion_filter_results"]) == [
+        {"index": 0, "content_filter_results": {"violence": {"filtered": False, "severity": "low"}}}
+    ]
 
 
 @pytest.mark.parametrize(
@@ -108,14 +140,8 @@ def test_a_documented_answer_gives_verdicts_and_token_details() -> None:
 def test_a_blocked_prompt_in_either_spelling_is_blocked_with_its_error(
     inner: str, results: str
 ) -> None:
-    body = {
-        "error": {
-            "code": "content_filter",
-            "message": "filtered",
-            "status": 400,
-            inner: {"code": "ResponsibleAIPolicyViolation", results: BLOCKED_PROMPT_RESULT},
-        }
-    }
+    body = errors.blocked_prompt_body(BLOCKED_PROMPT_RESULT, spec_spelling=inner == "inner_error")
+    assert body["error"][inner][results] == BLOCKED_PROMPT_RESULT
     attrs, unread = w.body_attributes(400, json.dumps(body).encode())
     assert attrs["azure.openai.content_filter.blocked"] is True
     assert json.loads(attrs["azure.openai.content_filter.error"]) == body["error"]
@@ -123,7 +149,7 @@ def test_a_blocked_prompt_in_either_spelling_is_blocked_with_its_error(
 
 
 def test_other_errors_and_non_json_bodies() -> None:
-    throttled = {"error": {"code": "429", "message": "Requests ... exceeded token rate limit"}}
+    throttled = errors.throttled_body("ChatCompletions_Create", "2024-10-21", "token", 6)
     assert w.body_attributes(429, json.dumps(throttled).encode()) == ({}, [])
     assert w.body_attributes(502, b"<html>Bad gateway</html>") == (
         {},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from aoai_client.traffic import PromptSetError, load_prompts
-from simulator import wire
+from simulator import answers
 from simulator.content_safety import judge_prompt, prompt_filter_results
 from simulator.ratelimit import MinuteWindow
 
@@ -73,23 +73,27 @@ def test_requests_per_minute_refuse_too() -> None:
 
 
 def test_token_counts_and_answer_lengths() -> None:
-    assert wire.count_tokens("") == 0
-    assert wire.count_tokens("abcd") == 1 and wire.count_tokens("abcde") == 2
+    assert answers.count_tokens("") == 0
+    assert answers.count_tokens("abcd") == 1 and answers.count_tokens("abcde") == 2
     # 3 to prime + (3 + 1) per message
-    assert wire.prompt_tokens([{"role": "user", "content": "abcd"}]) == 7
-    assert wire.answer_length(1, "short question", 5) == (5, "length")
-    tokens, finish = wire.answer_length(1, "short question", None)
+    assert answers.prompt_tokens([{"role": "user", "content": "abcd"}]) == 7
+    assert answers.answer_length(1, "short question", 5) == (5, "length")
+    tokens, finish = answers.answer_length(1, "short question", None)
     assert finish == "stop" and 12 <= tokens <= 60
-    words = wire.answer_words(3, 30)
+    words = answers.answer_words(3, 30)
     assert len(words) == 30 and words[0][0].isupper() and words[13].endswith(".")
+    assert answers.answer_pieces(["One", "two", "three"]) == ("One", " two", " three")
 
 
-def test_blocked_bodies_use_both_documented_spellings() -> None:
-    wire_form = wire.blocked_body({"hate": {"filtered": True}}, spec_spelling=False)["error"]
-    spec_form = wire.blocked_body({"hate": {"filtered": True}}, spec_spelling=True)["error"]
-    assert wire_form["innererror"]["content_filter_result"] == {"hate": {"filtered": True}}
-    assert spec_form["inner_error"]["content_filter_results"] == {"hate": {"filtered": True}}
-    assert wire_form["code"] == spec_form["code"] == "content_filter"
+def test_embedding_vectors_are_unit_length_and_the_same_for_the_same_input() -> None:
+    first, second, again = answers.embedding_vectors(
+        "text-embedding-3-small", ["a", "b", "a"], None
+    )
+    assert len(first) == 1536 and first == again and first != second
+    assert sum(x * x for x in first) == pytest.approx(1.0, rel=1e-5)
+    (large,) = answers.embedding_vectors("text-embedding-3-large", ["a"], None)
+    (short,) = answers.embedding_vectors("text-embedding-3-large", ["a"], 256)
+    assert (len(large), len(short)) == (3072, 256)
 
 
 def test_the_shipped_prompt_set_covers_every_outcome() -> None:
