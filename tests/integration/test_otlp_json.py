@@ -103,7 +103,7 @@ def post(server: LensServer, document: dict[str, Any]) -> httpx.Response:
 
 def stored_calls(db_path: Path) -> list[dict[str, Any]]:
     with duckdb.connect(str(db_path), read_only=True) as con:
-        cursor = con.execute("SELECT * FROM calls ORDER BY call_id")
+        cursor = con.execute("SELECT * EXCLUDE (call_key) FROM calls ORDER BY call_id")
         names = [column[0] for column in cursor.description]
         return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
 
