@@ -6,8 +6,8 @@ resolves only after the batch's transaction has committed, so an OTLP 200 always
 ``BackpressureError`` (answered 429 + Retry-After).
 
 The writer takes a group across requests, up to ``max_group_spans`` spans or what has
-waited ``max_group_wait_s``, normalises it at once (``GenAINormalizer``: a few column
-statements per group, whatever the number of requests) and writes it in one transaction.
+waited ``max_group_wait_s``, normalises it at once (``normalize_spans``: Arrow compute over
+the group's columns, whatever the number of requests) and writes it in one transaction.
 A request with an impossible span is refused alone (``WriteRefusedError``, permanent).
 
 The writer cannot die: any exception in a group write fails that group only, and the
@@ -30,7 +30,7 @@ from typing import Final
 
 import pyarrow as pa
 
-from collectors.genai.normalize import NOT_GENAI, GenAINormalizer, Rejected
+from collectors.genai.normalize import NOT_GENAI, Rejected, normalize_spans
 from collectors.otlp.flatten import FlatRequest
 from collectors.store import Batch, Store, StoreError, WriteResult
 
@@ -102,12 +102,12 @@ class IngestQueue:
         max_group_wait_s: float = 0.05,
     ) -> None:
         self._store = store
-        self._normalizer = GenAINormalizer()
         self._max_waiting = max_waiting_spans
         self._max_group = max_group_spans
         self._max_wait_s = max_group_wait_s
         self._items: deque[_Item] = deque()
         self._waiting = 0
+        self._arriving = 0  # requests read and being flattened: a group waits for them
         self._cond = threading.Condition()
         self._closed = False
         self._transient_failure = False
@@ -140,10 +140,28 @@ class IngestQueue:
                 refused=self._refused,
             )
 
-    def submit(self, flat: FlatRequest, *, source: str) -> Future[IngestResult]:
+    def expect(self) -> None:
+        """A request is on its way (its body read, its spans being flattened): a group about
+        to be written waits for it, up to ``max_group_wait_s``. ``submit(expected=True)``
+        or ``abandon()`` ends the expectation."""
+        with self._cond:
+            self._arriving += 1
+
+    def abandon(self) -> None:
+        """An expected request will not come (it was refused before it was submitted)."""
+        with self._cond:
+            self._arriving -= 1
+            self._cond.notify_all()
+
+    def submit(
+        self, flat: FlatRequest, *, source: str, expected: bool = False
+    ) -> Future[IngestResult]:
         future: Future[IngestResult] = Future()
         size = flat.spans.num_rows
         with self._cond:
+            if expected:
+                self._arriving -= 1
+                self._cond.notify_all()
             if self._closed:
                 raise QueueClosedError("the server is shutting down")
             if self._waiting and self._waiting + size > self._max_waiting:
@@ -163,15 +181,16 @@ class IngestQueue:
         return max(1, min(_MAX_RETRY_AFTER_S, self._waiting // _ASSUMED_SPANS_PER_S + 1))
 
     def _take_group(self) -> list[_Item] | None:
-        """Wait for work; then up to ``max_group_spans`` spans, once that many wait or the
-        first has waited ``max_group_wait_s`` (a group commit across requests)."""
+        """Wait for work; then up to ``max_group_spans`` spans, once that many wait, no
+        request is on its way, or the first has waited ``max_group_wait_s`` (a group commit
+        across requests that never waits for nothing)."""
         with self._cond:
             while not self._items and not self._closed:
                 self._cond.wait()
             if not self._items:
                 return None
             deadline = time.monotonic() + self._max_wait_s
-            while not self._closed and self._waiting < self._max_group:
+            while not self._closed and self._arriving > 0 and self._waiting < self._max_group:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
@@ -216,7 +235,7 @@ class IngestQueue:
         spans = pa.concat_tables(
             _numbered(item.flat.spans, number) for number, item in enumerate(group)
         )
-        batch = self._normalizer.normalize(spans, source=group[0].source)
+        batch = normalize_spans(spans, source=group[0].source)
         kept: list[tuple[_Item, Rejected]] = []
         writes: list[Batch] = []
         for number, item in enumerate(group):

@@ -14,7 +14,6 @@ is written ``{group_by}`` in the body and substituted only from its declared cho
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -211,37 +210,6 @@ def run_detached(
         for relation, table in relations.items():
             con.register(relation, table)
         return run_arrow(con, name, **params)
-
-
-class DetachedDatabase:
-    """A private in-memory database per thread with the ``setup`` files' macros: SQL as a
-    column engine over tables in hand, set up once per thread, not once per run (a
-    normaliser runs on every group commit). It holds no ledger and shares nothing."""
-
-    def __init__(self, setup: tuple[str, ...]) -> None:
-        self._setup = setup
-        self._local = threading.local()
-
-    def _connection(self) -> duckdb.DuckDBPyConnection:
-        con: duckdb.DuckDBPyConnection | None = getattr(self._local, "con", None)
-        if con is None:
-            con = duckdb.connect()
-            con.execute("SET enable_progress_bar = false")
-            for file in self._setup:
-                con.execute(load(file).body)
-            self._local.con = con
-        return con
-
-    def run(self, name: str, relations: dict[str, pa.Table], **params: Any) -> pa.Table:
-        """Query ``name`` over ``relations`` (registered for this run only)."""
-        con = self._connection()
-        for relation, table in relations.items():
-            con.register(relation, table)
-        try:
-            return run_arrow(con, name, **params)
-        finally:
-            for relation in relations:
-                con.unregister(relation)
 
 
 @contextmanager

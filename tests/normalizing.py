@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from collectors.genai.normalize import NOT_GENAI, GenAINormalizer, Rejected
+from collectors.genai.normalize import NOT_GENAI, Rejected, normalize_spans
 from collectors.otlp.flatten import flatten_request
 from collectors.otlp.receiver import rejection_reasons
 from collectors.rows import (
@@ -19,8 +19,6 @@ from collectors.rows import (
     verdicts_table,
 )
 from collectors.store import Batch
-
-NORMALIZER = GenAINormalizer()
 
 
 class ImpossibleSpanError(ValueError):
@@ -37,7 +35,7 @@ class Normalized:
 
 def normalize_request(request: ExportTraceServiceRequest, source: str = "otlp") -> Normalized:
     flat = flatten_request(request)
-    batch = NORMALIZER.normalize(flat.spans, source=source)
+    batch = normalize_spans(flat.spans, source=source)
     if 0 in batch.problems:
         raise ImpossibleSpanError(batch.problems[0])
     rejected = batch.rejected.get(0, Rejected())
@@ -54,7 +52,7 @@ def normalize_request(request: ExportTraceServiceRequest, source: str = "otlp") 
 def normalized_tables(request: ExportTraceServiceRequest, source: str = "otlp") -> Batch:
     """The calls and verdicts of one request as the store takes them."""
     flat = flatten_request(request)
-    batch = NORMALIZER.normalize(flat.spans, source=source)
+    batch = normalize_spans(flat.spans, source=source)
     if 0 in batch.problems:
         raise ImpossibleSpanError(batch.problems[0])
     return Batch(batch.calls_of(0), batch.verdicts_of(0), source)

@@ -181,3 +181,8 @@ READ_NOT_MAPPED: Final = (
     TRACELOOP_PROMPT_FILTER,
     TRACELOOP_PROMPT_ERROR,
 )
+
+# Every attribute the rules read, each a text column of the span rows (collectors/otlp/flatten.py
+# SPAN_SCHEMA), in this order; and the resource attributes they read, as "resource.<name>".
+READ_NAMES: Final = tuple(sorted(MAPPED | set(READ_NOT_MAPPED)))
+RESOURCE_READ: Final = (TENANT_ID, APIM_SUBSCRIPTION, SERVICE_NAME)

@@ -2,43 +2,57 @@
 
 OTLP spans (``collectors/otlp/flatten.py``) and Application Insights dependency rows
 (``queries/normalize/app_insights_spans.sql``) arrive as the same columns, ``SPAN_SCHEMA``.
-``GenAINormalizer.normalize`` reads them with the rules of ``queries/normalize/``:
+``normalize_spans`` reads them with the rules of ``collectors/genai/rules.py`` (Arrow
+compute over whole columns), then:
 
-1. ``genai_spans.sql`` reads every row: which spans are model calls, what each attribute
-   says, the verdict texts, what a child HTTP span tells of its parent, what is impossible;
-2. each distinct verdict text is parsed once (``content_filter.text_verdicts``);
-3. ``genai_calls.sql`` joins them into the calls (``CALL_SCHEMA``), each with its strongest
-   verdicts as a list, which become rows of ``FILTER_SCHEMA``.
+- parses each distinct verdict text once (``content_filter.text_verdicts``) and joins the
+  verdicts back to their calls, the strongest per target, index and category;
+- decides what follows from the verdicts: blocked prompts, status, HTTP status, the
+  filter action;
+- does in Python only what few rows need: OpenLLMetry's per-choice attributes, the
+  message of an impossible call, masking the credentials a source flagged.
 
-Everything runs as columns on a private in-memory database (``queries.DetachedDatabase``),
-a few statements per batch of thousands of spans; no Python runs per span.
+No Python runs per span in the common case, and nothing is planned per batch.
 """
 
 from __future__ import annotations
 
-import json
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-import queries
 from collectors import content_filter
-from collectors.credentials import CREDENTIAL_KEY_PATTERN, SECRET_QUERY_PATTERN
+from collectors.credentials import CREDENTIAL_KEY_PATTERN, REDACTED, SECRET_QUERY_PATTERN
 from collectors.genai import attributes as attr
+from collectors.genai import rules
+from collectors.genai.rules import (
+    CALL,
+    IMPLAUSIBLE_START,
+    MAX_TOKENS_PER_CALL,
+    NO_START,
+    NOT_GENAI,
+    OTHER_OPERATION,
+)
+from collectors.limits import MAX_INDEX
 from collectors.rows import CALL_SCHEMA, FILTER_SCHEMA
 
-MAX_TOKENS_PER_CALL: Final = 100_000_000
+__all__ = [
+    "CALL",
+    "IMPLAUSIBLE_START",
+    "MAX_TOKENS_PER_CALL",
+    "NOT_GENAI",
+    "NO_START",
+    "OTHER_OPERATION",
+    "GenAIBatch",
+    "Rejected",
+    "normalize_spans",
+]
 
-# Kinds of span row (genai_spans.sql), other than calls.
-NOT_GENAI: Final = "not_genai"
-OTHER_OPERATION: Final = "other_operation"
-NO_START: Final = "no_start"
-IMPLAUSIBLE_START: Final = "implausible"
-
-_SEVERITY_RANK: Final = {"safe": 1, "low": 2, "medium": 3, "high": 4}
 # What a child HTTP span says of its model call (collectors/writes.py store_hints).
 HINT_SCHEMA: Final = pa.schema(
     [
@@ -50,47 +64,34 @@ HINT_SCHEMA: Final = pa.schema(
         ("http_status", pa.int32()),
     ]
 )
+# Each verdict text's kind, and its order: a merge prefers the first on a tie.
+_SOURCES: Final = (
+    (attr.AZURE_PROMPT_FILTER, content_filter.PROMPT_TEXT, 2),
+    (attr.TRACELOOP_PROMPT_FILTER, content_filter.PROMPT_TEXT, 3),
+    (attr.AZURE_COMPLETION_FILTER, content_filter.COMPLETION_TEXT, 4),
+    (attr.AZURE_FILTER_ERROR, content_filter.ERROR_TEXT, 6),
+    (attr.TRACELOOP_PROMPT_ERROR, content_filter.ERROR_TEXT, 7),
+)
+_STATUS_ORD: Final = 1
+_CHOICE_ORD: Final = 5
+_SEVERITY_RANK: Final = {"safe": 1, "low": 2, "medium": 3, "high": 4}
+_CHOICE_KEY: Final = re.compile(
+    r"^gen_ai\.completion\.([0-9]+)\.(finish_reason|content_filter_results)$"
+)
+_CREDENTIAL_KEY: Final = re.compile(CREDENTIAL_KEY_PATTERN)
+_SECRET_QUERY: Final = re.compile(SECRET_QUERY_PATTERN)
+_URL_KEYS: Final = frozenset({"url.full", "http.url", "url.query", "gen_ai.openai.api_base"})
+_NOTHING: Final = (None, "", "None", "null", "{}", "[]")
+_SOURCE_SCHEMA: Final = pa.schema(
+    [("row", pa.int64()), ("ord", pa.int32()), ("kind", pa.string()), ("text", pa.string()),
+     ("choice", pa.int32())]
+)  # fmt: skip
 _PARSED_SCHEMA: Final = pa.schema(
-    [
-        ("kind", pa.string()),
-        ("text", pa.string()),
-        ("position", pa.int32()),
-        ("strength", pa.int32()),  # filtered, then severity, then detected: the larger wins
-        ("target", pa.string()),
-        ("idx", pa.int32()),
-        ("category", pa.string()),
-        ("severity", pa.string()),
-        ("filtered", pa.bool_()),
-        ("detected", pa.bool_()),
-    ]
-)
-_TEXTS_SCHEMA: Final = pa.schema(
-    [
-        ("kind", pa.string()),
-        ("text", pa.string()),
-        ("blocks", pa.bool_()),
-        ("index_error", pa.string()),
-    ]
-)
-_READ_AS_TEXT: Final = json.dumps(
-    {name: "VARCHAR" for name in sorted(attr.MAPPED | set(attr.READ_NOT_MAPPED))}
-)
-# The JSON merge patch that removes the attributes a column holds (for sources that do not
-# split them apart themselves, as OTLP's flatten does).
-DROP_MAPPED: Final = json.dumps(dict.fromkeys(sorted(attr.MAPPED)))
-_SPAN_PARAMS: Final[dict[str, Any]] = {
-    "read_as_text": _READ_AS_TEXT,
-    "credential_keys": CREDENTIAL_KEY_PATTERN,
-    "secret_query": SECRET_QUERY_PATTERN,
-    "operation_names": list(attr.OPERATIONS),
-    "operations": list(attr.OPERATIONS.values()),
-    "max_tokens": MAX_TOKENS_PER_CALL,
-}
-_CALL_PARAMS: Final[dict[str, Any]] = {
-    "operation_names": sorted(set(attr.OPERATIONS) | set(attr.OPERATIONS.values())),
-    "error_names": list(attr.STATUS_OF_ERROR),
-    "error_statuses": list(attr.STATUS_OF_ERROR.values()),
-}
+    [("kind", pa.string()), ("text", pa.string()), ("position", pa.int32()),
+     ("strength", pa.int32()), ("target", pa.string()), ("idx", pa.int32()),
+     ("category", pa.string()), ("severity", pa.string()), ("filtered", pa.bool_()),
+     ("detected", pa.bool_())]
+)  # fmt: skip
 
 
 @dataclass
@@ -122,22 +123,409 @@ class GenAIBatch:
         return _of(self.verdicts, request_no).select(FILTER_SCHEMA.names).cast(FILTER_SCHEMA)
 
 
-class GenAINormalizer:
-    """Normalises span rows on a private in-memory database per thread."""
+def normalize_spans(spans: pa.Table, *, source: str) -> GenAIBatch:
+    """Calls and verdicts of ``spans`` (``SPAN_SCHEMA`` rows, ``request_no`` telling the
+    requests of a group apart); nothing here raises for bad input: an impossible call is
+    named in ``problems``."""
+    reading = rules.read_spans(spans)
+    calls = reading.calls
+    few = _per_row(calls)
+    sources = _verdict_sources(calls, few.choice_texts)
+    texts = {pair: content_filter.text_verdicts(*pair) for pair in _distinct(sources)}
+    verdicts, blocked, index_problems = _verdicts(calls, sources, texts)
+    problems = {**index_problems, **few.problems}
+    finished = _decided(calls, reading.hints, blocked, verdicts, few, source)
+    return GenAIBatch(
+        calls=finished,
+        verdicts=verdicts,
+        problems=_by_request(finished, problems),
+        rejected=_rejected(spans, reading),
+        hints=_hints(reading.hints, finished),
+    )
 
-    def __init__(self) -> None:
-        self._db = queries.DetachedDatabase(("log_cell_macros", "genai_macros"))
 
-    def normalize(self, spans: pa.Table, *, source: str) -> GenAIBatch:
-        """Calls and verdicts of ``spans`` (``SPAN_SCHEMA`` rows, ``request_no`` telling
-        the requests of a group apart); nothing here raises for bad input: an impossible
-        call is named in ``problems``."""
-        rows = self._db.run("genai_spans", {"genai_spans": spans}, source=source, **_SPAN_PARAMS)
-        parsed, texts = _parsed_verdicts(rows)
-        relations = {"span_rows": rows, "parsed_verdicts": parsed, "verdict_texts": texts}
-        calls = self._db.run("genai_calls", relations, **_CALL_PARAMS)
-        verdicts = _verdicts(calls)
-        return GenAIBatch(calls, verdicts, _problems(calls), _rejected(rows), _hints(rows, calls))
+@dataclass
+class _FewRows:
+    """What only a few rows need, done in Python: row index -> value."""
+
+    problems: dict[int, str] = field(default_factory=dict)
+    finish: dict[int, str] = field(default_factory=dict)
+    choice_texts: list[tuple[int, int, str]] = field(default_factory=list)  # row, idx, text
+    kept: dict[int, str] = field(default_factory=dict)  # credentials masked
+
+
+def _per_row(calls: pa.Table) -> _FewRows:
+    few = _FewRows()
+    suspicious = pc.or_(
+        pc.or_(pc.is_valid(calls["choices"]), pc.fill_null(calls["mask"], False)),
+        _token_trouble(calls),
+    )
+    for row in pc.indices_nonzero(suspicious).to_pylist():
+        values = {name: calls[name][row].as_py() for name in _FEW_COLUMNS}
+        problem = rules.token_problem(values)
+        if values["choices"] is not None:
+            problem = problem or _read_choices(row, values, few)
+        if problem is not None:
+            few.problems[row] = problem
+        if values["mask"]:
+            few.kept[row] = masked(values["kept"])
+    return few
+
+
+_FEW_COLUMNS: Final = (
+    "choices", "mask", "kept", "finish_reason",
+    *(f"{c}{part}" for c in attr.TOKEN_GROUPS for part in ("", ":text", ":name", ":integral")),
+)  # fmt: skip
+
+
+def _token_trouble(calls: pa.Table) -> pa.Array:
+    trouble = pa.repeat(False, calls.num_rows)
+    for column in attr.TOKEN_GROUPS:
+        missing = pc.and_(pc.is_valid(calls[f"{column}:text"]), pc.is_null(calls[column]))
+        trouble = pc.or_(trouble, missing)
+    for part, whole in (("cached_input_tokens", "input_tokens"),
+                        ("reasoning_tokens", "output_tokens")):  # fmt: skip
+        trouble = pc.or_(trouble, pc.fill_null(pc.greater(calls[part], calls[whole]), False))
+    return trouble
+
+
+def _read_choices(row: int, values: dict[str, Any], few: _FewRows) -> str | None:
+    """OpenLLMetry's gen_ai.completion.{i}.*: verdict texts by choice, finish reasons in
+    choice order (read only when choice 0 has one, as it always does)."""
+    choices = rules.choices_of(values["choices"])
+    zero = (f"{attr.COMPLETION_PREFIX}0.{attr.COMPLETION_FINISH_FIELD}",
+            f"{attr.COMPLETION_PREFIX}0.{attr.COMPLETION_FILTER_FIELD}")  # fmt: skip
+    if not any(key in choices for key in zero):
+        return None
+    finishes: dict[int, str] = {}
+    for key, value in choices.items():
+        match = _CHOICE_KEY.match(key)
+        if match is None:
+            continue
+        digits, name = match.groups()
+        if len(digits) > 10 or int(digits) > MAX_INDEX:
+            return f"{key[:80]} has a choice index outside 0..{MAX_INDEX}"
+        if name == attr.COMPLETION_FILTER_FIELD and value is not None:
+            text = value if isinstance(value, str) else orjson.dumps(value).decode()
+            few.choice_texts.append((row, int(digits), text))
+        elif name == attr.COMPLETION_FINISH_FIELD and isinstance(value, str) and value:
+            finishes[int(digits)] = value
+    if finishes and values["finish_reason"] is None:
+        few.finish[row] = finishes[min(finishes)]
+    return None
+
+
+def masked(kept: str) -> str:
+    """A call's kept attributes (JSON) with credentials masked, its resource's too."""
+    value = orjson.loads(kept)
+    if isinstance(value, dict):
+        value = _masked(value)
+        if isinstance(value.get("resource"), dict):
+            value["resource"] = _masked(value["resource"])
+    return orjson.dumps(value).decode()
+
+
+def _masked(attributes: dict[str, Any]) -> dict[str, Any]:
+    out = dict(attributes)
+    for key, value in attributes.items():
+        if _CREDENTIAL_KEY.search(key) and value not in _NOTHING:
+            out[key] = REDACTED
+        elif key in _URL_KEYS and isinstance(value, str):
+            out[key] = _SECRET_QUERY.sub(lambda m: m.group(1) + REDACTED, value)
+    return out
+
+
+def _verdict_sources(calls: pa.Table, choice_texts: list[tuple[int, int, str]]) -> pa.Table:
+    """One row per verdict text of a call: its row, order, kind, text and choice index."""
+    parts: list[pa.Table] = []
+    for name, kind, order in _SOURCES:
+        parts.append(_source(calls[f"verdicts:{name}"], order, kind))
+    status = calls["status_message"].combine_chunks()
+    blocked_text = pc.fill_null(pc.starts_with(status, "Error code: 400"), False)
+    parts.append(_source(pc.if_else(blocked_text, status, pa.scalar(None, pa.string())),
+                         _STATUS_ORD, content_filter.STATUS_TEXT))  # fmt: skip
+    if choice_texts:
+        rows, indexes, texts = zip(*choice_texts, strict=True)
+        parts.append(pa.table({
+            "row": pa.array(rows, pa.int64()),
+            "ord": pa.repeat(pa.scalar(_CHOICE_ORD, pa.int32()), len(rows)),
+            "kind": pa.repeat(pa.scalar(content_filter.CHOICE_TEXT), len(rows)),
+            "text": pa.array(texts, pa.string()),
+            "choice": pa.array(indexes, pa.int32()),
+        }))  # fmt: skip
+    return pa.concat_tables(parts)
+
+
+def _source(texts: pa.Array | pa.ChunkedArray, order: int, kind: str) -> pa.Table:
+    rows = pc.indices_nonzero(pc.is_valid(texts))
+    return pa.table(
+        {
+            "row": pc.cast(rows, pa.int64()),
+            "ord": pa.repeat(pa.scalar(order, pa.int32()), len(rows)),
+            "kind": pa.repeat(pa.scalar(kind), len(rows)),
+            "text": pc.take(texts, rows),
+            "choice": pa.nulls(len(rows), pa.int32()),
+        },
+        schema=_SOURCE_SCHEMA,
+    )
+
+
+def _distinct(sources: pa.Table) -> list[tuple[str, str]]:
+    if not sources.num_rows:
+        return []
+    pairs = sources.group_by(["kind", "text"]).aggregate([])
+    return list(zip(pairs["kind"].to_pylist(), pairs["text"].to_pylist(), strict=True))
+
+
+def _strength(severity: str | None, filtered: bool, detected: bool | None) -> int:
+    return (filtered << 4) | (_SEVERITY_RANK.get(severity or "", 0) << 1) | (detected is True)
+
+
+def _verdicts(
+    calls: pa.Table,
+    sources: pa.Table,
+    texts: dict[tuple[str, str], content_filter.TextVerdicts],
+) -> tuple[pa.Table, pa.Array, dict[int, str]]:
+    """The calls' verdicts (the strongest per target, idx and category, in the order first
+    reported), which calls a text says were blocked, and the impossible indexes by row."""
+    parsed = pa.Table.from_pylist(
+        [
+            {"kind": kind, "text": text, "position": position,
+             "strength": _strength(severity, filtered, detected), "target": target,
+             "idx": idx, "category": category, "severity": severity, "filtered": filtered,
+             "detected": detected}
+            for (kind, text), result in texts.items()
+            for position, (target, idx, category, severity, filtered, detected)
+            in enumerate(result.verdicts)
+        ],
+        schema=_PARSED_SCHEMA,
+    )  # fmt: skip
+    blocking = [(k, t) for (k, t), result in texts.items() if result.blocks]
+    blocked = _rows_with(sources, blocking, calls.num_rows)
+    index_problems: dict[int, str] = {}
+    for (kind, text), result in texts.items():
+        if result.index_error is None:
+            continue
+        hit = sources.filter(
+            pc.and_(pc.equal(sources["kind"], kind), pc.equal(sources["text"], text))
+        )
+        for row, order in zip(hit["row"].to_pylist(), hit["ord"].to_pylist(), strict=True):
+            name = _ORD_NAMES.get(order, attr.AZURE_PROMPT_FILTER)
+            index_problems.setdefault(row, f"{name}: {result.index_error}")
+    joined = sources.join(parsed, keys=["kind", "text"], join_type="inner")
+    if not joined.num_rows:
+        return _empty_verdicts(), blocked, index_problems
+    joined = joined.set_column(
+        joined.schema.get_field_index("idx"), "idx", pc.coalesce(joined["choice"], joined["idx"])
+    )
+    seen = pc.add(pc.multiply(pc.cast(joined["ord"], pa.int64()), 4096),
+                  pc.cast(joined["position"], pa.int64()))  # fmt: skip
+    score = pc.subtract(pc.multiply(pc.cast(joined["strength"], pa.int64()), 1 << 24), seen)
+    joined = joined.append_column("seen", seen).append_column("score", score)
+    keys = ["row", "target", "idx", "category"]
+    best = joined.group_by(keys).aggregate([("score", "max"), ("seen", "min")])
+    merged = joined.join(
+        best.rename_columns([*keys, "score", "first_seen"]), keys=[*keys, "score"]
+    ).sort_by([("row", "ascending"), ("first_seen", "ascending")])
+    rows = merged["row"]
+    table = pa.table(
+        {
+            "request_no": pc.take(calls["request_no"], rows),
+            "call_id": pc.take(calls["call_id"], rows),
+            "target": merged["target"],
+            "idx": merged["idx"],
+            "category": merged["category"],
+            "severity": merged["severity"],
+            "filtered": merged["filtered"],
+            "detected": merged["detected"],
+            "start_time": pc.take(calls["start_time"], rows),
+            "row": rows,
+        }
+    )
+    return table, blocked, index_problems
+
+
+_ORD_NAMES: Final = {order: name for name, _, order in _SOURCES}
+
+
+def _rows_with(sources: pa.Table, pairs: list[tuple[str, str]], count: int) -> pa.Array:
+    """True for each call row with a source text among ``pairs``."""
+    if not pairs:
+        return pa.repeat(False, count)
+    keys = pc.binary_join_element_wise(sources["kind"], sources["text"], "\x00")
+    wanted = pa.array([f"{kind}\x00{text}" for kind, text in pairs])
+    rows = pc.filter(sources["row"], pc.is_in(keys, value_set=wanted))
+    return pc.is_in(pa.array(range(count), pa.int64()), value_set=pc.unique(rows))
+
+
+def _empty_verdicts() -> pa.Table:
+    return pa.table(
+        {"request_no": pa.array([], pa.int32()), **{f.name: pa.array([], f.type)
+                                                     for f in FILTER_SCHEMA},
+         "row": pa.array([], pa.int64())}
+    )  # fmt: skip
+
+
+def _decided(
+    calls: pa.Table,
+    hints: pa.Table,
+    blocked_by_text: pa.Array,
+    verdicts: pa.Table,
+    few: _FewRows,
+    source: str,
+) -> pa.Table:
+    """The call columns that follow from children, verdicts and the few-row pass."""
+    count = calls.num_rows
+    at = pc.index_in(calls["call_id"], value_set=hints["call_id"])
+    child = {name: pc.take(hints[name], at) for name in ("deployment", "api_version",
+                                                         "endpoint", "http_status")}  # fmt: skip
+    known_status = pc.coalesce(calls["explicit_status"], child["http_status"])
+    blocked = pc.or_(pc.fill_null(calls["blocked_attribute"], False), blocked_by_text)
+    flags = _verdict_flags(verdicts, count)
+    error_type = calls["error_type"]
+    failed = pc.or_(
+        pc.or_(pc.is_valid(error_type), pc.fill_null(calls["status_error"], False)),
+        pc.or_(blocked, pc.fill_null(pc.greater_equal(known_status, 400), False)),
+    )
+    error_name = rules.last_part(pc.fill_null(error_type, ""))
+    request_model = calls["request_model"]
+    names_deployment = pc.and_(
+        pc.is_valid(request_model), pc.invert(rules.not_a_deployment(request_model))
+    )
+    finish = _replaced(calls["finish_reason"], few.finish)
+    finish = pc.coalesce(finish, calls["finish_single"])
+    columns = {
+        "request_no": calls["request_no"], "r": calls["r"], "s": calls["s"], "i": calls["i"],
+        "call_id": calls["call_id"],
+        "source": pa.repeat(pa.scalar(source), count),
+        "trace_id": calls["trace_id"], "span_id": calls["span_id"],
+        "start_time": calls["start_time"], "duration_ms": calls["duration_ms"],
+        "ttft_ms": calls["ttft_ms"], "operation": calls["operation"],
+        "endpoint": pc.coalesce(calls["endpoint"], child["endpoint"]),
+        "region": calls["region"],
+        "deployment": pc.coalesce(
+            calls["named_deployment"], calls["url_deployment"], child["deployment"],
+            pc.if_else(names_deployment, request_model, pa.scalar(None, pa.string())),
+            pa.scalar("unknown")),
+        "deployment_source": pc.case_when(
+            rules.conditions(
+                pc.is_valid(calls["named_deployment"]),
+                pc.or_(pc.is_valid(calls["url_deployment"]), pc.is_valid(child["deployment"])),
+                names_deployment),
+            pa.scalar("attribute"), pa.scalar("url_path"), pa.scalar("request_model"),
+            pa.scalar("unknown")),
+        "model": calls["model"], "request_model": request_model, "provider": calls["provider"],
+        "api_version": pc.coalesce(calls["api_version"], child["api_version"]),
+        "deployment_type": calls["deployment_type"], "tenant_id": calls["tenant_id"],
+        "end_user": calls["end_user"], "service": calls["service"],
+        "status": pc.if_else(failed, "error", "ok"),
+        "http_status": _http_status(known_status, error_name, blocked, failed),
+        "error_type": error_type,
+        "input_tokens": calls["input_tokens"],
+        "cached_input_tokens": calls["cached_input_tokens"],
+        "output_tokens": calls["output_tokens"],
+        "reasoning_tokens": calls["reasoning_tokens"],
+        "finish_reason": finish,
+        "filter_action": pc.case_when(
+            rules.conditions(
+                pc.or_(blocked, flags["prompt_filtered"]),
+                pc.or_(flags["completion_filtered"],
+                       pc.fill_null(calls["finish_content_filter"], False)),
+                flags["annotated"]),
+            pa.scalar("blocked_prompt"), pa.scalar("filtered_completion"),
+            pa.scalar("annotated"), pa.scalar("none")),
+        "response_id": calls["response_id"],
+        "attributes": _replaced(calls["kept"], few.kept),
+        "apim_subscription": calls["apim_subscription"],
+        "request_id": calls["request_id"],
+    }  # fmt: skip
+    return pa.table(columns)
+
+
+def _verdict_flags(verdicts: pa.Table, count: int) -> dict[str, pa.Array]:
+    """Per call row: a prompt verdict filtered, a completion one, a non-safe annotation."""
+    rows = verdicts["row"]
+    filtered = pc.fill_null(verdicts["filtered"], False)
+
+    def rows_where(mask: pa.Array) -> pa.Array:
+        hits = pc.unique(pc.filter(rows, mask))
+        return pc.is_in(pa.array(range(count), pa.int64()), value_set=hits)
+
+    annotated = pc.and_(pc.invert(filtered), pc.or_(
+        pc.not_equal(pc.fill_null(verdicts["severity"], "safe"), "safe"),
+        pc.fill_null(verdicts["detected"], False)))  # fmt: skip
+    return {
+        "prompt_filtered": rows_where(pc.and_(filtered, pc.equal(verdicts["target"], "prompt"))),
+        "completion_filtered": rows_where(
+            pc.and_(filtered, pc.equal(verdicts["target"], "completion"))
+        ),
+        "annotated": rows_where(annotated),
+    }
+
+
+def _http_status(
+    known: pa.Array, error_name: pa.Array, blocked: pa.Array, failed: pa.Array
+) -> pa.Array:
+    """The span's or its child's status; else what the error type names (a 3-digit code, an
+    openai exception); else 400 for a blocked prompt; else 200 for a call without error."""
+    digits = pc.match_substring_regex(error_name, r"^[0-9]{3}$")
+    coded = pc.cast(pc.if_else(digits, error_name, pa.scalar(None, pa.string())), pa.int32())
+    names = pa.array(list(attr.STATUS_OF_ERROR))
+    statuses = pa.array(list(attr.STATUS_OF_ERROR.values()), pa.int32())
+    at = pc.index_in(error_name, value_set=names)
+    return pc.case_when(
+        rules.conditions(pc.is_valid(known), digits, pc.is_valid(at), blocked,
+                          pc.invert(failed)),
+        known, coded, pc.take(statuses, at), pa.scalar(400, pa.int32()),
+        pa.scalar(200, pa.int32()),
+    )  # fmt: skip
+
+
+def _replaced(values: pa.ChunkedArray | pa.Array, by_row: dict[int, str]) -> pa.Array:
+    array = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    if not by_row:
+        return array
+    items = array.to_pylist()
+    for row, value in by_row.items():
+        items[row] = value
+    return pa.array(items, array.type)
+
+
+def _by_request(calls: pa.Table, problems: dict[int, str]) -> dict[int, str]:
+    """The first impossible call of each request, named by its place in the request."""
+    by_request: dict[int, tuple[tuple[int, int, int], str]] = {}
+    for row, problem in problems.items():
+        number = calls["request_no"][row].as_py()
+        place = tuple(calls[name][row].as_py() for name in ("r", "s", "i"))
+        where = (f"resourceSpans[{place[0]}].scopeSpans[{place[1]}].spans[{place[2]}]: "
+                 if place[0] is not None else "")  # fmt: skip
+        key = tuple(p if p is not None else -1 for p in place)
+        if number not in by_request or key < by_request[number][0]:
+            by_request[number] = (key, where + problem)  # type: ignore[assignment]
+    return {number: text for number, (_, text) in by_request.items()}
+
+
+def _rejected(spans: pa.Table, reading: rules.Reading) -> dict[int, Rejected]:
+    """Per request, the spans that are not calls and the other operations named."""
+    others = pc.not_equal(reading.kinds, CALL)
+    if not pc.any(others).as_py():
+        return {}
+    rejected: defaultdict[int, Rejected] = defaultdict(Rejected)
+    table = pa.table({"request_no": spans["request_no"], "kind": reading.kinds,
+                      "other": reading.other_operations}).filter(others)  # fmt: skip
+    for number, kind, other in zip(*(table[c].to_pylist() for c in table.column_names),
+                                   strict=True):  # fmt: skip
+        entry = rejected[number]
+        entry.counts[kind] += 1
+        if other is not None:
+            entry.other_operations.add(other)
+    return dict(rejected)
+
+
+def _hints(hints: pa.Table, calls: pa.Table) -> pa.Table:
+    """The child-span hints whose model call is not among ``calls``."""
+    waiting = hints.filter(pc.invert(pc.is_in(hints["call_id"], value_set=calls["call_id"])))
+    return waiting.select(HINT_SCHEMA.names).cast(HINT_SCHEMA)
 
 
 def _of(table: pa.Table, request_no: int) -> pa.Table:
@@ -145,110 +533,3 @@ def _of(table: pa.Table, request_no: int) -> pa.Table:
     if pc.all(pc.equal(numbers, request_no)).as_py() is not False:
         return table
     return table.filter(pc.equal(numbers, request_no))
-
-
-def _verdicts(calls: pa.Table) -> pa.Table:
-    """The verdict lists of ``calls`` as rows: one per verdict, with its call's id, start
-    time and request."""
-    lists = calls["verdicts"]
-    parents = pc.list_parent_indices(lists)
-    items = pc.list_flatten(lists)
-    columns = {
-        "request_no": calls["request_no"].take(parents),
-        "call_id": calls["call_id"].take(parents),
-        **{name: pc.struct_field(items, name) for name in
-           ("target", "idx", "category", "severity", "filtered", "detected")},
-        "start_time": calls["start_time"].take(parents),
-    }  # fmt: skip
-    return pa.table(columns)
-
-
-def _parsed_verdicts(rows: pa.Table) -> tuple[pa.Table, pa.Table]:
-    """Every distinct verdict text of ``rows``, parsed once: its verdicts, and what the text
-    says besides (a blocked prompt, an index no column holds)."""
-    texts = {pair: content_filter.text_verdicts(*pair) for pair in _distinct_texts(rows)}
-    parsed = [
-        {
-            "kind": kind,
-            "text": text,
-            "position": position,
-            "strength": _strength(severity, filtered, detected),
-            "target": target,
-            "idx": idx,
-            "category": category,
-            "severity": severity,
-            "filtered": filtered,
-            "detected": detected,
-        }
-        for (kind, text), result in texts.items()
-        for position, (target, idx, category, severity, filtered, detected) in enumerate(
-            result.verdicts
-        )
-    ]
-    flags = [
-        {"kind": kind, "text": text, "blocks": result.blocks, "index_error": result.index_error}
-        for (kind, text), result in texts.items()
-        if result.blocks or result.index_error is not None
-    ]
-    return (
-        pa.Table.from_pylist(parsed, schema=_PARSED_SCHEMA),
-        pa.Table.from_pylist(flags, schema=_TEXTS_SCHEMA),
-    )
-
-
-def _distinct_texts(rows: pa.Table) -> list[tuple[str, str]]:
-    """The distinct (kind, text) pairs among the rows' verdict texts."""
-    items = pc.list_flatten(rows["verdict_texts"])
-    if not len(items):
-        return []
-    pairs = pa.table(
-        {"kind": pc.struct_field(items, "kind"), "text": pc.struct_field(items, "text")}
-    )
-    distinct = pairs.group_by(["kind", "text"]).aggregate([])
-    return list(zip(distinct["kind"].to_pylist(), distinct["text"].to_pylist(), strict=True))
-
-
-def _strength(severity: str | None, filtered: bool, detected: bool | None) -> int:
-    return (filtered << 4) | (_SEVERITY_RANK.get(severity or "", 0) << 1) | (detected is True)
-
-
-def _problems(calls: pa.Table) -> dict[int, str]:
-    """The first impossible call of each request, named by its place in the request."""
-    with_problem = calls.filter(pc.is_valid(calls["problem"]))
-    problems: dict[int, str] = {}
-    if not with_problem.num_rows:
-        return problems
-    ordered = with_problem.sort_by([("request_no", "ascending"), ("r", "ascending"),
-                                    ("s", "ascending"), ("i", "ascending")])  # fmt: skip
-    for row in ordered.select(["request_no", "r", "s", "i", "problem"]).to_pylist():
-        where = (
-            f"resourceSpans[{row['r']}].scopeSpans[{row['s']}].spans[{row['i']}]: "
-            if row["r"] is not None
-            else ""
-        )
-        problems.setdefault(row["request_no"], where + row["problem"])
-    return problems
-
-
-def _rejected(rows: pa.Table) -> dict[int, Rejected]:
-    """Per request, the spans that are not calls and the other operations named."""
-    rejected: defaultdict[int, Rejected] = defaultdict(Rejected)
-    others = rows.filter(pc.not_equal(rows["kind"], "call"))
-    if not others.num_rows:
-        return {}
-    for row in others.select(["request_no", "kind", "other_operation"]).to_pylist():
-        entry = rejected[row["request_no"]]
-        entry.counts[row["kind"]] += 1
-        if row["other_operation"] is not None:
-            entry.other_operations.add(row["other_operation"])
-    return dict(rejected)
-
-
-def _hints(rows: pa.Table, calls: pa.Table) -> pa.Table:
-    """The child-span hints of ``rows`` whose model call is not among ``calls``."""
-    hints = rows.filter(pc.is_valid(rows["hint_call_id"]))
-    if hints.num_rows:
-        hints = hints.filter(pc.invert(pc.is_in(hints["hint_call_id"], calls["call_id"])))
-    columns = ["hint_call_id", "hint_start_time", "hint_deployment", "hint_api_version",
-               "hint_endpoint", "hint_http_status"]  # fmt: skip
-    return hints.select(columns).rename_columns(HINT_SCHEMA.names).cast(HINT_SCHEMA)

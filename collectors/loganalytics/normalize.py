@@ -23,6 +23,7 @@ Rollups and metrics (a few thousand rows a pull) are read row by row from dicts.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -32,7 +33,8 @@ import pyarrow.compute as pc
 
 import queries
 from collectors.credentials import CREDENTIAL_KEY_PATTERN
-from collectors.genai.normalize import DROP_MAPPED, GenAINormalizer
+from collectors.genai import attributes as attr
+from collectors.genai.normalize import normalize_spans
 from collectors.otlp.flatten import SPAN_SCHEMA
 from collectors.rows import CALL_SCHEMA, FILTER_SCHEMA
 
@@ -59,7 +61,14 @@ CALL_QUERIES: Final[dict[str, tuple[str, dict[str, Any]]]] = {
 }
 # Application Insights rows are GenAI spans: read as such, by the rules OTLP spans are.
 GENAI_SPAN_SOURCES: Final = frozenset({"app_insights"})
-_GENAI: Final = GenAINormalizer()
+_SPAN_PARAMS: Final[dict[str, Any]] = {
+    # Every attribute the rules read, as text; the merge patch that drops those a column
+    # holds; credential keys; OpenLLMetry's per-choice keys.
+    "read_as_text": json.dumps(dict.fromkeys(attr.READ_NAMES, "VARCHAR")),
+    "drop_mapped": json.dumps(dict.fromkeys(sorted(attr.MAPPED))),
+    "credential_keys": CREDENTIAL_KEY_PATTERN,
+    "choice_keys": r"^gen_ai\.completion\.[0-9]+\.(finish_reason|content_filter_results)$",
+}
 
 
 @dataclass(frozen=True)
@@ -79,13 +88,9 @@ def normalize_calls(name: str, rows: pa.Table, source: str) -> NormalizedCalls:
         return NormalizedCalls(CALL_SCHEMA.empty_table(), FILTER_SCHEMA.empty_table(), 0)
     if name in GENAI_SPAN_SOURCES:
         spans = queries.run_detached(
-            "app_insights_spans",
-            {"log_rows": rows},
-            setup=(CELL_MACROS,),
-            drop_mapped=DROP_MAPPED,
-            credential_keys=CREDENTIAL_KEY_PATTERN,
+            "app_insights_spans", {"log_rows": rows}, setup=(CELL_MACROS,), **_SPAN_PARAMS
         )
-        batch = _GENAI.normalize(spans.cast(SPAN_SCHEMA), source=source)
+        batch = normalize_spans(spans.select(SPAN_SCHEMA.names).cast(SPAN_SCHEMA), source=source)
         calls, verdicts = batch.calls_of(0), batch.verdicts_of(0)
     else:
         query, params = CALL_QUERIES[name]

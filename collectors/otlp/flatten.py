@@ -1,19 +1,18 @@
 """OTLP export requests -> GenAI span columns: the one shape every source normalises from.
 
 ``flatten_request`` walks an ``ExportTraceServiceRequest`` once and writes each span that
-may matter to GenAI as a row of ``SPAN_SCHEMA`` (Arrow): its ids, name, times, status,
-scope, and its attributes and its resource's as JSON objects. The GenAI rules themselves
-(which span is a model call, which attribute fills which column) are not here: they live
-in ``queries/normalize/genai_calls.sql``, which reads this table and the Application
-Insights rows alike.
+may matter to GenAI as a row of ``SPAN_SCHEMA`` (Arrow): its ids, name, times, status and
+scope; one text column per attribute the GenAI rules read (``attributes.READ_NAMES``: a
+string as it is, a number or a bool as its JSON text, as Application Insights holds them);
+OpenLLMetry's per-choice attributes as JSON; and ``kept``, the JSON object of what the call
+keeps in its ``attributes`` column (every attribute no column holds, the span's and scope's
+names, the resource). The rules themselves are not here: ``collectors/genai/rules.py``
+reads these columns, and the Application Insights rows alike.
 
 A span no GenAI rule can use is counted here and not copied: it has no attribute named
 ``gen_ai.*``, ``llm.*``, ``openinference.*``, ``embedding.*`` or ``azure.openai.*``, and no
 URL naming an Azure OpenAI deployment (the HTTP child span of a model call does). Values
-are held to ``collectors.limits`` on the way: long values cut, start times checked. The
-attributes are split once: those the rules read (``read``) and those the call keeps in its
-``attributes`` column (``kept``: every attribute no column holds, with the span's and
-scope's names and the resource), so the SQL reads small objects and merges nothing.
+are held to ``collectors.limits`` on the way: long values cut, start times checked.
 """
 
 from __future__ import annotations
@@ -37,7 +36,8 @@ from collectors.genai.attributes import (
     COMPLETION_PREFIX,
     DEPLOYMENTS_PATH,
     MAPPED,
-    READ_NOT_MAPPED,
+    READ_NAMES,
+    RESOURCE_READ,
     URLS,
 )
 
@@ -46,46 +46,49 @@ START_OK: Final = 0
 START_MISSING: Final = 1
 START_IMPLAUSIBLE: Final = 2
 
+_SPAN_FIELDS: Final = [
+    ("request_no", pa.int32()),  # which request of a group the span came in
+    ("r", pa.int32()),  # resourceSpans[r].scopeSpans[s].spans[i], for error messages
+    ("s", pa.int32()),
+    ("i", pa.int32()),
+    ("trace_id", pa.string()),  # lower-case hex
+    ("span_id", pa.string()),
+    ("parent_span_id", pa.string()),  # null for a root span
+    ("name", pa.string()),
+    ("start_time", pa.timestamp("us", tz="UTC")),  # null unless START_OK
+    ("start_state", pa.int8()),
+    ("duration_ms", pa.float64()),
+    ("status_error", pa.bool_()),
+    ("status_message", pa.string()),
+    ("kept", pa.string()),  # JSON object: what the call keeps in its attributes column
+    ("mask", pa.bool_()),  # kept may hold a credential (collectors/credentials.py)
+    ("choices", pa.string()),  # JSON object of gen_ai.completion.{i}.* (OpenLLMetry), or null
+]
+# What a source knows beside the attributes (Application Insights columns).
+_HINT_FIELDS: Final = [
+    ("endpoint_hint", pa.string()),
+    ("http_status_hint", pa.int32()),
+    ("genai_hint", pa.bool_()),  # the source says it is a GenAI span, attributes or not
+]
+_RESOURCE_COLUMNS: Final = tuple(f"resource.{name}" for name in RESOURCE_READ)
 SPAN_SCHEMA: Final = pa.schema(
     [
-        ("request_no", pa.int32()),  # which request of a group the span came in
-        ("r", pa.int32()),  # resourceSpans[r].scopeSpans[s].spans[i], for error messages
-        ("s", pa.int32()),
-        ("i", pa.int32()),
-        ("trace_id", pa.string()),  # lower-case hex
-        ("span_id", pa.string()),
-        ("parent_span_id", pa.string()),  # null for a root span
-        ("name", pa.string()),
-        ("start_time", pa.timestamp("us", tz="UTC")),  # null unless START_OK
-        ("start_state", pa.int8()),
-        ("duration_ms", pa.float64()),
-        ("status_error", pa.bool_()),
-        ("status_message", pa.string()),
-        ("scope_name", pa.string()),
-        ("scope_version", pa.string()),
-        ("read", pa.string()),  # JSON object: the attributes the GenAI rules read
-        ("kept", pa.string()),  # JSON object: what the call keeps in its attributes column
-        ("mask", pa.bool_()),  # kept may hold a credential (collectors/credentials.py)
-        ("resource", pa.string()),  # JSON object: the resource's attributes
-        # What a source knows beside the attributes (Application Insights columns).
-        ("endpoint_hint", pa.string()),
-        ("service_hint", pa.string()),
-        ("http_status_hint", pa.int32()),
-        ("genai_hint", pa.bool_()),  # the source says it is a GenAI span, attributes or not
+        *_SPAN_FIELDS,
+        *((name, pa.string()) for name in READ_NAMES),
+        *((name, pa.string()) for name in _RESOURCE_COLUMNS),
+        *_HINT_FIELDS,
     ]
 )
-_HINTS: Final = 4  # the last columns of SPAN_SCHEMA, which OTLP leaves empty
 
 _GENAI_PREFIXES: Final = ("gen_ai.", "llm.", "openinference.", "embedding.", "azure.openai.")
 _URL_KEYS: Final = frozenset(URLS)
-_READ: Final = MAPPED | frozenset(READ_NOT_MAPPED)
-_CHOICE_PREFIX: Final = COMPLETION_PREFIX
-_CREDENTIAL_KEY: Final = re.compile(CREDENTIAL_KEY_PATTERN)
-_SECRET_QUERY: Final = re.compile(SECRET_QUERY_PATTERN)
+_SLOT: Final = {name: slot for slot, name in enumerate(READ_NAMES)}
 _SCALAR_KINDS: Final = frozenset({"string_value", "int_value", "bool_value", "double_value"})
 _STATUS_CODE_ERROR: Final = 2
 _EARLIEST_NS: Final = int(limits.EARLIEST_START.timestamp()) * 1_000_000_000
 _FUTURE_NS: Final = int(limits.MAX_FUTURE.total_seconds()) * 1_000_000_000
+_CREDENTIAL_KEY: Final = re.compile(CREDENTIAL_KEY_PATTERN)
+_SECRET_QUERY: Final = re.compile(SECRET_QUERY_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -96,28 +99,38 @@ class FlatRequest:
     not_genai: int  # spans with nothing a GenAI rule reads
 
 
+@dataclass
+class _Attributes:
+    """One span's attributes as the columns need them."""
+
+    read: list[str | None]  # by READ_NAMES slot
+    kept: dict[str, Any]
+    choices: dict[str, Any] | None
+    mask: bool
+
+
 def flatten_request(
     request: ExportTraceServiceRequest, *, request_no: int = 0, now: datetime | None = None
 ) -> FlatRequest:
     """The GenAI-relevant spans of ``request`` as a ``SPAN_SCHEMA`` table."""
     latest_ns = int((now or datetime.now(UTC)).timestamp()) * 1_000_000_000 + _FUTURE_NS
-    columns: list[list[Any]] = [[] for _ in SPAN_SCHEMA.names[:-_HINTS]]
+    fields: list[list[Any]] = [[] for _ in _SPAN_FIELDS]
     (requests, rs_, ss_, is_, traces, spans_, parents, names, starts, states, durations,
-     errors, messages, scope_names, scope_versions, reads, kepts, masks,
-     resources) = columns  # fmt: skip
+     errors, messages, kepts, masks, choices) = fields  # fmt: skip
+    reads: list[list[str | None]] = []
+    resources: list[tuple[str | None, ...]] = []
     not_genai = 0
     for r, resource_spans in enumerate(request.resource_spans):
-        resource_attrs = attribute_dict(resource_spans.resource.attributes)
-        resource = orjson.dumps(resource_attrs)
-        resource_mask = any(map(is_credential, resource_attrs))
+        resource = attribute_dict(resource_spans.resource.attributes)
+        resource_read = tuple(_text(resource.get(name)) for name in RESOURCE_READ)
+        resource_mask = any(map(is_credential, resource))
         for s, scope_spans in enumerate(resource_spans.scope_spans):
             scope = scope_spans.scope
             for i, span in enumerate(scope_spans.spans):
-                split = genai_attributes(span.attributes)
-                if split is None:
+                attrs = genai_attributes(span.attributes)
+                if attrs is None:
                     not_genai += 1
                     continue
-                read, kept, mask = split
                 start, end = span.start_time_unix_nano, span.end_time_unix_nano
                 if not start:
                     state = START_MISSING
@@ -139,65 +152,105 @@ def flatten_request(
                 errors.append(span.status.code == _STATUS_CODE_ERROR)
                 message = span.status.message[: limits.MAX_VALUE_CHARS]
                 messages.append(message)
-                scope_names.append(scope.name)
-                scope_versions.append(scope.version)
-                reads.append(orjson.dumps(read))
+                kept = attrs.kept
                 kept["span.name"] = span.name
                 kept["scope.name"] = scope.name
                 kept["scope.version"] = scope.version
                 if message:
                     kept["span.status_message"] = message
-                kept["resource"] = resource_attrs
+                kept["resource"] = resource
                 kepts.append(orjson.dumps(kept))
-                masks.append(mask or resource_mask)
-                resources.append(resource)
-    arrays = [pa.array(values, type=SPAN_SCHEMA.field(n).type) for n, values in enumerate(columns)]
-    arrays += [pa.nulls(len(traces), field.type) for field in list(SPAN_SCHEMA)[-_HINTS:]]
-    return FlatRequest(pa.Table.from_arrays(arrays, schema=SPAN_SCHEMA), not_genai)
+                masks.append(attrs.mask or resource_mask)
+                choices.append(orjson.dumps(attrs.choices) if attrs.choices else None)
+                reads.append(attrs.read)
+                resources.append(resource_read)
+    rows = len(traces)
+    columns = [
+        pa.array(values, type=kind) for values, (_, kind) in zip(fields, _SPAN_FIELDS, strict=True)
+    ]
+    for values in zip(*reads, strict=True) if rows else ([()] * len(READ_NAMES)):
+        # Most attributes are absent from most spans: an all-null column costs nothing.
+        empty = values.count(None) == rows
+        columns.append(pa.nulls(rows, pa.string()) if empty else pa.array(values, pa.string()))
+    for values in zip(*resources, strict=True) if rows else ([()] * len(_RESOURCE_COLUMNS)):
+        columns.append(pa.array(values, type=pa.string()))
+    columns += [pa.nulls(rows, kind) for _, kind in _HINT_FIELDS]
+    return FlatRequest(pa.Table.from_arrays(columns, schema=SPAN_SCHEMA), not_genai)
 
 
-def genai_attributes(
-    attributes: RepeatedCompositeFieldContainer[KeyValue],
-) -> tuple[dict[str, Any], dict[str, Any], bool] | None:
-    """A span's attributes split into what the GenAI rules read and what the call keeps
-    (a repeated key keeps its last value), within the size limits, and whether a kept one
-    may hold a credential; None when no GenAI rule reads any of them."""
-    read: dict[str, Any] = {}
+def genai_attributes(attributes: RepeatedCompositeFieldContainer[KeyValue]) -> _Attributes | None:
+    """A span's attributes as text by read slot, what the call keeps (a repeated key keeps
+    its last value; within the size limits), OpenLLMetry's per-choice ones, and whether a
+    kept one may hold a credential; None when no GenAI rule reads any of them."""
+    read: list[str | None] = [None] * len(READ_NAMES)
     kept: dict[str, Any] = {}
+    choices: dict[str, Any] | None = None
     genai = mask = nested = False
     chars = 0
     for item in attributes:
         key, value = item.key, item.value
+        slot, keep, genai_key, credential, url, choice = _KEYS.get(key) or _key_facts(key)
         kind = value.WhichOneof("value")
-        if kind in _SCALAR_KINDS:
+        if kind == "string_value":
+            plain = value.string_value
+            chars += len(plain)
+            if url:
+                genai = genai or DEPLOYMENTS_PATH in plain
+                mask = mask or ("=" in plain and _SECRET_QUERY.search(plain) is not None)
+        elif kind in _SCALAR_KINDS:
             plain = getattr(value, kind)
-            if kind == "string_value":
-                chars += len(plain)
-                if key in _URL_KEYS:
-                    genai = genai or DEPLOYMENTS_PATH in plain
-                    mask = mask or ("=" in plain and _SECRET_QUERY.search(plain) is not None)
         else:
             plain = any_value(value)
             nested = True
-        if key in _READ or key.startswith(_CHOICE_PREFIX):
-            read[key] = plain
-        if key not in MAPPED:
+        if slot >= 0:
+            read[slot] = plain if type(plain) is str else _text(plain)
+        elif choice:
+            choices = choices if choices is not None else {}
+            choices[key] = plain
+        if keep:
             kept[key] = plain
-            mask = mask or is_credential(key)
-        if not genai and key.startswith(_GENAI_PREFIXES):
-            genai = True
+            mask = mask or credential
+        genai = genai or genai_key
     if not genai:
         return None
     if nested or chars > limits.MAX_VALUE_CHARS:
         kept = limits.bounded_attributes(kept)
-        read = {key: kept.get(key, value) for key, value in read.items()}
-    return read, kept, mask
+    return _Attributes(read, kept, choices, mask)
+
+
+# What the flattener needs to know of an attribute key, learnt once per key: its read slot
+# (-1: none), kept in attributes, a GenAI name, a credential, a URL, a per-choice key.
+_KeyFacts = tuple[int, bool, bool, bool, bool, bool]
+_KEYS: dict[str, _KeyFacts] = {}
+_MAX_KEYS: Final = 16_384  # a sender inventing keys must not grow this without end
+
+
+def _key_facts(key: str) -> _KeyFacts:
+    facts = (
+        _SLOT.get(key, -1),
+        key not in MAPPED,
+        key.startswith(_GENAI_PREFIXES),
+        key not in MAPPED and is_credential(key),
+        key in _URL_KEYS,
+        key not in _SLOT and key.startswith(COMPLETION_PREFIX),
+    )
+    if len(_KEYS) >= _MAX_KEYS:
+        _KEYS.clear()
+    _KEYS[key] = facts
+    return facts
 
 
 @lru_cache(maxsize=8192)
 def is_credential(key: str) -> bool:
     """True for an attribute key that carries a secret (``CREDENTIAL_KEY_PATTERN``)."""
     return _CREDENTIAL_KEY.search(key) is not None
+
+
+def _text(value: Any) -> str | None:
+    """An attribute value as the text the rules read: JSON text for what is not a string."""
+    if value is None or type(value) is str:
+        return value
+    return orjson.dumps(value).decode()
 
 
 def attribute_dict(attributes: RepeatedCompositeFieldContainer[KeyValue]) -> dict[str, Any]:

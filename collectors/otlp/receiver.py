@@ -190,6 +190,7 @@ class OtlpReceiver:
             return _status(exc.status, exc.reason, reply_json)
         except ClientDisconnect:
             return Response(status_code=400)
+        queue.expect()
         try:
             flat = await run_in_threadpool(
                 decode_and_flatten,
@@ -199,18 +200,24 @@ class OtlpReceiver:
                 self._max_bytes,
             )
         except BadPayloadError as exc:
+            queue.abandon()
             self.counts.add(bad_requests=1)
             return _status(exc.status, exc.reason, reply_json)
         except Exception as exc:  # a body no rule foresaw: refused, never a 500
+            queue.abandon()
             self.counts.add(bad_requests=1)
             error_id = uuid.uuid4().hex[:12]
             log.warning("request %s could not be read", error_id, exc_info=True)
             reason = f"the request could not be read ({type(exc).__name__}; error id {error_id})"
             return _status(400, reason, reply_json)
+        except BaseException:  # cancelled: the sender went away
+            queue.abandon()
+            raise
         if self._stopping.is_set():
+            queue.abandon()
             return _status(503, "the lens server is stopping", reply_json, 5)
         try:
-            future = queue.submit(flat, source="otlp")
+            future = queue.submit(flat, source="otlp", expected=True)
         except BackpressureError as exc:
             self.counts.add(throttled=1)
             return _status(429, str(exc), reply_json, exc.retry_after_s)

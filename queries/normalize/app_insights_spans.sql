@@ -1,11 +1,14 @@
 -- name: app_insights_spans
--- returns: the GenAI span columns (collectors/otlp/flatten.py SPAN_SCHEMA) of each row of the Application Insights GenAI dependency pull (queries/kql/app_insights.kql) in the registered relation log_rows, for the GenAI normaliser (genai_spans.sql)
--- params: $drop_mapped VARCHAR, $credential_keys VARCHAR
+-- returns: the GenAI span columns (collectors/otlp/flatten.py SPAN_SCHEMA) of each row of the Application Insights GenAI dependency pull (queries/kql/app_insights.kql) in the registered relation log_rows, for the GenAI rules (collectors/genai/rules.py): the span's fields, one text column per attribute the rules read, and kept, what the call keeps in its attributes
+-- params: $read_as_text VARCHAR, $drop_mapped VARCHAR, $credential_keys VARCHAR, $choice_keys VARCHAR
 -- An AppDependencies row is a GenAI span as azure-monitor-opentelemetry wrote it:
 -- Properties holds the span attributes as text ("812", "True", tuples as Python reprs
--- "('stop',)"); the exporter moved server.address to Target, the HTTP status to
--- ResultCode, the service name to AppRoleName and enduser.id to UserAuthenticatedId (put
--- back here), and dropped error.type, server.address and the status message. call_id is trace id + span id, as for the same span received over OTLP.
+-- "('stop',)"); the exporter moved the HTTP status to ResultCode, the service name to
+-- AppRoleName and enduser.id to UserAuthenticatedId (put back here), and dropped
+-- error.type, server.address (Target holds gen_ai.system) and the status message.
+-- call_id is trace id + span id, as for the same span received over OTLP.
+-- $read_as_text is the json_transform structure of every attribute the rules read;
+-- $drop_mapped the JSON merge patch that removes those a column holds.
 SELECT
     0 AS request_no,
     NULL::INTEGER AS r,
@@ -20,9 +23,6 @@ SELECT
     cell_float(DurationMs) AS duration_ms,
     lower(CAST(Success AS VARCHAR)) = 'false' AS status_error,
     NULL::VARCHAR AS status_message,
-    NULL::VARCHAR AS scope_name,
-    NULL::VARCHAR AS scope_version,
-    CAST(props AS VARCHAR) AS read,
     -- The properties no column holds, with the span's name and dependency type.
     CAST(json_merge_patch(props, CAST($drop_mapped AS JSON),
                           json_object('span.name', cell_text(Name),
@@ -30,9 +30,17 @@ SELECT
          AS VARCHAR) AS kept,
     list_bool_or(list_transform(json_keys(props), lambda k: regexp_matches(k, $credential_keys)))
         OR contains(CAST(props AS VARCHAR), '=') AS mask,
-    NULL::VARCHAR AS resource,
+    CASE WHEN regexp_matches(CAST(props AS VARCHAR), '"gen_ai\.completion\.[0-9]+\.')
+         THEN CAST(json_merge_patch('{}', (
+             SELECT json_group_object(k, props ->> k)
+             FROM unnest(json_keys(props)) AS t(k)
+             WHERE regexp_matches(k, $choice_keys))) AS VARCHAR)
+    END AS choices,
+    unnest(json_transform(props, $read_as_text)),
+    NULL::VARCHAR AS "resource.tenant.id",
+    NULL::VARCHAR AS "resource.azure.apim.subscription_id",
+    cell_text(AppRoleName) AS "resource.service.name",
     CASE WHEN contains(cell_text(Target), '.') THEN cell_text(Target) END AS endpoint_hint,
-    cell_text(AppRoleName) AS service_hint,
     cell_status(ResultCode) AS http_status_hint,
     starts_with(cell_text(DependencyType), 'GenAI') AS genai_hint
 FROM (

@@ -24,7 +24,7 @@ def batches(count: int, size: int = 50) -> list[FlatRequest]:
 def poisoned(flat: FlatRequest) -> FlatRequest:
     """The request's spans without a column the normaliser reads: it fails on them (a
     stand-in for any exception a write of one request might raise)."""
-    return FlatRequest(flat.spans.drop_columns(["read"]), flat.not_genai)
+    return FlatRequest(flat.spans.drop_columns(["kept"]), flat.not_genai)
 
 
 def stored_write(future: Future[IngestResult]) -> WriteResult:
