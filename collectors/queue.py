@@ -5,10 +5,12 @@ resolves only after the batch's transaction has committed, so an OTLP 200 always
 "stored". When the spans waiting would exceed the bound, ``submit`` raises
 ``BackpressureError`` (answered 429 + Retry-After).
 
-The writer takes a group across requests, up to ``max_group_spans`` spans or what has
-waited ``max_group_wait_s``, normalises it at once (``normalize_spans``: Arrow compute over
-the group's columns, whatever the number of requests) and writes it in one transaction.
-A request with an impossible span is refused alone (``WriteRefusedError``, permanent).
+A normaliser thread takes a group across requests, up to ``max_group_spans`` spans or
+what has waited ``max_group_wait_s`` (only while more requests are on their way),
+normalises it at once (``normalize_spans``: Arrow compute over the group's columns,
+whatever the number of requests) and hands it to the writer thread, which writes it in
+one transaction while the next group is normalised. A request with an impossible span is
+refused alone (``WriteRefusedError``, permanent).
 
 The writer cannot die: any exception in a group write fails that group only, and the
 group is written again request by request, so one bad request is refused with its reason
@@ -92,6 +94,14 @@ class _Item:
     future: Future[IngestResult]
 
 
+@dataclass
+class _Prepared:
+    """A normalised group: each request's batch, and the child-span hints of the group."""
+
+    writes: list[tuple[_Item, Rejected, Batch]]
+    hints: pa.Table
+
+
 class IngestQueue:
     def __init__(
         self,
@@ -116,7 +126,15 @@ class IngestQueue:
         self._last_commit_at: datetime | None = None
         self._last_error: str | None = None
         self._last_error_at: datetime | None = None
-        self._thread = threading.Thread(target=self._drain, name="lens-writer", daemon=True)
+        # Normalised groups waiting for the writer: one at most, so the next group is
+        # normalised while the writer writes the last one.
+        self._prepared: deque[_Prepared] = deque()
+        self._normalising = True
+        self._normaliser = threading.Thread(
+            target=self._normalise_loop, name="lens-normaliser", daemon=True
+        )
+        self._thread = threading.Thread(target=self._write_loop, name="lens-writer", daemon=True)
+        self._normaliser.start()
         self._thread.start()
 
     @property
@@ -127,10 +145,11 @@ class IngestQueue:
 
     def health(self) -> WriterHealth:
         with self._cond:
+            alive = self._thread.is_alive() and (self._normaliser.is_alive() or self._closed)
             return WriterHealth(
-                alive=self._thread.is_alive(),
+                alive=alive,
                 failing=(
-                    not self._thread.is_alive()
+                    not alive
                     or self._transient_failure
                     or self._refusals_in_a_row >= REFUSALS_BEFORE_FAILING
                 ),
@@ -203,60 +222,117 @@ class IngestQueue:
                 group.append(item)
             return group
 
-    def _drain(self) -> None:
-        while (group := self._take_group()) is not None:
+    def _normalise_loop(self) -> None:
+        """Take groups, normalise them, hand them to the writer (one waits at most)."""
+        try:
+            while (group := self._take_group()) is not None:
+                try:
+                    prepared = self._prepare(group)
+                except BaseException:  # never leave a future unresolved, whatever happened
+                    log.exception("normalising failed unexpectedly; the group is failed")
+                    self._fail(group, StoreError("the writer failed unexpectedly"))
+                    self._release(group)
+                    continue
+                with self._cond:
+                    while self._prepared:
+                        self._cond.wait()
+                    self._prepared.extend(prepared)
+                    self._cond.notify_all()
+        finally:
+            with self._cond:
+                self._normalising = False
+                self._cond.notify_all()
+
+    def _write_loop(self) -> None:
+        while (prepared := self._take_prepared()) is not None:
             try:
-                self._write_group(group)
+                self._write_prepared(prepared)
             except BaseException:  # never leave a future unresolved, whatever happened
                 log.exception("the writer failed unexpectedly; the group is failed")
-                self._fail(group, StoreError("the writer failed unexpectedly"))
+                self._fail([item for item, _, _ in prepared.writes], StoreError(
+                    "the writer failed unexpectedly"))  # fmt: skip
             finally:
-                with self._cond:
-                    self._waiting -= sum(i.flat.spans.num_rows for i in group)
+                self._release([item for item, _, _ in prepared.writes])
 
-    def _write_group(self, group: list[_Item]) -> None:
+    def _take_prepared(self) -> _Prepared | None:
+        with self._cond:
+            while not self._prepared and self._normalising:
+                self._cond.wait()
+            if not self._prepared:
+                return None
+            prepared = self._prepared.popleft()
+            self._cond.notify_all()
+            return prepared
+
+    def _release(self, items: list[_Item]) -> None:
+        with self._cond:
+            self._waiting -= sum(i.flat.spans.num_rows for i in items)
+
+    def _prepare(self, group: list[_Item]) -> list[_Prepared]:
+        """The group normalised at once; requests with an impossible span refused. If the
+        group cannot be normalised, each request alone: one bad request fails alone."""
         try:
-            self._write(group)
+            return [self._normalised(group)]
         except Exception as exc:
             if len(group) == 1:
                 self._settle_failure(group[0], exc)
-                return
-            log.warning("write of %d requests failed (%s); writing them one by one", len(group),
+                self._release(group)
+                return []
+            log.warning("normalising %d requests failed (%s); one by one", len(group),
                         _describe(exc))  # fmt: skip
-            for item in group:
-                try:
-                    self._write([item])
-                except Exception as one:
-                    self._settle_failure(item, one)
+        prepared: list[_Prepared] = []
+        for item in group:
+            try:
+                prepared.append(self._normalised([item]))
+            except Exception as one:
+                self._settle_failure(item, one)
+                self._release([item])
+        return prepared
 
-    def _write(self, group: list[_Item]) -> None:
-        """Normalise the group's spans at once, refuse the requests with an impossible span,
-        and store the others in one transaction."""
+    def _normalised(self, group: list[_Item]) -> _Prepared:
         spans = pa.concat_tables(
             _numbered(item.flat.spans, number) for number, item in enumerate(group)
         )
         batch = normalize_spans(spans, source=group[0].source)
-        kept: list[tuple[_Item, Rejected]] = []
-        writes: list[Batch] = []
+        writes: list[tuple[_Item, Rejected, Batch]] = []
         for number, item in enumerate(group):
             problem = batch.problems.get(number)
             if problem is not None:
                 self._settle_failure(item, WriteRefusedError(problem))
+                self._release([item])
                 continue
             rejected = batch.rejected.get(number, Rejected())
             if item.flat.not_genai:
                 rejected.counts[NOT_GENAI] += item.flat.not_genai
-            kept.append((item, rejected))
             calls, verdicts = batch.calls_of(number), batch.verdicts_of(number)
-            writes.append(Batch(calls, verdicts, item.source, rejected.total))
-        if not writes:
+            writes.append((item, rejected, Batch(calls, verdicts, item.source, rejected.total)))
+        return _Prepared(writes, batch.hints)
+
+    def _write_prepared(self, prepared: _Prepared) -> None:
+        """Store a normalised group in one transaction; if that fails, each request alone."""
+        if not prepared.writes:
             return
-        results = self._store.write_many(writes, batch.hints)
+        try:
+            self._commit(prepared.writes, prepared.hints)
+        except Exception as exc:
+            if len(prepared.writes) == 1:
+                self._settle_failure(prepared.writes[0][0], exc)
+                return
+            log.warning("write of %d requests failed (%s); writing them one by one",
+                        len(prepared.writes), _describe(exc))  # fmt: skip
+            for write in prepared.writes:
+                try:
+                    self._commit([write], prepared.hints)
+                except Exception as one:
+                    self._settle_failure(write[0], one)
+
+    def _commit(self, writes: list[tuple[_Item, Rejected, Batch]], hints: pa.Table) -> None:
+        results = self._store.write_many([batch for _, _, batch in writes], hints)
         with self._cond:
             self._transient_failure = False
             self._refusals_in_a_row = 0
             self._last_commit_at = datetime.now(UTC)
-        for (item, rejected), result in zip(kept, results, strict=True):
+        for (item, rejected, _), result in zip(writes, results, strict=True):
             if not item.future.done():
                 item.future.set_result(IngestResult(result, rejected))
 
@@ -293,13 +369,18 @@ class IngestQueue:
         with self._cond:
             self._closed = True
             self._cond.notify_all()
+        self._normaliser.join(max(0.0, deadline - time.monotonic()))
         self._thread.join(max(0.0, deadline - time.monotonic()))
         if not self._thread.is_alive():
             return True
         with self._cond:
             left = list(self._items)
             self._items.clear()
+            for prepared in self._prepared:
+                left += [item for item, _, _ in prepared.writes]
+            self._prepared.clear()
             self._waiting -= sum(i.flat.spans.num_rows for i in left)
+            self._cond.notify_all()
         self._fail(left, QueueClosedError("the server stopped before the batch was written"))
         if left:
             log.warning("%d requests were not written before the stop; senders retry", len(left))

@@ -86,12 +86,6 @@ _SOURCE_SCHEMA: Final = pa.schema(
     [("row", pa.int64()), ("ord", pa.int32()), ("kind", pa.string()), ("text", pa.string()),
      ("choice", pa.int32())]
 )  # fmt: skip
-_PARSED_SCHEMA: Final = pa.schema(
-    [("kind", pa.string()), ("text", pa.string()), ("position", pa.int32()),
-     ("strength", pa.int32()), ("target", pa.string()), ("idx", pa.int32()),
-     ("category", pa.string()), ("severity", pa.string()), ("filtered", pa.bool_()),
-     ("detected", pa.bool_())]
-)  # fmt: skip
 
 
 @dataclass
@@ -288,45 +282,51 @@ def _verdicts(
 ) -> tuple[pa.Table, pa.Array, dict[int, str]]:
     """The calls' verdicts (the strongest per target, idx and category, in the order first
     reported), which calls a text says were blocked, and the impossible indexes by row."""
-    parsed = pa.Table.from_pylist(
-        [
-            {"kind": kind, "text": text, "position": position,
-             "strength": _strength(severity, filtered, detected), "target": target,
-             "idx": idx, "category": category, "severity": severity, "filtered": filtered,
-             "detected": detected}
-            for (kind, text), result in texts.items()
-            for position, (target, idx, category, severity, filtered, detected)
-            in enumerate(result.verdicts)
-        ],
-        schema=_PARSED_SCHEMA,
-    )  # fmt: skip
-    blocking = [(k, t) for (k, t), result in texts.items() if result.blocks]
-    blocked = _rows_with(sources, blocking, calls.num_rows)
+    pairs = list(texts)
+    keys = pc.binary_join_element_wise(sources["kind"], sources["text"], "\x00")
+    ids = pc.index_in(keys, value_set=pa.array([f"{k}\x00{t}" for k, t in pairs], pa.string()))
+    results = [texts[pair] for pair in pairs]
+    blocked = _rows_with(sources["row"], ids, [r.blocks for r in results], calls.num_rows)
     index_problems: dict[int, str] = {}
-    for (kind, text), result in texts.items():
-        if result.index_error is None:
-            continue
-        hit = sources.filter(
-            pc.and_(pc.equal(sources["kind"], kind), pc.equal(sources["text"], text))
-        )
-        for row, order in zip(hit["row"].to_pylist(), hit["ord"].to_pylist(), strict=True):
+    troubled = [n for n, r in enumerate(results) if r.index_error is not None]
+    if troubled:
+        hit = sources.filter(pc.is_in(ids, value_set=pa.array(troubled, pa.int32())))
+        hit_ids = pc.index_in(pc.binary_join_element_wise(hit["kind"], hit["text"], "\x00"),
+                              value_set=pa.array([f"{k}\x00{t}" for k, t in pairs]))  # fmt: skip
+        for row, order, n in zip(hit["row"].to_pylist(), hit["ord"].to_pylist(),
+                                 hit_ids.to_pylist(), strict=True):  # fmt: skip
             name = _ORD_NAMES.get(order, attr.AZURE_PROMPT_FILTER)
-            index_problems.setdefault(row, f"{name}: {result.index_error}")
-    joined = sources.join(parsed, keys=["kind", "text"], join_type="inner")
-    if not joined.num_rows:
+            index_problems.setdefault(row, f"{name}: {results[n].index_error}")
+    # Each text's verdicts as one list, taken for every source of it: no join per call.
+    lists = pa.array(
+        [[{"target": v[0], "idx": v[1], "category": v[2], "severity": v[3],
+           "filtered": v[4], "detected": v[5], "position": p,
+           "strength": _strength(v[3], v[4], v[5])} for p, v in enumerate(r.verdicts)]
+         for r in results],
+        pa.list_(_VERDICT_ITEM),
+    )  # fmt: skip
+    taken = pc.take(lists, ids)
+    items = pc.list_flatten(taken)
+    if not len(items):
         return _empty_verdicts(), blocked, index_problems
-    joined = joined.set_column(
-        joined.schema.get_field_index("idx"), "idx", pc.coalesce(joined["choice"], joined["idx"])
-    )
-    seen = pc.add(pc.multiply(pc.cast(joined["ord"], pa.int64()), 4096),
-                  pc.cast(joined["position"], pa.int64()))  # fmt: skip
-    score = pc.subtract(pc.multiply(pc.cast(joined["strength"], pa.int64()), 1 << 24), seen)
-    joined = joined.append_column("seen", seen).append_column("score", score)
-    keys = ["row", "target", "idx", "category"]
-    best = joined.group_by(keys).aggregate([("score", "max"), ("seen", "min")])
-    merged = joined.join(
-        best.rename_columns([*keys, "score", "first_seen"]), keys=[*keys, "score"]
-    ).sort_by([("row", "ascending"), ("first_seen", "ascending")])
+    parents = pc.list_parent_indices(taken)
+    rows = pc.take(sources["row"], parents)
+    order = pc.cast(pc.take(sources["ord"], parents), pa.int64())
+    position = pc.cast(pc.struct_field(items, "position"), pa.int64())
+    exploded = pa.table({
+        "row": rows,
+        "target": pc.struct_field(items, "target"),
+        "idx": pc.coalesce(pc.take(sources["choice"], parents), pc.struct_field(items, "idx")),
+        "category": pc.struct_field(items, "category"),
+        "severity": pc.struct_field(items, "severity"),
+        "filtered": pc.struct_field(items, "filtered"),
+        "detected": pc.struct_field(items, "detected"),
+        "seen": pc.add(pc.multiply(order, 4096), position),
+        "score": pc.subtract(
+            pc.multiply(pc.cast(pc.struct_field(items, "strength"), pa.int64()), 1 << 24),
+            pc.add(pc.multiply(order, 4096), position)),
+    })  # fmt: skip
+    merged = _strongest(exploded, sources)
     rows = merged["row"]
     table = pa.table(
         {
@@ -345,17 +345,36 @@ def _verdicts(
     return table, blocked, index_problems
 
 
+_VERDICT_ITEM: Final = pa.struct(
+    [("target", pa.string()), ("idx", pa.int32()), ("category", pa.string()),
+     ("severity", pa.string()), ("filtered", pa.bool_()), ("detected", pa.bool_()),
+     ("position", pa.int32()), ("strength", pa.int32())]
+)  # fmt: skip
+
+
+def _strongest(exploded: pa.Table, sources: pa.Table) -> pa.Table:
+    """One verdict per (call, target, idx, category): the strongest, among equals the first
+    reported; in the order first reported. A call with one verdict text needs no merge."""
+    counts = pc.value_counts(sources["row"])
+    if not len(counts) or pc.max(pc.struct_field(counts, "counts")).as_py() <= 1:
+        return exploded.sort_by([("row", "ascending"), ("seen", "ascending")])
+    keys = ["row", "target", "idx", "category"]
+    best = exploded.group_by(keys).aggregate([("score", "max"), ("seen", "min")])
+    return exploded.join(
+        best.rename_columns([*keys, "score", "first_seen"]), keys=[*keys, "score"]
+    ).sort_by([("row", "ascending"), ("first_seen", "ascending")])
+
+
 _ORD_NAMES: Final = {order: name for name, _, order in _SOURCES}
 
 
-def _rows_with(sources: pa.Table, pairs: list[tuple[str, str]], count: int) -> pa.Array:
-    """True for each call row with a source text among ``pairs``."""
-    if not pairs:
+def _rows_with(rows: pa.ChunkedArray, ids: pa.Array, flags: list[bool], count: int) -> pa.Array:
+    """True for each call row with a source text whose flag is set."""
+    flagged = [n for n, flag in enumerate(flags) if flag]
+    if not flagged:
         return pa.repeat(False, count)
-    keys = pc.binary_join_element_wise(sources["kind"], sources["text"], "\x00")
-    wanted = pa.array([f"{kind}\x00{text}" for kind, text in pairs])
-    rows = pc.filter(sources["row"], pc.is_in(keys, value_set=wanted))
-    return pc.is_in(pa.array(range(count), pa.int64()), value_set=pc.unique(rows))
+    hits = pc.filter(rows, pc.is_in(ids, value_set=pa.array(flagged, pa.int32())))
+    return pc.is_in(pa.array(range(count), pa.int64()), value_set=pc.unique(hits))
 
 
 def _empty_verdicts() -> pa.Table:
