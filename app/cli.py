@@ -104,6 +104,7 @@ def serve(host: str | None, port: int | None, db_path: Path | None, demo: bool) 
         "--server.address", env["LENS_HOST"],
         "--server.port", env["LENS_PORT"],
         "--server.headless", "true",
+        "--server.fileWatcherType", "none",  # nothing to reload: no polling thread
         "--browser.gatherUsageStats", "false",
         "--client.toolbarMode", "viewer",
     ]  # fmt: skip

@@ -216,6 +216,7 @@ class Store:
                 inserted = set(outcome.inserted.to_pylist())
                 claimed: set[str] = set()
                 kept: list[pa.Table] = []
+                log_rows: list[tuple[str, int, int]] = []
                 results: list[WriteResult] = []
                 for table, batch in zip(tables, batches, strict=True):
                     call_ids = table["call_id"].to_pylist()
@@ -225,13 +226,7 @@ class Store:
                     claimed |= fresh | merged  # a call twice in one group is counted once
                     if batch.verdicts is not None and batch.verdicts.num_rows:
                         kept.append(_verdicts_kept(batch.verdicts, fresh, merged, outcome))
-                    queries.run(
-                        con,
-                        "insert_ingest_log",
-                        source=batch.source,
-                        calls=len(fresh),
-                        rejected=batch.rejected,
-                    )
+                    log_rows.append((batch.source, len(fresh), batch.rejected))
                     results.append(
                         WriteResult(
                             len(fresh),
@@ -242,7 +237,10 @@ class Store:
                 verdicts = pa.concat_tables(kept) if kept else None
                 if verdicts is not None and verdicts.num_rows:
                     with registered(con, "incoming_filter_results", verdicts):
-                        queries.run(con, "insert_filter_results")
+                        queries.execute(con, "insert_filter_results")
+                sources, calls, rejected = zip(*log_rows, strict=True)
+                queries.execute(con, "insert_ingest_log", sources=list(sources),
+                                calls=list(calls), rejected=list(rejected))  # fmt: skip
                 if hints is not None:
                     store_hints(con, hints)
         except duckdb.Error as exc:

@@ -73,9 +73,9 @@ def store_calls(con: duckdb.DuckDBPyConnection, table: pa.Table) -> CallsOutcome
     if new.num_rows:
         new = _with_stored_hints(con, new)
         with registered(con, "incoming_calls", new):
-            queries.run(con, "insert_calls")
+            queries.execute(con, "insert_calls")
         with registered(con, "new_calls", new):
-            queries.run(con, "add_usage_hourly")
+            queries.execute(con, "add_usage_hourly")
     verdicts_to = _merge_calls(con, table, read_again, merged, (start, end))
     return CallsOutcome(new["call_id"].combine_chunks(), merged, verdicts_to)
 
@@ -97,12 +97,12 @@ def store_hints(con: duckdb.DuckDBPyConnection, hints: pa.Table) -> None:
             ]
         )
         with registered(con, "call_hinted", hinted):
-            queries.run(con, "apply_call_hints", window_start=start, window_end=end)
+            queries.execute(con, "apply_call_hints", window_start=start, window_end=end)
         _sum_days_again(con, days)
     waiting = hints.filter(pc.invert(pc.is_in(hints["call_id"], hinted["call_id"])))
     if waiting.num_rows:
         with registered(con, "incoming_hints", waiting):
-            queries.run(con, "insert_call_hints")
+            queries.execute(con, "insert_call_hints")
 
 
 def _with_stored_hints(con: duckdb.DuckDBPyConnection, new: pa.Table) -> pa.Table:
@@ -167,7 +167,7 @@ def _merge_calls(
             ]
         )
         with registered(con, "incoming_calls", table), registered(con, "call_matches", changing):
-            queries.run(con, "merge_calls", window_start=start, window_end=end)
+            queries.execute(con, "merge_calls", window_start=start, window_end=end)
         # Merged or refreshed calls changed in place: sum their days again.
         days |= set(
             queries.run(con, "days_of_calls", call_ids=changed, window_start=start, window_end=end)[
@@ -191,8 +191,8 @@ def _merge_calls(
 
 def _sum_days_again(con: duckdb.DuckDBPyConnection, days: set[Any]) -> None:
     if days:
-        queries.run(con, "clear_usage_days", days=sorted(days))
-        queries.run(con, "fill_usage_days", days=sorted(days))
+        queries.execute(con, "clear_usage_days", days=sorted(days))
+        queries.execute(con, "fill_usage_days", days=sorted(days))
 
 
 def _one_row_per_call(table: pa.Table) -> bool:

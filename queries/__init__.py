@@ -178,6 +178,17 @@ def run(
     return frame
 
 
+def execute(cur: duckdb.DuckDBPyConnection, name: str, **params: Any) -> None:
+    """Run statement ``name`` (an insert, an update, ...) with bound ``params``; nothing is
+    read back, so nothing is converted."""
+    query = load(name)
+    if set(params) != query.params:
+        raise QueryFileError(
+            f"query {name} takes params {sorted(query.params)}, got {sorted(params)}"
+        )
+    cur.execute(query.body, params or None)
+
+
 def run_arrow(
     cur: duckdb.DuckDBPyConnection,
     name: str,
