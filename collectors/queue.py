@@ -109,7 +109,7 @@ class IngestQueue:
         *,
         max_waiting_spans: int = 50_000,
         max_group_spans: int = 8_192,
-        max_group_wait_s: float = 0.05,
+        max_group_wait_s: float = 0.0,
     ) -> None:
         self._store = store
         self._max_waiting = max_waiting_spans
@@ -297,8 +297,9 @@ class IngestQueue:
         writes: list[tuple[_Item, Rejected, Batch]] = []
         for number, item in enumerate(group):
             problem = batch.problems.get(number)
-            if problem is not None:
-                self._settle_failure(item, WriteRefusedError(problem))
+            if problem is not None:  # the sender's data, not a failing writer
+                if not item.future.done():
+                    item.future.set_exception(WriteRefusedError(problem))
                 self._release([item])
                 continue
             rejected = batch.rejected.get(number, Rejected())
