@@ -28,6 +28,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 
 from collectors.otlp.decode import hex_id
+from tests.integration.test_hostile_senders import slow_sender
 from tests.lens_process import LensServer
 
 EXPORT = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
@@ -260,6 +261,27 @@ def test_full_queue_answers_resource_exhausted_with_retry_info_and_the_exporter_
     assert after > before, "the exporters were never throttled; their retries are untested"
     rows = stored(server, "SELECT count(*) FROM calls WHERE service LIKE 'sender-%'")
     assert rows == [(senders * batches * size,)]
+
+
+def test_the_cap_on_requests_in_progress_counts_both_transports(
+    make_server: Callable[..., LensServer],
+) -> None:
+    server = make_server(
+        env={"LENS_OTLP_MAX_CONCURRENT": "2", "LENS_OTLP_BODY_TIMEOUT_S": "20"}
+    ).start()
+    readers = [slow_sender(server.url, seconds=3) for _ in range(2)]  # two HTTP requests
+    time.sleep(0.5)  # both are being read
+    error = export_call(server, encode_spans(sdk_spans(1, "app")))
+    assert isinstance(error, grpc.RpcError)
+    assert error.code() == grpc.StatusCode.UNAVAILABLE
+    assert "the limit is 2" in (error.details() or "")
+    status = rpc_status.from_call(error)
+    retry = RetryInfo()
+    assert status is not None and status.details[0].Unpack(retry)
+    assert retry.retry_delay.seconds >= 1
+    for read in readers:
+        read()
+    assert exporter(server, timeout=30).export(sdk_spans(1, "app")) == SpanExportResult.SUCCESS
 
 
 def test_sigterm_stops_the_server_within_ten_seconds_while_grpc_requests_are_in_flight(
