@@ -31,7 +31,7 @@ from collectors.loganalytics.poller import Poller
 from collectors.loganalytics.sources import SOURCES, parse_since
 from collectors.otlp.decode import DEFAULT_MAX_BODY_BYTES, JSON, BadPayloadError
 from collectors.otlp.filelog import ExportLine, read_export_lines
-from collectors.otlp.receiver import decode_and_flatten
+from collectors.otlp.ingest import decode_and_flatten
 from collectors.prices.retail import RetailPricesError
 from collectors.queue import IngestQueue, WriteRefusedError
 from collectors.store import Store, StoreError

@@ -24,6 +24,7 @@ from collectors.loganalytics.client import (
     LogAnalyticsConfig,
     check_endpoint,
 )
+from collectors.otlp.grpc_receiver import OtlpGrpcConfig
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,14 @@ class Settings(BaseSettings):
     lens_otlp_max_concurrent: int = Field(
         default=64,
         ge=1,
-        description="OTLP requests handled at once; more are answered 503 + Retry-After.",
+        description="OTLP requests handled at once over HTTP and gRPC together; more are "
+        "answered 503 + Retry-After (gRPC: UNAVAILABLE + RetryInfo).",
+    )
+    lens_otlp_grpc_port: int = Field(
+        default=4317,
+        ge=0,
+        le=65535,
+        description="Port of the OTLP/gRPC trace service, on LENS_HOST (0: off).",
     )
     lens_tenants: Path = Field(
         default=Path("tenants.toml"),
@@ -149,6 +157,22 @@ class Settings(BaseSettings):
     lens_log_analytics_overlap_min: int = Field(
         default=30, ge=0, description="Minutes before the watermark each poll reads again."
     )
+
+    def otlp_grpc_config(self) -> OtlpGrpcConfig | None:
+        """Where the OTLP/gRPC trace service listens; None when it is off."""
+        if self.lens_otlp_grpc_port == 0:
+            return None
+        if self.lens_otlp_grpc_port == self.lens_port:
+            raise ConfigError(
+                f"LENS_OTLP_GRPC_PORT is {self.lens_port}, the port of the dashboard and routes",
+                "set LENS_OTLP_GRPC_PORT to another port (4317 is OTLP/gRPC's), or 0 for none",
+            )
+        return OtlpGrpcConfig(
+            host=self.lens_host,
+            port=self.lens_otlp_grpc_port,
+            max_message_bytes=self.lens_max_body_bytes,
+            max_concurrent=self.lens_otlp_max_concurrent,
+        )
 
     def log_analytics_config(self) -> LogAnalyticsConfig | None:
         """What the Log Analytics poller is given; None when no workspace is set."""

@@ -20,6 +20,7 @@ from starlette.routing import Route
 from app.exports import FORMATS, chargeback_file
 from collectors.loganalytics.poller import Poller, PullReport, SliceDone
 from collectors.loganalytics.sources import SOURCES, parse_since
+from collectors.otlp.grpc_receiver import OtlpGrpcReceiver
 from collectors.otlp.receiver import OtlpReceiver
 from collectors.prices.retail import (
     RefreshReport,
@@ -40,6 +41,7 @@ class Wiring:
     queue: IngestQueue | None = None
     retail_prices_url: str = ""
     poller: Poller | None = None
+    otlp_grpc: OtlpGrpcReceiver | None = None
 
 
 def backfill_lines(events: Iterator[SliceDone | PullReport], slices: int) -> Iterator[str]:
@@ -64,10 +66,15 @@ def backfill_lines(events: Iterator[SliceDone | PullReport], slices: int) -> Ite
 
 
 def health_response(
-    health: StoreHealth, writer: WriterHealth, waiting: int, receiver: OtlpReceiver
+    health: StoreHealth,
+    writer: WriterHealth,
+    waiting: int,
+    receiver: OtlpReceiver,
+    otlp_grpc: OtlpGrpcReceiver | None = None,
 ) -> JSONResponse:
     """``/healthz``: ``status`` is ``ok`` only while the writer is alive and writes succeed;
-    the route answers 503 otherwise, so probes see a lens that stopped storing."""
+    the route answers 503 otherwise, so probes see a lens that stopped storing. ``otlp``
+    holds the OTLP/HTTP counts and, under ``grpc``, the OTLP/gRPC service's."""
     status = "ok"
     if receiver.stopping:
         status = "stopping"
@@ -87,7 +94,11 @@ def health_response(
                 "last_error_at": _iso(writer.last_error_at),
                 "refused": writer.refused,
             },
-            "otlp": {**receiver.counts.as_dict(), "in_progress": receiver.in_flight},
+            "otlp": {
+                **receiver.counts.as_dict(),
+                "in_progress": receiver.in_flight,
+                "grpc": otlp_grpc.status() if otlp_grpc is not None else None,
+            },
         },
         status_code=200 if status == "ok" else 503,
     )
@@ -133,7 +144,7 @@ def build_routes(receiver: OtlpReceiver, wiring: Wiring) -> list[Route]:
         if store is None or queue is None:
             return JSONResponse({"status": "starting"}, status_code=503)
         health = await run_in_threadpool(store.health)
-        return health_response(health, queue.health(), queue.waiting, receiver)
+        return health_response(health, queue.health(), queue.waiting, receiver, wiring.otlp_grpc)
 
     async def chargeback_route(request: Request) -> Response:
         store = wiring.store

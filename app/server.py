@@ -25,6 +25,8 @@ from app.stop_signals import on_stop_signal
 from app.store_setup import open_store
 from collectors.demo import DemoConfig, start_demo_seeder
 from collectors.loganalytics.poller import Poller
+from collectors.otlp.grpc_receiver import OtlpGrpcReceiver
+from collectors.otlp.ingest import total_counts
 from collectors.otlp.receiver import OtlpReceiver
 from collectors.queue import IngestQueue
 from simulator import SimulatorConfig, build_simulator_app
@@ -45,7 +47,8 @@ def configure_logging() -> None:
 
 
 receiver = OtlpReceiver()
-wiring = Wiring()
+grpc_receiver = OtlpGrpcReceiver(receiver.ingest)  # one queue, cap and stop for both
+wiring = Wiring(otlp_grpc=grpc_receiver)
 simulator_mount = SimulatorMount()
 
 
@@ -54,6 +57,7 @@ async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
     configure_logging()
     settings = load_settings()
     log_analytics = settings.log_analytics_config()  # a bad setting fails before the file opens
+    grpc_config = settings.otlp_grpc_config()
     store = open_store(settings)
     queue = IngestQueue(store, max_waiting_spans=settings.lens_queue_max_calls)
     use_store(store)
@@ -63,6 +67,7 @@ async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
         body_timeout_s=settings.lens_otlp_body_timeout_s,
         max_in_flight=settings.lens_otlp_max_concurrent,
     )
+    await grpc_receiver.start(grpc_config)  # a port in use is logged and shown in /healthz
 
     def begin_stop() -> None:
         receiver.begin_stop()
@@ -86,7 +91,7 @@ async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
         lens_client.start_demo_traffic(settings, stop_traffic)
     poller = Poller(store, log_analytics) if log_analytics is not None else None
     wiring.poller = poller
-    register_live(receiver.counts.as_dict, log_analytics)
+    register_live(lambda: total_counts(receiver.counts, grpc_receiver.counts), log_analytics)
     if poller is not None:
         poller.start()
     try:
@@ -101,11 +106,16 @@ async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
         receiver.begin_stop()
         receiver.detach()
         await asyncio.to_thread(queue.close)
+        await grpc_receiver.stop()
         undo_stop_signal()
         wiring.store = wiring.queue = None
         use_store(None)
         store.close()
-        log.info("lens server stopped: %s", receiver.counts.as_dict())
+        log.info(
+            "lens server stopped: OTLP/HTTP %s, OTLP/gRPC %s",
+            receiver.counts.as_dict(),
+            grpc_receiver.counts.as_dict(),
+        )
 
 
 app = st.App(

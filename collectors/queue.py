@@ -5,8 +5,9 @@ resolves only after the batch's transaction has committed, so an OTLP 200 always
 "stored". When the spans waiting would exceed the bound, ``submit`` raises
 ``BackpressureError`` (answered 429 + Retry-After).
 
-A normaliser thread takes a group across requests, up to ``max_group_spans`` spans or
-what has waited ``max_group_wait_s`` (only while more requests are on their way),
+A normaliser thread takes a group across requests: what arrived while the last group was
+normalised and written, up to ``max_group_spans`` spans (``max_group_wait_s`` can hold it
+longer for more),
 normalises it at once (``normalize_spans``: Arrow compute over the group's columns,
 whatever the number of requests) and hands it to the writer thread, which writes it in
 one transaction while the next group is normalised. A request with an impossible span is
@@ -117,7 +118,6 @@ class IngestQueue:
         self._max_wait_s = max_group_wait_s
         self._items: deque[_Item] = deque()
         self._waiting = 0
-        self._arriving = 0  # requests read and being flattened: a group waits for them
         self._cond = threading.Condition()
         self._closed = False
         self._transient_failure = False
@@ -159,28 +159,10 @@ class IngestQueue:
                 refused=self._refused,
             )
 
-    def expect(self) -> None:
-        """A request is on its way (its body read, its spans being flattened): a group about
-        to be written waits for it, up to ``max_group_wait_s``. ``submit(expected=True)``
-        or ``abandon()`` ends the expectation."""
-        with self._cond:
-            self._arriving += 1
-
-    def abandon(self) -> None:
-        """An expected request will not come (it was refused before it was submitted)."""
-        with self._cond:
-            self._arriving -= 1
-            self._cond.notify_all()
-
-    def submit(
-        self, flat: FlatRequest, *, source: str, expected: bool = False
-    ) -> Future[IngestResult]:
+    def submit(self, flat: FlatRequest, *, source: str) -> Future[IngestResult]:
         future: Future[IngestResult] = Future()
         size = flat.spans.num_rows
         with self._cond:
-            if expected:
-                self._arriving -= 1
-                self._cond.notify_all()
             if self._closed:
                 raise QueueClosedError("the server is shutting down")
             if self._waiting and self._waiting + size > self._max_waiting:
@@ -200,16 +182,16 @@ class IngestQueue:
         return max(1, min(_MAX_RETRY_AFTER_S, self._waiting // _ASSUMED_SPANS_PER_S + 1))
 
     def _take_group(self) -> list[_Item] | None:
-        """Wait for work; then up to ``max_group_spans`` spans, once that many wait, no
-        request is on its way, or the first has waited ``max_group_wait_s`` (a group commit
-        across requests that never waits for nothing)."""
+        """Wait for work; then up to ``max_group_spans`` spans, once that many wait or the
+        first has waited ``max_group_wait_s``. By default there is no wait: a group is what
+        arrived while the last one was normalised and written."""
         with self._cond:
             while not self._items and not self._closed:
                 self._cond.wait()
             if not self._items:
                 return None
             deadline = time.monotonic() + self._max_wait_s
-            while not self._closed and self._arriving > 0 and self._waiting < self._max_group:
+            while not self._closed and self._waiting < self._max_group:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break

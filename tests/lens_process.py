@@ -1,4 +1,5 @@
-"""A real lens server in a subprocess on a free 127.0.0.1 port, for tests and benches."""
+"""A real lens server in a subprocess on free 127.0.0.1 ports (the dashboard's and
+OTLP/gRPC's, so servers run side by side), for tests and benches."""
 
 from __future__ import annotations
 
@@ -38,11 +39,16 @@ class LensServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.extra_env = env or {}
+        self.grpc_port = int(self.extra_env.get("LENS_OTLP_GRPC_PORT") or free_port())
+        while self.grpc_port == self.port:
+            self.grpc_port = free_port()
+        self.grpc_endpoint = f"127.0.0.1:{self.grpc_port}"  # an OTLP/gRPC exporter's target
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout_s: float = 90.0) -> LensServer:
         env = {
             **os.environ,
+            "LENS_OTLP_GRPC_PORT": str(self.grpc_port),
             **self.extra_env,
             "LENS_DB": str(self.db_path),
             "PYTHONUNBUFFERED": "1",

@@ -9,7 +9,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from collectors.genai.normalize import NOT_GENAI, Rejected, normalize_spans
 from collectors.otlp.flatten import flatten_request
-from collectors.otlp.receiver import rejection_reasons
+from collectors.otlp.ingest import rejection_reasons
 from collectors.rows import (
     CallRow,
     FilterResultRow,

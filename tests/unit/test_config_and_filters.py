@@ -34,6 +34,32 @@ def test_invalid_value_names_the_variable_and_the_fix(monkeypatch: pytest.Monkey
     assert "README" in caught.value.hint
 
 
+def test_otlp_grpc_listens_on_4317_of_the_server_host_by_default() -> None:
+    config = load_settings().otlp_grpc_config()
+    assert config is not None
+    assert (config.address, config.max_message_bytes) == ("127.0.0.1:4317", 16 * 1024 * 1024)
+
+
+def test_otlp_grpc_port_zero_turns_it_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LENS_OTLP_GRPC_PORT", "0")
+    assert load_settings().otlp_grpc_config() is None
+
+
+def test_otlp_grpc_on_an_ipv6_host_is_bracketed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LENS_HOST", "::1")
+    monkeypatch.setenv("LENS_OTLP_GRPC_PORT", "4400")
+    config = load_settings().otlp_grpc_config()
+    assert config is not None and config.address == "[::1]:4400"
+
+
+def test_otlp_grpc_on_the_dashboard_port_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LENS_OTLP_GRPC_PORT", "8501")
+    with pytest.raises(ConfigError) as caught:
+        load_settings().otlp_grpc_config()
+    assert caught.value.message.startswith("LENS_OTLP_GRPC_PORT is 8501")
+    assert "0 for none" in caught.value.hint
+
+
 def test_near_miss_of_a_documented_name_is_warned() -> None:
     warnings = warn_near_misses({"LENS_QUEUE_MAX_CALL": "5", "LENS_PORT": "1", "HOME": "/"})
     assert warnings == [
