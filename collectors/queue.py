@@ -169,7 +169,9 @@ class IngestQueue:
                 raise BackpressureError(self._waiting, self._retry_after_s())
             self._items.append(_Item(flat, source, future))
             self._waiting += size
-            self._cond.notify()
+            # Both threads wait on this condition (the normaliser for requests, the writer
+            # for groups): wake both, or the normaliser may sleep through a request.
+            self._cond.notify_all()
         return future
 
     def retry_after_s(self) -> int:

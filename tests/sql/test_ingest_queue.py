@@ -7,6 +7,7 @@ from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from collectors.otlp.flatten import FlatRequest, flatten_request
@@ -27,8 +28,19 @@ def poisoned(flat: FlatRequest) -> FlatRequest:
     return FlatRequest(flat.spans.drop_columns(["kept"]), flat.not_genai)
 
 
+def impossible(flat: FlatRequest) -> FlatRequest:
+    """The request with a verdict index no column holds: the normaliser refuses it."""
+    verdicts = '[{"prompt_index": 1099511627776, "content_filter_results": {}}]'
+    spans = flat.spans.set_column(
+        flat.spans.schema.get_field_index("azure.openai.prompt_filter_results"),
+        "azure.openai.prompt_filter_results",
+        pa.array([verdicts] * flat.spans.num_rows, pa.string()),
+    )
+    return FlatRequest(spans, flat.not_genai)
+
+
 def stored_write(future: Future[IngestResult]) -> WriteResult:
-    return future.result(30).write
+    return future.result(10).write
 
 
 def stored_calls(store: Store) -> int:
@@ -55,6 +67,21 @@ def test_a_batch_the_store_refuses_fails_alone_and_its_neighbours_commit(
     assert health.last_error is not None
     # The writer goes on: the refused batch, mended, is stored.
     assert stored_write(queue.submit(bad, source="otlp")) == WriteResult(50, 0)
+    assert queue.close()
+    store.close()
+
+
+def test_a_request_after_a_refused_one_is_written_at_once(tmp_path: Path) -> None:
+    # The normaliser and the writer both sleep while nothing waits. A refused request
+    # never reaches the writer, so the writer is the longer sleeper when the next request
+    # comes: that request must still wake the normaliser.
+    store = Store(tmp_path / "lens.duckdb")
+    queue = IngestQueue(store)
+    for number, flat in enumerate(batches(20, size=1), start=1):
+        with pytest.raises(WriteRefusedError, match="outside 0..2147483647"):
+            queue.submit(impossible(flat), source="otlp").result(30)
+        assert stored_write(queue.submit(flat, source="otlp")) == WriteResult(1, 0)
+        assert stored_calls(store) == number
     assert queue.close()
     store.close()
 
