@@ -78,7 +78,7 @@ def test_a_request_after_a_refused_one_is_written_at_once(tmp_path: Path) -> Non
     store = Store(tmp_path / "lens.duckdb")
     queue = IngestQueue(store)
     for number, flat in enumerate(batches(20, size=1), start=1):
-        with pytest.raises(WriteRefusedError, match="outside 0..2147483647"):
+        with pytest.raises(WriteRefusedError, match=r"outside 0\.\.2147483647"):
             queue.submit(impossible(flat), source="otlp").result(30)
         assert stored_write(queue.submit(flat, source="otlp")) == WriteResult(1, 0)
         assert stored_calls(store) == number
