@@ -52,6 +52,7 @@ class Expected:
 class Run:
     rate: float  # spans/s
     rss_mib: float
+    server_cpu_us: float  # the server's CPU a span (all its threads)
 
 
 def calibration_us() -> float:
@@ -64,6 +65,13 @@ def peak_rss_mib(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) the process has used, its waited-for children included."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def make_bodies(spans: int, batch: int) -> list[bytes]:
@@ -121,15 +129,17 @@ def end_to_end(
             return
 
     began_at = datetime.now(UTC)
+    cpu_before = cpu_s(pid)
     started = time.perf_counter()
     with ThreadPoolExecutor(senders) as pool:
         list(pool.map(send, bodies))
     elapsed = time.perf_counter() - started
+    cpu_us = (cpu_s(pid) - cpu_before) / spans * 1e6
     rss = peak_rss_mib(pid)
     server.stop(timeout_s=60)
     if failures:
         raise SystemExit(f"ingest refused batches: {failures[:5]}")
-    return Run(spans / elapsed, rss), stored(db, began_at)
+    return Run(spans / elapsed, rss, cpu_us), stored(db, began_at)
 
 
 def checkout(rev: str, work: Path) -> Path:
@@ -237,7 +247,8 @@ def main() -> None:
         print(f"checked: each run stored {expected.calls:,} calls and their input tokens")
         for label, run in runs.items():
             print(f"end to end, {label:<22}: {run.rate:>8,.0f} spans/s, "
-                  f"peak RSS {run.rss_mib:,.0f} MiB")  # fmt: skip
+                  f"peak RSS {run.rss_mib:,.0f} MiB, "
+                  f"server CPU {run.server_cpu_us:.0f} us a span")  # fmt: skip
         if len(runs) == 2:
             ours, theirs = runs.values()
             print(f"speed-up over the baseline: {ours.rate / theirs.rate:.1f}x")
