@@ -77,7 +77,9 @@ class Settings(BaseSettings):
     )
     lens_demo: bool = Field(
         default=False,
-        description="Seed 14 days of synthetic demo calls when the ledger is empty.",
+        description="Seed 14 days of synthetic demo calls when the ledger is empty, and read "
+        "tenants.example.toml and deployments.example.toml where no tenants or deployments "
+        "file is configured.",
     )
     lens_queue_max_calls: int = Field(
         default=50_000,
@@ -125,6 +127,11 @@ class Settings(BaseSettings):
         if self.lens_simulator is not None:
             return self.lens_simulator
         return not self.azure_openai_endpoint
+
+    @property
+    def demo_data(self) -> bool:
+        """Demo calls are seeded: demo mode, with calls going to the built-in simulator."""
+        return self.lens_demo and not self.azure_openai_endpoint
 
     @property
     def configured_deployments(self) -> list[str]:

@@ -81,7 +81,7 @@ async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
     if simulated:
         simulator_mount.app = build_simulator_app(SimulatorConfig())
     log.info("lens server started: db=%s calls=%d simulator=%s", store.path, calls, simulated)
-    demo = settings.lens_demo and lens_client.uses_simulator(settings)
+    demo = settings.demo_data
     if settings.lens_demo and not demo:
         log.info("demo data not seeded: AZURE_OPENAI_ENDPOINT is set, calls go to the service")
     if demo and calls == 0:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
+from typing import Final
 
 from app.config import Settings
 from app.errors import ConfigError
@@ -13,19 +15,27 @@ from collectors.tenants import TenantsFileError, default_tenants, read_tenants_f
 
 log = logging.getLogger(__name__)
 
+# The shipped examples, which name the demo's tenants and deployments.
+PROJECT_ROOT: Final = Path(__file__).resolve().parent.parent
+TENANTS_EXAMPLE: Final = PROJECT_ROOT / "tenants.example.toml"
+DEPLOYMENTS_EXAMPLE: Final = PROJECT_ROOT / "deployments.example.toml"
+
 
 def open_store(settings: Settings) -> Store:
     """The store at ``LENS_DB``, migrated, with prices and tenants loaded."""
     store = Store(settings.lens_db)
     try:
         load_reference_data(store)
-        if settings.lens_tenants.is_file():
-            tenants = read_tenants_file(settings.lens_tenants)
+        tenants_file = reference_file(settings.lens_tenants, TENANTS_EXAMPLE, settings.demo_data)
+        if tenants_file.is_file():
+            tenants = read_tenants_file(tenants_file)
         else:
-            log.info("no tenants file at %s: tenants come from tenant.id", settings.lens_tenants)
+            log.info("no tenants file at %s: tenants come from tenant.id", tenants_file)
             tenants = default_tenants()
         write_tenants(store, tenants)
-        deployments = settings.lens_deployments
+        deployments = reference_file(
+            settings.lens_deployments, DEPLOYMENTS_EXAMPLE, settings.demo_data
+        )
         write_deployments(
             store, read_deployments_file(deployments) if deployments.is_file() else ()
         )
@@ -38,3 +48,12 @@ def open_store(settings: Settings) -> Store:
             str(exc), "fix the deployments file (LENS_DEPLOYMENTS); see the README"
         ) from None
     return store
+
+
+def reference_file(configured: Path, example: Path, demo: bool) -> Path:
+    """The configured file; with demo data and no such file, the shipped example, which
+    matches the demo's tenants and deployments (cost centers, budgets, PTU capacity)."""
+    if demo and not configured.is_file() and example.is_file():
+        log.info("demo: no %s, so %s is read", configured, example.name)
+        return example
+    return configured

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import duckdb
+import httpx
 
 from tests.lens_process import LensServer
 
@@ -21,6 +25,17 @@ def test_demo_history_arrives_through_otlp_and_is_marked(
     health = server.health()
     assert health["calls"] == 20_000, server.output()
     assert health["otlp"]["spans_stored"] == 20_000  # type: ignore[index]  # sent over HTTP
+
+    # No tenants or deployments file here: the demo reads the shipped examples, so the
+    # provisioned deployment is priced by its PTUs and tenants have cost centers.
+    month = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m")  # within the history
+    response = httpx.get(f"{server.url}/api/chargeback.csv", params={"month": month}, timeout=60)
+    assert response.status_code == 200, response.text
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    ptu = [row for row in rows if row["deployment"] == "gpt-4o-ptu"]
+    assert ptu and sum(float(row["ptu_cost_usd"]) for row in ptu) > 0
+    assert {row["cost_center"] for row in rows} >= {"CC-1001", "CC-2001"}
+    assert "demo: no tenants.toml, so tenants.example.toml is read" in server.output()
 
     server.stop()
     server.start()  # the ledger is no longer empty: nothing is seeded again
