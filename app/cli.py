@@ -19,12 +19,14 @@ from typing import Any
 import click
 import httpx
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from app.cli_traffic import simulator, traffic
 from app.config import Settings, load_settings
 from app.errors import LensError, ServerError
 from app.exports import FORMATS
+from app.local_mode import require_loopback
 from app.routes import backfill_lines, run_price_refresh, store_chargeback_file
 from app.store_setup import open_store
 from collectors.loganalytics.poller import Poller
@@ -87,6 +89,10 @@ main.add_command(simulator)
 def serve(host: str | None, port: int | None, db_path: Path | None, demo: bool) -> None:
     """Start the lens server: dashboard, OTLP receiver and routes on one port."""
     settings = load_settings()
+    bind = host or settings.lens_host
+    if (refused := require_loopback(bind)) is not None:
+        console.print(f"[red]error:[/red] {escape(refused)}")
+        raise SystemExit(2)
     db = db_path or settings.lens_db
     try:  # fail here with a plain message rather than in the server's start-up
         Store(db).close()
@@ -96,7 +102,7 @@ def serve(host: str | None, port: int | None, db_path: Path | None, demo: bool) 
         raise SystemExit(1) from None
     env = dict(os.environ)
     env["LENS_DB"] = str(db)
-    env["LENS_HOST"] = host or settings.lens_host
+    env["LENS_HOST"] = bind
     env["LENS_PORT"] = str(port or settings.lens_port)
     env["LENS_DEMO"] = "1" if demo else "0"
     argv = [

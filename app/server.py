@@ -13,10 +13,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import streamlit as st
+from starlette.middleware import Middleware
 
 from app import lens_client
 from app.config import load_settings
 from app.db import use_store
+from app.local_mode import LocalOnly
 from app.routes import Wiring, build_routes
 from app.script_errors import report_script_error
 from app.simulator_route import SimulatorMount, simulator_route
@@ -122,5 +124,6 @@ app = st.App(
     "streamlit_app.py",
     lifespan=lifespan,
     routes=[*build_routes(receiver, wiring), simulator_route(simulator_mount)],
+    middleware=[Middleware(LocalOnly)],
     on_script_error=report_script_error,
 )

@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from app.errors import LensError
+from app.local_mode import NOTE
 
 PAGES = Path(__file__).parent / "app_pages"
 
@@ -24,6 +25,7 @@ page = st.navigation(
         st.Page(PAGES / "playground.py", title="Playground", icon=":material/play_circle:"),
     ]
 )
+st.sidebar.caption(NOTE)
 st.title(page.title)
 try:
     page.run()

@@ -151,3 +151,7 @@ def test_pages_on_an_empty_ledger_say_how_to_send_data(
     at = open_page(tmp_path, monkeypatch, page, seed=False)
     assert any("No Azure OpenAI calls recorded" in i.value for i in at.info)
     assert any("/v1/traces" in m.value for m in at.markdown)
+    # Every page says, discreetly, that nobody signed in: the lens answers this machine only.
+    assert [c.value for c in at.sidebar.caption] == [
+        "Local mode, no sign-in: this lens answers this machine only."
+    ]

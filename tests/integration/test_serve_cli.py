@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -24,3 +25,25 @@ def test_second_server_on_the_same_file_gets_a_plain_error(lens_server: LensServ
     assert "Stop the process holding the file, or pass another --db" in result.stderr
     assert "Traceback" not in result.stderr
     assert lens_server.health()["status"] == "ok"  # the owner is undisturbed
+
+
+def test_a_non_loopback_address_is_refused_without_sign_in(tmp_path: Path) -> None:
+    db = tmp_path / "lens.duckdb"
+    for args, env in (
+        (["--host", "0.0.0.0"], {}),
+        ([], {"LENS_HOST": "192.168.1.5"}),
+    ):
+        result = subprocess.run(
+            [str(CLI), "serve", "--db", str(db), "--no-demo", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env={**os.environ, **env},
+        )
+        assert result.returncode == 2, result.stderr
+        message = " ".join(result.stderr.split())
+        assert "has no sign-in, so it binds a loopback address only" in message
+        assert "ssh -L 8501:127.0.0.1:8501" in message
+        assert "Traceback" not in result.stderr
+    assert not db.exists()  # refused before anything was opened

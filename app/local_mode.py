@@ -1,0 +1,98 @@
+"""Local mode: one person on this machine, no sign-in.
+
+The lens has no sign-in yet, so it serves this machine only:
+
+- ``aoai-lens serve`` binds a loopback address only (``require_loopback``);
+- the server answers only requests addressed to a loopback name, so a page on another
+  site whose DNS name is made to point at 127.0.0.1 (DNS rebinding) cannot read it;
+- a browser's POST or WebSocket from another site is refused, so a web page cannot
+  change prices, start pulls or send forged calls, or open the dashboard's socket.
+
+Both checks run in ``LocalOnly``, an ASGI middleware around every route and page.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Final
+from urllib.parse import urlsplit
+
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+NOTE: Final = "Local mode, no sign-in: this lens answers this machine only."
+TUNNEL: Final = "from another machine, through an SSH tunnel: ssh -L 8501:127.0.0.1:8501 HOST"
+HINT: Final = (
+    "open the lens at http://127.0.0.1:<port> or http://localhost:<port> on the machine "
+    f"that runs it ({TUNNEL})"
+)
+SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+_POLICY_VIOLATION: Final = 1008  # WebSocket close code
+
+
+def is_loopback(host: str | None) -> bool:
+    """True for a loopback address (127.0.0.0/8, ::1) or the name ``localhost``."""
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def require_loopback(host: str) -> str | None:
+    """Why ``host`` may not be bound in local mode, or None when it may."""
+    if is_loopback(host):
+        return None
+    return (
+        f"aoai-lens has no sign-in, so it binds a loopback address only (127.0.0.1, "
+        f"localhost or ::1), not {host!r}: anyone who reached the port could read every "
+        f"tenant's spend and every captured prompt. Serve on 127.0.0.1 (the default of "
+        f"--host and LENS_HOST) and open it on this machine, or {TUNNEL}."
+    )
+
+
+def refusal(headers: Headers, method: str, websocket: bool) -> str | None:
+    """Why a request may not be served in local mode, or None when it may."""
+    host = _hostname(headers.get("host", ""))
+    if not is_loopback(host):
+        return f"this lens answers requests to 127.0.0.1 or localhost only, not to {host!r}"
+    if websocket or method.upper() not in SAFE_METHODS:
+        if headers.get("sec-fetch-site") == "cross-site":
+            return "a browser request from another site may not change or read this lens"
+        origin = headers.get("origin")
+        if origin is not None and not is_loopback(_hostname(origin, is_url=True)):
+            return f"a browser request from {origin[:80]!r} may not change or read this lens"
+    return None
+
+
+def _hostname(value: str, *, is_url: bool = False) -> str | None:
+    """The host name of a ``Host`` header (``name[:port]``) or of an ``Origin`` URL."""
+    try:
+        return urlsplit(value if is_url else f"//{value}").hostname
+    except ValueError:
+        return None
+
+
+class LocalOnly:
+    """ASGI middleware: requests local mode may not serve get a 403 with the reason (a
+    WebSocket is closed before it opens)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            websocket = scope["type"] == "websocket"
+            reason = refusal(Headers(scope=scope), scope.get("method", "GET"), websocket)
+            if reason is not None:
+                if websocket:
+                    await send({"type": "websocket.close", "code": _POLICY_VIOLATION})
+                    return
+                answer = JSONResponse({"error": reason, "hint": HINT}, status_code=403)
+                await answer(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
