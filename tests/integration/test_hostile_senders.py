@@ -17,47 +17,7 @@ import httpx
 import pytest
 
 from tests.lens_process import LensServer
-
-JSON = {"Content-Type": "application/json"}
-TRACE = "5b8efff798038103d269b633813fc60c"
-NOW_NS = time.time_ns()
-
-
-def attribute(key: str, value: Any) -> dict[str, Any]:
-    if isinstance(value, bool):
-        return {"key": key, "value": {"boolValue": value}}
-    if isinstance(value, int):
-        return {"key": key, "value": {"intValue": str(value)}}
-    return {"key": key, "value": {"stringValue": value}}
-
-
-def span(
-    span_id: str, *, start_ns: int = NOW_NS, status: str = "", **attributes: Any
-) -> dict[str, Any]:
-    values = {
-        "gen_ai.operation.name": "chat",
-        "gen_ai.system": "openai",
-        "gen_ai.request.model": "gpt-4o-prod",
-        "gen_ai.usage.input_tokens": 100,
-        "gen_ai.usage.output_tokens": 20,
-        **attributes,
-    }
-    return {
-        "traceId": TRACE,
-        "spanId": span_id,
-        "name": "chat gpt-4o-prod",
-        "kind": 3,
-        "startTimeUnixNano": str(start_ns),
-        "endTimeUnixNano": str(start_ns + 1_000_000_000),
-        "attributes": [attribute(k, v) for k, v in values.items()],
-        "status": {"code": 2, "message": status} if status else {},
-    }
-
-
-def body(*spans: dict[str, Any]) -> bytes:
-    return json.dumps(
-        {"resourceSpans": [{"scopeSpans": [{"scope": {"name": "t"}, "spans": list(spans)}]}]}
-    ).encode()
+from tests.otlp_bodies import JSON, body, span
 
 
 def post(server: LensServer, content: bytes, headers: dict[str, str] = JSON) -> httpx.Response:
@@ -232,7 +192,7 @@ def slow_sender(url: str, seconds: float) -> Callable[[], bytes]:
     host, port = url.removeprefix("http://").split(":")
     sock = socket.create_connection((host, int(port)), timeout=60)
     sock.sendall(
-        b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"POST /v1/traces HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         b"Content-Length: 1000\r\n\r\n"
     )
     stop = threading.Event()

@@ -6,38 +6,16 @@ requests from this machine go through."""
 from __future__ import annotations
 
 import socket
-import time
 
 import duckdb
 import httpx
 
 from tests.lens_process import LensServer
-
-JSON = {"Content-Type": "application/json"}
-
-
-def otlp_body(span_id: str) -> bytes:
-    now = time.time_ns()
-    attributes = [
-        {"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}},
-        {"key": "gen_ai.request.model", "value": {"stringValue": "gpt-4o-prod"}},
-        {"key": "gen_ai.usage.input_tokens", "value": {"intValue": "10"}},
-    ]
-    span = {
-        "traceId": "5b8efff798038103d269b633813fc60c",
-        "spanId": span_id,
-        "name": "chat gpt-4o-prod",
-        "startTimeUnixNano": str(now),
-        "endTimeUnixNano": str(now + 1_000_000),
-        "attributes": attributes,
-    }
-    return httpx.Request(
-        "POST", "http://x", json={"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}
-    ).read()
+from tests.otlp_bodies import JSON, body, span
 
 
 def send_span(server: LensServer, span_id: str, headers: dict[str, str]) -> httpx.Response:
-    return httpx.post(f"{server.url}/v1/traces", content=otlp_body(span_id), headers=headers)
+    return httpx.post(f"{server.url}/v1/traces", content=body(span(span_id)), headers=headers)
 
 
 def websocket_handshake(server: LensServer, origin: str) -> str:

@@ -27,9 +27,9 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from collectors.otlp.decode import hex_id
 from tests.integration.test_hostile_senders import slow_sender
 from tests.lens_process import LensServer
+from tests.otlp_bodies import call_ids
 
 EXPORT = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 
@@ -106,15 +106,6 @@ def failed_at_once(
     for thread in threads:
         thread.join(60)
     return errors
-
-
-def call_ids(request: ExportTraceServiceRequest) -> set[str]:
-    return {
-        hex_id(span.trace_id) + hex_id(span.span_id)
-        for rs in request.resource_spans
-        for ss in rs.scope_spans
-        for span in ss.spans
-    }
 
 
 def grpc_health(server: LensServer) -> dict[str, Any]:

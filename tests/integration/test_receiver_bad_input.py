@@ -4,46 +4,22 @@ nothing of it stored, and the server goes on serving."""
 from __future__ import annotations
 
 import gzip
-import json
 from typing import Any
 
 import duckdb
 import httpx
 import pytest
 
+from tests import otlp_bodies
 from tests.lens_process import LensServer
+from tests.otlp_bodies import JSON, body
 
-JSON = {"Content-Type": "application/json"}
+START_NS = 1763888400000000000
 PROTOBUF = {"Content-Type": "application/x-protobuf"}
 
 
 def span(span_id: str, **attributes: Any) -> dict[str, Any]:
-    values = {
-        "gen_ai.operation.name": "chat",
-        "gen_ai.system": "openai",
-        "gen_ai.request.model": "gpt-4o-prod",
-        "gen_ai.usage.input_tokens": 100,
-        "gen_ai.usage.output_tokens": 20,
-        **attributes,
-    }
-    return {
-        "traceId": "5b8efff798038103d269b633813fc60c",
-        "spanId": span_id,
-        "name": "chat gpt-4o-prod",
-        "kind": 3,
-        "startTimeUnixNano": "1763888400000000000",
-        "endTimeUnixNano": "1763888401000000000",
-        "attributes": [
-            {"key": k, "value": {"intValue": str(v)} if isinstance(v, int) else {"stringValue": v}}
-            for k, v in values.items()
-        ],
-    }
-
-
-def body(*spans: dict[str, Any]) -> bytes:
-    return json.dumps(
-        {"resourceSpans": [{"scopeSpans": [{"scope": {"name": "t"}, "spans": list(spans)}]}]}
-    ).encode()
+    return otlp_bodies.span(span_id, start_ns=START_NS, **attributes)
 
 
 GOOD = span("00000000000000a1")

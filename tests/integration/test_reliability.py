@@ -16,20 +16,11 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from collectors.otlp.decode import hex_id
 from collectors.otlp.synthetic import export_requests
 from tests.lens_process import LensServer
+from tests.otlp_bodies import call_ids
 
 PROTOBUF = {"Content-Type": "application/x-protobuf"}
-
-
-def call_ids(request: ExportTraceServiceRequest) -> set[str]:
-    return {
-        hex_id(span.trace_id) + hex_id(span.span_id)
-        for rs in request.resource_spans
-        for ss in rs.scope_spans
-        for span in ss.spans
-    }
 
 
 def stored_call_ids(db_path: Path) -> list[str]:

@@ -22,25 +22,16 @@ import duckdb
 import httpx
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from collectors.otlp.decode import hex_id
 from collectors.otlp.synthetic import export_requests
 from queries import audits
 from tests.lens_process import LensServer
+from tests.otlp_bodies import call_ids
 
 ROUNDS = int(os.environ.get("LENS_SOAK_ROUNDS", "2"))
 ROUND_S = float(os.environ.get("LENS_SOAK_ROUND_S", "6"))
 SENDERS = 4
 PROTOBUF = {"Content-Type": "application/x-protobuf"}
 JSON = {"Content-Type": "application/json"}
-
-
-def call_ids(request: ExportTraceServiceRequest) -> set[str]:
-    return {
-        hex_id(span.trace_id) + hex_id(span.span_id)
-        for rs in request.resource_spans
-        for ss in rs.scope_spans
-        for span in ss.spans
-    }
 
 
 def hostile_bodies(now_ns: int) -> list[tuple[bytes, dict[str, str]]]:
