@@ -6,7 +6,7 @@ rerun while unchanged data is served from cache.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -45,6 +45,11 @@ def usage_in_scope(scope: Scope, version: str) -> pa.Table:
 @st.cache_data(ttl=300, max_entries=64, show_spinner=False)
 def overview_totals(scope: Scope, version: str) -> pd.DataFrame:
     return overview.overview_totals(db.cursor(), usage_in_scope(scope, version))
+
+
+@st.cache_data(ttl=300, max_entries=64, show_spinner=False)
+def ptu_cost_in_scope(scope: Scope, version: str) -> pd.DataFrame | None:
+    return overview.ptu_cost_in_scope(db.cursor(), scope, datetime.now(UTC))
 
 
 @st.cache_data(ttl=300, max_entries=64, show_spinner=False)

@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 
 from queries import run
+from queries.scope import Scope
 from queries.usage import sum_usage
 
 GroupBy = Literal["deployment", "tenant_id"]
@@ -21,6 +22,25 @@ GroupBy = Literal["deployment", "tenant_id"]
 def overview_totals(cur: duckdb.DuckDBPyConnection, usage: pa.Table) -> pd.DataFrame:
     """One row of totals for the scope of ``usage``."""
     return sum_usage(cur, "overview_totals", usage)
+
+
+def ptu_cost_in_scope(
+    cur: duckdb.DuckDBPyConnection, scope: Scope, now: datetime
+) -> pd.DataFrame | None:
+    """One row: the provisioned (PTU) capacity cost of the scope's whole hours that have
+    begun by ``now``'s hour. None when the scope chooses models, deployment types or
+    services: capacity is priced per deployment and split by tenant only."""
+    if scope.models or scope.deployment_types or scope.services:
+        return None
+    until = min(scope.end, now.replace(minute=0, second=0, microsecond=0))
+    return run(
+        cur,
+        "ptu_cost_in_scope",
+        start=scope.start,
+        until=until,
+        tenants=list(scope.tenants),
+        deployments=list(scope.deployments),
+    )
 
 
 def usage_over_time(

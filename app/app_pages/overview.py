@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import cache
-from app.components import charts, filters, states, tables
+from app.components import charts, filters, spending, states, tables
 from queries.overview import GroupBy
 
 version = cache.data_version()
@@ -24,13 +24,17 @@ if int(totals["demo_calls"]):
         "real Azure OpenAI traffic."
     )
 st.caption(f"{chosen.period}; changes are against the {chosen.period.lower()} before it.")
+ptu = cache.ptu_cost_in_scope(chosen.scope, version)
+ptu_before = cache.ptu_cost_in_scope(chosen.scope.previous(), version)
+spend_now = spending.total(totals, ptu)
+spend_before = spending.total(before, ptu_before)
 spend, calls, tokens, errors, filtered, deployments = st.columns(6)
 spend.metric(
-    "Spend (pay-as-you-go)",
-    charts.format_usd(totals["payg_cost_usd"]),
-    charts.change(totals["payg_cost_usd"], before["payg_cost_usd"]),
+    "Spend",
+    charts.format_usd(spend_now),
+    charts.change(spend_now, spend_before),
     delta_color="off",
-    help="Tokens x the price in force at each call's time; provisioned (PTU) hours not included.",
+    help=spending.HELP if ptu is not None else spending.HELP_WITHOUT_PTU,
 )
 calls.metric(
     "Calls", charts.format_count(totals["calls"]), charts.change(totals["calls"], before["calls"])
@@ -54,6 +58,8 @@ filtered.metric(
     help="Prompts blocked and completions filtered by the content filter.",
 )
 deployments.metric("Deployments", int(totals["deployments"]))
+if (breakdown := spending.breakdown(totals, ptu)) is not None:
+    st.caption(breakdown)
 if int(totals["unpriced_calls"]):
     st.warning(
         f"{int(totals['unpriced_calls']):,} calls with tokens have no price (unknown model or "

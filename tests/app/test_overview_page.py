@@ -30,7 +30,7 @@ def test_overview_shows_seeded_totals(tmp_path: Path, monkeypatch: pytest.Monkey
     from app import db
 
     ((spend,),) = db.cursor().execute("SELECT sum(payg_cost_usd) FROM call_costs").fetchall()
-    assert metric(at, "Spend (pay-as-you-go)") == f"${float(spend):,.4f}"
+    assert metric(at, "Spend") == f"${float(spend):,.4f}"
     assert not any("synthetic demo" in c.value for c in at.caption)  # real calls only
     assert at.query_params["range"] == "7d"
     # Top tenants link to the Deployments page filtered to the tenant.
@@ -154,3 +154,52 @@ def test_bad_tenants_file_is_shown_with_the_fix(
     shown = [text.value for text in at.text]
     assert any("rule 1: kind must be one of" in line for line in shown)
     assert any("LENS_TENANTS" in line for line in shown)
+
+
+def test_spend_includes_provisioned_capacity_hours(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from app import db
+
+    # A provisioned deployment at 10 PTU x $2 an hour that nobody called: every whole hour
+    # of the 7 days so far costs $20, all of it idle capacity.
+    registry = tmp_path / "deployments.toml"
+    registry.write_text(
+        '[[deployment]]\nname = "gpt-4o-ptu"\nmodel = "gpt-4o"\n'
+        'deployment_type = "ProvisionedManaged"\nptu = 10\nptu_hourly_usd = 2.0\n'
+    )
+    monkeypatch.setenv("LENS_DEPLOYMENTS", str(registry))
+    monkeypatch.setenv("LENS_DB", str(seeded_database(tmp_path / "lens.duckdb")))
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception
+    now = datetime.now(UTC)
+    this_hour = now.replace(minute=0, second=0, microsecond=0)
+    start = (now.replace(second=0, microsecond=0) + timedelta(minutes=1)) - timedelta(days=7)
+    hours = (this_hour - start.replace(minute=0)) // timedelta(hours=1)
+    assert hours in (167, 168)  # the 7 days reach back into the hour they start in
+    ((payg,),) = db.cursor().execute("SELECT sum(payg_cost_usd) FROM call_costs").fetchall()
+    capacity = 20.0 * hours
+    assert metric(at, "Spend") == f"${float(payg) + capacity:,.2f}"
+    assert any(
+        c.value == f"${float(payg):,.4f} pay-as-you-go + ${capacity:,.2f} provisioned capacity, "
+        f"${capacity:,.2f} of it idle."
+        for c in at.caption
+    ), [c.value for c in at.caption]
+
+    # A tenant's spend carries its share of used hours only: idle hours belong to no tenant.
+    at.query_params["tenant"] = "fabrikam"
+    at.run()
+    ((fabrikam,),) = db.cursor().execute(
+        "SELECT sum(payg_cost_usd) FROM call_costs WHERE call_id IN ('c03', 'c04')"
+    ).fetchall()
+    assert metric(at, "Spend") == f"${float(fabrikam):,.6f}"  # under a cent: 6 decimals
+
+    # Capacity is not split by deployment type: the page says it is left out.
+    at.query_params["tenant"] = []
+    at.query_params["type"] = "GlobalStandard"
+    at.run()
+    assert any(c.value.startswith("Pay-as-you-go only") for c in at.caption)
+    spend = next(m for m in at.metric if m.label == "Spend")
+    assert "not included" in spend.help
