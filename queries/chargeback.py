@@ -36,11 +36,24 @@ def last_full_month(now: datetime) -> str:
     return f"{year:04d}-{number:02d}"
 
 
-def chargeback(cur: duckdb.DuckDBPyConnection, month: str) -> pd.DataFrame:
-    """One row per tenant x cost center x deployment x model, DESIGN section 9 columns."""
+def chargeback(
+    cur: duckdb.DuckDBPyConnection, month: str, now: datetime | None = None
+) -> pd.DataFrame:
+    """One row per tenant x cost center x deployment x model, DESIGN section 9 columns.
+    Provisioned hours count up to ``now``'s hour (default: the clock's) in a month not over."""
     start, end = month_bounds(month)
-    frame = run(cur, "chargeback", month=month, month_start=start, month_end=end)
+    frame = run(
+        cur, "chargeback", month=month, month_start=start, month_end=end,
+        ptu_until=capacity_until(end, now),
+    )  # fmt: skip
     return frame[list(CHARGEBACK_COLUMNS)]
+
+
+def capacity_until(end: datetime, now: datetime | None = None) -> datetime:
+    """Where provisioned capacity stops counting: ``end``, or the start of the current hour
+    when ``end`` is still ahead (an hour is charged once it is over)."""
+    this_hour = (now or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0)
+    return min(end, this_hour)
 
 
 def tenant_budgets(cur: duckdb.DuckDBPyConnection, now: datetime) -> pd.DataFrame:
@@ -59,7 +72,10 @@ def recent_months(now: datetime, count: int) -> list[str]:
     return months
 
 
-def ptu_usage(cur: duckdb.DuckDBPyConnection, month: str) -> pd.DataFrame:
-    """Each provisioned deployment's cost for the month split by tenant, idle hours included."""
+def ptu_usage(
+    cur: duckdb.DuckDBPyConnection, month: str, now: datetime | None = None
+) -> pd.DataFrame:
+    """Each provisioned deployment's cost for the month split by tenant, idle hours included
+    (up to ``now``'s hour in a month not over)."""
     start, end = month_bounds(month)
-    return run(cur, "ptu_usage", month_start=start, month_end=end)
+    return run(cur, "ptu_usage", month_start=start, month_end=capacity_until(end, now))

@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 
 from queries import run
+from queries.chargeback import capacity_until
 from queries.scope import Scope
 from queries.usage import sum_usage
 
@@ -32,12 +33,11 @@ def ptu_cost_in_scope(
     services: capacity is priced per deployment and split by tenant only."""
     if scope.models or scope.deployment_types or scope.services:
         return None
-    until = min(scope.end, now.replace(minute=0, second=0, microsecond=0))
     return run(
         cur,
         "ptu_cost_in_scope",
         start=scope.start,
-        until=until,
+        until=capacity_until(scope.end, now),
         tenants=list(scope.tenants),
         deployments=list(scope.deployments),
     )

@@ -1,7 +1,8 @@
 -- name: chargeback
 -- returns: month, tenant_id, tenant_name, cost_center, deployment, model, deployment_type, requests, input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, payg_cost_usd, ptu_cost_usd, total_cost_usd, quota_utilization_pct, budget_utilization_pct (one row per tenant x cost center x deployment x model)
--- params: $month VARCHAR, $month_start TIMESTAMPTZ, $month_end TIMESTAMPTZ
--- PTU hours are allocated by ptu_allocation(); a tenant's PTU share for a deployment goes on
+-- params: $month VARCHAR, $month_start TIMESTAMPTZ, $month_end TIMESTAMPTZ, $ptu_until TIMESTAMPTZ
+-- PTU hours up to $ptu_until (the month's end, or the current hour in a month not over)
+-- are allocated by ptu_allocation(); a tenant's PTU share for a deployment goes on
 -- its busiest row of that deployment; idle hours appear as tenant 'idle capacity'.
 -- Utilisation is per tenant over the whole month: tokens / monthly quota, total / budget.
 WITH usage AS (
@@ -31,7 +32,7 @@ ranked AS (
 ),
 ptu AS (
     SELECT tenant_id, deployment, sum(ptu_cost_usd) AS ptu_cost_usd
-    FROM ptu_allocation($month_start, $month_end)
+    FROM ptu_allocation($month_start, $ptu_until)
     GROUP BY ALL
 ),
 lines AS (

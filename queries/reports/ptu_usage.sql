@@ -1,5 +1,5 @@
 -- name: ptu_usage
--- returns: deployment, tenant_id, hours, tokens, ptu_cost_usd, share_of_cost (one row per provisioned deployment x tenant or 'idle capacity', for [$month_start, $month_end))
+-- returns: deployment, tenant_id, hours, tokens, ptu_cost_usd, share_of_cost (one row per provisioned deployment x tenant or 'idle capacity', for the whole hours in [$month_start, $month_end): the caller ends a month not over at its current hour)
 -- params: $month_start TIMESTAMPTZ, $month_end TIMESTAMPTZ
 -- hours counts the hours in which the tenant used the deployment (or, for 'idle capacity',
 -- the hours nobody did).

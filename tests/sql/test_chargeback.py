@@ -20,7 +20,13 @@ from collectors.prices.book import DEPLOYMENT_TYPES, load_reference_data
 from collectors.rows import CallRow
 from collectors.store import Store
 from collectors.tenants import Tenant, TenantRule, TenantsConfig, write_tenants
-from queries.chargeback import CHARGEBACK_COLUMNS, chargeback, last_full_month, month_bounds
+from queries.chargeback import (
+    CHARGEBACK_COLUMNS,
+    chargeback,
+    last_full_month,
+    month_bounds,
+    ptu_usage,
+)
 from tests.normalizing import rows_batch
 from tests.sql.test_call_costs import PRICES
 
@@ -126,6 +132,23 @@ def test_chargeback_rows_equal_the_hand_computed_ones(store: Store) -> None:
     assert list(acme["budget_utilization_pct"]) == [15.21, 15.21]
     assert frame[frame["tenant_id"] == "cee"]["quota_utilization_pct"].isna().all()
     assert list(frame[frame["tenant_id"] == "acme"]["tenant_name"]) == [QUOTED_NAME] * 2
+
+
+def test_a_month_not_over_charges_the_capacity_hours_so_far(store: Store) -> None:
+    # On 2 October at 09:30 the month has had 33 whole hours (1 October 00:00 to 2 October
+    # 08:00), two of them used (10:00 and 11:00 on the 1st): 31 idle hours x $20.
+    now = at(2, 9).replace(minute=30)
+    frame = chargeback(store.cursor(), "2026-10", now=now)
+    ptu = frame[frame["deployment"] == "ptu-dep"].set_index("tenant_id")["ptu_cost_usd"]
+    assert ptu.to_dict() == {"acme": 15.0, "cee": 20.0, "evil": 5.0, "idle capacity": 620.0}
+    by_tenant = ptu_usage(store.cursor(), "2026-10", now=now).set_index("tenant_id")
+    assert by_tenant.loc["idle capacity", "hours"] == 31
+    assert by_tenant["ptu_cost_usd"].sum() == 660.0
+    # A month that is over counts every hour, whenever it is asked.
+    assert (
+        chargeback(store.cursor(), "2026-10", now=at(5, 0, month=12))["ptu_cost_usd"].sum()
+        == 14880.0
+    )
 
 
 def test_csv_reads_back_with_the_same_totals_and_no_formulas(store: Store) -> None:
