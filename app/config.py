@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     )
     lens_host: str = Field(default="127.0.0.1", description="Address the server binds to.")
     lens_port: int = Field(default=8501, ge=1, le=65535, description="Port of app and routes.")
+    lens_allowed_hosts: str = Field(
+        default="",
+        description="Host names the server answers to besides loopback ones and LENS_HOST, "
+        "comma-separated (e.g. the name of a proxy on this machine).",
+    )
     lens_max_body_bytes: int = Field(
         default=16 * 1024 * 1024,
         ge=1024,
@@ -127,6 +132,13 @@ class Settings(BaseSettings):
         if self.lens_simulator is not None:
             return self.lens_simulator
         return not self.azure_openai_endpoint
+
+    @property
+    def allowed_hosts(self) -> frozenset[str]:
+        """Host names requests may be addressed to besides loopback ones: LENS_HOST and
+        LENS_ALLOWED_HOSTS, lower case."""
+        names = [self.lens_host, *self.lens_allowed_hosts.split(",")]
+        return frozenset(name.strip().lower() for name in names if name.strip())
 
     @property
     def demo_data(self) -> bool:

@@ -3,8 +3,9 @@
 The lens has no sign-in yet, so it serves this machine only:
 
 - ``aoai-lens serve`` binds a loopback address only (``require_loopback``);
-- the server answers only requests addressed to a loopback name, so a page on another
-  site whose DNS name is made to point at 127.0.0.1 (DNS rebinding) cannot read it;
+- the server answers only requests addressed to a loopback name (or a name listed in
+  ``LENS_ALLOWED_HOSTS``), so a page on another site whose DNS name is made to point at
+  127.0.0.1 (DNS rebinding) cannot read it;
 - a browser's POST or WebSocket from another site is refused, so a web page cannot
   change prices, start pulls or send forged calls, or open the dashboard's socket.
 
@@ -14,6 +15,7 @@ Both checks run in ``LocalOnly``, an ASGI middleware around every route and page
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass
 from typing import Final
 from urllib.parse import urlsplit
 
@@ -55,17 +57,37 @@ def require_loopback(host: str) -> str | None:
     )
 
 
-def refusal(headers: Headers, method: str, websocket: bool) -> str | None:
+@dataclass
+class HostPolicy:
+    """The host names the server answers to besides loopback ones (``LENS_ALLOWED_HOSTS``
+    and the bound address); the lifespan sets them from the settings."""
+
+    extra: frozenset[str] = frozenset()
+
+    def allows(self, host: str | None) -> bool:
+        return is_loopback(host) or (host is not None and host.lower() in self.extra)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    status: int  # 400: addressed to another host; 403: a browser request from another site
+    reason: str
+
+
+def refusal(headers: Headers, method: str, websocket: bool, policy: HostPolicy) -> Refusal | None:
     """Why a request may not be served in local mode, or None when it may."""
     host = _hostname(headers.get("host", ""))
-    if not is_loopback(host):
-        return f"this lens answers requests to 127.0.0.1 or localhost only, not to {host!r}"
+    if not policy.allows(host):
+        return Refusal(400, f"this lens answers requests to 127.0.0.1, localhost or "
+                            f"LENS_ALLOWED_HOSTS only, not to {host!r}")  # fmt: skip
     if websocket or method.upper() not in SAFE_METHODS:
         if headers.get("sec-fetch-site") == "cross-site":
-            return "a browser request from another site may not change or read this lens"
+            return Refusal(403, "a browser request from another site may not change or read "
+                                "this lens")  # fmt: skip
         origin = headers.get("origin")
-        if origin is not None and not is_loopback(_hostname(origin, is_url=True)):
-            return f"a browser request from {origin[:80]!r} may not change or read this lens"
+        if origin is not None and not policy.allows(_hostname(origin, is_url=True)):
+            return Refusal(403, f"a browser request from {origin[:80]!r} may not change or "
+                                f"read this lens")  # fmt: skip
     return None
 
 
@@ -78,21 +100,24 @@ def _hostname(value: str, *, is_url: bool = False) -> str | None:
 
 
 class LocalOnly:
-    """ASGI middleware: requests local mode may not serve get a 403 with the reason (a
-    WebSocket is closed before it opens)."""
+    """ASGI middleware: a request local mode may not serve gets a 400 or 403 with the reason
+    (a WebSocket is closed before it opens)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, policy: HostPolicy) -> None:
         self.app = app
+        self.policy = policy
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):
             websocket = scope["type"] == "websocket"
-            reason = refusal(Headers(scope=scope), scope.get("method", "GET"), websocket)
-            if reason is not None:
+            refused = refusal(
+                Headers(scope=scope), scope.get("method", "GET"), websocket, self.policy
+            )
+            if refused is not None:
                 if websocket:
                     await send({"type": "websocket.close", "code": _POLICY_VIOLATION})
                     return
-                answer = JSONResponse({"error": reason, "hint": HINT}, status_code=403)
-                await answer(scope, receive, send)
+                body = {"error": refused.reason, "hint": HINT}
+                await JSONResponse(body, status_code=refused.status)(scope, receive, send)
                 return
         await self.app(scope, receive, send)

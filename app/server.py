@@ -18,7 +18,7 @@ from starlette.middleware import Middleware
 from app import lens_client
 from app.config import load_settings
 from app.db import use_store
-from app.local_mode import LocalOnly
+from app.local_mode import HostPolicy, LocalOnly
 from app.routes import Wiring, build_routes
 from app.script_errors import report_script_error
 from app.simulator_route import SimulatorMount, simulator_route
@@ -52,6 +52,7 @@ receiver = OtlpReceiver()
 grpc_receiver = OtlpGrpcReceiver(receiver.ingest)  # one queue, cap and stop for both
 wiring = Wiring(otlp_grpc=grpc_receiver)
 simulator_mount = SimulatorMount()
+host_policy = HostPolicy()  # loopback names until the settings add theirs
 
 
 @asynccontextmanager
@@ -60,6 +61,7 @@ async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
     settings = load_settings()
     log_analytics = settings.log_analytics_config()  # a bad setting fails before the file opens
     grpc_config = settings.otlp_grpc_config()
+    host_policy.extra = settings.allowed_hosts
     store = open_store(settings)
     queue = IngestQueue(store, max_waiting_spans=settings.lens_queue_max_calls)
     use_store(store)
@@ -124,6 +126,6 @@ app = st.App(
     "streamlit_app.py",
     lifespan=lifespan,
     routes=[*build_routes(receiver, wiring), simulator_route(simulator_mount)],
-    middleware=[Middleware(LocalOnly)],
+    middleware=[Middleware(LocalOnly, policy=host_policy)],
     on_script_error=report_script_error,
 )

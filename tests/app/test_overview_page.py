@@ -191,9 +191,11 @@ def test_spend_includes_provisioned_capacity_hours(
     # A tenant's spend carries its share of used hours only: idle hours belong to no tenant.
     at.query_params["tenant"] = "fabrikam"
     at.run()
-    ((fabrikam,),) = db.cursor().execute(
-        "SELECT sum(payg_cost_usd) FROM call_costs WHERE call_id IN ('c03', 'c04')"
-    ).fetchall()
+    ((fabrikam,),) = (
+        db.cursor()
+        .execute("SELECT sum(payg_cost_usd) FROM call_costs WHERE call_id IN ('c03', 'c04')")
+        .fetchall()
+    )
     assert metric(at, "Spend") == f"${float(fabrikam):,.6f}"  # under a cent: 6 decimals
 
     # Capacity is not split by deployment type: the page says it is left out.
