@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 
@@ -31,12 +31,15 @@ class Scope:
             "services": list(self.services),
         }
 
-    def previous(self) -> Scope:
-        """The same filters over the period of equal length just before this one."""
+    def previous(self, now: datetime | None = None) -> Scope:
+        """The same filters over the period just before this one, as long as this one has
+        lasted by ``now`` (a period not over is compared with as much time before it)."""
         length = self.end - self.start
+        elapsed = length if now is None else max(timedelta(0), min(length, now - self.start))
+        start = self.start - length
         return Scope(
-            self.start - length,
-            self.start,
+            start,
+            start + elapsed,
             self.tenants,
             self.deployments,
             self.models,

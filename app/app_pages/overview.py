@@ -11,7 +11,7 @@ from queries.overview import GroupBy
 version = cache.data_version()
 chosen = filters.filter_bar(version)
 totals = cache.overview_totals(chosen.scope, version).iloc[0]
-before = cache.overview_totals(chosen.scope.previous(), version).iloc[0]
+before = cache.overview_totals(chosen.before, version).iloc[0]
 
 if int(totals["calls"]) == 0:
     states.empty_ledger(chosen.period, narrowed=chosen.narrowed)
@@ -23,9 +23,9 @@ if int(totals["demo_calls"]):
         "data (`aoai-lens serve --demo` history, or answers of the built-in simulator), not "
         "real Azure OpenAI traffic."
     )
-st.caption(f"{chosen.period}; changes are against the {chosen.period.lower()} before it.")
+st.caption(f"{chosen.period}; changes are against {chosen.comparison}.")
 ptu = cache.ptu_cost_in_scope(chosen.scope, version)
-ptu_before = cache.ptu_cost_in_scope(chosen.scope.previous(), version)
+ptu_before = cache.ptu_cost_in_scope(chosen.before, version)
 spend_now = spending.total(totals, ptu)
 spend_before = spending.total(before, ptu_before)
 spend, calls, tokens, errors, filtered, deployments = st.columns(6)
@@ -44,18 +44,22 @@ tokens.metric(
     charts.format_count(totals["tokens"]),
     charts.change(totals["tokens"], before["tokens"]),
 )
+errors_comparable = charts.comparable(totals["errors"], before["errors"])
 errors.metric(
     "Error rate",
     charts.format_percent(totals["error_rate"]),
     charts.change(totals["error_rate"], before["error_rate"]),
-    delta_color="inverse",
+    delta_color="inverse" if errors_comparable else "off",
+    help=None if errors_comparable else charts.FEW_TO_COMPARE.format(what="failed calls"),
 )
+filtered_comparable = charts.comparable(totals["filtered_calls"], before["filtered_calls"])
 filtered.metric(
     "Filtered-call rate",
     charts.format_percent(totals["filtered_rate"]),
     charts.change(totals["filtered_rate"], before["filtered_rate"]),
-    delta_color="inverse",
-    help="Prompts blocked and completions filtered by the content filter.",
+    delta_color="inverse" if filtered_comparable else "off",
+    help="Prompts blocked and completions filtered by the content filter."
+    + ("" if filtered_comparable else " " + charts.FEW_TO_COMPARE.format(what="filtered calls")),
 )
 deployments.metric("Deployments", int(totals["deployments"]))
 if (breakdown := spending.breakdown(totals, ptu)) is not None:

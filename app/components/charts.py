@@ -162,6 +162,20 @@ def format_ms(value: float | None) -> str:
     return f"{value:,.0f} ms"
 
 
+# Below this many events in either period a change is shown without colour: 2 against 6
+# calls is +200 %, which says little.
+MIN_TO_COMPARE: Final = 20
+FEW_TO_COMPARE: Final = (
+    f"Fewer than {MIN_TO_COMPARE} {{what}} in this period or the one before: the change is "
+    "shown without colour, as too few to mean much."
+)
+
+
+def comparable(current: float, previous: float) -> bool:
+    """Whether counts of events are large enough for their change to be coloured."""
+    return min(float(current), float(previous)) >= MIN_TO_COMPARE
+
+
 def change(current: float, previous: float) -> str | None:
     """The change against the previous period as a metric delta, None when not comparable."""
     if not previous:

@@ -66,6 +66,8 @@ class Filters:
 
     range_key: str
     scope: Scope
+    as_of: datetime  # now, to the next whole minute (cache keys stay stable within it)
+    note: str | None = None  # why the range in the link was not used, when it was not
 
     @property
     def start(self) -> datetime:
@@ -94,6 +96,26 @@ class Filters:
         return f"{self.start:%-d %b %Y} – {last_day:%-d %b %Y}"
 
     @property
+    def before(self) -> Scope:
+        """The period the changes are measured against: just before this one, and as long
+        as this one has lasted so far."""
+        return self.scope.previous(self.as_of)
+
+    @property
+    def comparison(self) -> str:
+        """What the changes are measured against, in words."""
+        before = self.before
+        if self.range_key != CUSTOM:
+            return f"the {RANGE_LABELS[self.range_key].lower().removeprefix('last ')} before"
+        if before.end - before.start == self.end - self.start:
+            last_day = (before.end - timedelta(days=1)).date()
+            return f"{before.start:%-d %b %Y} – {last_day:%-d %b %Y}"
+        return (
+            f"{before.start:%-d %b %Y %H:%M} – {before.end:%-d %b %Y %H:%M} UTC, as long as "
+            "this period has lasted so far"
+        )
+
+    @property
     def narrowed(self) -> bool:
         """Whether any dimension is filtered."""
         return any(getattr(self.scope, d.field) for d in DIMENSIONS)
@@ -119,17 +141,35 @@ def filters_from_params(params: Params, now: datetime) -> Filters:
     """Parse URL parameters; unknown or malformed values fall back to the defaults."""
     key = (_values(params, "range") or (DEFAULT_RANGE,))[0]
     first, last = _day(params, "from"), _day(params, "to")
+    # Whole minutes keep cache keys stable across reruns within a minute.
+    as_of = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    note = None
     if key == CUSTOM and first is not None and last is not None and first <= last:
         start = datetime.combine(first, time(), tzinfo=UTC)
         end = datetime.combine(last + timedelta(days=1), time(), tzinfo=UTC)
     else:
+        if key == CUSTOM:
+            note = _custom_range_problem(params, first, last)
         if key not in RANGES:
             key = DEFAULT_RANGE
-        # Whole minutes keep cache keys stable across reruns within a minute.
-        end = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+        end = as_of
         start = end - RANGES[key]
     chosen = {d.field: _values(params, d.url_key) for d in DIMENSIONS}
-    return Filters(range_key=key, scope=Scope(start, end, **chosen))
+    return Filters(range_key=key, scope=Scope(start, end, **chosen), as_of=as_of, note=note)
+
+
+def _custom_range_problem(params: Params, first: date | None, last: date | None) -> str:
+    """Why the custom range of a link cannot be used (it falls back to the default)."""
+    default = RANGE_LABELS[DEFAULT_RANGE].lower()
+    if first is None or last is None:
+        given = ", ".join(
+            f"{key}={(_values(params, key) or ('',))[0][:20]!r}" for key in ("from", "to")
+        )
+        return f"The custom range needs dates as YYYY-MM-DD ({given}); showing the {default}."
+    return (
+        f"The custom range starts after it ends (from {first.isoformat()} to "
+        f"{last.isoformat()}); showing the {default}."
+    )
 
 
 def params_from_filters(filters: Filters) -> dict[str, str | list[str]]:
@@ -202,6 +242,8 @@ def filter_bar(version: str) -> Filters:
         )
         if picked_values:
             params[d.url_key] = list(picked_values)
+    if current.note is not None:
+        sidebar.warning(current.note)
     filters = filters_from_params(params, datetime.now(UTC))
     _write_url(params_from_filters(filters))
     if filters.narrowed:

@@ -67,6 +67,12 @@ def test_overview_compares_with_the_period_before(
     # this week c04-c06: 2,000 + 300 + 150; before: c01-c03: 1,200 + 2,448 + 0.
     assert tokens.value == "2,450"
     assert tokens.delta == f"{(2450 - 3648) / 3648 * 100:+.1f}%"
+    assert any(c.value.endswith("changes are against the 7 days before.") for c in at.caption)
+    # 1 failed call against 1: a change, but too few calls to colour it red or green.
+    error_rate = next(m for m in at.metric if m.label == "Error rate")
+    assert error_rate.delta is not None
+    assert error_rate.proto.color == error_rate.proto.MetricColor.GRAY
+    assert "Fewer than 20 failed calls" in error_rate.proto.help
 
 
 def test_filters_in_the_url_narrow_the_numbers(

@@ -110,17 +110,56 @@ def test_custom_dates_cover_whole_utc_days() -> None:
 
 
 @pytest.mark.parametrize(
-    "params",
+    ("params", "note"),
     [
-        {"range": "custom"},  # no dates
-        {"range": "custom", "from": "2026-11-15", "to": "2026-11-01"},  # backwards
-        {"range": "custom", "from": "yesterday", "to": "2026-11-01"},  # not a date
+        ({"range": "custom"}, "needs dates as YYYY-MM-DD (from='', to='')"),
+        (
+            {"range": "custom", "from": "2026-11-15", "to": "2026-11-01"},
+            "starts after it ends (from 2026-11-15 to 2026-11-01)",
+        ),
+        (
+            {"range": "custom", "from": "yesterday", "to": "2026-11-01"},
+            "needs dates as YYYY-MM-DD (from='yesterday', to='2026-11-01')",
+        ),
     ],
 )
-def test_unusable_custom_dates_fall_back_to_the_default(params: dict[str, str]) -> None:
+def test_unusable_custom_dates_fall_back_to_the_default_and_say_why(
+    params: dict[str, str], note: str
+) -> None:
     filters = filters_from_params(params, NOW)
     assert filters.range_key == DEFAULT_RANGE
     assert filters.end - filters.start == timedelta(days=7)
+    assert filters.note is not None
+    assert note in filters.note and filters.note.endswith("showing the last 7 days.")
+    assert filters_from_params({"range": "7d"}, NOW).note is None
+
+
+def test_changes_are_measured_against_the_period_before_as_long_as_this_one() -> None:
+    preset = filters_from_params({"range": "7d"}, NOW)
+    assert preset.comparison == "the 7 days before"
+    assert (preset.before.start, preset.before.end) == (
+        preset.start - timedelta(days=7),
+        preset.start,
+    )
+    assert filters_from_params({"range": "24h"}, NOW).comparison == "the 24 hours before"
+
+    # A month that is over: the 30 days before it, named by their dates.
+    november = filters_from_params(
+        {"range": "custom", "from": "2026-11-01", "to": "2026-11-30"},
+        datetime(2026, 12, 6, tzinfo=UTC),
+    )
+    assert november.comparison == "2 Oct 2026 – 31 Oct 2026"
+
+    # Days up to today (23 November, 09:41): the current period has lasted 2 days 9 h 42 min,
+    # so it is compared with the same span before it, not with 3 whole days.
+    so_far = filters_from_params({"range": "custom", "from": "2026-11-21", "to": "2026-11-23"}, NOW)
+    assert (so_far.before.start, so_far.before.end) == (
+        datetime(2026, 11, 18, tzinfo=UTC),
+        datetime(2026, 11, 20, 9, 42, tzinfo=UTC),
+    )
+    assert so_far.comparison == (
+        "18 Nov 2026 00:00 – 20 Nov 2026 09:42 UTC, as long as this period has lasted so far"
+    )
 
 
 def test_dimensions_round_trip_through_the_url() -> None:
