@@ -2,12 +2,12 @@
 -- returns: one row per day x Azure resource: day, resource, calls, otlp_tokens, app_insights_tokens, apim_tokens, diagnostics_calls, metrics_tokens (AzureMetrics ProcessedPromptTokens + GeneratedTokens), rollup_tokens; tokens = input + output
 -- params: $start TIMESTAMPTZ, $end TIMESTAMPTZ
 -- A call seen by several sources is one row in calls; every source that saw it counts it
--- here (calls.source plus calls.also_seen_by). The resource is the first label of the
--- endpoint host (aoai-prod.openai.azure.com -> aoai-prod), as AzureMetrics names it.
+-- here (calls.source plus calls.also_seen_by). The resource is resource_name() of the
+-- endpoint (aoai-prod.openai.azure.com -> aoai-prod, as AzureMetrics names it).
 WITH seen AS (
     SELECT
         CAST(start_time AS DATE) AS day,
-        coalesce(lower(split_part(endpoint, '.', 1)), 'unknown') AS resource,
+        resource_name(endpoint) AS resource,
         unnest(list_prepend(source, coalesce(also_seen_by, []))) AS seen_by,
         coalesce(input_tokens, 0) + coalesce(output_tokens, 0) AS tokens
     FROM calls
@@ -27,7 +27,7 @@ by_call AS (
 calls_per_day AS (
     SELECT
         CAST(start_time AS DATE) AS day,
-        coalesce(lower(split_part(endpoint, '.', 1)), 'unknown') AS resource,
+        resource_name(endpoint) AS resource,
         count(*) AS calls
     FROM calls
     WHERE start_time >= $start AND start_time < $end

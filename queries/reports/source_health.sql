@@ -1,5 +1,5 @@
 -- name: source_health
--- returns: one row per source (otlp and each Log Analytics source given or with state): source, configured, calls (in the ledger, seen by the source), last_success, watermark, lag_minutes (now - watermark, or now - last OTLP ingest), rows_last_hour, last_error, last_error_hint, last_error_at
+-- returns: one row per source (otlp and each Log Analytics source given or with state): source, configured, calls (in the ledger, seen by the source), last_success, watermark, lag_minutes (now - watermark, or now - last OTLP ingest; 0 when that is ahead of now, as a clock behind the sender's makes it), rows_last_hour, last_error, last_error_hint, last_error_at
 -- params: $sources VARCHAR[], $now TIMESTAMPTZ
 WITH seen AS (
     SELECT seen_by AS source, count(*) AS calls
@@ -44,7 +44,7 @@ SELECT
     o.source, o.configured,
     coalesce((SELECT calls FROM seen WHERE seen.source = 'otlp'), 0) AS calls,
     o.last_success, o.watermark,
-    date_diff('second', o.watermark, $now) / 60.0 AS lag_minutes,
+    greatest(date_diff('second', o.watermark, $now), 0) / 60.0 AS lag_minutes,
     o.rows_last_hour,
     CAST(NULL AS VARCHAR) AS last_error,
     CAST(NULL AS VARCHAR) AS last_error_hint,
@@ -53,7 +53,7 @@ FROM otlp AS o
 UNION ALL
 SELECT
     l.source, l.configured, coalesce(s.calls, 0) AS calls, l.last_success, l.watermark,
-    date_diff('second', l.watermark, $now) / 60.0 AS lag_minutes,
+    greatest(date_diff('second', l.watermark, $now), 0) / 60.0 AS lag_minutes,
     l.rows_last_hour, l.last_error, l.last_error_hint, l.last_error_at
 FROM log_analytics AS l
 LEFT JOIN seen AS s ON s.source = 'loganalytics:' || l.source
