@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
 import duckdb
@@ -31,8 +32,9 @@ def latency_over_time(
 
 
 def latency_bins(stats: pd.DataFrame, bins: int = 40) -> tuple[float, float]:
-    """A round bin width and the open-ended last bin's start for the latency histogram:
-    about ``bins`` bins up to the slowest deployment's p99."""
+    """A round bin width and the open-ended last bin's start for the latency histogram: at
+    most ``bins`` bins, the last one starting at the first bin edge from the slowest
+    deployment's p99 (so the chart's axis ends where its calls do)."""
     slowest = stats["p99_ms"].max() if not stats.empty else None
     top = float(slowest) if slowest is not None and slowest == slowest and slowest > 0 else 1.0
     width = top / bins
@@ -42,4 +44,4 @@ def latency_bins(stats: pd.DataFrame, bins: int = 40) -> tuple[float, float]:
             break
     else:
         width = float(round(width, -4))
-    return width, width * bins
+    return width, max(1, math.ceil(top / width)) * width

@@ -70,8 +70,10 @@ def test_latency_histogram_bins_and_open_last_bin(cur: duckdb.DuckDBPyConnection
 
 
 def test_latency_bins_are_round_and_cover_the_slowest_p99() -> None:
-    assert deployments.latency_bins(pd.DataFrame({"p99_ms": [812.0, 3000.0]})) == (100.0, 4000.0)
-    assert deployments.latency_bins(pd.DataFrame({"p99_ms": [float("nan")]})) == (1.0, 40.0)
+    assert deployments.latency_bins(pd.DataFrame({"p99_ms": [812.0, 3000.0]})) == (100.0, 3000.0)
+    # p99 11.5 s: 500 ms bins, the last from 11,500 ms (not from 20,000, past every call).
+    assert deployments.latency_bins(pd.DataFrame({"p99_ms": [11_480.0]})) == (500.0, 11_500.0)
+    assert deployments.latency_bins(pd.DataFrame({"p99_ms": [float("nan")]})) == (1.0, 1.0)
 
 
 def test_latency_over_time_per_bucket(cur: duckdb.DuckDBPyConnection) -> None:
