@@ -13,6 +13,7 @@ from app.components.verbatim import code
 from queries.calls import message_content
 
 _SUMMARY_FIELDS = ("status", "deployment", "resolved_tenant_id", "duration_ms", "ttft_ms")
+_FILTER_ACTIONS = {"blocked_prompt": "Prompt blocked", "filtered_completion": "Completion filtered"}
 
 
 def _text(value: Any) -> str:
@@ -21,11 +22,32 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def filtered_by(verdicts: pd.DataFrame) -> str:
+    """The categories that filtered the call, with their severity: 'hate (medium), jailbreak'."""
+    if verdicts.empty:
+        return "category not reported"
+    hits = verdicts[verdicts["filtered"].fillna(False).astype(bool)]
+    if hits.empty:
+        return "category not reported"
+    named = []
+    for row in hits.itertuples(index=False):
+        severity = _text(row.severity)
+        named.append(
+            f"{row.category} ({severity})" if severity and severity != "safe" else str(row.category)
+        )
+    return ", ".join(dict.fromkeys(sorted(named)))
+
+
 def show_call(detail: dict[str, Any], verdicts: pd.DataFrame, cost: pd.DataFrame) -> None:
     """Draw the call ``detail`` (a row of call_detail) with its verdicts and cost."""
     st.subheader(f"Call {code(detail['call_id'])}")
     status, deployment, tenant, duration, ttft = st.columns(5)
-    status.metric("Status", f"{detail['status']} ({_text(detail['http_status']) or 'n/a'})")
+    http = f"{detail['status']} ({_text(detail['http_status']) or 'n/a'})"
+    action = _FILTER_ACTIONS.get(_text(detail.get("filter_action")))
+    if action is None:
+        status.metric("Status", http)
+    else:  # what blocked it leads; the HTTP answer is the detail
+        status.metric(action, filtered_by(verdicts), help=f"The call's answer: {http}.")
     deployment.metric("Deployment", _text(detail["deployment"]))
     tenant.metric(
         "Tenant",

@@ -128,7 +128,10 @@ def test_calls_explorer_lists_and_searches(tmp_path: Path, monkeypatch: pytest.M
 def test_calls_explorer_opens_one_call(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = open_page(tmp_path, monkeypatch, "calls", {"call_id": "c06"})
     assert any(s.value == "Call `c06`" for s in at.subheader)
-    assert metric(at, "Status") == "error (400)"
+    # A blocked call leads with what blocked it; the HTTP answer is in the help.
+    blocked = next(m for m in at.metric if m.label == "Prompt blocked")
+    assert blocked.value == "hate (medium), jailbreak"
+    assert "error (400)" in blocked.proto.help
     assert metric(at, "Deployment") == "gpt-4o-mini"
     assert metric(at, "Tenant") == "unassigned"
     verdicts = at.dataframe[1].value  # cost breakdown first, then verdicts
@@ -155,3 +158,23 @@ def test_pages_on_an_empty_ledger_say_how_to_send_data(
     assert [c.value for c in at.sidebar.caption] == [
         "Local mode, no sign-in: this lens answers this machine only."
     ]
+
+
+def test_a_filtered_call_without_a_filtering_verdict_says_its_category_is_not_reported() -> None:
+    import pandas as pd
+
+    from app.components.call_view import filtered_by
+
+    columns = ["target", "idx", "category", "severity", "filtered", "detected"]
+    assert filtered_by(pd.DataFrame(columns=columns)) == "category not reported"
+    safe = pd.DataFrame([["completion", 0, "violence", "safe", False, None]], columns=columns)
+    assert filtered_by(safe) == "category not reported"
+    both = pd.DataFrame(
+        [
+            ["completion", 0, "violence", "high", True, None],
+            ["completion", 1, "violence", "high", True, None],  # a second choice, same verdict
+            ["completion", 0, "protected_material_text", None, True, True],
+        ],
+        columns=columns,
+    )
+    assert filtered_by(both) == "protected_material_text, violence (high)"
