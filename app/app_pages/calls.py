@@ -5,11 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from app import cache
-from app.components import call_view, filters, states, tables
+from app.components import call_search, call_view, filters, states, tables
 from queries.calls import CallSearch
 
 RESULT_LIMIT = 500
-STATUSES = ["", "ok", "error"]
 
 call_id = st.query_params.get("call_id", "")
 if call_id:
@@ -28,16 +27,7 @@ if call_id:
 
 version = cache.data_version()
 chosen = filters.filter_bar(version)
-with st.form("search"):
-    id_column, user_column, status_column, finish_column = st.columns([3, 2, 1, 2])
-    id_prefix = id_column.text_input(
-        "Call, trace or response id", placeholder="the first characters are enough"
-    )
-    end_user = user_column.text_input("End user")
-    status = status_column.selectbox("Status", STATUSES, format_func=lambda s: s or "any")
-    finish_reason = finish_column.text_input("Finish reason", placeholder="e.g. content_filter")
-    st.form_submit_button("Search", icon=":material/search:")
-search = CallSearch(id_prefix, end_user, status, finish_reason)
+search = call_search.search_form()
 found = cache.calls_search(chosen.scope, search, RESULT_LIMIT, version)
 if found.empty:
     states.empty_ledger(chosen.period, narrowed=chosen.narrowed or search != CallSearch())

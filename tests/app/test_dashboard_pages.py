@@ -120,9 +120,25 @@ def test_calls_explorer_lists_and_searches(tmp_path: Path, monkeypatch: pytest.M
     at.button[0].click().run()  # the form's Search button
     assert not at.exception
     assert list(at.dataframe[0].value["call_id"]) == ["c04", "c03"]
+    assert at.query_params["user"] == "u3"  # the search is in the link
     at.text_input[1].set_value("nobody")
     at.button[0].click().run()
     assert any("No calls match" in i.value for i in at.info)  # not "no data at all"
+
+
+def test_calls_explorer_search_comes_from_the_link(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    params = {"user": "u3", "status": "error", "finish": "", "q": "c0"}
+    at = open_page(tmp_path, monkeypatch, "calls", params)
+    assert at.text_input[1].value == "u3"
+    assert at.selectbox[0].value == "error"
+    assert list(at.dataframe[0].value["call_id"]) == ["c03"]  # u3's failed call
+    assert "finish" not in at.query_params  # empty fields stay out of the link
+    # A status no search offers is "any", not an error page.
+    at = open_page(tmp_path, monkeypatch, "calls", {"status": "'; DROP TABLE calls"})
+    assert at.selectbox[0].value == ""
+    assert len(at.dataframe[0].value) == 6
 
 
 def test_calls_explorer_opens_one_call(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,77 @@
+"""The Calls explorer's search fields <-> the URL, so a search can be shared as a link:
+``calls?q=chatcmpl-&user=u3&status=error&finish=content_filter``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Final
+
+import streamlit as st
+
+from queries.calls import CallSearch
+
+STATUSES: Final = ("", "ok", "error")
+# URL key of each CallSearch field
+URL_KEYS: Final = {
+    "id_prefix": "q",
+    "end_user": "user",
+    "status": "status",
+    "finish_reason": "finish",
+}
+MAX_CHARS: Final = 200
+
+
+def search_from_params(params: Mapping[str, str | Sequence[str]]) -> CallSearch:
+    """The search a link names; an unknown status is 'any', long values are cut."""
+    values: dict[str, str] = {}
+    for field, key in URL_KEYS.items():
+        raw = params.get(key, "")
+        text = raw if isinstance(raw, str) else (raw[0] if raw else "")
+        values[field] = text.strip()[:MAX_CHARS]
+    if values["status"] not in STATUSES:
+        values["status"] = ""
+    return CallSearch(**values)
+
+
+def params_from_search(search: CallSearch) -> dict[str, str]:
+    """The URL parameters of ``search`` (empty fields left out)."""
+    return {
+        key: getattr(search, field) for field, key in URL_KEYS.items() if getattr(search, field)
+    }
+
+
+def search_form() -> CallSearch:
+    """Draw the search form, filled from the URL; write what was searched back to it."""
+    current = search_from_params({key: st.query_params.get(key, "") for key in URL_KEYS.values()})
+    with st.form("search"):
+        id_column, user_column, status_column, finish_column = st.columns([3, 2, 1, 2])
+        id_prefix = id_column.text_input(
+            "Call, trace or response id",
+            value=current.id_prefix,
+            placeholder="the first characters are enough",
+            max_chars=MAX_CHARS,
+        )
+        end_user = user_column.text_input("End user", value=current.end_user, max_chars=MAX_CHARS)
+        status = status_column.selectbox(
+            "Status",
+            STATUSES,
+            index=STATUSES.index(current.status),
+            format_func=lambda s: s or "any",
+        )
+        finish_reason = finish_column.text_input(
+            "Finish reason",
+            value=current.finish_reason,
+            placeholder="e.g. content_filter",
+            max_chars=MAX_CHARS,
+        )
+        st.form_submit_button("Search", icon=":material/search:")
+    search = search_from_params(
+        {"q": id_prefix, "user": end_user, "status": status or "", "finish": finish_reason}
+    )
+    wanted = params_from_search(search)
+    for key in URL_KEYS.values():
+        if key in wanted:
+            st.query_params[key] = wanted[key]
+        elif key in st.query_params:
+            del st.query_params[key]
+    return search
