@@ -40,33 +40,45 @@ def params_from_search(search: CallSearch) -> dict[str, str]:
     }
 
 
+_WRITTEN: Final = "call_search_written"  # the parameters this form last wrote to the URL
+
+
+def _state_key(url_key: str) -> str:
+    return f"call_search_{url_key}"
+
+
 def search_form() -> CallSearch:
-    """Draw the search form, filled from the URL; write what was searched back to it."""
-    current = search_from_params({key: st.query_params.get(key, "") for key in URL_KEYS.values()})
+    """Draw the search form, filled from the URL; write what was searched back to it.
+
+    The fields keep their state across reruns (keyed widgets); they are filled from the
+    URL on the first run and whenever the URL no longer holds what the form last wrote
+    (a link was followed)."""
+    in_url = {key: st.query_params.get(key, "") for key in URL_KEYS.values()}
+    current = search_from_params(in_url)
+    if st.session_state.get(_WRITTEN) != params_from_search(current):
+        for field, key in URL_KEYS.items():
+            st.session_state[_state_key(key)] = getattr(current, field)
     with st.form("search"):
         id_column, user_column, status_column, finish_column = st.columns([3, 2, 1, 2])
-        id_prefix = id_column.text_input(
+        id_column.text_input(
             "Call, trace or response id",
-            value=current.id_prefix,
+            key=_state_key("q"),
             placeholder="the first characters are enough",
             max_chars=MAX_CHARS,
         )
-        end_user = user_column.text_input("End user", value=current.end_user, max_chars=MAX_CHARS)
-        status = status_column.selectbox(
-            "Status",
-            STATUSES,
-            index=STATUSES.index(current.status),
-            format_func=lambda s: s or "any",
+        user_column.text_input("End user", key=_state_key("user"), max_chars=MAX_CHARS)
+        status_column.selectbox(
+            "Status", STATUSES, key=_state_key("status"), format_func=lambda s: s or "any"
         )
-        finish_reason = finish_column.text_input(
+        finish_column.text_input(
             "Finish reason",
-            value=current.finish_reason,
+            key=_state_key("finish"),
             placeholder="e.g. content_filter",
             max_chars=MAX_CHARS,
         )
         st.form_submit_button("Search", icon=":material/search:")
     search = search_from_params(
-        {"q": id_prefix, "user": end_user, "status": status or "", "finish": finish_reason}
+        {key: st.session_state.get(_state_key(key)) or "" for key in URL_KEYS.values()}
     )
     wanted = params_from_search(search)
     for key in URL_KEYS.values():
@@ -74,4 +86,5 @@ def search_form() -> CallSearch:
             st.query_params[key] = wanted[key]
         elif key in st.query_params:
             del st.query_params[key]
+    st.session_state[_WRITTEN] = wanted
     return search
