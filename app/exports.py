@@ -41,6 +41,7 @@ FOCUS_NAMES: Final = {
     "total_cost_usd": "EffectiveCost",
     "quota_utilization_pct": "x_QuotaUtilizationPct",
     "budget_utilization_pct": "x_BudgetUtilizationPct",
+    "failed_requests": "x_FailedRequests",
 }
 
 

@@ -14,7 +14,7 @@ CHARGEBACK_COLUMNS = (
     "month", "tenant_id", "tenant_name", "cost_center", "deployment", "model",
     "deployment_type", "requests", "input_tokens", "cached_input_tokens", "output_tokens",
     "reasoning_tokens", "payg_cost_usd", "ptu_cost_usd", "total_cost_usd",
-    "quota_utilization_pct", "budget_utilization_pct",
+    "quota_utilization_pct", "budget_utilization_pct", "failed_requests",
 )  # fmt: skip
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 

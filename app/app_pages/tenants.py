@@ -42,7 +42,12 @@ else:
     total = float(lines["total_cost_usd"].sum())
     st.metric(f"Total for {month}", f"${total:,.2f}")
     st.plotly_chart(charts.spend_by_tenant(lines, f"Spend by tenant and cost center, {month}"))
-    st.dataframe(lines, column_config=tables.CHARGEBACK_COLUMNS, hide_index=True)
+    st.dataframe(
+        lines,
+        column_config=tables.CHARGEBACK_COLUMNS,
+        column_order=tables.CHARGEBACK_ORDER,
+        hide_index=True,
+    )
 st.download_button(
     "Download chargeback CSV",
     data=cache.chargeback_file(month, fmt, version),

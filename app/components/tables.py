@@ -37,6 +37,9 @@ CHARGEBACK_COLUMNS: Final[dict[str, Any]] = {
     "model": "Model",
     "deployment_type": "Type",
     "requests": st.column_config.NumberColumn("Requests", format="localized"),
+    "failed_requests": st.column_config.NumberColumn(
+        "Failed", format="localized", help="Requests that failed (counted in Requests)"
+    ),
     "input_tokens": st.column_config.NumberColumn("Input tokens", format="localized"),
     "cached_input_tokens": st.column_config.NumberColumn("Cached input", format="localized"),
     "output_tokens": st.column_config.NumberColumn("Output tokens", format="localized"),
@@ -47,6 +50,10 @@ CHARGEBACK_COLUMNS: Final[dict[str, Any]] = {
     "quota_utilization_pct": st.column_config.NumberColumn("Quota used", format=_PCT),
     "budget_utilization_pct": st.column_config.NumberColumn("Budget used", format=_PCT),
 }
+# The table's order (the CSV appends failed_requests at the end; the page shows it by Requests).
+CHARGEBACK_ORDER: Final = [
+    name for name, config in CHARGEBACK_COLUMNS.items() if config is not None
+]
 
 FORMAT_LABELS: Final = {"csv": "aoai-lens columns", "focus": "FOCUS names"}
 

@@ -1,17 +1,23 @@
 -- name: chargeback
--- returns: month, tenant_id, tenant_name, cost_center, deployment, model, deployment_type, requests, input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, payg_cost_usd, ptu_cost_usd, total_cost_usd, quota_utilization_pct, budget_utilization_pct (one row per tenant x cost center x deployment x model)
+-- returns: month, tenant_id, tenant_name, cost_center, deployment, model, deployment_type, requests, input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, payg_cost_usd, ptu_cost_usd, total_cost_usd, quota_utilization_pct, budget_utilization_pct, failed_requests (one row per tenant x cost center x deployment x model)
 -- params: $month VARCHAR, $month_start TIMESTAMPTZ, $month_end TIMESTAMPTZ, $ptu_until TIMESTAMPTZ
 -- PTU hours up to $ptu_until (the month's end, or the current hour in a month not over)
 -- are allocated by ptu_allocation(); a tenant's PTU share for a deployment goes on
 -- its busiest row of that deployment; idle hours appear as tenant 'idle capacity'.
 -- Utilisation is per tenant over the whole month: tokens / monthly quota, total / budget.
+-- Calls that failed before a model answered name no model: their row says
+-- 'unknown (failed calls)' and failed_requests counts them. Amounts are rounded once, and
+-- total_cost_usd is the sum of the two rounded parts, so the columns add up.
 WITH usage AS (
     SELECT
         t.tenant_id,
         deployment,
-        coalesce(k.base_model, 'unknown') AS model,
+        coalesce(
+            k.base_model, CASE WHEN k.errors = k.requests THEN 'unknown (failed calls)' ELSE 'unknown' END
+        ) AS model,
         k.billed_type AS deployment_type,
         sum(k.requests) AS requests,
+        sum(k.errors) AS failed_requests,
         sum(k.input_tokens) AS input_tokens,
         sum(k.cached_input_tokens) AS cached_input_tokens,
         sum(k.output_tokens) AS output_tokens,
@@ -42,6 +48,7 @@ lines AS (
         coalesce(r.model, d.model, 'unknown') AS model,
         coalesce(r.deployment_type, d.deployment_type) AS deployment_type,
         coalesce(r.requests, 0) AS requests,
+        coalesce(r.failed_requests, 0) AS failed_requests,
         coalesce(r.input_tokens, 0) AS input_tokens,
         coalesce(r.cached_input_tokens, 0) AS cached_input_tokens,
         coalesce(r.output_tokens, 0) AS output_tokens,
@@ -68,7 +75,7 @@ SELECT
     l.reasoning_tokens,
     round(l.payg_cost_usd, 6) AS payg_cost_usd,
     round(l.ptu_cost_usd, 6) AS ptu_cost_usd,
-    round(l.payg_cost_usd + l.ptu_cost_usd, 6) AS total_cost_usd,
+    round(l.payg_cost_usd, 6) + round(l.ptu_cost_usd, 6) AS total_cost_usd,
     round(
         100.0 * sum(l.input_tokens + l.output_tokens) OVER (PARTITION BY l.tenant_id)
         / nullif(tn.monthly_token_quota, 0), 2
@@ -76,7 +83,8 @@ SELECT
     round(
         100.0 * sum(l.payg_cost_usd + l.ptu_cost_usd) OVER (PARTITION BY l.tenant_id)
         / nullif(tn.monthly_budget_usd, 0), 2
-    ) AS budget_utilization_pct
+    ) AS budget_utilization_pct,
+    l.failed_requests
 FROM lines AS l
 LEFT JOIN tenants AS tn ON tn.tenant_id = l.tenant_id
 ORDER BY l.tenant_id, l.deployment, l.model;

@@ -7,6 +7,7 @@ hour, 744 hours in October. Tenants resolve by the call's tenant.id attribute.
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -132,6 +133,25 @@ def test_chargeback_rows_equal_the_hand_computed_ones(store: Store) -> None:
     assert list(acme["budget_utilization_pct"]) == [15.21, 15.21]
     assert frame[frame["tenant_id"] == "cee"]["quota_utilization_pct"].isna().all()
     assert list(frame[frame["tenant_id"] == "acme"]["tenant_name"]) == [QUOTED_NAME] * 2
+
+
+def test_failed_calls_are_labelled_and_counted_and_amounts_add_up(store: Store) -> None:
+    failed = replace(
+        call("a-fail", "acme", "mini", "gpt-4o-mini", "GlobalStandard", at(6, 9), 0, 0),
+        model=None, request_model=None, status="error", http_status=429, input_tokens=None,
+        output_tokens=None, cached_input_tokens=None, reasoning_tokens=None,
+    )  # fmt: skip
+    store.write_many([rows_batch([failed], [], "test")])
+    frame = chargeback(store.cursor(), "2026-10")
+    row = frame[frame["model"] == "unknown (failed calls)"]
+    assert row[["tenant_id", "deployment", "requests", "failed_requests"]].values.tolist() == [
+        ["acme", "mini", 1, 1]
+    ]
+    assert frame[frame["model"] != "unknown (failed calls)"]["failed_requests"].sum() == 0
+    # Each total is the sum of its two rounded parts, to the last digit.
+    amounts = frame[["payg_cost_usd", "ptu_cost_usd", "total_cost_usd"]].astype(float)
+    parts = (amounts["payg_cost_usd"] + amounts["ptu_cost_usd"]).round(6)
+    assert (parts == amounts["total_cost_usd"].round(6)).all()
 
 
 def test_a_month_not_over_charges_the_capacity_hours_so_far(store: Store) -> None:
