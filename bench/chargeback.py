@@ -62,11 +62,13 @@ def build(path: Path, n: int) -> Store:
     models = ", ".join(f"({k}, '{m}', '{t}')" for k, (m, t) in enumerate(MODELS))
     with store.transaction() as con:
         con.execute(GENERATE.replace("{models}", models), {"n": n})
+    store.rebuild_usage_summary()  # written around the store: sum the hours as a write would
     return store
 
 
 def pandas_chargeback(store: Store) -> pd.DataFrame:
-    """The pay-as-you-go part of the same aggregation, done in pandas on loaded rows."""
+    """The pay-as-you-go part of the same aggregation, done in pandas on loaded rows: the
+    model's price row times its deployment type's multiplier (provisioned types: 0)."""
     start, end = month_bounds(MONTH)
     calls = (
         store.cursor()
@@ -83,17 +85,35 @@ def pandas_chargeback(store: Store) -> pd.DataFrame:
         .to_arrow_table()
         .to_pandas()
     )
+    multipliers = (
+        store.cursor()
+        .sql("SELECT deployment_type, multiplier FROM deployment_types")
+        .to_arrow_table()
+        .to_pandas()
+    )
     calls = calls[(calls["start_time"] >= start) & (calls["start_time"] < end)]
     calls = calls.assign(
-        base_model=calls["model"].str.replace(r"-\\d{4}-\\d{2}-\\d{2}$", "", regex=True)
+        base_model=calls["model"].str.replace(r"-\d{4}-\d{2}-\d{2}$", "", regex=True)
     )
-    merged = calls.merge(prices, left_on="base_model", right_on="model", how="left")
+    merged = calls.merge(prices, left_on="base_model", right_on="model", how="left").merge(
+        multipliers, on="deployment_type", how="left"
+    )
+    # A price that the call's tokens need and the book lacks leaves the call unpriced ($0
+    # here, as in the SQL's chargeback), never priced at 0 per token.
+    cached_price = merged["cached_input_per_1m"].astype(float)
+    output_price = merged["output_per_1m"].astype(float)
     merged["payg_cost_usd"] = (
-        (merged["input_tokens"] - merged["cached_input_tokens"])
-        * merged["input_per_1m"].astype(float)
-        + merged["cached_input_tokens"] * merged["cached_input_per_1m"].astype(float).fillna(0)
-        + merged["output_tokens"] * merged["output_per_1m"].astype(float).fillna(0)
-    ) / 1e6
+        (
+            (merged["input_tokens"] - merged["cached_input_tokens"])
+            * merged["input_per_1m"].astype(float)
+            + (merged["cached_input_tokens"] * cached_price).where(
+                merged["cached_input_tokens"] > 0, 0.0
+            )
+            + (merged["output_tokens"] * output_price).where(merged["output_tokens"] > 0, 0.0)
+        )
+        * merged["multiplier"].astype(float)
+        / 1e6
+    ).fillna(0.0)
     return merged.groupby(["tenant_id", "deployment", "base_model", "deployment_type"]).agg(
         requests=("call_id", "count"),
         input_tokens=("input_tokens", "sum"),
@@ -127,6 +147,13 @@ def main() -> None:
             store = build(Path(tmp) / "bench.duckdb", n)
             print(f"{n:>12,} calls generated in {time.perf_counter() - started:.1f} s", flush=True)
             lines = chargeback(store.cursor(), MONTH)
+            check = pandas_chargeback(store)
+            ours = float(lines["payg_cost_usd"].astype(float).sum())
+            theirs = float(check["payg_cost_usd"].astype(float).sum())
+            # 6-decimal rounding per line: at most half a micro-dollar a line apart.
+            if abs(ours - theirs) > len(lines) * 5e-7 + 1e-9:
+                raise SystemExit(f"pay-as-you-go total {ours:.6f} != pandas' {theirs:.6f}")
+            print(f"  checked: pay-as-you-go total ${ours:,.2f} equals pandas' ${theirs:,.2f}")
             sql_ms = timed(partial(chargeback_of, store), args.repeat)
             pandas_ms = timed(partial(pandas_chargeback, store), 1)
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
