@@ -68,7 +68,8 @@ placed AS (
     SELECT *, (tenant * 5 + hash(i * 7) % 3) % 12 AS dep FROM base
 )
 SELECT
-    printf('%032x%016x', i, i) AS call_id, 'otlp' AS source,
+    printf('%032x%016x', i, i) AS call_id,
+    md5_number_lower(printf('%032x%016x', i, i)) AS call_key, 'otlp' AS source,
     printf('%032x', i) AS trace_id, printf('%016x', i) AS span_id,
     t AS start_time,
     150 + (hash(i * 11) % 1000) * (1 + (hash(i * 5) % 7)) AS duration_ms,
@@ -158,6 +159,9 @@ def build(path: Path, n: int) -> None:
         con.execute("CHECKPOINT")
     finally:
         con.close()
+    store = Store(path)
+    store.rebuild_usage_summary()  # written around the store: sum the hours as a write would
+    store.close()
 
 
 def page_queries(cur: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, Callable[[], Any]]:
@@ -170,7 +174,9 @@ def page_queries(cur: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, Call
         overview.filter_options(cur, scope.start, scope.end)
         usage = usage_in_scope(cur, scope)
         overview.overview_totals(cur, usage)
-        overview.overview_totals(cur, usage_in_scope(cur, scope.previous()))
+        overview.overview_totals(cur, usage_in_scope(cur, scope.previous(scope.end)))
+        overview.ptu_cost_in_scope(cur, scope, scope.end)
+        overview.ptu_cost_in_scope(cur, scope.previous(scope.end), scope.end)
         overview.spend_over_time(cur, usage, "deployment")
         overview.usage_over_time(cur, usage, bucket, "deployment")
         overview.spend_by_group(cur, usage, "tenant_id")
@@ -209,14 +215,25 @@ def page_queries(cur: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, Call
     }
 
 
-def baseline_overview(cur: duckdb.DuckDBPyConnection, scope: Scope) -> None:
-    """Overview totals priced and tenant-resolved call by call."""
-    cur.execute(
+def baseline_overview(cur: duckdb.DuckDBPyConnection, scope: Scope) -> tuple[int, float]:
+    """Overview totals priced and tenant-resolved call by call: calls and pay-as-you-go."""
+    ((calls, payg),) = cur.execute(
         "SELECT count(*), sum(c.payg_cost_usd) FROM call_costs AS c "
         "JOIN call_tenants AS t USING (call_id) "
         "WHERE c.start_time >= $start AND c.start_time < $end",
         {"start": scope.start, "end": scope.end},
     ).fetchall()
+    return int(calls), float(payg or 0)
+
+
+def check_overview(cur: duckdb.DuckDBPyConnection, scope: Scope) -> str:
+    """The Overview's totals (from the hourly summary) equal the call-by-call baseline's."""
+    totals = overview.overview_totals(cur, usage_in_scope(cur, scope)).iloc[0]
+    calls, payg = baseline_overview(cur, scope)
+    ours = (int(totals["calls"]), float(totals["payg_cost_usd"]))
+    if ours[0] != calls or abs(ours[1] - payg) > 1e-6 * max(1.0, payg):
+        raise SystemExit(f"overview totals {ours} != the call-by-call baseline's {(calls, payg)}")
+    return f"{calls:,} calls, ${payg:,.2f} pay-as-you-go"
 
 
 def median_ms(run: Callable[[], Any], repeats: int) -> float:
@@ -264,6 +281,8 @@ def run(n: int, folder: Path) -> None:
     now = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
     for days in (7, 30, 90):
         scope = Scope(now - timedelta(days=days), now)
+        print(f"  range {days}d: checked, the Overview equals the baseline: "
+              f"{check_overview(cur, scope)}")  # fmt: skip
         print(f"  range {days}d: page queries together, uncached, median of 5")
         for page, queries_of_page in page_queries(cur, scope).items():
             print(f"    {page:<15} {median_ms(queries_of_page, 5):8.0f} ms")
