@@ -129,6 +129,12 @@ def call_cost(call_id: str, start: datetime) -> pd.DataFrame:
     return queries_calls.call_cost(db.cursor(), call_id, start)
 
 
+@st.cache_data(ttl=300, max_entries=8, show_spinner=False)
+def chargeback_months(month_now: str, version: str) -> list[str]:
+    """The last 12 months that have calls (``month_now`` keys the cache by month)."""
+    return queries_chargeback.chargeback_months(db.cursor(), datetime.now(UTC), 12)
+
+
 @st.cache_data(ttl=300, max_entries=32, show_spinner=False)
 def chargeback(month: str, version: str) -> pd.DataFrame:
     return queries_chargeback.chargeback(db.cursor(), month)

@@ -72,6 +72,16 @@ def recent_months(now: datetime, count: int) -> list[str]:
     return months
 
 
+def chargeback_months(cur: duckdb.DuckDBPyConnection, now: datetime, count: int) -> list[str]:
+    """The months among the ``count`` ending with ``now``'s that have calls, newest first;
+    ``now``'s month alone when none has."""
+    months = recent_months(now, count)
+    start, _ = month_bounds(months[-1])
+    _, end = month_bounds(months[0])
+    found = run(cur, "months_with_calls", start=start, end=end)["month"].tolist()
+    return [str(month) for month in found] or months[:1]
+
+
 def ptu_usage(
     cur: duckdb.DuckDBPyConnection, month: str, now: datetime | None = None
 ) -> pd.DataFrame:

@@ -9,7 +9,7 @@ import streamlit as st
 from app import cache
 from app.components import charts, states, tables
 from app.components.verbatim import code
-from queries.chargeback import last_full_month, recent_months
+from queries.chargeback import last_full_month
 
 now = datetime.now(UTC).replace(second=0, microsecond=0)
 version = cache.data_version()
@@ -32,8 +32,14 @@ else:
     )
 
 st.subheader("Chargeback")
-months = recent_months(now, 12)
-month = st.selectbox("Month", months, index=months.index(last_full_month(now)))
+months = cache.chargeback_months(f"{now:%Y-%m}", version)  # months with calls, newest first
+default = last_full_month(now)
+month = st.selectbox(
+    "Month",
+    months,
+    index=months.index(default) if default in months else 0,
+    help="The last 12 months that have calls.",
+)
 fmt = st.radio("Columns", ["csv", "focus"], horizontal=True, format_func=tables.FORMAT_LABELS.get)
 lines = cache.chargeback(month, version)
 if lines.empty:

@@ -24,6 +24,7 @@ from collectors.tenants import Tenant, TenantRule, TenantsConfig, write_tenants
 from queries.chargeback import (
     CHARGEBACK_COLUMNS,
     chargeback,
+    chargeback_months,
     last_full_month,
     month_bounds,
     ptu_usage,
@@ -152,6 +153,14 @@ def test_failed_calls_are_labelled_and_counted_and_amounts_add_up(store: Store) 
     amounts = frame[["payg_cost_usd", "ptu_cost_usd", "total_cost_usd"]].astype(float)
     parts = (amounts["payg_cost_usd"] + amounts["ptu_cost_usd"]).round(6)
     assert (parts == amounts["total_cost_usd"].round(6)).all()
+
+
+def test_the_month_picker_offers_months_with_calls(store: Store, tmp_path: Path) -> None:
+    now = datetime(2026, 12, 6, 10, tzinfo=UTC)
+    assert chargeback_months(store.cursor(), now, 12) == ["2026-11", "2026-10"]
+    assert chargeback_months(store.cursor(), now, 1) == ["2026-12"]  # none in December
+    empty = Store(tmp_path / "empty.duckdb")
+    assert chargeback_months(empty.cursor(), now, 12) == ["2026-12"]
 
 
 def test_a_month_not_over_charges_the_capacity_hours_so_far(store: Store) -> None:
