@@ -100,21 +100,52 @@ def latency_histogram(frame: pd.DataFrame, max_ms: float) -> go.Figure:
     return figure
 
 
+# The colour of a heat-map cell says how severe its verdicts were, never how many: a
+# hundred low annotations stay pale, one high block is dark.
+SEVERITY_RANK: Final = {"low": 1, "medium": 2, "high": 3, "detected": 3}
+SEVERITY_SCALE: Final = [[0.0, "#fdf0d5"], [0.5, "#f4a261"], [1.0, "#9d0208"]]
+
+
 def severity_heatmap(frame: pd.DataFrame, title: str) -> go.Figure:
-    """Calls per category (rows) and severity (columns), the count in each cell."""
-    figure = px.density_heatmap(
-        as_text(frame, "category", "severity"),
-        x="severity",
-        y="category",
-        z="calls",
-        histfunc="sum",
-        text_auto=True,
-        color_continuous_scale="OrRd",
-        category_orders={"severity": list(SEVERITIES)},
-        title=title,
-        labels={"severity": "Severity", "category": "Category", "calls": "calls"},
+    """Categories (rows) by severity (columns): each cell coloured by its severity and
+    labelled with its count of calls; empty where no call had that verdict."""
+    cells = as_text(frame, "category", "severity")
+    counts: dict[tuple[str, str], int] = {}
+    for category, severity, calls in zip(
+        cells["category"], cells["severity"], cells["calls"], strict=True
+    ):
+        counts[(category, severity)] = counts.get((category, severity), 0) + int(calls)
+    categories = sorted({category for category, _ in counts})
+    z = [
+        [SEVERITY_RANK[severity] if (category, severity) in counts else None
+         for severity in SEVERITIES]
+        for category in categories
+    ]  # fmt: skip
+    text = [
+        [f"{counts[(category, severity)]:,}" if (category, severity) in counts else ""
+         for severity in SEVERITIES]
+        for category in categories
+    ]  # fmt: skip
+    figure = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=list(SEVERITIES),
+            y=categories,
+            text=text,
+            texttemplate="%{text}",
+            colorscale=SEVERITY_SCALE,
+            zmin=1,
+            zmax=3,
+            showscale=False,
+            hovertemplate="%{y}, %{x}: %{text} calls<extra></extra>",
+        )
     )
-    figure.update_layout(margin={"t": 48}, coloraxis_colorbar_title_text="calls")
+    figure.update_layout(
+        title=title,
+        margin={"t": 48},
+        xaxis_title="Severity (colour)",
+        yaxis_title="Category",
+    )
     return figure
 
 

@@ -89,6 +89,22 @@ def test_content_safety_page_shows_incidents(
     assert metric(at, "Cost of incidents") == "$0.000023"  # c06: 150 x $0.15 / 1M
     # Over time, prompt heat map and completion heat map.
     assert len(at.get("plotly_chart")) == 3
+    # The prompt heat map is coloured by severity (c02's low hate note pale, c06's medium
+    # hate block and detected jailbreak darker) and labelled with counts.
+    import json
+
+    heat = json.loads(at.get("plotly_chart")[1].proto.spec)["data"][0]
+    cells = {
+        (category, severity): (z, text)
+        for category, zs, texts in zip(heat["y"], heat["z"], heat["text"], strict=True)
+        for severity, z, text in zip(heat["x"], zs, texts, strict=True)
+        if z is not None
+    }
+    assert cells == {
+        ("hate", "low"): (1, "1"),
+        ("hate", "medium"): (2, "1"),
+        ("jailbreak", "detected"): (3, "1"),
+    }
     by_tenant = at.dataframe[0].value
     assert list(by_tenant["tenant_id"]) == ["unassigned", "contoso"]  # c06 blocked; c02 noted
     incidents = at.dataframe[1].value
