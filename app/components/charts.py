@@ -27,6 +27,12 @@ ACTION_COLORS: Final = {
     "annotated": "#95a5a6",
 }
 SEVERITIES: Final = ("low", "medium", "high", "detected")
+# Categories (deployments, tenants, families) take the Okabe-Ito colours, told apart by
+# people with the common colour-vision deficiencies; its vermillion is left out, so red
+# means an error or a block only (ACTION_COLORS).
+CATEGORY_COLORS: Final = [
+    "#0072B2", "#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#F0E442", "#999999", "#000000",
+]  # fmt: skip
 
 
 def as_text(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
@@ -62,6 +68,7 @@ def stacked_over_time(
         title=title,
         labels={x: "", value: unit, color: label},
         color_discrete_map=ACTION_COLORS if color == "filter_action" else None,
+        color_discrete_sequence=CATEGORY_COLORS,
     )
     figure.update_layout(barmode="stack", legend_title_text=label, margin={"t": 48})
     figure.update_yaxes(tickformat="$~s" if unit == "USD" else "~s")
@@ -81,6 +88,7 @@ def lines_over_time(
         title=title,
         markers=True,
         labels={"bucket": "", value: unit, color: label},
+        color_discrete_sequence=CATEGORY_COLORS,
     )
     figure.update_layout(legend_title_text=label, margin={"t": 48})
     return figure
@@ -93,6 +101,7 @@ def latency_histogram(frame: pd.DataFrame, max_ms: float) -> go.Figure:
         x="bin_ms",
         y="calls",
         color="family",
+        color_discrete_sequence=CATEGORY_COLORS,
         title=f"Latency distribution (last bar: {max_ms:,.0f} ms and slower)",
         labels={"bin_ms": "Duration (ms)", "calls": "calls", "family": "Deployment family"},
     )
@@ -156,6 +165,7 @@ def spend_by_tenant(lines: pd.DataFrame, title: str) -> go.Figure:
         x="tenant_name",
         y="total_cost_usd",
         color="cost_center",
+        color_discrete_sequence=CATEGORY_COLORS,
         title=title,
         labels={"tenant_name": "", "total_cost_usd": "USD", "cost_center": "Cost center"},
     )

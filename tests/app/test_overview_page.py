@@ -26,6 +26,16 @@ def test_overview_shows_seeded_totals(tmp_path: Path, monkeypatch: pytest.Monkey
     assert metric(at, "Filtered-call rate") == "16.7%"  # c06, blocked prompt
     assert metric(at, "Deployments") == "4"
     assert len(at.get("plotly_chart")) == 4  # spend, tokens, calls, errors
+    # Deployments in the Errors chart are told apart by colour-blind-safe hues, none red.
+    import json
+
+    errors_chart = json.loads(at.get("plotly_chart")[3].proto.spec)
+    colors = {trace["marker"]["color"] for trace in errors_chart["data"]}
+    okabe_ito_without_vermillion = {
+        "#0072B2", "#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#F0E442", "#999999", "#000000",
+    }  # fmt: skip
+    assert len(colors) == len(errors_chart["data"]) >= 2
+    assert colors <= okabe_ito_without_vermillion
     # Spend shown == the SQL truth of the view (priced with the shipped price book).
     from app import db
 
