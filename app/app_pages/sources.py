@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import streamlit as st
 
 from app import sources_cache
+from app.components import tables
 from app.components.verbatim import code
 
 COVERAGE_DAYS = 14
@@ -39,25 +40,9 @@ st.caption(
     else "No Log Analytics workspace configured (set LOG_ANALYTICS_WORKSPACE_ID)."
 )
 st.dataframe(
-    health[
-        [
-            "source",
-            "configured",
-            "calls",
-            "last_success",
-            "lag_minutes",
-            "rows_last_hour",
-            "last_error",
-        ]
-    ],
+    health[list(tables.SOURCE_HEALTH_COLUMNS)],
     hide_index=True,
-    column_config={
-        "last_success": st.column_config.DatetimeColumn("last success (UTC)"),
-        "lag_minutes": st.column_config.NumberColumn("lag (min)", format="%.0f"),
-        "calls": st.column_config.NumberColumn("calls in the ledger"),
-        "rows_last_hour": st.column_config.NumberColumn("rows in the last hour"),
-        "last_error": "last error",
-    },
+    column_config=tables.SOURCE_HEALTH_COLUMNS,
 )
 if counts is not None:
     st.caption(
@@ -88,7 +73,9 @@ coverage = sources_cache.source_coverage(now - timedelta(days=COVERAGE_DAYS), no
 if coverage.empty:
     st.info("No calls or metric totals in this period yet.")
 else:
-    st.dataframe(coverage, hide_index=True)
+    st.dataframe(coverage, column_config=tables.COVERAGE_COLUMNS, hide_index=True)
 
 if st.toggle("Show the Log Analytics pull log"):
-    st.dataframe(sources_cache.source_pull_log(now), hide_index=True)
+    st.dataframe(
+        sources_cache.source_pull_log(now), column_config=tables.PULL_LOG_COLUMNS, hide_index=True
+    )

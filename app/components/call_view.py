@@ -66,7 +66,7 @@ def show_call(detail: dict[str, Any], verdicts: pd.DataFrame, cost: pd.DataFrame
             st.metric("Pay-as-you-go cost", charts.format_usd(row["payg_cost_usd"]))
         else:
             st.warning(f"Not priced: {code(row['unpriced_reason'])}")
-        st.dataframe(cost, hide_index=True)
+        st.dataframe(cost, column_config=tables.CALL_COST_COLUMNS, hide_index=True)
 
     st.markdown("**Content-filter verdicts**")
     if verdicts.empty:
@@ -90,6 +90,7 @@ def show_call(detail: dict[str, Any], verdicts: pd.DataFrame, cost: pd.DataFrame
     }
     st.dataframe(
         pd.DataFrame({"field": list(fields), "value": [_text(v) for v in fields.values()]}),
+        column_config=tables.FIELD_COLUMNS,
         hide_index=True,
     )
     attributes = detail.get("attributes")

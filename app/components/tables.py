@@ -8,8 +8,10 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-_USD = "$%.2f"
-_PCT = "%.1f %%"
+# One way to write each kind of number on every page: dollars with thousands separators
+# and cents (the CSV keeps 6 decimals), percentages as the metrics write them (33.3%).
+_USD = "dollar"
+_PCT = "%.1f%%"
 
 BUDGET_COLUMNS: Final[dict[str, Any]] = {
     "tenant_id": "Tenant id",
@@ -44,9 +46,9 @@ CHARGEBACK_COLUMNS: Final[dict[str, Any]] = {
     "cached_input_tokens": st.column_config.NumberColumn("Cached input", format="localized"),
     "output_tokens": st.column_config.NumberColumn("Output tokens", format="localized"),
     "reasoning_tokens": st.column_config.NumberColumn("Reasoning", format="localized"),
-    "payg_cost_usd": st.column_config.NumberColumn("Pay-as-you-go", format="$%.6f"),
-    "ptu_cost_usd": st.column_config.NumberColumn("PTU allocated", format="$%.6f"),
-    "total_cost_usd": st.column_config.NumberColumn("Total", format="$%.6f"),
+    "payg_cost_usd": st.column_config.NumberColumn("Pay-as-you-go", format=_USD),
+    "ptu_cost_usd": st.column_config.NumberColumn("PTU allocated", format=_USD),
+    "total_cost_usd": st.column_config.NumberColumn("Total", format=_USD),
     "quota_utilization_pct": st.column_config.NumberColumn("Quota used", format=_PCT),
     "budget_utilization_pct": st.column_config.NumberColumn("Budget used", format=_PCT),
 }
@@ -127,6 +129,60 @@ CALL_LIST_COLUMNS: Final[dict[str, Any]] = {
     "input_tokens": _count("Input tokens"),
     "output_tokens": _count("Output tokens"),
 }
+
+SOURCE_HEALTH_COLUMNS: Final[dict[str, Any]] = {
+    "source": "Source",
+    "configured": st.column_config.CheckboxColumn("Configured"),
+    "calls": _count("Calls in the ledger"),
+    "last_success": st.column_config.DatetimeColumn("Last success (UTC)"),
+    "lag_minutes": st.column_config.NumberColumn("Lag (min)", format="%.0f"),
+    "rows_last_hour": _count("Rows in the last hour"),
+    "last_error": "Last error",
+}
+
+COVERAGE_COLUMNS: Final[dict[str, Any]] = {
+    "day": st.column_config.DateColumn("Day (UTC)"),
+    "resource": "Resource",
+    "calls": _count("Calls"),
+    "otlp_tokens": _count("Tokens, OTLP"),
+    "app_insights_tokens": _count("Tokens, App Insights"),
+    "apim_tokens": _count("Tokens, API Management"),
+    "diagnostics_calls": _count("Calls, AzureDiagnostics"),
+    "metrics_tokens": _count("Tokens, Azure Monitor metrics"),
+    "rollup_tokens": _count("Tokens, Log Analytics rollups"),
+}
+
+PULL_LOG_COLUMNS: Final[dict[str, Any]] = {
+    "source": "Source",
+    "pulled_at": st.column_config.DatetimeColumn("Pulled (UTC)"),
+    "slice_start": st.column_config.DatetimeColumn("Slice from (UTC)"),
+    "slice_end": st.column_config.DatetimeColumn("Slice to (UTC)"),
+    "outcome": "Outcome",
+    "rows_read": _count("Rows read"),
+    "rows_stored": _count("Rows stored"),
+    "seconds": st.column_config.NumberColumn("Seconds", format="%.1f"),
+    "error": "Error",
+}
+
+CALL_COST_COLUMNS: Final[dict[str, Any]] = {
+    "base_model": "Model priced",
+    "billed_type": "Billed as",
+    "type_assumed": st.column_config.CheckboxColumn("Type assumed"),
+    "billing": "Billing",
+    "priced": st.column_config.CheckboxColumn("Priced"),
+    "unpriced_reason": "Why not priced",
+    "input_tokens": _count("Input tokens"),
+    "cached_input_tokens": _count("Cached input"),
+    "output_tokens": _count("Output tokens"),
+    "reasoning_tokens": _count("Reasoning"),
+    # A single call's cost is often a fraction of a cent: 6 decimals, as the CSV.
+    "input_cost_usd": st.column_config.NumberColumn("Input cost", format="$%.6f"),
+    "cached_input_cost_usd": st.column_config.NumberColumn("Cached input cost", format="$%.6f"),
+    "output_cost_usd": st.column_config.NumberColumn("Output cost", format="$%.6f"),
+    "payg_cost_usd": st.column_config.NumberColumn("Pay-as-you-go cost", format="$%.6f"),
+}
+
+FIELD_COLUMNS: Final[dict[str, Any]] = {"field": "Field", "value": "Value"}
 
 PTU_COLUMNS: Final[dict[str, Any]] = {
     "deployment": "Deployment",
