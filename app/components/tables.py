@@ -8,6 +8,11 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
+
+def _count(label: str, width: Any = None) -> Any:
+    return st.column_config.NumberColumn(label, format="localized", width=width)
+
+
 # One way to write each kind of number on every page: dollars with thousands separators
 # and cents (the CSV keeps 6 decimals), percentages as the metrics write them (33.3%).
 _USD = "dollar"
@@ -15,7 +20,7 @@ _PCT = "%.1f%%"
 
 BUDGET_COLUMNS: Final[dict[str, Any]] = {
     "tenant_id": "Tenant id",
-    "tenant_name": "Tenant",
+    "tenant_name": st.column_config.TextColumn("Tenant", pinned=True),
     "cost_center": "Cost center",
     "mtd_tokens": st.column_config.NumberColumn("Tokens, month to date", format="localized"),
     "mtd_cost_usd": st.column_config.NumberColumn("Spend, month to date", format=_USD),
@@ -32,25 +37,27 @@ BUDGET_COLUMNS: Final[dict[str, Any]] = {
 
 CHARGEBACK_COLUMNS: Final[dict[str, Any]] = {
     "month": None,  # hidden: the month is chosen above the table
-    "tenant_id": "Tenant id",
-    "tenant_name": "Tenant",
+    "tenant_id": None,  # in the CSV; the page names the tenant
+    "tenant_name": st.column_config.TextColumn("Tenant", pinned=True),
     "cost_center": "Cost center",
     "deployment": "Deployment",
     "model": "Model",
     "deployment_type": "Type",
-    "requests": st.column_config.NumberColumn("Requests", format="localized"),
-    "failed_requests": st.column_config.NumberColumn(
-        "Failed", format="localized", help="Requests that failed (counted in Requests)"
-    ),
-    "input_tokens": st.column_config.NumberColumn("Input tokens", format="localized"),
-    "cached_input_tokens": st.column_config.NumberColumn("Cached input", format="localized"),
-    "output_tokens": st.column_config.NumberColumn("Output tokens", format="localized"),
-    "reasoning_tokens": st.column_config.NumberColumn("Reasoning", format="localized"),
+    "requests": _count("Requests", width="small"),
+    "failed_requests": _count("Failed", width="small"),
+    "input_tokens": _count("Input tokens"),
+    "cached_input_tokens": _count("Cached input"),
+    "output_tokens": _count("Output tokens"),
+    "reasoning_tokens": _count("Reasoning"),
     "payg_cost_usd": st.column_config.NumberColumn("Pay-as-you-go", format=_USD),
     "ptu_cost_usd": st.column_config.NumberColumn("PTU allocated", format=_USD),
     "total_cost_usd": st.column_config.NumberColumn("Total", format=_USD),
-    "quota_utilization_pct": st.column_config.NumberColumn("Quota used", format=_PCT),
-    "budget_utilization_pct": st.column_config.NumberColumn("Budget used", format=_PCT),
+    "quota_utilization_pct": st.column_config.NumberColumn(
+        "Quota used", format=_PCT, width="small"
+    ),
+    "budget_utilization_pct": st.column_config.NumberColumn(
+        "Budget used", format=_PCT, width="small"
+    ),
 }
 # The table's order (the CSV appends failed_requests at the end; the page shows it by Requests).
 CHARGEBACK_ORDER: Final = [
@@ -63,10 +70,6 @@ _MS = "%.0f ms"
 _RATE = "percent"
 
 
-def _count(label: str) -> Any:
-    return st.column_config.NumberColumn(label, format="localized")
-
-
 SPEND_BY_COLUMNS: Final[dict[str, Any]] = {
     "deployment": st.column_config.LinkColumn("Deployment", display_text=r"deployment=(.*)$"),
     "tenant_id": st.column_config.LinkColumn("Tenant", display_text=r"tenant=(.*)$"),
@@ -77,7 +80,7 @@ SPEND_BY_COLUMNS: Final[dict[str, Any]] = {
 }
 
 DEPLOYMENT_COLUMNS: Final[dict[str, Any]] = {
-    "deployment": "Deployment",
+    "deployment": st.column_config.TextColumn("Deployment", pinned=True),
     "deployment_type": "Type",
     "family": "Family",
     "calls": _count("Calls"),
@@ -110,7 +113,7 @@ SAFETY_BY_COLUMNS: Final[dict[str, Any]] = {
 }
 
 CALL_LIST_COLUMNS: Final[dict[str, Any]] = {
-    "open": st.column_config.LinkColumn("Call", display_text="Open"),
+    "open": st.column_config.LinkColumn("Call", display_text="Open", pinned=True),
     "call_id": None,  # in the link
     "trace_id": None,
     "start_time": st.column_config.DatetimeColumn("Time (UTC)", format="YYYY-MM-DD HH:mm:ss"),
@@ -131,7 +134,7 @@ CALL_LIST_COLUMNS: Final[dict[str, Any]] = {
 }
 
 SOURCE_HEALTH_COLUMNS: Final[dict[str, Any]] = {
-    "source": "Source",
+    "source": st.column_config.TextColumn("Source", pinned=True),
     "configured": st.column_config.CheckboxColumn("Configured"),
     "calls": _count("Calls in the ledger"),
     "last_success": st.column_config.DatetimeColumn("Last success (UTC)"),

@@ -88,6 +88,34 @@ def test_page_renders_without_exception(
     page.close()
 
 
+@pytest.mark.parametrize("width", [1366, 1920])
+def test_pages_at_common_screen_widths(
+    browser: Browser, seeded_server: LensServer, width: int
+) -> None:
+    """Full-page screenshots of every page at laptop and desktop widths; at 1920 px no
+    table is wider than its place (at 1366 px wide tables scroll, their first column
+    pinned)."""
+    too_wide: list[str] = []
+    for name, path, ready, _, _ in PAGES:
+        page = browser.new_page(viewport={"width": width, "height": 1000})
+        page.goto(f"{seeded_server.url}/{path}")
+        page.get_by_test_id(ready).first.wait_for(timeout=60_000)
+        page.wait_for_timeout(1_000)  # the grids size their columns after they appear
+        assert page.get_by_test_id("stException").count() == 0, name
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
+        widths = page.evaluate(
+            """() => [...document.querySelectorAll('[data-testid="stDataFrame"] .dvn-scroller')]
+                .map(grid => [grid.scrollWidth, grid.clientWidth])"""
+        )
+        too_wide += [
+            f"{name}: {inner} px in {outer} px" for inner, outer in widths if inner > outer + 1
+        ]
+        page.close()
+    if width >= 1920:
+        assert not too_wide, too_wide
+
+
 def test_chargeback_csv_downloads(browser: Browser, seeded_server: LensServer) -> None:
     page = browser.new_page(accept_downloads=True)
     page.goto(f"{seeded_server.url}/tenants")
