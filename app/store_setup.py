@@ -26,6 +26,8 @@ def open_store(settings: Settings) -> Store:
     store = Store(settings.lens_db)
     try:
         load_reference_data(store)
+        for example in examples_in_use(settings):
+            log.info("demo: %s is read (no file configured in its place)", example)
         tenants_file = reference_file(settings.lens_tenants, TENANTS_EXAMPLE, settings.demo_data)
         if tenants_file.is_file():
             tenants = read_tenants_file(tenants_file)
@@ -54,6 +56,18 @@ def reference_file(configured: Path, example: Path, demo: bool) -> Path:
     """The configured file; with demo data and no such file, the shipped example, which
     matches the demo's tenants and deployments (cost centers, budgets, PTU capacity)."""
     if demo and not configured.is_file() and example.is_file():
-        log.info("demo: no %s, so %s is read", configured, example.name)
         return example
     return configured
+
+
+def examples_in_use(settings: Settings) -> list[str]:
+    """The shipped example files the store was given in place of missing ones (demo data)."""
+    pairs = (
+        (settings.lens_tenants, TENANTS_EXAMPLE),
+        (settings.lens_deployments, DEPLOYMENTS_EXAMPLE),
+    )
+    return [
+        example.name
+        for configured, example in pairs
+        if reference_file(configured, example, settings.demo_data) == example
+    ]

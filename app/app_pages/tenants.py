@@ -14,6 +14,7 @@ from queries.chargeback import last_full_month
 now = datetime.now(UTC).replace(second=0, microsecond=0)
 version = cache.data_version()
 
+states.demo_reference_files()
 st.subheader("This month")
 budgets = cache.tenant_budgets(now, version)
 if budgets.empty:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from app.components.verbatim import code
+from app.config import load_settings
+from app.store_setup import examples_in_use
 
 OTLP_HINT = (
     "Point any OpenTelemetry exporter at this server: set "
@@ -52,3 +54,14 @@ def no_call(call_id: str) -> None:
         "A call id is the span's trace id followed by its span id (48 hex characters). "
         "Search below by its beginning, or by trace id."
     )
+
+
+def demo_reference_files() -> None:
+    """Say when the shipped example tenants and deployments stand in for missing files."""
+    examples = examples_in_use(load_settings())
+    if examples:
+        st.caption(
+            ":material/science: Demo data: tenants, cost centers, budgets and provisioned "
+            f"capacity come from {' and '.join(f'`{name}`' for name in examples)}, as no file "
+            "of your own is configured (LENS_TENANTS, LENS_DEPLOYMENTS)."
+        )

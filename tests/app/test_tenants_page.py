@@ -99,3 +99,25 @@ def test_ptu_hours_nobody_used_show_as_idle_capacity(
     ptu = at.dataframe[-1].value
     assert list(ptu["tenant_id"]) == ["idle capacity"]
     assert list(ptu["hours"]) == [hours]
+
+
+def test_the_demo_says_its_tenants_and_deployments_come_from_the_examples(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LENS_DB", str(seeded_database(tmp_path / "lens.duckdb")))
+    monkeypatch.setenv("LENS_TENANTS", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("LENS_DEPLOYMENTS", str(tmp_path / "none-either.toml"))
+    monkeypatch.delenv("AZURE_OPENAI_ENDPOINT", raising=False)
+    monkeypatch.setenv("LENS_DEMO", "true")
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.run()
+    at.switch_page("app_pages/tenants.py").run()
+    assert not at.exception
+    assert any(
+        "come from `tenants.example.toml` and `deployments.example.toml`" in c.value
+        for c in at.caption
+    )
+    # Not in demo mode: nothing stands in for the missing files, and nothing is said.
+    monkeypatch.setenv("LENS_DEMO", "false")
+    at.run()
+    assert not any("Demo data" in c.value for c in at.caption)

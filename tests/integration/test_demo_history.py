@@ -35,7 +35,7 @@ def test_demo_history_arrives_through_otlp_and_is_marked(
     ptu = [row for row in rows if row["deployment"] == "gpt-4o-ptu"]
     assert ptu and sum(float(row["ptu_cost_usd"]) for row in ptu) > 0
     assert {row["cost_center"] for row in rows} >= {"CC-1001", "CC-2001"}
-    assert "demo: no tenants.toml, so tenants.example.toml is read" in server.output()
+    assert "demo: tenants.example.toml is read (no file configured in its place)" in server.output()
 
     server.stop()
     server.start()  # the ledger is no longer empty: nothing is seeded again
