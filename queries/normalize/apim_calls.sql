@@ -4,7 +4,10 @@
 -- call_id is apim: + CorrelationId; the backend's apim-request-id (BackendRequestId, when
 -- the gateway logs response headers) is the request_id that joins the call other sources
 -- saw. Region is the gateway's, not the Azure OpenAI resource's, so it stays an attribute.
-WITH cells AS (
+-- A call fails on an HTTP status of 400 or more (or, with no status, on an error reason):
+-- a 200 whose LastErrorReason says the client went away mid-stream was answered and billed,
+-- so it is ok, with the reason kept as apim.last_error.
+WITH raw AS (
     SELECT
         *,
         cell_text(CorrelationId) AS correlation,
@@ -13,6 +16,9 @@ WITH cells AS (
         cell_status(ResponseCode) AS status_code,
         cell_text(LastErrorReason) AS error
     FROM log_rows
+),
+cells AS (
+    SELECT *, coalesce(status_code >= 400, error IS NOT NULL) AS failed FROM raw
 )
 SELECT
     'apim:' || correlation AS call_id,
@@ -35,9 +41,9 @@ SELECT
     NULL::VARCHAR AS tenant_id,
     NULL::VARCHAR AS end_user,
     NULL::VARCHAR AS service,
-    CASE WHEN status_code >= 400 OR error IS NOT NULL THEN 'error' ELSE 'ok' END AS status,
+    CASE WHEN failed THEN 'error' ELSE 'ok' END AS status,
     status_code AS http_status,
-    error AS error_type,
+    CASE WHEN failed THEN error END AS error_type,
     cell_count(PromptTokens, $max_tokens) AS input_tokens,
     NULL::BIGINT AS cached_input_tokens,
     cell_count(CompletionTokens, $max_tokens) AS output_tokens,
@@ -50,7 +56,8 @@ SELECT
         json_member('apim.api_id', cell_text(ApiId)),
         json_member('apim.caller_ip', cell_text(CallerIpAddress)),
         json_member('apim.region', cell_text(Region)),
-        json_member('stream', CASE WHEN cell_float(IsStreamCompletion) <> 0 THEN true END)
+        json_member('stream', CASE WHEN cell_float(IsStreamCompletion) <> 0 THEN true END),
+        json_member('apim.last_error', CASE WHEN NOT failed THEN error END)
     ) || '}' AS attributes,
     cell_text(ApimSubscriptionId) AS apim_subscription,
     cell_text(BackendRequestId) AS request_id

@@ -179,6 +179,17 @@ def test_apim_error_response_is_an_error_call() -> None:
     assert (call.status, call.http_status) == ("error", 429)
 
 
+def test_apim_call_the_client_left_mid_stream_is_ok_with_its_reason_kept() -> None:
+    row = apim_row(AT, "c", response_code=200)
+    row.update(IsStreamCompletion=1, LastErrorReason="ClientConnectionFailure")
+    call = normalized("apim", row)
+    assert (call.status, call.http_status, call.error_type) == ("ok", 200, None)
+    assert call.attributes["apim.last_error"] == "ClientConnectionFailure"
+    # Without a status, an error reason is all there is: the call failed.
+    row.update(ResponseCode=None, LastErrorReason="BackendConnectionFailure")
+    assert normalized("apim", row).status == "error"
+
+
 def test_diagnostics_row_reads_its_properties_json() -> None:
     call = normalized(
         "azure_diagnostics", diagnostics_row(AT, "d427a391"), "loganalytics:azure_diagnostics"
