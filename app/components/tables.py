@@ -190,10 +190,20 @@ FIELD_COLUMNS: Final[dict[str, Any]] = {"field": "Field", "value": "Value"}
 PTU_COLUMNS: Final[dict[str, Any]] = {
     "deployment": "Deployment",
     "tenant_id": "Tenant",
-    "hours": _count("Hours used"),
+    "hours": st.column_config.NumberColumn(
+        "Hours with calls",
+        format="localized",
+        help="Hours in which the tenant sent at least one token (idle capacity: nobody did)",
+    ),
     "tokens": _count("Tokens"),
     "ptu_cost_usd": st.column_config.NumberColumn("PTU cost allocated", format=_USD),
     "share_of_cost": st.column_config.NumberColumn("Share", format=_RATE),
+    "capacity_used": st.column_config.NumberColumn(
+        "Capacity used",
+        format=_RATE,
+        help="Tokens against what the deployment could serve in the month so far at its "
+        "tokens-per-minute quota (tpm in deployments.toml); empty without a tpm",
+    ),
 }
 
 VERDICT_COLUMNS: Final[dict[str, Any]] = {

@@ -163,6 +163,23 @@ def test_the_month_picker_offers_months_with_calls(store: Store, tmp_path: Path)
     assert chargeback_months(empty.cursor(), now, 12) == ["2026-12"]
 
 
+def test_ptu_usage_says_how_much_of_the_capacity_each_tenant_used(store: Store) -> None:
+    # ptu-dep at 1,000 tokens a minute: October's 744 hours could serve 44,640,000 tokens.
+    write_deployments(
+        store,
+        (Deployment("ptu-dep", None, None, "gpt-4o", PTU, 10, Decimal("2"), None, 1_000),),
+    )
+    usage = ptu_usage(store.cursor(), "2026-10").set_index("tenant_id")
+    assert usage.loc["acme", "hours"] == 1  # one call makes an hour count ...
+    assert usage.loc["acme", "capacity_used"] == pytest.approx(300 / 44_640_000)  # ... not much
+    assert usage.loc["idle capacity", "capacity_used"] == 0
+    # Without a tpm, how much is not known.
+    write_deployments(
+        store, (Deployment("ptu-dep", None, None, "gpt-4o", PTU, 10, Decimal("2"), None),)
+    )
+    assert ptu_usage(store.cursor(), "2026-10")["capacity_used"].isna().all()
+
+
 def test_a_month_not_over_charges_the_capacity_hours_so_far(store: Store) -> None:
     # On 2 October at 09:30 the month has had 33 whole hours (1 October 00:00 to 2 October
     # 08:00), two of them used (10:00 and 11:00 on the 1st): 31 idle hours x $20.
