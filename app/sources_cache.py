@@ -48,16 +48,18 @@ def workspace_id() -> str:
     return config.workspace_id if isinstance(config, LogAnalyticsConfig) else ""
 
 
+# ``version`` (``app.cache.data_version()``) keys each cache by the store and its calls, as
+# the other pages' caches are: another store or new calls are never answered from the cache.
 @st.cache_data(ttl=10, max_entries=8, show_spinner=False)
-def source_health(polled: tuple[str, ...], now: datetime) -> pd.DataFrame:
+def source_health(polled: tuple[str, ...], now: datetime, version: str) -> pd.DataFrame:
     return sources.source_health(db.cursor(), list(polled), now)
 
 
 @st.cache_data(ttl=10, max_entries=8, show_spinner=False)
-def source_pull_log(now: datetime) -> pd.DataFrame:
+def source_pull_log(now: datetime, version: str) -> pd.DataFrame:
     return sources.source_pull_log(db.cursor(), 50)
 
 
 @st.cache_data(ttl=60, max_entries=16, show_spinner=False)
-def source_coverage(start: datetime, end: datetime) -> pd.DataFrame:
+def source_coverage(start: datetime, end: datetime, version: str) -> pd.DataFrame:
     return sources.source_coverage(db.cursor(), start, end)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
-from app import sources_cache
+from app import cache, sources_cache
 from app.components import tables
 from app.components.verbatim import code
 
@@ -14,7 +14,8 @@ COVERAGE_DAYS = 14
 now = datetime.now(UTC).replace(second=0, microsecond=0)
 catalog = sources_cache.log_analytics_sources()
 polled = tuple(str(entry["source"]) for entry in catalog if entry["polled"])
-health = sources_cache.source_health(polled, now)
+version = cache.data_version()
+health = sources_cache.source_health(polled, now, version)
 counts = sources_cache.receiver_counts()
 
 if not polled and int(health["calls"].sum()) == 0:
@@ -69,7 +70,7 @@ st.caption(
     "by several sources is one call in the ledger and counts in each column here; AzureMetrics "
     "totals have no deployment dimension and serve only to reconcile."
 )
-coverage = sources_cache.source_coverage(now - timedelta(days=COVERAGE_DAYS), now)
+coverage = sources_cache.source_coverage(now - timedelta(days=COVERAGE_DAYS), now, version)
 if coverage.empty:
     st.info("No calls or metric totals in this period yet.")
 else:
@@ -77,5 +78,7 @@ else:
 
 if st.toggle("Show the Log Analytics pull log"):
     st.dataframe(
-        sources_cache.source_pull_log(now), column_config=tables.PULL_LOG_COLUMNS, hide_index=True
+        sources_cache.source_pull_log(now, version),
+        column_config=tables.PULL_LOG_COLUMNS,
+        hide_index=True,
     )
