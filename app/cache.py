@@ -130,9 +130,9 @@ def call_cost(call_id: str, start: datetime) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=300, max_entries=8, show_spinner=False)
-def chargeback_months(month_now: str, version: str) -> list[str]:
-    """The last 12 months that have calls (``month_now`` keys the cache by month)."""
-    return queries_chargeback.chargeback_months(db.cursor(), datetime.now(UTC), 12)
+def chargeback_months(this_month: str, version: str) -> list[str]:
+    """The 12 months up to ``this_month`` that have calls."""
+    return queries_chargeback.chargeback_months(db.cursor(), this_month, 12)
 
 
 @st.cache_data(ttl=300, max_entries=32, show_spinner=False)

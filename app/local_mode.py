@@ -79,7 +79,7 @@ def refusal(headers: Headers, method: str, websocket: bool, policy: HostPolicy) 
     host = _hostname(headers.get("host", ""))
     if not policy.allows(host):
         return Refusal(400, f"this lens answers requests to 127.0.0.1, localhost or "
-                            f"LENS_ALLOWED_HOSTS only, not to {host!r}")  # fmt: skip
+                            f"LENS_ALLOWED_HOSTS only, not to {(host or '')[:80]!r}")  # fmt: skip
     if websocket or method.upper() not in SAFE_METHODS:
         if headers.get("sec-fetch-site") == "cross-site":
             return Refusal(403, "a browser request from another site may not change or read "

@@ -72,14 +72,14 @@ def recent_months(now: datetime, count: int) -> list[str]:
     return months
 
 
-def chargeback_months(cur: duckdb.DuckDBPyConnection, now: datetime, count: int) -> list[str]:
-    """The months among the ``count`` ending with ``now``'s that have calls, newest first;
-    ``now``'s month alone when none has."""
-    months = recent_months(now, count)
+def chargeback_months(cur: duckdb.DuckDBPyConnection, month: str, count: int) -> list[str]:
+    """The months among the ``count`` ending with ``month`` (``YYYY-MM``) that have calls,
+    newest first; ``month`` alone when none has."""
+    months = recent_months(month_bounds(month)[0], count)
     start, _ = month_bounds(months[-1])
     _, end = month_bounds(months[0])
     found = run(cur, "months_with_calls", start=start, end=end)["month"].tolist()
-    return [str(month) for month in found] or months[:1]
+    return [str(found_month) for found_month in found] or months[:1]
 
 
 def ptu_usage(

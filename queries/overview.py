@@ -28,8 +28,8 @@ def overview_totals(cur: duckdb.DuckDBPyConnection, usage: pa.Table) -> pd.DataF
 def ptu_cost_in_scope(
     cur: duckdb.DuckDBPyConnection, scope: Scope, now: datetime
 ) -> pd.DataFrame | None:
-    """One row: the provisioned (PTU) capacity cost of the scope's whole hours that have
-    begun by ``now``'s hour. None when the scope chooses models, deployment types or
+    """One row: the provisioned (PTU) capacity cost of the scope's whole hours before
+    ``now``'s hour. None when the scope chooses models, deployment types or
     services: capacity is priced per deployment and split by tenant only."""
     if scope.models or scope.deployment_types or scope.services:
         return None

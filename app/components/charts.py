@@ -125,20 +125,22 @@ def severity_heatmap(frame: pd.DataFrame, title: str) -> go.Figure:
     ):
         counts[(category, severity)] = counts.get((category, severity), 0) + int(calls)
     categories = sorted({category for category, _ in counts})
+    # A severity a producer spells otherwise keeps its column, at the lowest colour.
+    columns = [*SEVERITIES, *sorted({s for _, s in counts} - set(SEVERITIES))]
     z = [
-        [SEVERITY_RANK[severity] if (category, severity) in counts else None
-         for severity in SEVERITIES]
+        [SEVERITY_RANK.get(severity, 1) if (category, severity) in counts else None
+         for severity in columns]
         for category in categories
     ]  # fmt: skip
     text = [
         [f"{counts[(category, severity)]:,}" if (category, severity) in counts else ""
-         for severity in SEVERITIES]
+         for severity in columns]
         for category in categories
     ]  # fmt: skip
     figure = go.Figure(
         go.Heatmap(
             z=z,
-            x=list(SEVERITIES),
+            x=columns,
             y=categories,
             text=text,
             texttemplate="%{text}",

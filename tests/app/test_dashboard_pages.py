@@ -210,3 +210,16 @@ def test_a_filtered_call_without_a_filtering_verdict_says_its_category_is_not_re
         columns=columns,
     )
     assert filtered_by(both) == "protected_material_text, violence (high)"
+
+
+def test_the_heat_map_keeps_a_severity_it_does_not_rank() -> None:
+    import pandas as pd
+
+    from app.components.charts import severity_heatmap
+
+    frame = pd.DataFrame(
+        {"category": ["hate", "hate"], "severity": ["high", "critical"], "calls": [2, 1]}
+    )
+    heat = severity_heatmap(frame, "Prompts").data[0]
+    assert list(heat.x) == ["low", "medium", "high", "detected", "critical"]
+    assert list(heat.text[0]) == ["", "", "2", "", "1"]

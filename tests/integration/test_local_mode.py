@@ -47,6 +47,9 @@ def test_only_this_machine_is_answered(make_server: Callable[..., LensServer]) -
         assert "127.0.0.1, localhost or LENS_ALLOWED_HOSTS only" in refused.json()["error"]
         assert "'evil.example'" in refused.json()["error"]
         assert "ssh -L" in refused.json()["hint"]
+    long_name = "a" * 4_000 + ".example"
+    refused = httpx.get(f"{url}/healthz", headers={"Host": long_name})
+    assert refused.status_code == 400 and len(refused.text) < 1_000  # an excerpt, not all
     for host in (f"localhost:{port}", f"[::1]:{port}", "lens.internal", "LENS.internal:443"):
         assert httpx.get(f"{url}/healthz", headers={"Host": host}).status_code == 200, host
 
