@@ -73,6 +73,9 @@ class TelemetryConfig:
     applicationinsights_connection_string: str | None = field(default=None, repr=False)
     resource_attributes: Mapping[str, str | bool] = field(default_factory=dict)
     export_delay_ms: int = 1000
+    # Sent with each export (e.g. Authorization for a lens server with an access file);
+    # empty: the SDK's own OTEL_EXPORTER_OTLP_(TRACES_)HEADERS.
+    otlp_headers: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> TelemetryConfig:

@@ -117,7 +117,11 @@ def configure_telemetry(config: TelemetryConfig) -> Telemetry:
         provider = TracerProvider(resource=resource)
         otlp = None
         if config.otlp_traces_endpoint:
-            exporter = OTLPSpanExporter(endpoint=config.otlp_traces_endpoint, timeout=10)
+            exporter = OTLPSpanExporter(
+                endpoint=config.otlp_traces_endpoint,
+                headers=dict(config.otlp_headers) or None,
+                timeout=10,
+            )
             otlp = CountedBatchSpanProcessor(exporter, config.export_delay_ms)
             provider.add_span_processor(otlp)
         if config.applicationinsights_connection_string:

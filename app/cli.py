@@ -24,7 +24,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 
 from app.cli_traffic import simulator, traffic
 from app.config import Settings, load_settings
-from app.errors import LensError, ServerError
+from app.errors import ConfigError, LensError, ServerError
 from app.exports import FORMATS
 from app.local_mode import require_loopback
 from app.routes import backfill_lines, run_price_refresh, store_chargeback_file
@@ -56,6 +56,12 @@ class ImportTotals:
 def server_url(settings: Settings, url: str | None) -> str:
     """``--url``, else the server the settings describe."""
     return url or f"http://{settings.lens_host}:{settings.lens_port}"
+
+
+def server_headers(settings: Settings) -> dict[str, str]:
+    """``Authorization: Bearer LENS_TOKEN`` for a lens server with an access file."""
+    token = settings.lens_token
+    return {"Authorization": f"Bearer {token.get_secret_value()}"} if token else {}
 
 
 def server_is_up(url: str) -> bool:
@@ -90,7 +96,13 @@ def serve(host: str | None, port: int | None, db_path: Path | None, demo: bool) 
     """Start the lens server: dashboard, OTLP receiver and routes on one port."""
     settings = load_settings()
     bind = host or settings.lens_host
-    if (refused := require_loopback(bind)) is not None:
+    try:
+        access = settings.access_policy()
+    except ConfigError as exc:
+        console.print(f"[red]error:[/red] {escape(exc.message)}")
+        console.print(escape(exc.hint))
+        raise SystemExit(2) from None
+    if access is None and (refused := require_loopback(bind)) is not None:
         console.print(f"[red]error:[/red] {escape(refused)}")
         raise SystemExit(2)
     db = db_path or settings.lens_db
@@ -129,7 +141,8 @@ def import_files(files: tuple[Path, ...], url: str | None) -> None:
         if server_is_up(base):
             console.print(f"Sending through the running lens server at {base}")
             totals.via_server = True
-            with httpx.Client(base_url=base, timeout=60.0) as client:
+            headers = server_headers(settings)
+            with httpx.Client(base_url=base, timeout=60.0, headers=headers) as client:
                 _import(files, totals, lambda line: _send_line(client, line))
         else:
             console.print(f"No lens server at {base}; writing {settings.lens_db} directly")
@@ -204,7 +217,10 @@ def export_chargeback(
         if db_path is not None:
             console.print(f"--db ignored: reading through the running lens server at {base}")
         response = httpx.get(
-            f"{base}/api/chargeback.csv", params={"month": month, "format": fmt}, timeout=300
+            f"{base}/api/chargeback.csv",
+            params={"month": month, "format": fmt},
+            headers=server_headers(settings),
+            timeout=300,
         )
         exit_on_route_error(response)
         text = response.text
@@ -245,7 +261,10 @@ def prices_refresh(apply: bool, url: str | None) -> None:
     base = server_url(settings, url)
     if server_is_up(base):
         response = httpx.post(
-            f"{base}/api/prices/refresh", params={"apply": str(apply).lower()}, timeout=600
+            f"{base}/api/prices/refresh",
+            params={"apply": str(apply).lower()},
+            headers=server_headers(settings),
+            timeout=600,
         )
         exit_on_route_error(response)
         body = response.json()
@@ -276,7 +295,11 @@ def backfill(name: str, since: str, url: str | None) -> None:
     if server_is_up(base):
         console.print(f"Backfilling {name} through the running lens server at {base}")
         with httpx.stream(
-            "POST", f"{base}/api/backfill", params={"source": name, "since": since}, timeout=None
+            "POST",
+            f"{base}/api/backfill",
+            params={"source": name, "since": since},
+            headers=server_headers(settings),
+            timeout=None,
         ) as response:
             if response.status_code != 200:
                 response.read()

@@ -16,6 +16,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.access import AccessPolicy, load_access_file
 from app.errors import ConfigError
 from collectors.loganalytics.client import (
     PUBLIC_ENDPOINT,
@@ -45,6 +46,15 @@ class Settings(BaseSettings):
         default="",
         description="Host names the server answers to besides loopback ones and LENS_HOST, "
         "comma-separated (e.g. the name of a proxy on this machine).",
+    )
+    lens_access_file: Path = Field(
+        default=Path("access.toml"),
+        description="Access file: people, machine tokens and their roles. Without it the "
+        "lens runs in local mode (loopback only, no sign-in).",
+    )
+    lens_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token the CLI sends to a lens server that has an access file.",
     )
     lens_max_body_bytes: int = Field(
         default=16 * 1024 * 1024,
@@ -139,6 +149,20 @@ class Settings(BaseSettings):
         LENS_ALLOWED_HOSTS, lower case."""
         names = [self.lens_host, *self.lens_allowed_hosts.split(",")]
         return frozenset(name.strip().lower() for name in names if name.strip())
+
+    def access_policy(self) -> AccessPolicy | None:
+        """The access file's policy, or None for local mode (no file at the default path).
+        A file named by LENS_ACCESS_FILE must exist."""
+        path = self.lens_access_file
+        if not path.exists():
+            if "lens_access_file" in self.model_fields_set:
+                raise ConfigError(
+                    f"LENS_ACCESS_FILE names {path}, which does not exist",
+                    "create it (see access.example.toml), or unset LENS_ACCESS_FILE to run "
+                    "in local mode",
+                )
+            return None
+        return load_access_file(path)
 
     @property
     def demo_data(self) -> bool:

@@ -74,6 +74,9 @@ def chargeback_csv(frame: pd.DataFrame, fmt: str = "csv") -> str:
     return text
 
 
-def chargeback_file(cur: duckdb.DuckDBPyConnection, month: str, fmt: str) -> str:
-    """The chargeback CSV of ``month``: what the route, the CLI and the page download serve."""
-    return chargeback_csv(chargeback(cur, month), fmt)
+def chargeback_file(
+    cur: duckdb.DuckDBPyConnection, month: str, fmt: str, tenants: tuple[str, ...] | None = None
+) -> str:
+    """The chargeback CSV of ``month``: what the route, the CLI and the page download serve;
+    only ``tenants``' rows when given."""
+    return chargeback_csv(chargeback(cur, month, tenants=tenants), fmt)

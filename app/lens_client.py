@@ -17,6 +17,7 @@ import openai
 from aoai_client import ClientConfig, Telemetry, TelemetryConfig, build_client
 from aoai_client import configure_telemetry as configure_client_telemetry
 from aoai_client.traffic import start_live_traffic
+from app.access import SERVER_TOKEN
 from app.config import Settings, load_settings
 from collectors.otlp.synthetic import TENANTS
 from simulator import DEFAULT_DEPLOYMENTS
@@ -47,14 +48,21 @@ def simulated_deployment_types() -> dict[str, str]:
     return {d.name: d.deployment_type for d in DEFAULT_DEPLOYMENTS}
 
 
+def shared(settings: Settings) -> bool:
+    """An access file is in force: this server's routes want a token, its own too."""
+    return settings.access_policy() is not None
+
+
 def client_config(settings: Settings, max_retries: int = 0) -> ClientConfig:
-    """The playground calls once (no retries), so a 429 is shown as the 429 it is."""
+    """The playground calls once (no retries), so a 429 is shown as the 429 it is. With an
+    access file the simulator's key is this server's own token."""
     key = settings.azure_openai_api_key
     simulated = uses_simulator(settings)
+    simulator_key = SERVER_TOKEN if shared(settings) else SIMULATOR_KEY
     return ClientConfig(
         endpoint=endpoint(settings),
         api_version=settings.azure_openai_api_version,
-        api_key=SIMULATOR_KEY if simulated else (key.get_secret_value() if key else None),
+        api_key=simulator_key if simulated else (key.get_secret_value() if key else None),
         use_managed_identity=settings.use_managed_identity and not simulated,
         deployment_types=simulated_deployment_types() if simulated else {},
         max_retries=max_retries,
@@ -74,6 +82,7 @@ def telemetry(settings: Settings) -> Telemetry:
             ),
             resource_attributes=demo,
             export_delay_ms=200,
+            otlp_headers={"Authorization": f"Bearer {SERVER_TOKEN}"} if shared(settings) else {},
         )
     )
 

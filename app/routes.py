@@ -7,8 +7,8 @@ Errors are one JSON shape: ``{"error": ..., "hint": ...}``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import httpx
@@ -17,6 +17,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from app import audit
+from app.access import Identity
+from app.access_guard import request_identity
 from app.exports import FORMATS, chargeback_file
 from collectors.loganalytics.poller import Poller, PullReport, SliceDone
 from collectors.loganalytics.sources import SOURCES, parse_since
@@ -42,6 +45,16 @@ class Wiring:
     retail_prices_url: str = ""
     poller: Poller | None = None
     otlp_grpc: OtlpGrpcReceiver | None = None
+    shared: bool = False  # an access file is in force: the anonymous learn less
+    on_audit: Callable[[Identity | None, str, str, dict[str, object]], None] | None = field(
+        default=None, repr=False
+    )
+
+    def audit(
+        self, who: Identity | None, action: str, target: str, detail: dict[str, object]
+    ) -> None:
+        if self.store is not None:
+            audit.record(self.store, who, action, target, detail)
 
 
 def backfill_lines(events: Iterator[SliceDone | PullReport], slices: int) -> Iterator[str]:
@@ -112,9 +125,11 @@ def error_response(status: int, message: str, hint: str) -> JSONResponse:
     return JSONResponse({"error": message, "hint": hint}, status_code=status)
 
 
-def store_chargeback_file(store: Store, month: str, fmt: str) -> str:
+def store_chargeback_file(
+    store: Store, month: str, fmt: str, tenants: tuple[str, ...] | None = None
+) -> str:
     """``chargeback_file`` on a cursor of the calling (worker) thread."""
-    return chargeback_file(store.cursor(), month, fmt)
+    return chargeback_file(store.cursor(), month, fmt, tenants)
 
 
 def refresh_report(report: RefreshReport) -> dict[str, object]:
@@ -139,12 +154,16 @@ def run_price_refresh(store: Store, base_url: str, apply: bool) -> dict[str, obj
 
 
 def build_routes(receiver: OtlpReceiver, wiring: Wiring) -> list[Route]:
-    async def healthz(_: Request) -> JSONResponse:
+    async def healthz(request: Request) -> JSONResponse:
         store, queue = wiring.store, wiring.queue
         if store is None or queue is None:
             return JSONResponse({"status": "starting"}, status_code=503)
         health = await run_in_threadpool(store.health)
-        return health_response(health, queue.health(), queue.waiting, receiver, wiring.otlp_grpc)
+        answer = health_response(health, queue.health(), queue.waiting, receiver, wiring.otlp_grpc)
+        if wiring.shared and request_identity(request.scope) is None:
+            status = json.loads(bytes(answer.body))["status"]  # the anonymous learn only this
+            return JSONResponse({"status": status}, status_code=answer.status_code)
+        return answer
 
     async def chargeback_route(request: Request) -> Response:
         store = wiring.store
@@ -158,7 +177,12 @@ def build_routes(receiver: OtlpReceiver, wiring: Wiring) -> list[Route]:
             return error_response(400, str(exc), "pass month=YYYY-MM, e.g. month=2026-10")
         if fmt not in FORMATS:
             return error_response(400, f"unknown format {fmt!r}", "use format=csv or format=focus")
-        text = await run_in_threadpool(store_chargeback_file, store, month, fmt)
+        who = request_identity(request.scope)
+        tenants = who.tenants if who is not None else None
+        text = await run_in_threadpool(store_chargeback_file, store, month, fmt, tenants)
+        detail: dict[str, object] = {"via": "api", "month": month, "format": fmt}
+        detail["tenants"] = list(tenants) if tenants is not None else "all"
+        await run_in_threadpool(wiring.audit, who, "export.chargeback", month, detail)
         return Response(
             text,
             media_type="text/csv; charset=utf-8",
@@ -170,12 +194,29 @@ def build_routes(receiver: OtlpReceiver, wiring: Wiring) -> list[Route]:
         if store is None:
             return error_response(503, "the lens server is starting", "retry in a few seconds")
         apply = request.query_params.get("apply", "false").lower() in ("1", "true", "yes")
+        who = request_identity(request.scope)
+        if apply and (who is None or not who.may("prices.apply")):
+            role = who.role if who is not None else "anonymous"
+            await run_in_threadpool(
+                wiring.audit, who, "denied", request.url.path, {"status": 403, "apply": True}
+            )
+            return error_response(
+                403, f"the role {role!r} may read the price book, not apply it",
+                "ask an admin to apply the new prices",
+            )  # fmt: skip
         try:
             report = await run_in_threadpool(
                 run_price_refresh, store, wiring.retail_prices_url, apply
             )
         except RetailPricesError as exc:
             return error_response(502, exc.message, exc.hint)
+        if apply:
+            changes = report["changes"]
+            detail = {
+                "applied_version": report["applied_version"],
+                "changes": len(changes) if isinstance(changes, list) else 0,
+            }
+            await run_in_threadpool(wiring.audit, who, "prices.apply", "price_book", detail)
         return JSONResponse(report)
 
     async def backfill_route(request: Request) -> Response:
@@ -198,6 +239,10 @@ def build_routes(receiver: OtlpReceiver, wiring: Wiring) -> list[Route]:
                 "set LOG_ANALYTICS_WORKSPACE_ID (and a credential) and restart the server",
             )
         slices = -(-since // poller.config.slice)
+        detail: dict[str, object] = {"source": name, "since": request.query_params.get("since", "")}
+        await run_in_threadpool(
+            wiring.audit, request_identity(request.scope), "backfill", name, detail
+        )
         return StreamingResponse(
             backfill_lines(poller.backfill(name, since), slices), media_type="application/x-ndjson"
         )

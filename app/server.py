@@ -15,7 +15,9 @@ from typing import Any
 import streamlit as st
 from starlette.middleware import Middleware
 
-from app import lens_client
+from app import audit, lens_client
+from app.access import SERVER_ACTOR, SERVER_TOKEN, forget_access, use_access
+from app.access_guard import AccessGuard, GuardState, grpc_authorizer
 from app.config import load_settings
 from app.db import use_store
 from app.local_mode import HostPolicy, LocalOnly
@@ -53,6 +55,7 @@ grpc_receiver = OtlpGrpcReceiver(receiver.ingest)  # one queue, cap and stop for
 wiring = Wiring(otlp_grpc=grpc_receiver)
 simulator_mount = SimulatorMount()
 host_policy = HostPolicy()  # loopback names until the settings add theirs
+guard_state = GuardState()  # local mode until the settings name an access file
 
 
 @asynccontextmanager
@@ -62,7 +65,16 @@ async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
     log_analytics = settings.log_analytics_config()  # a bad setting fails before the file opens
     grpc_config = settings.otlp_grpc_config()
     host_policy.extra = settings.allowed_hosts
+    access = settings.access_policy()  # a malformed access file fails before the file opens
+    if access is not None:  # the server's own clients reach its routes with this token
+        access = access.with_token(SERVER_ACTOR, SERVER_TOKEN, "admin")
+    use_access(access)
     store = open_store(settings)
+    guard_state.policy = access
+    guard_state.audit = lambda who, action, target, detail: audit.record(
+        store, who, action, target, detail
+    )
+    grpc_receiver.authorize = grpc_authorizer(access, guard_state) if access is not None else None
     queue = IngestQueue(store, max_waiting_spans=settings.lens_queue_max_calls)
     use_store(store)
     receiver.attach(
@@ -80,11 +92,15 @@ async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
     undo_stop_signal = on_stop_signal(begin_stop)
     wiring.store, wiring.queue = store, queue
     wiring.retail_prices_url = settings.lens_retail_prices_url
+    wiring.shared = access is not None
     calls = store.health().calls
     simulated = settings.simulator_enabled
     if simulated:
         simulator_mount.app = build_simulator_app(SimulatorConfig())
-    log.info("lens server started: db=%s calls=%d simulator=%s", store.path, calls, simulated)
+    mode = f"access file {access.path}" if access is not None else "local mode"
+    log.info(
+        "lens server started: db=%s calls=%d simulator=%s %s", store.path, calls, simulated, mode
+    )
     demo = settings.demo_data
     if settings.lens_demo and not demo:
         log.info("demo data not seeded: AZURE_OPENAI_ENDPOINT is set, calls go to the service")
@@ -113,6 +129,9 @@ async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
         await grpc_receiver.stop()
         undo_stop_signal()
         wiring.store = wiring.queue = None
+        guard_state.policy = guard_state.audit = None
+        grpc_receiver.authorize = None
+        forget_access()
         use_store(None)
         store.close()
         log.info(
@@ -126,6 +145,9 @@ app = st.App(
     "streamlit_app.py",
     lifespan=lifespan,
     routes=[*build_routes(receiver, wiring), simulator_route(simulator_mount)],
-    middleware=[Middleware(LocalOnly, policy=host_policy)],
+    middleware=[
+        Middleware(LocalOnly, policy=host_policy),
+        Middleware(AccessGuard, state=guard_state),
+    ],
     on_script_error=report_script_error,
 )

@@ -37,14 +37,18 @@ def last_full_month(now: datetime) -> str:
 
 
 def chargeback(
-    cur: duckdb.DuckDBPyConnection, month: str, now: datetime | None = None
+    cur: duckdb.DuckDBPyConnection,
+    month: str,
+    now: datetime | None = None,
+    tenants: tuple[str, ...] | None = None,
 ) -> pd.DataFrame:
     """One row per tenant x cost center x deployment x model, DESIGN section 9 columns.
-    Provisioned hours count up to ``now``'s hour (default: the clock's) in a month not over."""
+    Provisioned hours count up to ``now``'s hour (default: the clock's) in a month not over.
+    ``tenants``: the only tenants whose rows are returned (None: every tenant)."""
     start, end = month_bounds(month)
     frame = run(
         cur, "chargeback", month=month, month_start=start, month_end=end,
-        ptu_until=capacity_until(end, now),
+        ptu_until=capacity_until(end, now), tenants=list(tenants) if tenants is not None else None,
     )  # fmt: skip
     return frame[list(CHARGEBACK_COLUMNS)]
 

@@ -27,6 +27,7 @@ inside gRPC, and one that does not parse is answered ``INTERNAL``, not ``INVALID
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Final, NoReturn
@@ -47,6 +48,11 @@ SERVICE: Final = trace_service_pb2.DESCRIPTOR.services_by_name["TraceService"].f
 METHOD: Final = f"/{SERVICE}/Export"
 # The trailer the Python SDK's OTLP/gRPC exporter reads its wait from.
 RETRY_INFO_TRAILER: Final = "google.rpc.retryinfo-bin"
+
+
+# Given the call's bearer token (None: none sent), why it may not export, as a gRPC status
+# code and reason; None when it may. The lens server sets one when an access file is in force.
+Authorize = Callable[[str | None], tuple[grpc.StatusCode, str] | None]
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,7 @@ class OtlpGrpcReceiver:
         self._server: grpc.aio.Server | None = None
         self._port = 0
         self._problem: str | None = "not started"
+        self.authorize: Authorize | None = None
 
     @property
     def listening(self) -> bool:
@@ -136,6 +143,11 @@ class OtlpGrpcReceiver:
         }
 
     async def _export(self, body: bytes, context: grpc.aio.ServicerContext[bytes, bytes]) -> bytes:
+        authorize = self.authorize
+        if authorize is not None:
+            denied = authorize(_bearer_token(context))
+            if denied is not None:
+                await context.abort(*denied)
         refusal = self._ingest.admit(self.counts)
         if refusal is not None:
             await _abort(context, refusal)
@@ -147,6 +159,16 @@ class OtlpGrpcReceiver:
         if not outcome.accepted:
             await _abort(context, outcome)
         return outcome.response().SerializeToString()
+
+
+def _bearer_token(context: grpc.aio.ServicerContext[bytes, bytes]) -> str | None:
+    """The token of an ``authorization: Bearer ...`` metadata entry, or None."""
+    for key, value in context.invocation_metadata() or ():
+        if key.lower() == "authorization" and isinstance(value, str):
+            scheme, _, token = value.partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                return token.strip()
+    return None
 
 
 async def _abort(context: grpc.aio.ServicerContext[bytes, bytes], outcome: Outcome) -> NoReturn:

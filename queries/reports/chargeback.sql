@@ -1,6 +1,7 @@
 -- name: chargeback
 -- returns: month, tenant_id, tenant_name, cost_center, deployment, model, deployment_type, requests, input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, payg_cost_usd, ptu_cost_usd, total_cost_usd, quota_utilization_pct, budget_utilization_pct, failed_requests (one row per tenant x cost center x deployment x model)
--- params: $month VARCHAR, $month_start TIMESTAMPTZ, $month_end TIMESTAMPTZ, $ptu_until TIMESTAMPTZ
+-- params: $month VARCHAR, $month_start TIMESTAMPTZ, $month_end TIMESTAMPTZ, $ptu_until TIMESTAMPTZ, $tenants VARCHAR[]
+-- $tenants: the tenants the asker may see (NULL: every tenant, idle capacity included).
 -- PTU hours up to $ptu_until (the month's end, or the current hour in a month not over)
 -- are allocated by ptu_allocation(); a tenant's PTU share for a deployment goes on
 -- its busiest row of that deployment; idle hours appear as tenant 'idle capacity'.
@@ -87,4 +88,5 @@ SELECT
     l.failed_requests
 FROM lines AS l
 LEFT JOIN tenants AS tn ON tn.tenant_id = l.tenant_id
+WHERE CAST($tenants AS VARCHAR[]) IS NULL OR list_contains(CAST($tenants AS VARCHAR[]), l.tenant_id)
 ORDER BY l.tenant_id, l.deployment, l.model;
