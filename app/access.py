@@ -149,12 +149,13 @@ def load_access_file(path: Path) -> AccessPolicy:
     for name in names:
         if names.count(name) > 1:
             raise AccessFileError(f"{path}: two tokens are named {name!r}", _HINT)
-    digests = [token.digest for token in tokens]
+    seen: set[bytes] = set()
     for number, token in enumerate(tokens, start=1):
-        if digests.count(token.digest) > 1:
+        if token.digest in seen:
             raise AccessFileError(
                 f"{path}: tokens[{number}] ({token.name}) has the digest of another token", _HINT
             )
+        seen.add(token.digest)
     return AccessPolicy(path, users, tokens)
 
 

@@ -26,7 +26,7 @@ def record(
 ) -> None:
     """Append an entry; a failed write is logged, never raised to the person acting."""
     actor = who.actor if who is not None else ANONYMOUS
-    role = who.role if who is not None else None
+    role = (who.role or None) if who is not None else None
     try:
         with store.transaction() as cur:
             insert_audit_entry(cur, datetime.now(UTC), actor, role, action, target, detail or {})

@@ -116,9 +116,9 @@ def calls_search(scope: Scope, search: CallSearch, limit: int, version: str) -> 
     return queries_calls.calls_search(db.cursor(), scope, search, limit)
 
 
-def call_detail(call_id: str) -> dict[str, Any] | None:
+def call_detail(call_id: str, tenants: tuple[str, ...] | None) -> dict[str, Any] | None:
     """Not cached: one indexed lookup, and a call's row never changes once written."""
-    return queries_calls.call_detail(db.cursor(), call_id)
+    return queries_calls.call_detail(db.cursor(), call_id, tenants)
 
 
 def call_filter_results(call_id: str, start: datetime) -> pd.DataFrame:
@@ -136,20 +136,20 @@ def chargeback_months(this_month: str, version: str) -> list[str]:
 
 
 @st.cache_data(ttl=300, max_entries=32, show_spinner=False)
-def chargeback(month: str, version: str) -> pd.DataFrame:
-    return queries_chargeback.chargeback(db.cursor(), month)
+def chargeback(month: str, tenants: tuple[str, ...] | None, version: str) -> pd.DataFrame:
+    return queries_chargeback.chargeback(db.cursor(), month, tenants=tenants)
 
 
 @st.cache_data(ttl=300, max_entries=32, show_spinner=False)
-def chargeback_file(month: str, fmt: str, version: str) -> str:
-    return exports.chargeback_file(db.cursor(), month, fmt)
+def chargeback_file(month: str, fmt: str, tenants: tuple[str, ...] | None, version: str) -> str:
+    return exports.chargeback_file(db.cursor(), month, fmt, tenants)
 
 
 @st.cache_data(ttl=300, max_entries=16, show_spinner=False)
-def tenant_budgets(now: datetime, version: str) -> pd.DataFrame:
-    return queries_chargeback.tenant_budgets(db.cursor(), now)
+def tenant_budgets(now: datetime, tenants: tuple[str, ...] | None, version: str) -> pd.DataFrame:
+    return queries_chargeback.tenant_budgets(db.cursor(), now, tenants)
 
 
 @st.cache_data(ttl=300, max_entries=16, show_spinner=False)
-def ptu_usage(month: str, version: str) -> pd.DataFrame:
-    return queries_chargeback.ptu_usage(db.cursor(), month)
+def ptu_usage(month: str, tenants: tuple[str, ...] | None, version: str) -> pd.DataFrame:
+    return queries_chargeback.ptu_usage(db.cursor(), month, tenants=tenants)

@@ -6,26 +6,32 @@ from pathlib import Path
 
 import streamlit as st
 
+from app.components.sign_in import sidebar_note, signed_in
 from app.errors import LensError
-from app.local_mode import NOTE
 
 PAGES = Path(__file__).parent / "app_pages"
 
 st.set_page_config(page_title="aoai-lens", layout="wide")
+identity = signed_in()  # local mode, or a signed-in person the access file names
+# (file, title, icon, the action the page needs)
+PAGE_LIST = [
+    ("overview.py", "Overview", ":material/monitoring:", "read"),
+    ("deployments.py", "Deployments", ":material/dns:", "read"),
+    ("tenants.py", "Tenants & chargeback", ":material/receipt_long:", "read"),
+    ("content_safety.py", "Content safety", ":material/shield:", "read"),
+    ("calls.py", "Calls explorer", ":material/search:", "read"),
+    ("sources.py", "Sources", ":material/cloud_sync:", "sources"),
+    ("playground.py", "Playground", ":material/play_circle:", "playground"),
+    ("audit.py", "Audit log", ":material/policy:", "audit"),
+]
 page = st.navigation(
     [
-        st.Page(
-            PAGES / "overview.py", title="Overview", icon=":material/monitoring:", default=True
-        ),
-        st.Page(PAGES / "deployments.py", title="Deployments", icon=":material/dns:"),
-        st.Page(PAGES / "tenants.py", title="Tenants & chargeback", icon=":material/receipt_long:"),
-        st.Page(PAGES / "content_safety.py", title="Content safety", icon=":material/shield:"),
-        st.Page(PAGES / "calls.py", title="Calls explorer", icon=":material/search:"),
-        st.Page(PAGES / "sources.py", title="Sources", icon=":material/cloud_sync:"),
-        st.Page(PAGES / "playground.py", title="Playground", icon=":material/play_circle:"),
+        st.Page(PAGES / name, title=title, icon=icon, default=name == "overview.py")
+        for name, title, icon, action in PAGE_LIST
+        if identity.may(action)
     ]
 )
-st.sidebar.caption(NOTE)
+sidebar_note(identity)
 st.title(page.title)
 try:
     page.run()

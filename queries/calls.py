@@ -62,14 +62,20 @@ def _start_time(cur: duckdb.DuckDBPyConnection, call_id: str) -> datetime | None
     return start
 
 
-def call_detail(cur: duckdb.DuckDBPyConnection, call_id: str) -> dict[str, Any] | None:
-    """Every field of one call, with its resolved tenant; None when no call has that id."""
+def call_detail(
+    cur: duckdb.DuckDBPyConnection, call_id: str, tenants: tuple[str, ...] | None = None
+) -> dict[str, Any] | None:
+    """Every field of one call, with its resolved tenant; None when no call has that id,
+    or when ``tenants`` (the tenants the asker may see; None: all) does not hold its tenant."""
     call_id = call_id.strip().lower()
     start = _start_time(cur, call_id)
     if start is None:
         return None
     frame = run(cur, "call_detail", call_id=call_id, start=start)
-    return {str(key): value for key, value in frame.iloc[0].items()}
+    detail = {str(key): value for key, value in frame.iloc[0].items()}
+    if tenants is not None and detail.get("resolved_tenant_id") not in tenants:
+        return None
+    return detail
 
 
 def call_filter_results(

@@ -60,10 +60,16 @@ def capacity_until(end: datetime, now: datetime | None = None) -> datetime:
     return min(end, this_hour)
 
 
-def tenant_budgets(cur: duckdb.DuckDBPyConnection, now: datetime) -> pd.DataFrame:
-    """Month-to-date spend and tokens per tenant, the linear forecast, and the flag."""
+def tenant_budgets(
+    cur: duckdb.DuckDBPyConnection, now: datetime, tenants: tuple[str, ...] | None = None
+) -> pd.DataFrame:
+    """Month-to-date spend and tokens per tenant, the linear forecast, and the flag; only
+    ``tenants``' rows when given."""
     start, end = month_bounds(f"{now.year:04d}-{now.month:02d}")
-    return run(cur, "tenant_budgets", month_start=start, month_end=end, now=now)
+    frame = run(cur, "tenant_budgets", month_start=start, month_end=end, now=now)
+    if tenants is None:
+        return frame
+    return frame[frame["tenant_id"].isin(tenants)].reset_index(drop=True)
 
 
 def recent_months(now: datetime, count: int) -> list[str]:
@@ -87,9 +93,15 @@ def chargeback_months(cur: duckdb.DuckDBPyConnection, month: str, count: int) ->
 
 
 def ptu_usage(
-    cur: duckdb.DuckDBPyConnection, month: str, now: datetime | None = None
+    cur: duckdb.DuckDBPyConnection,
+    month: str,
+    now: datetime | None = None,
+    tenants: tuple[str, ...] | None = None,
 ) -> pd.DataFrame:
     """Each provisioned deployment's cost for the month split by tenant, idle hours included
-    (up to ``now``'s hour in a month not over)."""
+    (up to ``now``'s hour in a month not over); only ``tenants``' rows when given."""
     start, end = month_bounds(month)
-    return run(cur, "ptu_usage", month_start=start, month_end=capacity_until(end, now))
+    frame = run(cur, "ptu_usage", month_start=start, month_end=capacity_until(end, now))
+    if tenants is None:
+        return frame
+    return frame[frame["tenant_id"].isin(tenants)].reset_index(drop=True)

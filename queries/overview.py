@@ -38,7 +38,7 @@ def ptu_cost_in_scope(
         "ptu_cost_in_scope",
         start=scope.start,
         until=capacity_until(scope.end, now),
-        tenants=list(scope.tenants),
+        tenants=scope.tenant_list(),
         deployments=list(scope.deployments),
     )
 

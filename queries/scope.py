@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
+
+NO_TENANT: Final = "\x00none"  # a tenant id no call resolves to
 
 
 @dataclass(frozen=True)
@@ -18,13 +20,27 @@ class Scope:
     models: tuple[str, ...] = ()
     deployment_types: tuple[str, ...] = ()
     services: tuple[str, ...] = ()
+    # The tenants the asker may see (None: every tenant). Applied here, to the one tenant
+    # list every scoped report binds, so no page, export or route can forget it.
+    allowed_tenants: tuple[str, ...] | None = None
+
+    def tenant_list(self) -> list[str]:
+        """The ``$tenants`` bound: the chosen tenants the asker may see; when they may see
+        only some, the chosen among those (all of those when none is chosen), and a tenant
+        no call can have when none of the chosen is theirs, so the answer is empty."""
+        if self.allowed_tenants is None:
+            return list(self.tenants)
+        if not self.tenants:
+            return list(self.allowed_tenants)
+        kept = [tenant for tenant in self.tenants if tenant in self.allowed_tenants]
+        return kept or [NO_TENANT]
 
     def params(self) -> dict[str, Any]:
         """The ``$start``, ``$end`` and filter lists every scoped report declares."""
         return {
             "start": self.start,
             "end": self.end,
-            "tenants": list(self.tenants),
+            "tenants": self.tenant_list(),
             "deployments": list(self.deployments),
             "models": list(self.models),
             "types": list(self.deployment_types),
@@ -37,12 +53,4 @@ class Scope:
         length = self.end - self.start
         elapsed = length if now is None else max(timedelta(0), min(length, now - self.start))
         start = self.start - length
-        return Scope(
-            start,
-            start + elapsed,
-            self.tenants,
-            self.deployments,
-            self.models,
-            self.deployment_types,
-            self.services,
-        )
+        return replace(self, start=start, end=start + elapsed)

@@ -6,6 +6,7 @@ import streamlit as st
 
 from app import cache
 from app.components import call_search, call_view, filters, states, tables
+from app.components.sign_in import current_identity
 from queries.calls import CallSearch
 
 RESULT_LIMIT = 500
@@ -15,13 +16,17 @@ if call_id:
     if st.button("Back to search", icon=":material/arrow_back:"):
         del st.query_params["call_id"]
         st.rerun()
-    detail = cache.call_detail(call_id)
+    identity = current_identity()
+    detail = cache.call_detail(call_id, identity.tenants)
     if detail is None:
         states.no_call(call_id)
     else:
         start = detail["start_time"]  # the call's own instant: verdicts and cost read only it
         call_view.show_call(
-            detail, cache.call_filter_results(call_id, start), cache.call_cost(call_id, start)
+            detail,
+            cache.call_filter_results(call_id, start),
+            cache.call_cost(call_id, start),
+            identity,
         )
     st.stop()
 

@@ -8,10 +8,13 @@ import time
 import streamlit as st
 
 from aoai_client.chat import ChatRequest
+from app import audit, db
 from app import playground_engine as engine
 from app.components import playground as panels
+from app.components.sign_in import current_identity
 from app.components.verbatim import code
 
+identity = current_identity()
 where = engine.target()
 if where.simulated:
     panels.simulated_note(where.endpoint)
@@ -41,6 +44,8 @@ if mode == "Traffic":
     st.caption(f"{len(engine.prompt_set())} prompts, some the simulator annotates, blocks or cuts.")
     if go and chosen:
         run = engine.start_traffic(chosen, charged, int(count), float(rate), int(concurrency))
+        plan = {"calls": int(count), "deployments": chosen, "tenants": charged}
+        audit.record(db.get_store(), identity, "playground.call", "traffic", plan)
         bar = st.progress(0.0, text="starting")
         while not run.finished:
             kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(run.kinds.items()))
@@ -106,6 +111,11 @@ if sent:
             st.markdown(f"**{code(deployment)}**")
             answer = st.empty()
             result = engine.send(request, on_text=answer.markdown)
+            call: dict[str, object] = {
+                "call_id": result.outcome.call_id,
+                "tenant": request.tenant_id,
+            }
+            audit.record(db.get_store(), identity, "playground.call", request.deployment, call)
             if not result.outcome.text:
                 answer.empty()
             panels.show_outcome(result.outcome, result.stored)

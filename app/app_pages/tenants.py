@@ -6,17 +6,20 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from app import cache
+from app import audit, cache, db
 from app.components import charts, states, tables
+from app.components.sign_in import current_identity
 from app.components.verbatim import code
 from queries.chargeback import last_full_month
 
 now = datetime.now(UTC).replace(second=0, microsecond=0)
 version = cache.data_version()
+identity = current_identity()
+tenants = identity.tenants  # None: every tenant
 
 states.demo_reference_files()
 st.subheader("This month")
-budgets = cache.tenant_budgets(now, version)
+budgets = cache.tenant_budgets(now, tenants, version)
 if budgets.empty:
     states.no_tenants()
 else:
@@ -42,7 +45,7 @@ month = st.selectbox(
     help="The last 12 months that have calls.",
 )
 fmt = st.radio("Columns", ["csv", "focus"], horizontal=True, format_func=tables.FORMAT_LABELS.get)
-lines = cache.chargeback(month, version)
+lines = cache.chargeback(month, tenants, version)
 if lines.empty:
     st.info(f"No calls and no provisioned capacity to charge for {month}.")
 else:
@@ -55,16 +58,22 @@ else:
         column_order=tables.CHARGEBACK_ORDER,
         hide_index=True,
     )
+export_detail: dict[str, object] = {
+    "via": "ui", "month": month, "format": fmt,
+    "tenants": list(tenants) if tenants is not None else "all",
+}  # fmt: skip
 st.download_button(
     "Download chargeback CSV",
-    data=cache.chargeback_file(month, fmt, version),
+    on_click=audit.record,
+    args=(db.get_store(), identity, "export.chargeback", month, export_detail),
+    data=cache.chargeback_file(month, fmt, tenants, version),
     file_name=f"chargeback-{month}{'-focus' if fmt == 'focus' else ''}.csv",
     mime="text/csv",
     icon=":material/download:",
 )
 
 st.subheader("Provisioned (PTU) capacity")
-ptu = cache.ptu_usage(month, version)
+ptu = cache.ptu_usage(month, tenants, version)
 if ptu.empty:
     st.caption(
         "No provisioned deployment is registered. Give a deployment `ptu` and `ptu_hourly_usd` "

@@ -8,6 +8,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from app import audit, db
+from app.access import Identity
 from app.components import charts, tables
 from app.components.verbatim import code
 from queries.calls import message_content
@@ -38,8 +40,18 @@ def filtered_by(verdicts: pd.DataFrame) -> str:
     return ", ".join(dict.fromkeys(sorted(named)))
 
 
-def show_call(detail: dict[str, Any], verdicts: pd.DataFrame, cost: pd.DataFrame) -> None:
-    """Draw the call ``detail`` (a row of call_detail) with its verdicts and cost."""
+def may_read_content(identity: Identity, detail: dict[str, Any]) -> bool:
+    """Message content is the admin's, and safety's for a call a filter flagged."""
+    if not identity.may("content"):
+        return False
+    return identity.role != "safety" or _text(detail.get("filter_action")) not in ("", "none")
+
+
+def show_call(
+    detail: dict[str, Any], verdicts: pd.DataFrame, cost: pd.DataFrame, identity: Identity
+) -> None:
+    """Draw the call ``detail`` (a row of call_detail) with its verdicts and cost; message
+    content and raw attributes only to a role that may read them (audited)."""
     st.subheader(f"Call {code(detail['call_id'])}")
     status, deployment, tenant, duration, ttft = st.columns(5)
     http = f"{detail['status']} ({_text(detail['http_status']) or 'n/a'})"
@@ -75,8 +87,12 @@ def show_call(detail: dict[str, Any], verdicts: pd.DataFrame, cost: pd.DataFrame
         st.dataframe(verdicts, column_config=tables.VERDICT_COLUMNS, hide_index=True)
 
     st.markdown("**Message content**")
-    content = message_content(detail.get("attributes"))
-    if content:
+    content_allowed = may_read_content(identity, detail)
+    content = message_content(detail.get("attributes")) if content_allowed else None
+    if not content_allowed:
+        st.caption(f"Not shown: the role {identity.role!r} may not read message content.")
+    elif content:
+        audit.record(db.get_store(), identity, "content.view", str(detail["call_id"]), {})
         st.json(content)
     else:
         st.caption(
@@ -93,7 +109,7 @@ def show_call(detail: dict[str, Any], verdicts: pd.DataFrame, cost: pd.DataFrame
         column_config=tables.FIELD_COLUMNS,
         hide_index=True,
     )
-    attributes = detail.get("attributes")
+    attributes = detail.get("attributes") if content_allowed else None
     if attributes:
         with st.expander("Span attributes (JSON)"):
             st.json(json.loads(attributes) if isinstance(attributes, str) else attributes)

@@ -10,13 +10,14 @@ the filters of this session when its URL names none.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 
 import streamlit as st
 
 from app import cache
+from app.components.sign_in import current_identity
 from queries.scope import Scope
 
 RANGES: Final[dict[str, timedelta]] = {
@@ -230,9 +231,13 @@ def filter_bar(version: str) -> Filters:
         params["from"], params["to"] = first.isoformat(), last.isoformat()
     in_range = filters_from_params(params, datetime.now(UTC))
     available = cache.filter_options(in_range.start, in_range.end, version)
+    allowed = current_identity().tenants  # None: every tenant
     for d in DIMENSIONS:
         chosen = list(getattr(current.scope, d.field))
-        choices = sorted(set(available.get(d.column, [])) | set(chosen))
+        offered = available.get(d.column, [])
+        if d.field == "tenants" and allowed is not None:
+            offered = [tenant for tenant in offered if tenant in allowed]
+        choices = sorted(set(offered) | set(chosen))
         picked_values = sidebar.multiselect(
             d.label,
             choices,
@@ -246,6 +251,8 @@ def filter_bar(version: str) -> Filters:
         sidebar.warning(current.note)
     filters = filters_from_params(params, datetime.now(UTC))
     _write_url(params_from_filters(filters))
+    if allowed is not None:  # the scope every query binds: only the tenants they may see
+        filters = replace(filters, scope=replace(filters.scope, allowed_tenants=allowed))
     if filters.narrowed:
         sidebar.caption("Filtered: numbers cover only the selected values.")
     return filters

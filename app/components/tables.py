@@ -228,3 +228,13 @@ def with_call_links(frame: pd.DataFrame) -> pd.DataFrame:
     linked = frame.copy()
     linked.insert(0, "open", [f"calls?{urlencode({'call_id': c})}" for c in frame["call_id"]])
     return linked
+
+
+AUDIT_COLUMNS: Final[dict[str, Any]] = {
+    "at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+    "actor": "Who",
+    "role": "Role",
+    "action": "Action",
+    "target": "On",
+    "detail": "Details",
+}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app import db
+from app import access, db
 
 APP = str(Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py")
 
@@ -15,7 +15,9 @@ APP = str(Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py")
 @pytest.fixture(autouse=True)
 def fresh_store() -> Iterator[None]:
     """Each test opens its own file; the store is closed and forgotten afterwards."""
+    access.forget_access()
     yield
+    access.forget_access()
     store = db._store
     db.use_store(None)
     if store is not None:
