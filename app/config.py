@@ -16,6 +16,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app import key_vault
 from app.access import AccessPolicy, load_access_file
 from app.errors import ConfigError
 from collectors.loganalytics.client import (
@@ -273,7 +274,7 @@ def load_settings() -> Settings:
     """Read and validate the settings, naming the variable and the fix on failure."""
     warn_near_misses()
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "?"
@@ -281,3 +282,7 @@ def load_settings() -> Settings:
             f"{name} is invalid: {first['msg']}",
             f"fix {name} in the environment or .env; see the README's configuration table",
         ) from None
+    secrets = key_vault.resolved(dict(settings))  # Key Vault references -> their secrets
+    if not secrets:
+        return settings
+    return settings.model_copy(update={name: SecretStr(v) for name, v in secrets.items()})

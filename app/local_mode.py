@@ -1,6 +1,6 @@
-"""Local mode: one person on this machine, no sign-in.
+"""Local mode: one person on this machine, no sign-in (no access file; ``app.access``).
 
-The lens has no sign-in yet, so it serves this machine only:
+Without an access file the lens serves this machine only:
 
 - ``aoai-lens serve`` binds a loopback address only (``require_loopback``);
 - the server answers only requests addressed to a loopback name (or a name listed in
@@ -50,10 +50,11 @@ def require_loopback(host: str) -> str | None:
     if is_loopback(host):
         return None
     return (
-        f"aoai-lens has no sign-in, so it binds a loopback address only (127.0.0.1, "
-        f"localhost or ::1), not {host!r}: anyone who reached the port could read every "
-        f"tenant's spend and every captured prompt. Serve on 127.0.0.1 (the default of "
-        f"--host and LENS_HOST) and open it on this machine, or {TUNNEL}."
+        f"without an access file aoai-lens has no sign-in, so it binds a loopback address "
+        f"only (127.0.0.1, localhost or ::1), not {host!r}: anyone who reached the port could "
+        f"read every tenant's spend and every captured prompt. Serve on 127.0.0.1 (the "
+        f"default of --host and LENS_HOST) and open it on this machine, or {TUNNEL}; to "
+        f"share it, write an access file (LENS_ACCESS_FILE, see access.example.toml)."
     )
 
 

@@ -17,7 +17,7 @@ import streamlit as st
 
 from aoai_client.chat import ChatOutcome, ChatRequest, run_chat
 from aoai_client.traffic import Prompt, TrafficPlan, TrafficReport, load_prompts, run_traffic
-from app import cache, db, lens_client
+from app import cache, db, key_vault, lens_client
 from app.config import load_settings
 from queries import playground
 
@@ -67,8 +67,20 @@ def prompt_set() -> tuple[Prompt, ...]:
 
 def send(request: ChatRequest, on_text: Callable[[str], object] | None = None) -> Sent:
     """One call; then its spans are flushed and the ledger polled for its row."""
-    outcome = run_chat(lens_client.playground_client(), request, on_text)
+    outcome = chat_with_current_key(request, on_text)
     return Sent(outcome, stored_call(outcome.call_id))
+
+
+def chat_with_current_key(
+    request: ChatRequest, on_text: Callable[[str], object] | None = None
+) -> ChatOutcome:
+    """One call; when the resource refuses the key (401) and the key came from Key Vault,
+    the secrets are read again (the key may have been rotated) and the call sent once more."""
+    outcome = run_chat(lens_client.playground_client(), request, on_text)
+    if outcome.http_status == 401 and key_vault.forget_secrets():
+        lens_client.forget_client()
+        outcome = run_chat(lens_client.playground_client(), request, on_text)
+    return outcome
 
 
 def stored_call(call_id: str | None, wait_s: float = LEDGER_WAIT_S) -> dict[str, Any] | None:

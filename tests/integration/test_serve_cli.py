@@ -44,6 +44,7 @@ def test_a_non_loopback_address_is_refused_without_sign_in(tmp_path: Path) -> No
         assert result.returncode == 2, result.stderr
         message = " ".join(result.stderr.split())
         assert "has no sign-in, so it binds a loopback address only" in message
+        assert "access file (LENS_ACCESS_FILE" in message
         assert "ssh -L 8501:127.0.0.1:8501" in message
         assert "Traceback" not in result.stderr
     assert not db.exists()  # refused before anything was opened

@@ -139,3 +139,10 @@ def test_a_token_is_never_written_only_its_digest(tmp_path: Path) -> None:
     with pytest.raises(AccessFileError) as refused:
         load_access_file(path)
     assert "sha256sum" in refused.value.hint
+
+
+def test_the_shipped_example_file_is_valid() -> None:
+    example = Path(__file__).resolve().parents[2] / "access.example.toml"
+    policy = load_access_file(example)
+    assert {user.role for user in policy.users} == {"finops", "admin", "safety", "tenant"}
+    assert [token.name for token in policy.tokens] == ["collector-weu", "finops-monthly-export"]
