@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint unit browser bench soak fuzz fmt clean chromium
+.PHONY: run test lint unit browser bench soak fuzz fmt clean chromium oidc
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,16 @@ chromium:
 	  echo "installing Debian chromium for the browser test"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-browser: $(STAMP) chromium
+# The local OpenID Connect provider the browser sign-in test starts (npm's oidc-provider).
+OIDC := tests/oidc/node_modules/.package-lock.json
+$(OIDC): tests/oidc/package-lock.json
+	@command -v npm >/dev/null || { \
+	  echo "installing Debian nodejs and npm for the sign-in test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
+	cd tests/oidc && npm ci --no-audit --no-fund --silent
+oidc: $(OIDC)
+
+browser: $(STAMP) chromium $(OIDC)
 	$(BIN)/pytest -q -m browser tests/browser
 
 test: lint unit browser

@@ -105,7 +105,8 @@ async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
     if settings.lens_demo and not demo:
         log.info("demo data not seeded: AZURE_OPENAI_ENDPOINT is set, calls go to the service")
     if demo and calls == 0:
-        start_demo_seeder(DemoConfig(url=lens_client.local_url(settings)))
+        token = SERVER_TOKEN if access is not None else None
+        start_demo_seeder(DemoConfig(url=lens_client.local_url(settings), token=token))
     stop_traffic = threading.Event()
     if demo and simulated:
         lens_client.start_demo_traffic(settings, stop_traffic)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class DemoConfig:
     url: str  # the lens server's own base URL
+    token: str | None = field(default=None, repr=False)  # when the server has an access file
     days: int = 14
     calls: int = 20_000
     ready_timeout_s: float = 120.0
@@ -51,6 +52,8 @@ def seed_demo_history(config: DemoConfig) -> int:
                 resource_spans.resource.attributes.append(marker)
             body = request.SerializeToString()
             headers = {"Content-Type": "application/x-protobuf"}
+            if config.token is not None:
+                headers["Authorization"] = f"Bearer {config.token}"
             while True:
                 response = client.post("/v1/traces", content=body, headers=headers)
                 if response.status_code not in (429, 503):

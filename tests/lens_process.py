@@ -32,8 +32,10 @@ class LensServer:
         env: dict[str, str] | None = None,
         *,
         demo: bool = False,
+        cwd: Path | None = None,
     ) -> None:
         self.demo = demo
+        self.cwd = cwd  # where Streamlit looks for .streamlit/ (secrets.toml)
         self.db_path = db_path
         self.log_path = log_path
         self.port = free_port()
@@ -67,6 +69,7 @@ class LensServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=env,
+                cwd=self.cwd,
             )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
