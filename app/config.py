@@ -110,6 +110,16 @@ class Settings(BaseSettings):
     azure_openai_api_key: SecretStr | None = Field(
         default=None, description="API key of that resource (else Entra ID)."
     )
+    azure_openai_endpoints: str = Field(
+        default="",
+        description="Several Azure OpenAI resources for `aoai-lens traffic`, comma-separated "
+        "in priority order (failover); `;weight=N` / `;priority=N` after a URL.",
+    )
+    azure_openai_api_keys: SecretStr | None = Field(
+        default=None,
+        description="Keys of AZURE_OPENAI_ENDPOINTS, comma-separated in the same order (an "
+        "empty one: AZURE_OPENAI_API_KEY, else Entra ID).",
+    )
     azure_openai_api_version: str = Field(
         default="2024-10-21", min_length=1, description="Data-plane api-version."
     )
