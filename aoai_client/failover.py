@@ -108,7 +108,7 @@ def retargeted(request: httpx2.Request, built_for: Target, target: Target) -> ht
             path=target.url.path.rstrip("/") + url.path[len(base) :],
         )
     headers = httpx2.Headers(request.headers)
-    del headers["host"]
+    headers.pop("host", None)
     auth = target.auth()
     for name in ("api-key", "authorization"):
         if name in headers and name not in auth:

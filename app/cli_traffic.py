@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import statistics
 from pathlib import Path
+from typing import cast
 
 import click
 import openai
@@ -19,7 +20,14 @@ from aoai_client.traffic import LOST, PromptSetError, TrafficPlan, TrafficReport
 from aoai_client.traffic import run_traffic as send_traffic
 from app import lens_client
 from app.config import Settings, load_settings
-from simulator import DEFAULT_DEPLOYMENTS, SimulatorConfig, build_simulator_app
+from simulator import (
+    DEFAULT_DEPLOYMENTS,
+    DEFAULT_REGIONS,
+    Fault,
+    SimulatorConfig,
+    build_simulator_app,
+)
+from simulator.config import FAULT_KINDS, FaultKind
 
 console = Console(stderr=True, soft_wrap=True)
 FLUSH_TIMEOUT_MS = 30_000
@@ -193,10 +201,35 @@ def print_report(report: TrafficReport) -> None:
 @click.option("--latency-scale", type=click.FloatRange(min=0), default=1.0, show_default=True,
               help="Multiply every simulated delay (0: answer at once).")  # fmt: skip
 @click.option("--no-limits", is_flag=True, help="Never answer 429 (benchmarks).")
-def simulator(host: str, port: int, latency_scale: float, no_limits: bool) -> None:
-    """Serve the Azure OpenAI simulator on its own port (azure_endpoint=http://HOST:PORT)."""
+@click.option("--fault", "faults", multiple=True, metavar="RESOURCE=KIND",
+              help="Start a resource (default or a region) with a fault: outage, throttle or "
+              "slow (repeat; switch them later at /admin/faults).")  # fmt: skip
+def simulator(
+    host: str, port: int, latency_scale: float, no_limits: bool, faults: tuple[str, ...]
+) -> None:
+    """Serve the Azure OpenAI simulator on its own port (azure_endpoint=http://HOST:PORT, or
+    http://HOST:PORT/<region> for a regional resource)."""
     names = ", ".join(d.name for d in DEFAULT_DEPLOYMENTS)
-    console.print(f"Azure OpenAI simulator on http://{host}:{port} (deployments: {names})")
-    config = SimulatorConfig(latency_scale=latency_scale, rate_limits=not no_limits)
+    regions = ", ".join(r.name for r in DEFAULT_REGIONS)
+    console.print(
+        f"Azure OpenAI simulator on http://{host}:{port} (deployments: {names}; regions: {regions})"
+    )
+    try:
+        config = SimulatorConfig(
+            latency_scale=latency_scale, rate_limits=not no_limits, faults=_faults(faults)
+        )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--fault") from None
     app = build_simulator_app(config)
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _faults(given: tuple[str, ...]) -> dict[str, Fault]:
+    """``RESOURCE=KIND`` pairs as the simulator's starting faults."""
+    faults: dict[str, Fault] = {}
+    for pair in given:
+        resource, _, kind = pair.partition("=")
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"{pair!r}: use RESOURCE=KIND, KIND one of {', '.join(FAULT_KINDS)}")
+        faults[resource] = Fault(cast(FaultKind, kind))
+    return faults
