@@ -135,10 +135,9 @@ def traffic(
 def failover_endpoints(settings: Settings, endpoints: tuple[str, ...]) -> tuple[Endpoint, ...]:
     """``--endpoint`` repeated, else ``AZURE_OPENAI_ENDPOINTS`` (with ``AZURE_OPENAI_API_KEYS``);
     empty when neither names any (one endpoint: ``AZURE_OPENAI_ENDPOINT`` or the simulator)."""
-    keys = settings.azure_openai_api_keys
     if endpoints:
         return parse_endpoints(",".join(endpoints))
-    return parse_endpoints(settings.azure_openai_endpoints, keys.get_secret_value() if keys else "")
+    return lens_client.endpoints(settings)
 
 
 def span_destination(settings: Settings, url: str | None) -> tuple[str, str | None]:

@@ -112,8 +112,9 @@ class Settings(BaseSettings):
     )
     azure_openai_endpoints: str = Field(
         default="",
-        description="Several Azure OpenAI resources for `aoai-lens traffic`, comma-separated "
-        "in priority order (failover); `;weight=N` / `;priority=N` after a URL.",
+        description="Several Azure OpenAI resources for the playground and `aoai-lens "
+        "traffic`, comma-separated in priority order (failover); `;weight=N` / `;priority=N` "
+        "after a URL.",
     )
     azure_openai_api_keys: SecretStr | None = Field(
         default=None,
@@ -141,7 +142,7 @@ class Settings(BaseSettings):
         """The simulator is on when asked, or by default when no Azure endpoint is set."""
         if self.lens_simulator is not None:
             return self.lens_simulator
-        return not self.azure_openai_endpoint
+        return not self.azure_endpoint_set
 
     @property
     def allowed_hosts(self) -> frozenset[str]:
@@ -153,7 +154,12 @@ class Settings(BaseSettings):
     @property
     def demo_data(self) -> bool:
         """Demo calls are seeded: demo mode, with calls going to the built-in simulator."""
-        return self.lens_demo and not self.azure_openai_endpoint
+        return self.lens_demo and not self.azure_endpoint_set
+
+    @property
+    def azure_endpoint_set(self) -> bool:
+        """An Azure OpenAI resource is configured (one, or several for failover)."""
+        return bool(self.azure_openai_endpoint or self.azure_openai_endpoints.strip())
 
     @property
     def configured_deployments(self) -> list[str]:
