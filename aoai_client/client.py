@@ -58,8 +58,8 @@ def _settings(config: ClientConfig, credential: TokenCredential | None) -> dict[
         "timeout": config.timeout_s,
     }
     first = config.endpoints[0]
-    key = first.api_key or config.api_key
-    if key and credential is None and not first.entra_id:
+    key = first.api_key or (None if credential is not None else config.api_key)
+    if key and not first.entra_id:
         return {**common, "api_key": key}
     if credential is not None or config.use_managed_identity:
         return {**common, "azure_ad_token_provider": token_provider(config, credential)}

@@ -46,6 +46,7 @@ TIMEOUT: Final = "timeout"
 CONNECTION_ERROR: Final = "connection_error"
 SKIPPED_BREAKER_OPEN: Final = "skipped_breaker_open"
 SKIPPED_RETRY_AFTER: Final = "skipped_retry_after"
+CREDENTIAL_ERROR: Final = "credential_error"  # its credentials could not be had: not sent
 
 FAILED_OVER: Final = (THROTTLED, SERVER_ERROR, TIMEOUT, CONNECTION_ERROR)
 NO_ANSWER: Final = (httpx2.TimeoutException, httpx2.NetworkError, httpx2.RemoteProtocolError)
@@ -187,6 +188,17 @@ class FailoverCall:
         target.breaker.failed(retry_ms / 1000 if retry_ms else None)
         return False
 
+    def prepared(
+        self, request: httpx2.Request, built_for: Target, target: Target
+    ) -> httpx2.Request | Exception:
+        """``request`` for ``target``, or the error of getting its credentials (recorded:
+        the endpoint is passed over, its breaker untouched)."""
+        try:
+            return retargeted(request, built_for, target)
+        except Exception as error:
+            self.attempts.append(Attempt(target, CREDENTIAL_ERROR))
+            return error
+
     def raised(self, target: Target, error: Exception) -> None:
         outcome = TIMEOUT if isinstance(error, httpx2.TimeoutException) else CONNECTION_ERROR
         self.attempts.append(Attempt(target, outcome, duration_ms=self._ms()))
@@ -225,7 +237,7 @@ class FailoverCall:
             earlier = before.get(name)
             kept: list[Any] = list(earlier) if isinstance(earlier, (list, tuple)) else []
             attrs[name] = [*kept, *values]
-        sent = [a for a in attrs[azure_wire.ATTEMPT_OUTCOMES] if not a.startswith("skipped")]
+        sent = [a for a in attrs[azure_wire.ATTEMPT_OUTCOMES] if a in _SENT]
         attrs[azure_wire.ATTEMPTS] = len(sent)
         last = next((a for a in reversed(self.attempts) if a.outcome in _SENT), None)
         if last is None:
@@ -262,20 +274,21 @@ class FailoverTransport(httpx2.BaseTransport):
         if not can_fail_over(request, self.targets[0]):
             return self.inner.handle_request(request)
         call = FailoverCall(self.targets, self.rng)
-        held: httpx2.Response | Exception | None = None
+        held: httpx2.Response | Exception | None = None  # the last failure, handed on at the end
         try:
             for target in call.order:
                 if not call.admitted(target):
                     continue
+                sent = call.prepared(request, self.targets[0], target)
+                if isinstance(sent, Exception):
+                    held = sent if held is None else held
+                    continue
                 _release(held)
-                held = self._attempt(call, target, request)
+                held = self._send(call, target, sent)
                 if isinstance(held, httpx2.Response) and call.answered(target, held):
                     return held
             if held is None:  # every endpoint skipped
-                target = call.last_resort()
-                held = self._attempt(call, target, request)
-                if isinstance(held, httpx2.Response):
-                    call.answered(target, held)
+                held = self._last_resort(call, request)
         except BaseException:
             _release(held)
             raise
@@ -285,11 +298,23 @@ class FailoverTransport(httpx2.BaseTransport):
             raise held
         return held
 
-    def _attempt(
+    def _last_resort(
+        self, call: FailoverCall, request: httpx2.Request
+    ) -> httpx2.Response | Exception:
+        target = call.last_resort()
+        sent = call.prepared(request, self.targets[0], target)
+        if isinstance(sent, Exception):
+            return sent
+        answer = self._send(call, target, sent)
+        if isinstance(answer, httpx2.Response):
+            call.answered(target, answer)
+        return answer
+
+    def _send(
         self, call: FailoverCall, target: Target, request: httpx2.Request
     ) -> httpx2.Response | Exception:
         try:
-            return self.inner.handle_request(retargeted(request, self.targets[0], target))
+            return self.inner.handle_request(request)
         except NO_ANSWER as error:
             call.raised(target, error)
             return error
@@ -310,20 +335,21 @@ class AsyncFailoverTransport(httpx2.AsyncBaseTransport):
         if not can_fail_over(request, self.targets[0]):
             return await self.inner.handle_async_request(request)
         call = FailoverCall(self.targets, self.rng)
-        held: httpx2.Response | Exception | None = None
+        held: httpx2.Response | Exception | None = None  # the last failure, handed on at the end
         try:
             for target in call.order:
                 if not call.admitted(target):
                     continue
+                sent = call.prepared(request, self.targets[0], target)
+                if isinstance(sent, Exception):
+                    held = sent if held is None else held
+                    continue
                 await _async_release(held)
-                held = await self._attempt(call, target, request)
+                held = await self._send(call, target, sent)
                 if isinstance(held, httpx2.Response) and call.answered(target, held):
                     return held
             if held is None:  # every endpoint skipped
-                target = call.last_resort()
-                held = await self._attempt(call, target, request)
-                if isinstance(held, httpx2.Response):
-                    call.answered(target, held)
+                held = await self._last_resort(call, request)
         except BaseException:
             await _async_release(held)
             raise
@@ -333,12 +359,23 @@ class AsyncFailoverTransport(httpx2.AsyncBaseTransport):
             raise held
         return held
 
-    async def _attempt(
+    async def _last_resort(
+        self, call: FailoverCall, request: httpx2.Request
+    ) -> httpx2.Response | Exception:
+        target = call.last_resort()
+        sent = call.prepared(request, self.targets[0], target)
+        if isinstance(sent, Exception):
+            return sent
+        answer = await self._send(call, target, sent)
+        if isinstance(answer, httpx2.Response):
+            call.answered(target, answer)
+        return answer
+
+    async def _send(
         self, call: FailoverCall, target: Target, request: httpx2.Request
     ) -> httpx2.Response | Exception:
         try:
-            sent = retargeted(request, self.targets[0], target)
-            return await self.inner.handle_async_request(sent)
+            return await self.inner.handle_async_request(request)
         except NO_ANSWER as error:
             call.raised(target, error)
             return error

@@ -357,3 +357,26 @@ def test_the_ledger_row_names_the_endpoint_and_region_that_answered(
     assert stored["azure.openai.attempt.endpoint"] == [down, answering]
     assert stored["azure.openai.attempt.outcome"] == ["connection_error", "answered"]
     assert stored["azure.openai.attempt.status"] == [0, 200]
+
+
+class FailingCredential:
+    """An Entra ID credential that cannot get a token."""
+
+    def get_token(self, *scopes: str, **_: Any) -> Any:
+        raise RuntimeError("no token today")
+
+
+def test_an_endpoint_whose_credentials_fail_is_passed_over_without_changing_the_answer(
+    primary: RawAnswerServer, secondary: ThreadedServer, spans: Instrumented
+) -> None:
+    primary.answer = unavailable(message="the primary is down")
+    endpoints = (Endpoint(primary.url, api_key="k"), Endpoint(secondary.url, entra_id=True))
+    config = ClientConfig(endpoints=endpoints, max_retries=0)
+    client = build_client(config, credential=FailingCredential())  # type: ignore[arg-type]
+    with pytest.raises(openai.InternalServerError, match="the primary is down"):
+        client.chat.completions.create(**ASK)
+    assert secondary.requests == []
+    (span,) = chat_spans(spans)
+    assert span["azure.openai.attempt.outcome"] == ["server_error", "credential_error"]
+    assert span["azure.openai.attempts"] == 1
+    assert "azure.openai.failover_from" not in span
