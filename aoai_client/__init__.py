@@ -15,16 +15,24 @@ what Azure says about the call (docs/attributes.md, "Ours: azure.openai.*").
 
 from aoai_client.chat import ChatOutcome, ChatRequest, consume_stream, run_chat
 from aoai_client.client import SCOPE, build_async_client, build_client, token_provider
-from aoai_client.config import ClientConfig, ClientConfigError, TelemetryConfig
+from aoai_client.config import (
+    BreakerConfig,
+    ClientConfig,
+    ClientConfigError,
+    Endpoint,
+    TelemetryConfig,
+)
 from aoai_client.context import call_context, capture_span
 from aoai_client.telemetry import Telemetry, configure_telemetry, content_capture_mode
 
 __all__ = [
     "SCOPE",
+    "BreakerConfig",
     "ChatOutcome",
     "ChatRequest",
     "ClientConfig",
     "ClientConfigError",
+    "Endpoint",
     "Telemetry",
     "TelemetryConfig",
     "build_async_client",

@@ -42,6 +42,15 @@ REMAINING_TOKENS: Final = "azure.openai.ratelimit.remaining_tokens"
 REMAINING_REQUESTS: Final = "azure.openai.ratelimit.remaining_requests"
 RETRY_AFTER_MS: Final = "azure.openai.retry_after_ms"
 SIMULATED: Final = "azure.openai.simulated"
+ATTEMPTS: Final = "azure.openai.attempts"
+FAILOVER_FROM: Final = "azure.openai.failover_from"
+FAILOVER_FROM_SKIPPED: Final = "azure.openai.failover_from_skipped"
+ATTEMPT_ENDPOINTS: Final = "azure.openai.attempt.endpoint"
+ATTEMPT_STATUSES: Final = "azure.openai.attempt.status"
+ATTEMPT_OUTCOMES: Final = "azure.openai.attempt.outcome"
+ATTEMPT_RETRY_AFTER_MS: Final = "azure.openai.attempt.retry_after_ms"
+ATTEMPT_DURATIONS_MS: Final = "azure.openai.attempt.duration_ms"
+ATTEMPT_REGIONS: Final = "azure.openai.attempt.region"
 UNREAD: Final = "azure.openai.telemetry.unread"
 TELEMETRY_ERROR: Final = "azure.openai.telemetry.error"
 TENANT_ID: Final = "tenant.id"
@@ -122,16 +131,23 @@ def header_attributes(status: int, headers: Mapping[str, str]) -> Attributes:
         value = _int(headers.get(header))
         if value is not None:
             attrs[name] = value
-    retry_ms = _int(headers.get(wire_headers.RETRY_AFTER_MS))
-    retry_ms = retry_ms or _int(headers.get(wire_headers.MS_RETRY_AFTER_MS))
-    seconds = _number(headers.get(wire_headers.RETRY_AFTER))
-    if retry_ms is None and seconds is not None:
-        retry_ms = round(seconds * 1000)
+    retry_ms = retry_after_ms(headers)
     if retry_ms is not None:
         attrs[RETRY_AFTER_MS] = retry_ms
     if headers.get(wire_headers.SIMULATED):
         attrs[SIMULATED] = True
     return attrs
+
+
+def retry_after_ms(headers: Mapping[str, str]) -> int | None:
+    """How long the answer asks the client to wait: ``retry-after-ms`` (or
+    ``x-ms-retry-after-ms``), else ``retry-after`` in seconds; None when it says nothing."""
+    retry_ms = _int(headers.get(wire_headers.RETRY_AFTER_MS))
+    retry_ms = retry_ms or _int(headers.get(wire_headers.MS_RETRY_AFTER_MS))
+    seconds = _number(headers.get(wire_headers.RETRY_AFTER))
+    if retry_ms is None and seconds is not None:
+        retry_ms = round(seconds * 1000)
+    return retry_ms
 
 
 def body_attributes(status: int, body: bytes) -> tuple[Attributes, list[str]]:

@@ -92,6 +92,8 @@ class ChatOutcome:
     request_id: str | None = None
     simulated: bool = False
     unread: list[str] = field(default_factory=list)
+    endpoint: str | None = None  # with several endpoints: the URL of the one that answered
+    failover_from: str | None = None  # the first endpoint, when another one answered
 
 
 def consume_stream(chunks: Iterable[Any], on_text: TextSink | None = None) -> StreamResult:
@@ -223,6 +225,8 @@ def _from_span(outcome: ChatOutcome, attrs: dict[str, object]) -> None:
     outcome.region = _str(attrs.get(azure_wire.REGION))
     outcome.request_id = _str(attrs.get(azure_wire.REQUEST_ID))
     outcome.simulated = attrs.get(azure_wire.SIMULATED) is True
+    outcome.failover_from = _str(attrs.get(azure_wire.FAILOVER_FROM))
+    outcome.endpoint = _answering_endpoint(attrs)
     ttft = attrs.get(azure_wire.TIME_TO_FIRST_CHUNK)
     if isinstance(ttft, float):
         outcome.ttft_ms = ttft * 1000
@@ -241,6 +245,16 @@ def _from_span(outcome: ChatOutcome, attrs: dict[str, object]) -> None:
         for item in completion:
             results = item.get(CONTENT_FILTER_RESULTS) if isinstance(item, dict) else None
             outcome.verdicts += _verdicts("completion", results)
+
+
+def _answering_endpoint(attrs: dict[str, object]) -> str | None:
+    """The last endpoint a request was sent to (the attempt lists, failover only)."""
+    endpoints = attrs.get(azure_wire.ATTEMPT_ENDPOINTS)
+    outcomes = attrs.get(azure_wire.ATTEMPT_OUTCOMES)
+    if not isinstance(endpoints, list | tuple) or not isinstance(outcomes, list | tuple):
+        return None
+    sent = [e for e, o in zip(endpoints, outcomes, strict=False) if not str(o).startswith("skip")]
+    return _str(sent[-1]) if sent else None
 
 
 def _blocked_verdicts(error: dict[str, Any]) -> Any:

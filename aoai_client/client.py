@@ -1,18 +1,28 @@
 """``openai.AzureOpenAI`` / ``AsyncAzureOpenAI`` built from a ``ClientConfig``, with the
-Azure telemetry transport. Calls name the deployment: ``client.chat.completions.create(
-model="<deployment>", ...)``.
+Azure telemetry transport (and, with several endpoints, the failover transport beneath it).
+Calls name the deployment: ``client.chat.completions.create(model="<deployment>", ...)``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import random
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx2
 import openai
 from azure.core.credentials import TokenCredential
 
-from aoai_client.config import ClientConfig, ClientConfigError
+from aoai_client.breaker import Clock
+from aoai_client.config import ClientConfig, ClientConfigError, Endpoint
+from aoai_client.failover import (
+    AsyncFailoverTransport,
+    AuthHeaders,
+    FailoverTransport,
+    Target,
+    build_targets,
+)
 from aoai_client.transport import AsyncAzureTelemetryTransport, AzureTelemetryTransport
 
 SCOPE = "https://cognitiveservices.azure.com/.default"
@@ -40,15 +50,17 @@ def token_provider(
 
 def _settings(config: ClientConfig, credential: TokenCredential | None) -> dict[str, Any]:
     """What the sync and asyncio clients share: endpoint, version, retries, timeout and
-    exactly one of an API key or an Entra ID token provider."""
+    exactly one of an API key or an Entra ID token provider (the first endpoint's)."""
     common: dict[str, Any] = {
         "azure_endpoint": config.endpoint,
         "api_version": config.api_version,
         "max_retries": config.max_retries,
         "timeout": config.timeout_s,
     }
-    if config.api_key and credential is None:
-        return {**common, "api_key": config.api_key}
+    first = config.endpoints[0]
+    key = first.api_key or (None if credential is not None else config.api_key)
+    if key and not first.entra_id:
+        return {**common, "api_key": key}
     if credential is not None or config.use_managed_identity:
         return {**common, "azure_ad_token_provider": token_provider(config, credential)}
     raise ClientConfigError(
@@ -56,19 +68,66 @@ def _settings(config: ClientConfig, credential: TokenCredential | None) -> dict[
     )
 
 
+def _targets(
+    config: ClientConfig, credential: TokenCredential | None, clock: Clock
+) -> list[Target]:
+    """The endpoints with their credentials: their own key, else the client's key, else
+    Entra ID (one token provider for all, made only when one of them needs it)."""
+    provider: Callable[[], str] | None = None
+
+    def bearer() -> Mapping[str, str]:
+        nonlocal provider
+        if provider is None:
+            provider = token_provider(config, credential)
+        return {"authorization": f"Bearer {provider()}"}
+
+    def auth(endpoint: Endpoint) -> AuthHeaders:
+        key = endpoint.api_key or (None if credential is not None else config.api_key)
+        if key and not endpoint.entra_id:
+            return lambda: {"api-key": key}
+        if credential is None and not config.use_managed_identity:
+            raise ClientConfigError(
+                f"no credentials for {endpoint.url}: give it a key (AZURE_OPENAI_API_KEYS), "
+                "set AZURE_OPENAI_API_KEY, or USE_MANAGED_IDENTITY=true for Entra ID"
+            )
+        return bearer
+
+    auths = [auth(endpoint) for endpoint in config.endpoints]
+    return build_targets(config.endpoints, auths, config.breaker, clock)
+
+
 def build_client(
-    config: ClientConfig, credential: TokenCredential | None = None
+    config: ClientConfig,
+    credential: TokenCredential | None = None,
+    *,
+    clock: Clock = time.monotonic,
+    rng: random.Random | None = None,
 ) -> openai.AzureOpenAI:
-    """A synchronous client whose calls carry Azure attributes on their spans."""
-    transport = AzureTelemetryTransport(httpx2.HTTPTransport(), config.deployment_types)
+    """A synchronous client whose calls carry Azure attributes on their spans and, with
+    several endpoints, fail over between them (``clock`` times their breakers; ``rng``
+    orders endpoints of equal priority)."""
+    network: httpx2.BaseTransport = httpx2.HTTPTransport()
+    if config.failover:
+        targets = _targets(config, credential, clock)
+        network = FailoverTransport(network, targets, rng or random.Random())
+    transport = AzureTelemetryTransport(network, config.deployment_types)
     http_client = openai.DefaultHttpxClient(transport=transport)
     return openai.AzureOpenAI(http_client=http_client, **_settings(config, credential))
 
 
 def build_async_client(
-    config: ClientConfig, credential: TokenCredential | None = None
+    config: ClientConfig,
+    credential: TokenCredential | None = None,
+    *,
+    clock: Clock = time.monotonic,
+    rng: random.Random | None = None,
 ) -> openai.AsyncAzureOpenAI:
-    """An asyncio client whose calls carry Azure attributes on their spans."""
-    transport = AsyncAzureTelemetryTransport(httpx2.AsyncHTTPTransport(), config.deployment_types)
+    """An asyncio client whose calls carry Azure attributes on their spans and, with
+    several endpoints, fail over between them."""
+    network: httpx2.AsyncBaseTransport = httpx2.AsyncHTTPTransport()
+    if config.failover:
+        targets = _targets(config, credential, clock)
+        network = AsyncFailoverTransport(network, targets, rng or random.Random())
+    transport = AsyncAzureTelemetryTransport(network, config.deployment_types)
     http_client = openai.DefaultAsyncHttpxClient(transport=transport)
     return openai.AsyncAzureOpenAI(http_client=http_client, **_settings(config, credential))

@@ -121,10 +121,16 @@ class TrafficReport:
     errors: Counter[str] = field(default_factory=Counter)  # error code (or message) -> calls
     lost: Counter[str] = field(default_factory=Counter)  # exception class -> calls
     lost_examples: dict[str, str] = field(default_factory=dict)  # exception class -> message
+    failovers: Counter[str] = field(default_factory=Counter)  # first endpoint -> calls
+    answered_by: Counter[str] = field(default_factory=Counter)  # endpoint -> calls (failover)
 
     def add(self, outcome: ChatOutcome) -> None:
         self.sent += 1
         self.kinds[outcome.kind] += 1
+        if outcome.failover_from:
+            self.failovers[outcome.failover_from] += 1
+        if outcome.endpoint:
+            self.answered_by[outcome.endpoint] += 1
         if outcome.kind == "error":
             self.errors[outcome.error_code or (outcome.error_message or "no answer")[:80]] += 1
         self.latencies_ms.append(outcome.latency_ms)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import statistics
 from pathlib import Path
+from typing import cast
 
 import click
 import openai
@@ -12,20 +13,29 @@ import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from aoai_client import ClientConfig, ClientConfigError, TelemetryConfig, build_client
+from aoai_client import ClientConfig, ClientConfigError, Endpoint, TelemetryConfig, build_client
 from aoai_client import configure_telemetry as configure_client_telemetry
+from aoai_client.config import parse_endpoints
 from aoai_client.traffic import LOST, PromptSetError, TrafficPlan, TrafficReport, load_prompts
 from aoai_client.traffic import run_traffic as send_traffic
 from app import lens_client
 from app.config import Settings, load_settings
-from simulator import DEFAULT_DEPLOYMENTS, SimulatorConfig, build_simulator_app
+from simulator import (
+    DEFAULT_DEPLOYMENTS,
+    DEFAULT_REGIONS,
+    Fault,
+    SimulatorConfig,
+    build_simulator_app,
+)
+from simulator.config import FAULT_KINDS, FaultKind
 
 console = Console(stderr=True, soft_wrap=True)
 FLUSH_TIMEOUT_MS = 30_000
 
 
 @click.command(name="traffic")
-@click.option("--endpoint", default=None, help="Azure OpenAI endpoint (default "
+@click.option("--endpoint", "endpoints", multiple=True, help="Azure OpenAI endpoint; repeat "
+              "for failover, in priority order (default AZURE_OPENAI_ENDPOINTS, else "
               "AZURE_OPENAI_ENDPOINT, else the lens server's simulator).")  # fmt: skip
 @click.option("--deployment", "deployments", multiple=True, help="Deployment name (repeat).")
 @click.option("--tenant", "tenants", multiple=True, help="Tenant to charge (repeat).")
@@ -41,7 +51,7 @@ FLUSH_TIMEOUT_MS = 30_000
               "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces, "
               "else http://LENS_HOST:LENS_PORT).")  # fmt: skip
 def traffic(
-    endpoint: str | None,
+    endpoints: tuple[str, ...],
     deployments: tuple[str, ...],
     tenants: tuple[str, ...],
     count: int,
@@ -58,8 +68,8 @@ def traffic(
     span was not delivered."""
     settings = load_settings()
     traces_url, lens_url = span_destination(settings, url)
-    simulator = endpoint is None and not settings.azure_openai_endpoint
-    endpoint = endpoint or lens_client.endpoint(settings)
+    configured = endpoints or settings.azure_openai_endpoints or settings.azure_openai_endpoint
+    simulator = not configured
     key = api_key or (
         settings.azure_openai_api_key.get_secret_value()
         if settings.azure_openai_api_key
@@ -73,8 +83,10 @@ def traffic(
         raise click.UsageError("name the deployments to call with --deployment NAME")
     try:
         prompts = load_prompts(prompts_file)
+        priority = failover_endpoints(settings, endpoints)
         config = ClientConfig(
-            endpoint=endpoint,
+            endpoint="" if priority else lens_client.endpoint(settings),
+            endpoints=priority,
             api_version=settings.azure_openai_api_version,
             api_key=key,
             use_managed_identity=settings.use_managed_identity,
@@ -95,8 +107,9 @@ def traffic(
             f"[yellow]warning:[/yellow] no lens server at {lens_url}: the calls' spans will "
             "not be stored (start one with `aoai-lens serve`, or pass --url)"
         )
+    where = " then ".join(e.url for e in config.endpoints)
     console.print(
-        f"Sending {count} calls to {endpoint} ({', '.join(deployments)}); spans to {traces_url}"
+        f"Sending {count} calls to {where} ({', '.join(deployments)}); spans to {traces_url}"
     )
     report = _with_progress(client, plan)
     flushed = telemetry.flush(FLUSH_TIMEOUT_MS)
@@ -117,6 +130,14 @@ def traffic(
             f"{delivery.undelivered} spans not delivered"
         )
         raise SystemExit(1)
+
+
+def failover_endpoints(settings: Settings, endpoints: tuple[str, ...]) -> tuple[Endpoint, ...]:
+    """``--endpoint`` repeated, else ``AZURE_OPENAI_ENDPOINTS`` (with ``AZURE_OPENAI_API_KEYS``);
+    empty when neither names any (one endpoint: ``AZURE_OPENAI_ENDPOINT`` or the simulator)."""
+    if endpoints:
+        return parse_endpoints(",".join(endpoints))
+    return lens_client.endpoints(settings)
 
 
 def span_destination(settings: Settings, url: str | None) -> tuple[str, str | None]:
@@ -164,6 +185,13 @@ def print_report(report: TrafficReport) -> None:
         console.print(f"[yellow]{n} x error:[/yellow] {error}")
     for kind, n in report.lost.most_common():
         console.print(f"[red]{n} x lost ({kind}):[/red] {report.lost_examples[kind]}")
+    if report.answered_by:
+        failed_over = sum(report.failovers.values())
+        by_endpoint = ", ".join(f"{url} {n}" for url, n in report.answered_by.most_common())
+        console.print(f"failover: {failed_over} of {report.sent} calls failed over; "
+                      f"answered by {by_endpoint}")  # fmt: skip
+        for first, n in report.failovers.most_common():
+            console.print(f"[yellow]{n} x failed over from:[/yellow] {first}")
 
 
 @click.command(name="simulator")
@@ -172,10 +200,35 @@ def print_report(report: TrafficReport) -> None:
 @click.option("--latency-scale", type=click.FloatRange(min=0), default=1.0, show_default=True,
               help="Multiply every simulated delay (0: answer at once).")  # fmt: skip
 @click.option("--no-limits", is_flag=True, help="Never answer 429 (benchmarks).")
-def simulator(host: str, port: int, latency_scale: float, no_limits: bool) -> None:
-    """Serve the Azure OpenAI simulator on its own port (azure_endpoint=http://HOST:PORT)."""
+@click.option("--fault", "faults", multiple=True, metavar="RESOURCE=KIND",
+              help="Start a resource (default or a region) with a fault: outage, throttle or "
+              "slow (repeat; switch them later at /admin/faults).")  # fmt: skip
+def simulator(
+    host: str, port: int, latency_scale: float, no_limits: bool, faults: tuple[str, ...]
+) -> None:
+    """Serve the Azure OpenAI simulator on its own port (azure_endpoint=http://HOST:PORT, or
+    http://HOST:PORT/<region> for a regional resource)."""
     names = ", ".join(d.name for d in DEFAULT_DEPLOYMENTS)
-    console.print(f"Azure OpenAI simulator on http://{host}:{port} (deployments: {names})")
-    config = SimulatorConfig(latency_scale=latency_scale, rate_limits=not no_limits)
+    regions = ", ".join(r.name for r in DEFAULT_REGIONS)
+    console.print(
+        f"Azure OpenAI simulator on http://{host}:{port} (deployments: {names}; regions: {regions})"
+    )
+    try:
+        config = SimulatorConfig(
+            latency_scale=latency_scale, rate_limits=not no_limits, faults=_faults(faults)
+        )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--fault") from None
     app = build_simulator_app(config)
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _faults(given: tuple[str, ...]) -> dict[str, Fault]:
+    """``RESOURCE=KIND`` pairs as the simulator's starting faults."""
+    faults: dict[str, Fault] = {}
+    for pair in given:
+        resource, _, kind = pair.partition("=")
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"{pair!r}: use RESOURCE=KIND, KIND one of {', '.join(FAULT_KINDS)}")
+        faults[resource] = Fault(cast(FaultKind, kind))
+    return faults

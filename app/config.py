@@ -121,6 +121,17 @@ class Settings(BaseSettings):
     azure_openai_api_key: SecretStr | None = Field(
         default=None, description="API key of that resource (else Entra ID)."
     )
+    azure_openai_endpoints: str = Field(
+        default="",
+        description="Several Azure OpenAI resources for the playground and `aoai-lens "
+        "traffic`, comma-separated in priority order (failover); `;weight=N` / `;priority=N` "
+        "after a URL.",
+    )
+    azure_openai_api_keys: SecretStr | None = Field(
+        default=None,
+        description="Keys of AZURE_OPENAI_ENDPOINTS, comma-separated in the same order (an "
+        "empty one: AZURE_OPENAI_API_KEY, else Entra ID).",
+    )
     azure_openai_api_version: str = Field(
         default="2024-10-21", min_length=1, description="Data-plane api-version."
     )
@@ -142,7 +153,7 @@ class Settings(BaseSettings):
         """The simulator is on when asked, or by default when no Azure endpoint is set."""
         if self.lens_simulator is not None:
             return self.lens_simulator
-        return not self.azure_openai_endpoint
+        return not self.azure_endpoint_set
 
     @property
     def allowed_hosts(self) -> frozenset[str]:
@@ -168,7 +179,12 @@ class Settings(BaseSettings):
     @property
     def demo_data(self) -> bool:
         """Demo calls are seeded: demo mode, with calls going to the built-in simulator."""
-        return self.lens_demo and not self.azure_openai_endpoint
+        return self.lens_demo and not self.azure_endpoint_set
+
+    @property
+    def azure_endpoint_set(self) -> bool:
+        """An Azure OpenAI resource is configured (one, or several for failover)."""
+        return bool(self.azure_openai_endpoint or self.azure_openai_endpoints.strip())
 
     @property
     def configured_deployments(self) -> list[str]:

@@ -2,8 +2,9 @@
 deployments and tenants it offers, and the demo's live traffic.
 
 Calls go through the instrumented client (``aoai_client``) and their spans to this server's
-own ``/v1/traces``, so a playground call lands in the ledger like any application's. Without
-``AZURE_OPENAI_ENDPOINT`` the endpoint is the built-in simulator under ``/simulator``, and
+own ``/v1/traces``, so a playground call lands in the ledger like any application's.
+``AZURE_OPENAI_ENDPOINTS`` gives several resources in priority order (the client fails over
+between them). Without either the endpoint is the built-in simulator under ``/simulator``, and
 the spans carry the resource attribute ``lens.demo=true`` (the pages label them).
 """
 
@@ -14,8 +15,9 @@ import time
 
 import openai
 
-from aoai_client import ClientConfig, Telemetry, TelemetryConfig, build_client
+from aoai_client import ClientConfig, Endpoint, Telemetry, TelemetryConfig, build_client
 from aoai_client import configure_telemetry as configure_client_telemetry
+from aoai_client.config import parse_endpoints
 from aoai_client.traffic import start_live_traffic
 from app.access import SERVER_TOKEN
 from app.config import Settings, load_settings
@@ -37,10 +39,21 @@ def local_url(settings: Settings) -> str:
 
 
 def uses_simulator(settings: Settings) -> bool:
-    return not settings.azure_openai_endpoint
+    return not settings.azure_endpoint_set
+
+
+def endpoints(settings: Settings) -> tuple[Endpoint, ...]:
+    """``AZURE_OPENAI_ENDPOINTS`` (failover, in priority order) with their keys; empty when
+    it names none."""
+    keys = settings.azure_openai_api_keys
+    return parse_endpoints(settings.azure_openai_endpoints, keys.get_secret_value() if keys else "")
 
 
 def endpoint(settings: Settings) -> str:
+    """Where calls go: the endpoints in priority order (``A, then B``), else the one."""
+    several = endpoints(settings)
+    if several:
+        return ", then ".join(e.url for e in several)
     return settings.azure_openai_endpoint or f"{local_url(settings)}{SIMULATOR_PATH}"
 
 
@@ -59,8 +72,10 @@ def client_config(settings: Settings, max_retries: int = 0) -> ClientConfig:
     key = settings.azure_openai_api_key
     simulated = uses_simulator(settings)
     simulator_key = SERVER_TOKEN if shared(settings) else SIMULATOR_KEY
+    several = endpoints(settings)
     return ClientConfig(
-        endpoint=endpoint(settings),
+        endpoint="" if several else endpoint(settings),
+        endpoints=several,
         api_version=settings.azure_openai_api_version,
         api_key=simulator_key if simulated else (key.get_secret_value() if key else None),
         use_managed_identity=settings.use_managed_identity and not simulated,

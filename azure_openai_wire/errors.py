@@ -4,7 +4,9 @@ Sources: 404 ``Resource not found`` for a request without ``api-version``
 (MicrosoftDocs/azure-docs issue #114602); 401 and ``DeploymentNotFound`` as Azure words
 them; the blocked prompt (HTTP 400, ``code: content_filter``, ``param: prompt``, the verdicts
 in an inner error) from azure-ai-docs ``concepts/content-filter.md``; the 429 message and
-its ``"code": "429"`` as a string from azure-ai-docs ``how-to/quota.md``.
+its ``"code": "429"`` as a string from azure-ai-docs ``how-to/quota.md``. The 503 is worded
+as Azure's "service unavailable" answers are commonly reported; the specification only
+documents the generic error shape for it.
 """
 
 from __future__ import annotations
@@ -63,6 +65,16 @@ def blocked_prompt_body(verdicts: dict[str, Any], *, spec_spelling: bool) -> dic
         status=400,
         **{inner_key: {"code": "ResponsibleAIPolicyViolation", verdicts_key: verdicts}},
     )
+
+
+UNAVAILABLE_MESSAGE: Final = (
+    "The service is temporarily unable to process your request. Please try again later."
+)
+
+
+def unavailable_body() -> dict[str, Any]:
+    """HTTP 503: the resource (or its region) cannot serve the request now."""
+    return error_body("ServiceUnavailable", UNAVAILABLE_MESSAGE)
 
 
 def throttled_body(

@@ -1,7 +1,9 @@
-"""The simulator's HTTP face: routes, authentication, headers, latency, streaming.
+"""The simulator's HTTP face: routes, authentication, headers, latency, streaming, the
+regional resources and their faults.
 
 Served under ``/simulator`` by the lens server (``AzureOpenAI(azure_endpoint=
-"http://HOST:PORT/simulator")``) or at the root by ``aoai-lens simulator --port N``.
+"http://HOST:PORT/simulator")``, or ``.../simulator/<region>`` for a regional resource) or
+at the root by ``aoai-lens simulator --port N``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from starlette.routing import Route
 
 from azure_openai_wire import bodies, errors, headers, sse
 from simulator import answers
-from simulator.config import SimulatedDeployment, SimulatorConfig
+from simulator.config import DEFAULT_RESOURCE, SimulatedDeployment, SimulatorConfig
 from simulator.content_safety import (
     Verdicts,
     blocked_prompt_result,
@@ -29,22 +31,59 @@ from simulator.content_safety import (
     judge_prompt,
     prompt_filter_results,
 )
+from simulator.faults import FaultBoard, admin_routes, fault_answer
 from simulator.ratelimit import Admission, MinuteWindow
 
 _ESTIMATED_OUTPUT = 1000  # tokens counted against TPM for a request without max_tokens
 
 
 class Simulator:
-    """State of one simulated resource: rate windows and the prefixes seen (prompt cache)."""
+    """State of one simulated resource: rate windows and the prefixes seen (prompt cache).
 
-    def __init__(self, config: SimulatorConfig) -> None:
+    ``resource`` names it on the fault board; ``region`` (a regional resource's) is the
+    ``x-ms-region`` of all its answers, else each deployment's own region is."""
+
+    def __init__(
+        self,
+        config: SimulatorConfig,
+        board: FaultBoard | None = None,
+        resource: str = DEFAULT_RESOURCE,
+        region: str | None = None,
+    ) -> None:
         self.config = config
+        self.board = board or FaultBoard(config.resources, config.faults)
+        self.resource, self.region = resource, region
         self.windows = {d.name: MinuteWindow(d.tpm, d.rpm) for d in config.deployments}
         self.cached_prefixes: set[tuple[str, int]] = set()
         self.sequence = itertools.count(1)
         self.blocked = itertools.count()  # blocked prompts so far: they alternate spellings
 
     async def chat(self, request: Request) -> Response:
+        return self._regional(await self._chat(request))
+
+    async def embeddings(self, request: Request) -> Response:
+        return self._regional(await self._embeddings(request))
+
+    def _regional(self, response: Response) -> Response:
+        if self.region:
+            response.headers[headers.REGION] = self.region
+        return response
+
+    async def _fault(self, request: Request, operation: str) -> Response | None:
+        """A faulty resource's 503 or 429, or None after a slow resource's delay."""
+        fault = self.board.get(self.resource)
+        if fault is None:
+            return None
+        if fault.kind == "slow":
+            await asyncio.sleep(fault.delay_ms / 1000)
+            return None
+        api_version = request.query_params.get("api-version", "")
+        return fault_answer(fault, operation, api_version, self.region)
+
+    async def _chat(self, request: Request) -> Response:
+        faulty = await self._fault(request, "ChatCompletions_Create")
+        if faulty is not None:
+            return faulty
         checked = await self._check(request, "chat")
         if isinstance(checked, Response):
             return checked
@@ -86,7 +125,10 @@ class Simulator:
         await self._sleep(deployment.ttft_ms + words * deployment.ms_per_token)
         return JSONResponse(bodies.chat_completion_body(completion), headers=limits)
 
-    async def embeddings(self, request: Request) -> Response:
+    async def _embeddings(self, request: Request) -> Response:
+        faulty = await self._fault(request, "Embeddings_Create")
+        if faulty is not None:
+            return faulty
         checked = await self._check(request, "embeddings")
         if isinstance(checked, Response):
             return checked
@@ -261,17 +303,39 @@ class _CommonHeaders:
 
 
 def build_simulator_app(config: SimulatorConfig | None = None) -> Any:
-    """The simulator as an ASGI app (Starlette inside the common-headers middleware)."""
-    simulator = Simulator(config or SimulatorConfig())
+    """The simulator as an ASGI app (Starlette inside the common-headers middleware): the
+    default resource at the root, each region's under ``/<region>``, the admin route."""
+    config = config or SimulatorConfig()
+    board = FaultBoard(config.resources, config.faults)
+    root = Simulator(config, board)
+    regional = {
+        region.name: Simulator(config, board, region.name, region.display_name)
+        for region in config.regions
+    }
 
     async def not_found(_: Request) -> Response:
         return _error(404, errors.not_found_body())
 
+    def in_region(operation: str) -> Any:
+        async def handle(request: Request) -> Response:
+            simulator = regional.get(request.path_params["region"])
+            if simulator is None:
+                return await not_found(request)
+            answer: Response = await getattr(simulator, operation)(request)
+            return answer
+
+        return handle
+
+    chat, embeddings = (
+        "/openai/deployments/{deployment}/chat/completions",
+        ("/openai/deployments/{deployment}/embeddings"),
+    )
     routes = [
-        Route("/openai/deployments/{deployment}/chat/completions", simulator.chat,
-              methods=["POST"]),
-        Route("/openai/deployments/{deployment}/embeddings", simulator.embeddings,
-              methods=["POST"]),
+        Route(chat, root.chat, methods=["POST"]),
+        Route(embeddings, root.embeddings, methods=["POST"]),
+        Route("/{region}" + chat, in_region("chat"), methods=["POST"]),
+        Route("/{region}" + embeddings, in_region("embeddings"), methods=["POST"]),
+        *admin_routes(board),
         Route("/{path:path}", not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
-    ]  # fmt: skip
+    ]
     return _CommonHeaders(Starlette(routes=routes))

@@ -1,8 +1,11 @@
-"""What the simulator pretends to be: a set of deployments and how fast they answer."""
+"""What the simulator pretends to be: a set of deployments, how fast they answer, the
+regional resources that serve them, and the faults those resources are switched to."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final, Literal
 
 # One token per this many characters: the usual rule of thumb for English with OpenAI
 # tokenizers; good enough for realistic counts without shipping a tokenizer.
@@ -51,17 +54,83 @@ DEFAULT_DEPLOYMENTS: tuple[SimulatedDeployment, ...] = (
 )  # fmt: skip
 
 
+DEFAULT_RESOURCE: Final = "default"
+"""The resource at the simulator's root (``/openai/...``): each deployment answers from its
+own region."""
+
+
+@dataclass(frozen=True)
+class SimulatedRegion:
+    """A regional resource with the same deployments, at ``/<name>/openai/...``: its own
+    rate limits and prompt cache, every answer from ``display_name`` (``x-ms-region``)."""
+
+    name: str  # the path segment, e.g. "swedencentral"
+    display_name: str  # e.g. "Sweden Central"
+
+
+DEFAULT_REGIONS: tuple[SimulatedRegion, ...] = (
+    SimulatedRegion("swedencentral", "Sweden Central"),
+    SimulatedRegion("westeurope", "West Europe"),
+    SimulatedRegion("eastus2", "East US 2"),
+)
+
+FaultKind = Literal["outage", "throttle", "slow"]
+FAULT_KINDS: Final = ("outage", "throttle", "slow")
+
+
+@dataclass(frozen=True)
+class Fault:
+    """What a resource does instead of answering normally.
+
+    ``outage``: every request gets 503 (with ``retry-after`` when ``retry_after_s`` is set);
+    ``throttle``: every request gets 429 with ``retry-after`` = ``retry_after_s`` (10 when
+    unset), a 429 storm; ``slow``: answers as usual after ``delay_ms`` more (not scaled by
+    ``latency_scale``).
+    """
+
+    kind: FaultKind
+    retry_after_s: int | None = None
+    delay_ms: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in FAULT_KINDS:
+            raise ValueError(f"fault kind must be one of {', '.join(FAULT_KINDS)}")
+        if self.retry_after_s is not None and not 0 <= self.retry_after_s <= 86_400:
+            raise ValueError("retry_after_s must be 0 to 86400")
+        if not 0 <= self.delay_ms <= 600_000:
+            raise ValueError("delay_ms must be 0 to 600000")
+
+
 @dataclass(frozen=True)
 class SimulatorConfig:
-    """The simulated resource: its deployments and a scale on every delay.
+    """The simulated resources: their deployments, a scale on every delay, the regions and
+    the faults they start with.
 
     ``latency_scale`` multiplies time to first token and per-token delays: 1.0 is realistic,
     0.0 answers at once (tests, benchmarks). ``rate_limits`` off never answers 429.
+    ``faults`` maps a resource (``default`` or a region's name) to the fault it starts with;
+    the admin route switches them while the simulator runs (docs/simulator.md).
     """
 
     deployments: tuple[SimulatedDeployment, ...] = DEFAULT_DEPLOYMENTS
     latency_scale: float = 1.0
     rate_limits: bool = True
+    regions: tuple[SimulatedRegion, ...] = DEFAULT_REGIONS
+    faults: Mapping[str, Fault] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        names = [region.name for region in self.regions]
+        reserved = {DEFAULT_RESOURCE, "openai", "admin"}
+        if len(set(names)) != len(names) or reserved & set(names):
+            raise ValueError(f"region names must be unique and none of {sorted(reserved)}")
+        unknown = set(self.faults) - {DEFAULT_RESOURCE, *names}
+        if unknown:
+            raise ValueError(f"faults name unknown resources: {', '.join(sorted(unknown))}")
+
+    @property
+    def resources(self) -> tuple[str, ...]:
+        """``default`` and every region's name."""
+        return (DEFAULT_RESOURCE, *(region.name for region in self.regions))
 
     def deployment(self, name: str) -> SimulatedDeployment | None:
         for deployment in self.deployments:

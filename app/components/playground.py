@@ -83,6 +83,9 @@ def _numbers(outcome: ChatOutcome, stored: dict[str, Any] | None) -> None:
     where = ", ".join(code(x) for x in (outcome.model, outcome.region) if x)
     if where:
         st.caption(f"{code(outcome.deployment)}: {where}")
+    if outcome.failover_from:
+        answered = f" to {code(outcome.endpoint)}" if outcome.endpoint else ""
+        st.caption(f"Failed over from {code(outcome.failover_from)}{answered}.")
 
 
 def _cost(stored: dict[str, Any] | None) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import httpx2
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -200,3 +201,23 @@ def test_traffic_mode_runs_the_prompt_set_and_the_calls_are_stored(lens: Threade
         .fetchall()
     )
     assert (stored, tenants) == (8, 1)
+
+
+def test_with_several_endpoints_a_failover_is_shown_and_stored(
+    lens: ThreadedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    west = f"{lens.url}/simulator/westeurope"
+    north = f"{lens.url}/simulator/swedencentral"
+    monkeypatch.setenv("AZURE_OPENAI_ENDPOINTS", f"{west},{north}")
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", "any")
+    monkeypatch.setenv("AZURE_OPENAI_DEPLOYMENT", "gpt-4o-prod")
+    outage = httpx2.put(f"{lens.url}/simulator/admin/faults/westeurope", json={"kind": "outage"})
+    assert outage.status_code == 200
+    at = playground(deployment="gpt-4o-prod", stream=False, user="Say hello.")
+    assert f"Calls go to `{west}, then {north}`." in [c.value for c in at.caption]
+    send(at)
+    assert f"Failed over from `{west}` to `{north}`." in [c.value for c in at.caption]
+    (region,) = db.cursor().execute(
+        "SELECT region FROM calls WHERE call_id = $id", {"id": call_link(at)}
+    ).fetchone() or (None,)
+    assert region == "Sweden Central"

@@ -5,13 +5,16 @@ For streams unlike Azure's (the shipped simulator speaks Azure's own): each piec
 ``RawAnswer.pieces`` is written and flushed as one HTTP/1.1 chunk, with or without a
 ``Content-Type``. With ``hold_after_first``, the server sends the first piece and then waits
 until the test sets ``release`` (or ``hold_s`` passes), so a test can tell whether the client
-handed the first piece on before the answer ended.
+handed the first piece on before the answer ended. ``headers`` are added to the answer, and
+``delay_s`` passes before anything is sent (a slow endpoint); ``server.hits`` counts the
+requests that arrived.
 """
 
 from __future__ import annotations
 
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -26,6 +29,8 @@ class RawAnswer:
     hold_s: float = 10.0
     release: threading.Event = field(default_factory=threading.Event)
     released_in_time: bool | None = None  # set after a hold: was ``release`` set in time?
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0
 
 
 class RawAnswerServer:
@@ -33,11 +38,16 @@ class RawAnswerServer:
 
     def __init__(self) -> None:
         self.answer = RawAnswer(pieces=[])
+        self.hits = 0
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.owner = self
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="raw-answers", daemon=True
         )
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
 
     @property
     def url(self) -> str:
@@ -75,10 +85,15 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("content-length") or 0))
         owner = self.server.owner
+        owner.hits += 1
         answer = owner.answer
+        if answer.delay_s:
+            time.sleep(answer.delay_s)
         self.send_response(answer.status)
         if answer.content_type is not None:
             self.send_header("content-type", answer.content_type)
+        for name, value in answer.headers.items():
+            self.send_header(name, value)
         self.send_header("transfer-encoding", "chunked")
         self.end_headers()
         for number, piece in enumerate(answer.pieces):

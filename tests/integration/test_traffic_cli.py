@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+import httpx2
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -213,3 +214,32 @@ def test_otel_exporter_variables_say_where_spans_go_without_url(
     assert base.returncode == 0, base.stderr
     assert f"spans to {spans.url}/v1/traces" in base.stderr
     assert calls_by_tenant(store) == {"via-traces-variable": 3, "via-base-variable": 3}
+
+
+def test_repeated_endpoints_fail_over_in_order_and_the_summary_counts_it(
+    receiver: tuple[ThreadedServer, Store], tmp_path: Path
+) -> None:
+    spans, store = receiver
+    west, north = f"{spans.url}/simulator/westeurope", f"{spans.url}/simulator/swedencentral"
+    down = httpx2.put(f"{spans.url}/simulator/admin/faults/westeurope", json={"kind": "outage"})
+    assert down.status_code == 200
+    done = traffic(
+        "--url", spans.url, "--endpoint", west, "--endpoint", north, "--api-key", "any",
+        "--deployment", "gpt-4o-mini", "--tenant", "contoso",
+        "--prompts", str(plain_prompts(tmp_path)), "--count", "6", "--rate", "0",
+        "--concurrency", "1", "--max-retries", "0", cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert f"to {west} then {north}" in done.stderr
+    assert ": 6 ok" in done.stderr
+    assert f"failover: 6 of 6 calls failed over; answered by {north} 6" in done.stderr
+    assert f"6 x failed over from: {west}" in done.stderr
+    rows = (
+        store.cursor()
+        .execute(
+            "SELECT region, json_extract_string(attributes, '$.\"azure.openai.failover_from\"') "
+            "FROM calls"
+        )
+        .fetchall()
+    )
+    assert rows == [("Sweden Central", west)] * 6
