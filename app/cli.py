@@ -6,6 +6,7 @@ when none does do they open the DuckDB file themselves (DESIGN section 1).
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import sys
@@ -22,6 +23,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
+from app import audit
+from app.access import Identity
 from app.cli_traffic import simulator, traffic
 from app.config import Settings, load_settings
 from app.errors import ConfigError, LensError, ServerError
@@ -56,6 +59,11 @@ class ImportTotals:
 def server_url(settings: Settings, url: str | None) -> str:
     """``--url``, else the server the settings describe."""
     return url or f"http://{settings.lens_host}:{settings.lens_port}"
+
+
+def cli_identity() -> Identity:
+    """Who acts when the CLI writes the file itself (no server): this machine's user."""
+    return Identity(f"cli:{getpass.getuser()}", "admin")
 
 
 def server_headers(settings: Settings) -> dict[str, str]:
@@ -228,6 +236,10 @@ def export_chargeback(
         store = open_store_or_exit(settings.model_copy(update={"lens_db": db}))
         try:
             text = store_chargeback_file(store, month, fmt)
+            detail: dict[str, object] = {"via": "cli", "month": month, "format": fmt}
+            audit.record(
+                store, cli_identity(), "export.chargeback", month, {**detail, "tenants": "all"}
+            )
         finally:
             store.close()
     else:
@@ -272,6 +284,9 @@ def prices_refresh(apply: bool, url: str | None) -> None:
         store = open_store_or_exit(settings)
         try:
             body = run_price_refresh(store, settings.lens_retail_prices_url, apply)
+            if apply:
+                applied = {"applied_version": body["applied_version"], "via": "cli"}
+                audit.record(store, cli_identity(), "prices.apply", "price_book", applied)
         except RetailPricesError as exc:
             console.print(f"[red]error:[/red] {exc.message}\n{exc.hint}")
             raise SystemExit(1) from None
@@ -319,6 +334,7 @@ def backfill(name: str, since: str, url: str | None) -> None:
         store = open_store_or_exit(settings)
         try:
             poller = Poller(store, config)
+            audit.record(store, cli_identity(), "backfill", name, {"since": since, "via": "cli"})
             slices = -(-span // config.slice)
             report = _show_backfill(backfill_lines(poller.backfill(name, span), slices))
         finally:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import httpx
 import pandas as pd
 
@@ -99,6 +100,13 @@ def test_cli_export_through_the_server_and_without_one(
         Decimal(v) for v in pd.read_csv(io.StringIO(direct.stdout), dtype=str)["total_cost_usd"]
     )
     assert total > 0
+    with duckdb.connect(str(server.db_path), read_only=True) as con:  # both exports audited
+        exports = con.execute(
+            "SELECT actor, detail->>'via' FROM audit_log WHERE action = 'export.chargeback' "
+            'ORDER BY "at"'
+        ).fetchall()
+    assert [via for _, via in exports] == ["api", "cli"]
+    assert exports[0][0] == "local" and exports[1][0].startswith("cli:")
 
 
 def test_cli_export_without_a_server_or_a_database_refuses_and_creates_nothing(
