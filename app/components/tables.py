@@ -238,3 +238,15 @@ AUDIT_COLUMNS: Final[dict[str, Any]] = {
     "target": "On",
     "detail": "Details",
 }
+
+RECONCILE_COLUMNS: Final[dict[str, Any]] = {
+    "day": st.column_config.DateColumn("Day (UTC)"),
+    "resource": "Resource",
+    "model": "Model",
+    "deployment_type": "Deployment type",
+    "token_class": "Token class",
+    "billed_cost_usd": st.column_config.NumberColumn("Billed", format="dollar"),
+    "lens_cost_usd": st.column_config.NumberColumn("Lens", format="dollar"),
+    "difference_usd": st.column_config.NumberColumn("Difference", format="dollar"),
+    "matched": st.column_config.CheckboxColumn("On both sides"),
+}
