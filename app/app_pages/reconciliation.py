@@ -7,11 +7,10 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from app import audit, cache, db
+from app import cache, page_actions
 from app.components import tables
 from app.components.sign_in import current_identity
-from app.reconciliation import reconcile_exports
-from collectors.billing.cost_export import CostExportError
+from app.page_actions import NotAnExportError
 from queries.chargeback import last_full_month
 
 identity = current_identity()
@@ -38,8 +37,8 @@ if not uploads:
 files = [(upload.name, upload.getvalue()) for upload in uploads]
 try:
     with st.spinner("Reading the export and pricing the month's calls..."):
-        done = reconcile_exports(db.cursor(), month, files)
-except CostExportError as error:
+        done = page_actions.reconcile_uploads(month, files)
+except NotAnExportError as error:
     st.error(error.message)
     st.caption(error.hint)
     st.stop()
@@ -47,7 +46,7 @@ summary = done.summary()
 key = (month, tuple(name for name, _ in files))
 if st.session_state.get("reconciled") != key:  # once per month and set of files
     st.session_state["reconciled"] = key
-    audit.record(db.get_store(), identity, "reconcile", month, {"via": "ui", **summary})
+    page_actions.record(identity, "reconcile", month, {"via": "ui", **summary})
 billed, lens, difference = st.columns(3)
 billed.metric("Billed (USD)", f"${done.billed_usd:,.2f}")
 lens.metric("Lens (USD)", f"${done.lens_usd:,.2f}")

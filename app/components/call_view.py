@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app import audit, db
+from app import page_actions
 from app.access import Identity
 from app.components import charts, tables
 from app.components.verbatim import code
@@ -92,7 +92,7 @@ def show_call(
     if not content_allowed:
         st.caption(f"Not shown: the role {identity.role!r} may not read message content.")
     elif content:
-        audit.record(db.get_store(), identity, "content.view", str(detail["call_id"]), {})
+        page_actions.record(identity, "content.view", str(detail["call_id"]), {})
         st.json(content)
     else:
         st.caption(
