@@ -136,7 +136,7 @@ def _lines(name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     cost = pd.to_numeric(kept[names["cost"]], errors="coerce").fillna(0.0)
     lines = pd.DataFrame(
         {
-            "day": [_day(v) for v in kept[names["day"]]],
+            "day": _days(name, kept[names["day"]]),
             "resource": accounts[openai].to_list(),
             "meter": kept[meter_column].astype(str).to_list(),
             "quantity": pd.to_numeric(_column(kept, names["quantity"]), errors="coerce").to_list(),
@@ -144,10 +144,15 @@ def _lines(name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
         }
     )
     products = kept.get("ProductName", kept.get("x_SkuDescription", pd.Series([""] * len(kept))))
-    read = [_meter(m, str(p)) for m, p in zip(lines["meter"], products.astype(str), strict=True)]
-    lines["model"] = [r[0] for r in read]
-    lines["deployment_type"] = [r[1] for r in read]
-    lines["token_class"] = [r[2] for r in read]
+    pairs = pd.DataFrame({"meter": lines["meter"], "product": products.astype(str).to_list()})
+    distinct = pairs.drop_duplicates()  # a month's export repeats a few hundred meters
+    read = {
+        (m, p): _meter(m, p) for m, p in zip(distinct["meter"], distinct["product"], strict=True)
+    }
+    keys = list(zip(pairs["meter"], pairs["product"], strict=True))
+    lines["model"] = [read[k][0] for k in keys]
+    lines["deployment_type"] = [read[k][1] for k in keys]
+    lines["token_class"] = [read[k][2] for k in keys]
     return lines[list(BILL_COLUMNS)], int((~openai).sum())
 
 
@@ -175,8 +180,13 @@ def _usd_rate(name: str, frame: pd.DataFrame, names: dict[str, str]) -> pd.Serie
     return rate.where(foreign, 1.0)
 
 
-def _day(value: object) -> date:
-    return pd.Timestamp(str(value)).date()
+def _days(name: str, values: pd.Series) -> list[date]:
+    """UTC dates of ISO times (FOCUS) or of US-style dates (actual cost: 11/20/2026)."""
+    parsed = pd.to_datetime(values, utc=True, errors="coerce", format="mixed")
+    if bool(parsed.isna().any()):
+        bad = str(values[parsed.isna()].iloc[0])[:40]
+        raise CostExportError(f"{name} has a date that does not parse: {bad!r}", _EXPORT_HINT)
+    return list(parsed.dt.date)
 
 
 def _meter(meter: str, product: str) -> tuple[str, str, str]:
