@@ -102,6 +102,11 @@ class Settings(BaseSettings):
         description="Demo mode: calls a minute sent through the instrumented client to the "
         "simulator (0: none).",
     )
+    lens_redact: bool = Field(
+        default=True,
+        description="Replace personal data and secrets in message content with "
+        "[redacted:KIND] before it is written, whatever the source.",
+    )
     azure_openai_endpoint: str | None = Field(
         default=None,
         pattern=r"^https?://",
@@ -220,6 +225,7 @@ class Settings(BaseSettings):
             mode=self.lens_log_analytics_mode,
             poll_interval=timedelta(seconds=self.lens_log_analytics_poll_interval_s),
             overlap=timedelta(minutes=self.lens_log_analytics_overlap_min),
+            redact=self.lens_redact,
         )
 
 

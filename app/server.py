@@ -63,7 +63,9 @@ async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
     grpc_config = settings.otlp_grpc_config()
     host_policy.extra = settings.allowed_hosts
     store = open_store(settings)
-    queue = IngestQueue(store, max_waiting_spans=settings.lens_queue_max_calls)
+    queue = IngestQueue(
+        store, max_waiting_spans=settings.lens_queue_max_calls, redact=settings.lens_redact
+    )
     use_store(store)
     receiver.attach(
         queue,
