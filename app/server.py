@@ -31,6 +31,7 @@ from collectors.otlp.grpc_receiver import OtlpGrpcReceiver
 from collectors.otlp.ingest import total_counts
 from collectors.otlp.receiver import OtlpReceiver
 from collectors.queue import IngestQueue
+from collectors.retention import PurgeTimer
 from simulator import SimulatorConfig, build_simulator_app
 
 log = logging.getLogger("app.server")
@@ -87,6 +88,8 @@ async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
     if simulated:
         simulator_mount.app = build_simulator_app(SimulatorConfig())
     log.info("lens server started: db=%s calls=%d simulator=%s", store.path, calls, simulated)
+    purge_timer = PurgeTimer(store, settings.retention_config())  # at start, then daily
+    purge_timer.start()
     demo = settings.demo_data
     if settings.lens_demo and not demo:
         log.info("demo data not seeded: AZURE_OPENAI_ENDPOINT is set, calls go to the service")
@@ -104,6 +107,7 @@ async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
         yield {"store": store}
     finally:
         stop_traffic.set()
+        purge_timer.stop()
         if poller is not None:
             poller.stop()
         wiring.poller = None
