@@ -64,7 +64,10 @@ _API_KEY: Final = re.compile(
     r"\b(?:sk-(?:proj-|svcacct-|ant-)?[A-Za-z0-9_\-]{20,}|gh[pousr]_[A-Za-z0-9]{36,}|"
     r"github_pat_[A-Za-z0-9_]{40,}|xox[abprs]-[A-Za-z0-9\-]{10,}|AKIA[0-9A-Z]{16})\b"
 )
-_HEX_KEY: Final = re.compile(r"\b(?=[0-9a-fA-F]*[a-fA-F])(?=[0-9a-fA-F]*[0-9])[0-9a-fA-F]{32}\b")
+_HEX_KEY: Final = re.compile(r"\b[0-9a-fA-F]{32}\b")
+_API_KEY_STARTS: Final = (
+    "sk-", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "xox", "AKIA",
+)  # fmt: skip
 _EMAIL: Final = re.compile(
     r"\b[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}\b"
@@ -73,7 +76,7 @@ _IBAN: Final = re.compile(r"\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9
 _CARD: Final = re.compile(r"(?<![\d.\-])[2-6]\d(?:[ \-]?\d){11,17}(?![\d\-]|\.\d)")
 _IPV4: Final = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _VERSION_BEFORE: Final = re.compile(r"(?i)(?:\bv|\bver\.? ?|\bversion ?)$")
-_IPV6: Final = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
+_IPV6: Final = re.compile(r"[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:]{2,37}")
 _CONTENT_KEY: Final = re.compile(CONTENT_KEY_PATTERN)
 _PHONE_RUN: Final = re.compile(r"\+?\(?\d(?:[ ().\-]{0,2}\d){6,16}")
 _NANP: Final = re.compile(r"(?:1[ .\-]?)?(?:\(\d{3}\) ?|\d{3}[ .\-]?)\d{3}[ .\-]?\d{4}")
@@ -84,9 +87,18 @@ def _secrets(text: str) -> str:
     secret = placeholder("secret")
     if "=" in text:
         text = _CONNECTION_SECRET.sub(lambda m: m.group(1) + m.group(2) + secret, text)
-    text = _BEARER.sub(lambda m: m.group(1) + secret, text)
-    text = _API_KEY.sub(secret, text)
-    return _HEX_KEY.sub(secret, text)
+    if "earer" in text or "EARER" in text:
+        text = _BEARER.sub(lambda m: m.group(1) + secret, text)
+    if any(start in text for start in _API_KEY_STARTS):
+        text = _API_KEY.sub(secret, text)
+    return _HEX_KEY.sub(_hex_key, text)
+
+
+def _hex_key(match: re.Match[str]) -> str:
+    """32 hexadecimal characters are a key when they mix letters and digits."""
+    found = match.group(0)
+    mixed = not found.isdigit() and any(char.isdigit() for char in found)
+    return placeholder("secret") if mixed else found
 
 
 def _emails(text: str) -> str:
@@ -134,9 +146,16 @@ def _ips(text: str) -> str:
             return match.group(0)
         return one(match)
 
+    def v6(match: re.Match[str]) -> str:
+        start, end = match.span()
+        before, after = text[start - 1 : start] if start else "", text[end : end + 1]
+        if before.isalnum() or before in (".", "_") or after.isalnum() or after == "_":
+            return match.group(0)
+        return one(match)
+
     if "." in text:
         text = _IPV4.sub(v4, text)
-    return _IPV6.sub(one, text) if "::" in text or text.count(":") >= 3 else text
+    return _IPV6.sub(v6, text) if ":" in text else text
 
 
 def _phones(text: str) -> str:

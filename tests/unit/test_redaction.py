@@ -40,6 +40,8 @@ CAUGHT = [
     # IP addresses
     ("from 10.0.0.12, then 203.0.113.7.", "from [redacted:ip], then [redacted:ip]."),
     ("host 2001:db8::8a2e:370:7334 up", "host [redacted:ip] up"),
+    ("fe80::1 and ::1, http://[2001:db8::1]:8080/", "[redacted:ip] and [redacted:ip], "
+     "http://[[redacted:ip]]:8080/"),
     # secrets
     ("key sk-proj-abcdefghijklmnopqrstuvwxyz0123", "key [redacted:secret]"),
     ("api-key: 0123456789abcdef0123456789ABCDEF", "api-key: [redacted:secret]"),
@@ -67,6 +69,10 @@ LEFT_ALONE = [
     "price 12.50 EUR, pi 3.14159, 1,234,567 tokens",
     "the bearer of good news; the sk-learn package",
     "GB82 is a code, DE89 too",
+    "MAC 00:1a:2b:3c:4d:5e, at 10:30:00, ratio 3:2",
+    "commit 2fd4e1c67a2d28fced849ee1bb76e7391b93eb12",  # 40 hex: not a 32-hex key
+    "number 12345678901234567890123456789012",  # 32 digits, no letter
+    "Next step: check the logs.",
 ]
 
 
