@@ -5,7 +5,7 @@ both sent to a real lens server; the ledger is read back after a graceful stop."
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import duckdb
 import httpx
@@ -100,3 +100,14 @@ def test_openllmetry_content_over_otlp_json_is_stored_redacted_and_events_are_no
         "user",
         "stop",
     )
+
+
+def test_with_redaction_off_content_is_stored_as_it_came(
+    make_server: Callable[..., LensServer],
+) -> None:
+    server = make_server(env={"LENS_REDACT": "false"}).start()
+    one = span("00000000000000c2", **{"gen_ai.prompt.0.content": PROMPT})
+    response = httpx.post(f"{server.url}/v1/traces", content=body(one), headers=JSON)
+    assert response.status_code == 200, response.text
+    (attributes,) = stored_attributes(server)
+    assert json.loads(attributes)["gen_ai.prompt.0.content"] == PROMPT
