@@ -4,7 +4,8 @@ Exactly one process owns the database file (DESIGN section 1). ``Store`` is that
 ownership: it opens the file, applies the schema migrations in ``queries/schema``,
 (re)creates the views in ``queries/views``, and writes batches of calls and verdicts as
 Arrow tables, several requests to one transaction (``collectors/writes.py`` holds the
-statements). Readers take ``cursor()``.
+statements), and purges what retention no longer keeps (``purge``). Readers take
+``cursor()``.
 """
 
 from __future__ import annotations
@@ -141,6 +142,7 @@ class Store:
         self._write_lock = threading.Lock()
         self._local = threading.local()
         self._calls_kept_from: datetime | None = None  # retention deleted the calls before
+        self._content_kept_from: datetime | None = None  # ... and message content before
         self.migrate()
 
     def migrate(self) -> list[str]:
@@ -162,10 +164,7 @@ class Store:
                 con.execute(view.body)
         if applied_now:
             log.info("applied migrations %s to %s", ", ".join(applied_now), self.path)
-        kept_from = queries.run(self.cursor(), "retention_horizons")["calls_purged_before"]
-        self._calls_kept_from = (
-            None if pd.isna(kept_from.iloc[0]) else kept_from.iloc[0].to_pydatetime()
-        )
+        self._read_horizons(self.cursor())
         if not bool(queries.run(self.cursor(), "usage_hourly_in_step")["in_step"].iloc[0]):
             self.rebuild_usage_summary()
         with self.transaction() as con:  # hints whose model call never came
@@ -227,6 +226,7 @@ class Store:
         try:
             with self.transaction() as con:
                 outcome = store_calls(con, incoming)
+                self._remove_old_content(con, incoming)
                 inserted = set(outcome.inserted.to_pylist())
                 claimed: set[str] = set()
                 kept: list[pa.Table] = []
@@ -289,8 +289,7 @@ class Store:
             )
             queries.execute(con, "record_purge", calls_before=calls_before,
                             content_before=content_before, at=now or datetime.now(UTC))  # fmt: skip
-            kept_from = queries.run(con, "retention_horizons")["calls_purged_before"].iloc[0]
-        self._calls_kept_from = kept_from.to_pydatetime()
+            self._read_horizons(con)
         row = counted.iloc[0]
         return PurgeResult(
             calls_before=calls_before,
@@ -299,6 +298,25 @@ class Store:
             verdicts_deleted=int(row["verdicts"]),
             contents_removed=int(row["contents"]),
         )
+
+    def _read_horizons(self, cur: duckdb.DuckDBPyConnection) -> None:
+        row = queries.run(cur, "retention_horizons").iloc[0]
+        calls, content = row["calls_purged_before"], row["content_purged_before"]
+        self._calls_kept_from = None if pd.isna(calls) else calls.to_pydatetime()
+        self._content_kept_from = None if pd.isna(content) else content.to_pydatetime()
+
+    def _remove_old_content(self, con: duckdb.DuckDBPyConnection, calls: pa.Table) -> None:
+        """Calls written from before the content horizon (a backfill, a late re-send) keep
+        no message content: the daily purge has gone past their time."""
+        horizon = self._content_kept_from
+        if horizon is None or not calls.num_rows:
+            return
+        earliest = pc.min(calls["start_time"]).as_py()
+        if earliest >= horizon:
+            return
+        latest = pc.max(calls["start_time"]).as_py() + timedelta(microseconds=1)
+        queries.execute(con, "purge_content", after=earliest, before=min(latest, horizon),
+                        content_keys=CONTENT_KEY_PATTERN)  # fmt: skip
 
     def health(self) -> StoreHealth:
         frame = queries.run(self.cursor(), "store_health")

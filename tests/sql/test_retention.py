@@ -101,6 +101,12 @@ def test_verdicts_go_with_their_calls_and_content_goes_before_the_call(tmp_path:
     # A second purge the same day finds nothing more to do.
     again = store.purge(RETENTION, LATER)
     assert (again.calls_deleted, again.verdicts_deleted, again.contents_removed) == (0, 0, 0)
+    # A call from before the content horizon written later (a backfill) keeps no content.
+    late = _with_attributes(replace(old, call_id="late", start_time=at(2027, 10, 1, 9)))
+    store.write_many([rows_batch([late, replace(fresh, call_id="fresh-2")], [], "test")])
+    attributes = dict(store.cursor().execute("SELECT call_id, attributes FROM calls").fetchall())
+    assert "gen_ai.prompt.0.content" not in json.loads(attributes["late"])
+    assert json.loads(attributes["fresh-2"]) == CONTENT
     store.close()
 
 
