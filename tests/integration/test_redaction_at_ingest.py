@@ -1,18 +1,23 @@
 """Message content reaches the ledger with its personal data replaced: a real instrumented
-``openai`` client with content capture on, and OpenLLMetry-shaped spans over OTLP/JSON,
-both sent to a real lens server; the ledger is read back after a graceful stop."""
+``openai`` client with content capture on, OpenLLMetry-shaped spans over OTLP/JSON, and
+Application Insights rows the server pulls from a (fake) Log Analytics workspace, all into
+a real lens server; the ledger is read back after a graceful stop."""
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 import httpx
 import openai
 import pytest
 
+from tests.fakes.log_analytics import TOKEN, WORKSPACE, FakeLogAnalytics
 from tests.fakes.otel import instrumented_openai
+from tests.fixtures.log_analytics_rows import app_insights_row
 from tests.lens_process import LensServer
 from tests.otlp_bodies import JSON, body, span
 from tests.threaded_servers import WITH_THROTTLED, ThreadedServer, simulator_server
@@ -111,3 +116,28 @@ def test_with_redaction_off_content_is_stored_as_it_came(
     assert response.status_code == 200, response.text
     (attributes,) = stored_attributes(server)
     assert json.loads(attributes)["gen_ai.prompt.0.content"] == PROMPT
+
+
+def test_application_insights_content_pulled_from_log_analytics_is_stored_redacted(
+    make_server: Callable[..., LensServer],
+) -> None:
+    row = app_insights_row(datetime.now(UTC) - timedelta(minutes=3), "e" * 32, "f" * 16)
+    row["Properties"]["gen_ai.prompt.0.content"] = PROMPT
+    fake = FakeLogAnalytics().start()
+    try:
+        fake.add("AppDependencies", row)
+        env = {
+            "LOG_ANALYTICS_WORKSPACE_ID": WORKSPACE,
+            "LOG_ANALYTICS_ENDPOINT": fake.endpoint,
+            "LOG_ANALYTICS_ACCESS_TOKEN": TOKEN,
+            "LENS_LOG_ANALYTICS_SOURCES": "app_insights",
+        }
+        server = make_server(env=env).start()
+        deadline = time.monotonic() + 30
+        while server.health()["calls"] != 1:
+            assert time.monotonic() < deadline, server.output()
+            time.sleep(0.2)
+        (attributes,) = stored_attributes(server)
+    finally:
+        fake.stop()
+    assert json.loads(attributes)["gen_ai.prompt.0.content"] == REDACTED
