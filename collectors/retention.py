@@ -50,9 +50,13 @@ def horizons(config: RetentionConfig, now: datetime) -> tuple[datetime, datetime
 class Purging(Protocol):
     def purge(self, config: RetentionConfig, now: datetime | None = None) -> PurgeResult: ...
 
+    def interrupt(self) -> None: ...
+
 
 class PurgeTimer:
-    """Purges at start, then every ``every``, on a daemon thread; ``stop()`` ends it."""
+    """Purges at start, then every ``every``, on a daemon thread; ``stop()`` ends it, and
+    interrupts a purge still running (it rolls back and is done again at the next start),
+    so the server stops in time whatever the size of the purge."""
 
     def __init__(
         self,
@@ -72,9 +76,13 @@ class PurgeTimer:
     def start(self) -> None:
         self._thread.start()
 
-    def stop(self, timeout_s: float = 10.0) -> None:
+    def stop(self, grace_s: float = 1.0, timeout_s: float = 5.0) -> None:
         self._stop.set()
+        if not self._thread.is_alive():
+            return
+        self._thread.join(grace_s)
         if self._thread.is_alive():
+            self._store.interrupt()
             self._thread.join(timeout_s)
 
     def _loop(self) -> None:
@@ -82,7 +90,10 @@ class PurgeTimer:
             try:
                 result = self._store.purge(self._config, self._clock())
             except Exception:  # a failed purge is tried again tomorrow; ingest goes on
-                log.exception("retention purge failed")
+                if self._stop.is_set():
+                    log.info("retention purge stopped before it finished: rolled back")
+                else:
+                    log.exception("retention purge failed")
             else:
                 log.info(
                     "retention: %d calls and %d verdicts before %s deleted, content of %d "

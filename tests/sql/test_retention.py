@@ -4,6 +4,7 @@ summary kept, so chargeback of a purged month is the same CSV, byte for byte."""
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -139,10 +140,39 @@ def test_the_timer_purges_at_start_and_stops(tmp_path: Path) -> None:
             purged.append(now or LATER)
             raise duckdb.IOException("disk full")  # logged, tried again the next day
 
+        def interrupt(self) -> None:
+            raise AssertionError("nothing to interrupt")
+
     timer = PurgeTimer(Recorder(), RETENTION, clock=lambda: LATER)
     timer.start()
+    deadline = time.monotonic() + 10
+    while not purged:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
     timer.stop()
     assert purged == [LATER]
+
+
+def test_stopping_interrupts_a_long_purge(tmp_path: Path) -> None:
+    """The first purge of a large ledger may take seconds: the server's stop does not wait,
+    and the purge is rolled back whole."""
+    store = Store(tmp_path / "lens.duckdb")
+    with store.transaction() as con:  # calls with content, 30 s apart
+        con.execute(
+            "INSERT INTO calls BY NAME SELECT 'c' || i AS call_id, hash('c' || i) AS call_key,"
+            " 'test' AS source, TIMESTAMPTZ '2027-01-01' + to_seconds(i * 30) AS start_time,"
+            " 'chat' AS operation, 'd' AS deployment, 'attribute' AS deployment_source,"
+            " 'ok' AS status, 'none' AS filter_action,"
+            ' \'{"gen_ai.prompt.0.content": "hi"}\' AS attributes FROM range(300000) t(i)'
+        )
+    timer = PurgeTimer(store, RetentionConfig(calls_days=400, content_days=1), clock=lambda: LATER)
+    started = time.monotonic()
+    timer.start()
+    timer.stop(grace_s=0.05)
+    assert time.monotonic() - started < 5
+    assert count(store, "SELECT count(*) FROM calls") == 300_000
+    assert count(store, "SELECT count(*) FROM retention_state WHERE purged_at IS NULL") == 1
+    store.close()
 
 
 @pytest.mark.parametrize("days", [0, -1])
