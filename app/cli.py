@@ -157,7 +157,8 @@ def import_files(files: tuple[Path, ...], url: str | None) -> None:
         else:
             console.print(f"No lens server at {base}; writing {settings.lens_db} directly")
             store = open_store_or_exit(settings)
-            queue = IngestQueue(store, max_group_wait_s=0)  # one line at a time: no wait
+            # One line at a time: no wait.
+            queue = IngestQueue(store, max_group_wait_s=0, redact=settings.lens_redact)
             try:
                 _import(files, totals, lambda line: _store_line(queue, line))
             finally:

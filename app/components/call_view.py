@@ -12,7 +12,7 @@ from app import page_actions
 from app.access import Identity
 from app.components import charts, tables
 from app.components.verbatim import code
-from queries.calls import message_content
+from queries.calls import content_purged, message_content
 
 _SUMMARY_FIELDS = ("status", "deployment", "resolved_tenant_id", "duration_ms", "ttft_ms")
 _FILTER_ACTIONS = {"blocked_prompt": "Prompt blocked", "filtered_completion": "Completion filtered"}
@@ -94,6 +94,11 @@ def show_call(
     elif content:
         page_actions.record(identity, "content.view", str(detail["call_id"]), {})
         st.json(content)
+    elif content_purged(detail.get("attributes")):
+        st.caption(
+            "Removed: message content is kept `LENS_CONTENT_RETENTION_DAYS` days after the "
+            "call (the call itself, `LENS_RETENTION_DAYS`)."
+        )
     else:
         st.caption(
             "Not recorded: content capture was off for this call "
