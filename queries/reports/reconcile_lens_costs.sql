@@ -1,19 +1,55 @@
 -- name: reconcile_lens_costs
 -- returns: day, resource, model, deployment_type, token_class, lens_cost_usd (the lens's cost in [start, end) per UTC day, Azure resource (the account name of the calls' endpoint host), base model, billed deployment type and token class: input, cached_input, output from the price book, provisioned from the deployments registry with empty model and type)
 -- params: $start TIMESTAMPTZ, $end TIMESTAMPTZ
--- A provisioned deployment's hours go to the resource most of its calls in the range went to.
-WITH calls_costed AS (
+-- Costs come from the hourly summary, priced per group; a deployment's cost goes to the
+-- resources that served it that day in the share of its tokens they served (all of it when
+-- one resource did, as is usual). A provisioned deployment's hours go to the resource most
+-- of its calls in the range went to.
+WITH costed AS (
+    -- the hourly summary's groups (calls only at the range's edges): no per-call pricing
     SELECT
-        u.day,
-        resource_name(c.endpoint) AS resource,
-        coalesce(u.base_model, '') AS model,
-        u.billed_type AS deployment_type,
-        u.input_cost_usd,
-        u.cached_input_cost_usd,
-        u.output_cost_usd
-    FROM costed_usage($start, $end, true) AS u
-    JOIN calls AS c ON c.call_id = u.call_id AND c.start_time = u.start_time
-    WHERE u.billing = 'tokens'
+        day,
+        deployment,
+        coalesce(base_model, '') AS model,
+        billed_type AS deployment_type,
+        input_cost_usd,
+        cached_input_cost_usd,
+        output_cost_usd
+    FROM costed_usage($start, $end, false)
+    WHERE billing = 'tokens'
+),
+served AS (
+    -- which resources served each deployment each day, by tokens (calls when none)
+    SELECT
+        CAST(start_time AS DATE) AS day,
+        deployment,
+        endpoint,
+        sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)) + count(*) / 1e9 AS weight
+    FROM calls
+    WHERE start_time >= $start AND start_time < $end
+    GROUP BY ALL
+),
+by_resource AS (
+    SELECT day, deployment, resource_name(endpoint) AS resource, sum(weight) AS weight
+    FROM served
+    GROUP BY ALL
+),
+shares AS (
+    SELECT day, deployment, resource,
+        weight / sum(weight) OVER (PARTITION BY day, deployment) AS share
+    FROM by_resource
+),
+calls_costed AS (
+    SELECT
+        c.day,
+        coalesce(s.resource, 'unknown') AS resource,
+        c.model,
+        c.deployment_type,
+        c.input_cost_usd * coalesce(s.share, 1) AS input_cost_usd,
+        c.cached_input_cost_usd * coalesce(s.share, 1) AS cached_input_cost_usd,
+        c.output_cost_usd * coalesce(s.share, 1) AS output_cost_usd
+    FROM costed AS c
+    LEFT JOIN shares AS s ON s.day = c.day AND s.deployment IS NOT DISTINCT FROM c.deployment
 ),
 by_class AS (
     SELECT day, resource, model, deployment_type, 'input' AS token_class, input_cost_usd AS cost
