@@ -41,6 +41,12 @@ def filtered_by(verdicts: pd.DataFrame) -> str:
 def show_call(detail: dict[str, Any], verdicts: pd.DataFrame, cost: pd.DataFrame) -> None:
     """Draw the call ``detail`` (a row of call_detail) with its verdicts and cost."""
     st.subheader(f"Call {code(detail['call_id'])}")
+    weight = detail.get("sample_weight")
+    if weight is not None and not pd.isna(weight) and float(weight) != 1.0:
+        st.info(
+            f"This call represents {charts.format_count(float(weight))} calls: its source "
+            "sampled them and kept this one, so totals and costs count it that many times."
+        )
     status, deployment, tenant, duration, ttft = st.columns(5)
     http = f"{detail['status']} ({_text(detail['http_status']) or 'n/a'})"
     action = _FILTER_ACTIONS.get(_text(detail.get("filter_action")))

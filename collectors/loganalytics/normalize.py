@@ -91,7 +91,8 @@ def normalize_calls(name: str, rows: pa.Table, source: str) -> NormalizedCalls:
             "app_insights_spans", {"log_rows": rows}, setup=(CELL_MACROS,), **_SPAN_PARAMS
         )
         batch = normalize_spans(spans.select(SPAN_SCHEMA.names).cast(SPAN_SCHEMA), source=source)
-        calls, verdicts = batch.calls_of(0), batch.verdicts_of(0)
+        calls = _weighted_by_item_count(batch.calls_of(0), spans)
+        verdicts = batch.verdicts_of(0)
     else:
         query, params = CALL_QUERIES[name]
         calls = queries.run_detached(
@@ -102,6 +103,19 @@ def normalize_calls(name: str, rows: pa.Table, source: str) -> NormalizedCalls:
     if usable.num_rows < calls.num_rows:
         verdicts = verdicts.filter(pc.is_in(verdicts["call_id"], usable["call_id"]))
     return NormalizedCalls(usable, verdicts, rows.num_rows - usable.num_rows)
+
+
+def _weighted_by_item_count(calls: pa.Table, spans: pa.Table) -> pa.Table:
+    """``calls`` with each span row's ``ItemCount`` as its sample weight: a sampling SDK
+    keeps one span in N and Application Insights writes N on the row it kept. A row
+    without one (or with a count below 1) stands for one call."""
+    if "item_count" not in spans.column_names or not calls.num_rows:
+        return calls
+    keys = pc.binary_join_element_wise(spans["trace_id"], spans["span_id"], "")
+    counts = pc.take(spans["item_count"], pc.index_in(calls["call_id"], value_set=keys))
+    usable = pc.and_(pc.is_valid(counts), pc.greater_equal(pc.fill_null(counts, 0.0), 1.0))
+    weight = pc.if_else(usable, counts, pa.scalar(1.0))
+    return calls.set_column(calls.schema.get_field_index("sample_weight"), "sample_weight", weight)
 
 
 class InvalidRowError(ValueError):

@@ -60,5 +60,6 @@ SELECT
         json_member('apim.last_error', CASE WHEN NOT failed THEN error END)
     ) || '}' AS attributes,
     cell_text(ApimSubscriptionId) AS apim_subscription,
-    cell_text(BackendRequestId) AS request_id
+    cell_text(BackendRequestId) AS request_id,
+    1.0 AS sample_weight  -- the gateway logs every call
 FROM cells;

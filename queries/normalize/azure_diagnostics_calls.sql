@@ -61,5 +61,6 @@ SELECT
         json_member('resource', resource)
     ) || '}' AS attributes,
     NULL::VARCHAR AS apim_subscription,
-    correlation AS request_id
+    correlation AS request_id,
+    1.0 AS sample_weight  -- the resource logs every call
 FROM named;

@@ -6,6 +6,8 @@
 -- hour when a call-by-call answer is asked for (per_call) or a tenant rule reads end users
 -- (not kept in the summary), come from the calls themselves. Both give the same sums.
 -- Log Analytics hourly rollups fill the hours that have no call.
+-- A call counts as sample_weight calls (042_sample_weight.sql): its counts and tokens are
+-- multiplied by it, so a sampled source's totals are those of the calls it stands for.
 -- One call as a row of usage_source().
 CREATE OR REPLACE VIEW call_usage AS
 SELECT
@@ -25,16 +27,16 @@ SELECT
     c.filter_action,
     CASE WHEN c.filter_action IN ('blocked_prompt', 'filtered_completion')
         THEN coalesce(c.end_user, '') END AS incident_end_user,
-    1 AS requests,
-    CASE WHEN c.status = 'error' THEN 1 ELSE 0 END AS errors,
-    CASE WHEN c.http_status = 429 THEN 1 ELSE 0 END AS throttled,
-    CASE WHEN c.deployment_source = 'unknown' THEN 1 ELSE 0 END AS unknown_deployment,
-    CASE WHEN synthetic_call(c.attributes) THEN 1 ELSE 0 END AS synthetic,
-    coalesce(c.input_tokens, 0) AS input_tokens,
-    coalesce(c.cached_input_tokens, 0) AS cached_input_tokens,
-    coalesce(c.output_tokens, 0) AS output_tokens,
-    coalesce(c.reasoning_tokens, 0) AS reasoning_tokens
-FROM call_keys AS c;
+    c.weight AS requests,
+    CASE WHEN c.status = 'error' THEN c.weight ELSE 0 END AS errors,
+    CASE WHEN c.http_status = 429 THEN c.weight ELSE 0 END AS throttled,
+    CASE WHEN c.deployment_source = 'unknown' THEN c.weight ELSE 0 END AS unknown_deployment,
+    CASE WHEN synthetic_call(c.attributes) THEN c.weight ELSE 0 END AS synthetic,
+    coalesce(c.input_tokens, 0) * c.weight AS input_tokens,
+    coalesce(c.cached_input_tokens, 0) * c.weight AS cached_input_tokens,
+    coalesce(c.output_tokens, 0) * c.weight AS output_tokens,
+    coalesce(c.reasoning_tokens, 0) * c.weight AS reasoning_tokens
+FROM (SELECT *, call_weight(sample_weight) AS weight FROM call_keys) AS c;
 
 CREATE OR REPLACE MACRO usage_source(start_ts, end_ts, per_call) AS TABLE
 WITH mode AS (

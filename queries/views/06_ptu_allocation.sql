@@ -32,13 +32,15 @@ usage AS (
         c.deployment,
         date_trunc('hour', c.start_time) AS hour,
         t.tenant_id,
-        sum(coalesce(c.input_tokens, 0) + coalesce(c.output_tokens, 0)) AS tokens
+        sum((coalesce(c.input_tokens, 0) + coalesce(c.output_tokens, 0))
+            * call_weight(c.sample_weight)) AS tokens
     FROM call_keys AS c
     JOIN call_tenant_keys AS t USING (tenant_attr, apim_key, end_user_key, deployment, service_key)
     WHERE c.start_time >= start_ts AND c.start_time < end_ts
         AND c.deployment IN (SELECT deployment FROM capacity)
     GROUP BY ALL
-    HAVING sum(coalesce(c.input_tokens, 0) + coalesce(c.output_tokens, 0)) > 0
+    HAVING sum((coalesce(c.input_tokens, 0) + coalesce(c.output_tokens, 0))
+        * call_weight(c.sample_weight)) > 0
 ),
 shared AS (
     SELECT

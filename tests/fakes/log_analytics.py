@@ -32,6 +32,13 @@ time column lies in the request's timespan (start inclusive, end exclusive), in 
 columns and types of ``queries/kql/<source>.kql`` (rollup pulls: the ``rollup`` rows, on
 ``Hour``). Rows added after a poll are rows that
 reached the workspace late.
+
+What it does know of how Azure fills the tables:
+
+- A result has only the columns the query names: a pull that does not select
+  ``ItemCount`` does not learn that a sampled ``AppDependencies`` row stands for
+  ``ItemCount`` calls (the table reference: ``ItemCount``, "the number of telemetry items
+  represented by a single sample item").
 """
 
 from __future__ import annotations
@@ -62,6 +69,7 @@ RESULT_COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("Target", "string"),
         ("AppRoleName", "string"),
         ("UserAuthenticatedId", "string"),
+        ("ItemCount", "int"),
         ("Properties", "dynamic"),
     ],
     "ApiManagementGatewayLlmLog": [
@@ -242,7 +250,7 @@ class FakeLogAnalytics:
             rows = [r for r in self.rows[table] if start <= _time_of(r) < end]
         if not rows and self.no_content:
             return 204, {}, None
-        document: dict[str, Any] = {"tables": [result_table(table, rows)]}
+        document: dict[str, Any] = {"tables": [result_table(table, rows, query)]}
         if self.partial_next:
             self.partial_next -= 1
             document["error"] = {
@@ -265,9 +273,16 @@ class FakeLogAnalytics:
         return _json(200, document)
 
 
-def result_table(table: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Rows as the documented PrimaryResult table of ``table``'s pull."""
-    columns = RESULT_COLUMNS[table]
+def result_table(
+    table: str, rows: list[dict[str, Any]], query: str | None = None
+) -> dict[str, Any]:
+    """Rows as the documented PrimaryResult table of ``table``'s pull: the columns of
+    ``RESULT_COLUMNS`` that ``query`` names (all of them without a query)."""
+    columns = [
+        (name, kind)
+        for name, kind in RESULT_COLUMNS[table]
+        if query is None or re.search(rf"\b{name}\b", query)
+    ]
     return {
         "name": "PrimaryResult",
         "columns": [{"name": name, "type": kind} for name, kind in columns],

@@ -1,0 +1,82 @@
+"""Pulls from a fake workspace that fills its tables the way Azure does: sampled
+Application Insights rows, several API Management LLM log rows per call, a workspace
+without the gateway log, agent spans, end users in their own column. The real
+LogsQueryClient reads it into a real DuckDB file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from collectors.loganalytics.client import LogAnalyticsConfig
+from collectors.loganalytics.poller import Poller
+from collectors.prices.book import DEPLOYMENT_TYPES, load_reference_data
+from collectors.store import Store
+from queries.chargeback import chargeback
+from tests.fakes.log_analytics import WORKSPACE, FakeLogAnalytics, TokenCredential
+from tests.fixtures.log_analytics_rows import app_insights_row
+from tests.sql.test_call_costs import PRICES
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+APP = "AppDependencies"
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeLogAnalytics]:
+    server = FakeLogAnalytics().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    opened = Store(tmp_path / "lens.duckdb")
+    load_reference_data(opened, PRICES, DEPLOYMENT_TYPES)
+    yield opened
+    opened.close()
+
+
+def poller_for(store: Store, fake: FakeLogAnalytics, **config: Any) -> Poller:
+    settings: dict[str, Any] = {
+        "workspace_id": WORKSPACE,
+        "endpoint": fake.endpoint,
+        "retry_total": 0,
+        **config,
+    }
+    return Poller(
+        store, LogAnalyticsConfig(**settings), credential=TokenCredential(), now=lambda: NOW
+    )
+
+
+def test_sampled_app_insights_rows_count_every_call_they_stand_for_in_chargeback(
+    store: Store, fake: FakeLogAnalytics
+) -> None:
+    # Three kept spans of a sampled application: 10 + 4 + 1 calls.
+    fake.add(
+        APP,
+        app_insights_row(NOW - timedelta(hours=3), "a" * 32, "1" * 16, item_count=10),
+        app_insights_row(
+            NOW - timedelta(hours=2), "b" * 32, "2" * 16, input_tokens=1000,
+            output_tokens=500, item_count=4,
+        ),
+        app_insights_row(NOW - timedelta(hours=1), "c" * 32, "3" * 16),
+    )  # fmt: skip
+    report = poller_for(store, fake).poll("app_insights")
+    assert (report.error, report.rows_read) == (None, 3)
+    weights = store.cursor().execute("SELECT sample_weight FROM calls ORDER BY call_id")
+    assert [w for (w,) in weights.fetchall()] == [10.0, 4.0, 1.0]
+
+    (row,) = chargeback(store.cursor(), "2026-11", now=NOW).to_dict("records")
+    # By hand: 15 calls; input 10 x 812 + 4 x 1000 + 812 = 12,932 tokens at $2.50 per
+    # million; output 10 x 164 + 4 x 500 + 164 = 3,804 tokens at $10 per million.
+    assert row["requests"] == 15
+    assert (row["input_tokens"], row["output_tokens"]) == (12_932, 3_804)
+    truth = Decimal("12932") * Decimal("2.50") / 10**6 + Decimal("3804") * Decimal("10") / 10**6
+    assert truth == Decimal("0.07037")
+    assert round(Decimal(str(row["total_cost_usd"])), 2) == round(truth, 2)
+    assert Decimal(str(row["total_cost_usd"])).quantize(Decimal("0.000001")) == truth
