@@ -58,6 +58,9 @@ for row in health.itertuples():
         st.text(row.last_error)  # the source's own words, shown as they are
         if isinstance(row.last_error_hint, str) and row.last_error_hint:
             st.text(f"What to do: {row.last_error_hint}")
+    if isinstance(row.warning, str) and row.warning:
+        st.warning(f"{code(row.source)}: the last pull stored calls with fields missing.")
+        st.text(row.warning)  # how many, and what the workspace lacks
 unpolled = [entry for entry in catalog if not entry["polled"]]
 if unpolled:
     with st.expander("Sources not polled, and what each needs"):

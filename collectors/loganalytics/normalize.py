@@ -81,6 +81,17 @@ class NormalizedCalls:
     left_out: int
 
 
+def rows_without(rows: pa.Table, flag: str) -> int:
+    """How many result rows say, in the boolean column ``flag``, that they lack the fields
+    of a joined table (a row without the column lacks nothing)."""
+    if flag not in rows.column_names or not rows.num_rows:
+        return 0
+    column = pc.cast(rows[flag], pa.string())
+    present = pc.is_in(pc.utf8_lower(pc.fill_null(column, "false")), pa.array(["true", "1"]))
+    kept: int = rows.num_rows
+    return kept - int(pc.sum(present).as_py() or 0)
+
+
 def normalize_calls(name: str, rows: pa.Table, source: str) -> NormalizedCalls:
     """Rows of calls source ``name`` as calls and verdicts; rows that cannot be calls are
     counted, not raised."""

@@ -28,6 +28,10 @@ class Source:
     rollup_kql: str | None  # the summarised pull in rollup mode; None: same as calls mode
     params: dict[str, KqlValue] = field(default_factory=dict)  # besides row_limit
     needs: str = ""  # what must be configured in Azure for the table to exist
+    # For a pull whose rows may come without the fields of a second table: the boolean
+    # result column that says a row has them, and what their absence means and needs.
+    joined_flag: str | None = None
+    joined_missing: str = ""
 
     @property
     def ledger_source(self) -> str:
@@ -52,8 +56,14 @@ SOURCES: Final[dict[str, Source]] = {
             CALLS,
             "apim_rollup",
             needs="the API Management diagnostic setting with 'Logs related to generative AI "
-            "gateway' and 'Logs related to ApiManagement Gateway' sent to this workspace "
-            "(tables ApiManagementGatewayLlmLog, ApiManagementGatewayLogs)",
+            "gateway' and 'Logs related to ApiManagement Gateway' sent to this workspace, "
+            "destination table 'Resource specific' (tables ApiManagementGatewayLlmLog, "
+            "ApiManagementGatewayLogs)",
+            joined_flag="GatewayLogged",
+            joined_missing="had no row in ApiManagementGatewayLogs, so they are stored without "
+            "caller details (subscription, product, API, caller IP, backend): send 'Logs "
+            "related to ApiManagement Gateway' to this workspace in the same diagnostic "
+            "setting, destination table 'Resource specific'",
         ),
         Source(
             "azure_diagnostics",

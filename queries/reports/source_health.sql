@@ -1,5 +1,5 @@
 -- name: source_health
--- returns: one row per source (otlp and each Log Analytics source given or with state): source, configured, calls (in the ledger, seen by the source), last_success, watermark, lag_minutes (now - watermark, or now - last OTLP ingest; 0 when that is ahead of now, as a clock behind the sender's makes it), rows_last_hour, last_error, last_error_hint, last_error_at
+-- returns: one row per source (otlp and each Log Analytics source given or with state): source, configured, calls (in the ledger, seen by the source), last_success, watermark, lag_minutes (now - watermark, or now - last OTLP ingest; 0 when that is ahead of now, as a clock behind the sender's makes it), rows_last_hour, last_error, last_error_hint, last_error_at, warning (what the latest pull stored without, when it was degraded, else null)
 -- params: $sources VARCHAR[], $now TIMESTAMPTZ
 WITH seen AS (
     SELECT seen_by AS source, count(*) AS calls
@@ -23,6 +23,11 @@ pulled AS (
     WHERE pulled_at >= $now - INTERVAL 1 HOUR
     GROUP BY source
 ),
+latest AS (
+    SELECT source, arg_max(struct_pack(outcome, error), pulled_at) AS pull
+    FROM source_pulls
+    GROUP BY source
+),
 named AS (
     SELECT unnest($sources) AS source
 ),
@@ -35,10 +40,12 @@ log_analytics AS (
         coalesce(p.rows_last_hour, 0) AS rows_last_hour,
         s.last_error,
         s.last_error_hint,
-        s.last_error_at
+        s.last_error_at,
+        CASE WHEN lp.pull.outcome = 'degraded' THEN lp.pull.error END AS warning
     FROM named AS n
     FULL OUTER JOIN source_state AS s ON s.source = n.source
     LEFT JOIN pulled AS p ON p.source = coalesce(n.source, s.source)
+    LEFT JOIN latest AS lp ON lp.source = coalesce(n.source, s.source)
 )
 SELECT
     o.source, o.configured,
@@ -48,13 +55,14 @@ SELECT
     o.rows_last_hour,
     CAST(NULL AS VARCHAR) AS last_error,
     CAST(NULL AS VARCHAR) AS last_error_hint,
-    CAST(NULL AS TIMESTAMPTZ) AS last_error_at
+    CAST(NULL AS TIMESTAMPTZ) AS last_error_at,
+    CAST(NULL AS VARCHAR) AS warning
 FROM otlp AS o
 UNION ALL
 SELECT
     l.source, l.configured, coalesce(s.calls, 0) AS calls, l.last_success, l.watermark,
     greatest(date_diff('second', l.watermark, $now), 0) / 60.0 AS lag_minutes,
-    l.rows_last_hour, l.last_error, l.last_error_hint, l.last_error_at
+    l.rows_last_hour, l.last_error, l.last_error_hint, l.last_error_at, l.warning
 FROM log_analytics AS l
 LEFT JOIN seen AS s ON s.source = 'loganalytics:' || l.source
 ORDER BY source = 'otlp' DESC, source;

@@ -39,6 +39,20 @@ What it does know of how Azure fills the tables:
   ``ItemCount`` does not learn that a sampled ``AppDependencies`` row stands for
   ``ItemCount`` calls (the table reference: ``ItemCount``, "the number of telemetry items
   represented by a single sample item").
+- ``ApiManagementGatewayLlmLog`` writes several rows per exchange (``SequenceNumber``:
+  request, response, message chunks). A call row may carry them as ``_exchange``; the
+  usage each row repeats is collapsed per ``CorrelationId`` the way the query's
+  ``summarize ... by CorrelationId`` says: summed (``sum(``), or the largest
+  ``TotalTokens`` (``arg_max(TotalTokens``), after ``where isnotempty(DeploymentName)``
+  when the query keeps only the rows that name the deployment. That the other rows repeat
+  the usage is the worst case the summing samples would double count; Microsoft's
+  samples read only the rows with a ``DeploymentName`` (the LLM logging how-to).
+- A table in ``missing`` that a query names makes it fail as Log Analytics does, 400
+  ``BadArgumentError`` / ``SemanticError`` / ``SEM0100`` "Failed to resolve table or column
+  expression named '...'", unless the query reads it through ``union isfuzzy=true``: then
+  the rows come without that table's fields (for ``ApiManagementGatewayLogs``: the caller
+  details, ``GatewayLogged`` false). Whether the service adds a warning to such an answer
+  is not documented; the fake adds none.
 """
 
 from __future__ import annotations
@@ -93,6 +107,9 @@ RESULT_COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("BackendUrl", "string"),
         ("BackendRequestId", "string"),
         ("LastErrorReason", "string"),
+        ("BackendId", "string"),
+        ("BackendResponseCode", "int"),
+        ("GatewayLogged", "bool"),
     ],
     "AzureDiagnostics": [
         ("TimeGenerated", "datetime"),
@@ -229,25 +246,24 @@ class FakeLogAnalytics:
             return _json(fault.status, fault.body, fault.headers)
         if self.fixed_body is not None:
             return 200, {}, self.fixed_body
-        if table not in RESULT_COLUMNS or table in self.missing:
-            return _json(
-                400,
-                error_body(
-                    "BadArgumentError",
-                    "The request had some invalid properties",
-                    {
-                        "code": "SemanticError",
-                        "message": "A semantic error occurred.",
-                        "innererror": {
-                            "code": "SEM0100",
-                            "message": f"'{table}' could not be resolved to a table",
-                        },
-                    },
-                ),
-            )
+        fuzzy = set()
+        for name in sorted(self.missing):
+            if not re.search(rf"\b{name}\b", query):
+                continue
+            if name != table and re.search(rf"union\s+isfuzzy\s*=\s*true\s+{name}\b", query):
+                fuzzy.add(name)
+                continue
+            return _json(400, unresolved_table(name))
+        if table not in RESULT_COLUMNS:
+            return _json(400, unresolved_table(table))
         start, end = _timespan(request["timespan"])
         with self._lock:
             rows = [r for r in self.rows[table] if start <= _time_of(r) < end]
+        if table == "ApiManagementGatewayLlmLog":
+            rows = [r for r in (_one_exchange(row, query) for row in rows) if r is not None]
+            if "ApiManagementGatewayLogs" in fuzzy:
+                lost = {**dict.fromkeys(GATEWAY_COLUMNS), "GatewayLogged": False}
+                rows = [{**r, **lost} for r in rows]
         if not rows and self.no_content:
             return 204, {}, None
         document: dict[str, Any] = {"tables": [result_table(table, rows, query)]}
@@ -271,6 +287,51 @@ class FakeLogAnalytics:
                 ],
             }
         return _json(200, document)
+
+
+# The ApiManagementGatewayLogs fields of an API Management pull's row.
+GATEWAY_COLUMNS = (
+    "ApimSubscriptionId", "ProductId", "ApiId", "CallerIpAddress", "ResponseCode", "TotalTime",
+    "BackendUrl", "BackendRequestId", "LastErrorReason", "BackendId", "BackendResponseCode",
+)  # fmt: skip
+
+
+def unresolved_table(name: str) -> dict[str, Any]:
+    """The 400 body of a query naming a table the workspace does not have."""
+    return error_body(
+        "BadArgumentError",
+        "The request had some invalid properties",
+        {
+            "code": "SemanticError",
+            "message": "A semantic error occurred.",
+            "innererror": {
+                "code": "SEM0100",
+                "message": f"'{name}' operator: Failed to resolve table or column expression "
+                f"named '{name}'",
+            },
+        },
+    )
+
+
+def _one_exchange(row: dict[str, Any], query: str) -> dict[str, Any] | None:
+    """A call row whose exchange (``_exchange``: the LLM log rows of one CorrelationId) is
+    collapsed as ``query`` collapses it; None when the query keeps none of its rows."""
+    exchange = row.get("_exchange")
+    if not exchange:
+        return row
+    found = re.search(r"ApiManagementGatewayLlmLog(.*?)by CorrelationId", query, re.DOTALL)
+    steps = found.group(1) if found else ""
+    if re.search(r"where\s+isnotempty\(DeploymentName\)", steps):
+        exchange = [r for r in exchange if r.get("DeploymentName")]
+    if not exchange:
+        return None
+    if re.search(r"sum\(\s*tolong\(PromptTokens\)", steps):
+        prompt = sum(r["PromptTokens"] for r in exchange)
+        completion = sum(r["CompletionTokens"] for r in exchange)
+    else:
+        kept = max(exchange, key=lambda r: r["TotalTokens"])
+        prompt, completion = kept["PromptTokens"], kept["CompletionTokens"]
+    return {**row, "PromptTokens": prompt, "CompletionTokens": completion}
 
 
 def result_table(

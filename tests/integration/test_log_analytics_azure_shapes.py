@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from collectors.loganalytics.client import LogAnalyticsConfig
@@ -18,8 +19,9 @@ from collectors.loganalytics.poller import Poller
 from collectors.prices.book import DEPLOYMENT_TYPES, load_reference_data
 from collectors.store import Store
 from queries.chargeback import chargeback
+from queries.sources import source_health
 from tests.fakes.log_analytics import WORKSPACE, FakeLogAnalytics, TokenCredential
-from tests.fixtures.log_analytics_rows import app_insights_row
+from tests.fixtures.log_analytics_rows import apim_row, app_insights_row
 from tests.sql.test_call_costs import PRICES
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -80,3 +82,72 @@ def test_sampled_app_insights_rows_count_every_call_they_stand_for_in_chargeback
     assert truth == Decimal("0.07037")
     assert round(Decimal(str(row["total_cost_usd"])), 2) == round(truth, 2)
     assert Decimal(str(row["total_cost_usd"])).quantize(Decimal("0.000001")) == truth
+
+
+APIM = "ApiManagementGatewayLlmLog"
+
+
+def apim_calls(store: Store) -> list[tuple[Any, ...]]:
+    return (
+        store.cursor()
+        .execute(
+            "SELECT call_id, input_tokens, output_tokens, apim_subscription, "
+            "attributes->>'apim.backend_id', "
+            "CAST(attributes->>'apim.backend_response_code' AS INTEGER) "
+            "FROM calls ORDER BY call_id"
+        )
+        .fetchall()
+    )
+
+
+def test_an_exchange_logged_over_several_rows_is_one_call_with_its_tokens_once(
+    store: Store, fake: FakeLogAnalytics
+) -> None:
+    # c1: the request row and two more rows (response, a message chunk) repeating the usage.
+    fake.add(
+        APIM,
+        apim_row(NOW - timedelta(minutes=9), "c1", prompt=812, completion=164, chunks=2),
+        apim_row(NOW - timedelta(minutes=8), "c2", prompt=100, completion=20),
+    )
+    report = poller_for(store, fake).poll("apim")
+    assert (report.error, report.rows_read, report.warnings) == (None, 2, [])
+    assert apim_calls(store) == [
+        ("apim:c1", 812, 164, "sub-contoso", "aoai-prod-backend", 200),
+        ("apim:c2", 100, 20, "sub-contoso", "aoai-prod-backend", 200),
+    ]
+
+
+def test_a_workspace_without_the_gateway_log_stores_the_calls_without_caller_details(
+    store: Store, fake: FakeLogAnalytics
+) -> None:
+    fake.missing.add("ApiManagementGatewayLogs")
+    fake.add(APIM, apim_row(NOW - timedelta(minutes=9), "c1", chunks=1))
+    report = poller_for(store, fake).poll("apim")
+    assert (report.error, report.rows_read, report.watermark) == (None, 1, NOW)
+    assert apim_calls(store) == [("apim:c1", 812, 164, None, None, None)]
+    (warning,) = report.warnings
+    assert warning.startswith("1 of 1 calls had no row in ApiManagementGatewayLogs")
+    assert "'Resource specific'" in warning
+    # The Sources page reads it from the source's health, beside the pull log.
+    health = source_health(store.cursor(), ["apim"], NOW).set_index("source")
+    assert health.loc["apim", "warning"] == warning
+    assert pd.isna(health.loc["apim", "last_error"])
+    (outcome,) = store.cursor().execute("SELECT outcome FROM source_pulls").fetchall()
+    assert outcome == ("degraded",)
+    # Once the gateway log arrives, the next pull is whole again and the warning goes.
+    fake.missing.clear()
+    later = poller_for(store, fake).poll("apim")
+    assert later.warnings == []
+    health = source_health(store.cursor(), ["apim"], NOW).set_index("source")
+    assert pd.isna(health.loc["apim", "warning"])
+    assert apim_calls(store)[0][3] == "sub-contoso"
+
+
+def test_a_query_naming_a_missing_table_outside_a_fuzzy_union_fails_as_the_service_does(
+    store: Store, fake: FakeLogAnalytics
+) -> None:
+    fake.missing.add(APIM)
+    report = poller_for(store, fake).poll("apim")
+    assert report.error is not None
+    assert f"Failed to resolve table or column expression named '{APIM}'" in report.error
+    assert report.hint is not None and "diagnostic setting" in report.hint
