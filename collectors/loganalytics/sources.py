@@ -18,6 +18,10 @@ METRICS: Final = "metrics"  # rows -> resource_metrics
 ROLLUP: Final = "rollup"  # rows -> usage_rollups
 
 ROLLUP_BIN: Final = timedelta(hours=1)
+# gen_ai.operation.name of GenAI spans that are not model calls (the GenAI semantic
+# conventions' agent, tool and workflow spans); an agent span's tokens are those of the model
+# calls under it, so pulling it would count them twice.
+NOT_MODEL_CALLS: Final = ("invoke_agent", "create_agent", "execute_tool", "invoke_workflow")
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ SOURCES: Final[dict[str, Source]] = {
             "app_insights",
             CALLS,
             "app_insights_rollup",
+            params={"not_model_calls": list(NOT_MODEL_CALLS)},
             needs="workspace-based Application Insights fed by azure-monitor-opentelemetry "
             "with the OpenAI instrumentation (table AppDependencies)",
         ),

@@ -47,6 +47,10 @@ What it does know of how Azure fills the tables:
   when the query keeps only the rows that name the deployment. That the other rows repeat
   the usage is the worst case the summing samples would double count; Microsoft's
   samples read only the rows with a ``DeploymentName`` (the LLM logging how-to).
+- ``AppDependencies`` holds every GenAI span the exporter wrote, agent and tool spans
+  (``gen_ai.operation.name`` ``invoke_agent``, ``execute_tool``, ...) included; the fake
+  answers only the rows whose operation name passes the query's
+  ``tostring(Properties["gen_ai.operation.name"]) !in (<let-bound list>)``, if it has one.
 - A table in ``missing`` that a query names makes it fail as Log Analytics does, 400
   ``BadArgumentError`` / ``SemanticError`` / ``SEM0100`` "Failed to resolve table or column
   expression named '...'", unless the query reads it through ``union isfuzzy=true``: then
@@ -259,6 +263,8 @@ class FakeLogAnalytics:
         start, end = _timespan(request["timespan"])
         with self._lock:
             rows = [r for r in self.rows[table] if start <= _time_of(r) < end]
+        if table == "AppDependencies":
+            rows = [r for r in rows if _passes_operation_filter(r, query)]
         if table == "ApiManagementGatewayLlmLog":
             rows = [r for r in (_one_exchange(row, query) for row in rows) if r is not None]
             if "ApiManagementGatewayLogs" in fuzzy:
@@ -311,6 +317,18 @@ def unresolved_table(name: str) -> dict[str, Any]:
             },
         },
     )
+
+
+def _passes_operation_filter(row: dict[str, Any], query: str) -> bool:
+    """Whether an AppDependencies row passes the query's ``!in`` test on its
+    gen_ai.operation.name (every row does when the query has none)."""
+    operation = r'tostring\(Properties\["gen_ai\.operation\.name"\]\)'
+    test = re.search(operation + r"\s*!in\s*\((\w+)\)", query)
+    if test is None:
+        return True
+    bound = re.search(rf"let {test.group(1)} = dynamic\((\[.*?\])\);", query)
+    excluded = json.loads(bound.group(1)) if bound else []
+    return str((row.get("Properties") or {}).get("gen_ai.operation.name", "")) not in excluded
 
 
 def _one_exchange(row: dict[str, Any], query: str) -> dict[str, Any] | None:

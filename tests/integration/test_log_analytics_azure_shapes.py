@@ -151,3 +151,22 @@ def test_a_query_naming_a_missing_table_outside_a_fuzzy_union_fails_as_the_servi
     assert report.error is not None
     assert f"Failed to resolve table or column expression named '{APIM}'" in report.error
     assert report.hint is not None and "diagnostic setting" in report.hint
+
+
+def test_agent_and_tool_spans_stay_in_the_workspace_and_end_users_come_from_their_column(
+    store: Store, fake: FakeLogAnalytics
+) -> None:
+    at = NOW - timedelta(minutes=9)
+    # An agent run: its own span (with the tokens of the model calls under it), a tool
+    # call, and the one model call, whose caller the exporter moved to UserAuthenticatedId.
+    fake.add(
+        APP,
+        app_insights_row(at, "d" * 32, "1" * 16, operation="invoke_agent", input_tokens=812),
+        app_insights_row(at, "d" * 32, "2" * 16, operation="execute_tool", input_tokens=0),
+        app_insights_row(at, "d" * 32, "3" * 16, end_user="alice@contoso.com"),
+        app_insights_row(at, "d" * 32, "4" * 16, operation="create_agent"),
+    )
+    report = poller_for(store, fake).poll("app_insights")
+    assert (report.error, report.rows_read) == (None, 1)  # only the model call left Azure
+    rows = store.cursor().execute("SELECT call_id, end_user, input_tokens FROM calls")
+    assert rows.fetchall() == [("d" * 32 + "3" * 16, "alice@contoso.com", 812)]
