@@ -1,5 +1,5 @@
 -- name: 036_hourly_usage_of
--- returns: table macro hourly_usage_of(relation): the rows of usage_hourly (hour, deployment, model, region, deployment_type, tenant_id, apim_subscription, service, filter_action, incident_end_user, requests, errors, throttled, unknown_deployment, synthetic, token sums) summed from the calls in the named table or registered relation
+-- returns: table macro hourly_usage_of(relation): the rows of usage_hourly (hour, deployment, model, region, deployment_type, tenant_id, apim_subscription, service, filter_action, incident_end_user, requests, errors, throttled, unknown_deployment, synthetic, unknown_tokens, token sums) summed from the calls in the named table or registered relation
 -- params:
 -- One definition of the summary's sums, for the calls of one commit (add_usage_hourly.sql)
 -- and for the whole ledger or some days of it (fill_usage_days.sql).
@@ -22,6 +22,8 @@ SELECT
     weighted(sum(weight) FILTER (WHERE http_status = 429)) AS throttled,
     weighted(sum(weight) FILTER (WHERE deployment_source = 'unknown')) AS unknown_deployment,
     weighted(sum(weight) FILTER (WHERE synthetic_call(attributes))) AS synthetic,
+    weighted(sum(weight) FILTER (WHERE tokens_unknown(status, input_tokens, output_tokens)))
+        AS unknown_tokens,
     weighted(sum(input_tokens * weight)) AS input_tokens,
     weighted(sum(cached_input_tokens * weight)) AS cached_input_tokens,
     weighted(sum(output_tokens * weight)) AS output_tokens,

@@ -19,9 +19,12 @@ from collectors.loganalytics.poller import Poller
 from collectors.prices.book import DEPLOYMENT_TYPES, load_reference_data
 from collectors.store import Store
 from queries.chargeback import chargeback
+from queries.overview import overview_totals
+from queries.scope import Scope
 from queries.sources import source_health
+from queries.usage import usage_in_scope
 from tests.fakes.log_analytics import WORKSPACE, FakeLogAnalytics, TokenCredential
-from tests.fixtures.log_analytics_rows import apim_row, app_insights_row
+from tests.fixtures.log_analytics_rows import apim_row, app_insights_row, diagnostics_row
 from tests.sql.test_call_costs import PRICES
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -170,3 +173,20 @@ def test_agent_and_tool_spans_stay_in_the_workspace_and_end_users_come_from_thei
     assert (report.error, report.rows_read) == (None, 1)  # only the model call left Azure
     rows = store.cursor().execute("SELECT call_id, end_user, input_tokens FROM calls")
     assert rows.fetchall() == [("d" * 32 + "3" * 16, "alice@contoso.com", 812)]
+
+
+def test_calls_known_only_from_the_resource_log_have_unknown_tokens_not_a_zero_cost(
+    store: Store, fake: FakeLogAnalytics
+) -> None:
+    # RequestResponse rows carry no token counts (the documented properties have none).
+    fake.add("AzureDiagnostics", diagnostics_row(NOW - timedelta(hours=2), "diag-1"))
+    assert poller_for(store, fake).poll("azure_diagnostics").rows_read == 1
+    cur = store.cursor()
+    tokens = cur.execute("SELECT input_tokens, output_tokens FROM calls").fetchall()
+    assert tokens == [(None, None)]  # NULL stays NULL
+    ((priced, reason),) = cur.execute("SELECT priced, unpriced_reason FROM call_costs").fetchall()
+    assert (priced, reason) == (False, "tokens unknown: the source gave no token counts")
+    scope = Scope(NOW - timedelta(days=1), NOW)
+    totals = overview_totals(cur, usage_in_scope(cur, scope)).iloc[0]
+    assert (totals["calls"], totals["unknown_token_calls"], totals["unpriced_calls"]) == (1, 1, 1)
+    assert totals["payg_cost_usd"] == 0  # not in the spend, and said to be unknown
