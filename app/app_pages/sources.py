@@ -52,6 +52,14 @@ if counts is not None:
         f"{counts['spans_rejected']:,} spans not model calls, {counts['bad_requests']:,} bad "
         f"requests, {counts['throttled']:,} throttled."
     )
+for sampled in health[["source", "kept_calls", "represented_calls"]].to_dict("records"):
+    kept, represented = int(sampled["kept_calls"]), int(sampled["represented_calls"])
+    if represented > kept > 0:
+        st.info(
+            f"{code(sampled['source'])} samples: its {kept:,} stored calls stand for "
+            f"{represented:,} (about 1 in {represented / kept:.1f} kept); totals and costs "
+            "count each kept call that many times."
+        )
 for row in health.itertuples():
     if isinstance(row.last_error, str) and row.last_error:
         st.error(f"{code(row.source)}: the last pull failed.")

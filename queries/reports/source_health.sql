@@ -1,10 +1,18 @@
 -- name: source_health
--- returns: one row per source (otlp and each Log Analytics source given or with state): source, configured, calls (in the ledger, seen by the source), last_success, watermark, lag_minutes (now - watermark, or now - last OTLP ingest; 0 when that is ahead of now, as a clock behind the sender's makes it), rows_last_hour, last_error, last_error_hint, last_error_at, warning (what the latest pull stored without, when it was degraded, else null)
+-- returns: one row per source (otlp and each Log Analytics source given or with state): source, configured, calls (in the ledger, seen by the source), kept_calls (the calls stored as the source's own rows), represented_calls (the calls those rows stand for: more than kept_calls when the source sampled), last_success, watermark, lag_minutes (now - watermark, or now - last OTLP ingest; 0 when that is ahead of now, as a clock behind the sender's makes it), rows_last_hour, last_error, last_error_hint, last_error_at, warning (what the latest pull stored without, when it was degraded, else null)
 -- params: $sources VARCHAR[], $now TIMESTAMPTZ
 WITH seen AS (
     SELECT seen_by AS source, count(*) AS calls
     FROM (SELECT unnest(list_prepend(source, coalesce(also_seen_by, []))) AS seen_by FROM calls)
     GROUP BY seen_by
+),
+own AS (
+    SELECT
+        source,
+        count(*) AS kept_calls,
+        weighted(sum(call_weight(sample_weight))) AS represented_calls
+    FROM calls
+    GROUP BY source
 ),
 otlp AS (
     SELECT
@@ -50,6 +58,9 @@ log_analytics AS (
 SELECT
     o.source, o.configured,
     coalesce((SELECT calls FROM seen WHERE seen.source = 'otlp'), 0) AS calls,
+    coalesce((SELECT kept_calls FROM own WHERE own.source = 'otlp'), 0) AS kept_calls,
+    coalesce((SELECT represented_calls FROM own WHERE own.source = 'otlp'), 0)
+        AS represented_calls,
     o.last_success, o.watermark,
     greatest(date_diff('second', o.watermark, $now), 0) / 60.0 AS lag_minutes,
     o.rows_last_hour,
@@ -60,9 +71,12 @@ SELECT
 FROM otlp AS o
 UNION ALL
 SELECT
-    l.source, l.configured, coalesce(s.calls, 0) AS calls, l.last_success, l.watermark,
+    l.source, l.configured, coalesce(s.calls, 0) AS calls,
+    coalesce(w.kept_calls, 0) AS kept_calls, coalesce(w.represented_calls, 0) AS represented_calls,
+    l.last_success, l.watermark,
     greatest(date_diff('second', l.watermark, $now), 0) / 60.0 AS lag_minutes,
     l.rows_last_hour, l.last_error, l.last_error_hint, l.last_error_at, l.warning
 FROM log_analytics AS l
 LEFT JOIN seen AS s ON s.source = 'loganalytics:' || l.source
+LEFT JOIN own AS w ON w.source = 'loganalytics:' || l.source
 ORDER BY source = 'otlp' DESC, source;

@@ -190,3 +190,18 @@ def test_calls_known_only_from_the_resource_log_have_unknown_tokens_not_a_zero_c
     totals = overview_totals(cur, usage_in_scope(cur, scope)).iloc[0]
     assert (totals["calls"], totals["unknown_token_calls"], totals["unpriced_calls"]) == (1, 1, 1)
     assert totals["payg_cost_usd"] == 0  # not in the spend, and said to be unknown
+
+
+def test_the_sources_health_shows_how_many_calls_a_sampled_source_stands_for(
+    store: Store, fake: FakeLogAnalytics
+) -> None:
+    at = NOW - timedelta(minutes=9)
+    fake.add(
+        APP,
+        app_insights_row(at, "e" * 32, "1" * 16, item_count=20),
+        app_insights_row(at, "e" * 32, "2" * 16, item_count=20),
+    )
+    poller_for(store, fake).poll("app_insights")
+    health = source_health(store.cursor(), ["app_insights"], NOW).set_index("source")
+    assert health.loc["app_insights", ["kept_calls", "represented_calls"]].tolist() == [2, 40]
+    assert health.loc["otlp", ["kept_calls", "represented_calls"]].tolist() == [0, 0]
