@@ -60,6 +60,15 @@ for sampled in health[["source", "kept_calls", "represented_calls"]].to_dict("re
             f"{represented:,} (about 1 in {represented / kept:.1f} kept); totals and costs "
             "count each kept call that many times."
         )
+for gateway in health[health["source"] == "apim"].to_dict("records"):
+    missing_ids, kept = int(gateway["without_request_id"]), int(gateway["kept_calls"])
+    if missing_ids:
+        st.warning(
+            f"`apim`: {missing_ids:,} of {kept:,} stored calls carry no backend "
+            "`apim-request-id`, so a call your application also traced is stored twice. "
+            "List `apim-request-id` under the API's logged backend response headers "
+            "(README, Log Analytics, step 2)."
+        )
 for row in health.itertuples():
     if isinstance(row.last_error, str) and row.last_error:
         st.error(f"{code(row.source)}: the last pull failed.")

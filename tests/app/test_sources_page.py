@@ -79,6 +79,10 @@ def test_a_sampled_source_and_a_degraded_pull_are_shown(
     db = seeded_database(tmp_path / "lens.duckdb", datetime.now(UTC) - timedelta(hours=1))
     with duckdb.connect(str(db)) as con:  # six calls: one of them stands for ten
         con.execute("UPDATE calls SET sample_weight = 10 WHERE call_id = 'c01'")
+        # c02 came through the gateway, whose logs lacked the backend's request id.
+        con.execute(
+            "UPDATE calls SET source = 'loganalytics:apim', request_id = NULL WHERE call_id = 'c02'"
+        )
     store = Store(db)
     end = datetime.now(UTC) - timedelta(minutes=20)
     state.record_pull(
@@ -93,7 +97,9 @@ def test_a_sampled_source_and_a_degraded_pull_are_shown(
         LENS_LOG_ANALYTICS_SOURCES="apim",
     )
     assert not at.exception
-    assert any("`otlp` samples: its 6 stored calls stand for 15" in i.value for i in at.info)
+    assert any("`otlp` samples: its 5 stored calls stand for 14" in i.value for i in at.info)
+    assert any("`apim`: 1 of 1 stored calls carry no backend `apim-request-id`" in w.value
+               for w in at.warning)  # fmt: skip
     assert any("`apim`: the last pull stored calls with fields missing" in w.value
                for w in at.warning)  # fmt: skip
     assert any("3 of 3 calls had no row" in t.value for t in at.text)

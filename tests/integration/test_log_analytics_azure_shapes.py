@@ -24,7 +24,10 @@ from queries.scope import Scope
 from queries.sources import source_health
 from queries.usage import usage_in_scope
 from tests.fakes.log_analytics import WORKSPACE, FakeLogAnalytics, TokenCredential
+from tests.fixtures import otlp_spans as f
 from tests.fixtures.log_analytics_rows import apim_row, app_insights_row, diagnostics_row
+from tests.fixtures.otlp_spans import make_request, make_span
+from tests.normalizing import normalized_tables
 from tests.sql.test_call_costs import PRICES
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -205,3 +208,19 @@ def test_the_sources_health_shows_how_many_calls_a_sampled_source_stands_for(
     health = source_health(store.cursor(), ["app_insights"], NOW).set_index("source")
     assert health.loc["app_insights", ["kept_calls", "represented_calls"]].tolist() == [2, 40]
     assert health.loc["otlp", ["kept_calls", "represented_calls"]].tolist() == [0, 0]
+
+
+def test_gateway_rows_without_the_request_id_header_are_not_merged_and_are_counted(
+    store: Store, fake: FakeLogAnalytics
+) -> None:
+    """The gateway logs the backend's apim-request-id only when the API's logging settings
+    list that header; without it the call the application traced is stored twice."""
+    at = NOW - timedelta(minutes=1)
+    span = make_span(f.OURS_STREAMED_CHAT, start=int(at.timestamp() * 1e9))
+    store.write_many([normalized_tables(make_request(span))])
+    fake.add(APIM, apim_row(at, "corr-1", backend_request_id=None))
+    poller_for(store, fake).poll("apim")
+    sources = store.cursor().execute("SELECT source FROM calls ORDER BY source").fetchall()
+    assert sources == [("loganalytics:apim",), ("otlp",)]  # the same call, twice
+    health = source_health(store.cursor(), ["apim"], NOW).set_index("source")
+    assert health.loc["apim", ["kept_calls", "without_request_id"]].tolist() == [1, 1]
