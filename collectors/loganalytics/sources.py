@@ -78,9 +78,11 @@ SOURCES: Final[dict[str, Source]] = {
             params={
                 "resource_provider": "MICROSOFT.COGNITIVESERVICES",
                 "category": "RequestResponse",
+                "usage_category": "AzureOpenAIRequestUsage",
             },
             needs="the Azure OpenAI resource's diagnostic setting 'Request and Response Logs' "
-            "sent to this workspace (table AzureDiagnostics)",
+            "sent to this workspace (table AzureDiagnostics); 'Azure OpenAI Request Usage' "
+            "too for token counts",
         ),
         Source(
             "azure_metrics",

@@ -124,6 +124,7 @@ RESULT_COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("ResultSignature", "string"),
         ("CallerIPAddress", "string"),
         ("properties_s", "string"),
+        ("usage_s", "string"),
     ],
     # Any rollup-mode pull (queries/kql/*_rollup.kql: it reads bin_size).
     "rollup": [

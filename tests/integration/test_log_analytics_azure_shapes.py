@@ -224,3 +224,23 @@ def test_gateway_rows_without_the_request_id_header_are_not_merged_and_are_count
     assert sources == [("loganalytics:apim",), ("otlp",)]  # the same call, twice
     health = source_health(store.cursor(), ["apim"], NOW).set_index("source")
     assert health.loc["apim", ["kept_calls", "without_request_id"]].tolist() == [1, 1]
+
+
+def test_resource_log_calls_take_their_tokens_from_the_request_usage_category(
+    store: Store, fake: FakeLogAnalytics
+) -> None:
+    with_usage = diagnostics_row(NOW - timedelta(hours=2), "diag-1")
+    # The call's AzureOpenAIRequestUsage row, joined on CorrelationId by the pull.
+    with_usage["usage_s"] = '{"promptTokens":[2000],"cachedTokens":[1024],"generatedTokens":[500]}'
+    fake.add("AzureDiagnostics", with_usage, diagnostics_row(NOW - timedelta(hours=1), "diag-2"))
+    poller_for(store, fake).poll("azure_diagnostics")
+    cur = store.cursor()
+    rows = cur.execute(
+        "SELECT call_id, c.input_tokens, c.cached_input_tokens, c.output_tokens, k.priced, "
+        "k.payg_cost_usd FROM calls AS c JOIN call_costs AS k USING (call_id) ORDER BY call_id"
+    ).fetchall()
+    # gpt-4o: (976 uncached x 2.50 + 1024 cached x 1.25 + 500 x 10.00) / 1M = 0.008720
+    assert rows == [
+        ("diag:diag-1", 2000, 1024, 500, True, Decimal("0.008720000")),
+        ("diag:diag-2", None, None, None, False, Decimal("0")),  # tokens unknown
+    ]
