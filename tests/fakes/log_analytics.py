@@ -70,6 +70,14 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.fakes.log_analytics_tables import (
+    GATEWAY_COLUMNS,
+    error_body,
+    one_exchange,
+    passes_operation_filter,
+    unresolved_table,
+)
+
 TOKEN = "fake-log-analytics-token"
 WORKSPACE = "11111111-2222-3333-4444-555555555555"
 
@@ -158,13 +166,6 @@ class Fault:
     status: int
     body: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
-
-
-def error_body(code: str, message: str, inner: dict[str, Any] | None = None) -> dict[str, Any]:
-    error: dict[str, Any] = {"message": message, "code": code, "correlationId": "fake"}
-    if inner:
-        error["innererror"] = inner
-    return {"error": error}
 
 
 class FakeLogAnalytics:
@@ -265,9 +266,9 @@ class FakeLogAnalytics:
         with self._lock:
             rows = [r for r in self.rows[table] if start <= _time_of(r) < end]
         if table == "AppDependencies":
-            rows = [r for r in rows if _passes_operation_filter(r, query)]
+            rows = [r for r in rows if passes_operation_filter(r, query)]
         if table == "ApiManagementGatewayLlmLog":
-            rows = [r for r in (_one_exchange(row, query) for row in rows) if r is not None]
+            rows = [r for r in (one_exchange(row, query) for row in rows) if r is not None]
             if "ApiManagementGatewayLogs" in fuzzy:
                 lost = {**dict.fromkeys(GATEWAY_COLUMNS), "GatewayLogged": False}
                 rows = [{**r, **lost} for r in rows]
@@ -294,63 +295,6 @@ class FakeLogAnalytics:
                 ],
             }
         return _json(200, document)
-
-
-# The ApiManagementGatewayLogs fields of an API Management pull's row.
-GATEWAY_COLUMNS = (
-    "ApimSubscriptionId", "ProductId", "ApiId", "CallerIpAddress", "ResponseCode", "TotalTime",
-    "BackendUrl", "BackendRequestId", "LastErrorReason", "BackendId", "BackendResponseCode",
-)  # fmt: skip
-
-
-def unresolved_table(name: str) -> dict[str, Any]:
-    """The 400 body of a query naming a table the workspace does not have."""
-    return error_body(
-        "BadArgumentError",
-        "The request had some invalid properties",
-        {
-            "code": "SemanticError",
-            "message": "A semantic error occurred.",
-            "innererror": {
-                "code": "SEM0100",
-                "message": f"'{name}' operator: Failed to resolve table or column expression "
-                f"named '{name}'",
-            },
-        },
-    )
-
-
-def _passes_operation_filter(row: dict[str, Any], query: str) -> bool:
-    """Whether an AppDependencies row passes the query's ``!in`` test on its
-    gen_ai.operation.name (every row does when the query has none)."""
-    operation = r'tostring\(Properties\["gen_ai\.operation\.name"\]\)'
-    test = re.search(operation + r"\s*!in\s*\((\w+)\)", query)
-    if test is None:
-        return True
-    bound = re.search(rf"let {test.group(1)} = dynamic\((\[.*?\])\);", query)
-    excluded = json.loads(bound.group(1)) if bound else []
-    return str((row.get("Properties") or {}).get("gen_ai.operation.name", "")) not in excluded
-
-
-def _one_exchange(row: dict[str, Any], query: str) -> dict[str, Any] | None:
-    """A call row whose exchange (``_exchange``: the LLM log rows of one CorrelationId) is
-    collapsed as ``query`` collapses it; None when the query keeps none of its rows."""
-    exchange = row.get("_exchange")
-    if not exchange:
-        return row
-    found = re.search(r"ApiManagementGatewayLlmLog(.*?)by CorrelationId", query, re.DOTALL)
-    steps = found.group(1) if found else ""
-    if re.search(r"where\s+isnotempty\(DeploymentName\)", steps):
-        exchange = [r for r in exchange if r.get("DeploymentName")]
-    if not exchange:
-        return None
-    if re.search(r"sum\(\s*tolong\(PromptTokens\)", steps):
-        prompt = sum(r["PromptTokens"] for r in exchange)
-        completion = sum(r["CompletionTokens"] for r in exchange)
-    else:
-        kept = max(exchange, key=lambda r: r["TotalTokens"])
-        prompt, completion = kept["PromptTokens"], kept["CompletionTokens"]
-    return {**row, "PromptTokens": prompt, "CompletionTokens": completion}
 
 
 def result_table(
