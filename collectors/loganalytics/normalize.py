@@ -47,6 +47,7 @@ OPERATION_IDS: Final = {
     "responses_create": "responses",
 }
 MAX_TOKENS_PER_CALL: Final = 100_000_000
+MAX_ROLLUP_TOTAL: Final = 10**15  # an hour's tokens of one group: far beyond any quota
 CELL_MACROS: Final = "log_cell_macros"
 
 # Each calls source: its SQL file and the values that file binds.
@@ -153,17 +154,23 @@ def _text(value: Any) -> str | None:
     return str(value).strip() or None
 
 
-def _count(value: Any) -> int | None:
-    """A token count: an int, or its text; negative or absurd values are missing."""
+def _count(value: Any, most: int = MAX_TOKENS_PER_CALL) -> int | None:
+    """A token count: an int, or its text; negative or absurd (above ``most``) values are
+    missing."""
     if type(value) is int:
-        return value if 0 <= value <= MAX_TOKENS_PER_CALL else None
+        return value if 0 <= value <= most else None
     if value is None or value == "" or isinstance(value, bool):
         return None
     try:
         number = int(float(value))
     except (TypeError, ValueError):
         return None
-    return number if 0 <= number <= MAX_TOKENS_PER_CALL else None
+    return number if 0 <= number <= most else None
+
+
+def _total(value: Any) -> int:
+    """An hour's sum of counts (a rollup row's): no call's limit applies; missing is 0."""
+    return _count(value, MAX_ROLLUP_TOTAL) or 0
 
 
 def _float(value: Any) -> float | None:
@@ -200,11 +207,11 @@ def normalize_rollups(rows: list[dict[str, Any]], source: str) -> list[dict[str,
                 "tenant_id": _text(row.get("TenantId")),
                 "apim_subscription": _text(row.get("ApimSubscriptionId")),
                 "status": "error" if _text(row.get("Status")) == "error" else "ok",
-                "requests": _count(row.get("Requests")) or 0,
-                "input_tokens": _count(row.get("PromptTokens")) or 0,
-                "cached_input_tokens": 0,
-                "output_tokens": _count(row.get("CompletionTokens")) or 0,
-                "reasoning_tokens": 0,
+                "requests": _total(row.get("Requests")),
+                "input_tokens": _total(row.get("PromptTokens")),
+                "cached_input_tokens": _total(row.get("CachedTokens")),
+                "output_tokens": _total(row.get("CompletionTokens")),
+                "reasoning_tokens": _total(row.get("ReasoningTokens")),
             }
         )
     return out

@@ -146,6 +146,8 @@ RESULT_COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("Requests", "long"),
         ("PromptTokens", "long"),
         ("CompletionTokens", "long"),
+        ("CachedTokens", "long"),
+        ("ReasoningTokens", "long"),
     ],
     "AzureMetrics": [
         ("TimeGenerated", "datetime"),

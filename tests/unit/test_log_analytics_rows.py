@@ -445,3 +445,21 @@ def test_time_slices_cover_the_range_exactly() -> None:
         (start + timedelta(hours=12), start + timedelta(hours=13)),
     ]
     assert time_slices(start, start, timedelta(hours=1)) == []
+
+
+def test_a_rollup_hour_may_hold_more_tokens_than_one_call_and_keeps_cached_and_reasoning() -> None:
+    (rollup,) = normalize_rollups(
+        [
+            {
+                "Hour": AT, "DeploymentName": "d", "Status": "ok", "Requests": 40_000,
+                "PromptTokens": 250_000_000, "CompletionTokens": 9_000_000,
+                "CachedTokens": 120_000_000, "ReasoningTokens": 4_000_000,
+            }
+        ],
+        "loganalytics:app_insights",
+    )  # fmt: skip
+    counts = ("requests", "input_tokens", "cached_input_tokens", "output_tokens",
+              "reasoning_tokens")  # fmt: skip
+    assert [rollup[name] for name in counts] == [
+        40_000, 250_000_000, 120_000_000, 9_000_000, 4_000_000,
+    ]  # fmt: skip
