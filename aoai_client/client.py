@@ -84,7 +84,7 @@ def _targets(
     def auth(endpoint: Endpoint) -> AuthHeaders:
         key = endpoint.api_key or (None if credential is not None else config.api_key)
         if key and not endpoint.entra_id:
-            return lambda: {"api-key": key}
+            return lambda: {"api-key": key() if callable(key) else key}
         if credential is None and not config.use_managed_identity:
             raise ClientConfigError(
                 f"no credentials for {endpoint.url}: give it a key (AZURE_OPENAI_API_KEYS), "

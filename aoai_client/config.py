@@ -13,6 +13,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from aoai_client.key_vault import KeyVaultError, KeyVaultKey, parse_reference
+
 DEFAULT_API_VERSION = "2024-10-21"
 _TRUE = ("1", "true", "yes", "on")
 
@@ -80,7 +82,8 @@ class ClientConfig:
 
     endpoint: str = ""
     api_version: str = DEFAULT_API_VERSION
-    api_key: str | None = field(default=None, repr=False)
+    # a key, or a key read from Key Vault when needed (KeyVaultKey)
+    api_key: str | KeyVaultKey | None = field(default=None, repr=False)
     use_managed_identity: bool = False
     managed_identity_client_id: str | None = None
     deployment_types: Mapping[str, str] = field(default_factory=dict)  # name -> type
@@ -138,10 +141,22 @@ class ClientConfig:
             endpoint="" if endpoints else endpoint,
             endpoints=endpoints,
             api_version=env.get("AZURE_OPENAI_API_VERSION") or DEFAULT_API_VERSION,
-            api_key=env.get("AZURE_OPENAI_API_KEY") or None,
+            api_key=key_source(env.get("AZURE_OPENAI_API_KEY") or None),
             use_managed_identity=env.get("USE_MANAGED_IDENTITY", "").lower() in _TRUE,
             managed_identity_client_id=env.get("AZURE_CLIENT_ID") or None,
         )
+
+
+def key_source(text: str | None) -> str | KeyVaultKey | None:
+    """A key, or for an App Service style Key Vault reference
+    (``@Microsoft.KeyVault(SecretUri=...)``) the key read from the vault when needed."""
+    if text is None:
+        return None
+    try:
+        reference = parse_reference(text)
+    except KeyVaultError as exc:
+        raise ClientConfigError(f"AZURE_OPENAI_API_KEY: {exc.message}; {exc.hint}") from None
+    return KeyVaultKey(reference) if reference is not None else text
 
 
 def parse_endpoints(text: str, keys: str = "") -> tuple[Endpoint, ...]:

@@ -1,170 +1,28 @@
-"""Secret settings kept in Azure Key Vault, referenced the way App Service references them.
+"""Secret settings kept in Azure Key Vault (``aoai_client.key_vault`` reads them).
 
 Any secret setting (``AZURE_OPENAI_API_KEY``, ``LOG_ANALYTICS_ACCESS_TOKEN``,
 ``APPLICATIONINSIGHTS_CONNECTION_STRING``, ``LENS_TOKEN``) may hold, instead of the
-secret, a reference::
-
-    @Microsoft.KeyVault(SecretUri=https://myvault.vault.azure.net/secrets/aoai-key/)
-    @Microsoft.KeyVault(SecretUri=https://myvault.vault.azure.net/secrets/aoai-key/<version>)
-    @Microsoft.KeyVault(VaultName=myvault;SecretName=aoai-key[;SecretVersion=<version>])
-
-The secret is read with ``azure-keyvault-secrets``' ``SecretClient`` and
-``DefaultAzureCredential`` (a managed identity in Azure) when the settings are loaded, kept
-for the process, and read again after ``forget_secrets()`` (a call refused for a rotated
-key). The value is never logged or shown; errors name the setting, the vault and the
-secret, and say what to fix.
+secret, an App Service style reference (``@Microsoft.KeyVault(SecretUri=...)``). The secret
+is read when the settings are loaded, kept for the process, and read again after
+``forget_secrets()`` (a call refused for a rotated key). The value is never logged or
+shown; errors name the setting, the vault and the secret, and say what to fix.
 """
 
 from __future__ import annotations
 
-import re
-import threading
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Final
-from urllib.parse import urlsplit
 
-from azure.core.exceptions import HttpResponseError, ServiceRequestError
-from azure.keyvault.secrets import SecretClient
 from pydantic import SecretStr
 
+from aoai_client import key_vault as vault
+from aoai_client.key_vault import SecretReader, SecretReference, parse_reference
 from app.errors import ConfigError
 
-_REFERENCE: Final = re.compile(r"^\s*@Microsoft\.KeyVault\((?P<body>[^()]*)\)\s*$", re.IGNORECASE)
-_SECRET_PATH: Final = re.compile(
-    r"^/secrets/(?P<name>[0-9A-Za-z-]+)(?:/(?P<version>[0-9A-Za-z]+))?/?$"
-)
-_VAULT_NAME: Final = re.compile(r"^[0-9A-Za-z-]{3,24}$")
-ROLE_HINT: Final = (
-    "give the lens's identity (its managed identity, or the account DefaultAzureCredential "
-    "finds) the 'Key Vault Secrets User' role on the vault, or an access policy with 'get' "
-    "on secrets"
-)
+__all__ = ["KeyVaultError", "SecretReader", "SecretReference", "parse_reference"]
 
 
 class KeyVaultError(ConfigError):
-    """A Key Vault reference that is malformed or cannot be read."""
-
-
-@dataclass(frozen=True)
-class SecretReference:
-    vault_url: str  # https://<vault>.vault.azure.net
-    name: str
-    version: str | None = None
-
-    def describe(self) -> str:
-        version = f" (version {self.version})" if self.version else ""
-        return f"secret {self.name!r}{version} in {self.vault_url}"
-
-
-def is_reference(value: str) -> bool:
-    return _REFERENCE.match(value) is not None
-
-
-def parse_reference(value: str) -> SecretReference | None:
-    """The secret a setting refers to, None when the value is the secret itself; a reference
-    that does not parse is a ``KeyVaultError`` (never used as the secret)."""
-    match = _REFERENCE.match(value)
-    if match is None:
-        return None
-    fields: dict[str, str] = {}
-    for part in match.group("body").split(";"):
-        key, sep, text = part.partition("=")
-        if not part.strip():
-            continue
-        if not sep:
-            raise KeyVaultError(
-                f"a Key Vault reference has {part.strip()!r}, not Key=Value", _FORMS
-            )
-        fields[key.strip().lower()] = text.strip()
-    if "secreturi" in fields:
-        url = urlsplit(fields["secreturi"])
-        path = _SECRET_PATH.match(url.path)
-        if url.scheme != "https" or not url.hostname or path is None:
-            raise KeyVaultError(
-                "a Key Vault reference's SecretUri must be https://<vault>/secrets/<name>[/<version>]",
-                _FORMS,
-            )
-        return SecretReference(f"https://{url.netloc}", path.group("name"), path.group("version"))
-    vault, name = fields.get("vaultname", ""), fields.get("secretname", "")
-    if not _VAULT_NAME.match(vault) or not name:
-        raise KeyVaultError(
-            "a Key Vault reference needs SecretUri, or VaultName and SecretName", _FORMS
-        )
-    return SecretReference(
-        f"https://{vault}.vault.azure.net", name, fields.get("secretversion") or None
-    )
-
-
-_FORMS: Final = (
-    "write @Microsoft.KeyVault(SecretUri=https://<vault>.vault.azure.net/secrets/<name>/) or "
-    "@Microsoft.KeyVault(VaultName=<vault>;SecretName=<name>)"
-)
-
-# Builds the client of a vault URL; tests point one at a local server speaking the wire.
-ClientFactory = Callable[[str], SecretClient]
-
-
-def default_client(vault_url: str) -> SecretClient:
-    from azure.identity import DefaultAzureCredential
-
-    return SecretClient(vault_url, DefaultAzureCredential())
-
-
-class SecretReader:
-    """Reads referenced secrets once per process (until ``forget``), one client per vault."""
-
-    def __init__(self, client_factory: ClientFactory = default_client) -> None:
-        self._factory = client_factory
-        self._clients: dict[str, SecretClient] = {}
-        self._values: dict[SecretReference, str] = {}
-        self._lock = threading.Lock()
-
-    def read(self, reference: SecretReference) -> str:
-        with self._lock:
-            if reference in self._values:
-                return self._values[reference]
-            client = self._clients.get(reference.vault_url)
-            if client is None:
-                client = self._clients[reference.vault_url] = self._factory(reference.vault_url)
-        value = _get(client, reference)
-        with self._lock:
-            self._values[reference] = value
-        return value
-
-    def forget(self) -> bool:
-        """Drop the values read, so the next read fetches the current version; True when
-        there was any (a setting came from a vault)."""
-        with self._lock:
-            held = bool(self._values)
-            self._values.clear()
-            return held
-
-
-def _get(client: SecretClient, reference: SecretReference) -> str:
-    what = reference.describe()
-    try:
-        secret = client.get_secret(reference.name, reference.version)
-    except HttpResponseError as exc:
-        status = exc.status_code
-        if status in (401, 403):
-            raise KeyVaultError(f"reading the {what} was refused ({status})", ROLE_HINT) from None
-        if status == 404:
-            raise KeyVaultError(
-                f"the {what} does not exist",
-                "check the vault and the secret's name (and version) in the reference",
-            ) from None
-        raise KeyVaultError(
-            f"reading the {what} failed ({status})", "retry; check the vault"
-        ) from None
-    except ServiceRequestError as exc:
-        raise KeyVaultError(
-            f"the vault of the {what} cannot be reached: {type(exc).__name__}",
-            "check the vault URL and this machine's network access to it",
-        ) from None
-    if not secret.value:
-        raise KeyVaultError(f"the {what} is empty", "give the secret a value") from None
-    return secret.value
+    """A secret setting's Key Vault reference that is malformed or cannot be read."""
 
 
 SECRET_SETTINGS: Final = (
@@ -202,6 +60,6 @@ def resolved(values: dict[str, Any]) -> dict[str, str]:
             reference = parse_reference(text)
             if reference is not None:
                 found[name] = _reader.read(reference)
-        except KeyVaultError as exc:
+        except vault.KeyVaultError as exc:
             raise KeyVaultError(f"{name.upper()}: {exc.message}", exc.hint) from None
     return found

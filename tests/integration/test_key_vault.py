@@ -15,12 +15,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import openai
 import pytest
 from azure.core.credentials import AccessToken
 from azure.keyvault.secrets import SecretClient
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 
+from aoai_client import ClientConfig, build_client
+from aoai_client import key_vault as vault_module
 from aoai_client.chat import ChatRequest
 from app import key_vault, lens_client, playground_engine
 from app.config import load_settings
@@ -175,7 +178,7 @@ def test_reference_forms(text: str, expected: SecretReference | None) -> None:
     ],
 )
 def test_a_malformed_reference_is_refused(text: str) -> None:
-    with pytest.raises(KeyVaultError):
+    with pytest.raises(vault_module.KeyVaultError):
         parse_reference(text)
 
 
@@ -234,3 +237,35 @@ def test_a_refused_key_that_is_not_from_a_vault_is_answered_as_is(
             lens_client.forget_client()
     assert refused.kind == "error" and refused.http_status == 401
     assert checked.refused == 1  # not sent again
+
+
+def test_the_instrumented_client_takes_its_key_from_key_vault(
+    vault: FakeKeyVault, credential: FixedToken, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # From the environment: the reference becomes a key read when needed, never the key.
+    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", "https://aoai.openai.azure.com")
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", reference(vault, "aoai-key"))
+    from_env = ClientConfig.from_env()
+    assert isinstance(from_env.api_key, vault_module.KeyVaultKey)
+    assert "aoai-key" in repr(from_env.api_key) and "@Microsoft" not in repr(from_env.api_key)
+
+    vault.set("aoai-key", "key-one")
+    reader = SecretReader(
+        lambda url: SecretClient(
+            url, credential, verify_challenge_resource=False, connection_verify=str(vault.cert_path)
+        )
+    )
+    parsed = vault_module.parse_reference(reference(vault, "aoai-key"))
+    assert parsed is not None
+    key = vault_module.KeyVaultKey(parsed, reader)
+    checked = KeyChecked(build_simulator_app(SimulatorConfig(latency_scale=0)), vault, "aoai-key")
+    with ThreadedServer(checked) as resource:
+        client = build_client(ClientConfig(endpoint=resource.url, api_key=key, max_retries=0))
+        ask = {"model": "gpt-4o-prod", "messages": [{"role": "user", "content": "hi"}]}
+        assert client.chat.completions.create(**ask).choices  # type: ignore[call-overload]
+        vault.rotate("aoai-key", "key-two")
+        with pytest.raises(openai.AuthenticationError):  # the old key, kept for max_age_s
+            client.chat.completions.create(**ask)  # type: ignore[call-overload]
+        key.forget()  # what a caller does on 401, or what max_age_s does in time
+        assert client.chat.completions.create(**ask).choices  # type: ignore[call-overload]
+    assert checked.refused == 1
