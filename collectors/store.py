@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Final
 
@@ -25,13 +26,23 @@ import pyarrow.compute as pc
 
 import queries
 from collectors.rows import FILTER_SCHEMA
-from collectors.writes import CallsOutcome, cast_calls, store_calls, store_hints
+from collectors.writes import (
+    CallsOutcome,
+    cast_calls,
+    compact_latency_days,
+    count_latency_days,
+    store_calls,
+    store_hints,
+)
 from queries import registered
 
 log = logging.getLogger(__name__)
 
 # Child-span hints wait this long for their model-call span, then are forgotten.
 HINTS_KEPT: Final = timedelta(days=2)
+# Past days whose latency sketch commits appended to are counted again into one row per
+# bucket at most this often (the current UTC day keeps its appended rows until it is over).
+COMPACT_EVERY_S: Final = 600.0
 
 
 @dataclass(frozen=True)
@@ -123,6 +134,12 @@ def _verdicts_kept(
     return kept.select(FILTER_SCHEMA.names).cast(FILTER_SCHEMA)
 
 
+def _days_of(start_times: pa.Array) -> set[date]:
+    """The distinct UTC days of ``start_times``."""
+    days = pc.unique(pc.cast(start_times, pa.timestamp("us", tz="UTC")).cast(pa.date32()))
+    return set(days.to_pylist())
+
+
 class Store:
     """Owner of the DuckDB file. Thread-safe: writes are serialised by a lock."""
 
@@ -138,6 +155,10 @@ class Store:
             raise StoreError(f"cannot open {self.path}: {exc}") from exc
         self._write_lock = threading.Lock()
         self._local = threading.local()
+        # Days whose latency sketch holds rows appended by commits, and when the store last
+        # counted such days again into one row per bucket (compact_latency_days).
+        self._latency_days: set[date] = set()
+        self._compacted_at = time.monotonic()
         self.migrate()
 
     def migrate(self) -> list[str]:
@@ -161,6 +182,8 @@ class Store:
             log.info("applied migrations %s to %s", ", ".join(applied_now), self.path)
         if not bool(queries.run(self.cursor(), "usage_hourly_in_step")["in_step"].iloc[0]):
             self.rebuild_usage_summary()
+        if not bool(queries.run(self.cursor(), "latency_hourly_in_step")["in_step"].iloc[0]):
+            self.rebuild_latency_sketch()
         with self.transaction() as con:  # hints whose model call never came
             queries.run(con, "clear_old_call_hints", before=datetime.now(UTC) - HINTS_KEPT)
         return applied_now
@@ -172,6 +195,13 @@ class Store:
             queries.run(con, "clear_usage_hourly")
             queries.run(con, "fill_usage_days", days=None)
         log.info("rebuilt the hourly usage summary of %s", self.path)
+
+    def rebuild_latency_sketch(self) -> None:
+        """Count latency_hourly again from the whole ledger (as rebuild_usage_summary)."""
+        with self.transaction() as con:
+            count_latency_days(con, None)
+        self._latency_days.clear()
+        log.info("rebuilt the hourly latency sketch of %s", self.path)
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -210,8 +240,10 @@ class Store:
         none yet. ``hints`` (what child HTTP spans say of a model call) go to the calls."""
         batches = list(batches)
         tables = [cast_calls(batch.calls) for batch in batches]
+        compacting = self._latency_days_to_compact()
         try:
             with self.transaction() as con:
+                compact_latency_days(con, compacting)
                 outcome = store_calls(con, pa.concat_tables(tables))
                 inserted = set(outcome.inserted.to_pylist())
                 claimed: set[str] = set()
@@ -245,7 +277,19 @@ class Store:
                     store_hints(con, hints)
         except duckdb.Error as exc:
             raise _store_error(self.path, exc) from exc
+        if compacting:
+            self._latency_days -= compacting
+            self._compacted_at = time.monotonic()
+        if len(outcome.inserted):
+            self._latency_days |= _days_of(outcome.inserted_start_times)
         return results
+
+    def _latency_days_to_compact(self) -> set[date]:
+        """The past days with appended sketch rows, once every COMPACT_EVERY_S."""
+        if not self._latency_days or time.monotonic() - self._compacted_at < COMPACT_EVERY_S:
+            return set()
+        today = datetime.now(UTC).date()
+        return {day for day in self._latency_days if day < today}
 
     def health(self) -> StoreHealth:
         frame = queries.run(self.cursor(), "store_health")

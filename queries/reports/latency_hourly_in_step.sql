@@ -1,0 +1,31 @@
+-- name: latency_hourly_in_step
+-- returns: in_step (one row: whether latency_hourly counts as many durations, times to first token and output speeds as the ledger holds, and latency_daily as many as latency_hourly)
+-- params:
+WITH ledger AS (
+    SELECT
+        count(*) FILTER (WHERE isfinite(duration_ms)) AS durations,
+        count(*) FILTER (WHERE isfinite(ttft_ms)) AS ttfts,
+        count(*) FILTER (
+            WHERE output_tokens > 0 AND duration_ms > coalesce(ttft_ms, 0)
+                AND isfinite(output_tokens / ((duration_ms - coalesce(ttft_ms, 0)) / 1000))
+        ) AS speeds
+    FROM calls
+),
+sketch AS (
+    SELECT
+        coalesce(sum(duration_calls), 0) AS durations,
+        coalesce(sum(ttft_calls), 0) AS ttfts,
+        coalesce(sum(speed_calls), 0) AS speeds
+    FROM latency_hourly
+),
+daily AS (
+    SELECT
+        coalesce(sum(duration_calls), 0) AS durations,
+        coalesce(sum(ttft_calls), 0) AS ttfts,
+        coalesce(sum(speed_calls), 0) AS speeds
+    FROM latency_daily
+)
+SELECT
+    l.durations = s.durations AND l.ttfts = s.ttfts AND l.speeds = s.speeds
+    AND d.durations = s.durations AND d.ttfts = s.ttfts AND d.speeds = s.speeds AS in_step
+FROM ledger AS l, sketch AS s, daily AS d;
