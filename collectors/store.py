@@ -200,7 +200,7 @@ class Store:
         """Count latency_hourly again from the whole ledger (as rebuild_usage_summary)."""
         with self.transaction() as con:
             count_latency_days(con, None)
-        self._latency_days.clear()
+            self._latency_days.clear()
         log.info("rebuilt the hourly latency sketch of %s", self.path)
 
     @contextmanager
@@ -240,11 +240,12 @@ class Store:
         none yet. ``hints`` (what child HTTP spans say of a model call) go to the calls."""
         batches = list(batches)
         tables = [cast_calls(batch.calls) for batch in batches]
-        compacting = self._latency_days_to_compact()
         try:
             with self.transaction() as con:
-                compact_latency_days(con, compacting)
+                self._compact_latency_days(con)
                 outcome = store_calls(con, pa.concat_tables(tables))
+                if len(outcome.inserted):
+                    self._latency_days |= _days_of(outcome.inserted_start_times)
                 inserted = set(outcome.inserted.to_pylist())
                 claimed: set[str] = set()
                 kept: list[pa.Table] = []
@@ -277,19 +278,19 @@ class Store:
                     store_hints(con, hints)
         except duckdb.Error as exc:
             raise _store_error(self.path, exc) from exc
-        if compacting:
-            self._latency_days -= compacting
-            self._compacted_at = time.monotonic()
-        if len(outcome.inserted):
-            self._latency_days |= _days_of(outcome.inserted_start_times)
         return results
 
-    def _latency_days_to_compact(self) -> set[date]:
-        """The past days with appended sketch rows, once every COMPACT_EVERY_S."""
+    def _compact_latency_days(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Fold the past days commits appended sketch rows to, once every COMPACT_EVERY_S
+        (in the caller's transaction, under the write lock). Should that transaction roll
+        back, those days keep their appended rows, which readers sum all the same."""
         if not self._latency_days or time.monotonic() - self._compacted_at < COMPACT_EVERY_S:
-            return set()
+            return
         today = datetime.now(UTC).date()
-        return {day for day in self._latency_days if day < today}
+        past = {day for day in self._latency_days if day < today}
+        compact_latency_days(con, past)
+        self._latency_days -= past
+        self._compacted_at = time.monotonic()
 
     def health(self) -> StoreHealth:
         frame = queries.run(self.cursor(), "store_health")
