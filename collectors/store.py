@@ -40,8 +40,8 @@ log = logging.getLogger(__name__)
 
 # Child-span hints wait this long for their model-call span, then are forgotten.
 HINTS_KEPT: Final = timedelta(days=2)
-# Past days whose latency sketch commits appended to are counted again into one row per
-# bucket at most this often (the current UTC day keeps its appended rows until it is over).
+# Past days whose latency sketch commits appended to are folded into one row per bucket at
+# most this often (the current UTC day keeps its appended rows until it is over).
 COMPACT_EVERY_S: Final = 600.0
 
 
@@ -156,7 +156,7 @@ class Store:
         self._write_lock = threading.Lock()
         self._local = threading.local()
         # Days whose latency sketch holds rows appended by commits, and when the store last
-        # counted such days again into one row per bucket (compact_latency_days).
+        # folded such days into one row per bucket (compact_latency_days).
         self._latency_days: set[date] = set()
         self._compacted_at = time.monotonic()
         self.migrate()
@@ -197,7 +197,8 @@ class Store:
         log.info("rebuilt the hourly usage summary of %s", self.path)
 
     def rebuild_latency_sketch(self) -> None:
-        """Count latency_hourly again from the whole ledger (as rebuild_usage_summary)."""
+        """Count latency_hourly and latency_daily again from the whole ledger (as
+        rebuild_usage_summary does the usage summary)."""
         with self.transaction() as con:
             count_latency_days(con, None)
             self._latency_days.clear()

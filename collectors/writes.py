@@ -209,13 +209,13 @@ def count_latency_days(con: duckdb.DuckDBPyConnection, days: set[Any] | None) ->
     if days is not None and not days:
         return
     chosen = None if days is None else sorted(days)
+    first, last = (None, None) if chosen is None else (chosen[0], chosen[-1])
     if chosen is None:
         queries.execute(con, "clear_latency_hourly")
     else:
-        queries.execute(con, "clear_latency_days", days=chosen)
-    queries.execute(con, "fill_latency_days", days=chosen)
-    queries.execute(con, "clear_latency_daily", days=chosen)
-    queries.execute(con, "fill_latency_daily", days=chosen)
+        queries.execute(con, "clear_latency_days", days=chosen, first_day=first, last_day=last)
+    queries.execute(con, "fill_latency_days", days=chosen, first_day=first, last_day=last)
+    _sum_latency_daily(con, chosen)
 
 
 def compact_latency_days(con: duckdb.DuckDBPyConnection, days: set[Any]) -> None:
@@ -224,14 +224,19 @@ def compact_latency_days(con: duckdb.DuckDBPyConnection, days: set[Any]) -> None
     if not days:
         return
     chosen = sorted(days)
-    kept = queries.run_arrow(
-        con, "latency_hours_of_days", days=chosen, first_day=chosen[0], last_day=chosen[-1]
-    )
-    queries.execute(con, "clear_latency_days", days=chosen)
+    bounds = {"first_day": chosen[0], "last_day": chosen[-1]}
+    kept = queries.run_arrow(con, "latency_hours_of_days", days=chosen, **bounds)
+    queries.execute(con, "clear_latency_days", days=chosen, **bounds)
     with registered(con, "compacted_hours", kept):
         queries.execute(con, "insert_latency_hours")
-    queries.execute(con, "clear_latency_daily", days=chosen)
-    queries.execute(con, "fill_latency_daily", days=chosen)
+    _sum_latency_daily(con, chosen)
+
+
+def _sum_latency_daily(con: duckdb.DuckDBPyConnection, days: list[Any] | None) -> None:
+    """latency_daily summed again from latency_hourly for ``days`` (every day when None)."""
+    first, last = (None, None) if days is None else (days[0], days[-1])
+    queries.execute(con, "clear_latency_daily", days=days)
+    queries.execute(con, "fill_latency_daily", days=days, first_day=first, last_day=last)
 
 
 def _one_row_per_call(table: pa.Table) -> bool:

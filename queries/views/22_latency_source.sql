@@ -1,5 +1,5 @@
 -- name: 22_latency_source
--- returns: scalar macros latency_bucket(x), bucket_value(bucket), sketch_quantile(bucket, upto, n, q), hours_bucket(width, ts) and deployment_family(deployment_type); table macros hourly_latency_of(relation) and daily_latency_of(relation) (rows of latency_hourly and latency_daily summed from the calls of a table or registered relation) and latency_source(start_ts, end_ts, by_day, f_tenants, f_deployments, f_models, f_types, f_services): hour, deployment, deployment_type (the billed type), bucket, duration_calls, ttft_calls, speed_calls (rows of bucket counts in the range that pass the filters; a bucket may repeat)
+-- returns: scalar macros latency_bucket(x), bucket_value(bucket), sketch_quantile(bucket, upto, n, q), hours_bucket(width, ts) and deployment_family(deployment_type); table macros hourly_latency_between(relation, start_ts, end_ts), hourly_latency_of(relation) and daily_latency_of(relation) (rows of latency_hourly and latency_daily summed from the calls of a table or registered relation) and latency_source(start_ts, end_ts, by_day, f_tenants, f_deployments, f_models, f_types, f_services): hour, deployment, deployment_type (the billed type), bucket, duration_calls, ttft_calls, speed_calls (rows of bucket counts in the range that pass the filters; a bucket may repeat)
 -- params:
 -- Log-bucket sketches of latency (docs/decisions/0009-latency-sketches.md). A value x > 0
 -- is counted in bucket ceil(ln(x) / ln(gamma)), gamma = (1 + a) / (1 - a) with a = 0.01:
@@ -45,9 +45,10 @@ CREATE OR REPLACE MACRO deployment_family(deployment_type) AS
     END;
 
 -- One definition of the sketch's sums, for the calls of one commit (add_latency_hourly.sql)
--- and for the whole ledger or some days of it (fill_latency_days.sql). Output speed is
+-- and for the whole ledger or some days of it (fill_latency_days.sql), of the calls that
+-- start in [start_ts, end_ts) (values, so a scan of the ledger reads only those row groups). Output speed is
 -- output tokens / (duration - time to first token) in seconds, as deployment_stats.sql has it.
-CREATE OR REPLACE MACRO hourly_latency_of(relation) AS TABLE
+CREATE OR REPLACE MACRO hourly_latency_between(relation, start_ts, end_ts) AS TABLE
 WITH measured AS (
     SELECT
         date_trunc('hour', start_time) AS hour,
@@ -64,6 +65,7 @@ WITH measured AS (
                 THEN output_tokens / ((duration_ms - coalesce(ttft_ms, 0)) / 1000) END}
         ]) AS m
     FROM query_table(relation)
+    WHERE start_time >= start_ts AND start_time < end_ts
 )
 SELECT
     hour, deployment, model, deployment_type, tenant_id, apim_subscription, service,
@@ -74,6 +76,10 @@ SELECT
 FROM measured
 WHERE m.x IS NOT NULL AND isfinite(m.x)
 GROUP BY ALL;
+
+CREATE OR REPLACE MACRO hourly_latency_of(relation) AS TABLE
+SELECT *
+FROM hourly_latency_between(relation, TIMESTAMPTZ '-infinity', TIMESTAMPTZ 'infinity');
 
 -- latency_daily's rows summed from the calls in the named table or registered relation.
 CREATE OR REPLACE MACRO daily_latency_of(relation) AS TABLE
