@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Final
 
@@ -28,13 +29,23 @@ import queries
 from collectors.genai.attributes import CONTENT_KEY_PATTERN
 from collectors.retention import PurgeResult, RetentionConfig, horizons
 from collectors.rows import FILTER_SCHEMA
-from collectors.writes import CallsOutcome, cast_calls, store_calls, store_hints
+from collectors.writes import (
+    CallsOutcome,
+    cast_calls,
+    compact_latency_days,
+    count_latency_days,
+    store_calls,
+    store_hints,
+)
 from queries import registered
 
 log = logging.getLogger(__name__)
 
 # Child-span hints wait this long for their model-call span, then are forgotten.
 HINTS_KEPT: Final = timedelta(days=2)
+# Past days whose latency sketch commits appended to are folded into one row per bucket at
+# most this often (the current UTC day keeps its appended rows until it is over).
+COMPACT_EVERY_S: Final = 600.0
 
 
 @dataclass(frozen=True)
@@ -126,6 +137,12 @@ def _verdicts_kept(
     return kept.select(FILTER_SCHEMA.names).cast(FILTER_SCHEMA)
 
 
+def _days_of(start_times: pa.Array) -> set[date]:
+    """The distinct UTC days of ``start_times``."""
+    days = pc.unique(pc.cast(start_times, pa.timestamp("us", tz="UTC")).cast(pa.date32()))
+    return set(days.to_pylist())
+
+
 class Store:
     """Owner of the DuckDB file. Thread-safe: writes are serialised by a lock."""
 
@@ -143,6 +160,10 @@ class Store:
         self._local = threading.local()
         self._calls_kept_from: datetime | None = None  # retention deleted the calls before
         self._content_kept_from: datetime | None = None  # ... and message content before
+        # Days whose latency sketch holds rows appended by commits, and when the store last
+        # folded such days into one row per bucket (compact_latency_days).
+        self._latency_days: set[date] = set()
+        self._compacted_at = time.monotonic()
         self.migrate()
 
     def migrate(self) -> list[str]:
@@ -167,6 +188,8 @@ class Store:
         self._read_horizons(self.cursor())
         if not bool(queries.run(self.cursor(), "usage_hourly_in_step")["in_step"].iloc[0]):
             self.rebuild_usage_summary()
+        if not bool(queries.run(self.cursor(), "latency_hourly_in_step")["in_step"].iloc[0]):
+            self.rebuild_latency_sketch()
         with self.transaction() as con:  # hints whose model call never came
             queries.run(con, "clear_old_call_hints", before=datetime.now(UTC) - HINTS_KEPT)
         return applied_now
@@ -179,6 +202,14 @@ class Store:
             queries.run(con, "clear_usage_hourly")
             queries.run(con, "fill_usage_days", days=None)
         log.info("rebuilt the hourly usage summary of %s", self.path)
+
+    def rebuild_latency_sketch(self) -> None:
+        """Count latency_hourly and latency_daily again from the whole ledger (as
+        rebuild_usage_summary does the usage summary)."""
+        with self.transaction() as con:
+            count_latency_days(con, None)
+            self._latency_days.clear()
+        log.info("rebuilt the hourly latency sketch of %s", self.path)
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -225,7 +256,10 @@ class Store:
             incoming = incoming.filter(pc.greater_equal(incoming["start_time"], kept_from))
         try:
             with self.transaction() as con:
+                self._compact_latency_days(con)
                 outcome = store_calls(con, incoming)
+                if len(outcome.inserted):
+                    self._latency_days |= _days_of(outcome.inserted_start_times)
                 self._remove_old_content(con, incoming)
                 inserted = set(outcome.inserted.to_pylist())
                 claimed: set[str] = set()
@@ -317,6 +351,18 @@ class Store:
         latest = pc.max(calls["start_time"]).as_py() + timedelta(microseconds=1)
         queries.execute(con, "purge_content", after=earliest, before=min(latest, horizon),
                         content_keys=CONTENT_KEY_PATTERN)  # fmt: skip
+
+    def _compact_latency_days(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Fold the past days commits appended sketch rows to, once every COMPACT_EVERY_S
+        (in the caller's transaction, under the write lock). Should that transaction roll
+        back, those days keep their appended rows, which readers sum all the same."""
+        if not self._latency_days or time.monotonic() - self._compacted_at < COMPACT_EVERY_S:
+            return
+        today = datetime.now(UTC).date()
+        past = {day for day in self._latency_days if day < today}
+        compact_latency_days(con, past)
+        self._latency_days -= past
+        self._compacted_at = time.monotonic()
 
     def health(self) -> StoreHealth:
         frame = queries.run(self.cursor(), "store_health")

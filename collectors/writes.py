@@ -5,8 +5,9 @@ the time window of its batch (``window``): the ledger keeps no index on call ids
 cost more than the rest of a write (docs/decisions/0004-one-ingest-shape.md).
 
 - ``store_calls`` inserts the new calls, merges a call another source already reported
-  (the same ``request_id``) and refreshes calls read again; it sums the hours of what it
-  inserted, and sums again the days of what changed in place.
+  (the same ``request_id``) and refreshes calls read again; it adds what it inserted to
+  the hourly usage summary and the latency sketch, and sums again the days of what changed
+  in place.
 - ``store_hints`` keeps what child HTTP spans said of a model call (its deployment) and
   gives it to stored calls that lacked it.
 """
@@ -34,6 +35,7 @@ _WEAK_DEPLOYMENT: Final = pa.array(["unknown", "request_model"])
 @dataclass(frozen=True)
 class CallsOutcome:
     inserted: pa.Array  # call ids inserted as new rows
+    inserted_start_times: pa.Array  # their start times
     merged: dict[str, str]  # incoming call id -> the stored call it was merged into
     verdicts_to: dict[str, str]  # merged call id -> stored call that takes its verdicts
 
@@ -47,7 +49,9 @@ def window(table: pa.Table) -> tuple[datetime, datetime]:
 def store_calls(con: duckdb.DuckDBPyConnection, table: pa.Table) -> CallsOutcome:
     """Insert new calls, merge calls known by request id, refresh calls read again."""
     if not table.num_rows:
-        return CallsOutcome(pa.array([], pa.string()), {}, {})
+        return CallsOutcome(
+            pa.array([], pa.string()), pa.array([], pa.timestamp("us", tz="UTC")), {}, {}
+        )
     if not _one_row_per_call(table):
         table = calls_table(_one_per_request(call_rows(table)))
     start, end = window(table)
@@ -76,8 +80,12 @@ def store_calls(con: duckdb.DuckDBPyConnection, table: pa.Table) -> CallsOutcome
             queries.execute(con, "insert_calls")
         with registered(con, "new_calls", new):
             queries.execute(con, "add_usage_hourly")
+            queries.execute(con, "add_latency_hourly")
+            queries.execute(con, "add_latency_daily")
     verdicts_to = _merge_calls(con, table, read_again, merged, (start, end))
-    return CallsOutcome(new["call_id"].combine_chunks(), merged, verdicts_to)
+    return CallsOutcome(
+        new["call_id"].combine_chunks(), new["start_time"].combine_chunks(), merged, verdicts_to
+    )
 
 
 def store_hints(con: duckdb.DuckDBPyConnection, hints: pa.Table) -> None:
@@ -193,6 +201,42 @@ def _sum_days_again(con: duckdb.DuckDBPyConnection, days: set[Any]) -> None:
     if days:
         queries.execute(con, "clear_usage_days", days=sorted(days))
         queries.execute(con, "fill_usage_days", days=sorted(days))
+        count_latency_days(con, days)
+
+
+def count_latency_days(con: duckdb.DuckDBPyConnection, days: set[Any] | None) -> None:
+    """Count the latency sketch of ``days`` (every day when None) again from their calls."""
+    if days is not None and not days:
+        return
+    chosen = None if days is None else sorted(days)
+    first, last = (None, None) if chosen is None else (chosen[0], chosen[-1])
+    if chosen is None:
+        queries.execute(con, "clear_latency_hourly")
+    else:
+        queries.execute(con, "clear_latency_days", days=chosen, first_day=first, last_day=last)
+    queries.execute(con, "fill_latency_days", days=chosen, first_day=first, last_day=last)
+    _sum_latency_daily(con, chosen)
+
+
+def compact_latency_days(con: duckdb.DuckDBPyConnection, days: set[Any]) -> None:
+    """Fold the rows commits appended to the latency sketch of ``days`` into one row per
+    hour (per day in latency_daily), keys and bucket; reads the sketch, not the calls."""
+    if not days:
+        return
+    chosen = sorted(days)
+    bounds = {"first_day": chosen[0], "last_day": chosen[-1]}
+    kept = queries.run_arrow(con, "latency_hours_of_days", days=chosen, **bounds)
+    queries.execute(con, "clear_latency_days", days=chosen, **bounds)
+    with registered(con, "compacted_hours", kept):
+        queries.execute(con, "insert_latency_hours")
+    _sum_latency_daily(con, chosen)
+
+
+def _sum_latency_daily(con: duckdb.DuckDBPyConnection, days: list[Any] | None) -> None:
+    """latency_daily summed again from latency_hourly for ``days`` (every day when None)."""
+    first, last = (None, None) if days is None else (days[0], days[-1])
+    queries.execute(con, "clear_latency_daily", days=days)
+    queries.execute(con, "fill_latency_daily", days=days, first_day=first, last_day=last)
 
 
 def _one_row_per_call(table: pa.Table) -> bool:

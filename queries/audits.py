@@ -7,7 +7,13 @@ import pandas as pd
 
 from queries import run
 
-AUDITS = ("duplicate_calls", "duplicate_verdicts", "orphan_verdicts", "usage_hourly_drift")
+AUDITS = (
+    "duplicate_calls",
+    "duplicate_verdicts",
+    "orphan_verdicts",
+    "usage_hourly_drift",
+    "latency_hourly_drift",
+)
 
 
 def duplicate_calls(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -28,3 +34,8 @@ def orphan_verdicts(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 def usage_hourly_drift(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Hours and deployments where the hourly usage summary and the calls disagree."""
     return run(cur, "usage_hourly_drift")
+
+
+def latency_hourly_drift(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Hours and deployments where the latency sketch and the calls count different values."""
+    return run(cur, "latency_hourly_drift")

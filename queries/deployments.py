@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import timedelta
+from typing import Final
 
 import duckdb
 import pandas as pd
@@ -11,9 +12,21 @@ import pandas as pd
 from queries import run
 from queries.scope import Scope
 
+# Ranges longer than this read latency from the hourly sketches (within 1 % of the exact
+# percentiles); shorter ones read the calls and are exact
+# (docs/decisions/0009-latency-sketches.md).
+SKETCHES_PAST: Final = timedelta(days=14)
+
+
+def reads_sketches(scope: Scope) -> bool:
+    """Whether the latency reports of ``scope`` read the hourly sketches."""
+    return scope.end - scope.start > SKETCHES_PAST
+
 
 def deployment_stats(cur: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
     """Per deployment: latency percentiles, TTFT, output speed, 429 and error rates, peak TPM."""
+    if reads_sketches(scope):
+        return run(cur, "deployment_stats_from_sketches", **scope.params())
     return run(cur, "deployment_stats", **scope.params())
 
 
@@ -21,13 +34,17 @@ def latency_histogram(
     cur: duckdb.DuckDBPyConnection, scope: Scope, bin_ms: float, max_ms: float
 ) -> pd.DataFrame:
     """Calls per latency bin and deployment family; the last bin holds ``max_ms`` and up."""
-    return run(cur, "latency_histogram", bin_ms=bin_ms, max_ms=max_ms, **scope.params())
+    name = "latency_histogram_from_sketches" if reads_sketches(scope) else "latency_histogram"
+    return run(cur, name, bin_ms=bin_ms, max_ms=max_ms, **scope.params())
 
 
 def latency_over_time(
     cur: duckdb.DuckDBPyConnection, scope: Scope, bucket: timedelta
 ) -> pd.DataFrame:
     """p50 and p95 latency per time bucket and deployment."""
+    whole_hours = bucket % timedelta(hours=1) == timedelta(0)
+    if reads_sketches(scope) and whole_hours:
+        return run(cur, "latency_over_time_from_sketches", bucket=bucket, **scope.params())
     return run(cur, "latency_over_time", bucket=bucket, **scope.params())
 
 

@@ -11,6 +11,7 @@ import queries
 from collectors.prices.book import DEPLOYMENT_TYPES, load_reference_data
 from collectors.store import Store
 from collectors.tenants import default_tenants, write_tenants
+from collectors.writes import count_latency_days
 
 SEED = Path(__file__).parent / "fixtures" / "seed"
 TEST_PRICES = Path(__file__).parent / "fixtures" / "prices" / "price_book.csv"
@@ -55,7 +56,8 @@ def seeded_database(path: Path, latest: datetime | None = None, tenants: bool = 
 
 
 def resum_usage_summary(con: duckdb.DuckDBPyConnection) -> None:
-    """Sum the hourly usage summary again after calls were written or edited by SQL, as the
-    store does when it opens a file whose summary is out of step."""
+    """Sum the hourly usage summary and the latency sketch again after calls were written or
+    edited by SQL, as the store does when it opens a file whose summary is out of step."""
     queries.run(con, "clear_usage_hourly")
     queries.run(con, "fill_usage_days", days=None)
+    count_latency_days(con, None)

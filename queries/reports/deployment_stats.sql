@@ -18,7 +18,12 @@ per_hour AS (
     FROM f
     GROUP BY ALL
 ),
-busiest_hour AS (SELECT deployment, arg_max(hour, tokens) AS hour FROM per_hour GROUP BY ALL),
+-- On a tie, the latest of the busiest hours.
+busiest_hour AS (
+    SELECT deployment, arg_max(hour, {'tokens': tokens, 'hour': hour}) AS hour
+    FROM per_hour
+    GROUP BY ALL
+),
 per_minute AS (
     SELECT
         f.deployment,

@@ -67,6 +67,20 @@ def test_deployments_page_shows_the_sql_truth(
     assert any("tpm =" in c.value for c in at.caption)  # no quota known: say how
 
 
+@pytest.mark.parametrize("days", ["30d", "90d"])
+def test_deployments_page_over_long_ranges_reads_the_sketches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, days: str
+) -> None:
+    at = open_page(tmp_path, monkeypatch, "deployments", {"range": days})
+    assert deployments.reads_sketches(page_scope(at))
+    shown = at.dataframe[0].value.set_index("deployment")
+    assert list(shown.index) == ["gpt-4o-prod", "embed-small", "gpt-4o-mini", "o4-mini"]
+    assert list(shown["calls"]) == [3, 1, 1, 1]
+    assert shown.loc["gpt-4o-prod", "p50_ms"] == pytest.approx(812.5, rel=0.01)  # by hand
+    assert shown.loc["o4-mini", "p99_ms"] == pytest.approx(3000.0, rel=0.01)
+    assert len(at.get("plotly_chart")) == 2  # histogram, p95 over time
+
+
 def test_deployments_page_filtered_by_the_url(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

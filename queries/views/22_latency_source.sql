@@ -1,0 +1,221 @@
+-- name: 22_latency_source
+-- returns: scalar macros latency_bucket(x), bucket_value(bucket), sketch_quantile(bucket, upto, n, q), hours_bucket(width, ts) and deployment_family(deployment_type); table macros hourly_latency_between(relation, start_ts, end_ts), hourly_latency_of(relation) and daily_latency_of(relation) (rows of latency_hourly and latency_daily summed from the calls of a table or registered relation) and latency_source(start_ts, end_ts, by_day, f_tenants, f_deployments, f_models, f_types, f_services): hour, deployment, deployment_type (the billed type), bucket, duration_calls, ttft_calls, speed_calls (rows of bucket counts in the range that pass the filters; a bucket may repeat)
+-- params:
+-- Log-bucket sketches of latency (docs/decisions/0009-latency-sketches.md). A value x > 0
+-- is counted in bucket ceil(ln(x) / ln(gamma)), gamma = (1 + a) / (1 - a) with a = 0.01:
+-- the bucket spans (gamma^(b-1), gamma^b] and bucket_value(b) = 2 gamma^b / (gamma + 1) is
+-- within a = 1 % of every value in it. Zero is bucket -32768 (value 0). The same formula
+-- fills the table in migration 041.
+CREATE OR REPLACE MACRO latency_bucket(x) AS CAST(
+    CASE WHEN x > 0
+        THEN least(greatest(ceil(ln(x) / ln(1.01 / 0.99)), -32767), 32767)
+        ELSE -32768 END AS SMALLINT);
+
+CREATE OR REPLACE MACRO bucket_value(bucket) AS
+    CASE WHEN bucket = -32768 THEN 0.0
+        ELSE 2 * pow(1.01 / 0.99, bucket) / (1.01 / 0.99 + 1) END;
+
+-- The q-quantile of a group's buckets, interpolated between the order statistics around
+-- rank q (n - 1) as quantile_cont interpolates between the values: each is within 1 %, so
+-- the answer is. upto = the group's calls up to and including this bucket (in bucket
+-- order), n = the group's calls; the k-th value (from 0) lies in the first bucket with
+-- upto > k. An aggregate: use it with GROUP BY.
+CREATE OR REPLACE MACRO sketch_quantile(bucket, upto, n, q) AS
+    bucket_value(min(bucket) FILTER (WHERE n > 0 AND upto > floor(CAST(q AS DOUBLE) * (n - 1))))
+    + (CAST(q AS DOUBLE) * (max(n) - 1) - floor(CAST(q AS DOUBLE) * (max(n) - 1)))
+    * (bucket_value(min(bucket) FILTER (WHERE n > 0 AND upto > ceil(CAST(q AS DOUBLE) * (n - 1))))
+        - bucket_value(
+            min(bucket) FILTER (WHERE n > 0 AND upto > floor(CAST(q AS DOUBLE) * (n - 1)))
+        ));
+
+-- time_bucket(width, ts) for widths of whole hours, in integer arithmetic from time_bucket's
+-- origin (Monday 2000-01-03): time_bucket on TIMESTAMPTZ costs about 0.3 us a row, this 0.01.
+CREATE OR REPLACE MACRO hours_bucket(width, ts) AS make_timestamptz(
+    946857600000000
+    + (epoch_us(ts) - 946857600000000) // CAST(epoch(width) * 1000000 AS BIGINT)
+    * CAST(epoch(width) * 1000000 AS BIGINT));
+
+CREATE OR REPLACE MACRO deployment_family(deployment_type) AS
+    CASE
+        WHEN deployment_type ILIKE '%provisioned%' THEN 'provisioned'
+        WHEN deployment_type ILIKE '%batch%' THEN 'batch'
+        WHEN deployment_type ILIKE 'global%' THEN 'global'
+        WHEN deployment_type ILIKE 'datazone%' THEN 'data zone'
+        ELSE 'standard'
+    END;
+
+-- One definition of the sketch's sums, for the calls of one commit (add_latency_hourly.sql)
+-- and for the whole ledger or some days of it (fill_latency_days.sql), of the calls that
+-- start in [start_ts, end_ts) (values, so a scan of the ledger reads only those row groups). Output speed is
+-- output tokens / (duration - time to first token) in seconds, as deployment_stats.sql has it.
+CREATE OR REPLACE MACRO hourly_latency_between(relation, start_ts, end_ts) AS TABLE
+WITH measured AS (
+    SELECT
+        date_trunc('hour', start_time) AS hour,
+        deployment,
+        coalesce(model, '') AS model,
+        coalesce(deployment_type, '') AS deployment_type,
+        coalesce(tenant_id, '') AS tenant_id,
+        coalesce(apim_subscription, '') AS apim_subscription,
+        coalesce(service, '') AS service,
+        unnest([
+            {'measure': 1, 'x': duration_ms},
+            {'measure': 2, 'x': ttft_ms},
+            {'measure': 3, 'x': CASE WHEN output_tokens > 0 AND duration_ms > coalesce(ttft_ms, 0)
+                THEN output_tokens / ((duration_ms - coalesce(ttft_ms, 0)) / 1000) END}
+        ]) AS m
+    FROM query_table(relation)
+    WHERE start_time >= start_ts AND start_time < end_ts
+)
+SELECT
+    hour, deployment, model, deployment_type, tenant_id, apim_subscription, service,
+    latency_bucket(m.x) AS bucket,
+    CAST(count(*) FILTER (WHERE m.measure = 1) AS INTEGER) AS duration_calls,
+    CAST(count(*) FILTER (WHERE m.measure = 2) AS INTEGER) AS ttft_calls,
+    CAST(count(*) FILTER (WHERE m.measure = 3) AS INTEGER) AS speed_calls
+FROM measured
+WHERE m.x IS NOT NULL AND isfinite(m.x)
+GROUP BY ALL;
+
+CREATE OR REPLACE MACRO hourly_latency_of(relation) AS TABLE
+SELECT *
+FROM hourly_latency_between(relation, TIMESTAMPTZ '-infinity', TIMESTAMPTZ 'infinity');
+
+-- latency_daily's rows summed from the calls in the named table or registered relation.
+CREATE OR REPLACE MACRO daily_latency_of(relation) AS TABLE
+SELECT
+    CAST(hour AS DATE) AS day, deployment, model, deployment_type, tenant_id,
+    apim_subscription, service, bucket,
+    CAST(sum(duration_calls) AS INTEGER) AS duration_calls,
+    CAST(sum(ttft_calls) AS INTEGER) AS ttft_calls,
+    CAST(sum(speed_calls) AS INTEGER) AS speed_calls
+FROM hourly_latency_of(relation)
+GROUP BY ALL;
+
+-- What the latency reports read over long ranges: with by_day, the whole UTC days inside
+-- [start_ts, end_ts) from latency_daily (hour is the day's start) and the whole hours
+-- around them from latency_hourly; without, every whole hour from latency_hourly; the
+-- partial hours at either edge from the calls (bucketed here); or every hour from the calls
+-- while a tenant rule reads end users (not kept in the sketch), as usage_source() does.
+-- Filters as in filtered_calls().
+CREATE OR REPLACE MACRO latency_source(
+    start_ts, end_ts, by_day, f_tenants, f_deployments, f_models, f_types, f_services
+) AS TABLE
+-- Not materialized: each branch below reads the sketch itself, and the tenant branch is
+-- planned away when no tenant is chosen. Every bound is a value, so scans skip row groups.
+WITH sketch AS NOT MATERIALIZED (
+    SELECT
+        CAST(l.day AS TIMESTAMPTZ) AS hour, l.deployment, l.model, l.deployment_type,
+        l.tenant_id, l.apim_subscription, l.service, l.bucket, l.duration_calls,
+        l.ttft_calls, l.speed_calls
+    FROM latency_daily AS l
+    WHERE by_day
+        AND l.day >= CAST(date_trunc('day', start_ts - INTERVAL 1 microsecond) + INTERVAL 1 day AS DATE)
+        AND l.day < CAST(date_trunc('day', end_ts) AS DATE)
+    UNION ALL
+    -- The whole hours before the first whole day (every whole hour without by_day) ...
+    SELECT l.*
+    FROM latency_hourly AS l
+    WHERE l.hour >= date_trunc('hour', start_ts - INTERVAL 1 microsecond) + INTERVAL 1 hour
+        AND l.hour < CASE
+            WHEN by_day AND date_trunc('day', start_ts - INTERVAL 1 microsecond) + INTERVAL 1 day
+                < date_trunc('day', end_ts)
+            THEN date_trunc('day', start_ts - INTERVAL 1 microsecond) + INTERVAL 1 day
+            ELSE date_trunc('hour', end_ts) END
+    UNION ALL
+    -- ... and after the last.
+    SELECT l.*
+    FROM latency_hourly AS l
+    WHERE by_day
+        AND date_trunc('day', start_ts - INTERVAL 1 microsecond) + INTERVAL 1 day
+            < date_trunc('day', end_ts)
+        AND l.hour >= date_trunc('day', end_ts)
+        AND l.hour < date_trunc('hour', end_ts)
+),
+whole AS NOT MATERIALIZED (
+    SELECT
+        l.hour,
+        l.deployment,
+        coalesce(nullif(l.deployment_type, ''), d.deployment_type, 'GlobalStandard')
+            AS deployment_type,
+        tenant_key(used.attribute, l.tenant_id) AS tenant_attr,
+        tenant_key(used.apim_subscription, l.apim_subscription) AS apim_key,
+        '' AS end_user_key,
+        tenant_key(used.service, l.service) AS service_key,
+        l.bucket,
+        l.duration_calls,
+        l.ttft_calls,
+        l.speed_calls
+    FROM sketch AS l
+    LEFT JOIN deployments AS d ON d.deployment = l.deployment
+    CROSS JOIN tenant_rule_kinds AS used
+    WHERE NOT used.end_user
+        AND keeps(f_deployments, l.deployment)
+        AND keeps(f_models, coalesce(nullif(l.model, ''), d.model, ''))
+        AND keeps(f_types, coalesce(nullif(l.deployment_type, ''), d.deployment_type, 'GlobalStandard'))
+        AND keeps(f_services, l.service)
+),
+-- Each branch names its bounds as values, so the scan reads only their row groups.
+edges AS (
+    SELECT c.*
+    FROM filtered_calls(
+        start_ts,
+        least(date_trunc('hour', start_ts - INTERVAL 1 microsecond) + INTERVAL 1 hour, end_ts),
+        f_tenants, f_deployments, f_models, f_types, f_services
+    ) AS c, tenant_rule_kinds AS used
+    WHERE NOT used.end_user
+    UNION ALL
+    SELECT c.*
+    FROM filtered_calls(
+        greatest(
+            date_trunc('hour', end_ts),
+            least(date_trunc('hour', start_ts - INTERVAL 1 microsecond) + INTERVAL 1 hour, end_ts)
+        ),
+        end_ts,
+        f_tenants, f_deployments, f_models, f_types, f_services
+    ) AS c, tenant_rule_kinds AS used
+    WHERE NOT used.end_user
+    UNION ALL
+    SELECT c.*
+    FROM filtered_calls(
+        start_ts, end_ts, f_tenants, f_deployments, f_models, f_types, f_services
+    ) AS c, tenant_rule_kinds AS used
+    WHERE used.end_user
+),
+measured AS (
+    SELECT
+        date_trunc('hour', start_time) AS hour,
+        deployment,
+        deployment_type,
+        unnest([
+            {'measure': 1, 'x': duration_ms},
+            {'measure': 2, 'x': ttft_ms},
+            {'measure': 3, 'x': CASE WHEN output_tokens > 0 AND duration_ms > coalesce(ttft_ms, 0)
+                THEN output_tokens / ((duration_ms - coalesce(ttft_ms, 0)) / 1000) END}
+        ]) AS m
+    FROM edges
+)
+SELECT hour, deployment, deployment_type, bucket, duration_calls, ttft_calls, speed_calls
+FROM whole
+WHERE len(CAST(f_tenants AS VARCHAR[])) = 0
+UNION ALL
+SELECT w.hour, w.deployment, w.deployment_type, w.bucket, w.duration_calls, w.ttft_calls,
+    w.speed_calls
+FROM whole AS w
+SEMI JOIN (
+    SELECT *
+    FROM tenant_keys_between(start_ts, end_ts)
+    WHERE list_contains(CAST(f_tenants AS VARCHAR[]), tenant_id)
+) AS t USING (tenant_attr, apim_key, end_user_key, deployment, service_key)
+WHERE len(CAST(f_tenants AS VARCHAR[])) > 0
+UNION ALL
+SELECT
+    hour,
+    deployment,
+    deployment_type,
+    latency_bucket(m.x) AS bucket,
+    CAST(m.measure = 1 AS INTEGER) AS duration_calls,
+    CAST(m.measure = 2 AS INTEGER) AS ttft_calls,
+    CAST(m.measure = 3 AS INTEGER) AS speed_calls
+FROM measured
+WHERE m.x IS NOT NULL AND isfinite(m.x);

@@ -1,0 +1,229 @@
+"""The hourly latency sketch (041_latency_sketch): kept by the store's writes, and its
+percentiles within 1 % of DuckDB's exact ones on a real DuckDB file."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+import collectors.store
+from collectors.rows import CallRow
+from collectors.store import Store
+from collectors.tenants import default_tenants, write_tenants
+from queries import audits, deployments, run
+from queries.scope import Scope
+from tests.normalizing import rows_batch
+
+END = datetime(2026, 11, 20, 6, 30, tzinfo=UTC)  # the last calls: 06:00 to 06:59
+LONG = Scope(END - timedelta(days=30), END)  # past SKETCHES_PAST: read from the sketch
+CALLS = 6_000
+REL = 0.01 + 1e-9  # the sketch's bound, with room for floating point at a bucket's edge
+
+
+def skewed_call(i: int) -> CallRow:
+    """Call ``i`` of CALLS: durations 150 ms to 5 s with a long right tail (150 ms
+    x exp(3.5 u^3)), time to first token on three calls in five, over 20 days of hours,
+    two deployments, three tenants."""
+    u = (i * 7919 % CALLS) / CALLS  # a permutation, so slow calls are spread over the hours
+    streamed = i % 5 < 3
+    return CallRow(
+        call_id=f"sk-{i:05d}",
+        source="test",
+        trace_id=None,
+        span_id=None,
+        start_time=END - timedelta(minutes=i * 20 * 24 * 60 // CALLS),
+        duration_ms=150 * math.exp(3.5 * u**3),
+        ttft_ms=40 + 400 * u**2 if streamed else None,
+        operation="chat",
+        endpoint=None,
+        region=None,
+        deployment="chat-prod" if i % 3 else "chat-mini",
+        deployment_source="attribute",
+        model="gpt-4o-2024-11-20" if i % 3 else "gpt-4o-mini-2024-07-18",
+        request_model=None,
+        provider=None,
+        api_version=None,
+        deployment_type="GlobalStandard",
+        tenant_id=("contoso", "fabrikam", "adatum")[i % 7 % 3],
+        end_user=None,
+        service="chat-api",
+        status="ok",
+        http_status=200,
+        error_type=None,
+        input_tokens=100,
+        cached_input_tokens=0,
+        output_tokens=50 + i * 31 % 500,
+        reasoning_tokens=0,
+        finish_reason="stop",
+        filter_action="none",
+        response_id=None,
+    )
+
+
+def filled_store(path: Path) -> Store:
+    store = Store(path)
+    write_tenants(store, default_tenants())
+    calls = [skewed_call(i) for i in range(CALLS)]
+    for start in range(0, CALLS, 500):  # commits as the ingest queue makes them
+        store.write_many([rows_batch(calls[start : start + 500])])
+    return store
+
+
+EXACT = """
+SELECT
+    quantile_cont(duration_ms, [0.5, 0.95, 0.99]),
+    quantile_disc(duration_ms, [0.5, 0.95, 0.99]),
+    quantile_cont(ttft_ms, [0.5, 0.95, 0.99]),
+    quantile_disc(ttft_ms, [0.5, 0.95, 0.99])
+FROM calls
+WHERE deployment = $deployment AND start_time >= $start AND start_time < $end
+"""
+
+
+def exact(cur: duckdb.DuckDBPyConnection, kind: str, column: str, deployment: str) -> list[float]:
+    """DuckDB's own quantile_cont or quantile_disc of a column, for p50, p95 and p99."""
+    ((cont, disc, ttft_cont, ttft_disc),) = cur.execute(
+        EXACT, {"deployment": deployment, "start": LONG.start, "end": LONG.end}
+    ).fetchall()
+    chosen = {
+        ("quantile_cont", "duration_ms"): cont,
+        ("quantile_disc", "duration_ms"): disc,
+        ("quantile_cont", "ttft_ms"): ttft_cont,
+        ("quantile_disc", "ttft_ms"): ttft_disc,
+    }[kind, column]
+    return [float(v) for v in chosen]
+
+
+@pytest.mark.parametrize("kind", ["quantile_cont", "quantile_disc"])
+def test_sketch_percentiles_are_within_one_percent_of_exact(tmp_path: Path, kind: str) -> None:
+    store = filled_store(tmp_path / "lens.duckdb")
+    cur = store.cursor()
+    assert deployments.reads_sketches(LONG)
+    stats = deployments.deployment_stats(cur, LONG).set_index("deployment")
+    for deployment in ("chat-prod", "chat-mini"):
+        got = stats.loc[deployment]
+        p50, p95, p99 = exact(cur, kind, "duration_ms", deployment)
+        assert got["p50_ms"] == pytest.approx(p50, rel=REL)
+        assert got["p95_ms"] == pytest.approx(p95, rel=REL)
+        assert got["p99_ms"] == pytest.approx(p99, rel=REL)
+        ttft50, ttft95, _ = exact(cur, kind, "ttft_ms", deployment)
+        assert got["ttft_p50_ms"] == pytest.approx(ttft50, rel=REL)
+        assert got["ttft_p95_ms"] == pytest.approx(ttft95, rel=REL)
+    store.close()
+
+
+def test_long_range_reports_match_the_exact_ones(tmp_path: Path) -> None:
+    """Every column of the Deployments page's reports, sketch against calls: counts, rates
+    and peaks equal; percentiles and output speed within 1 %; also for one tenant."""
+    store = filled_store(tmp_path / "lens.duckdb")
+    cur = store.cursor()
+    for scope in (LONG, replace(LONG, tenants=("fabrikam",))):
+        params = scope.params()
+        sketched = deployments.deployment_stats(cur, scope)
+        truth = run(cur, "deployment_stats", **params)
+        assert list(sketched.columns) == list(truth.columns)
+        assert list(sketched["deployment"]) == list(truth["deployment"])
+        for column in ("calls", "throttled_rate", "error_rate", "peak_tpm", "deployment_type"):
+            assert list(sketched[column]) == list(truth[column]), column
+        for column in ("p50_ms", "p95_ms", "p99_ms", "ttft_p50_ms", "output_tokens_per_s"):
+            for got, want in zip(sketched[column], truth[column], strict=True):
+                assert got == pytest.approx(want, rel=REL), column
+        for width in (timedelta(days=1), timedelta(hours=6)):  # whole days, whole hours
+            over_time = deployments.latency_over_time(cur, scope, width)
+            exact_over_time = run(cur, "latency_over_time", bucket=width, **params)
+            assert list(over_time["bucket"]) == list(exact_over_time["bucket"])
+            assert list(over_time["calls"]) == list(exact_over_time["calls"])
+            for column in ("p50_ms", "p95_ms"):
+                for got, want in zip(over_time[column], exact_over_time[column], strict=True):
+                    assert got == pytest.approx(want, rel=REL), column
+        histogram = deployments.latency_histogram(cur, scope, 1000.0, 4000.0)
+        assert histogram["calls"].sum() == truth["calls"].sum()
+    store.close()
+
+
+def test_sketch_is_kept_by_the_writes(tmp_path: Path) -> None:
+    """Each commit adds its calls to the sketch: no rebuild, no reopening of the file."""
+    store = filled_store(tmp_path / "lens.duckdb")
+    cur = store.cursor()
+    ((durations, ttfts, speeds),) = cur.execute(
+        "SELECT sum(duration_calls), sum(ttft_calls), sum(speed_calls) FROM latency_hourly"
+    ).fetchall()
+    assert (durations, ttfts, speeds) == (CALLS, CALLS * 3 // 5, CALLS)
+    assert audits.latency_hourly_drift(cur).empty
+    store.close()
+
+
+def test_resent_batch_is_not_counted_twice(tmp_path: Path) -> None:
+    store = Store(tmp_path / "lens.duckdb")
+    batch = rows_batch([skewed_call(i) for i in range(200)])
+    store.write_many([batch, batch])  # twice in one group
+    store.write_many([batch])  # and again later
+    ((durations,),) = (
+        store.cursor().execute("SELECT sum(duration_calls) FROM latency_hourly").fetchall()
+    )
+    assert durations == 200
+    assert audits.latency_hourly_drift(store.cursor()).empty
+    store.close()
+
+
+def test_a_call_read_again_moves_to_its_new_bucket(tmp_path: Path) -> None:
+    store = Store(tmp_path / "lens.duckdb")
+    call = skewed_call(0)
+    store.write_many([rows_batch([call])])
+    store.write_many([rows_batch([replace(call, duration_ms=9_000.0)])])  # a re-read knows more
+    ((value, calls),) = (
+        store.cursor()
+        .execute(
+            "SELECT bucket_value(bucket), duration_calls FROM latency_hourly "
+            "WHERE duration_calls > 0"
+        )
+        .fetchall()
+    )
+    assert (value, calls) == (pytest.approx(9_000.0, rel=REL), 1)
+    store.close()
+
+
+def test_past_days_are_compacted_to_one_row_per_bucket(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(tmp_path / "lens.duckdb")
+    twins = [replace(skewed_call(0), call_id=f"twin-{i}") for i in range(3)]
+    for twin in twins:  # three commits, three rows of the same hour and bucket
+        store.write_many([rows_batch([twin])])
+    count = "SELECT count(*), sum(duration_calls) FROM latency_hourly WHERE duration_calls > 0"
+    assert store.cursor().execute(count).fetchall() == [(3, 3)]
+    monkeypatch.setattr(collectors.store, "COMPACT_EVERY_S", 0.0)
+    store.write_many([rows_batch([replace(skewed_call(1), start_time=datetime.now(UTC))])])
+    assert store.cursor().execute(
+        count + " AND hour = $hour", {"hour": skewed_call(0).start_time.replace(minute=0)}
+    ).fetchall() == [(1, 3)]
+    store.close()
+
+
+def test_migration_fills_the_sketch_as_the_writes_do(tmp_path: Path) -> None:
+    path = tmp_path / "lens.duckdb"
+    filled_store(path).close()
+    with duckdb.connect(str(path)) as con:  # as a ledger from before the sketch
+        con.execute("DROP TABLE latency_hourly")
+        con.execute("DROP TABLE latency_daily")
+        con.execute("DELETE FROM schema_migrations WHERE version = '041_latency_sketch'")
+    store = Store(path)
+    cur = store.cursor()
+    differences = (
+        "(SELECT * FROM hourly_latency_of('calls') EXCEPT ALL SELECT * FROM latency_hourly) "
+        "UNION ALL "
+        "(SELECT * FROM latency_hourly EXCEPT ALL SELECT * FROM hourly_latency_of('calls'))"
+    )
+    assert cur.execute(differences).fetchall() == []
+    daily_differences = (
+        "(SELECT * FROM daily_latency_of('calls') EXCEPT ALL SELECT * FROM latency_daily) "
+        "UNION ALL "
+        "(SELECT * FROM latency_daily EXCEPT ALL SELECT * FROM daily_latency_of('calls'))"
+    )
+    assert cur.execute(daily_differences).fetchall() == []
+    store.close()
