@@ -63,13 +63,19 @@ def test_chargeback_of_a_purged_month_is_the_same_csv(
     assert csv_of(store, "2026-11") == november
     assert chargeback_months(store.cursor(), "2026-11", 12) == months_before
     assert run(store.cursor(), "usage_hourly_drift").empty  # the audit holds after a purge
+    assert run(store.cursor(), "latency_hourly_drift").empty  # and the latency sketch's
+    sketched = count(store, "SELECT sum(duration_calls) FROM latency_hourly")
+    assert sketched >= 6  # October's durations outlive their calls, as the summary does
     path = store.path
     store.close()
     reopened = Store(path)  # the summary is in step: not summed again from the calls left
     try:
         assert csv_of(reopened, "2026-10") == october
+        assert count(reopened, "SELECT sum(duration_calls) FROM latency_hourly") == sketched
         reopened.rebuild_usage_summary()  # even summed again, the purged hours stay
+        reopened.rebuild_latency_sketch()
         assert csv_of(reopened, "2026-10") == october
+        assert count(reopened, "SELECT sum(duration_calls) FROM latency_hourly") == sketched
         # An October call sent again is not stored: its hour would count twice.
         reopened.write_many([rows_batch([CALLS[0]], [], "test")])
         assert count(reopened, "SELECT count(*) FROM calls") == 1
