@@ -21,6 +21,7 @@ PAGE_LIST = [
     ("content_safety.py", "Content safety", ":material/shield:", "read"),
     ("calls.py", "Calls explorer", ":material/search:", "read"),
     ("sources.py", "Sources", ":material/cloud_sync:", "sources"),
+    ("alerts.py", "Alerts", ":material/notifications:", "alerts"),
     ("playground.py", "Playground", ":material/play_circle:", "playground"),
     ("audit.py", "Audit log", ":material/policy:", "audit"),
 ]

@@ -75,3 +75,8 @@ def alert_entries(
 ) -> pd.DataFrame:
     """Fired alerts x webhooks in [start, end), newest first; only ``statuses`` unless empty."""
     return run(cur, "alert_entries", start=start, end=end, statuses=statuses)
+
+
+def alert_totals(cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> pd.DataFrame:
+    """Alerts fired in [start, end) (superseded ones not counted), deliveries and failures."""
+    return run(cur, "alert_totals", start=start, end=end)

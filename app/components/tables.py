@@ -238,3 +238,22 @@ AUDIT_COLUMNS: Final[dict[str, Any]] = {
     "target": "On",
     "detail": "Details",
 }
+
+ALERT_COLUMNS: Final[dict[str, Any]] = {
+    "fired_at": st.column_config.DatetimeColumn("Fired (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+    "scope_kind": "Budget of",
+    "scope": "Scope",
+    "month": "Month",
+    "rule": "Rule",
+    "threshold_pct": st.column_config.NumberColumn("Threshold %", format="%g"),
+    "spend_usd": st.column_config.NumberColumn("Spend (USD)", format="$%.2f"),
+    "budget_usd": st.column_config.NumberColumn("Budget (USD)", format="$%.2f"),
+    "forecast_usd": st.column_config.NumberColumn("Forecast (USD)", format="$%.2f"),
+    "webhook": "Webhook",
+    "status": "Delivery",
+    "attempts": "Attempts",
+    "last_error": "Last error",
+    "delivered_at": st.column_config.DatetimeColumn(
+        "Delivered (UTC)", format="YYYY-MM-DD HH:mm:ss"
+    ),
+}
