@@ -15,9 +15,9 @@ import streamlit as st
 
 from app import db, exports
 from queries import alerts as queries_alerts
+from queries import anomalies, deployments, overview, safety, usage
 from queries import calls as queries_calls
 from queries import chargeback as queries_chargeback
-from queries import deployments, overview, safety, usage
 from queries.calls import CallSearch
 from queries.overview import GroupBy
 from queries.safety import IncidentsBy
@@ -167,3 +167,8 @@ def alert_entries(
 @st.cache_data(ttl=30, max_entries=16, show_spinner=False)
 def alert_totals(start: datetime, end: datetime, version: str) -> pd.DataFrame:
     return queries_alerts.alert_totals(db.cursor(), start, end)
+
+
+@st.cache_data(ttl=300, max_entries=16, show_spinner=False)
+def daily_spikes(scope: Scope, version: str) -> pd.DataFrame:
+    return anomalies.daily_spikes(db.cursor(), scope)

@@ -257,3 +257,16 @@ ALERT_COLUMNS: Final[dict[str, Any]] = {
         "Delivered (UTC)", format="YYYY-MM-DD HH:mm:ss"
     ),
 }
+
+SPIKE_COLUMNS: Final[dict[str, Any]] = {
+    "scope_kind": "Of",
+    "scope": "Tenant or deployment",
+    "day": st.column_config.DateColumn("Day (UTC)"),
+    "metric": "Measure",
+    "value": st.column_config.NumberColumn("That day", format="%.2f"),
+    "baseline_median": st.column_config.NumberColumn("Usual (median)", format="%.2f"),
+    "baseline_mad": None,
+    "baseline_days": None,
+    "score": st.column_config.NumberColumn("Score (MADs)", format="%.1f"),
+    "spike": None,
+}
