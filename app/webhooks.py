@@ -182,7 +182,8 @@ def deliver(
 ) -> Delivery:
     """POST the alert in the hook's format; a 2xx answer delivers it. Connection errors,
     5xx, 408, 425 and 429 are tried again after ``backoff_s`` x 1, 2, 4, ... seconds;
-    any other answer fails at once. Never raises."""
+    any other answer fails at once. A ``sleep`` that returns True (``Event.wait`` once the
+    event is set: the server stopping) ends the retries. Never raises."""
     body = BODIES[hook.format](alert)
     error: str | None = None
     for attempt in range(1, attempts + 1):
@@ -196,6 +197,6 @@ def deliver(
             error = f"HTTP {response.status_code}: {response.text[:200]}"
             if response.status_code < 500 and response.status_code not in _RETRYABLE:
                 return Delivery("failed", attempt, error)
-        if attempt < attempts:
-            sleep(backoff_s * 2 ** (attempt - 1))
+        if attempt < attempts and sleep(backoff_s * 2 ** (attempt - 1)) is True:
+            return Delivery("failed", attempt, f"{error} (stopped before the next attempt)")
     return Delivery("failed", attempts, error)

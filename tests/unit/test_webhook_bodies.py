@@ -9,6 +9,9 @@ section fields mrkdwn, at most 10 fields)."""
 
 from __future__ import annotations
 
+import threading
+
+import httpx
 import pytest
 
 from app.config import Settings
@@ -17,6 +20,7 @@ from app.webhooks import (
     GENERIC_FIELDS,
     Webhook,
     WebhookURLError,
+    deliver,
     generic_body,
     parse_webhooks,
     slack_body,
@@ -101,3 +105,14 @@ def test_the_slack_body_is_text_and_blocks_with_mrkdwn_escaped() -> None:
 def test_a_webhook_label_never_shows_the_path_or_a_user() -> None:
     hook = Webhook("https://user:pw@example.org:8443/secret/path", "json", 0)
     assert hook.label == "json:https://example.org:8443"
+
+
+def test_retries_end_when_the_server_stops() -> None:
+    stopping = threading.Event()
+    stopping.set()
+    answers = httpx.MockTransport(lambda request: httpx.Response(503, text="busy"))
+    with httpx.Client(transport=answers) as client:
+        hook = Webhook("https://example.org/hook", "json", 0)
+        outcome = deliver(client, hook, ALERT, attempts=4, sleep=stopping.wait)
+    assert (outcome.status, outcome.attempts) == ("failed", 1)
+    assert outcome.last_error == "HTTP 503: busy (stopped before the next attempt)"
