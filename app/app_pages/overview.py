@@ -84,7 +84,8 @@ if st.toggle("Daily spikes", help="Days whose pay-as-you-go spend or tokens stan
     if spikes.empty:
         st.info("No spike in this period.")
     else:
-        st.dataframe(spikes, column_config=tables.SPIKE_COLUMNS, hide_index=True)
+        linked = tables.with_spike_links(spikes)
+        st.dataframe(linked, column_config=tables.SPIKE_COLUMNS, hide_index=True)
 
 stack_options: list[GroupBy] = ["deployment", "tenant_id"]
 group_by: GroupBy = (

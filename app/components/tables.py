@@ -230,6 +230,17 @@ def with_call_links(frame: pd.DataFrame) -> pd.DataFrame:
     return linked
 
 
+def with_spike_links(frame: pd.DataFrame) -> pd.DataFrame:
+    """Daily spikes with a ``calls`` column linking each to the Calls explorer: that day,
+    that tenant or deployment."""
+    linked = frame.copy()
+    linked.insert(0, "calls", [
+        f"calls?{urlencode({'range': 'custom', 'from': str(day), 'to': str(day), kind: scope})}"
+        for kind, scope, day in zip(frame["scope_kind"], frame["scope"], frame["day"], strict=True)
+    ])  # fmt: skip
+    return linked
+
+
 AUDIT_COLUMNS: Final[dict[str, Any]] = {
     "at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
     "actor": "Who",
@@ -259,6 +270,7 @@ ALERT_COLUMNS: Final[dict[str, Any]] = {
 }
 
 SPIKE_COLUMNS: Final[dict[str, Any]] = {
+    "calls": st.column_config.LinkColumn("Calls", display_text="open"),
     "scope_kind": "Of",
     "scope": "Tenant or deployment",
     "day": st.column_config.DateColumn("Day (UTC)"),
