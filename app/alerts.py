@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 import duckdb
@@ -41,6 +41,7 @@ class AlertsConfig:
     webhooks: tuple[Webhook, ...] = ()
     thresholds_pct: tuple[float, ...] = DEFAULT_THRESHOLDS_PCT
     forecast: bool = True
+    forecast_after_days: float = 3.0  # a linear forecast from a few hours is only noise
     attempts: int = 4
     backoff_s: float = 1.0
     timeout_s: float = 10.0
@@ -78,9 +79,11 @@ class AlertsReport:
 def due_alerts(
     cur: duckdb.DuckDBPyConnection, now: datetime, config: AlertsConfig
 ) -> tuple[int, list[Alert], list[Alert]]:
-    """(scopes with a budget, alerts to send, lower thresholds they supersede) at ``now``."""
+    """(scopes with a budget, alerts to send, lower thresholds they supersede) at ``now``.
+    The forecast alerts only once ``forecast_after_days`` of the month have passed."""
     month = f"{now:%Y-%m}"
     start, end = month_bounds(month)
+    forecasting = config.forecast and now - start >= timedelta(days=config.forecast_after_days)
     spend = budget_spend(cur, start, end, now)
     fired = {
         (str(r["scope_kind"]), str(r["scope"]), str(r["rule"]), float(r["threshold_pct"]))
@@ -102,7 +105,7 @@ def due_alerts(
         if crossed:
             send.append(crossed[-1])
             superseded.extend(crossed[:-1])
-        over = config.forecast and used < budget <= forecast
+        over = forecasting and used < budget <= forecast
         if over and (kind, scope, "forecast", 100.0) not in fired:
             send.append(Alert(kind, scope, month, "forecast", 100.0, *amounts, stamp))
     return len(spend), send, superseded

@@ -129,6 +129,12 @@ class Settings(BaseSettings):
         default=True,
         description="Also alert when the month's linear forecast reaches the budget.",
     )
+    lens_alert_forecast_after_days: float = Field(
+        default=3.0,
+        ge=0,
+        description="Days of a month after which the forecast may alert (before, a "
+        "forecast from a few hours of spend is noise).",
+    )
     lens_alert_interval_s: int = Field(
         default=300,
         ge=0,
@@ -265,6 +271,7 @@ class Settings(BaseSettings):
             webhooks=webhooks,
             thresholds_pct=tuple(sorted(set(thresholds))),
             forecast=self.lens_alert_forecast,
+            forecast_after_days=self.lens_alert_forecast_after_days,
         )
 
     def otlp_grpc_config(self) -> OtlpGrpcConfig | None:

@@ -173,3 +173,19 @@ def test_dry_run_sends_and_logs_nothing(store: Store) -> None:
         assert receiver.bodies == []
         assert alert_entries(store.cursor(), NOW, LATER, []).empty
         assert len(check_alerts(store, config, NOW).fired) == 6  # still due afterwards
+
+
+def test_the_forecast_waits_for_the_first_days_of_the_month(tmp_path: Path) -> None:
+    store = build_store(tmp_path / "lens.duckdb")
+    first_hour = mini("early", "bee", 1, 1_000_000)  # $0.15 at 10:00 on November 1st
+    store.write_many([rows_batch([first_hour], [], "test")])  # type: ignore[list-item]
+    noon = datetime(2026, 11, 1, 12, tzinfo=UTC)  # forecast $0.15 x 60 = $9: 90 % of $10
+    config = AlertsConfig(forecast_after_days=0)
+    assert check_alerts(store, config, noon, dry_run=True).fired == []
+    store.write_many([rows_batch([mini("more", "bee", 1, 1_000_000)], [], "test")])  # type: ignore[list-item]
+    # $0.30 x 60 = $18: over bee's $10 (CC-1's $50 and mini's $40 are not reached)
+    assert fired(check_alerts(store, config, noon, dry_run=True)) == [
+        ("tenant", "bee", "forecast", 100.0)
+    ]
+    assert fired(check_alerts(store, AlertsConfig(), noon, dry_run=True)) == []  # 3 days
+    store.close()
