@@ -24,12 +24,19 @@ import httpx
 
 from app.webhooks import Webhook, deliver
 from collectors.store import Store
-from queries.alerts import alerts_fired, budget_spend, insert_alert, record_alert_delivery
+from queries.alerts import (
+    alerts_fired,
+    alerts_to_redeliver,
+    budget_spend,
+    insert_alert,
+    record_alert_delivery,
+)
 from queries.chargeback import month_bounds
 
 log = logging.getLogger(__name__)
 
 DEFAULT_THRESHOLDS_PCT: Final = (50.0, 80.0, 100.0)
+REDELIVERY_CHECKS: Final = 3  # checks that deliver one alert to one webhook, at most
 NO_WEBHOOK: Final = -1
 
 
@@ -71,6 +78,7 @@ class AlertsReport:
     scopes: int = 0
     fired: list[dict[str, Any]] = field(default_factory=list)
     superseded: int = 0
+    redelivered: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -120,10 +128,15 @@ def check_alerts(
     client: httpx.Client | None = None,
     sleep: Callable[[float], object] = time.sleep,
 ) -> AlertsReport:
-    """Evaluate the budgets; unless ``dry_run``, log and deliver what is due. Delivery
-    failures are logged in ``alert_log``, never raised."""
+    """Evaluate the budgets; unless ``dry_run``, log and deliver what is due, and send
+    again this month's failed deliveries (up to ``REDELIVERY_CHECKS`` checks' worth of
+    attempts) and those a stopped process left pending. Delivery failures are logged in
+    ``alert_log``, never raised."""
     now = now or datetime.now(UTC)
     with _one_check:
+        again = alerts_to_redeliver(
+            store.cursor(), f"{now:%Y-%m}", config.attempts * REDELIVERY_CHECKS
+        )
         scopes, send, superseded = due_alerts(store.cursor(), now, config)
         report = AlertsReport(f"{now:%Y-%m}", dry_run, scopes, superseded=len(superseded))
         if dry_run:
@@ -140,6 +153,7 @@ def check_alerts(
         own_client = client is None
         http = client or httpx.Client(timeout=config.timeout_s)
         try:
+            report.redelivered = _redeliver(store, http, again, config, sleep)
             for alert in send:
                 deliveries = [
                     _deliver(store, http, hook, alert, config, sleep) for hook in config.webhooks
@@ -172,6 +186,7 @@ def _deliver(
     alert: Alert,
     config: AlertsConfig,
     sleep: Callable[[float], object],
+    earlier_attempts: int = 0,
 ) -> dict[str, Any]:
     outcome = deliver(
         client, hook, asdict(alert), attempts=config.attempts, backoff_s=config.backoff_s,
@@ -183,10 +198,36 @@ def _deliver(
         record_alert_delivery(
             cur, scope_kind=alert.scope_kind, scope=alert.scope, month=alert.month,
             rule=alert.rule, threshold_pct=alert.threshold_pct, webhook_index=hook.index,
-            status=outcome.status, attempts=outcome.attempts, last_error=outcome.last_error,
+            status=outcome.status, attempts=earlier_attempts + outcome.attempts,
+            last_error=outcome.last_error,
             delivered_at=datetime.now(UTC) if outcome.status == "delivered" else None,
         )  # fmt: skip
     return {"webhook": hook.label, **asdict(outcome)}
+
+
+def _redeliver(
+    store: Store,
+    client: httpx.Client,
+    rows: Any,
+    config: AlertsConfig,
+    sleep: Callable[[float], object],
+) -> list[dict[str, Any]]:
+    """Deliver logged alerts again, to the webhooks still configured at the same place."""
+    hooks = {(hook.index, hook.label): hook for hook in config.webhooks}
+    done: list[dict[str, Any]] = []
+    for row in rows.to_dict("records"):
+        hook = hooks.get((int(row["webhook_index"]), str(row["webhook"])))
+        if hook is None:
+            continue
+        alert = Alert(
+            str(row["scope_kind"]), str(row["scope"]), str(row["month"]), str(row["rule"]),
+            float(row["threshold_pct"]), float(row["spend_usd"]), float(row["budget_usd"]),
+            float(row["forecast_usd"]),
+            row["fired_at"].astimezone(UTC).isoformat(timespec="seconds"),
+        )  # fmt: skip
+        outcome = _deliver(store, client, hook, alert, config, sleep, int(row["attempts"]))
+        done.append({**asdict(alert), "deliveries": [outcome]})
+    return done
 
 
 class AlertScheduler:

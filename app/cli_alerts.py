@@ -85,6 +85,13 @@ def print_report(report: dict[str, Any]) -> None:
         f"{report['month']}: {report['scopes']} budgets checked, {len(report['fired'])} "
         f"alerts {verb}"
     )
+    for alert in report.get("redelivered", []):
+        for delivery in alert["deliveries"]:
+            click.echo(
+                f"  sent again: {alert['scope_kind']} {alert['scope']} "
+                f"{alert['rule']} {alert['threshold_pct']:g} % to {delivery['webhook']}: "
+                f"{delivery['status']}"
+            )
     for alert in report["fired"]:
         rule = "forecast" if alert["rule"] == "forecast" else "spend"
         click.echo(

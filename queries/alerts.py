@@ -23,6 +23,14 @@ def alerts_fired(cur: duckdb.DuckDBPyConnection, month: str) -> pd.DataFrame:
     return run(cur, "alerts_fired", month=month)
 
 
+def alerts_to_redeliver(
+    cur: duckdb.DuckDBPyConnection, month: str, max_attempts: int
+) -> pd.DataFrame:
+    """Deliveries of ``month`` to send again: failed ones with attempts left, and ones a
+    stopped process left pending."""
+    return run(cur, "alerts_to_redeliver", month=month, max_attempts=max_attempts)
+
+
 def insert_alert(
     cur: duckdb.DuckDBPyConnection,
     *,

@@ -189,3 +189,44 @@ def test_the_forecast_waits_for_the_first_days_of_the_month(tmp_path: Path) -> N
     ]
     assert fired(check_alerts(store, AlertsConfig(), noon, dry_run=True)) == []  # 3 days
     store.close()
+
+
+def redelivery_config(url: str) -> AlertsConfig:
+    return AlertsConfig(
+        webhooks=parse_webhooks(url), thresholds_pct=(50.0,), forecast=False, attempts=2
+    )
+
+
+def test_a_failed_delivery_is_sent_again_by_the_next_check(store: Store) -> None:
+    with WebhookReceiver(statuses=[503] * 6) as flaky:
+        config = redelivery_config(flaky.url)
+        check_alerts(store, config, NOW, sleep=lambda _: None)  # CC-1, mini, bee: 2 attempts
+        assert len(flaky.bodies) == 6
+        again = check_alerts(store, config, NOW, sleep=lambda _: None)  # the receiver is back
+        assert again.fired == [] and len(again.redelivered) == 3
+        assert [d["deliveries"][0]["status"] for d in again.redelivered] == ["delivered"] * 3
+        assert check_alerts(store, config, NOW, sleep=lambda _: None).redelivered == []
+        assert len(flaky.bodies) == 9
+    log = alert_entries(store.cursor(), NOW, LATER, [])
+    assert set(zip(log["status"], log["attempts"], strict=True)) == {("delivered", 3)}
+
+
+def test_a_receiver_that_stays_down_is_tried_by_three_checks_only(store: Store) -> None:
+    with WebhookReceiver(statuses=[500] * 99) as broken:
+        config = redelivery_config(broken.url)
+        for _check in range(5):
+            check_alerts(store, config, NOW, sleep=lambda _: None)
+        assert len(broken.bodies) == 3 * 3 * 2  # 3 alerts x 3 checks x 2 attempts
+    log = alert_entries(store.cursor(), NOW, LATER, [])
+    assert set(zip(log["status"], log["attempts"], strict=True)) == {("failed", 6)}
+
+
+def test_a_delivery_left_pending_by_a_stopped_process_is_sent(store: Store) -> None:
+    with WebhookReceiver() as receiver:
+        config = AlertsConfig(webhooks=parse_webhooks(receiver.url), forecast=False)
+        check_alerts(store, config, NOW)
+        with store.transaction() as cur:  # as if the process had stopped before sending
+            cur.execute("UPDATE alert_log SET status = 'pending', attempts = 0 WHERE scope = 'bee'")
+        again = check_alerts(store, config, NOW)
+        assert [(a["scope"], a["threshold_pct"]) for a in again.redelivered] == [("bee", 50.0)]
+        assert len(receiver.bodies) == 4  # CC-1, mini, bee, and bee once more
