@@ -132,7 +132,7 @@ def check_alerts(
     again this month's failed deliveries (up to ``REDELIVERY_CHECKS`` checks' worth of
     attempts) and those a stopped process left pending. Delivery failures are logged in
     ``alert_log``, never raised."""
-    now = now or datetime.now(UTC)
+    now = (now or datetime.now(UTC)).astimezone(UTC)  # months are UTC calendar months
     with _one_check:
         again = alerts_to_redeliver(
             store.cursor(), f"{now:%Y-%m}", config.attempts * REDELIVERY_CHECKS

@@ -8,7 +8,7 @@ cee none; deployment mini $40.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -230,3 +230,10 @@ def test_a_delivery_left_pending_by_a_stopped_process_is_sent(store: Store) -> N
         again = check_alerts(store, config, NOW)
         assert [(a["scope"], a["threshold_pct"]) for a in again.redelivered] == [("bee", 50.0)]
         assert len(receiver.bodies) == 4  # CC-1, mini, bee, and bee once more
+
+
+def test_months_are_utc_calendar_months_whatever_the_clock_zone(store: Store) -> None:
+    east_midnight = datetime(2026, 12, 1, 0, 30, tzinfo=timezone(timedelta(hours=2)))
+    report = check_alerts(store, AlertsConfig(), east_midnight, dry_run=True)
+    assert report.month == "2026-11"  # 2026-11-30 22:30 UTC
+    assert {a["scope"] for a in report.fired} == {"CC-1", "mini", "bee"}
