@@ -47,6 +47,7 @@ PERMISSIONS: Final[Mapping[str, frozenset[str]]] = {
     "prices.refresh": frozenset({"admin", "finops"}),
     "prices.apply": frozenset({"admin"}),
     "backfill": frozenset({"admin"}),
+    "reconcile": frozenset({"admin", "finops"}),
     "sources": frozenset({"admin", "finops"}),
     "playground": frozenset({"admin", "safety"}),
     "audit": frozenset({"admin"}),

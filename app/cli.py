@@ -31,8 +31,10 @@ from app.config import Settings, load_settings
 from app.errors import ConfigError, LensError, ServerError
 from app.exports import FORMATS
 from app.local_mode import require_loopback
+from app.reconciliation import reconcile_exports
 from app.routes import backfill_lines, run_price_refresh, store_chargeback_file
 from app.store_setup import open_store
+from collectors.billing.cost_export import CostExportError
 from collectors.loganalytics.poller import Poller
 from collectors.loganalytics.sources import SOURCES, parse_since
 from collectors.otlp.decode import DEFAULT_MAX_BODY_BYTES, JSON, BadPayloadError
@@ -157,7 +159,8 @@ def import_files(files: tuple[Path, ...], url: str | None) -> None:
         else:
             console.print(f"No lens server at {base}; writing {settings.lens_db} directly")
             store = open_store_or_exit(settings)
-            queue = IngestQueue(store, max_group_wait_s=0)  # one line at a time: no wait
+            # One line at a time: no wait.
+            queue = IngestQueue(store, max_group_wait_s=0, redact=settings.lens_redact)
             try:
                 _import(files, totals, lambda line: _store_line(queue, line))
             finally:
@@ -259,6 +262,60 @@ def export_chargeback(
     else:
         out.write_text(text, encoding="utf-8")
         console.print(f"wrote {out} ({rows} rows, {month})")
+
+
+@main.command()
+@click.option("--month", required=True, help="YYYY-MM: the month to reconcile.")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="File (default stdout).")
+@click.option("--url", default=None, help="Lens server URL (default http://LENS_HOST:LENS_PORT).")
+def reconcile(month: str, files: tuple[Path, ...], out: Path | None, url: str | None) -> None:
+    """Compare Azure Cost Management exports (FOCUS CSV or Parquet, or actual-cost CSV)
+    with the lens's cost of a month, per day, resource, model, type and token class."""
+    try:
+        month_bounds(month)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--month") from None
+    settings = load_settings()
+    base = server_url(settings, url)
+    uploads = [(path.name, path.read_bytes()) for path in files]
+    if server_is_up(base):
+        response = httpx.post(
+            f"{base}/api/reconcile",
+            params={"month": month},
+            files=[("file", (name, content)) for name, content in uploads],
+            headers=server_headers(settings),
+            timeout=600,
+        )
+        exit_on_route_error(response)
+        text, summary = response.text, json.loads(response.headers.get("X-Lens-Summary", "{}"))
+    else:
+        store = open_store_or_exit(settings)
+        try:
+            done = reconcile_exports(store.cursor(), month, uploads)
+            text, summary = done.csv(), done.summary()
+            audit.record(store, cli_identity(), "reconcile", month, {"via": "cli", **summary})
+        except CostExportError as exc:
+            console.print(f"[red]error:[/red] {escape(exc.message)}\n{escape(exc.hint)}")
+            raise SystemExit(1) from None
+        finally:
+            store.close()
+    billed, lens = summary.get("billed_usd", 0), summary.get("lens_usd", 0)
+    console.print(
+        f"{month}: billed ${billed:,.2f}, lens ${lens:,.2f}, difference "
+        f"${summary.get('difference_usd', 0):,.2f} over {summary.get('rows', 0)} rows"
+    )
+    for key, label in (
+        ("resources_only_on_the_bill", "on the bill, no calls in the lens"),
+        ("resources_only_in_the_lens", "calls in the lens, not on the bill"),
+    ):
+        if summary.get(key):
+            console.print(f"note: {label}: {', '.join(summary[key])}")
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"wrote {out}")
 
 
 @main.group()

@@ -29,6 +29,7 @@ from collectors.loganalytics.client import (
     check_endpoint,
 )
 from collectors.otlp.grpc_receiver import OtlpGrpcConfig
+from collectors.retention import RetentionConfig
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +141,22 @@ class Settings(BaseSettings):
         ge=0,
         description="Seconds between two budget checks by the server (0: none; "
         "`aoai-lens alerts check` still checks).",
+    )
+    lens_retention_days: int = Field(
+        default=400,
+        ge=1,
+        description="Days calls and their content-filter verdicts are kept after the UTC day "
+        "they started; the hourly usage summary is kept, so chargeback does not change.",
+    )
+    lens_content_retention_days: int = Field(
+        default=30,
+        ge=0,
+        description="Days message content is kept in a call's attributes (the call stays).",
+    )
+    lens_redact: bool = Field(
+        default=True,
+        description="Replace personal data and secrets in message content with "
+        "[redacted:KIND] before it is written, whatever the source.",
     )
     azure_openai_endpoint: str | None = Field(
         default=None,
@@ -274,6 +291,12 @@ class Settings(BaseSettings):
             forecast_after_days=self.lens_alert_forecast_after_days,
         )
 
+    def retention_config(self) -> RetentionConfig:
+        """How long calls and message content are kept (the daily purge's horizons)."""
+        return RetentionConfig(
+            calls_days=self.lens_retention_days, content_days=self.lens_content_retention_days
+        )
+
     def otlp_grpc_config(self) -> OtlpGrpcConfig | None:
         """Where the OTLP/gRPC trace service listens; None when it is off."""
         if self.lens_otlp_grpc_port == 0:
@@ -317,6 +340,7 @@ class Settings(BaseSettings):
             mode=self.lens_log_analytics_mode,
             poll_interval=timedelta(seconds=self.lens_log_analytics_poll_interval_s),
             overlap=timedelta(minutes=self.lens_log_analytics_overlap_min),
+            redact=self.lens_redact,
         )
 
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import duckdb
 import httpx
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -24,6 +25,8 @@ from app.access import Identity
 from app.access_guard import request_identity
 from app.alerts import AlertsConfig, check_alerts
 from app.exports import FORMATS, chargeback_file
+from app.reconciliation import Reconciliation, reconcile_exports
+from collectors.billing.cost_export import CostExportError
 from collectors.loganalytics.poller import Poller, PullReport, SliceDone
 from collectors.loganalytics.sources import SOURCES, parse_since
 from collectors.otlp.grpc_receiver import OtlpGrpcReceiver
@@ -134,6 +137,26 @@ def store_chargeback_file(
 ) -> str:
     """``chargeback_file`` on a cursor of the calling (worker) thread."""
     return chargeback_file(store.cursor(), month, fmt, tenants)
+
+
+def store_reconciliation(
+    store: Store, month: str, files: list[tuple[str, bytes]]
+) -> Reconciliation:
+    """``reconcile_exports`` on a cursor of the calling (worker) thread."""
+    return reconcile_exports(store.cursor(), month, files)
+
+
+async def uploaded_files(request: Request) -> list[tuple[str, bytes]]:
+    """The ``file`` fields of a multipart form, or the body itself as one file."""
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = await request.form(max_files=64, max_part_size=512 * 1024 * 1024)
+        found: list[tuple[str, bytes]] = []
+        for value in form.getlist("file"):
+            if isinstance(value, UploadFile):
+                found.append((value.filename or "export", await value.read()))
+        return found
+    body = await request.body()
+    return [("export", body)] if body else []
 
 
 def refresh_report(report: RefreshReport) -> dict[str, object]:
@@ -267,9 +290,42 @@ def build_routes(receiver: OtlpReceiver, wiring: Wiring) -> list[Route]:
             )
         return JSONResponse(report.as_dict())
 
+    async def reconcile_route(request: Request) -> Response:
+        store = wiring.store
+        if store is None:
+            return error_response(503, "the lens server is starting", "retry in a few seconds")
+        month = request.query_params.get("month", "")
+        try:
+            month_bounds(month)
+        except ValueError as exc:
+            return error_response(400, str(exc), "pass month=YYYY-MM, e.g. month=2026-10")
+        files = await uploaded_files(request)
+        if not files:
+            return error_response(
+                400, "no Cost Management export was sent",
+                "send the export files as multipart/form-data fields named file",
+            )  # fmt: skip
+        try:
+            done = await run_in_threadpool(store_reconciliation, store, month, files)
+        except CostExportError as exc:
+            return error_response(400, exc.message, exc.hint)
+        detail = {"via": "api", "month": month, "files": [n for n, _ in files], **done.summary()}
+        await run_in_threadpool(
+            wiring.audit, request_identity(request.scope), "reconcile", month, detail
+        )
+        return Response(
+            done.csv(),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="reconciliation-{month}.csv"',
+                "X-Lens-Summary": json.dumps(done.summary()),
+            },
+        )
+
     return [
         Route("/api/alerts/check", alerts_check_route, methods=["POST"]),
         Route("/api/backfill", backfill_route, methods=["POST"]),
+        Route("/api/reconcile", reconcile_route, methods=["POST"]),
         Route("/api/chargeback.csv", chargeback_route, methods=["GET"]),
         Route("/api/prices/refresh", prices_refresh_route, methods=["POST"]),
         Route("/v1/traces", receiver.handle, methods=["POST"]),

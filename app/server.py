@@ -34,6 +34,7 @@ from collectors.otlp.grpc_receiver import OtlpGrpcReceiver
 from collectors.otlp.ingest import total_counts
 from collectors.otlp.receiver import OtlpReceiver
 from collectors.queue import IngestQueue
+from collectors.retention import PurgeTimer
 from simulator import SimulatorConfig, build_simulator_app
 
 log = logging.getLogger("app.server")
@@ -77,7 +78,9 @@ async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
         store, who, action, target, detail
     )
     grpc_receiver.authorize = grpc_authorizer(access, guard_state) if access is not None else None
-    queue = IngestQueue(store, max_waiting_spans=settings.lens_queue_max_calls)
+    queue = IngestQueue(
+        store, max_waiting_spans=settings.lens_queue_max_calls, redact=settings.lens_redact
+    )
     use_store(store)
     receiver.attach(
         queue,
@@ -104,6 +107,8 @@ async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
     log.info(
         "lens server started: db=%s calls=%d simulator=%s %s", store.path, calls, simulated, mode
     )
+    purge_timer = PurgeTimer(store, settings.retention_config())  # at start, then daily
+    purge_timer.start()
     demo = settings.demo_data
     if settings.lens_demo and not demo:
         log.info("demo data not seeded: AZURE_OPENAI_ENDPOINT is set, calls go to the service")
@@ -129,6 +134,7 @@ async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
         if scheduler is not None:
             scheduler.stop()
         wiring.alerts = None
+        purge_timer.stop()
         if poller is not None:
             poller.stop()
         wiring.poller = None

@@ -20,6 +20,7 @@ PAGE_LIST = [
     ("tenants.py", "Tenants & chargeback", ":material/receipt_long:", "read"),
     ("content_safety.py", "Content safety", ":material/shield:", "read"),
     ("calls.py", "Calls explorer", ":material/search:", "read"),
+    ("reconciliation.py", "Reconciliation", ":material/balance:", "reconcile"),
     ("sources.py", "Sources", ":material/cloud_sync:", "sources"),
     ("alerts.py", "Alerts", ":material/notifications:", "alerts"),
     ("playground.py", "Playground", ":material/play_circle:", "playground"),

@@ -111,8 +111,10 @@ class IngestQueue:
         max_waiting_spans: int = 50_000,
         max_group_spans: int = 8_192,
         max_group_wait_s: float = 0.0,
+        redact: bool = True,
     ) -> None:
         self._store = store
+        self._redact = redact  # personal data in message content replaced before the write
         self._max_waiting = max_waiting_spans
         self._max_group = max_group_spans
         self._max_wait_s = max_group_wait_s
@@ -277,7 +279,7 @@ class IngestQueue:
         spans = pa.concat_tables(
             _numbered(item.flat.spans, number) for number, item in enumerate(group)
         )
-        batch = normalize_spans(spans, source=group[0].source)
+        batch = normalize_spans(spans, source=group[0].source, redact=self._redact)
         writes: list[tuple[_Item, Rejected, Batch]] = []
         for number, item in enumerate(group):
             problem = batch.problems.get(number)

@@ -4,7 +4,8 @@ Exactly one process owns the database file (DESIGN section 1). ``Store`` is that
 ownership: it opens the file, applies the schema migrations in ``queries/schema``,
 (re)creates the views in ``queries/views``, and writes batches of calls and verdicts as
 Arrow tables, several requests to one transaction (``collectors/writes.py`` holds the
-statements). Readers take ``cursor()``.
+statements), and purges what retention no longer keeps (``purge``). Readers take
+``cursor()``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 import queries
+from collectors.genai.attributes import CONTENT_KEY_PATTERN
+from collectors.retention import PurgeResult, RetentionConfig, horizons
 from collectors.rows import FILTER_SCHEMA
 from collectors.writes import CallsOutcome, cast_calls, store_calls, store_hints
 from queries import registered
@@ -138,6 +141,8 @@ class Store:
             raise StoreError(f"cannot open {self.path}: {exc}") from exc
         self._write_lock = threading.Lock()
         self._local = threading.local()
+        self._calls_kept_from: datetime | None = None  # retention deleted the calls before
+        self._content_kept_from: datetime | None = None  # ... and message content before
         self.migrate()
 
     def migrate(self) -> list[str]:
@@ -159,6 +164,7 @@ class Store:
                 con.execute(view.body)
         if applied_now:
             log.info("applied migrations %s to %s", ", ".join(applied_now), self.path)
+        self._read_horizons(self.cursor())
         if not bool(queries.run(self.cursor(), "usage_hourly_in_step")["in_step"].iloc[0]):
             self.rebuild_usage_summary()
         with self.transaction() as con:  # hints whose model call never came
@@ -167,7 +173,8 @@ class Store:
 
     def rebuild_usage_summary(self) -> None:
         """Sum usage_hourly again from the whole ledger: after calls were written other than
-        through this store (a file loaded by SQL, an edit), or by an older version."""
+        through this store (a file loaded by SQL, an edit), or by an older version. The hours
+        before retention's horizon stay as they are: their calls are gone."""
         with self.transaction() as con:
             queries.run(con, "clear_usage_hourly")
             queries.run(con, "fill_usage_days", days=None)
@@ -210,9 +217,16 @@ class Store:
         none yet. ``hints`` (what child HTTP spans say of a model call) go to the calls."""
         batches = list(batches)
         tables = [cast_calls(batch.calls) for batch in batches]
+        incoming = pa.concat_tables(tables)
+        if self._calls_kept_from is not None:
+            # Calls from before retention's horizon are not stored again: their hours are
+            # in the summary already, and would count twice.
+            kept_from = pa.scalar(self._calls_kept_from, incoming.schema.field("start_time").type)
+            incoming = incoming.filter(pc.greater_equal(incoming["start_time"], kept_from))
         try:
             with self.transaction() as con:
-                outcome = store_calls(con, pa.concat_tables(tables))
+                outcome = store_calls(con, incoming)
+                self._remove_old_content(con, incoming)
                 inserted = set(outcome.inserted.to_pylist())
                 claimed: set[str] = set()
                 kept: list[pa.Table] = []
@@ -246,6 +260,63 @@ class Store:
         except duckdb.Error as exc:
             raise _store_error(self.path, exc) from exc
         return results
+
+    def purge(self, config: RetentionConfig, now: datetime | None = None) -> PurgeResult:
+        """Delete the calls (and their verdicts) and remove the message content that
+        retention no longer keeps at ``now``, in one transaction; the hourly usage summary
+        keeps every hour."""
+        calls_before, content_before = horizons(config, now or datetime.now(UTC))
+        with self.transaction() as con:
+            done = queries.run(con, "retention_horizons").iloc[0]
+            after = done["content_purged_before"]
+            content_after = None if pd.isna(after) else after.to_pydatetime()
+            counted = queries.run(
+                con,
+                "purge_counts",
+                calls_before=calls_before,
+                content_after=content_after,
+                content_before=content_before,
+                content_keys=CONTENT_KEY_PATTERN,
+            )
+            queries.execute(con, "purge_verdicts", before=calls_before)
+            queries.execute(con, "purge_calls", before=calls_before)
+            queries.execute(
+                con,
+                "purge_content",
+                after=content_after,
+                before=content_before,
+                content_keys=CONTENT_KEY_PATTERN,
+            )
+            queries.execute(con, "record_purge", calls_before=calls_before,
+                            content_before=content_before, at=now or datetime.now(UTC))  # fmt: skip
+            self._read_horizons(con)
+        row = counted.iloc[0]
+        return PurgeResult(
+            calls_before=calls_before,
+            content_before=content_before,
+            calls_deleted=int(row["calls"]),
+            verdicts_deleted=int(row["verdicts"]),
+            contents_removed=int(row["contents"]),
+        )
+
+    def _read_horizons(self, cur: duckdb.DuckDBPyConnection) -> None:
+        row = queries.run(cur, "retention_horizons").iloc[0]
+        calls, content = row["calls_purged_before"], row["content_purged_before"]
+        self._calls_kept_from = None if pd.isna(calls) else calls.to_pydatetime()
+        self._content_kept_from = None if pd.isna(content) else content.to_pydatetime()
+
+    def _remove_old_content(self, con: duckdb.DuckDBPyConnection, calls: pa.Table) -> None:
+        """Calls written from before the content horizon (a backfill, a late re-send) keep
+        no message content: the daily purge has gone past their time."""
+        horizon = self._content_kept_from
+        if horizon is None or not calls.num_rows:
+            return
+        earliest = pc.min(calls["start_time"]).as_py()
+        if earliest >= horizon:
+            return
+        latest = pc.max(calls["start_time"]).as_py() + timedelta(microseconds=1)
+        queries.execute(con, "purge_content", after=earliest, before=min(latest, horizon),
+                        content_keys=CONTENT_KEY_PATTERN)  # fmt: skip
 
     def health(self) -> StoreHealth:
         frame = queries.run(self.cursor(), "store_health")

@@ -107,6 +107,14 @@ def message_content(attributes: str | dict[str, Any] | None) -> dict[str, Any]:
     return dict(sorted(found.items()))
 
 
+def content_purged(attributes: str | dict[str, Any] | None) -> bool:
+    """Whether retention removed the call's message content (``lens.content_purged``)."""
+    if attributes is None:
+        return False
+    values = json.loads(attributes) if isinstance(attributes, str) else attributes
+    return values.get("lens.content_purged") is True
+
+
 def _parsed(value: Any) -> Any:
     if isinstance(value, str) and value[:1] in ("[", "{"):
         try:

@@ -7,10 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
-from app import audit, db
+from app import page_actions
 from app.components import tables
 from app.components.sign_in import current_identity
-from queries.audit_log import audit_entries
 
 ACTIONS = [
     "sign-in", "denied", "export.chargeback", "content.view", "prices.apply", "backfill",
@@ -21,7 +20,7 @@ identity = current_identity()
 days = st.sidebar.selectbox("Last", [1, 7, 30, 90, 365], index=2, format_func=lambda d: f"{d} days")
 chosen = st.sidebar.multiselect("Actions", ACTIONS, placeholder="All")
 end = datetime.now(UTC) + timedelta(minutes=1)
-entries = audit_entries(db.cursor(), end - timedelta(days=days), end, list(chosen))
+entries = page_actions.audit_entries(end - timedelta(days=days), end, list(chosen))
 if entries.empty:
     st.info(f"No audited action in the last {days} days" + (" of those kinds." if chosen else "."))
     st.stop()
@@ -33,6 +32,6 @@ st.download_button(
     file_name=f"audit-log-{end:%Y-%m-%d}.csv",
     mime="text/csv",
     icon=":material/download:",
-    on_click=audit.record,
-    args=(db.get_store(), identity, "export.audit", f"{days}d", {"actions": list(chosen)}),
+    on_click=page_actions.record,
+    args=(identity, "export.audit", f"{days}d", {"actions": list(chosen)}),
 )

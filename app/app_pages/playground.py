@@ -8,7 +8,7 @@ import time
 import streamlit as st
 
 from aoai_client.chat import ChatRequest
-from app import audit, db
+from app import page_actions
 from app import playground_engine as engine
 from app.components import playground as panels
 from app.components.sign_in import current_identity
@@ -45,7 +45,7 @@ if mode == "Traffic":
     if go and chosen:
         run = engine.start_traffic(chosen, charged, int(count), float(rate), int(concurrency))
         plan = {"calls": int(count), "deployments": chosen, "tenants": charged}
-        audit.record(db.get_store(), identity, "playground.call", "traffic", plan)
+        page_actions.record(identity, "playground.call", "traffic", plan)
         bar = st.progress(0.0, text="starting")
         while not run.finished:
             kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(run.kinds.items()))
@@ -115,7 +115,7 @@ if sent:
                 "call_id": result.outcome.call_id,
                 "tenant": request.tenant_id,
             }
-            audit.record(db.get_store(), identity, "playground.call", request.deployment, call)
+            page_actions.record(identity, "playground.call", request.deployment, call)
             if not result.outcome.text:
                 answer.empty()
             panels.show_outcome(result.outcome, result.stored)

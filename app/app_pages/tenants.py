@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from app import audit, cache, db
+from app import cache, page_actions
 from app.components import charts, states, tables
 from app.components.sign_in import current_identity
 from app.components.verbatim import code
@@ -64,8 +64,8 @@ export_detail: dict[str, object] = {
 }  # fmt: skip
 st.download_button(
     "Download chargeback CSV",
-    on_click=audit.record,
-    args=(db.get_store(), identity, "export.chargeback", month, export_detail),
+    on_click=page_actions.record,
+    args=(identity, "export.chargeback", month, export_detail),
     data=cache.chargeback_file(month, fmt, tenants, version),
     file_name=f"chargeback-{month}{'-focus' if fmt == 'focus' else ''}.csv",
     mime="text/csv",

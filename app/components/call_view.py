@@ -8,11 +8,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app import audit, db
+from app import page_actions
 from app.access import Identity
 from app.components import charts, tables
 from app.components.verbatim import code
-from queries.calls import message_content
+from queries.calls import content_purged, message_content
 
 _SUMMARY_FIELDS = ("status", "deployment", "resolved_tenant_id", "duration_ms", "ttft_ms")
 _FILTER_ACTIONS = {"blocked_prompt": "Prompt blocked", "filtered_completion": "Completion filtered"}
@@ -92,8 +92,13 @@ def show_call(
     if not content_allowed:
         st.caption(f"Not shown: the role {identity.role!r} may not read message content.")
     elif content:
-        audit.record(db.get_store(), identity, "content.view", str(detail["call_id"]), {})
+        page_actions.record(identity, "content.view", str(detail["call_id"]), {})
         st.json(content)
+    elif content_purged(detail.get("attributes")):
+        st.caption(
+            "Removed: message content is kept `LENS_CONTENT_RETENTION_DAYS` days after the "
+            "call (the call itself, `LENS_RETENTION_DAYS`)."
+        )
     else:
         st.caption(
             "Not recorded: content capture was off for this call "

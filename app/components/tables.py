@@ -282,3 +282,15 @@ SPIKE_COLUMNS: Final[dict[str, Any]] = {
     "score": st.column_config.NumberColumn("Score (MADs)", format="%.1f"),
     "spike": None,
 }
+
+RECONCILE_COLUMNS: Final[dict[str, Any]] = {
+    "day": st.column_config.DateColumn("Day (UTC)"),
+    "resource": "Resource",
+    "model": "Model",
+    "deployment_type": "Deployment type",
+    "token_class": "Token class",
+    "billed_cost_usd": st.column_config.NumberColumn("Billed", format="dollar"),
+    "lens_cost_usd": st.column_config.NumberColumn("Lens", format="dollar"),
+    "difference_usd": st.column_config.NumberColumn("Difference", format="dollar"),
+    "matched": st.column_config.CheckboxColumn("On both sides"),
+}

@@ -186,3 +186,16 @@ READ_NOT_MAPPED: Final = (
 # SPAN_SCHEMA), in this order; and the resource attributes they read, as "resource.<name>".
 READ_NAMES: Final = tuple(sorted(MAPPED | set(READ_NOT_MAPPED)))
 RESOURCE_READ: Final = (TENANT_ID, APIM_SUBSCRIPTION, SERVICE_NAME)
+
+# --- Message content (redacted at ingest: collectors/redaction.py) -----------------------
+# The GenAI semantic conventions' content attributes (whole messages as JSON text), tool
+# call arguments and results, OpenInference's input.value / output.value, and the indexed
+# content fields of OpenLLMetry (gen_ai.prompt.{i}.content, gen_ai.completion.{i}.content,
+# ...tool_calls.{j}.arguments) and OpenInference (llm.input_messages.{i}.message.content).
+# RE2 syntax that Python's re reads alike (queries/normalize/app_insights_spans.sql too).
+CONTENT_KEY_PATTERN: Final = (
+    r"^(gen_ai\.(system_instructions|input\.messages|output\.messages|prompt|completion|"
+    r"tool\.call\.arguments|tool\.call\.result)|input\.value|output\.value|"
+    r"(gen_ai\.(prompt|completion)|llm\.(input|output)_messages)\.[0-9]+\.(.*\.)?"
+    r"(content|text|arguments))$"
+)

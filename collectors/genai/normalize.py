@@ -10,7 +10,9 @@ compute over whole columns), then:
 - decides what follows from the verdicts: blocked prompts, status, HTTP status, the
   filter action;
 - does in Python only what few rows need: OpenLLMetry's per-choice attributes, the
-  message of an impossible call, masking the credentials a source flagged.
+  message of an impossible call, masking the credentials a source flagged, and
+  redacting personal data in the message content of the calls that carry some
+  (``collectors/redaction.py``; a span without content pays nothing for it).
 
 No Python runs per span in the common case, and nothing is planned per batch.
 """
@@ -26,7 +28,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from collectors import content_filter
+from collectors import content_filter, redaction
 from collectors.credentials import CREDENTIAL_KEY_PATTERN, REDACTED, SECRET_QUERY_PATTERN
 from collectors.genai import attributes as attr
 from collectors.genai import rules
@@ -117,13 +119,16 @@ class GenAIBatch:
         return _of(self.verdicts, request_no).select(FILTER_SCHEMA.names).cast(FILTER_SCHEMA)
 
 
-def normalize_spans(spans: pa.Table, *, source: str) -> GenAIBatch:
+def normalize_spans(spans: pa.Table, *, source: str, redact: bool = True) -> GenAIBatch:
     """Calls and verdicts of ``spans`` (``SPAN_SCHEMA`` rows, ``request_no`` telling the
     requests of a group apart); nothing here raises for bad input: an impossible call is
-    named in ``problems``."""
+    named in ``problems``. With ``redact``, personal data in message content is replaced
+    (``collectors/redaction.py``) before anything is written."""
     reading = rules.read_spans(spans)
     calls = reading.calls
     few = _per_row(calls)
+    if redact:
+        _redact_content(calls, few)
     sources = _verdict_sources(calls, few.choice_texts)
     texts = {pair: content_filter.text_verdicts(*pair) for pair in _distinct(sources)}
     verdicts, blocked, index_problems = _verdicts(calls, sources, texts)
@@ -164,6 +169,18 @@ def _per_row(calls: pa.Table) -> _FewRows:
         if values["mask"]:
             few.kept[row] = masked(values["kept"])
     return few
+
+
+def _redact_content(calls: pa.Table, few: _FewRows) -> None:
+    """The kept attributes of the calls that carry message content, redacted (after the
+    credentials are masked, when they were)."""
+    rows = pc.indices_nonzero(pc.fill_null(calls["content"], False))
+    if not len(rows):
+        return
+    for row, kept in zip(rows.to_pylist(), pc.take(calls["kept"], rows).to_pylist(),
+                         strict=True):  # fmt: skip
+        if kept is not None:
+            few.kept[row] = redaction.redact_kept(few.kept.get(row, kept))
 
 
 _FEW_COLUMNS: Final = (

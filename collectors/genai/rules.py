@@ -137,6 +137,7 @@ def read_spans(spans: pa.Table) -> Reading:
         "status_message": c.column("status_message"),
         "kept": c.column("kept"),
         "mask": c.column("mask"),
+        "content": c.column("content"),
         "choices": c.column("choices"),
         **_tokens(c),
         **_finish(c),

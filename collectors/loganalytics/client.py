@@ -55,6 +55,7 @@ class LogAnalyticsConfig:
     row_limit: int = 500_000  # the API's row limit per query
     retry_total: int = 4  # azure-core retries of 429 and 5xx (Retry-After honoured)
     server_timeout_s: int = 180
+    redact: bool = True  # personal data in message content replaced (collectors/redaction.py)
 
 
 def check_endpoint(endpoint: str) -> str:

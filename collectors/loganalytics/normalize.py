@@ -68,6 +68,7 @@ _SPAN_PARAMS: Final[dict[str, Any]] = {
     "drop_mapped": json.dumps(dict.fromkeys(sorted(attr.MAPPED))),
     "credential_keys": CREDENTIAL_KEY_PATTERN,
     "choice_keys": r"^gen_ai\.completion\.[0-9]+\.(finish_reason|content_filter_results)$",
+    "content_keys": attr.CONTENT_KEY_PATTERN,
 }
 
 
@@ -81,16 +82,21 @@ class NormalizedCalls:
     left_out: int
 
 
-def normalize_calls(name: str, rows: pa.Table, source: str) -> NormalizedCalls:
+def normalize_calls(
+    name: str, rows: pa.Table, source: str, *, redact: bool = True
+) -> NormalizedCalls:
     """Rows of calls source ``name`` as calls and verdicts; rows that cannot be calls are
-    counted, not raised."""
+    counted, not raised. With ``redact``, message content has its personal data replaced
+    (only Application Insights rows carry any)."""
     if not rows.num_columns:  # no result table at all
         return NormalizedCalls(CALL_SCHEMA.empty_table(), FILTER_SCHEMA.empty_table(), 0)
     if name in GENAI_SPAN_SOURCES:
         spans = queries.run_detached(
             "app_insights_spans", {"log_rows": rows}, setup=(CELL_MACROS,), **_SPAN_PARAMS
         )
-        batch = normalize_spans(spans.select(SPAN_SCHEMA.names).cast(SPAN_SCHEMA), source=source)
+        batch = normalize_spans(
+            spans.select(SPAN_SCHEMA.names).cast(SPAN_SCHEMA), source=source, redact=redact
+        )
         calls, verdicts = batch.calls_of(0), batch.verdicts_of(0)
     else:
         query, params = CALL_QUERIES[name]

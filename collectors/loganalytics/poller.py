@@ -263,7 +263,9 @@ class Poller:
         else:
             assert source.kind == CALLS
             columns = table_columns(result.tables)
-            normalized = normalize_calls(source.name, columns, source.ledger_source)
+            normalized = normalize_calls(
+                source.name, columns, source.ledger_source, redact=self.config.redact
+            )
             written = self.store.write(
                 normalized.calls,
                 normalized.verdicts,

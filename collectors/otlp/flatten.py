@@ -34,6 +34,7 @@ from collectors import limits
 from collectors.credentials import CREDENTIAL_KEY_PATTERN, SECRET_QUERY_PATTERN
 from collectors.genai.attributes import (
     COMPLETION_PREFIX,
+    CONTENT_KEY_PATTERN,
     DEPLOYMENTS_PATH,
     MAPPED,
     READ_NAMES,
@@ -62,6 +63,7 @@ _SPAN_FIELDS: Final = [
     ("status_message", pa.string()),
     ("kept", pa.string()),  # JSON object: what the call keeps in its attributes column
     ("mask", pa.bool_()),  # kept may hold a credential (collectors/credentials.py)
+    ("content", pa.bool_()),  # kept holds message content (collectors/redaction.py)
     ("choices", pa.string()),  # JSON object of gen_ai.completion.{i}.* (OpenLLMetry), or null
 ]
 # What a source knows beside the attributes (Application Insights columns).
@@ -89,6 +91,7 @@ _EARLIEST_NS: Final = int(limits.EARLIEST_START.timestamp()) * 1_000_000_000
 _FUTURE_NS: Final = int(limits.MAX_FUTURE.total_seconds()) * 1_000_000_000
 _CREDENTIAL_KEY: Final = re.compile(CREDENTIAL_KEY_PATTERN)
 _SECRET_QUERY: Final = re.compile(SECRET_QUERY_PATTERN)
+_CONTENT_KEY: Final = re.compile(CONTENT_KEY_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,7 @@ class _Attributes:
     kept: dict[str, Any]
     choices: dict[str, Any] | None
     mask: bool
+    content: bool
 
 
 def flatten_request(
@@ -116,7 +120,7 @@ def flatten_request(
     latest_ns = int((now or datetime.now(UTC)).timestamp()) * 1_000_000_000 + _FUTURE_NS
     fields: list[list[Any]] = [[] for _ in _SPAN_FIELDS]
     (requests, rs_, ss_, is_, traces, spans_, parents, names, starts, states, durations,
-     errors, messages, kepts, masks, choices) = fields  # fmt: skip
+     errors, messages, kepts, masks, contents, choices) = fields  # fmt: skip
     reads: list[list[str | None]] = []
     resources: list[tuple[str | None, ...]] = []
     not_genai = 0
@@ -161,6 +165,7 @@ def flatten_request(
                 kept["resource"] = resource
                 kepts.append(orjson.dumps(kept))
                 masks.append(attrs.mask or resource_mask)
+                contents.append(attrs.content)
                 choices.append(orjson.dumps(attrs.choices) if attrs.choices else None)
                 reads.append(attrs.read)
                 resources.append(resource_read)
@@ -185,11 +190,11 @@ def genai_attributes(attributes: RepeatedCompositeFieldContainer[KeyValue]) -> _
     read: list[str | None] = [None] * len(READ_NAMES)
     kept: dict[str, Any] = {}
     choices: dict[str, Any] | None = None
-    genai = mask = nested = False
+    genai = mask = content = nested = False
     chars = 0
     for item in attributes:
         key, value = item.key, item.value
-        slot, keep, genai_key, credential, url, choice = _KEYS.get(key) or _key_facts(key)
+        slot, keep, genai_key, credential, url, choice, message = _KEYS.get(key) or _key_facts(key)
         kind = value.WhichOneof("value")
         if kind == "string_value":
             plain = value.string_value
@@ -210,17 +215,19 @@ def genai_attributes(attributes: RepeatedCompositeFieldContainer[KeyValue]) -> _
         if keep:
             kept[key] = plain
             mask = mask or credential
+            content = content or message
         genai = genai or genai_key
     if not genai:
         return None
     if nested or chars > limits.MAX_VALUE_CHARS:
         kept = limits.bounded_attributes(kept)
-    return _Attributes(read, kept, choices, mask)
+    return _Attributes(read, kept, choices, mask, content)
 
 
 # What the flattener needs to know of an attribute key, learnt once per key: its read slot
-# (-1: none), kept in attributes, a GenAI name, a credential, a URL, a per-choice key.
-_KeyFacts = tuple[int, bool, bool, bool, bool, bool]
+# (-1: none), kept in attributes, a GenAI name, a credential, a URL, a per-choice key,
+# message content.
+_KeyFacts = tuple[int, bool, bool, bool, bool, bool, bool]
 _KEYS: dict[str, _KeyFacts] = {}
 _MAX_KEYS: Final = 16_384  # a sender inventing keys must not grow this without end
 
@@ -233,6 +240,7 @@ def _key_facts(key: str) -> _KeyFacts:
         key not in MAPPED and is_credential(key),
         key in _URL_KEYS,
         key not in _SLOT and key.startswith(COMPLETION_PREFIX),
+        key not in MAPPED and _CONTENT_KEY.match(key) is not None,
     )
     if len(_KEYS) >= _MAX_KEYS:
         _KEYS.clear()

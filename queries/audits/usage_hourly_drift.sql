@@ -1,5 +1,5 @@
 -- name: usage_hourly_drift
--- returns: hour, deployment, ledger_requests, summary_requests, ledger_errors, summary_errors, ledger_tokens, summary_tokens (one row per hour x deployment where the hourly summary and the calls disagree; must be none)
+-- returns: hour, deployment, ledger_requests, summary_requests, ledger_errors, summary_errors, ledger_tokens, summary_tokens (one row per hour x deployment where the hourly summary and the calls disagree, from calls_kept_from() on: the hours of purged calls have only their summary; must be none)
 -- params:
 WITH ledger AS (
     SELECT
@@ -9,12 +9,14 @@ WITH ledger AS (
         count(*) FILTER (WHERE status = 'error') AS errors,
         coalesce(sum(input_tokens), 0) + coalesce(sum(output_tokens), 0) AS tokens
     FROM calls
+    WHERE start_time >= calls_kept_from()
     GROUP BY ALL
 ),
 summary AS (
     SELECT hour, deployment, sum(requests) AS requests, sum(errors) AS errors,
            sum(input_tokens) + sum(output_tokens) AS tokens
     FROM usage_hourly
+    WHERE hour >= calls_kept_from()
     GROUP BY ALL
 )
 SELECT

@@ -1,6 +1,6 @@
 -- name: app_insights_spans
 -- returns: the GenAI span columns (collectors/otlp/flatten.py SPAN_SCHEMA) of each row of the Application Insights GenAI dependency pull (queries/kql/app_insights.kql) in the registered relation log_rows, for the GenAI rules (collectors/genai/rules.py): the span's fields, one text column per attribute the rules read, and kept, what the call keeps in its attributes
--- params: $read_as_text VARCHAR, $drop_mapped VARCHAR, $credential_keys VARCHAR, $choice_keys VARCHAR
+-- params: $read_as_text VARCHAR, $drop_mapped VARCHAR, $credential_keys VARCHAR, $choice_keys VARCHAR, $content_keys VARCHAR
 -- An AppDependencies row is a GenAI span as azure-monitor-opentelemetry wrote it:
 -- Properties holds the span attributes as text ("812", "True", tuples as Python reprs
 -- "('stop',)"); the exporter moved the HTTP status to ResultCode, the service name to
@@ -30,6 +30,10 @@ SELECT
          AS VARCHAR) AS kept,
     list_bool_or(list_transform(json_keys(props), lambda k: regexp_matches(k, $credential_keys)))
         OR contains(CAST(props AS VARCHAR), '=') AS mask,
+    -- Message content, redacted by the GenAI normaliser (collectors/redaction.py).
+    coalesce(list_bool_or(list_transform(json_keys(props),
+                                         lambda k: regexp_matches(k, $content_keys))), false)
+        AS content,
     CASE WHEN regexp_matches(CAST(props AS VARCHAR), '"gen_ai\.completion\.[0-9]+\.')
          THEN CAST(json_merge_patch('{}', (
              SELECT json_group_object(k, props ->> k)

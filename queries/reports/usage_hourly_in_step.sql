@@ -1,12 +1,14 @@
 -- name: usage_hourly_in_step
--- returns: in_step (one row: whether usage_hourly sums to the ledger's calls, errors, input and output tokens)
+-- returns: in_step (one row: whether usage_hourly sums to the ledger's calls, errors, input and output tokens, from calls_kept_from() on; the hours before it outlive their purged calls)
 -- params:
+WITH kept AS (SELECT * FROM calls WHERE start_time >= calls_kept_from()),
+summed AS (SELECT * FROM usage_hourly WHERE hour >= calls_kept_from())
 SELECT
-    (SELECT count(*) FROM calls) = (SELECT coalesce(sum(requests), 0) FROM usage_hourly)
-    AND (SELECT count(*) FILTER (WHERE status = 'error') FROM calls)
-        = (SELECT coalesce(sum(errors), 0) FROM usage_hourly)
-    AND (SELECT coalesce(sum(input_tokens), 0) FROM calls)
-        = (SELECT coalesce(sum(input_tokens), 0) FROM usage_hourly)
-    AND (SELECT coalesce(sum(output_tokens), 0) FROM calls)
-        = (SELECT coalesce(sum(output_tokens), 0) FROM usage_hourly)
+    (SELECT count(*) FROM kept) = (SELECT coalesce(sum(requests), 0) FROM summed)
+    AND (SELECT count(*) FILTER (WHERE status = 'error') FROM kept)
+        = (SELECT coalesce(sum(errors), 0) FROM summed)
+    AND (SELECT coalesce(sum(input_tokens), 0) FROM kept)
+        = (SELECT coalesce(sum(input_tokens), 0) FROM summed)
+    AND (SELECT coalesce(sum(output_tokens), 0) FROM kept)
+        = (SELECT coalesce(sum(output_tokens), 0) FROM summed)
     AS in_step;

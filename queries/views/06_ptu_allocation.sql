@@ -27,18 +27,20 @@ capacity AS (
     CROSS JOIN hours AS h
     WHERE d.reserved_monthly_usd IS NOT NULL OR (d.ptu IS NOT NULL AND d.ptu_hourly_usd IS NOT NULL)
 ),
+-- Tokens per hour and tenant from usage_source(): the hourly summary for whole hours, so
+-- the split of an hour outlives its calls (retention); Log Analytics rollups left out.
 usage AS (
     SELECT
         c.deployment,
-        date_trunc('hour', c.start_time) AS hour,
+        c.hour,
         t.tenant_id,
-        sum(coalesce(c.input_tokens, 0) + coalesce(c.output_tokens, 0)) AS tokens
-    FROM call_keys AS c
+        sum(c.input_tokens + c.output_tokens) AS tokens
+    FROM usage_source(start_ts, end_ts, false) AS c
     JOIN call_tenant_keys AS t USING (tenant_attr, apim_key, end_user_key, deployment, service_key)
-    WHERE c.start_time >= start_ts AND c.start_time < end_ts
+    WHERE (c.call_id IS NULL OR NOT starts_with(c.call_id, 'rollup:'))
         AND c.deployment IN (SELECT deployment FROM capacity)
     GROUP BY ALL
-    HAVING sum(coalesce(c.input_tokens, 0) + coalesce(c.output_tokens, 0)) > 0
+    HAVING sum(c.input_tokens + c.output_tokens) > 0
 ),
 shared AS (
     SELECT

@@ -1,4 +1,4 @@
 -- name: clear_usage_hourly
--- returns: nothing
+-- returns: nothing; empties usage_hourly from calls_kept_from() on (the hours of purged calls are kept: nothing could sum them again)
 -- params:
-DELETE FROM usage_hourly;
+DELETE FROM usage_hourly WHERE hour >= calls_kept_from();
