@@ -32,7 +32,9 @@ def alerts() -> None:
 @click.option("--db", "db_path", type=click.Path(path_type=Path), default=None,
               help="DuckDB file read when no server answers (default LENS_DB).")  # fmt: skip
 def alerts_check(dry_run: bool, url: str | None, db_path: Path | None) -> None:
-    """Check every budget now; fire (log and send) the alerts that are due, once each."""
+    """Check every budget now; fire (log and send) the alerts that are due, once each.
+
+    Exits 3 when a webhook did not take an alert (logged; the next checks send it again)."""
     # the shared CLI plumbing lives in app.cli, which registers this group
     from app.cli import (
         cli_identity,
@@ -77,6 +79,13 @@ def alerts_check(dry_run: bool, url: str | None, db_path: Path | None) -> None:
         )
         raise SystemExit(1)
     print_report(report)
+    if any(
+        delivery["status"] != "delivered"
+        for alert in [*report["fired"], *report.get("redelivered", [])]
+        for delivery in alert["deliveries"]
+    ):
+        console.print("[yellow]a delivery failed[/yellow]: it is logged and sent again next time")
+        raise SystemExit(3)
 
 
 def print_report(report: dict[str, Any]) -> None:

@@ -9,6 +9,7 @@ fires, 80 % is superseded). The forecast alert is off: it depends on the day of 
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import time
@@ -107,7 +108,9 @@ def test_the_server_fires_each_threshold_once_across_checks_and_restarts(
         assert len(receiver.bodies) == 4
 
 
-def test_dry_run_on_the_file_prints_what_would_fire_and_sends_nothing(tmp_path: Path) -> None:
+def test_on_the_file_a_dry_run_sends_nothing_and_a_failed_delivery_exits_3(
+    tmp_path: Path,
+) -> None:
     (tmp_path / "tenants.toml").write_text(TENANTS)
     with WebhookReceiver() as receiver:
         env = {"LENS_TENANTS": str(tmp_path / "tenants.toml"), "LENS_ALERT_INTERVAL_S": "0"}
@@ -125,9 +128,18 @@ def test_dry_run_on_the_file_prints_what_would_fire_and_sends_nothing(tmp_path: 
         assert "1 alerts would fire" in dry.stdout
         assert "tenant acme: spend >= 100 % (spend $2.40" in dry.stdout
         assert receiver.bodies == []
+        shutil.copy(tmp_path / "lens.duckdb", tmp_path / "copy.duckdb")  # nothing fired yet
         real = cli(cwd=tmp_path, env=offline)
         assert "1 alerts fired" in real.stdout and "delivered after 1 attempts" in real.stdout
         assert len(receiver.bodies) == 1
+        assert real.returncode == 0, real.stderr
+    down = {
+        **offline, "LENS_DB": str(tmp_path / "copy.duckdb"),
+        "LENS_ALERT_WEBHOOKS": f"http://127.0.0.1:{free_port()}/gone",
+    }  # fmt: skip
+    with_server_gone = cli(cwd=tmp_path, env=down)  # 4 attempts, 1 + 2 + 4 s apart
+    assert with_server_gone.returncode == 3, with_server_gone.stderr
+    assert "failed after 4 attempts: ConnectError" in with_server_gone.stdout
     missing = cli(cwd=tmp_path, env={**offline, "LENS_DB": str(tmp_path / "none.duckdb")})
     assert missing.returncode == 1 and "no lens server answers" in missing.stderr
     assert not (tmp_path / "none.duckdb").exists()
