@@ -172,3 +172,10 @@ def alert_totals(start: datetime, end: datetime, version: str) -> pd.DataFrame:
 @st.cache_data(ttl=300, max_entries=16, show_spinner=False)
 def daily_spikes(scope: Scope, version: str) -> pd.DataFrame:
     return anomalies.daily_spikes(db.cursor(), scope)
+
+
+@st.cache_data(ttl=60, max_entries=8, show_spinner=False)
+def budget_spend(now: datetime, version: str) -> pd.DataFrame:
+    """Spend, forecast and budget this month of every scope with a budget."""
+    start, end = queries_chargeback.month_bounds(f"{now:%Y-%m}")
+    return queries_alerts.budget_spend(db.cursor(), start, end, now)

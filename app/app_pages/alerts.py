@@ -1,4 +1,5 @@
-"""Alerts (admin, finops): budget alerts fired, and whether each webhook got them."""
+"""Alerts (admin, finops): each budget's spend and forecast this month, the budget alerts
+fired, and whether each webhook got them."""
 
 from __future__ import annotations
 
@@ -15,6 +16,11 @@ days = st.sidebar.selectbox("Last", [7, 30, 90, 365], index=1, format_func=lambd
 chosen = st.sidebar.multiselect("Delivery", STATUSES, placeholder="All")
 end = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
 version = cache.data_version()
+budgets = cache.budget_spend(end, version)  # to the next whole minute
+if not budgets.empty:
+    st.subheader("Budgets this month")
+    st.dataframe(budgets, column_config=tables.BUDGET_SPEND_COLUMNS, hide_index=True)
+    st.subheader("Alerts fired")
 entries = cache.alert_entries(end - timedelta(days=days), end, tuple(chosen), version)
 if entries.empty:
     st.info(

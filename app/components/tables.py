@@ -250,6 +250,16 @@ AUDIT_COLUMNS: Final[dict[str, Any]] = {
     "detail": "Details",
 }
 
+BUDGET_SPEND_COLUMNS: Final[dict[str, Any]] = {
+    "scope_kind": "Budget of",
+    "scope": "Scope",
+    "spend_usd": st.column_config.NumberColumn("Spend, month to date", format=_USD),
+    "forecast_usd": st.column_config.NumberColumn("Spend, forecast", format=_USD),
+    "budget_usd": st.column_config.NumberColumn("Budget", format=_USD),
+    "spend_pct": st.column_config.NumberColumn("Budget used", format=_PCT),
+    "forecast_pct": st.column_config.NumberColumn("Budget, forecast", format=_PCT),
+}
+
 ALERT_COLUMNS: Final[dict[str, Any]] = {
     "fired_at": st.column_config.DatetimeColumn("Fired (UTC)", format="YYYY-MM-DD HH:mm:ss"),
     "scope_kind": "Budget of",

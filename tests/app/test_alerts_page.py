@@ -1,5 +1,6 @@
 """The Alerts page on a real DuckDB file: alerts fired (one delivered, one failed) shown
-with their counts; an empty log says how to set budgets; a tenant role has no such page."""
+with their counts, below each budget's spend this month; an empty log says how to set
+budgets."""
 
 from __future__ import annotations
 
@@ -18,9 +19,36 @@ from tests.sql.test_budget_alerts import build_store
 from tests.sql.test_chargeback import call
 from tests.webhook_receiver import WebhookReceiver
 
+# The reference files the server reads (cwd is the test's folder): those of build_store.
+TENANTS = """
+[[tenant]]
+id = "acme"
+cost_center = "CC-1"
+monthly_budget_usd = 100
+[[tenant]]
+id = "bee"
+cost_center = "CC-1"
+monthly_budget_usd = 10
+[[tenant]]
+id = "cee"
+cost_center = "CC-2"
+[[cost_center]]
+id = "CC-1"
+monthly_budget_usd = 50
+"""
+DEPLOYMENTS = """
+[[deployment]]
+name = "mini"
+model = "gpt-4o-mini"
+deployment_type = "GlobalStandard"
+monthly_budget_usd = 40
+"""
+
 
 def open_alerts(path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     monkeypatch.setenv("LENS_DB", str(path))
+    (path.parent / "tenants.toml").write_text(TENANTS)
+    (path.parent / "deployments.toml").write_text(DEPLOYMENTS)
     at = AppTest.from_file(APP, default_timeout=30)
     at.run()
     at.switch_page("app_pages/alerts.py")
@@ -46,7 +74,11 @@ def test_fired_alerts_and_their_deliveries_are_listed(
     at = open_alerts(tmp_path / "lens.duckdb", monkeypatch)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics == {"Alerts fired": "1", "Delivered": "1", "Failed deliveries": "1"}
-    table = at.dataframe[0].value
+    budgets = at.dataframe[0].value
+    assert list(zip(budgets["scope"], budgets["spend_usd"], strict=True)) == [
+        ("CC-1", 6.0), ("mini", 6.0), ("acme", 0.0), ("bee", 6.0),
+    ]  # fmt: skip
+    table = at.dataframe[1].value
     assert list(table["status"]) == ["delivered", "failed"]
     assert list(table["last_error"].fillna("")) == ["", "HTTP 400: receiver error"]
     assert [float(v) for v in table["budget_usd"]] == [10.0, 10.0]
