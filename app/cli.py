@@ -402,6 +402,11 @@ def backfill(name: str, since: str, url: str | None) -> None:
         f"{name}: {report['slices']} slices, {report['rows_read']} rows read, "
         f"{report['rows_stored']} stored; watermark {report['watermark']}"
     )
+    if warnings := report.get("warnings"):
+        console.print(
+            f"[yellow]warning:[/yellow] {len(warnings)} slices stored with fields missing; "
+            f"the last: {warnings[-1]}"
+        )
     if report["error"]:
         console.print(f"[red]error:[/red] {report['error']}\n{report['hint']}")
         raise SystemExit(1)

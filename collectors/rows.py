@@ -80,6 +80,7 @@ class CallRow:
     attributes: dict[str, Any] = field(default_factory=dict)  # the rest, JSON
     apim_subscription: str | None = None  # API Management subscription the call came through
     request_id: str | None = None  # apim-request-id: joins the same call seen by other sources
+    sample_weight: float = 1.0  # how many calls this row stands for (a sampled source's N)
 
 
 CALL_COLUMNS: Final[tuple[str, ...]] = tuple(f.name for f in fields(CallRow))
@@ -96,6 +97,7 @@ _CALL_ARROW_TYPES: Final[dict[str, pa.DataType]] = {
     "cached_input_tokens": pa.int64(),
     "output_tokens": pa.int64(),
     "reasoning_tokens": pa.int64(),
+    "sample_weight": pa.float64(),
 }
 CALL_SCHEMA: Final = pa.schema(
     [(name, _CALL_ARROW_TYPES.get(name, pa.string())) for name in CALL_COLUMNS]

@@ -64,10 +64,17 @@ filtered.metric(
 deployments.metric("Deployments", int(totals["deployments"]))
 if (breakdown := spending.breakdown(totals, ptu)) is not None:
     st.caption(breakdown)
-if int(totals["unpriced_calls"]):
+unknown_tokens = int(totals["unknown_token_calls"])
+if int(totals["unpriced_calls"]) > unknown_tokens:
     st.warning(
-        f"{int(totals['unpriced_calls']):,} calls with tokens have no price (unknown model or "
-        "deployment type); they are not in the spend above, not counted as $0."
+        f"{int(totals['unpriced_calls']) - unknown_tokens:,} calls with tokens have no price "
+        "(unknown model or deployment type); they are not in the spend above, not counted as $0."
+    )
+if unknown_tokens:
+    st.warning(
+        f"{unknown_tokens:,} calls: tokens unknown (their source logged no token counts, as "
+        "the Azure OpenAI resource log does not); their cost is not in the spend above, not "
+        "counted as $0."
     )
 if int(totals["unknown_deployment_calls"]):
     st.warning(

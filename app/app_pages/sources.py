@@ -52,12 +52,32 @@ if counts is not None:
         f"{counts['spans_rejected']:,} spans not model calls, {counts['bad_requests']:,} bad "
         f"requests, {counts['throttled']:,} throttled."
     )
+for sampled in health[["source", "kept_calls", "represented_calls"]].to_dict("records"):
+    kept, represented = int(sampled["kept_calls"]), int(sampled["represented_calls"])
+    if represented > kept > 0:
+        st.info(
+            f"{code(sampled['source'])} samples: its {kept:,} stored calls stand for "
+            f"{represented:,} (about 1 in {represented / kept:.1f} kept); totals and costs "
+            "count each kept call that many times."
+        )
+for gateway in health[health["source"] == "apim"].to_dict("records"):
+    missing_ids, kept = int(gateway["without_request_id"]), int(gateway["kept_calls"])
+    if missing_ids:
+        st.warning(
+            f"`apim`: {missing_ids:,} of {kept:,} stored calls carry no backend "
+            "`apim-request-id`, so a call your application also traced is stored twice. "
+            "List `apim-request-id` under the API's logged backend response headers "
+            "(README, Log Analytics, step 2)."
+        )
 for row in health.itertuples():
     if isinstance(row.last_error, str) and row.last_error:
         st.error(f"{code(row.source)}: the last pull failed.")
         st.text(row.last_error)  # the source's own words, shown as they are
         if isinstance(row.last_error_hint, str) and row.last_error_hint:
             st.text(f"What to do: {row.last_error_hint}")
+    if isinstance(row.warning, str) and row.warning:
+        st.warning(f"{code(row.source)}: the last pull stored calls with fields missing.")
+        st.text(row.warning)  # how many, and what the workspace lacks
 unpolled = [entry for entry in catalog if not entry["polled"]]
 if unpolled:
     with st.expander("Sources not polled, and what each needs"):

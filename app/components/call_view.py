@@ -53,6 +53,12 @@ def show_call(
     """Draw the call ``detail`` (a row of call_detail) with its verdicts and cost; message
     content and raw attributes only to a role that may read them (audited)."""
     st.subheader(f"Call {code(detail['call_id'])}")
+    weight = detail.get("sample_weight")
+    if weight is not None and not pd.isna(weight) and float(weight) != 1.0:
+        st.info(
+            f"This call represents {charts.format_count(float(weight))} calls: its source "
+            "sampled them and kept this one, so totals and costs count it that many times."
+        )
     status, deployment, tenant, duration, ttft = st.columns(5)
     http = f"{detail['status']} ({_text(detail['http_status']) or 'n/a'})"
     action = _FILTER_ACTIONS.get(_text(detail.get("filter_action")))

@@ -137,6 +137,7 @@ SOURCE_HEALTH_COLUMNS: Final[dict[str, Any]] = {
     "source": st.column_config.TextColumn("Source", pinned=True),
     "configured": st.column_config.CheckboxColumn("Configured"),
     "calls": _count("Calls in the ledger"),
+    "represented_calls": _count("Calls represented (sampled sources: more than stored)"),
     "last_success": st.column_config.DatetimeColumn("Last success (UTC)"),
     "lag_minutes": st.column_config.NumberColumn("Lag (min)", format="%.0f"),
     "rows_last_hour": _count("Rows in the last hour"),

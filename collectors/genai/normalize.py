@@ -474,6 +474,9 @@ def _decided(
         "attributes": _replaced(calls["kept"], few.kept),
         "apim_subscription": calls["apim_subscription"],
         "request_id": calls["request_id"],
+        # A span carries no weight the rules read: one span, one call (App Insights rows
+        # take ItemCount in collectors/loganalytics/normalize.py).
+        "sample_weight": pa.repeat(pa.scalar(1.0), count),
     }  # fmt: skip
     return pa.table(columns)
 

@@ -47,6 +47,7 @@ OPERATION_IDS: Final = {
     "responses_create": "responses",
 }
 MAX_TOKENS_PER_CALL: Final = 100_000_000
+MAX_ROLLUP_TOTAL: Final = 10**15  # an hour's tokens of one group: far beyond any quota
 CELL_MACROS: Final = "log_cell_macros"
 
 # Each calls source: its SQL file and the values that file binds.
@@ -82,6 +83,17 @@ class NormalizedCalls:
     left_out: int
 
 
+def rows_without(rows: pa.Table, flag: str) -> int:
+    """How many result rows say, in the boolean column ``flag``, that they lack the fields
+    of a joined table (a row without the column lacks nothing)."""
+    if flag not in rows.column_names or not rows.num_rows:
+        return 0
+    column = pc.cast(rows[flag], pa.string())
+    present = pc.is_in(pc.utf8_lower(pc.fill_null(column, "false")), pa.array(["true", "1"]))
+    kept: int = rows.num_rows
+    return kept - int(pc.sum(present).as_py() or 0)
+
+
 def normalize_calls(
     name: str, rows: pa.Table, source: str, *, redact: bool = True
 ) -> NormalizedCalls:
@@ -97,7 +109,8 @@ def normalize_calls(
         batch = normalize_spans(
             spans.select(SPAN_SCHEMA.names).cast(SPAN_SCHEMA), source=source, redact=redact
         )
-        calls, verdicts = batch.calls_of(0), batch.verdicts_of(0)
+        calls = _weighted_by_item_count(batch.calls_of(0), spans)
+        verdicts = batch.verdicts_of(0)
     else:
         query, params = CALL_QUERIES[name]
         calls = queries.run_detached(
@@ -108,6 +121,19 @@ def normalize_calls(
     if usable.num_rows < calls.num_rows:
         verdicts = verdicts.filter(pc.is_in(verdicts["call_id"], usable["call_id"]))
     return NormalizedCalls(usable, verdicts, rows.num_rows - usable.num_rows)
+
+
+def _weighted_by_item_count(calls: pa.Table, spans: pa.Table) -> pa.Table:
+    """``calls`` with each span row's ``ItemCount`` as its sample weight: a sampling SDK
+    keeps one span in N and Application Insights writes N on the row it kept. A row
+    without one (or with a count below 1) stands for one call."""
+    if "item_count" not in spans.column_names or not calls.num_rows:
+        return calls
+    keys = pc.binary_join_element_wise(spans["trace_id"], spans["span_id"], "")
+    counts = pc.take(spans["item_count"], pc.index_in(calls["call_id"], value_set=keys))
+    usable = pc.and_(pc.is_valid(counts), pc.greater_equal(pc.fill_null(counts, 0.0), 1.0))
+    weight = pc.if_else(usable, counts, pa.scalar(1.0))
+    return calls.set_column(calls.schema.get_field_index("sample_weight"), "sample_weight", weight)
 
 
 class InvalidRowError(ValueError):
@@ -134,17 +160,23 @@ def _text(value: Any) -> str | None:
     return str(value).strip() or None
 
 
-def _count(value: Any) -> int | None:
-    """A token count: an int, or its text; negative or absurd values are missing."""
+def _count(value: Any, most: int = MAX_TOKENS_PER_CALL) -> int | None:
+    """A token count: an int, or its text; negative or absurd (above ``most``) values are
+    missing."""
     if type(value) is int:
-        return value if 0 <= value <= MAX_TOKENS_PER_CALL else None
+        return value if 0 <= value <= most else None
     if value is None or value == "" or isinstance(value, bool):
         return None
     try:
         number = int(float(value))
     except (TypeError, ValueError):
         return None
-    return number if 0 <= number <= MAX_TOKENS_PER_CALL else None
+    return number if 0 <= number <= most else None
+
+
+def _total(value: Any) -> int:
+    """An hour's sum of counts (a rollup row's): no call's limit applies; missing is 0."""
+    return _count(value, MAX_ROLLUP_TOTAL) or 0
 
 
 def _float(value: Any) -> float | None:
@@ -181,11 +213,11 @@ def normalize_rollups(rows: list[dict[str, Any]], source: str) -> list[dict[str,
                 "tenant_id": _text(row.get("TenantId")),
                 "apim_subscription": _text(row.get("ApimSubscriptionId")),
                 "status": "error" if _text(row.get("Status")) == "error" else "ok",
-                "requests": _count(row.get("Requests")) or 0,
-                "input_tokens": _count(row.get("PromptTokens")) or 0,
-                "cached_input_tokens": 0,
-                "output_tokens": _count(row.get("CompletionTokens")) or 0,
-                "reasoning_tokens": 0,
+                "requests": _total(row.get("Requests")),
+                "input_tokens": _total(row.get("PromptTokens")),
+                "cached_input_tokens": _total(row.get("CachedTokens")),
+                "output_tokens": _total(row.get("CompletionTokens")),
+                "reasoning_tokens": _total(row.get("ReasoningTokens")),
             }
         )
     return out

@@ -5,7 +5,9 @@ after their ``TimeGenerated``, and the overlap catches them. Rows are upserted b
 ``call_id``, so a re-read never counts a call twice. A range is read in slices; a slice
 that comes back partial (``PartialError``) or at the row limit has its rows stored and is
 read again in halves. The watermark moves only past slices stored whole: a failure stops
-the pull there and is recorded, with what to do, for the Sources page.
+the pull there and is recorded, with what to do, for the Sources page. A slice stored whole
+whose rows lacked the fields of a joined table (a workspace without the API Management
+gateway log) is ``degraded``: its warning is recorded for the Sources page too.
 """
 
 from __future__ import annotations
@@ -32,7 +34,12 @@ from collectors.loganalytics.client import (
     run_query,
 )
 from collectors.loganalytics.decode import table_columns, table_rows
-from collectors.loganalytics.normalize import normalize_calls, normalize_metrics, normalize_rollups
+from collectors.loganalytics.normalize import (
+    normalize_calls,
+    normalize_metrics,
+    normalize_rollups,
+    rows_without,
+)
 from collectors.loganalytics.sources import CALLS, METRICS, ROLLUP_BIN, SOURCES, Source
 from collectors.store import Store
 from queries.kql import load_kql
@@ -53,7 +60,7 @@ class SliceDone:
     source: str
     start: datetime
     end: datetime
-    outcome: str  # ok | partial | failed
+    outcome: str  # ok | degraded | partial | failed
     rows_read: int
     rows_stored: int
     error: str | None = None
@@ -68,6 +75,7 @@ class PullReport:
     rows_read: int = 0
     rows_stored: int = 0
     partial_results: int = 0
+    warnings: list[str] = field(default_factory=list)
     error: str | None = None
     hint: str | None = None
     watermark: datetime | None = None
@@ -82,6 +90,7 @@ class PullReport:
             "rows_read": self.rows_read,
             "rows_stored": self.rows_stored,
             "partial_results": self.partial_results,
+            "warnings": self.warnings,
             "error": self.error,
             "hint": self.hint,
             "watermark": self.watermark.isoformat() if self.watermark else None,
@@ -190,7 +199,7 @@ class Poller:
                 began = time.monotonic()
                 try:
                     with cyclic_gc_paused():
-                        read, stored, trouble = self._pull_slice(
+                        read, stored, trouble, warning = self._pull_slice(
                             source, slice_start, slice_end, rollup
                         )
                 except PullError as exc:
@@ -203,8 +212,13 @@ class Poller:
                     break
                 report.rows_read += read
                 report.rows_stored += stored
-                outcome = "partial" if trouble else "ok"
-                done = SliceDone(name, slice_start, slice_end, outcome, read, stored, trouble)
+                outcome = "partial" if trouble else "degraded" if warning else "ok"
+                done = SliceDone(
+                    name, slice_start, slice_end, outcome, read, stored, trouble or warning
+                )
+                if warning and trouble is None:
+                    report.warnings.append(warning)
+                    log.warning("pull of %s: %s", name, warning)
                 self._record(done, time.monotonic() - began)
                 report.slices += 1
                 if trouble is None:
@@ -242,8 +256,9 @@ class Poller:
 
     def _pull_slice(
         self, source: Source, start: datetime, end: datetime, rollup: bool
-    ) -> tuple[int, int, str | None]:
-        """Read one slice and store what came; (rows read, rows stored, trouble or None)."""
+    ) -> tuple[int, int, str | None, str | None]:
+        """Read one slice and store what came; (rows read, rows stored, trouble or None,
+        warning or None)."""
         kql = load_kql(source.rollup_kql if rollup and source.rollup_kql else source.kql)
         params = {**source.params, "row_limit": self.config.row_limit}
         if "bin_size" in kql.params:
@@ -251,6 +266,7 @@ class Poller:
         result: QueryResult = run_query(
             self.client, self.config, kql.with_prelude(params), start, end
         )
+        warning = None
         if rollup:
             rows = table_rows(result.tables)
             read, stored = len(rows), state.replace_rollups(
@@ -273,10 +289,13 @@ class Poller:
                 rejected=normalized.left_out,
             )
             read, stored = columns.num_rows, written.calls_inserted + written.calls_duplicate
+            lacking = rows_without(columns, source.joined_flag) if source.joined_flag else 0
+            if lacking:
+                warning = f"{lacking} of {read} calls {source.joined_missing}"
         trouble = result.partial_error
         if trouble is None and read >= self.config.row_limit:
             trouble = f"{read} rows: the row limit of one query was reached"
-        return read, stored, trouble
+        return read, stored, trouble, warning
 
     def _record(self, done: SliceDone, seconds: float) -> None:
         state.record_pull(

@@ -18,6 +18,10 @@ METRICS: Final = "metrics"  # rows -> resource_metrics
 ROLLUP: Final = "rollup"  # rows -> usage_rollups
 
 ROLLUP_BIN: Final = timedelta(hours=1)
+# gen_ai.operation.name of GenAI spans that are not model calls (the GenAI semantic
+# conventions' agent, tool and workflow spans); an agent span's tokens are those of the model
+# calls under it, so pulling it would count them twice.
+NOT_MODEL_CALLS: Final = ("invoke_agent", "create_agent", "execute_tool", "invoke_workflow")
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,10 @@ class Source:
     rollup_kql: str | None  # the summarised pull in rollup mode; None: same as calls mode
     params: dict[str, KqlValue] = field(default_factory=dict)  # besides row_limit
     needs: str = ""  # what must be configured in Azure for the table to exist
+    # For a pull whose rows may come without the fields of a second table: the boolean
+    # result column that says a row has them, and what their absence means and needs.
+    joined_flag: str | None = None
+    joined_missing: str = ""
 
     @property
     def ledger_source(self) -> str:
@@ -43,6 +51,7 @@ SOURCES: Final[dict[str, Source]] = {
             "app_insights",
             CALLS,
             "app_insights_rollup",
+            params={"not_model_calls": list(NOT_MODEL_CALLS)},
             needs="workspace-based Application Insights fed by azure-monitor-opentelemetry "
             "with the OpenAI instrumentation (table AppDependencies)",
         ),
@@ -52,8 +61,14 @@ SOURCES: Final[dict[str, Source]] = {
             CALLS,
             "apim_rollup",
             needs="the API Management diagnostic setting with 'Logs related to generative AI "
-            "gateway' and 'Logs related to ApiManagement Gateway' sent to this workspace "
-            "(tables ApiManagementGatewayLlmLog, ApiManagementGatewayLogs)",
+            "gateway' and 'Logs related to ApiManagement Gateway' sent to this workspace, "
+            "destination table 'Resource specific' (tables ApiManagementGatewayLlmLog, "
+            "ApiManagementGatewayLogs)",
+            joined_flag="GatewayLogged",
+            joined_missing="had no row in ApiManagementGatewayLogs, so they are stored without "
+            "caller details (subscription, product, API, caller IP, backend): send 'Logs "
+            "related to ApiManagement Gateway' to this workspace in the same diagnostic "
+            "setting, destination table 'Resource specific'",
         ),
         Source(
             "azure_diagnostics",
@@ -63,9 +78,11 @@ SOURCES: Final[dict[str, Source]] = {
             params={
                 "resource_provider": "MICROSOFT.COGNITIVESERVICES",
                 "category": "RequestResponse",
+                "usage_category": "AzureOpenAIRequestUsage",
             },
             needs="the Azure OpenAI resource's diagnostic setting 'Request and Response Logs' "
-            "sent to this workspace (table AzureDiagnostics)",
+            "sent to this workspace (table AzureDiagnostics); 'Azure OpenAI Request Usage' "
+            "too for token counts",
         ),
         Source(
             "azure_metrics",

@@ -5,9 +5,10 @@ WITH ledger AS (
     SELECT
         date_trunc('hour', start_time) AS hour,
         deployment,
-        count(*) AS requests,
-        count(*) FILTER (WHERE status = 'error') AS errors,
-        coalesce(sum(input_tokens), 0) + coalesce(sum(output_tokens), 0) AS tokens
+        weighted(sum(call_weight(sample_weight))) AS requests,
+        weighted(sum(call_weight(sample_weight)) FILTER (WHERE status = 'error')) AS errors,
+        weighted(sum(input_tokens * call_weight(sample_weight)))
+            + weighted(sum(output_tokens * call_weight(sample_weight))) AS tokens
     FROM calls
     WHERE start_time >= calls_kept_from()
     GROUP BY ALL

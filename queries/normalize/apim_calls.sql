@@ -3,7 +3,9 @@
 -- params: $source VARCHAR, $operation_ids VARCHAR[], $operations VARCHAR[], $max_tokens BIGINT
 -- call_id is apim: + CorrelationId; the backend's apim-request-id (BackendRequestId, when
 -- the gateway logs response headers) is the request_id that joins the call other sources
--- saw. Region is the gateway's, not the Azure OpenAI resource's, so it stays an attribute.
+-- saw. Region is the gateway's, not the Azure OpenAI resource's, so it stays an attribute,
+-- as do BackendId (which backend of a pool answered) and BackendResponseCode (its status,
+-- which may differ from the caller's after a retry or failover).
 -- A call fails on an HTTP status of 400 or more (or, with no status, on an error reason):
 -- a 200 whose LastErrorReason says the client went away mid-stream was answered and billed,
 -- so it is ok, with the reason kept as apim.last_error.
@@ -57,8 +59,11 @@ SELECT
         json_member('apim.caller_ip', cell_text(CallerIpAddress)),
         json_member('apim.region', cell_text(Region)),
         json_member('stream', CASE WHEN cell_float(IsStreamCompletion) <> 0 THEN true END),
-        json_member('apim.last_error', CASE WHEN NOT failed THEN error END)
+        json_member('apim.last_error', CASE WHEN NOT failed THEN error END),
+        json_member('apim.backend_id', cell_text(BackendId)),
+        json_member('apim.backend_response_code', cell_status(BackendResponseCode))
     ) || '}' AS attributes,
     cell_text(ApimSubscriptionId) AS apim_subscription,
-    cell_text(BackendRequestId) AS request_id
+    cell_text(BackendRequestId) AS request_id,
+    1.0 AS sample_weight  -- the gateway logs every call
 FROM cells;

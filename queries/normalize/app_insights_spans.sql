@@ -1,5 +1,5 @@
 -- name: app_insights_spans
--- returns: the GenAI span columns (collectors/otlp/flatten.py SPAN_SCHEMA) of each row of the Application Insights GenAI dependency pull (queries/kql/app_insights.kql) in the registered relation log_rows, for the GenAI rules (collectors/genai/rules.py): the span's fields, one text column per attribute the rules read, and kept, what the call keeps in its attributes
+-- returns: the GenAI span columns (collectors/otlp/flatten.py SPAN_SCHEMA) of each row of the Application Insights GenAI dependency pull (queries/kql/app_insights.kql) in the registered relation log_rows, for the GenAI rules (collectors/genai/rules.py): the span's fields, one text column per attribute the rules read, kept, what the call keeps in its attributes, and item_count, how many calls the row stands for (ItemCount)
 -- params: $read_as_text VARCHAR, $drop_mapped VARCHAR, $credential_keys VARCHAR, $choice_keys VARCHAR, $content_keys VARCHAR
 -- An AppDependencies row is a GenAI span as azure-monitor-opentelemetry wrote it:
 -- Properties holds the span attributes as text ("812", "True", tuples as Python reprs
@@ -46,9 +46,10 @@ SELECT
     cell_text(AppRoleName) AS "resource.service.name",
     CASE WHEN contains(cell_text(Target), '.') THEN cell_text(Target) END AS endpoint_hint,
     cell_status(ResultCode) AS http_status_hint,
-    starts_with(cell_text(DependencyType), 'GenAI') AS genai_hint
+    starts_with(cell_text(DependencyType), 'GenAI') AS genai_hint,
+    cell_float(item_count_cell) AS item_count
 FROM (
-    SELECT *, json_merge_patch(
+    SELECT *, ItemCount AS item_count_cell, json_merge_patch(
         json_object('enduser.id', cell_text(UserAuthenticatedId)),
         CASE WHEN json_type(TRY_CAST(Properties AS JSON)) = 'OBJECT'
              THEN TRY_CAST(Properties AS JSON) ELSE CAST('{}' AS JSON) END) AS props

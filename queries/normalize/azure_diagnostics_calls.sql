@@ -3,6 +3,10 @@
 -- params: $source VARCHAR, $operation_ids VARCHAR[], $operations VARCHAR[], $max_tokens BIGINT
 -- CorrelationId is the apim-request-id header the caller got, so it is also the request_id.
 -- properties_s is a string column holding JSON; text that is not a JSON object reads as {}.
+-- Token counts come from the RequestResponse properties when they have them, else from the
+-- call's AzureOpenAIRequestUsage properties (usage_s), where each is a one-element array
+-- or a number (the shape seen in exports; not documented by Microsoft); else NULL: tokens
+-- unknown, never 0.
 WITH cells AS (
     SELECT
         *,
@@ -10,7 +14,8 @@ WITH cells AS (
         cell_text(Resource) AS resource,
         lower(cell_text(OperationName)) AS operation_id,
         cell_status(ResultSignature) AS status_code,
-        TRY_CAST(properties_s AS JSON) AS props
+        TRY_CAST(properties_s AS JSON) AS props,
+        TRY_CAST(usage_s AS JSON) AS usage
     FROM log_rows
 ),
 named AS (
@@ -48,9 +53,11 @@ SELECT
     CASE WHEN status_code >= 400 THEN 'error' ELSE 'ok' END AS status,
     status_code AS http_status,
     NULL::VARCHAR AS error_type,
-    cell_count(props ->> 'promptTokens', $max_tokens) AS input_tokens,
-    NULL::BIGINT AS cached_input_tokens,
-    cell_count(props ->> 'completionTokens', $max_tokens) AS output_tokens,
+    coalesce(cell_count(props ->> 'promptTokens', $max_tokens),
+             usage_count(usage, 'promptTokens', $max_tokens)) AS input_tokens,
+    usage_count(usage, 'cachedTokens', $max_tokens) AS cached_input_tokens,
+    coalesce(cell_count(props ->> 'completionTokens', $max_tokens),
+             usage_count(usage, 'generatedTokens', $max_tokens)) AS output_tokens,
     NULL::BIGINT AS reasoning_tokens,
     NULL::VARCHAR AS finish_reason,
     'none' AS filter_action,
@@ -61,5 +68,6 @@ SELECT
         json_member('resource', resource)
     ) || '}' AS attributes,
     NULL::VARCHAR AS apim_subscription,
-    correlation AS request_id
+    correlation AS request_id,
+    1.0 AS sample_weight  -- the resource logs every call
 FROM named;

@@ -18,6 +18,13 @@ CREATE OR REPLACE TEMP MACRO cell_status(x) AS
     CASE WHEN TRY_CAST(CAST(x AS VARCHAR) AS DOUBLE) BETWEEN 100 AND 599
          THEN CAST(trunc(TRY_CAST(CAST(x AS VARCHAR) AS DOUBLE)) AS INTEGER) END;
 
+-- A token count in a JSON object's member: a number, its text, or the first element of an
+-- array of them ({"promptTokens": [812]}).
+CREATE OR REPLACE TEMP MACRO usage_count(doc, member, most) AS coalesce(
+    cell_count(json_extract_string(doc, '$.' || member || '[0]'), most),
+    cell_count(json_extract_string(doc, '$.' || member), most)
+);
+
 CREATE OR REPLACE TEMP MACRO cell_float(x) AS TRY_CAST(CAST(x AS VARCHAR) AS DOUBLE);
 
 -- ISO 8601 text (KQL sends up to 7 fractional digits; microseconds are kept) in UTC; a

@@ -4,7 +4,8 @@
 -- Latency is the call's duration; output tokens per second is the median over calls of
 -- output tokens / (duration - time to first token). Throttled = HTTP 429. peak_tpm is the
 -- input + output tokens of the busiest minute of the busiest hour; tpm_quota comes from
--- deployments.toml (tpm).
+-- deployments.toml (tpm). Counts and tokens are weighted by call_weight(); percentiles are
+-- over the stored calls.
 WITH f AS (SELECT * FROM filtered_calls($start, $end, $tenants, $deployments, $models, $types, $services)),
 -- The busiest minute is looked for inside each deployment's busiest hour: minute totals
 -- for one hour per deployment instead of for every minute of the range.
@@ -12,7 +13,8 @@ per_hour AS (
     SELECT
         deployment,
         epoch_us(start_time) // 3600000000 AS hour,
-        sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)) AS tokens
+        sum((coalesce(input_tokens, 0) + coalesce(output_tokens, 0)) * call_weight(sample_weight))
+            AS tokens
     FROM f
     GROUP BY ALL
 ),
@@ -21,7 +23,8 @@ per_minute AS (
     SELECT
         f.deployment,
         epoch_us(f.start_time) // 60000000 AS minute,
-        sum(coalesce(f.input_tokens, 0) + coalesce(f.output_tokens, 0)) AS tokens
+        sum((coalesce(f.input_tokens, 0) + coalesce(f.output_tokens, 0))
+            * call_weight(f.sample_weight)) AS tokens
     FROM f
     JOIN busiest_hour AS b
         ON b.deployment = f.deployment AND b.hour = epoch_us(f.start_time) // 3600000000
@@ -33,14 +36,16 @@ stats AS (
         deployment,
         -- A deployment has one type; calls that say none were given the registry's.
         max(deployment_type) AS deployment_type,
-        count(*) AS calls,
+        weighted(sum(call_weight(sample_weight))) AS calls,
         quantile_cont(duration_ms, [0.5, 0.95, 0.99]) AS latency,
         quantile_cont(ttft_ms, [0.5, 0.95]) AS ttft,
         median(output_tokens / ((duration_ms - coalesce(ttft_ms, 0)) / 1000)) FILTER (
             WHERE output_tokens > 0 AND duration_ms > coalesce(ttft_ms, 0)
         ) AS output_tokens_per_s,
-        count(*) FILTER (WHERE http_status = 429) / count(*) AS throttled_rate,
-        count(*) FILTER (WHERE status = 'error') / count(*) AS error_rate
+        coalesce(sum(call_weight(sample_weight)) FILTER (WHERE http_status = 429), 0)
+            / sum(call_weight(sample_weight)) AS throttled_rate,
+        coalesce(sum(call_weight(sample_weight)) FILTER (WHERE status = 'error'), 0)
+            / sum(call_weight(sample_weight)) AS error_rate
     FROM f
     GROUP BY deployment
 )

@@ -10,7 +10,7 @@ SELECT
         ELSE 'standard'
     END AS family,
     least(floor(duration_ms / $bin_ms) * $bin_ms, $max_ms) AS bin_ms,
-    count(*) AS calls
+    weighted(sum(call_weight(sample_weight))) AS calls
 FROM filtered_calls($start, $end, $tenants, $deployments, $models, $types, $services)
 WHERE duration_ms IS NOT NULL
 GROUP BY ALL

@@ -12,7 +12,7 @@ FROM (
     SELECT
         time_bucket($bucket, start_time) AS bucket,
         deployment,
-        count(*) AS calls,
+        weighted(sum(call_weight(sample_weight))) AS calls,
         quantile_cont(duration_ms, [0.5, 0.95]) AS latency
     FROM filtered_calls($start, $end, $tenants, $deployments, $models, $types, $services)
     WHERE duration_ms IS NOT NULL

@@ -1,15 +1,18 @@
 -- name: safety_by_end_user
 -- returns: end_user, calls, blocked_prompts, filtered_completions, annotated, incidents, incident_rate, incident_cost_usd (one row per end user with any verdict, '(none)' for calls that name none, most incidents first, at most 50)
 -- params: $start TIMESTAMPTZ, $end TIMESTAMPTZ, $tenants VARCHAR[], $deployments VARCHAR[], $models VARCHAR[], $types VARCHAR[], $services VARCHAR[]
--- Counts come from the calls; the cost of incidents from their price groups, which keep
+-- Counts come from the calls, each call_weight() times; the cost of incidents from their price groups, which keep
 -- the end user of blocked and filtered calls.
 WITH counts AS (
     SELECT
         coalesce(nullif(end_user, ''), '(none)') AS end_user,
-        count(*) AS calls,
-        count(*) FILTER (WHERE filter_action = 'blocked_prompt') AS blocked_prompts,
-        count(*) FILTER (WHERE filter_action = 'filtered_completion') AS filtered_completions,
-        count(*) FILTER (WHERE filter_action = 'annotated') AS annotated
+        weighted(sum(call_weight(sample_weight))) AS calls,
+        weighted(sum(call_weight(sample_weight)) FILTER (WHERE filter_action = 'blocked_prompt'))
+            AS blocked_prompts,
+        weighted(sum(call_weight(sample_weight))
+            FILTER (WHERE filter_action = 'filtered_completion')) AS filtered_completions,
+        weighted(sum(call_weight(sample_weight)) FILTER (WHERE filter_action = 'annotated'))
+            AS annotated
     FROM filtered_calls($start, $end, $tenants, $deployments, $models, $types, $services)
     GROUP BY ALL
     HAVING count(*) FILTER (WHERE filter_action <> 'none') > 0

@@ -3,13 +3,16 @@
 -- params: $start TIMESTAMPTZ, $end TIMESTAMPTZ
 -- A call seen by several sources is one row in calls; every source that saw it counts it
 -- here (calls.source plus calls.also_seen_by). The resource is resource_name() of the
--- endpoint (aoai-prod.openai.azure.com -> aoai-prod, as AzureMetrics names it).
+-- endpoint (aoai-prod.openai.azure.com -> aoai-prod, as AzureMetrics names it). Calls and
+-- tokens count each call call_weight() times, as the metrics count every call.
 WITH seen AS (
     SELECT
         CAST(start_time AS DATE) AS day,
         resource_name(endpoint) AS resource,
         unnest(list_prepend(source, coalesce(also_seen_by, []))) AS seen_by,
-        coalesce(input_tokens, 0) + coalesce(output_tokens, 0) AS tokens
+        (coalesce(input_tokens, 0) + coalesce(output_tokens, 0)) * call_weight(sample_weight)
+            AS tokens,
+        call_weight(sample_weight) AS weight
     FROM calls
     WHERE start_time >= $start AND start_time < $end
 ),
@@ -20,7 +23,8 @@ by_call AS (
         sum(tokens) FILTER (WHERE seen_by = 'otlp') AS otlp_tokens,
         sum(tokens) FILTER (WHERE seen_by = 'loganalytics:app_insights') AS app_insights_tokens,
         sum(tokens) FILTER (WHERE seen_by = 'loganalytics:apim') AS apim_tokens,
-        count(*) FILTER (WHERE seen_by = 'loganalytics:azure_diagnostics') AS diagnostics_calls
+        weighted(sum(weight) FILTER (WHERE seen_by = 'loganalytics:azure_diagnostics'))
+            AS diagnostics_calls
     FROM seen
     GROUP BY day, resource
 ),
@@ -28,7 +32,7 @@ calls_per_day AS (
     SELECT
         CAST(start_time AS DATE) AS day,
         resource_name(endpoint) AS resource,
-        count(*) AS calls
+        weighted(sum(call_weight(sample_weight))) AS calls
     FROM calls
     WHERE start_time >= $start AND start_time < $end
     GROUP BY ALL

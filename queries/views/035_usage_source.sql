@@ -1,11 +1,13 @@
 -- name: 035_usage_source
--- returns: view call_usage (one call as a usage row) and table macro usage_source(start_ts, end_ts, per_call): call_id (a call's, or rollup:... for an hourly rollup group), start_time (per call and rollup rows), hour, day, deployment, model, region, deployment_type, the tenant keys of 01_call_keys, service, filter_action, incident_end_user, requests, errors, throttled, unknown_deployment, synthetic and token counts (one row per call, or per usage_hourly row for whole UTC hours)
+-- returns: view call_usage (one call as a usage row) and table macro usage_source(start_ts, end_ts, per_call): call_id (a call's, or rollup:... for an hourly rollup group), start_time (per call and rollup rows), hour, day, deployment, model, region, deployment_type, the tenant keys of 01_call_keys, service, filter_action, incident_end_user, requests, errors, throttled, unknown_deployment, synthetic, unknown_tokens (answered calls whose tokens no source gave) and token counts (one row per call, or per usage_hourly row for whole UTC hours)
 -- params:
 -- What the reports sum and costed_usage() prices. Whole UTC hours inside [start_ts, end_ts)
 -- come from the hourly summary (usage_hourly); the partial hours at either edge, and every
 -- hour when a call-by-call answer is asked for (per_call) or a tenant rule reads end users
 -- (not kept in the summary), come from the calls themselves. Both give the same sums.
 -- Log Analytics hourly rollups fill the hours that have no call.
+-- A call counts as sample_weight calls (042_sample_weight.sql): its counts and tokens are
+-- multiplied by it, so a sampled source's totals are those of the calls it stands for.
 -- One call as a row of usage_source().
 CREATE OR REPLACE VIEW call_usage AS
 SELECT
@@ -25,16 +27,18 @@ SELECT
     c.filter_action,
     CASE WHEN c.filter_action IN ('blocked_prompt', 'filtered_completion')
         THEN coalesce(c.end_user, '') END AS incident_end_user,
-    1 AS requests,
-    CASE WHEN c.status = 'error' THEN 1 ELSE 0 END AS errors,
-    CASE WHEN c.http_status = 429 THEN 1 ELSE 0 END AS throttled,
-    CASE WHEN c.deployment_source = 'unknown' THEN 1 ELSE 0 END AS unknown_deployment,
-    CASE WHEN synthetic_call(c.attributes) THEN 1 ELSE 0 END AS synthetic,
-    coalesce(c.input_tokens, 0) AS input_tokens,
-    coalesce(c.cached_input_tokens, 0) AS cached_input_tokens,
-    coalesce(c.output_tokens, 0) AS output_tokens,
-    coalesce(c.reasoning_tokens, 0) AS reasoning_tokens
-FROM call_keys AS c;
+    c.weight AS requests,
+    CASE WHEN c.status = 'error' THEN c.weight ELSE 0 END AS errors,
+    CASE WHEN c.http_status = 429 THEN c.weight ELSE 0 END AS throttled,
+    CASE WHEN c.deployment_source = 'unknown' THEN c.weight ELSE 0 END AS unknown_deployment,
+    CASE WHEN synthetic_call(c.attributes) THEN c.weight ELSE 0 END AS synthetic,
+    CASE WHEN tokens_unknown(c.status, c.input_tokens, c.output_tokens) THEN c.weight ELSE 0 END
+        AS unknown_tokens,
+    coalesce(c.input_tokens, 0) * c.weight AS input_tokens,
+    coalesce(c.cached_input_tokens, 0) * c.weight AS cached_input_tokens,
+    coalesce(c.output_tokens, 0) * c.weight AS output_tokens,
+    coalesce(c.reasoning_tokens, 0) * c.weight AS reasoning_tokens
+FROM (SELECT *, call_weight(sample_weight) AS weight FROM call_keys) AS c;
 
 CREATE OR REPLACE MACRO usage_source(start_ts, end_ts, per_call) AS TABLE
 WITH mode AS (
@@ -63,6 +67,7 @@ SELECT
     u.throttled,
     u.unknown_deployment,
     u.synthetic,
+    u.unknown_tokens,
     u.input_tokens,
     u.cached_input_tokens,
     u.output_tokens,
@@ -85,7 +90,7 @@ SELECT
     deployment_type, tenant_attr, apim_key, end_user_key, service_key, service,
     filter_action, incident_end_user,
     sum(requests), sum(errors), sum(throttled), sum(unknown_deployment), sum(synthetic),
-    sum(input_tokens), sum(cached_input_tokens), sum(output_tokens), sum(reasoning_tokens)
+    sum(unknown_tokens), sum(input_tokens), sum(cached_input_tokens), sum(output_tokens), sum(reasoning_tokens)
 FROM call_usage AS c, mode AS w
 WHERE NOT per_call AND w.calls_only AND c.start_time >= start_ts AND c.start_time < end_ts
 GROUP BY ALL
@@ -124,6 +129,7 @@ SELECT
     0 AS throttled,
     0 AS unknown_deployment,
     0 AS synthetic,
+    0 AS unknown_tokens,
     r.input_tokens,
     r.cached_input_tokens,
     r.output_tokens,

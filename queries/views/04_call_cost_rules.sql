@@ -1,5 +1,5 @@
 -- name: 04_call_cost_rules
--- returns: table macro costed_usage(start_ts, end_ts, per_call): call_id (a call's, or rollup:... for an hourly rollup group; per call only), start_time (per call only), hour, day, requests, errors, throttled, unknown_deployment, synthetic, deployment, model, tenant keys, service, filter_action, incident_end_user, token sums, base_model, billed_type, type_assumed, billing, priced, unpriced_reason, cost columns in USD (one row per row of usage_source(): per call, or per hour's group of calls with the same price and tenant keys)
+-- returns: table macro costed_usage(start_ts, end_ts, per_call): call_id (a call's, or rollup:... for an hourly rollup group; per call only), start_time (per call only), hour, day, requests, errors, throttled, unknown_deployment, synthetic, unknown_tokens, deployment, model, tenant keys, service, filter_action, incident_end_user, token sums, base_model, billed_type, type_assumed, billing, priced, unpriced_reason, cost columns in USD (one row per row of usage_source(): per call, or per hour's group of calls with the same price and tenant keys)
 -- params:
 -- The price book version in force is the newest loaded. A model is matched by its base name
 -- (the version date suffix removed: gpt-4o-2024-08-06 -> gpt-4o). A row for the call's own
@@ -9,7 +9,9 @@
 -- and marked type_assumed. Cached input bills at its own rate; reasoning
 -- tokens are part of output_tokens and bill as output. Provisioned (ptu) deployments have no
 -- per-token cost here: their hours are allocated separately. A call with tokens and no price
--- is never $0 silently: priced is false and unpriced_reason says why.
+-- is never $0 silently: priced is false and unpriced_reason says why. Nor is a call whose
+-- tokens are unknown (tokens_unknown(), counted in unknown_tokens): alone in its group it is
+-- unpriced, 'tokens unknown'; in a group with priced calls, unknown_tokens still counts it.
 -- Cost is linear in tokens, so reports price the hourly groups of usage_source()
 -- (per_call = false) and get the same totals as pricing each call, from far fewer rows.
 CREATE OR REPLACE MACRO costed_usage(start_ts, end_ts, per_call) AS TABLE
@@ -48,6 +50,7 @@ typed AS (
         c.throttled,
         c.unknown_deployment,
         c.synthetic,
+        c.unknown_tokens,
         c.input_tokens,
         c.cached_input_tokens,
         c.output_tokens,
@@ -98,6 +101,8 @@ costed AS (
         m.*,
         m.input_tokens + m.output_tokens > 0 AS billable,
         CASE
+            WHEN m.input_tokens + m.output_tokens = 0 AND m.unknown_tokens > 0 THEN
+                'tokens unknown: the source gave no token counts'
             WHEN m.input_tokens + m.output_tokens = 0 THEN NULL
             WHEN m.billing IS NULL THEN 'unknown deployment type ' || m.billed_type
             WHEN m.billing = 'ptu' THEN NULL
@@ -122,6 +127,7 @@ FROM (
         throttled,
         unknown_deployment,
         synthetic,
+        unknown_tokens,
         deployment,
         nullif(model, '') AS model,
         tenant_attr,

@@ -3,5 +3,5 @@
 -- params:
 -- The rules are in 04_call_cost_rules.sql (costed_usage), shared with the reports.
 CREATE OR REPLACE VIEW call_costs AS
-SELECT * EXCLUDE (hour, day, requests, errors, throttled, unknown_deployment, synthetic)
+SELECT * EXCLUDE (hour, day, requests, errors, throttled, unknown_deployment, synthetic, unknown_tokens)
 FROM costed_usage(TIMESTAMPTZ '-infinity', TIMESTAMPTZ 'infinity', true);

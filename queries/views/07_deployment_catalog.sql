@@ -14,7 +14,7 @@ WITH seen AS (
             FILTER (WHERE model IS NOT NULL) AS model,
         arg_max(deployment_type, start_time) FILTER (WHERE deployment_type IS NOT NULL)
             AS deployment_type,
-        count(*) AS calls,
+        weighted(sum(call_weight(sample_weight))) AS calls,
         max(start_time) AS last_seen
     FROM calls
     GROUP BY deployment

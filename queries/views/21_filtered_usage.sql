@@ -1,5 +1,5 @@
 -- name: 21_filtered_usage
--- returns: table macro filtered_usage(start_ts, end_ts, f_tenants, f_deployments, f_models, f_types, f_services): hour, day, deployment, model, deployment_type, service, filter_action, incident_end_user (the end user of a blocked or filtered call, else null), tenant_id, requests, errors, throttled, unknown_deployment, synthetic, token sums, payg_cost_usd, priced, unpriced_reason (one row per row of usage_source() in the range that passes the filters: an hour's group of calls, or a call at the range's edges)
+-- returns: table macro filtered_usage(start_ts, end_ts, f_tenants, f_deployments, f_models, f_types, f_services): hour, day, deployment, model, deployment_type, service, filter_action, incident_end_user (the end user of a blocked or filtered call, else null), tenant_id, requests, errors, throttled, unknown_deployment, synthetic, unknown_tokens, token sums, payg_cost_usd, priced, unpriced_reason (one row per row of usage_source() in the range that passes the filters: an hour's group of calls, or a call at the range's edges)
 -- params:
 -- costed_usage() priced per group of calls (same hour, price, tenant keys and filter action),
 -- the tenant resolved, and the dashboard's filters (20_filtered_calls.sql) applied to the
@@ -22,6 +22,7 @@ SELECT
     u.throttled,
     u.unknown_deployment,
     u.synthetic,
+    u.unknown_tokens,
     u.input_tokens,
     u.cached_input_tokens,
     u.output_tokens,

@@ -10,6 +10,7 @@ ON CONFLICT DO UPDATE SET
     throttled = throttled + EXCLUDED.throttled,
     unknown_deployment = unknown_deployment + EXCLUDED.unknown_deployment,
     synthetic = synthetic + EXCLUDED.synthetic,
+    unknown_tokens = unknown_tokens + EXCLUDED.unknown_tokens,
     input_tokens = input_tokens + EXCLUDED.input_tokens,
     cached_input_tokens = cached_input_tokens + EXCLUDED.cached_input_tokens,
     output_tokens = output_tokens + EXCLUDED.output_tokens,

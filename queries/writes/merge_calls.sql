@@ -53,6 +53,9 @@ UPDATE calls AS c SET
         WHEN i.incoming_first THEN json_merge_patch(coalesce(c.attributes, '{}'), coalesce(i.attributes, '{}'))
         ELSE json_merge_patch(coalesce(i.attributes, '{}'), coalesce(c.attributes, '{}'))
     END,
+    -- A source that logs every call says this row is one call, whatever a sampled source
+    -- said: the calls the sampled source left out are that source's other rows.
+    sample_weight = least(coalesce(c.sample_weight, 1.0), coalesce(i.sample_weight, 1.0)),
     also_seen_by = CASE
         WHEN i.source = c.source THEN c.also_seen_by
         ELSE list_distinct(list_append(coalesce(c.also_seen_by, []), i.source))

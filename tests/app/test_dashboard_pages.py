@@ -174,6 +174,28 @@ def test_calls_explorer_opens_one_call(tmp_path: Path, monkeypatch: pytest.Monke
     assert fields["input_tokens"] == "150"
 
 
+def test_a_sampled_call_says_how_many_calls_it_represents(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import duckdb
+
+    path = seeded_database(tmp_path / "lens.duckdb")
+    with duckdb.connect(str(path)) as con:  # c05 kept by a source that sampled 1 in 10
+        con.execute("UPDATE calls SET sample_weight = 10 WHERE call_id = 'c05'")
+    monkeypatch.setenv("LENS_DB", str(path))
+    for call_id, says in (("c05", True), ("c04", False)):
+        at = AppTest.from_file(APP, default_timeout=30)
+        at.run()
+        at.switch_page("app_pages/calls.py")
+        at.query_params["call_id"] = call_id
+        at.run()
+        assert not at.exception
+        shown = [i.value for i in at.info if "represents" in i.value]
+        assert shown == (["This call represents 10 calls: its source sampled them and kept "
+                          "this one, so totals and costs count it that many times."]
+                         if says else [])  # fmt: skip
+
+
 def test_calls_explorer_unknown_call(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = open_page(tmp_path, monkeypatch, "calls", {"call_id": "feedface"})
     assert any("No call with id" in w.value for w in at.warning)

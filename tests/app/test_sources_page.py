@@ -69,3 +69,37 @@ def test_failed_source_shows_its_error_and_what_to_do(
     assert 19 <= apim["lag_minutes"] <= 25
     coverage = at.dataframe[1].value
     assert coverage["calls"].sum() == 6  # the seed's calls, all within the period
+
+
+def test_a_sampled_source_and_a_degraded_pull_are_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import duckdb
+
+    db = seeded_database(tmp_path / "lens.duckdb", datetime.now(UTC) - timedelta(hours=1))
+    with duckdb.connect(str(db)) as con:  # six calls: one of them stands for ten
+        con.execute("UPDATE calls SET sample_weight = 10 WHERE call_id = 'c01'")
+        # c02 came through the gateway, whose logs lacked the backend's request id.
+        con.execute(
+            "UPDATE calls SET source = 'loganalytics:apim', request_id = NULL WHERE call_id = 'c02'"
+        )
+    store = Store(db)
+    end = datetime.now(UTC) - timedelta(minutes=20)
+    state.record_pull(
+        store, "apim", end - timedelta(hours=1), end, outcome="degraded", rows_read=3,
+        rows_stored=3, seconds=0.1, error="3 of 3 calls had no row in ApiManagementGatewayLogs",
+    )  # fmt: skip
+    store.close()
+    at = open_page(
+        monkeypatch,
+        db,
+        LOG_ANALYTICS_WORKSPACE_ID="11111111-2222-3333-4444-555555555555",
+        LENS_LOG_ANALYTICS_SOURCES="apim",
+    )
+    assert not at.exception
+    assert any("`otlp` samples: its 5 stored calls stand for 14" in i.value for i in at.info)
+    assert any("`apim`: 1 of 1 stored calls carry no backend `apim-request-id`" in w.value
+               for w in at.warning)  # fmt: skip
+    assert any("`apim`: the last pull stored calls with fields missing" in w.value
+               for w in at.warning)  # fmt: skip
+    assert any("3 of 3 calls had no row" in t.value for t in at.text)

@@ -32,6 +32,31 @@ time column lies in the request's timespan (start inclusive, end exclusive), in 
 columns and types of ``queries/kql/<source>.kql`` (rollup pulls: the ``rollup`` rows, on
 ``Hour``). Rows added after a poll are rows that
 reached the workspace late.
+
+What it does know of how Azure fills the tables:
+
+- A result has only the columns the query names: a pull that does not select
+  ``ItemCount`` does not learn that a sampled ``AppDependencies`` row stands for
+  ``ItemCount`` calls (the table reference: ``ItemCount``, "the number of telemetry items
+  represented by a single sample item").
+- ``ApiManagementGatewayLlmLog`` writes several rows per exchange (``SequenceNumber``:
+  request, response, message chunks). A call row may carry them as ``_exchange``; the
+  usage each row repeats is collapsed per ``CorrelationId`` the way the query's
+  ``summarize ... by CorrelationId`` says: summed (``sum(``), or the largest
+  ``TotalTokens`` (``arg_max(TotalTokens``), after ``where isnotempty(DeploymentName)``
+  when the query keeps only the rows that name the deployment. That the other rows repeat
+  the usage is the worst case the summing samples would double count; Microsoft's
+  samples read only the rows with a ``DeploymentName`` (the LLM logging how-to).
+- ``AppDependencies`` holds every GenAI span the exporter wrote, agent and tool spans
+  (``gen_ai.operation.name`` ``invoke_agent``, ``execute_tool``, ...) included; the fake
+  answers only the rows whose operation name passes the query's
+  ``tostring(Properties["gen_ai.operation.name"]) !in (<let-bound list>)``, if it has one.
+- A table in ``missing`` that a query names makes it fail as Log Analytics does, 400
+  ``BadArgumentError`` / ``SemanticError`` / ``SEM0100`` "Failed to resolve table or column
+  expression named '...'", unless the query reads it through ``union isfuzzy=true``: then
+  the rows come without that table's fields (for ``ApiManagementGatewayLogs``: the caller
+  details, ``GatewayLogged`` false). Whether the service adds a warning to such an answer
+  is not documented; the fake adds none.
 """
 
 from __future__ import annotations
@@ -44,6 +69,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.fakes.log_analytics_tables import (
+    GATEWAY_COLUMNS,
+    error_body,
+    one_exchange,
+    passes_operation_filter,
+    unresolved_table,
+)
 
 TOKEN = "fake-log-analytics-token"
 WORKSPACE = "11111111-2222-3333-4444-555555555555"
@@ -62,6 +95,7 @@ RESULT_COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("Target", "string"),
         ("AppRoleName", "string"),
         ("UserAuthenticatedId", "string"),
+        ("ItemCount", "int"),
         ("Properties", "dynamic"),
     ],
     "ApiManagementGatewayLlmLog": [
@@ -85,6 +119,9 @@ RESULT_COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("BackendUrl", "string"),
         ("BackendRequestId", "string"),
         ("LastErrorReason", "string"),
+        ("BackendId", "string"),
+        ("BackendResponseCode", "int"),
+        ("GatewayLogged", "bool"),
     ],
     "AzureDiagnostics": [
         ("TimeGenerated", "datetime"),
@@ -95,6 +132,7 @@ RESULT_COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("ResultSignature", "string"),
         ("CallerIPAddress", "string"),
         ("properties_s", "string"),
+        ("usage_s", "string"),
     ],
     # Any rollup-mode pull (queries/kql/*_rollup.kql: it reads bin_size).
     "rollup": [
@@ -108,6 +146,8 @@ RESULT_COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("Requests", "long"),
         ("PromptTokens", "long"),
         ("CompletionTokens", "long"),
+        ("CachedTokens", "long"),
+        ("ReasoningTokens", "long"),
     ],
     "AzureMetrics": [
         ("TimeGenerated", "datetime"),
@@ -128,13 +168,6 @@ class Fault:
     status: int
     body: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
-
-
-def error_body(code: str, message: str, inner: dict[str, Any] | None = None) -> dict[str, Any]:
-    error: dict[str, Any] = {"message": message, "code": code, "correlationId": "fake"}
-    if inner:
-        error["innererror"] = inner
-    return {"error": error}
 
 
 class FakeLogAnalytics:
@@ -221,28 +254,29 @@ class FakeLogAnalytics:
             return _json(fault.status, fault.body, fault.headers)
         if self.fixed_body is not None:
             return 200, {}, self.fixed_body
-        if table not in RESULT_COLUMNS or table in self.missing:
-            return _json(
-                400,
-                error_body(
-                    "BadArgumentError",
-                    "The request had some invalid properties",
-                    {
-                        "code": "SemanticError",
-                        "message": "A semantic error occurred.",
-                        "innererror": {
-                            "code": "SEM0100",
-                            "message": f"'{table}' could not be resolved to a table",
-                        },
-                    },
-                ),
-            )
+        fuzzy = set()
+        for name in sorted(self.missing):
+            if not re.search(rf"\b{name}\b", query):
+                continue
+            if name != table and re.search(rf"union\s+isfuzzy\s*=\s*true\s+{name}\b", query):
+                fuzzy.add(name)
+                continue
+            return _json(400, unresolved_table(name))
+        if table not in RESULT_COLUMNS:
+            return _json(400, unresolved_table(table))
         start, end = _timespan(request["timespan"])
         with self._lock:
             rows = [r for r in self.rows[table] if start <= _time_of(r) < end]
+        if table == "AppDependencies":
+            rows = [r for r in rows if passes_operation_filter(r, query)]
+        if table == "ApiManagementGatewayLlmLog":
+            rows = [r for r in (one_exchange(row, query) for row in rows) if r is not None]
+            if "ApiManagementGatewayLogs" in fuzzy:
+                lost = {**dict.fromkeys(GATEWAY_COLUMNS), "GatewayLogged": False}
+                rows = [{**r, **lost} for r in rows]
         if not rows and self.no_content:
             return 204, {}, None
-        document: dict[str, Any] = {"tables": [result_table(table, rows)]}
+        document: dict[str, Any] = {"tables": [result_table(table, rows, query)]}
         if self.partial_next:
             self.partial_next -= 1
             document["error"] = {
@@ -265,9 +299,16 @@ class FakeLogAnalytics:
         return _json(200, document)
 
 
-def result_table(table: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Rows as the documented PrimaryResult table of ``table``'s pull."""
-    columns = RESULT_COLUMNS[table]
+def result_table(
+    table: str, rows: list[dict[str, Any]], query: str | None = None
+) -> dict[str, Any]:
+    """Rows as the documented PrimaryResult table of ``table``'s pull: the columns of
+    ``RESULT_COLUMNS`` that ``query`` names (all of them without a query)."""
+    columns = [
+        (name, kind)
+        for name, kind in RESULT_COLUMNS[table]
+        if query is None or re.search(rf"\b{name}\b", query)
+    ]
     return {
         "name": "PrimaryResult",
         "columns": [{"name": name, "type": kind} for name, kind in columns],

@@ -134,7 +134,7 @@ def test_overlap_reread_takes_the_newer_values_of_a_call(
     fake.add(APIM, apim_row(NOW - timedelta(minutes=5), "c1", completion=10))
     poller = poller_for(store, fake, clock)
     poller.poll("apim")
-    # The response half of the exchange arrived late: the re-read sums more tokens.
+    # The gateway logged the usage late: the re-read says more tokens.
     fake.rows[APIM][0]["CompletionTokens"] = 164
     clock.at = NOW + timedelta(minutes=5)
     poller.poll("apim")
@@ -227,7 +227,7 @@ def test_a_table_the_workspace_lacks_is_a_query_error_naming_it(
     fake.missing.add("AzureDiagnostics")
     report = poller_for(store, fake, Clock(NOW)).poll("azure_diagnostics")
     assert report.error is not None
-    assert "'AzureDiagnostics' could not be resolved to a table" in report.error
+    assert "Failed to resolve table or column expression named 'AzureDiagnostics'" in report.error
     assert report.hint is not None and "diagnostic setting" in report.hint
 
 

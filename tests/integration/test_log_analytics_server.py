@@ -166,6 +166,18 @@ def test_backfill_without_a_server_writes_the_file(tmp_path: Path, fake: FakeLog
     assert rows(tmp_path / "lens.duckdb", "SELECT call_id FROM calls") == [("apim:c1",)]
 
 
+def test_backfill_of_a_workspace_without_the_gateway_log_warns_and_stores(
+    tmp_path: Path, fake: FakeLogAnalytics
+) -> None:
+    fake.missing.add("ApiManagementGatewayLogs")
+    fake.add(APIM, apim_row(datetime.now(UTC) - timedelta(hours=1), "c1"))
+    env = {"LENS_DB": str(tmp_path / "lens.duckdb"), **workspace_env(fake)}
+    result = backfill("--source", "apim", "--since", "1d", "--url", "http://127.0.0.1:9", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "1 slices stored with fields missing" in " ".join(result.stderr.split())
+    assert rows(tmp_path / "lens.duckdb", "SELECT call_id FROM calls") == [("apim:c1",)]
+
+
 def test_backfill_cli_bad_input_and_failures(tmp_path: Path, fake: FakeLogAnalytics) -> None:
     base = {"LENS_DB": str(tmp_path / "lens.duckdb")}
     no_server = ("--url", "http://127.0.0.1:9")

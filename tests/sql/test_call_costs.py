@@ -6,6 +6,7 @@ multipliers those shipped in collectors/prices/deployment_types.csv.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -58,7 +59,14 @@ CALLS = [
     call("unknown_model", "gpt-9-preview", "GlobalStandard", 100),
     call("no_model", None, "GlobalStandard", 100, 10),
     call("odd_type", "gpt-4o", "SomethingNew", 100),
-    call("throttled", None, "GlobalStandard", None, None, None, None),
+    replace(
+        call("throttled", None, "GlobalStandard", None, None, None, None),
+        status="error",
+        http_status=429,
+        error_type="RateLimitError",
+    ),
+    # Answered, but the source (the resource log) gave no token counts.
+    call("tokens_unknown", None, "GlobalStandard", None, None, None, None),
 ]
 
 # (priced, payg_cost_usd, type_assumed, unpriced_reason), each worked out by hand.
@@ -86,7 +94,11 @@ EXPECTED = {
     ),
     "no_model": (False, Decimal("0"), False, "the call does not say which model served it"),
     "odd_type": (False, Decimal("0"), False, "unknown deployment type SomethingNew"),
-    "throttled": (True, Decimal("0"), False, None),  # no tokens: nothing to bill
+    "throttled": (True, Decimal("0"), False, None),  # refused, no tokens: nothing to bill
+    # not $0: the cost is unknown
+    "tokens_unknown": (
+        False, Decimal("0"), False, "tokens unknown: the source gave no token counts"
+    ),
 }  # fmt: skip
 
 

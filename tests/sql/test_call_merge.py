@@ -133,3 +133,33 @@ def test_a_reread_that_says_what_is_stored_changes_nothing(tmp_path: Path) -> No
     assert (result.calls_inserted, result.calls_duplicate) == (0, 3)
     assert store.cursor().execute("SELECT * FROM calls ORDER BY call_id").fetchall() == before
     assert len(stored(store)) == 3
+
+
+def test_a_sampled_call_seen_by_a_source_that_logs_every_call_counts_once(
+    tmp_path: Path,
+) -> None:
+    """Application Insights kept one call in 10 and the gateway logged all ten: the kept one,
+    merged with its gateway row, is one call; the nine others are the gateway's own rows."""
+    store = Store(tmp_path / "lens.duckdb")
+    sampled = call(
+        "t1s1", "loganalytics:app_insights", request_id="r1", input_tokens=100,
+        deployment="gpt-4o-prod", deployment_source="attribute", sample_weight=10.0,
+    )  # fmt: skip
+    gateway = [
+        call(f"apim:c{n}", "loganalytics:apim", request_id=f"r{n}", input_tokens=100,
+             deployment="gpt-4o-prod", deployment_source="log")
+        for n in range(1, 11)
+    ]  # fmt: skip
+    store.write_many([rows_batch([sampled], [], "loganalytics:app_insights")])
+    requests, tokens = (
+        store.cursor().execute("SELECT sum(requests), sum(input_tokens) FROM usage_hourly")
+    ).fetchall()[0]
+    assert (requests, tokens) == (10, 1000)  # alone, it stands for ten calls
+    store.write_many([rows_batch(gateway, [], "loganalytics:apim")])
+    assert len(stored(store)) == 10  # the drift audit passes: the summary followed
+    weights = store.cursor().execute("SELECT sum(sample_weight) FROM calls").fetchall()
+    assert weights == [(10.0,)]
+    requests, tokens = (
+        store.cursor().execute("SELECT sum(requests), sum(input_tokens) FROM usage_hourly")
+    ).fetchall()[0]
+    assert (requests, tokens) == (10, 1000)

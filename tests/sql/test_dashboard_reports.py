@@ -187,3 +187,35 @@ def test_message_content_only_from_content_attributes() -> None:
     }
     assert calls.message_content('{"gen_ai.request.model": "x"}') == {}
     assert calls.message_content(None) == {}
+
+
+def test_sampled_calls_count_their_weight_in_the_safety_reports(
+    cur: duckdb.DuckDBPyConnection,
+) -> None:
+    # c06 (blocked) and c02 (annotated) were kept by a source that sampled 1 in 4.
+    cur.execute("UPDATE calls SET sample_weight = 4 WHERE call_id IN ('c02', 'c06')")
+    resum_usage_summary(cur)
+    frame = safety.safety_heatmap(cur, DAY)
+    got = [(r.target, r.category, r.severity, r.calls, r.filtered) for r in frame.itertuples()]
+    assert got == [
+        ("completion", "violence", "low", 4, 0),
+        ("prompt", "hate", "low", 4, 0),
+        ("prompt", "hate", "medium", 4, 4),
+        ("prompt", "jailbreak", "detected", 4, 4),
+    ]
+    users = safety.safety_by_end_user(cur, DAY)
+    assert (int(users["blocked_prompts"].sum()), int(users["annotated"].sum())) == (4, 4)
+
+
+def test_sampled_calls_count_their_weight_in_the_deployment_stats(
+    cur: duckdb.DuckDBPyConnection,
+) -> None:
+    # c03 (the 429 of gpt-4o-prod) stands for three calls; c02 (2448 tokens) for two.
+    cur.execute("UPDATE calls SET sample_weight = 3 WHERE call_id = 'c03'")
+    cur.execute("UPDATE calls SET sample_weight = 2 WHERE call_id = 'c02'")
+    prod = deployments.deployment_stats(cur, DAY).set_index("deployment").loc["gpt-4o-prod"]
+    assert prod["calls"] == 1 + 2 + 3
+    assert prod["throttled_rate"] == pytest.approx(3 / 6)
+    assert prod["error_rate"] == pytest.approx(3 / 6)
+    assert prod["peak_tpm"] == 2 * 2448  # c02's minute, twice
+    assert prod["p50_ms"] == pytest.approx(812.5)  # percentiles: over the stored calls

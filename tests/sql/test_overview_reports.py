@@ -120,6 +120,7 @@ def test_empty_period_gives_zeros_not_nulls(cur: duckdb.DuckDBPyConnection) -> N
         "payg_cost_usd": 0,
         "unpriced_calls": 0,
         "deployments": 0,
+        "unknown_token_calls": 0,
         "unknown_deployment_calls": 0,
         "demo_calls": 0,
     }

@@ -87,7 +87,12 @@ def test_every_kql_file_has_a_header_and_reads_its_params() -> None:
 def test_a_query_takes_exactly_its_declared_params() -> None:
     query = load_kql("azure_diagnostics")
     text = query.with_prelude(
-        {"row_limit": 5, "resource_provider": "MICROSOFT.COGNITIVESERVICES", "category": "x"}
+        {
+            "row_limit": 5,
+            "resource_provider": "MICROSOFT.COGNITIVESERVICES",
+            "category": "x",
+            "usage_category": "y",
+        }
     )
     assert text.startswith('let category = "x";\n')
     with pytest.raises(KqlValueError, match="takes"):

@@ -229,6 +229,7 @@ def test_each_source_fills_every_field_of_the_call() -> None:
         attributes={
             "apim.product_id": "starter", "apim.api_id": "azure-openai",
             "apim.caller_ip": "203.0.113.7", "apim.region": "West Europe", "stream": True,
+            "apim.backend_id": "aoai-prod-backend", "apim.backend_response_code": 429,
         },
         apim_subscription="sub-contoso", request_id="req-9",
     )  # fmt: skip
@@ -444,3 +445,21 @@ def test_time_slices_cover_the_range_exactly() -> None:
         (start + timedelta(hours=12), start + timedelta(hours=13)),
     ]
     assert time_slices(start, start, timedelta(hours=1)) == []
+
+
+def test_a_rollup_hour_may_hold_more_tokens_than_one_call_and_keeps_cached_and_reasoning() -> None:
+    (rollup,) = normalize_rollups(
+        [
+            {
+                "Hour": AT, "DeploymentName": "d", "Status": "ok", "Requests": 40_000,
+                "PromptTokens": 250_000_000, "CompletionTokens": 9_000_000,
+                "CachedTokens": 120_000_000, "ReasoningTokens": 4_000_000,
+            }
+        ],
+        "loganalytics:app_insights",
+    )  # fmt: skip
+    counts = ("requests", "input_tokens", "cached_input_tokens", "output_tokens",
+              "reasoning_tokens")  # fmt: skip
+    assert [rollup[name] for name in counts] == [
+        40_000, 250_000_000, 120_000_000, 9_000_000, 4_000_000,
+    ]  # fmt: skip
