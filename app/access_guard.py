@@ -5,6 +5,7 @@ role may use it. ASGI middleware, after ``LocalOnly`` (Host and cross-site check
 - ``GET /api/chargeback.csv``: any role that reads costs, the rows limited to its tenants;
 - ``POST /api/prices/refresh``: ``admin`` or ``finops`` (``apply=true``: ``admin``);
 - ``POST /api/backfill``: ``admin``;
+- ``POST /api/alerts/check``: ``admin`` or ``finops``;
 - ``POST /api/reconcile``: ``admin`` or ``finops``;
 - ``/simulator``: a token of a role that may use the playground, as the ``api-key`` header
   (what an Azure OpenAI client sends) or as a bearer token;
@@ -39,6 +40,7 @@ ROUTE_ACTIONS: Final = (
     ("/api/backfill", "backfill"),
     ("/api/reconcile", "reconcile"),
     ("/api/audit.csv", "audit"),
+    ("/api/alerts/check", "alerts"),
     ("/simulator/", "playground"),
     ("/simulator", "playground"),
 )

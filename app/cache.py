@@ -14,9 +14,10 @@ import pyarrow as pa
 import streamlit as st
 
 from app import db, exports
+from queries import alerts as queries_alerts
+from queries import anomalies, deployments, overview, safety, usage
 from queries import calls as queries_calls
 from queries import chargeback as queries_chargeback
-from queries import deployments, overview, safety, usage
 from queries.calls import CallSearch
 from queries.overview import GroupBy
 from queries.safety import IncidentsBy
@@ -153,3 +154,28 @@ def tenant_budgets(now: datetime, tenants: tuple[str, ...] | None, version: str)
 @st.cache_data(ttl=300, max_entries=16, show_spinner=False)
 def ptu_usage(month: str, tenants: tuple[str, ...] | None, version: str) -> pd.DataFrame:
     return queries_chargeback.ptu_usage(db.cursor(), month, tenants=tenants)
+
+
+@st.cache_data(ttl=30, max_entries=16, show_spinner=False)
+def alert_entries(
+    start: datetime, end: datetime, statuses: tuple[str, ...], version: str
+) -> pd.DataFrame:
+    """The alert log changes without new calls: cached briefly whatever the data version."""
+    return queries_alerts.alert_entries(db.cursor(), start, end, list(statuses))
+
+
+@st.cache_data(ttl=30, max_entries=16, show_spinner=False)
+def alert_totals(start: datetime, end: datetime, version: str) -> pd.DataFrame:
+    return queries_alerts.alert_totals(db.cursor(), start, end)
+
+
+@st.cache_data(ttl=300, max_entries=16, show_spinner=False)
+def daily_spikes(scope: Scope, version: str) -> pd.DataFrame:
+    return anomalies.daily_spikes(db.cursor(), scope)
+
+
+@st.cache_data(ttl=60, max_entries=8, show_spinner=False)
+def budget_spend(now: datetime, version: str) -> pd.DataFrame:
+    """Spend, forecast and budget this month of every scope with a budget."""
+    start, end = queries_chargeback.month_bounds(f"{now:%Y-%m}")
+    return queries_alerts.budget_spend(db.cursor(), start, end, now)

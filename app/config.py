@@ -18,7 +18,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app import key_vault
 from app.access import AccessPolicy, load_access_file
+from app.alerts import AlertsConfig
 from app.errors import ConfigError
+from app.webhooks import WebhookURLError, parse_webhooks
 from collectors.loganalytics.client import (
     PUBLIC_ENDPOINT,
     SOURCE_NAMES,
@@ -113,6 +115,32 @@ class Settings(BaseSettings):
         ge=0,
         description="Demo mode: calls a minute sent through the instrumented client to the "
         "simulator (0: none).",
+    )
+    lens_alert_webhooks: SecretStr | None = Field(
+        default=None,
+        description="Where budget alerts are sent: URLs, comma-separated; `teams:` or "
+        "`slack:` before a URL (or a Teams / Slack webhook host) picks that payload, else "
+        "the generic JSON body.",
+    )
+    lens_alert_thresholds_pct: str = Field(
+        default="50,80,100",
+        description="Budget alert thresholds, % of a monthly budget, comma-separated.",
+    )
+    lens_alert_forecast: bool = Field(
+        default=True,
+        description="Also alert when the month's linear forecast reaches the budget.",
+    )
+    lens_alert_forecast_after_days: float = Field(
+        default=3.0,
+        ge=0,
+        description="Days of a month after which the forecast may alert (before, a "
+        "forecast from a few hours of spend is noise).",
+    )
+    lens_alert_interval_s: int = Field(
+        default=300,
+        ge=0,
+        description="Seconds between two budget checks by the server (0: none; "
+        "`aoai-lens alerts check` still checks).",
     )
     lens_retention_days: int = Field(
         default=400,
@@ -234,6 +262,34 @@ class Settings(BaseSettings):
     lens_log_analytics_overlap_min: int = Field(
         default=30, ge=0, description="Minutes before the watermark each poll reads again."
     )
+
+    def alerts_config(self) -> AlertsConfig:
+        """Webhooks and thresholds of the budget alerts, checked."""
+        secret = self.lens_alert_webhooks
+        try:
+            webhooks = parse_webhooks(secret.get_secret_value() if secret else "")
+        except WebhookURLError as exc:
+            raise ConfigError(
+                f"LENS_ALERT_WEBHOOKS is invalid: {exc}",
+                "give http(s) URLs, comma-separated, each optionally prefixed teams: or slack:",
+            ) from None
+        try:
+            thresholds = tuple(
+                float(part) for part in self.lens_alert_thresholds_pct.split(",") if part.strip()
+            )
+        except ValueError:
+            thresholds = ()
+        if not thresholds or any(not 0 < pct <= 1000 for pct in thresholds):
+            raise ConfigError(
+                f"LENS_ALERT_THRESHOLDS_PCT is invalid: {self.lens_alert_thresholds_pct!r}",
+                "give percentages of the budget, comma-separated, e.g. 50,80,100",
+            )
+        return AlertsConfig(
+            webhooks=webhooks,
+            thresholds_pct=tuple(sorted(set(thresholds))),
+            forecast=self.lens_alert_forecast,
+            forecast_after_days=self.lens_alert_forecast_after_days,
+        )
 
     def retention_config(self) -> RetentionConfig:
         """How long calls and message content are kept (the daily purge's horizons)."""

@@ -1,5 +1,6 @@
 """Machine-facing routes of the lens server other than OTLP: ``GET /healthz``,
-``GET /api/chargeback.csv``, ``POST /api/prices/refresh`` and ``POST /api/backfill``.
+``GET /api/chargeback.csv``, ``POST /api/prices/refresh``, ``POST /api/backfill`` and
+``POST /api/alerts/check``.
 
 Errors are one JSON shape: ``{"error": ..., "hint": ...}``.
 """
@@ -11,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import duckdb
 import httpx
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -21,6 +23,7 @@ from starlette.routing import Route
 from app import audit
 from app.access import Identity
 from app.access_guard import request_identity
+from app.alerts import AlertsConfig, check_alerts
 from app.exports import FORMATS, chargeback_file
 from app.reconciliation import Reconciliation, reconcile_exports
 from collectors.billing.cost_export import CostExportError
@@ -48,6 +51,7 @@ class Wiring:
     retail_prices_url: str = ""
     poller: Poller | None = None
     otlp_grpc: OtlpGrpcReceiver | None = None
+    alerts: AlertsConfig | None = None
     shared: bool = False  # an access file is in force: the anonymous learn less
     on_audit: Callable[[Identity | None, str, str, dict[str, object]], None] | None = field(
         default=None, repr=False
@@ -270,6 +274,22 @@ def build_routes(receiver: OtlpReceiver, wiring: Wiring) -> list[Route]:
             backfill_lines(poller.backfill(name, since), slices), media_type="application/x-ndjson"
         )
 
+    async def alerts_check_route(request: Request) -> Response:
+        store, config = wiring.store, wiring.alerts
+        if store is None or config is None:
+            return error_response(503, "the lens server is starting", "retry in a few seconds")
+        dry_run = request.query_params.get("dry_run", "false").lower() in ("1", "true", "yes")
+        try:
+            report = await run_in_threadpool(check_alerts, store, config, dry_run=dry_run)
+        except duckdb.Error as exc:
+            return error_response(503, f"the budgets could not be read: {exc}", "retry later")
+        if not dry_run:
+            detail: dict[str, object] = {"fired": len(report.fired), "month": report.month}
+            await run_in_threadpool(
+                wiring.audit, request_identity(request.scope), "alerts.check", "budgets", detail
+            )
+        return JSONResponse(report.as_dict())
+
     async def reconcile_route(request: Request) -> Response:
         store = wiring.store
         if store is None:
@@ -303,6 +323,7 @@ def build_routes(receiver: OtlpReceiver, wiring: Wiring) -> list[Route]:
         )
 
     return [
+        Route("/api/alerts/check", alerts_check_route, methods=["POST"]),
         Route("/api/backfill", backfill_route, methods=["POST"]),
         Route("/api/reconcile", reconcile_route, methods=["POST"]),
         Route("/api/chargeback.csv", chargeback_route, methods=["GET"]),

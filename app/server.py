@@ -18,6 +18,7 @@ from starlette.middleware import Middleware
 from app import audit, lens_client
 from app.access import SERVER_ACTOR, SERVER_TOKEN, forget_access, use_access
 from app.access_guard import AccessGuard, GuardState, grpc_authorizer
+from app.alerts import AlertScheduler
 from app.config import load_settings
 from app.db import use_store
 from app.local_mode import HostPolicy, LocalOnly
@@ -65,6 +66,7 @@ async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
     settings = load_settings()
     log_analytics = settings.log_analytics_config()  # a bad setting fails before the file opens
     grpc_config = settings.otlp_grpc_config()
+    alerts = settings.alerts_config()  # a bad webhook URL fails before the file opens
     host_policy.extra = settings.allowed_hosts
     access = settings.access_policy()  # a malformed access file fails before the file opens
     if access is not None:  # the server's own clients reach its routes with this token
@@ -96,6 +98,7 @@ async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
     wiring.store, wiring.queue = store, queue
     wiring.retail_prices_url = settings.lens_retail_prices_url
     wiring.shared = access is not None
+    wiring.alerts = alerts
     calls = store.health().calls
     simulated = settings.simulator_enabled
     if simulated:
@@ -120,10 +123,17 @@ async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
     register_live(lambda: total_counts(receiver.counts, grpc_receiver.counts), log_analytics)
     if poller is not None:
         poller.start()
+    interval = settings.lens_alert_interval_s
+    scheduler = AlertScheduler(store, alerts, interval) if interval > 0 else None
+    if scheduler is not None:
+        scheduler.start()
     try:
         yield {"store": store}
     finally:
         stop_traffic.set()
+        if scheduler is not None:
+            scheduler.stop()
+        wiring.alerts = None
         purge_timer.stop()
         if poller is not None:
             poller.stop()

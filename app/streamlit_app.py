@@ -22,6 +22,7 @@ PAGE_LIST = [
     ("calls.py", "Calls explorer", ":material/search:", "read"),
     ("reconciliation.py", "Reconciliation", ":material/balance:", "reconcile"),
     ("sources.py", "Sources", ":material/cloud_sync:", "sources"),
+    ("alerts.py", "Alerts", ":material/notifications:", "alerts"),
     ("playground.py", "Playground", ":material/play_circle:", "playground"),
     ("audit.py", "Audit log", ":material/policy:", "audit"),
 ]

@@ -14,6 +14,7 @@ tenants hour by hour.
     ptu_hourly_usd = 2.0            # hourly billing: PTUs x price per PTU-hour
     # reserved_monthly_usd = 13000  # or a monthly reservation, spread over the month's hours
     tpm = 450000                    # tokens-per-minute quota, when known
+    monthly_budget_usd = 20000      # alerts fire at LENS_ALERT_THRESHOLDS_PCT of it
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class Deployment:
     ptu_hourly_usd: Decimal | None
     reserved_monthly_usd: Decimal | None
     tpm_quota: int | None = None
+    monthly_budget_usd: Decimal | None = None
 
 
 def read_deployments_file(path: Path) -> tuple[Deployment, ...]:
@@ -102,6 +104,7 @@ def _deployment(entry: Any, where: str) -> Deployment:
         ptu_hourly_usd=hourly,
         reserved_monthly_usd=reserved,
         tpm_quota=tpm,
+        monthly_budget_usd=_money(entry, "monthly_budget_usd", where),
     )
 
 
@@ -122,4 +125,5 @@ def write_deployments(store: Store, deployments: tuple[Deployment, ...]) -> None
                 ptu_hourly_usd=d.ptu_hourly_usd,
                 reserved_monthly_usd=d.reserved_monthly_usd,
                 tpm_quota=d.tpm_quota,
+                monthly_budget_usd=d.monthly_budget_usd,
             )

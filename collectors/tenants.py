@@ -12,6 +12,10 @@ changed rule re-attributes history with no backfill. Without a file the one rule
     monthly_token_quota = 50_000_000
     monthly_budget_usd = 500
 
+    [[cost_center]]                # a budget over all tenants of a cost center
+    id = "CC-1001"
+    monthly_budget_usd = 2000
+
     [[rule]]                       # tried in file order, first match wins
     kind = "attribute"
     [[rule]]
@@ -56,9 +60,16 @@ class TenantRule:
 
 
 @dataclass(frozen=True)
+class CostCenter:
+    cost_center: str
+    monthly_budget_usd: Decimal
+
+
+@dataclass(frozen=True)
 class TenantsConfig:
     tenants: tuple[Tenant, ...]
     rules: tuple[TenantRule, ...]
+    cost_centers: tuple[CostCenter, ...] = ()
 
 
 def default_tenants() -> TenantsConfig:
@@ -82,7 +93,33 @@ def read_tenants_file(path: Path) -> TenantsConfig:
         _rule(entry, known, f"{path}: rule {n}")
         for n, entry in enumerate(document.get("rule", []), 1)
     )
-    return TenantsConfig(tenants, rules or default_tenants().rules)
+    cost_centers = tuple(
+        _cost_center(entry, f"{path}: cost_center {n}")
+        for n, entry in enumerate(document.get("cost_center", []), 1)
+    )
+    if len({c.cost_center for c in cost_centers}) != len(cost_centers):
+        raise TenantsFileError(f"{path}: two cost centers have the same id")
+    return TenantsConfig(tenants, rules or default_tenants().rules, cost_centers)
+
+
+def _budget(entry: dict[str, Any], where: str) -> Decimal | None:
+    budget = entry.get("monthly_budget_usd")
+    try:
+        budget_usd = None if budget is None else Decimal(str(budget))
+    except InvalidOperation:
+        raise TenantsFileError(f"{where}: monthly_budget_usd must be a number") from None
+    if budget_usd is not None and budget_usd < 0:
+        raise TenantsFileError(f"{where}: monthly_budget_usd must be >= 0")
+    return budget_usd
+
+
+def _cost_center(entry: Any, where: str) -> CostCenter:
+    if not isinstance(entry, dict) or not isinstance(entry.get("id"), str) or not entry["id"]:
+        raise TenantsFileError(f"{where}: needs a non-empty string id (the tenants' cost_center)")
+    budget_usd = _budget(entry, where)
+    if budget_usd is None:
+        raise TenantsFileError(f"{where}: needs monthly_budget_usd")
+    return CostCenter(entry["id"], budget_usd)
 
 
 def _tenant(entry: Any, where: str) -> Tenant:
@@ -91,13 +128,7 @@ def _tenant(entry: Any, where: str) -> Tenant:
     quota = entry.get("monthly_token_quota")
     if quota is not None and (not isinstance(quota, int) or quota < 0):
         raise TenantsFileError(f"{where}: monthly_token_quota must be a whole number >= 0")
-    budget = entry.get("monthly_budget_usd")
-    try:
-        budget_usd = None if budget is None else Decimal(str(budget))
-    except InvalidOperation:
-        raise TenantsFileError(f"{where}: monthly_budget_usd must be a number") from None
-    if budget_usd is not None and budget_usd < 0:
-        raise TenantsFileError(f"{where}: monthly_budget_usd must be >= 0")
+    budget_usd = _budget(entry, where)
     return Tenant(
         tenant_id=entry["id"],
         name=str(entry.get("name", entry["id"])),
@@ -126,6 +157,14 @@ def write_tenants(store: Store, config: TenantsConfig) -> None:
     with store.transaction() as con:
         queries.run(con, "clear_tenant_rules")
         queries.run(con, "clear_tenants")
+        queries.run(con, "clear_cost_centers")
+        for center in config.cost_centers:
+            queries.run(
+                con,
+                "insert_cost_center",
+                cost_center=center.cost_center,
+                monthly_budget_usd=center.monthly_budget_usd,
+            )
         for t in config.tenants:
             queries.run(
                 con,

@@ -13,7 +13,7 @@ from app.components.sign_in import current_identity
 
 ACTIONS = [
     "sign-in", "denied", "export.chargeback", "content.view", "prices.apply", "backfill",
-    "playground.call",
+    "playground.call", "alerts.check",
 ]  # fmt: skip
 
 identity = current_identity()

@@ -82,6 +82,18 @@ if int(totals["unknown_deployment_calls"]):
         "served them; they are grouped under 'unknown'."
     )
 
+if st.toggle("Daily spikes", help="Days whose pay-as-you-go spend or tokens stand out."):
+    spikes = cache.daily_spikes(chosen.scope, version)
+    st.caption(
+        "Each tenant's and deployment's day against the same weekday of the 4 weeks before "
+        "(median and MAD); a spike scores 5 or more. Tenant and deployment filters apply."
+    )
+    if spikes.empty:
+        st.info("No spike in this period.")
+    else:
+        linked = tables.with_spike_links(spikes)
+        st.dataframe(linked, column_config=tables.SPIKE_COLUMNS, hide_index=True)
+
 stack_options: list[GroupBy] = ["deployment", "tenant_id"]
 group_by: GroupBy = (
     st.segmented_control(

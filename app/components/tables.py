@@ -231,6 +231,17 @@ def with_call_links(frame: pd.DataFrame) -> pd.DataFrame:
     return linked
 
 
+def with_spike_links(frame: pd.DataFrame) -> pd.DataFrame:
+    """Daily spikes with a ``calls`` column linking each to the Calls explorer: that day,
+    that tenant or deployment."""
+    linked = frame.copy()
+    linked.insert(0, "calls", [
+        f"calls?{urlencode({'range': 'custom', 'from': str(day), 'to': str(day), kind: scope})}"
+        for kind, scope, day in zip(frame["scope_kind"], frame["scope"], frame["day"], strict=True)
+    ])  # fmt: skip
+    return linked
+
+
 AUDIT_COLUMNS: Final[dict[str, Any]] = {
     "at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
     "actor": "Who",
@@ -238,6 +249,49 @@ AUDIT_COLUMNS: Final[dict[str, Any]] = {
     "action": "Action",
     "target": "On",
     "detail": "Details",
+}
+
+BUDGET_SPEND_COLUMNS: Final[dict[str, Any]] = {
+    "scope_kind": "Budget of",
+    "scope": "Scope",
+    "spend_usd": st.column_config.NumberColumn("Spend, month to date", format=_USD),
+    "forecast_usd": st.column_config.NumberColumn("Spend, forecast", format=_USD),
+    "budget_usd": st.column_config.NumberColumn("Budget", format=_USD),
+    "spend_pct": st.column_config.NumberColumn("Budget used", format=_PCT),
+    "forecast_pct": st.column_config.NumberColumn("Budget, forecast", format=_PCT),
+}
+
+ALERT_COLUMNS: Final[dict[str, Any]] = {
+    "fired_at": st.column_config.DatetimeColumn("Fired (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+    "scope_kind": "Budget of",
+    "scope": "Scope",
+    "month": "Month",
+    "rule": "Rule",
+    "threshold_pct": st.column_config.NumberColumn("Threshold %", format="%g"),
+    "spend_usd": st.column_config.NumberColumn("Spend", format=_USD),
+    "budget_usd": st.column_config.NumberColumn("Budget", format=_USD),
+    "forecast_usd": st.column_config.NumberColumn("Forecast", format=_USD),
+    "webhook": "Webhook",
+    "status": "Delivery",
+    "attempts": "Attempts",
+    "last_error": "Last error",
+    "delivered_at": st.column_config.DatetimeColumn(
+        "Delivered (UTC)", format="YYYY-MM-DD HH:mm:ss"
+    ),
+}
+
+SPIKE_COLUMNS: Final[dict[str, Any]] = {
+    "calls": st.column_config.LinkColumn("Calls", display_text="open"),
+    "scope_kind": "Of",
+    "scope": "Tenant or deployment",
+    "day": st.column_config.DateColumn("Day (UTC)"),
+    "metric": "Measure",
+    "value": st.column_config.NumberColumn("That day", format="%.2f"),
+    "baseline_median": st.column_config.NumberColumn("Usual (median)", format="%.2f"),
+    "baseline_mad": None,
+    "baseline_days": None,
+    "score": st.column_config.NumberColumn("Score (MADs)", format="%.1f"),
+    "spike": None,
 }
 
 RECONCILE_COLUMNS: Final[dict[str, Any]] = {

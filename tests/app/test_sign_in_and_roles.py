@@ -5,7 +5,8 @@ Without ``[auth]`` the pages say only how to configure sign-in; signed out, only
 button; a person the file does not name, "No access" (audited as denied). A tenant's person
 sees only their tenants' rows on every page, also when the URL names another tenant, and a
 call of another tenant is "no such call"; message content is the admin's, and safety's for
-flagged calls, never finops' or a tenant's; the audit page is the admin's.
+flagged calls, never finops' or a tenant's; the audit page is the admin's, the alerts page
+the admin's and finops'.
 """
 
 from __future__ import annotations
@@ -173,3 +174,11 @@ def test_the_audit_page_is_the_admins(lens: Path) -> None:
     assert "eve@elsewhere.com" in set(log["actor"])
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         app_as(person("fin@contoso.com"), "app_pages/audit.py")
+
+
+def test_the_alerts_page_is_the_admins_and_finops(lens: Path) -> None:
+    finops = app_as(person("fin@contoso.com"), "app_pages/alerts.py")
+    assert not finops.exception
+    assert "No budget alert" in finops.info[0].value
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        app_as(person("sam@contoso.com"), "app_pages/alerts.py")  # safety

@@ -42,6 +42,7 @@ PAGES = [
     ("calls", "calls?range=30d&deployment=gpt-4o-prod", "stDataFrame", "Search", "deployment="),
     ("call", "calls?call_id=c06", "stMetric", "Time to first token", "call_id=c06"),
     ("sources", "sources", "stDataFrame", "Collectors", ""),
+    ("alerts", "alerts", "stAlert", "No budget alert in the last 30 days.", ""),
 ]
 
 

@@ -116,6 +116,13 @@ def test_each_route_answers_each_role_as_the_access_file_says(shared_server: Len
     no_workspace = httpx.post(backfill, headers=bearer("admin"))
     assert no_workspace.status_code == 409  # let through, then: no workspace configured
 
+    # Budget checks: the admin's and finops'.
+    alerts = f"{url}/api/alerts/check?dry_run=true"
+    assert httpx.post(alerts).status_code == 401
+    assert httpx.post(alerts, headers=bearer("tenant")).status_code == 403
+    checked = httpx.post(alerts, headers=bearer("finops"))
+    assert checked.status_code == 200 and checked.json()["dry_run"] is True
+
     # The simulator takes a token as its api-key, as an Azure OpenAI client sends it.
     chat = f"{url}/simulator/openai/deployments/gpt-4o-prod/chat/completions?api-version=2024-10-21"
     message = {"messages": [{"role": "user", "content": "hi"}]}
@@ -140,7 +147,7 @@ def test_each_route_answers_each_role_as_the_access_file_says(shared_server: Len
     assert ("tenant-machine", "tenant", "denied", "/v1/traces") in [r[:4] for r in denied]
     assert ("finops-machine", "finops", "denied", "/api/prices/refresh") in [r[:4] for r in denied]
     assert ("ingest-machine", "ingest", "denied", "/api/chargeback.csv") in [r[:4] for r in denied]
-    assert len(denied) == 14  # every 401 and 403 above, and nothing else
+    assert len(denied) == 16  # every 401 and 403 above, and nothing else
     exports = {r[0]: json.loads(r[4]) for r in rows if r[2] == "export.chargeback"}
     assert exports["tenant-machine"] == {
         "format": "csv", "month": month, "tenants": ["contoso"], "via": "api"

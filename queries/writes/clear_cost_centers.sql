@@ -1,0 +1,4 @@
+-- name: clear_cost_centers
+-- returns: nothing
+-- params:
+DELETE FROM cost_centers;
