@@ -33,7 +33,7 @@ from typing import Final
 
 import pyarrow as pa
 
-from collectors.genai.normalize import NOT_GENAI, Rejected, normalize_spans
+from collectors.genai.normalize import BEFORE_RETENTION, NOT_GENAI, Rejected, normalize_spans
 from collectors.otlp.flatten import FlatRequest
 from collectors.store import Batch, Store, StoreError, WriteResult
 
@@ -320,6 +320,8 @@ class IngestQueue:
             self._refusals_in_a_row = 0
             self._last_commit_at = datetime.now(UTC)
         for (item, rejected, _), result in zip(writes, results, strict=True):
+            if result.calls_too_old:
+                rejected.counts[BEFORE_RETENTION] += result.calls_too_old
             if not item.future.done():
                 item.future.set_result(IngestResult(result, rejected))
 

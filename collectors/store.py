@@ -65,6 +65,7 @@ class WriteResult:
     calls_inserted: int
     calls_duplicate: int  # already stored: refreshed, or merged into a call (below)
     calls_merged: int = 0  # the same request id as a stored call of another source
+    calls_too_old: int = 0  # started before retention's horizon: not stored (reported)
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,14 @@ def _verdicts_kept(
     moved = [outcome.verdicts_to.get(cid, cid) for cid in kept["call_id"].to_pylist()]
     kept = kept.set_column(kept.schema.get_field_index("call_id"), "call_id", pa.array(moved))
     return kept.select(FILTER_SCHEMA.names).cast(FILTER_SCHEMA)
+
+
+def _count_before(calls: pa.Table, horizon: datetime | None) -> int:
+    """How many of ``calls`` started before ``horizon`` (none when there is none)."""
+    if horizon is None or not calls.num_rows:
+        return 0
+    moment = pa.scalar(horizon, calls.schema.field("start_time").type)
+    return int(pc.sum(pc.less(calls["start_time"], moment)).as_py() or 0)
 
 
 def _days_of(start_times: pa.Array) -> set[date]:
@@ -268,6 +277,7 @@ class Store:
                 results: list[WriteResult] = []
                 for table, batch in zip(tables, batches, strict=True):
                     call_ids = table["call_id"].to_pylist()
+                    too_old = _count_before(table, self._calls_kept_from)
                     ids = set(call_ids)
                     fresh = (ids & inserted) - claimed
                     merged = (ids & outcome.verdicts_to.keys()) - claimed
@@ -278,8 +288,9 @@ class Store:
                     results.append(
                         WriteResult(
                             len(fresh),
-                            len(call_ids) - len(fresh),
+                            len(call_ids) - len(fresh) - too_old,
                             sum(1 for cid in call_ids if cid in outcome.merged),
+                            too_old,
                         )
                     )
                 verdicts = pa.concat_tables(kept) if kept else None

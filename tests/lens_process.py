@@ -51,6 +51,9 @@ class LensServer:
         env = {
             **os.environ,
             "LENS_OTLP_GRPC_PORT": str(self.grpc_port),
+            # fixtures carry fixed dates (2025 and later): keep them; retention's own tests
+            # set their days
+            "LENS_RETENTION_DAYS": "3650",
             **self.extra_env,
             "LENS_DB": str(self.db_path),
             "PYTHONUNBUFFERED": "1",

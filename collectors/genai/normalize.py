@@ -33,6 +33,7 @@ from collectors.credentials import CREDENTIAL_KEY_PATTERN, REDACTED, SECRET_QUER
 from collectors.genai import attributes as attr
 from collectors.genai import rules
 from collectors.genai.rules import (
+    BEFORE_RETENTION,
     CALL,
     IMPLAUSIBLE_START,
     MAX_TOKENS_PER_CALL,
@@ -44,6 +45,7 @@ from collectors.limits import MAX_INDEX
 from collectors.rows import CALL_SCHEMA, FILTER_SCHEMA
 
 __all__ = [
+    "BEFORE_RETENTION",
     "CALL",
     "IMPLAUSIBLE_START",
     "MAX_TOKENS_PER_CALL",

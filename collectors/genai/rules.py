@@ -31,6 +31,7 @@ NO_START: Final = "no_start"
 IMPLAUSIBLE_START: Final = "implausible"
 OTHER_OPERATION: Final = "other_operation"
 NOT_GENAI: Final = "not_genai"
+BEFORE_RETENTION: Final = "before_retention"  # a call the store did not keep (its age)
 
 _OPERATION_NAMES: Final = pa.array(list(attr.OPERATIONS))
 _OPERATIONS: Final = pa.array(list(attr.OPERATIONS.values()))

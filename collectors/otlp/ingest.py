@@ -34,6 +34,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 
 from collectors.genai.normalize import (
+    BEFORE_RETENTION,
     IMPLAUSIBLE_START,
     NO_START,
     NOT_GENAI,
@@ -132,6 +133,10 @@ def rejection_reasons(rejected: Rejected) -> list[str]:
     if count := counts[IMPLAUSIBLE_START]:
         what = "a model call" if count == 1 else "model calls"
         reasons.append(f"{_spans(count)} {what} dated implausibly ({_IMPLAUSIBLE})")
+    if count := counts[BEFORE_RETENTION]:
+        what = "a model call" if count == 1 else "model calls"
+        reasons.append(f"{_spans(count)} {what} older than the lens keeps calls "
+                       "(LENS_RETENTION_DAYS): not stored")  # fmt: skip
     return reasons
 
 

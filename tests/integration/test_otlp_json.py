@@ -9,6 +9,7 @@ semantic-conventions-genai ``docs/gen-ai/openai.md`` (cache and reasoning token 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -128,6 +129,7 @@ def test_genai_span_in_otlp_json_is_stored_field_by_field(lens_server: LensServe
         "trace_id": TRACE_ID,
         "span_id": SPAN_ID,
         "start_time": datetime(2025, 9, 1, 10, 0, tzinfo=UTC),
+        "sample_weight": 1.0,  # OTLP spans carry no sampling weight the lens reads
         "duration_ms": 1234.0,
         "ttft_ms": None,  # no gen_ai.response.time_to_first_chunk on the span
         "operation": "chat",
@@ -201,3 +203,19 @@ def test_only_non_genai_spans_store_nothing(lens_server: LensServer) -> None:
     assert lens_server.health()["calls"] == 0
     lens_server.stop()
     assert stored_calls(lens_server.db_path) == []
+
+
+def test_a_call_older_than_retention_is_reported_not_stored(
+    make_server: Callable[..., LensServer],
+) -> None:
+    # 2025-09-01 is more than 100 days ago: that server keeps no such call, and says so.
+    server = make_server(env={"LENS_RETENTION_DAYS": "100"}).start()
+    response = post(server, request_body(genai_span()))
+    assert response.status_code == 200, response.text
+    partial = response.json()["partialSuccess"]
+    assert partial["rejectedSpans"] == "1"
+    assert (
+        "older than the lens keeps calls (LENS_RETENTION_DAYS): not stored"
+        in (partial["errorMessage"])
+    )
+    assert server.health()["calls"] == 0
