@@ -245,3 +245,40 @@ def test_the_heat_map_keeps_a_severity_it_does_not_rank() -> None:
     heat = severity_heatmap(frame, "Prompts").data[0]
     assert list(heat.x) == ["low", "medium", "high", "detected", "critical"]
     assert list(heat.text[0]) == ["", "", "2", "", "1"]
+
+
+def test_a_call_shows_its_guardrail_verdicts_with_their_details(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import duckdb
+
+    path = seeded_database(tmp_path / "lens.duckdb")
+    with duckdb.connect(str(path)) as con:  # c02's answer, annotated by three guardrails
+        con.execute(
+            "INSERT INTO filter_results (call_id, target, idx, category, severity, filtered, "
+            "detected, start_time, details, intervention_point) "
+            "SELECT 'c02', 'completion', 0, category, NULL, false, true, start_time, details, "
+            "point FROM calls, (VALUES "
+            "('protected_material_code', "
+            """'{"citation": {"URL": "https://github.com/octo/lib", "license": "MIT"}}', NULL), """
+            "('personally_identifiable_information', "
+            """'{"details": [{"category": "Email"}, {"category": "PhoneNumber"}]}', NULL), """
+            """('future_guardrail', '{"score": 0.4}', 'tool_response')"""
+            ") AS v(category, details, point) WHERE call_id = 'c02'"
+        )
+    monkeypatch.setenv("LENS_DB", str(path))
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.run()
+    at.switch_page("app_pages/calls.py")
+    at.query_params["call_id"] = "c02"
+    at.run()
+    assert not at.exception
+    verdicts = next(d.value for d in at.dataframe if "category" in d.value.columns)
+    shown = verdicts.set_index("category")
+    code = shown.loc["protected_material_code"]
+    assert (code["citation_url"], code["licence"]) == ("https://github.com/octo/lib", "MIT")
+    pii = shown.loc["personally_identifiable_information"]
+    assert pii["entity_types"] == "Email, PhoneNumber"
+    unknown = shown.loc["future_guardrail"]  # a category the lens does not know is shown
+    assert unknown["details"] == '{"score": 0.4}'
+    assert unknown["intervention_point"] == "tool_response"
