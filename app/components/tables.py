@@ -99,6 +99,19 @@ DEPLOYMENT_COLUMNS: Final[dict[str, Any]] = {
     ),
 }
 
+SAFETY_BY_CATEGORY_COLUMNS: Final[dict[str, Any]] = {
+    "category": st.column_config.TextColumn(
+        "Category", help="As Azure names it; categories the lens does not know are shown too."
+    ),
+    "intervention_point": st.column_config.TextColumn(
+        "Intervention point", help="user_input, output, tool_call or tool_response"
+    ),
+    "calls": _count("Calls"),
+    "detected": _count("Detected"),
+    "filtered": _count("Filtered"),
+    "blocked_or_filtered_calls": _count("Blocked or filtered calls"),
+}
+
 SAFETY_BY_COLUMNS: Final[dict[str, Any]] = {
     "tenant_id": "Tenant",
     "deployment": "Deployment",
