@@ -101,6 +101,11 @@ def safety_heatmap(scope: Scope, version: str) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=300, max_entries=64, show_spinner=False)
+def safety_by_category(scope: Scope, categories: tuple[str, ...], version: str) -> pd.DataFrame:
+    return safety.safety_by_category(db.cursor(), scope, categories)
+
+
+@st.cache_data(ttl=300, max_entries=64, show_spinner=False)
 def safety_by_group(scope: Scope, group_by: IncidentsBy, version: str) -> pd.DataFrame:
     if group_by == "end_user":
         return safety.safety_by_end_user(db.cursor(), scope)

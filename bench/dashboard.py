@@ -112,6 +112,7 @@ ORDER BY t
 
 GENERATE_VERDICTS = """
 INSERT INTO filter_results
+    (call_id, target, idx, category, severity, filtered, detected, start_time)
 SELECT call_id, 'prompt', 0, 'hate',
        CASE filter_action WHEN 'blocked_prompt' THEN 'medium' ELSE 'low' END,
        filter_action = 'blocked_prompt', NULL, start_time

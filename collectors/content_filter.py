@@ -12,10 +12,25 @@ Pure functions over the shapes Azure OpenAI returns (REST spec 2024-10-21, conte
   ``content_filter_result``; the OpenAPI spec spells it ``inner_error`` /
   ``content_filter_results``. Both are read.
 
-Category names are lower-cased with ``-`` replaced by ``_`` (old samples send
-``self-harm``). ``custom_blocklists`` becomes one row per blocklist in its ``details``,
-named ``custom_blocklists:{id}`` (one ``custom_blocklists`` row when there are no
-details). An annotation error (``{"error": {...}}`` in place of results) is not a
+Category names are Azure's keys, lower-cased with ``-`` replaced by ``_`` (old samples
+send ``self-harm``); a category this module does not know is kept as it is named, never
+dropped. The guardrail categories read so (docs/attributes.md maps them to the names
+the issues and the dashboard use): ``jailbreak``, ``indirect_attack``, ``protected_material_text``,
+``protected_material_code`` (``citation: {"URL", "license"}``), ``ungrounded_material``
+(groundedness: ``details: [{"completion_start_offset", "completion_end_offset"}]``, and
+a reasoning when sent), personal data (``personally_identifiable_information``, or
+``pii`` as some deployments send it: entity types in its ``details``), ``task_adherence``
+and ``custom_blocklists``. ``custom_blocklists`` becomes one row per blocklist in its
+``details``, named ``custom_blocklists:{id}`` with ``{"id": ...}`` as its details (one
+``custom_blocklists`` row when there are no details).
+
+A verdict's ``details`` are its fields other than ``filtered``, ``severity``, ``detected``
+and ``intervention_point``, as JSON text with sorted keys (None when there are none).
+Its ``intervention_point`` (``user_input``, ``output``, ``tool_call``, ``tool_response``)
+is read from the verdict or from its prompt or choice entry when either names one, else
+None: the writer fills it from the target (``queries/writes/insert_filter_results.sql``).
+
+An annotation error (``{"error": {...}}`` in place of results) is not a
 category and yields no row. Every function accepts the decoded JSON or its text, ignores
 unknown keys and values of the wrong type, and never raises but for an index no column can
 hold (``VerdictIndexError``: the span is refused). JSON text is parsed once per distinct
@@ -52,11 +67,14 @@ class VerdictIndexError(ValueError):
     """A prompt or choice index outside what the ``idx`` column holds (0 .. 2**31 - 1)."""
 
 
-# (target, idx, category, severity, filtered, detected): a row without its call id.
-_Verdict = tuple[str, int, str, str | None, bool, bool | None]
+# (target, idx, category, severity, filtered, detected, details, intervention_point): a row
+# without its call id.
+_Verdict = tuple[str, int, str, str | None, bool, bool | None, str | None, str | None]
 
 _SEVERITY_RANK: Final = {"safe": 0, "low": 1, "medium": 2, "high": 3}
 _NOT_CATEGORIES: Final = frozenset({"error"})
+_VERDICT_FIELDS: Final = frozenset({"filtered", "severity", "detected", "intervention_point"})
+_POINT: Final = "intervention_point"
 _AZURE_BLOCK_WORDS: Final = "triggering Azure OpenAI's content management policy"
 _PROMPT_LIST: Final = "prompt_filter_results"
 _CHOICE_LIST: Final = "completion_filter_results"
@@ -75,8 +93,8 @@ ERROR_TEXT: Final = "error"  # the error body of a 400 (or its error object)
 @dataclass(frozen=True)
 class TextVerdicts:
     """What one verdict text says: its verdicts (target, idx, category, severity, filtered,
-    detected), whether it tells of a prompt blocked with 400 ``content_filter``, and why it
-    cannot be stored when one of its indexes fits no column."""
+    detected, details, intervention_point), whether it tells of a prompt blocked with 400
+    ``content_filter``, and why it cannot be stored when one of its indexes fits no column."""
 
     verdicts: tuple[_Verdict, ...]
     blocks: bool = False
@@ -98,6 +116,35 @@ def text_verdicts(kind: str, text: str) -> TextVerdicts:
         return TextVerdicts(_verdicts(shape, 0, text))
     except VerdictIndexError as exc:
         return TextVerdicts((), index_error=str(exc))
+
+
+def completion_text_of_messages(messages: Any) -> str | None:
+    """The verdicts inside output messages (``gen_ai.output.messages``, where OpenLLMetry
+    0.62 puts each choice's ``content_filter_results`` in its message entry) as a
+    ``COMPLETION_TEXT``: ``[{"index": i, "content_filter_results": {...}}]``, the index
+    being the entry's ``index`` or its position. None when no entry carries verdicts. Only
+    the verdicts are kept, so the message content is neither cached nor stored."""
+    items = _decoded(messages)
+    if isinstance(items, dict):
+        items = [items]
+    if not isinstance(items, list):
+        return None
+    choices: list[dict[str, Any]] = []
+    for position, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        results = _first_dict(item, "content_filter_results", "content_filter_result")
+        if results is None:
+            continue
+        index = item.get("index")
+        entry: dict[str, Any] = {
+            "index": index if isinstance(index, int) and not isinstance(index, bool) else position,
+            "content_filter_results": results,
+        }
+        if isinstance(item.get(_POINT), str):
+            entry[_POINT] = item[_POINT]
+        choices.append(entry)
+    return json.dumps(choices) if choices else None
 
 
 def parse_prompt_filter_results(obj: Any, call_id: str) -> list[FilterResultRow]:
@@ -240,7 +287,7 @@ def _list_verdicts(items: Any, target: str, index_key: str) -> list[_Verdict]:
         results = _first_dict(item, "content_filter_results", "content_filter_result")
         if results is not None:
             index = _index(item.get(index_key), position)
-            verdicts.extend(_category_verdicts(results, target, index))
+            verdicts.extend(_category_verdicts(results, target, index, _point(item)))
     return verdicts
 
 
@@ -291,7 +338,9 @@ def _index(value: Any, default: int) -> int:
     return default
 
 
-def _category_verdicts(results: dict[str, Any], target: str, index: int) -> list[_Verdict]:
+def _category_verdicts(
+    results: dict[str, Any], target: str, index: int, point: str | None = None
+) -> list[_Verdict]:
     verdicts: list[_Verdict] = []
     for name, verdict in results.items():
         if not isinstance(name, str) or not isinstance(verdict, dict):
@@ -299,8 +348,9 @@ def _category_verdicts(results: dict[str, Any], target: str, index: int) -> list
         category = name.strip().lower().replace("-", "_")
         if not category or category in _NOT_CATEGORIES:
             continue
+        where = _point(verdict) or point
         if category == BLOCKLISTS:
-            verdicts.extend(_blocklist_verdicts(verdict, target, index))
+            verdicts.extend(_blocklist_verdicts(verdict, target, index, where))
             continue
         filtered = verdict.get("filtered")
         raw_severity = verdict.get("severity")
@@ -309,11 +359,36 @@ def _category_verdicts(results: dict[str, Any], target: str, index: int) -> list
         detected = raw_detected if isinstance(raw_detected, bool) else None
         if not isinstance(filtered, bool) and severity is None and detected is None:
             continue  # an annotation error or an unknown shape: not a verdict
-        verdicts.append((target, index, category, severity, filtered is True, detected))
+        verdicts.append(
+            (target, index, category, severity, filtered is True, detected, _details(verdict),
+             where)
+        )  # fmt: skip
     return verdicts
 
 
-def _blocklist_verdicts(verdict: dict[str, Any], target: str, index: int) -> list[_Verdict]:
+def _details(verdict: dict[str, Any]) -> str | None:
+    """The verdict's fields beyond its outcome, as JSON text with sorted keys."""
+    rest = {k: v for k, v in verdict.items() if isinstance(k, str) and k not in _VERDICT_FIELDS}
+    if not rest:
+        return None
+    try:
+        return json.dumps(rest, sort_keys=True, ensure_ascii=False, default=str)
+    except (ValueError, TypeError, RecursionError):
+        return None
+
+
+def _point(container: dict[str, Any]) -> str | None:
+    """The intervention point a verdict or its entry names (``tool_call``, ...), or None."""
+    value = container.get(_POINT)
+    if not isinstance(value, str):
+        return None
+    point = value.strip().lower().replace("-", "_").replace(" ", "_")
+    return point[:64] or None
+
+
+def _blocklist_verdicts(
+    verdict: dict[str, Any], target: str, index: int, point: str | None
+) -> list[_Verdict]:
     verdicts: list[_Verdict] = []
     details = verdict.get("details")
     if isinstance(details, list):
@@ -324,14 +399,15 @@ def _blocklist_verdicts(verdict: dict[str, Any], target: str, index: int) -> lis
             if isinstance(blocklist, str) and blocklist:
                 category = f"{BLOCKLISTS}:{blocklist}"
                 verdicts.append(
-                    (target, index, category, None, detail.get("filtered") is True, None)
-                )
+                    (target, index, category, None, detail.get("filtered") is True, None,
+                     _details(detail), _point(detail) or point)
+                )  # fmt: skip
     if verdicts:
         return verdicts
     filtered = verdict.get("filtered")
     if not isinstance(filtered, bool):
         return []
-    return [(target, index, BLOCKLISTS, None, filtered, None)]
+    return [(target, index, BLOCKLISTS, None, filtered, None, None, point)]
 
 
 def _strongest(verdicts: list[_Verdict]) -> tuple[_Verdict, ...]:
@@ -340,7 +416,7 @@ def _strongest(verdicts: list[_Verdict]) -> tuple[_Verdict, ...]:
     for verdict in verdicts:
         key = verdict[:3]
         current = kept.get(key)
-        if current is None or _strength(*verdict[3:]) > _strength(*current[3:]):
+        if current is None or _strength(*verdict[3:6]) > _strength(*current[3:6]):
             kept[key] = verdict
     return tuple(kept.values())
 

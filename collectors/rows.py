@@ -41,6 +41,10 @@ class FilterResultRow:
     severity: str | None  # safe | low | medium | high, None for binary classifiers
     filtered: bool
     detected: bool | None  # binary classifiers only
+    # The verdict's other fields as JSON text (citation, entity types, offsets, blocklist id).
+    details: str | None = None
+    # user_input | output | tool_call | tool_response; None: read from the target on write.
+    intervention_point: str | None = None
 
 
 @dataclass(slots=True)
@@ -105,7 +109,7 @@ CALL_SCHEMA: Final = pa.schema(
 
 
 # Verdicts as Arrow columns, as the store writes them: FilterResultRow's fields and the start
-# of the call that carried each (queries/schema/033_verdict_time.sql).
+# of the call that carried each (queries/schema/033_verdict_time.sql, 047_verdict_details.sql).
 FILTER_SCHEMA: Final = pa.schema(
     [
         ("call_id", pa.string()),
@@ -116,6 +120,8 @@ FILTER_SCHEMA: Final = pa.schema(
         ("filtered", pa.bool_()),
         ("detected", pa.bool_()),
         ("start_time", pa.timestamp("us", tz="UTC")),
+        ("details", pa.string()),
+        ("intervention_point", pa.string()),
     ]
 )
 

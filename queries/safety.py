@@ -34,6 +34,14 @@ def safety_heatmap(cur: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame
     return run(cur, "safety_heatmap", **scope.params())
 
 
+def safety_by_category(
+    cur: duckdb.DuckDBPyConnection, scope: Scope, categories: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """Calls per category and intervention point with something detected or filtered; the
+    categories given only (all when none)."""
+    return run(cur, "safety_by_category", categories=list(categories), **scope.params())
+
+
 def safety_by_group(
     cur: duckdb.DuckDBPyConnection, usage: pa.Table, group_by: SafetyGroupBy
 ) -> pd.DataFrame:

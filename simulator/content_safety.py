@@ -8,7 +8,14 @@ finds the severity from a small lexicon, so a prompt set can ask for each outcom
 - a ``low`` word annotates the prompt (and the answer) without filtering;
 - a ``medium`` or ``high`` word, or a jailbreak phrase, blocks the prompt (HTTP 400);
 - asking for song lyrics makes the *completion* hit protected material: the answer stops
-  with ``finish_reason: "content_filter"``.
+  with ``finish_reason: "content_filter"``;
+- the guardrails beyond the harm categories annotate without filtering, each on its own
+  phrase (``GUARDRAIL_PHRASES``): a prompt attack hidden in a document
+  (``indirect_attack``) and a blocklisted word (``custom_blocklists``, blocklist
+  ``competitors``) on the prompt; personal data asked back (``personally_identifiable_information``
+  with entity types), code copied from a library (``protected_material_code`` with a
+  citation), an answer the sources do not back (``ungrounded_material`` with offsets) and
+  a request outside the assistant's task (``task_adherence``) on the answer.
 """
 
 from __future__ import annotations
@@ -55,6 +62,20 @@ JAILBREAK_PHRASES: Final = (
     "do anything now",
 )
 PROTECTED_TEXT_PHRASES: Final = ("lyrics",)
+# Guardrail -> the phrases that trigger it; each annotates (detected, not filtered).
+GUARDRAIL_PHRASES: Final[dict[str, tuple[str, ...]]] = {
+    "indirect_attack": ("the attached document says", "hidden instruction"),
+    "custom_blocklists": ("competitor",),
+    "personally_identifiable_information": ("my email", "phone number"),
+    "protected_material_code": ("quicksort implementation", "copy the source"),
+    "ungrounded_material": ("according to the sources",),
+    "task_adherence": ("book me a flight", "transfer funds"),
+}
+PROMPT_GUARDRAILS: Final = ("indirect_attack", "custom_blocklists")
+BLOCKLIST_ID: Final = "competitors"
+CODE_CITATION: Final = {"URL": "https://github.com/example/sorting/blob/main/quick.py",
+                        "license": "MIT"}  # fmt: skip
+PII_ENTITIES: Final = ({"category": "Email"}, {"category": "PhoneNumber"})
 _LEVELS: Final = ("low", "medium", "high")
 # One compiled pattern per category and level: whole words or phrases, any of them.
 _PATTERNS: Final = {
@@ -74,6 +95,7 @@ class Verdicts:
     jailbreak: bool
     protected_text: bool
     matched: tuple[str, ...] = field(default=())
+    guardrails: frozenset[str] = field(default=frozenset())  # GUARDRAIL_PHRASES keys hit
 
     @property
     def blocked(self) -> bool:
@@ -95,7 +117,10 @@ def judge_prompt(text: str) -> Verdicts:
         severities[category] = severity
     jailbreak = any(phrase in lowered for phrase in JAILBREAK_PHRASES)
     protected = any(phrase in lowered for phrase in PROTECTED_TEXT_PHRASES)
-    return Verdicts(severities, jailbreak, protected, tuple(matched))
+    guardrails = frozenset(
+        name for name, phrases in GUARDRAIL_PHRASES.items() if any(p in lowered for p in phrases)
+    )
+    return Verdicts(severities, jailbreak, protected, tuple(matched), guardrails)
 
 
 def prompt_filter_results(verdicts: Verdicts) -> dict[str, Any]:
@@ -105,6 +130,12 @@ def prompt_filter_results(verdicts: Verdicts) -> dict[str, Any]:
         for category, severity in verdicts.severities.items()
     }
     results["jailbreak"] = detection_verdict(verdicts.jailbreak, filtered=verdicts.jailbreak)
+    if "indirect_attack" in verdicts.guardrails:
+        results["indirect_attack"] = detection_verdict(True, filtered=False)
+    if "custom_blocklists" in verdicts.guardrails:
+        results["custom_blocklists"] = {
+            "filtered": False, "details": [{"id": BLOCKLIST_ID, "filtered": False}]
+        }  # fmt: skip
     return results
 
 
@@ -121,7 +152,21 @@ def completion_filter_results(verdicts: Verdicts, *, cut: bool) -> dict[str, Any
         for category, severity in verdicts.severities.items()
     }
     results["protected_material_text"] = detection_verdict(cut, filtered=cut)
-    results["protected_material_code"] = detection_verdict(False, filtered=False)
+    code = "protected_material_code" in verdicts.guardrails
+    results["protected_material_code"] = detection_verdict(code, filtered=False)
+    if code:
+        results["protected_material_code"]["citation"] = dict(CODE_CITATION)
+    if "personally_identifiable_information" in verdicts.guardrails:
+        results["personally_identifiable_information"] = {
+            **detection_verdict(True, filtered=False), "details": [dict(e) for e in PII_ENTITIES]
+        }  # fmt: skip
+    if "ungrounded_material" in verdicts.guardrails:
+        results["ungrounded_material"] = {
+            **detection_verdict(True, filtered=False),
+            "details": [{"completion_start_offset": 0, "completion_end_offset": 40}],
+        }
+    if "task_adherence" in verdicts.guardrails:
+        results["task_adherence"] = detection_verdict(True, filtered=False)
     return results
 
 

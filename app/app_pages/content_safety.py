@@ -61,6 +61,20 @@ for target, column in (("prompt", prompt_side), ("completion", completion_side))
             title = f"{target.capitalize()}s: calls by category and severity"
             st.plotly_chart(charts.severity_heatmap(cells, title))
 
+st.subheader("Verdicts by category")
+every_category = cache.safety_by_category(chosen.scope, (), version)
+picked = st.multiselect(
+    "Categories",
+    sorted(every_category["category"].unique()),
+    placeholder="All categories",
+    help="Guardrails as Azure names them: harms, prompt shields (jailbreak, indirect_attack), "
+    "protected material, ungrounded_material, personal data, task_adherence, blocklists.",
+)
+by_category = (
+    cache.safety_by_category(chosen.scope, tuple(picked), version) if picked else every_category
+)
+st.dataframe(by_category, column_config=tables.SAFETY_BY_CATEGORY_COLUMNS, hide_index=True)
+
 group_options: list[IncidentsBy] = ["tenant_id", "deployment", "end_user"]
 group_by: IncidentsBy = (
     st.segmented_control(

@@ -99,6 +99,19 @@ DEPLOYMENT_COLUMNS: Final[dict[str, Any]] = {
     ),
 }
 
+SAFETY_BY_CATEGORY_COLUMNS: Final[dict[str, Any]] = {
+    "category": st.column_config.TextColumn(
+        "Category", help="As Azure names it; categories the lens does not know are shown too."
+    ),
+    "intervention_point": st.column_config.TextColumn(
+        "Intervention point", help="user_input, output, tool_call or tool_response"
+    ),
+    "calls": _count("Calls"),
+    "detected": _count("Detected"),
+    "filtered": _count("Filtered"),
+    "blocked_or_filtered_calls": _count("Blocked or filtered calls"),
+}
+
 SAFETY_BY_COLUMNS: Final[dict[str, Any]] = {
     "tenant_id": "Tenant",
     "deployment": "Deployment",
@@ -209,11 +222,26 @@ PTU_COLUMNS: Final[dict[str, Any]] = {
 
 VERDICT_COLUMNS: Final[dict[str, Any]] = {
     "target": "Prompt or completion",
+    "intervention_point": st.column_config.TextColumn(
+        "Intervention point", help="user_input, output, tool_call or tool_response"
+    ),
     "idx": st.column_config.NumberColumn("Index", format="%d"),
-    "category": "Category",
+    "category": st.column_config.TextColumn(
+        "Category", help="As Azure names it; categories the lens does not know are shown too."
+    ),
     "severity": "Severity",
     "filtered": st.column_config.CheckboxColumn("Filtered"),
     "detected": st.column_config.CheckboxColumn("Detected"),
+    "citation_url": st.column_config.LinkColumn(
+        "Citation", help="Where protected code was found (protected_material_code)."
+    ),
+    "licence": st.column_config.TextColumn("Licence", help="The cited repository's licence."),
+    "entity_types": st.column_config.TextColumn(
+        "Entity types", help="The kinds of personal data found (personal data verdicts)."
+    ),
+    "details": st.column_config.TextColumn(
+        "Details", help="Everything else the verdict said, as sent (JSON)."
+    ),
 }
 
 

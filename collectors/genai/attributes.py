@@ -71,6 +71,9 @@ TRACELOOP_PROMPT_ERROR: Final = "gen_ai.prompt.prompt_error"  # JSON: the respon
 COMPLETION_PREFIX: Final = "gen_ai.completion."  # gen_ai.completion.{i}.<field>
 COMPLETION_FILTER_FIELD: Final = "content_filter_results"  # JSON: one choice's dict
 COMPLETION_FINISH_FIELD: Final = "finish_reason"
+# OpenLLMetry 0.62 and the GenAI conventions: the choices as a JSON array of messages; each
+# entry of an Azure answer carries its choice's content_filter_results.
+OUTPUT_MESSAGES: Final = "gen_ai.output.messages"
 SINGLE_FINISH_REASON: Final = (
     "gen_ai.response.finish_reason",
     "llm.response.finish_reason",
@@ -180,6 +183,7 @@ READ_NOT_MAPPED: Final = (
     AZURE_FILTER_ERROR,
     TRACELOOP_PROMPT_FILTER,
     TRACELOOP_PROMPT_ERROR,
+    OUTPUT_MESSAGES,
 )
 
 # Every attribute the rules read, each a text column of the span rows (collectors/otlp/flatten.py

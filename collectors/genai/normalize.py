@@ -78,6 +78,7 @@ _SOURCES: Final = (
 )
 _STATUS_ORD: Final = 1
 _CHOICE_ORD: Final = 5
+_OUTPUT_ORD: Final = 8
 _SEVERITY_RANK: Final = {"safe": 1, "low": 2, "medium": 3, "high": 4}
 _CHOICE_KEY: Final = re.compile(
     r"^gen_ai\.completion\.([0-9]+)\.(finish_reason|content_filter_results)$"
@@ -253,6 +254,8 @@ def _verdict_sources(calls: pa.Table, choice_texts: list[tuple[int, int, str]]) 
     parts: list[pa.Table] = []
     for name, kind, order in _SOURCES:
         parts.append(_source(calls[f"verdicts:{name}"], order, kind))
+    parts.append(_source(_output_verdicts(calls[f"verdicts:{attr.OUTPUT_MESSAGES}"]),
+                         _OUTPUT_ORD, content_filter.COMPLETION_TEXT))  # fmt: skip
     status = calls["status_message"].combine_chunks()
     blocked_text = pc.fill_null(pc.starts_with(status, "Error code: 400"), False)
     parts.append(_source(pc.if_else(blocked_text, status, pa.scalar(None, pa.string())),
@@ -267,6 +270,19 @@ def _verdict_sources(calls: pa.Table, choice_texts: list[tuple[int, int, str]]) 
             "choice": pa.array(indexes, pa.int32()),
         }))  # fmt: skip
     return pa.concat_tables(parts)
+
+
+def _output_verdicts(messages: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """The verdicts inside output messages as completion verdict texts (null elsewhere);
+    only the few messages that carry some are parsed."""
+    carrying = pc.fill_null(pc.match_substring(messages, "content_filter_result"), False)
+    rows = pc.indices_nonzero(carrying).to_pylist()
+    if not rows:
+        return pa.nulls(len(messages), pa.string())
+    texts: list[str | None] = [None] * len(messages)
+    for row in rows:
+        texts[row] = content_filter.completion_text_of_messages(messages[row].as_py())
+    return pa.array(texts, pa.string())
 
 
 def _source(texts: pa.Array | pa.ChunkedArray, order: int, kind: str) -> pa.Table:
@@ -319,7 +335,8 @@ def _verdicts(
     # Each text's verdicts as one list, taken for every source of it: no join per call.
     lists = pa.array(
         [[{"target": v[0], "idx": v[1], "category": v[2], "severity": v[3],
-           "filtered": v[4], "detected": v[5], "position": p,
+           "filtered": v[4], "detected": v[5], "details": v[6],
+           "intervention_point": v[7], "position": p,
            "strength": _strength(v[3], v[4], v[5])} for p, v in enumerate(r.verdicts)]
          for r in results],
         pa.list_(_VERDICT_ITEM),
@@ -340,6 +357,8 @@ def _verdicts(
         "severity": pc.struct_field(items, "severity"),
         "filtered": pc.struct_field(items, "filtered"),
         "detected": pc.struct_field(items, "detected"),
+        "details": pc.struct_field(items, "details"),
+        "intervention_point": pc.struct_field(items, "intervention_point"),
         "seen": pc.add(pc.multiply(order, 4096), position),
         "score": pc.subtract(
             pc.multiply(pc.cast(pc.struct_field(items, "strength"), pa.int64()), 1 << 24),
@@ -358,6 +377,8 @@ def _verdicts(
             "filtered": merged["filtered"],
             "detected": merged["detected"],
             "start_time": pc.take(calls["start_time"], rows),
+            "details": merged["details"],
+            "intervention_point": merged["intervention_point"],
             "row": rows,
         }
     )
@@ -367,6 +388,7 @@ def _verdicts(
 _VERDICT_ITEM: Final = pa.struct(
     [("target", pa.string()), ("idx", pa.int32()), ("category", pa.string()),
      ("severity", pa.string()), ("filtered", pa.bool_()), ("detected", pa.bool_()),
+     ("details", pa.string()), ("intervention_point", pa.string()),
      ("position", pa.int32()), ("strength", pa.int32())]
 )  # fmt: skip
 
@@ -384,7 +406,10 @@ def _strongest(exploded: pa.Table, sources: pa.Table) -> pa.Table:
     ).sort_by([("row", "ascending"), ("first_seen", "ascending")])
 
 
-_ORD_NAMES: Final = {order: name for name, _, order in _SOURCES}
+_ORD_NAMES: Final = {
+    **{order: name for name, _, order in _SOURCES},
+    _OUTPUT_ORD: attr.OUTPUT_MESSAGES,
+}
 
 
 def _rows_with(rows: pa.ChunkedArray, ids: pa.Array, flags: list[bool], count: int) -> pa.Array:

@@ -55,6 +55,17 @@ HARMS: tuple[str, ...] = ("hate", "sexual", "violence", "self_harm")
 TENANTS: tuple[str, ...] = ("contoso-support", "fabrikam-search", "northwind-hr", "adatum-legal")
 SERVICES: tuple[str, ...] = ("chat-api", "search-indexer", "hr-assistant", "contract-review")
 _SAFE = {"filtered": False, "severity": "safe"}
+_DETECTED = {"filtered": False, "detected": True}
+# Guardrails that annotate some answers, as Azure sends them (docs/attributes.md).
+_GUARDRAILS: tuple[tuple[str, dict[str, object]], ...] = (
+    ("personally_identifiable_information",
+     {**_DETECTED, "details": [{"category": "Email"}, {"category": "PhoneNumber"}]}),
+    ("protected_material_code",
+     {**_DETECTED, "citation": {"URL": "https://github.com/example/sorting", "license": "MIT"}}),
+    ("ungrounded_material",
+     {**_DETECTED, "details": [{"completion_start_offset": 0, "completion_end_offset": 60}]}),
+    ("task_adherence", dict(_DETECTED)),
+)  # fmt: skip
 
 
 def _kv(key: str, value: str | int | float | bool | list[str]) -> KeyValue:
@@ -126,6 +137,9 @@ class SpanFactory:
         elif roll < throttle + 0.04:
             harm = HARMS[rng.randrange(len(HARMS))]
             prompt_filter = {**prompt_filter, harm: {"filtered": False, "severity": "low"}}
+            if roll < throttle + 0.02:  # a guardrail annotates the answer too (no extra draw)
+                name, verdict = _GUARDRAILS[int(roll * 1_000_003) % len(_GUARDRAILS)]
+                completion_filter = {**prompt_filter, name: verdict}
         operation = "embeddings" if embeddings else "chat"
         attributes = [
             _kv("gen_ai.operation.name", operation),

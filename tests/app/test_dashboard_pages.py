@@ -119,9 +119,13 @@ def test_content_safety_page_shows_incidents(
         ("hate", "medium"): (2, "1"),
         ("jailbreak", "detected"): (3, "1"),
     }
-    by_tenant = at.dataframe[0].value
+    by_category = at.dataframe[0].value  # every category, none picked
+    assert list(zip(by_category["category"], by_category["intervention_point"], strict=True)) == [
+        ("hate", "user_input"), ("jailbreak", "user_input"), ("violence", "output")
+    ]  # fmt: skip
+    by_tenant = at.dataframe[1].value
     assert list(by_tenant["tenant_id"]) == ["unassigned", "contoso"]  # c06 blocked; c02 noted
-    incidents = at.dataframe[1].value
+    incidents = at.dataframe[2].value
     assert list(incidents["call_id"]) == ["c06"]
     assert list(incidents["open"]) == ["calls?call_id=c06"]  # opens the call
     assert list(incidents["categories"]) == ["prompt:hate, prompt:jailbreak"]
@@ -131,7 +135,34 @@ def test_content_safety_by_end_user(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     at = open_page(tmp_path, monkeypatch, "content_safety")
     at.get("button_group")[0].set_value("end_user").run()
     assert not at.exception
-    assert list(at.dataframe[0].value["end_user"]) == ["(none)", "u2"]
+    assert list(at.dataframe[1].value["end_user"]) == ["(none)", "u2"]
+
+
+def test_content_safety_picks_categories_the_lens_does_not_know_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import duckdb
+
+    path = seeded_database(tmp_path / "lens.duckdb")
+    with duckdb.connect(str(path)) as con:  # c02's answer: personal data and a new guardrail
+        con.execute(
+            "INSERT INTO filter_results SELECT 'c02', 'completion', 0, v.category, NULL, false, "
+            "true, start_time, NULL, 'output' FROM calls, (VALUES "
+            "('personally_identifiable_information'), ('future_guardrail')) AS v(category) "
+            "WHERE call_id = 'c02'"
+        )
+    monkeypatch.setenv("LENS_DB", str(path))
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.run()
+    at.switch_page("app_pages/content_safety.py")
+    at.run()
+    picker = next(m for m in at.multiselect if m.label == "Categories")
+    assert {"personally_identifiable_information", "future_guardrail"} <= set(picker.options)
+    picker.set_value(["future_guardrail", "personally_identifiable_information"]).run()
+    assert not at.exception
+    shown = at.dataframe[0].value
+    assert sorted(shown["category"]) == ["future_guardrail", "personally_identifiable_information"]
+    assert list(shown["calls"]) == [1, 1]
 
 
 def test_content_safety_without_verdicts_says_so(
@@ -259,3 +290,40 @@ def test_the_heat_map_keeps_a_severity_it_does_not_rank() -> None:
     heat = severity_heatmap(frame, "Prompts").data[0]
     assert list(heat.x) == ["low", "medium", "high", "detected", "critical"]
     assert list(heat.text[0]) == ["", "", "2", "", "1"]
+
+
+def test_a_call_shows_its_guardrail_verdicts_with_their_details(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import duckdb
+
+    path = seeded_database(tmp_path / "lens.duckdb")
+    with duckdb.connect(str(path)) as con:  # c02's answer, annotated by three guardrails
+        con.execute(
+            "INSERT INTO filter_results (call_id, target, idx, category, severity, filtered, "
+            "detected, start_time, details, intervention_point) "
+            "SELECT 'c02', 'completion', 0, category, NULL, false, true, start_time, details, "
+            "point FROM calls, (VALUES "
+            "('protected_material_code', "
+            """'{"citation": {"URL": "https://github.com/octo/lib", "license": "MIT"}}', NULL), """
+            "('personally_identifiable_information', "
+            """'{"details": [{"category": "Email"}, {"category": "PhoneNumber"}]}', NULL), """
+            """('future_guardrail', '{"score": 0.4}', 'tool_response')"""
+            ") AS v(category, details, point) WHERE call_id = 'c02'"
+        )
+    monkeypatch.setenv("LENS_DB", str(path))
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.run()
+    at.switch_page("app_pages/calls.py")
+    at.query_params["call_id"] = "c02"
+    at.run()
+    assert not at.exception
+    verdicts = next(d.value for d in at.dataframe if "category" in d.value.columns)
+    shown = verdicts.set_index("category")
+    code = shown.loc["protected_material_code"]
+    assert (code["citation_url"], code["licence"]) == ("https://github.com/octo/lib", "MIT")
+    pii = shown.loc["personally_identifiable_information"]
+    assert pii["entity_types"] == "Email, PhoneNumber"
+    unknown = shown.loc["future_guardrail"]  # a category the lens does not know is shown
+    assert unknown["details"] == '{"score": 0.4}'
+    assert unknown["intervention_point"] == "tool_response"

@@ -110,6 +110,26 @@ def test_heatmap_leaves_out_safe_verdicts(cur: duckdb.DuckDBPyConnection) -> Non
     ]
 
 
+def test_verdicts_by_category_and_intervention_point(cur: duckdb.DuckDBPyConnection) -> None:
+    def rows(frame: pd.DataFrame) -> list[tuple[object, ...]]:
+        return [(r.category, r.intervention_point, r.calls, r.detected, r.filtered,
+                 r.blocked_or_filtered_calls) for r in frame.itertuples()]  # fmt: skip
+
+    assert rows(safety.safety_by_category(cur, DAY)) == [
+        ("hate", "user_input", 2, 2, 1, 1),  # c02 low (annotated), c06 medium (blocked)
+        ("jailbreak", "user_input", 1, 1, 1, 1),  # c06
+        ("violence", "output", 1, 1, 0, 0),  # c02's answer, low
+    ]
+    cur.execute(
+        "INSERT INTO filter_results SELECT 'c02', 'completion', 0, 'task_adherence', NULL, "
+        "false, true, start_time, NULL, 'tool_call' FROM calls WHERE call_id = 'c02'"
+    )
+    assert rows(safety.safety_by_category(cur, DAY, ("task_adherence", "violence"))) == [
+        ("task_adherence", "tool_call", 1, 1, 0, 0),
+        ("violence", "output", 1, 1, 0, 0),
+    ]
+
+
 def test_incidents_by_end_user(cur: duckdb.DuckDBPyConnection) -> None:
     frame = safety.safety_by_end_user(cur, DAY)
     got = [(r.end_user, r.calls, r.blocked_prompts, r.annotated, r.incidents) for r in

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from collectors.otlp.synthetic import export_requests
 from collectors.rows import call_rows
@@ -58,6 +59,35 @@ def test_verdicts_carry_their_calls_start(tmp_path: Path) -> None:
     )
     assert verdicts == verdicts_of(batch) > 0
     assert off_time == 0
+
+
+def test_verdicts_without_an_intervention_point_take_their_targets(tmp_path: Path) -> None:
+    """047_verdict_details: a prompt verdict is user_input, a completion verdict output,
+    unless the verdict names its point; details arrive as JSON."""
+    (batch,) = batches(1)
+    assert batch.verdicts is not None
+    points = batch.verdicts["intervention_point"].to_pylist()
+    points[0] = "tool_response"
+    named = batch.verdicts.set_column(
+        batch.verdicts.schema.get_field_index("intervention_point"), "intervention_point",
+        pa.array(points, pa.string()),
+    )  # fmt: skip
+    store = Store(tmp_path / "lens.duckdb")
+    store.write_many([replace(batch, verdicts=named)])
+    rows = (
+        store.cursor()
+        .execute(
+            "SELECT target, intervention_point, count(*) FROM filter_results "
+            "GROUP BY ALL ORDER BY ALL"
+        )
+        .fetchall()
+    )
+    store.close()
+    first_target = batch.verdicts["target"][0].as_py()
+    expected = {("prompt", "user_input"), ("completion", "output"), (first_target, "tool_response")}
+    assert {(target, point) for target, point, _ in rows} <= expected
+    assert sum(n for *_, n in rows) == verdicts_of(batch)
+    assert (first_target, "tool_response", 1) in rows
     store.close()
 
 
@@ -86,7 +116,7 @@ def test_audits_find_planted_bad_rows(tmp_path: Path) -> None:
         con.execute("INSERT INTO filter_results SELECT * FROM filter_results LIMIT 1")
         con.execute(
             "INSERT INTO filter_results VALUES ('no-such-call', 'prompt', 0, 'hate', 'safe', "
-            "false, NULL, NULL)"
+            "false, NULL, NULL, NULL, 'user_input')"
         )
         duplicates = audits.duplicate_verdicts(con)
         orphans = audits.orphan_verdicts(con)

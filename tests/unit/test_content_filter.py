@@ -34,8 +34,12 @@ def row(
     severity: str | None,
     filtered: bool,
     detected: bool | None,
+    details: str | None = None,
+    point: str | None = None,
 ) -> FilterResultRow:
-    return FilterResultRow(CALL, target, idx, category, severity, filtered, detected)
+    return FilterResultRow(
+        CALL, target, idx, category, severity, filtered, detected, details, point
+    )
 
 
 def test_prompt_filter_results_of_a_normal_response_give_one_row_per_category() -> None:
@@ -68,9 +72,12 @@ def test_choice_filter_results_keep_detection_and_name_each_blocklist() -> None:
         row("completion", 0, "self_harm", "safe", False, None),
         row("completion", 0, "profanity", None, False, False),
         row("completion", 0, "protected_material_text", None, False, False),
-        row("completion", 0, "protected_material_code", None, False, True),
-        row("completion", 0, "custom_blocklists:my-blocklist", None, False, None),
-    ]
+        row("completion", 0, "protected_material_code", None, False, True,
+            '{"citation": {"URL": "https://github.com/username/repository-name/path/to/'
+            'file-example.txt", "license": "EXAMPLE-LICENSE"}}'),
+        row("completion", 0, "custom_blocklists:my-blocklist", None, False, None,
+            '{"id": "my-blocklist"}'),
+    ]  # fmt: skip
 
 
 def test_completion_filter_results_list_uses_each_choice_index() -> None:
@@ -122,7 +129,7 @@ def test_completion_filter_results_list_uses_each_choice_index() -> None:
                     },
                 }
             },
-            [row("prompt", 0, "custom_blocklists:pizza", None, True, None)],
+            [row("prompt", 0, "custom_blocklists:pizza", None, True, None, '{"id": "pizza"}')],
             id="blocklist-variant",
         ),
         pytest.param({"error": {"code": "429", "message": "slow down"}}, [], id="rate-limit"),
@@ -165,7 +172,17 @@ def test_content_filter_error_is_recognised_by_its_code(body: Any, expected: boo
                     "details": [{"completion_start_offset": 27, "completion_end_offset": 127}],
                 }
             },
-            [row("completion", 2, "ungrounded_material", None, False, True)],
+            [
+                row(
+                    "completion",
+                    2,
+                    "ungrounded_material",
+                    None,
+                    False,
+                    True,
+                    '{"details": [{"completion_end_offset": 127, "completion_start_offset": 27}]}',
+                )
+            ],
             id="ungrounded-material",
         ),
         pytest.param(
@@ -179,7 +196,7 @@ def test_content_filter_error_is_recognised_by_its_code(body: Any, expected: boo
             [
                 row("completion", 2, "hate", "high", False, None),
                 row("completion", 2, "jailbreak", None, False, None),
-                row("completion", 2, "future_category", "safe", False, None),
+                row("completion", 2, "future_category", "safe", False, None, '{"score": 0.1}'),
             ],
             id="wrong-types-are-skipped-unknown-keys-kept",
         ),

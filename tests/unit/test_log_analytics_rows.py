@@ -6,6 +6,7 @@ the source's SQL."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -463,3 +464,30 @@ def test_a_rollup_hour_may_hold_more_tokens_than_one_call_and_keeps_cached_and_r
     assert [rollup[name] for name in counts] == [
         40_000, 250_000_000, 120_000_000, 9_000_000, 4_000_000,
     ]  # fmt: skip
+
+
+def test_app_insights_rows_carry_guardrail_verdicts_from_output_messages() -> None:
+    """An OpenLLMetry 0.62 span exported to Application Insights: its prompt verdicts and
+    each output message's verdicts become rows, with their details."""
+    row = app_insights_row(AT, "5B8EFFF798038103D269B633813FC60C", "EEE19B7EC3C1B174")
+    citation = {"URL": "https://github.com/octo/lib", "license": "MIT"}
+    row["Properties"] = {
+        **row["Properties"],
+        "gen_ai.prompt.prompt_filter_results": json.dumps([{"prompt_index": 0,
+            "content_filter_results": {"indirect_attack": {"filtered": False,
+                                                           "detected": True}}}]),
+        "gen_ai.output.messages": json.dumps([{"role": "assistant", "parts": [],
+            "finish_reason": "stop", "content_filter_results": {
+                "protected_material_code": {"filtered": False, "detected": True,
+                                            "citation": citation}}}]),
+    }  # fmt: skip
+    normalized = normalize_calls(
+        "app_insights", table_columns([result_table(TABLES["app_insights"], [row])]), "s"
+    )
+    verdicts = normalized.verdicts.select(["target", "category", "detected", "details"]).to_pylist()
+    assert verdicts == [
+        {"target": "prompt", "category": "indirect_attack", "detected": True, "details": None},
+        {"target": "completion", "category": "protected_material_code", "detected": True,
+         "details": json.dumps({"citation": citation}, sort_keys=True)},
+    ]  # fmt: skip
+    assert call_rows(normalized.calls)[0].filter_action == "annotated"

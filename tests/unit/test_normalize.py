@@ -45,11 +45,17 @@ def prompt_row(category: str, severity: str | None, detected: bool | None) -> Fi
     return FilterResultRow(CALL_ID, "prompt", 0, category, severity, False, detected)
 
 
-def choice_row(category: str, severity: str | None, detected: bool | None) -> FilterResultRow:
-    return FilterResultRow(CALL_ID, "completion", 0, category, severity, False, detected)
+def choice_row(
+    category: str, severity: str | None, detected: bool | None, details: str | None = None
+) -> FilterResultRow:
+    return FilterResultRow(CALL_ID, "completion", 0, category, severity, False, detected, details)
 
 
 # The verdicts of PROMPT_FILTER_RESULTS and CHOICE_FILTER_RESULTS, by hand.
+CODE_CITATION = (
+    '{"citation": {"URL": "https://github.com/username/repository-name/path/to/'
+    'file-example.txt", "license": "EXAMPLE-LICENSE"}}'
+)
 PROMPT_ROWS = [
     prompt_row("hate", "safe", None),
     prompt_row("sexual", "safe", None),
@@ -67,8 +73,8 @@ CHOICE_ROWS = [
     choice_row("self_harm", "safe", None),
     choice_row("profanity", None, False),
     choice_row("protected_material_text", None, False),
-    choice_row("protected_material_code", None, True),
-    choice_row("custom_blocklists:my-blocklist", None, None),
+    choice_row("protected_material_code", None, True, CODE_CITATION),
+    choice_row("custom_blocklists:my-blocklist", None, None, '{"id": "my-blocklist"}'),
 ]
 
 

@@ -6,7 +6,12 @@ import pytest
 
 from aoai_client.traffic import PromptSetError, load_prompts
 from simulator import answers
-from simulator.content_safety import judge_prompt, prompt_filter_results
+from simulator.content_safety import (
+    GUARDRAIL_PHRASES,
+    completion_filter_results,
+    judge_prompt,
+    prompt_filter_results,
+)
 from simulator.ratelimit import MinuteWindow
 
 
@@ -105,6 +110,29 @@ def test_the_shipped_prompt_set_covers_every_outcome() -> None:
     assert any(not v.blocked and "low" in v.severities.values() for v in outcomes)
     assert any(p.stream for p in prompts) and any(not p.stream for p in prompts)
     assert any(len(p.system) >= 4 * 1024 for p in prompts)  # cacheable shared prefix
+    assert set().union(*(v.guardrails for v in outcomes)) == set(GUARDRAIL_PHRASES)
+
+
+def test_guardrails_annotate_the_prompt_or_the_answer_with_their_details() -> None:
+    verdicts = judge_prompt(
+        "The attached document says: give me a quicksort implementation, my email and "
+        "phone number, according to the sources, then book me a flight; not the competitor."
+    )
+    assert verdicts.guardrails == set(GUARDRAIL_PHRASES) and not verdicts.blocked
+    prompt = prompt_filter_results(verdicts)
+    assert prompt["indirect_attack"] == {"filtered": False, "detected": True}
+    assert prompt["custom_blocklists"]["details"] == [{"id": "competitors", "filtered": False}]
+    answer = completion_filter_results(verdicts, cut=False)
+    assert answer["protected_material_code"]["citation"]["license"] == "MIT"
+    assert answer["personally_identifiable_information"]["details"] == [
+        {"category": "Email"},
+        {"category": "PhoneNumber"},
+    ]
+    assert answer["ungrounded_material"]["detected"] is True
+    assert answer["task_adherence"] == {"filtered": False, "detected": True}
+    plain = judge_prompt("Hello there")
+    assert "task_adherence" not in completion_filter_results(plain, cut=False)
+    assert "indirect_attack" not in prompt_filter_results(plain)
 
 
 @pytest.mark.parametrize(
