@@ -47,6 +47,16 @@ def forget_secrets() -> bool:
     return _reader.forget()
 
 
+def read_reference(text: str, where: str) -> str | None:
+    """The secret a Key Vault reference names, None when ``text`` is the secret itself;
+    errors name ``where`` (the setting or file entry)."""
+    try:
+        reference = parse_reference(text)
+        return None if reference is None else _reader.read(reference)
+    except vault.KeyVaultError as exc:
+        raise KeyVaultError(f"{where}: {exc.message}", exc.hint) from None
+
+
 def resolved(values: dict[str, Any]) -> dict[str, str]:
     """For each secret setting in ``values`` whose text is a Key Vault reference, the secret
     read from the vault, by setting name; errors name the setting."""
@@ -56,10 +66,7 @@ def resolved(values: dict[str, Any]) -> dict[str, str]:
         text = value.get_secret_value() if isinstance(value, SecretStr) else value
         if not isinstance(text, str):
             continue
-        try:
-            reference = parse_reference(text)
-            if reference is not None:
-                found[name] = _reader.read(reference)
-        except vault.KeyVaultError as exc:
-            raise KeyVaultError(f"{name.upper()}: {exc.message}", exc.hint) from None
+        secret = read_reference(text, name.upper())
+        if secret is not None:
+            found[name] = secret
     return found

@@ -22,6 +22,7 @@ from app.alerts import AlertScheduler
 from app.config import load_settings
 from app.db import use_store
 from app.local_mode import HostPolicy, LocalOnly
+from app.oidc_secrets import auth_secrets
 from app.routes import Wiring, build_routes
 from app.script_errors import report_script_error
 from app.simulator_route import SimulatorMount, simulator_route
@@ -160,6 +161,7 @@ async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
 
 app = st.App(
     "streamlit_app.py",
+    secrets=auth_secrets(),  # [auth] with a Key Vault client_secret read; else the file as is
     lifespan=lifespan,
     routes=[*build_routes(receiver, wiring), simulator_route(simulator_mount)],
     middleware=[

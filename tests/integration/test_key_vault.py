@@ -28,6 +28,7 @@ from aoai_client.chat import ChatRequest
 from app import key_vault, lens_client, playground_engine
 from app.config import load_settings
 from app.key_vault import KeyVaultError, SecretReader, SecretReference, parse_reference
+from app.oidc_secrets import auth_secrets
 from simulator import SimulatorConfig, build_simulator_app
 from tests.fakes.key_vault import FakeKeyVault
 from tests.threaded_servers import ThreadedServer
@@ -269,3 +270,33 @@ def test_the_instrumented_client_takes_its_key_from_key_vault(
         key.forget()  # what a caller does on 401, or what max_age_s does in time
         assert client.chat.completions.create(**ask).choices  # type: ignore[call-overload]
     assert checked.refused == 1
+
+
+def test_the_sign_in_client_secret_may_be_a_key_vault_reference(
+    vault: FakeKeyVault, credential: FixedToken, tmp_path: Path
+) -> None:
+    vault.set("oidc-secret", "the-client-secret")
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(
+        "[auth]\n"
+        'redirect_uri = "https://lens.contoso.com/oauth2callback"\n'
+        'cookie_secret = "c"\n'
+        f'client_secret = "{reference(vault, "oidc-secret")}"\n'
+        "[auth.microsoft]\n"
+        'client_id = "lens"\n'
+        f'client_secret = "{reference(vault, "oidc-secret")}"\n'
+    )
+    resolved = auth_secrets(secrets)
+    assert resolved is not None
+    assert resolved["auth"]["client_secret"] == "the-client-secret"
+    assert resolved["auth"]["microsoft"]["client_secret"] == "the-client-secret"
+    assert resolved["auth"]["redirect_uri"] == "https://lens.contoso.com/oauth2callback"
+
+    secrets.write_text('[auth]\nclient_secret = "plain"\n')
+    assert auth_secrets(secrets) is None  # nothing to read: Streamlit reads the file
+    assert auth_secrets(tmp_path / "absent.toml") is None
+
+    secrets.write_text(f'[auth]\nclient_secret = "{reference(vault, "gone")}"\n')
+    with pytest.raises(KeyVaultError) as missing:
+        auth_secrets(secrets)
+    assert missing.value.message.startswith("[auth] client_secret: the secret 'gone'")
