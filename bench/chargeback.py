@@ -66,15 +66,17 @@ def build(path: Path, n: int) -> Store:
     return store
 
 
-def pandas_chargeback(store: Store) -> pd.DataFrame:
-    """The pay-as-you-go part of the same aggregation, done in pandas on loaded rows: the
-    model's price row times its deployment type's multiplier (provisioned types: 0)."""
+def priced_calls(store: Store, columns: str) -> pd.DataFrame:
+    """The month's calls loaded into pandas (``columns`` besides the ones priced) with their
+    pay-as-you-go cost: the model's price row times its deployment type's multiplier
+    (provisioned types: 0). A price the call's tokens need and the book lacks leaves the call
+    unpriced ($0 here, as in the lens), never priced at 0 per token."""
     start, end = month_bounds(MONTH)
     calls = (
         store.cursor()
         .sql(
-            "SELECT call_id, start_time, deployment, model, deployment_type, tenant_id, "
-            "input_tokens, cached_input_tokens, output_tokens, reasoning_tokens FROM calls"
+            f"SELECT {columns}, start_time, model, deployment_type, input_tokens, "
+            "cached_input_tokens, output_tokens FROM calls"
         )
         .to_arrow_table()
         .to_pandas()
@@ -98,8 +100,6 @@ def pandas_chargeback(store: Store) -> pd.DataFrame:
     merged = calls.merge(prices, left_on="base_model", right_on="model", how="left").merge(
         multipliers, on="deployment_type", how="left"
     )
-    # A price that the call's tokens need and the book lacks leaves the call unpriced ($0
-    # here, as in the SQL's chargeback), never priced at 0 per token.
     cached_price = merged["cached_input_per_1m"].astype(float)
     output_price = merged["output_per_1m"].astype(float)
     merged["payg_cost_usd"] = (
@@ -114,6 +114,12 @@ def pandas_chargeback(store: Store) -> pd.DataFrame:
         * merged["multiplier"].astype(float)
         / 1e6
     ).fillna(0.0)
+    return merged
+
+
+def pandas_chargeback(store: Store) -> pd.DataFrame:
+    """The pay-as-you-go part of the same aggregation, done in pandas on loaded rows."""
+    merged = priced_calls(store, "call_id, deployment, tenant_id, reasoning_tokens")
     return merged.groupby(["tenant_id", "deployment", "base_model", "deployment_type"]).agg(
         requests=("call_id", "count"),
         input_tokens=("input_tokens", "sum"),

@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from app.reconciliation import reconcile_exports
-from bench.chargeback import MONTH, build
+from bench.chargeback import MONTH, build, priced_calls
 from collectors.billing.cost_export import read_cost_exports
 from collectors.store import Store
 from queries import run
@@ -85,43 +85,11 @@ def export_from(lens: pd.DataFrame, rows: int) -> bytes:
 def pandas_reconcile(store: Store, bill: pd.DataFrame) -> pd.DataFrame:
     """The baseline: the month's calls loaded and priced in pandas, per day and resource,
     beside the bill summed the same way (pay-as-you-go only)."""
-    start, end = month_bounds(MONTH)
-    calls = store.cursor().sql(
-        "SELECT start_time, endpoint, model, deployment_type, input_tokens, cached_input_tokens,"
-        " output_tokens FROM calls"
-    ).to_arrow_table().to_pandas()  # fmt: skip
-    prices = store.cursor().sql(
-        "SELECT model, input_per_1m, cached_input_per_1m, output_per_1m FROM price_book"
-    ).to_arrow_table().to_pandas()  # fmt: skip
-    factors = store.cursor().sql(
-        "SELECT deployment_type, multiplier FROM deployment_types"
-    ).to_arrow_table().to_pandas()  # fmt: skip
-    calls = calls[(calls["start_time"] >= start) & (calls["start_time"] < end)]
-    calls = calls.assign(
-        day=calls["start_time"].dt.date,
-        resource=calls["endpoint"].str.split(".").str[0],
-        base_model=calls["model"].str.replace(r"-\d{4}-\d{2}-\d{2}$", "", regex=True),
+    merged = priced_calls(store, "endpoint")
+    merged = merged.assign(
+        day=merged["start_time"].dt.date, resource=merged["endpoint"].str.split(".").str[0]
     )
-    merged = calls.merge(prices, left_on="base_model", right_on="model", how="left").merge(
-        factors, on="deployment_type", how="left"
-    )
-    # A price the call's tokens need and the book lacks leaves the call unpriced ($0), as
-    # the lens does; never priced at 0 per token.
-    cached_price = merged["cached_input_per_1m"].astype(float)
-    output_price = merged["output_per_1m"].astype(float)
-    merged["cost"] = (
-        (
-            (merged["input_tokens"] - merged["cached_input_tokens"])
-            * merged["input_per_1m"].astype(float)
-            + (merged["cached_input_tokens"] * cached_price).where(
-                merged["cached_input_tokens"] > 0, 0.0
-            )
-            + (merged["output_tokens"] * output_price).where(merged["output_tokens"] > 0, 0.0)
-        )
-        * merged["multiplier"].astype(float)
-        / 1e6
-    ).fillna(0.0)
-    lens = merged.groupby(["day", "resource"])["cost"].sum()
+    lens = merged.groupby(["day", "resource"])["payg_cost_usd"].sum()
     billed = (
         bill[bill["token_class"] != "provisioned"]
         .groupby(["day", "resource"])["billed_cost_usd"]

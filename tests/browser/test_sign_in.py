@@ -18,9 +18,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.test_smoke import CHROMIUM, CHROMIUM_ARGS
 from tests.lens_process import LensServer, free_port
 from tests.seeding import seeded_database
 
@@ -45,16 +44,6 @@ group = "grp-contoso"
 role = "tenant"
 tenants = ["contoso"]
 """
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
