@@ -22,7 +22,7 @@ from azure.keyvault.secrets import SecretClient
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 
-from aoai_client import ClientConfig, build_client
+from aoai_client import ClientConfig, build_client, telemetry
 from aoai_client import key_vault as vault_module
 from aoai_client.chat import ChatRequest
 from app import key_vault, lens_client, playground_engine
@@ -66,6 +66,16 @@ def credential(vault: FakeKeyVault) -> Iterator[FixedToken]:
     key_vault.use_reader(SecretReader(client))
     yield token
     key_vault.use_reader(SecretReader())
+
+
+@pytest.fixture
+def own_telemetry() -> Iterator[None]:
+    """The playground configures this process's telemetry (and instruments ``openai``)
+    once; shut it down afterwards so later tests instrument ``openai`` their own way."""
+    yield
+    made = telemetry.current_telemetry()
+    if made is not None:
+        made.shutdown()
 
 
 def reference(vault: FakeKeyVault, name: str, version: str = "") -> str:
@@ -203,7 +213,10 @@ class KeyChecked:
 
 
 def test_a_call_refused_for_a_rotated_key_reads_the_key_again_and_is_sent_once_more(
-    vault: FakeKeyVault, credential: FixedToken, monkeypatch: pytest.MonkeyPatch
+    vault: FakeKeyVault,
+    credential: FixedToken,
+    monkeypatch: pytest.MonkeyPatch,
+    own_telemetry: None,
 ) -> None:
     vault.set("aoai-key", "key-one")
     checked = KeyChecked(build_simulator_app(SimulatorConfig(latency_scale=0)), vault, "aoai-key")
@@ -224,7 +237,7 @@ def test_a_call_refused_for_a_rotated_key_reads_the_key_again_and_is_sent_once_m
 
 
 def test_a_refused_key_that_is_not_from_a_vault_is_answered_as_is(
-    vault: FakeKeyVault, monkeypatch: pytest.MonkeyPatch
+    vault: FakeKeyVault, monkeypatch: pytest.MonkeyPatch, own_telemetry: None
 ) -> None:
     vault.set("aoai-key", "the-right-key")
     checked = KeyChecked(build_simulator_app(SimulatorConfig(latency_scale=0)), vault, "aoai-key")
