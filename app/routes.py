@@ -16,6 +16,7 @@ import duckdb
 import httpx
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -299,7 +300,11 @@ def build_routes(receiver: OtlpReceiver, wiring: Wiring) -> list[Route]:
             month_bounds(month)
         except ValueError as exc:
             return error_response(400, str(exc), "pass month=YYYY-MM, e.g. month=2026-10")
-        files = await uploaded_files(request)
+        try:
+            files = await uploaded_files(request)
+        except HTTPException as exc:  # a form that does not parse
+            return error_response(400, f"the upload could not be read: {exc.detail}",
+                                  "send multipart/form-data fields named file")  # fmt: skip
         if not files:
             return error_response(
                 400, "no Cost Management export was sent",

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Final
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from collectors.prices.retail import parse_meter_name
@@ -90,7 +91,11 @@ def read_cost_export_files(paths: list[Path]) -> Bill:
 
 def _table(name: str, content: bytes) -> pd.DataFrame:
     if content[:4] == b"PAR1":
-        parquet: pd.DataFrame = pq.read_table(io.BytesIO(content)).to_pandas()
+        try:
+            parquet: pd.DataFrame = pq.read_table(io.BytesIO(content)).to_pandas()
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            raise CostExportError(f"{name} is not a readable Parquet file: {exc}"[:300],
+                                  _EXPORT_HINT) from None  # fmt: skip
         return parquet.astype(str)
     try:
         text = content.decode("utf-8-sig")
@@ -100,8 +105,8 @@ def _table(name: str, content: bytes) -> pd.DataFrame:
         ) from None
     try:
         return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise CostExportError(f"{name} is not a CSV file: {exc}", _EXPORT_HINT) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise CostExportError(f"{name} is not a CSV file: {exc}"[:300], _EXPORT_HINT) from None
 
 
 _EXPORT_HINT: Final = (

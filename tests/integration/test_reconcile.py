@@ -166,6 +166,9 @@ def test_files_that_are_not_exports_are_refused_with_what_to_export() -> None:
     assert "Cost and usage details (FOCUS)" in refused.value.hint
     with pytest.raises(CostExportError):
         read_cost_exports([("bin.csv", b"\xff\xfe\x00garbage")])
+    with pytest.raises(CostExportError) as corrupt:
+        read_cost_exports([("cut.parquet", b"PAR1 cut short")])
+    assert "not a readable Parquet file" in corrupt.value.message
 
 
 def test_the_cli_reconciles_through_the_server_and_on_the_file(tmp_path: Path) -> None:
@@ -188,6 +191,12 @@ def test_the_cli_reconciles_through_the_server_and_on_the_file(tmp_path: Path) -
             f"{server.url}/api/reconcile?month={MONTH}", files={"file": ("x.csv", b"a,b\n1,2\n")}
         )
         assert not_export.status_code == 400 and "FOCUS" in not_export.json()["error"]
+        torn = httpx.post(
+            f"{server.url}/api/reconcile?month={MONTH}",
+            content=b"--x\r\nContent-Disposition: form-data; name=file",
+            headers={"Content-Type": "multipart/form-data; boundary=x"},
+        )
+        assert torn.status_code == 400 and set(torn.json()) == {"error", "hint"}
     finally:
         server.stop()
     on_file = subprocess.run(
