@@ -12,17 +12,15 @@ from __future__ import annotations
 import argparse
 import io
 import resource
-import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
 import pandas as pd
 
 from app.reconciliation import reconcile_exports
-from bench.chargeback import MONTH, build, priced_calls
+from bench.chargeback import MONTH, build, priced_calls, timed
 from collectors.billing.cost_export import read_cost_exports
 from collectors.store import Store
 from queries import run
@@ -100,15 +98,6 @@ def pandas_reconcile(store: Store, bill: pd.DataFrame) -> pd.DataFrame:
 
 def pandas_baseline(store: Store, files: list[tuple[str, bytes]]) -> pd.DataFrame:
     return pandas_reconcile(store, read_cost_exports(files).lines)
-
-
-def timed(fn: Callable[[], object], repeat: int) -> float:
-    runs = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - started)
-    return statistics.median(runs) * 1000
 
 
 def main() -> None:
