@@ -21,6 +21,7 @@ from aoai_client import sse
 from azure_openai_wire import headers as wire_headers
 from azure_openai_wire.bodies import CACHED_TOKENS as CACHED_DETAIL
 from azure_openai_wire.bodies import REASONING_TOKENS as REASONING_DETAIL
+from azure_openai_wire.bodies import SERVICE_TIER
 from azure_openai_wire.content_filter import (
     CONTENT_FILTER,
     CONTENT_FILTER_RESULTS,
@@ -51,6 +52,14 @@ ATTEMPT_OUTCOMES: Final = "azure.openai.attempt.outcome"
 ATTEMPT_RETRY_AFTER_MS: Final = "azure.openai.attempt.retry_after_ms"
 ATTEMPT_DURATIONS_MS: Final = "azure.openai.attempt.duration_ms"
 ATTEMPT_REGIONS: Final = "azure.openai.attempt.region"
+REQUEST_SERVICE_TIER: Final = "openai.request.service_tier"  # OTel GenAI semconv
+RESPONSE_SERVICE_TIER: Final = "openai.response.service_tier"  # OTel GenAI semconv
+SPILLOVER_DEPLOYMENT: Final = "azure.openai.spillover.deployment"  # x-ms-spillover-deployment
+SPILLOVER_USED: Final = "azure.openai.spillover.used"  # bool
+SPILLOVER_FROM: Final = "azure.openai.spillover.from_deployment"  # the provisioned one
+SPILLOVER_ERROR: Final = "azure.openai.spillover.error"  # x-ms-spillover-error
+SERVED_BY_DEPLOYMENT: Final = "azure.openai.served_by_deployment"  # x-ms-deployment-name
+BACKEND: Final = "azure.openai.backend"  # x-aoai-backend: the API Management backend
 UNREAD: Final = "azure.openai.telemetry.unread"
 TELEMETRY_ERROR: Final = "azure.openai.telemetry.error"
 TENANT_ID: Final = "tenant.id"
@@ -99,10 +108,22 @@ def request_attributes(
         attrs[API_VERSION] = version[0]
     if tenant_id:
         attrs[TENANT_ID] = tenant_id
+    tier = _json(body).get(SERVICE_TIER) if body else None
+    if isinstance(tier, str) and tier:
+        attrs[REQUEST_SERVICE_TIER] = tier
     user = (end_user or _json(body).get("user")) if body else end_user
     if isinstance(user, str) and user:
         attrs[END_USER] = user
     return attrs
+
+
+def request_header_attributes(headers: Mapping[str, str]) -> Attributes:
+    """Spillover asked for in the request's ``x-ms-spillover-deployment`` header: the
+    deployment named, and not used until an answer says it was."""
+    spillover = headers.get(wire_headers.SPILLOVER_DEPLOYMENT)
+    if not spillover:
+        return {}
+    return {SPILLOVER_DEPLOYMENT: spillover, SPILLOVER_USED: False}
 
 
 def asks_for_stream(body: bytes) -> bool:
@@ -136,7 +157,54 @@ def header_attributes(status: int, headers: Mapping[str, str]) -> Attributes:
         attrs[RETRY_AFTER_MS] = retry_ms
     if headers.get(wire_headers.SIMULATED):
         attrs[SIMULATED] = True
+    attrs.update(routing_attributes(headers))
     return attrs
+
+
+def routing_attributes(headers: Mapping[str, str]) -> Attributes:
+    """Spillover used (``x-ms-spillover-from-deployment``: the provisioned deployment the
+    call came from; ``x-ms-deployment-name`` the one that served it), why it was not
+    possible (``x-ms-spillover-error``), and the API Management backend (``x-aoai-backend``)."""
+    attrs: Attributes = {}
+    spilled_from = headers.get(wire_headers.SPILLOVER_FROM_DEPLOYMENT)
+    if spilled_from:
+        attrs[SPILLOVER_USED] = True
+        attrs[SPILLOVER_FROM] = spilled_from
+        served = headers.get(wire_headers.DEPLOYMENT_NAME)
+        if served:
+            attrs[SERVED_BY_DEPLOYMENT] = served
+    for header, name in (
+        (wire_headers.SPILLOVER_ERROR, SPILLOVER_ERROR),
+        (wire_headers.BACKEND, BACKEND),
+    ):
+        if headers.get(header):
+            attrs[name] = headers[header]
+    return attrs
+
+
+# The standard deployment type a provisioned one spills over to: Azure requires the same
+# data processing level (a global provisioned deployment spills to a global standard one).
+SPILLOVER_TYPES: Final = {
+    "GlobalProvisionedManaged": "GlobalStandard",
+    "DataZoneProvisionedManaged": "DataZoneStandard",
+    "ProvisionedManaged": "Standard",
+}
+
+
+def spilled_deployment(attrs: Mapping[str, Any], deployment_types: Mapping[str, str]) -> Attributes:
+    """A call that spilled over was served (and is billed) by the standard deployment the
+    answer names: that deployment, and its type (configured, else the standard type of the
+    provisioned deployment's processing level)."""
+    served, spilled_from = attrs.get(SERVED_BY_DEPLOYMENT), attrs.get(SPILLOVER_FROM)
+    if not isinstance(served, str) or not isinstance(spilled_from, str):
+        return {}
+    out: Attributes = {DEPLOYMENT: served}
+    kind = deployment_types.get(served) or SPILLOVER_TYPES.get(
+        deployment_types.get(spilled_from, "")
+    )
+    if kind:
+        out[DEPLOYMENT_TYPE] = kind
+    return out
 
 
 def retry_after_ms(headers: Mapping[str, str]) -> int | None:
@@ -171,6 +239,9 @@ def body_attributes(status: int, body: bytes) -> tuple[Attributes, list[str]]:
         ]
         if verdicts:
             attrs[COMPLETION_FILTER] = _dumps(verdicts)
+    tier = document.get(SERVICE_TIER)
+    if isinstance(tier, str) and tier:
+        attrs[RESPONSE_SERVICE_TIER] = tier
     if isinstance(document.get("usage"), dict):
         attrs.update(usage_details(document["usage"]))
     elif "data" not in document:  # embeddings answers have usage too; say when it is missing
@@ -214,6 +285,7 @@ class StreamReader:
         self.choice_filters: dict[int, dict[str, Any]] = {}
         self.finish_reasons: dict[int, str] = {}
         self.usage: dict[str, Any] | None = None
+        self.service_tier: str | None = None
         self.first_content_at: float | None = None
         self.events = 0
         self.bad_events = 0
@@ -250,6 +322,9 @@ class StreamReader:
             self.prompt_filter = prompt_filter
         if isinstance(event.get("usage"), dict):
             self.usage = event["usage"]
+        tier = event.get(SERVICE_TIER)
+        if isinstance(tier, str) and tier:
+            self.service_tier = tier
         choices = event.get("choices")
         for position, choice in enumerate(choices if isinstance(choices, list) else ()):
             if isinstance(choice, dict):
@@ -293,6 +368,8 @@ class StreamReader:
             )
         if self.finish_reasons:
             attrs[FINISH_REASONS] = [self.finish_reasons[i] for i in sorted(self.finish_reasons)]
+        if self.service_tier is not None:
+            attrs[RESPONSE_SERVICE_TIER] = self.service_tier
         if self.first_content_at is not None:
             attrs[TIME_TO_FIRST_CHUNK] = max(self.first_content_at - started_at, 0.0)
         if self.usage is not None:

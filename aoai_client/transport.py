@@ -69,10 +69,13 @@ class CallRecorder:
                 str(request.url), body, self.deployment_types, context.tenant_id, context.end_user
             )
         )
+        self.set(azure_wire.request_header_attributes(request.headers))
 
     def on_headers(self, response: httpx2.Response) -> None:
         self.status = response.status_code
-        self.set(azure_wire.header_attributes(response.status_code, response.headers))
+        attrs = azure_wire.header_attributes(response.status_code, response.headers)
+        self.set(attrs)
+        self.set(azure_wire.spilled_deployment(attrs, self.deployment_types))
 
     def answer_kind(self, response: httpx2.Response) -> str:
         """How the answer is read: ``stream`` (event by event as the application reads it),

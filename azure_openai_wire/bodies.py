@@ -29,6 +29,10 @@ CACHED_TOKENS: Final = ("prompt_tokens_details", "cached_tokens")
 """Where ``usage`` says how many prompt tokens were read from cache (a subset)."""
 REASONING_TOKENS: Final = ("completion_tokens_details", "reasoning_tokens")
 """Where ``usage`` says how many completion tokens were reasoning (a subset)."""
+SERVICE_TIER: Final = "service_tier"
+"""Request and response field: the processing tier asked for (``auto``, ``default``,
+``priority``, ``flex``) and the one that served the call (``default``, ``priority``,
+``flex``)."""
 EMBEDDING_DECIMALS: Final = 6  # a float list in JSON; base64 carries float32 exactly
 
 
@@ -61,6 +65,7 @@ class ChatAnswer:
     choice_filter: dict[str, Any]  # the answer's content_filter_results
     usage: dict[str, Any]
     system_fingerprint: str | None = None
+    service_tier: str | None = None  # the tier that served the call, when the answer says
 
     @property
     def content(self) -> str | None:
@@ -89,7 +94,12 @@ def chat_completion_body(answer: ChatAnswer) -> dict[str, Any]:
             }
         ],
         "usage": answer.usage,
+        **_tier(answer),
     }
+
+
+def _tier(answer: ChatAnswer) -> dict[str, Any]:
+    return {SERVICE_TIER: answer.service_tier} if answer.service_tier is not None else {}
 
 
 def chat_completion_chunks(answer: ChatAnswer, *, include_usage: bool) -> Iterator[dict[str, Any]]:
@@ -109,6 +119,7 @@ def chat_completion_chunks(answer: ChatAnswer, *, include_usage: bool) -> Iterat
         "created": answer.created,
         "model": answer.model,
         "system_fingerprint": answer.system_fingerprint,
+        **_tier(answer),
     }
 
     def chunk(choice: dict[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,17 @@ REMAINING_TOKENS: Final = "x-ratelimit-remaining-tokens"
 RETRY_AFTER: Final = "retry-after"
 RETRY_AFTER_MS: Final = "retry-after-ms"
 MS_RETRY_AFTER_MS: Final = "x-ms-retry-after-ms"
+SPILLOVER_DEPLOYMENT: Final = "x-ms-spillover-deployment"
+"""Request header: the standard deployment a provisioned one may spill over to, for this call
+(azure-ai-docs ``how-to/spillover-traffic-management.md``)."""
+SPILLOVER_FROM_DEPLOYMENT: Final = "x-ms-spillover-from-deployment"
+"""Response header of a call that spilled over: the provisioned deployment it came from
+(``x-ms-deployment-name`` then names the standard deployment that served it)."""
+SPILLOVER_ERROR: Final = "x-ms-spillover-error"
+"""Response header: why spillover was not possible for this call."""
+BACKEND: Final = "x-aoai-backend"
+"""Not Azure's: the API Management backend (pool member) that served the call, when the
+gateway names it with an outbound policy (docs/attributes.md, "Routing")."""
 SIMULATED: Final = "x-aoai-lens-simulator"
 """Not Azure's: says the answer came from aoai-lens's simulator (value ``1``)."""
 

@@ -14,6 +14,7 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 from starlette.applications import Starlette
@@ -31,7 +32,12 @@ from simulator.content_safety import (
     judge_prompt,
     prompt_filter_results,
 )
-from simulator.faults import FaultBoard, admin_routes, fault_answer
+from simulator.faults import (
+    DEFAULT_THROTTLE_RETRY_AFTER_S,
+    FaultBoard,
+    admin_routes,
+    fault_answer,
+)
 from simulator.ratelimit import Admission, MinuteWindow
 
 _ESTIMATED_OUTPUT = 1000  # tokens counted against TPM for a request without max_tokens
@@ -100,10 +106,19 @@ class Simulator:
         prompt = answers.prompt_tokens(messages)
         max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
         max_tokens = max_tokens if isinstance(max_tokens, int) and max_tokens > 0 else None
-        admission = self._admit(deployment, prompt + (max_tokens or _ESTIMATED_OUTPUT))
+        estimate = prompt + (max_tokens or _ESTIMATED_OUTPUT)
+        admission = self._admit(deployment, estimate)
+        if self._saturated(deployment):
+            admission = Admission(False, 0, 0, DEFAULT_THROTTLE_RETRY_AFTER_S, "token")
+        spilled_from: str | None = None
         if not admission.admitted:
-            return _throttled("ChatCompletions_Create", api_version, admission)
+            spill = self._spillover(request, deployment, estimate)
+            if spill is None:
+                return _throttled("ChatCompletions_Create", api_version, admission)
+            spilled_from, (deployment, admission) = deployment.name, spill
         limits = _limit_headers(deployment, admission)
+        if spilled_from is not None:
+            limits[headers.SPILLOVER_FROM_DEPLOYMENT] = spilled_from
         verdicts = judge_prompt(text)
         if verdicts.blocked:
             spec_spelling = next(self.blocked) % 2 == 1
@@ -113,6 +128,7 @@ class Simulator:
             await self._sleep(deployment.ttft_ms)
             return JSONResponse(blocked, status_code=400, headers=limits)
         completion = self._completion(deployment, messages, text, prompt, max_tokens, verdicts)
+        completion = replace(completion, service_tier=self._tier(body, deployment, admission))
         if body.get("stream") is True:
             options = body.get("stream_options") or {}
             include_usage = isinstance(options, dict) and options.get("include_usage") is True
@@ -153,6 +169,38 @@ class Simulator:
         )
         await self._sleep(deployment.ttft_ms)
         return JSONResponse(answer, headers=_limit_headers(deployment, admission))
+
+    def _saturated(self, deployment: SimulatedDeployment) -> bool:
+        fault = self.board.get(self.resource)
+        return fault is not None and fault.kind == "saturated" and deployment.provisioned
+
+    def _spillover(
+        self, request: Request, deployment: SimulatedDeployment, tokens: int
+    ) -> tuple[SimulatedDeployment, Admission] | None:
+        """A provisioned deployment's refused call served by the standard deployment the
+        request names in ``x-ms-spillover-deployment``, when that one admits it."""
+        name = request.headers.get(headers.SPILLOVER_DEPLOYMENT)
+        target = self.config.deployment(name) if name and deployment.provisioned else None
+        if target is None or target.embeddings or target.provisioned:
+            return None
+        admission = self._admit(target, tokens)
+        return (target, admission) if admission.admitted else None
+
+    def _tier(
+        self, body: dict[str, Any], deployment: SimulatedDeployment, admission: Admission
+    ) -> str:
+        """The tier that serves the call: ``priority`` when asked for, unless Priority
+        capacity is used up (a ``downgrade`` fault, or the deployment past 90 % of its
+        minute's tokens), then ``default``; ``flex`` when asked for; else ``default``."""
+        asked = body.get(bodies.SERVICE_TIER)
+        if asked == "flex":
+            return "flex"
+        if asked != "priority":
+            return "default"
+        fault = self.board.get(self.resource)
+        busy = admission.remaining_tokens < deployment.tpm // 10 and self.config.rate_limits
+        downgraded = fault is not None and fault.kind == "downgrade"
+        return "default" if busy or downgraded else "priority"
 
     def _admit(self, deployment: SimulatedDeployment, tokens: int) -> Admission:
         if not self.config.rate_limits:

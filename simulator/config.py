@@ -34,6 +34,11 @@ class SimulatedDeployment:
         return self.model.startswith(("o1", "o3", "o4"))
 
     @property
+    def provisioned(self) -> bool:
+        """A provisioned (PTU) deployment: the one that spills over to a standard one."""
+        return "Provisioned" in self.deployment_type
+
+    @property
     def rpm(self) -> int:
         return max(1, self.tpm * 6 // 1000)
 
@@ -74,8 +79,8 @@ DEFAULT_REGIONS: tuple[SimulatedRegion, ...] = (
     SimulatedRegion("eastus2", "East US 2"),
 )
 
-FaultKind = Literal["outage", "throttle", "slow"]
-FAULT_KINDS: Final = ("outage", "throttle", "slow")
+FaultKind = Literal["outage", "throttle", "slow", "saturated", "downgrade"]
+FAULT_KINDS: Final = ("outage", "throttle", "slow", "saturated", "downgrade")
 
 
 @dataclass(frozen=True)
@@ -85,7 +90,10 @@ class Fault:
     ``outage``: every request gets 503 (with ``retry-after`` when ``retry_after_s`` is set);
     ``throttle``: every request gets 429 with ``retry-after`` = ``retry_after_s`` (10 when
     unset), a 429 storm; ``slow``: answers as usual after ``delay_ms`` more (not scaled by
-    ``latency_scale``).
+    ``latency_scale``); ``saturated``: every provisioned deployment is at its capacity
+    (429, or spillover to the deployment the request's ``x-ms-spillover-deployment`` names);
+    ``downgrade``: Priority capacity is used up, so a call that asks for
+    ``service_tier: "priority"`` is served at ``default``.
     """
 
     kind: FaultKind

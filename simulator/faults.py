@@ -1,12 +1,13 @@
 """Switchable faults of the simulated resources, and the admin route that switches them.
 
 Each resource (``default``, the one at the root, and each region) has at most one fault at a
-time: an ``outage`` (503), a ``throttle`` storm (429 with ``retry-after``) or ``slow``
-answers. They start as ``SimulatorConfig.faults`` says and change through
+time: an ``outage`` (503), a ``throttle`` storm (429 with ``retry-after``), ``slow``
+answers, ``saturated`` provisioned deployments (429 or spillover) or a Priority
+``downgrade``. They start as ``SimulatorConfig.faults`` says and change through
 
     GET    /admin/faults              every resource and its fault
-    PUT    /admin/faults/{resource}   {"kind": "outage" | "throttle" | "slow",
-                                       "retry_after_s": N, "delay_ms": N}
+    PUT    /admin/faults/{resource}   {"kind": "outage" | "throttle" | "slow" | "saturated"
+                                       | "downgrade", "retry_after_s": N, "delay_ms": N}
     DELETE /admin/faults/{resource}   back to normal
     DELETE /admin/faults              every resource back to normal
 
@@ -65,7 +66,7 @@ def fault_answer(
     fault: Fault | None, operation: str, api_version: str, region: str | None
 ) -> Response | None:
     """The 503 or 429 a faulty resource answers with; None when it answers as usual."""
-    if fault is None or fault.kind == "slow":
+    if fault is None or fault.kind not in ("outage", "throttle"):
         return None
     region_header = {headers.REGION: region} if region else {}
     if fault.kind == "outage":
@@ -108,8 +109,8 @@ def admin_routes(board: FaultBoard) -> list[Route]:
                 return _refused(
                     400,
                     f"not a fault: {error}",
-                    'send {"kind": "outage" | "throttle" | "slow", "retry_after_s": N, '
-                    '"delay_ms": N}',
+                    'send {"kind": "outage" | "throttle" | "slow" | "saturated" | "downgrade", '
+                    '"retry_after_s": N, "delay_ms": N}',
                 )
             board.set(resource, fault)
         return JSONResponse({"faults": board.as_dict()})
