@@ -85,6 +85,14 @@ class CallRow:
     apim_subscription: str | None = None  # API Management subscription the call came through
     request_id: str | None = None  # apim-request-id: joins the same call seen by other sources
     sample_weight: float = 1.0  # how many calls this row stands for (a sampled source's N)
+    # Where the call went (queries/schema/049_call_routing.sql).
+    service_tier: str | None = None  # the tier that served it: default | priority | flex
+    service_tier_requested: str | None = None  # what the request asked: auto | priority | ...
+    backend: str | None = None  # the API Management backend (pool member) that served it
+    failover_from: str | None = None  # the endpoint first in priority order, when another answered
+    attempts: int | None = None  # endpoints the request was sent to
+    spillover: bool | None = None  # served by the standard deployment a provisioned one spilled to
+    spillover_from: str | None = None  # that provisioned deployment
 
 
 CALL_COLUMNS: Final[tuple[str, ...]] = tuple(f.name for f in fields(CallRow))
@@ -102,6 +110,8 @@ _CALL_ARROW_TYPES: Final[dict[str, pa.DataType]] = {
     "output_tokens": pa.int64(),
     "reasoning_tokens": pa.int64(),
     "sample_weight": pa.float64(),
+    "attempts": pa.int32(),
+    "spillover": pa.bool_(),
 }
 CALL_SCHEMA: Final = pa.schema(
     [(name, _CALL_ARROW_TYPES.get(name, pa.string())) for name in CALL_COLUMNS]

@@ -103,6 +103,20 @@ AZURE_REMAINING_TOKENS: Final = "azure.openai.ratelimit.remaining_tokens"  # int
 AZURE_REMAINING_REQUESTS: Final = "azure.openai.ratelimit.remaining_requests"  # int
 AZURE_RETRY_AFTER_MS: Final = "azure.openai.retry_after_ms"  # int
 
+# --- routing: where the call went (docs/attributes.md, "Routing") ----------------------
+# The service tier asked for and the one that served: the OpenAI conventions' current name,
+# then the GenAI conventions' older one (openai-v2 writes either, by its mode).
+REQUEST_SERVICE_TIER: Final = ("openai.request.service_tier", "gen_ai.openai.request.service_tier")
+RESPONSE_SERVICE_TIER: Final = (
+    "openai.response.service_tier",
+    "gen_ai.openai.response.service_tier",
+)
+AZURE_BACKEND: Final = "azure.openai.backend"  # x-aoai-backend: the API Management backend
+AZURE_FAILOVER_FROM: Final = "azure.openai.failover_from"  # the first endpoint's URL
+AZURE_ATTEMPTS: Final = "azure.openai.attempts"  # int: endpoints sent the request
+AZURE_SPILLOVER_USED: Final = "azure.openai.spillover.used"  # bool
+AZURE_SPILLOVER_FROM: Final = "azure.openai.spillover.from_deployment"  # the provisioned one
+
 # --- attribute values ---------------------------------------------------------------
 # gen_ai.operation.name (and OpenLLMetry's llm.request.type) -> the ``operation`` column.
 # Names not listed here (execute_tool, invoke_agent, create_agent, ...) are not model calls.
@@ -162,6 +176,13 @@ MAPPED: Final = frozenset(
         AZURE_REGION,
         AZURE_DEPLOYMENT_TYPE,
         AZURE_REQUEST_ID,
+        *REQUEST_SERVICE_TIER,
+        *RESPONSE_SERVICE_TIER,
+        AZURE_BACKEND,
+        AZURE_FAILOVER_FROM,
+        AZURE_ATTEMPTS,
+        AZURE_SPILLOVER_USED,
+        AZURE_SPILLOVER_FROM,
         OPENINFERENCE_KIND,
         *OPENINFERENCE_MODEL,
         *OPENINFERENCE_PROVIDER,

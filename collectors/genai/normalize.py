@@ -504,8 +504,14 @@ def _decided(
         # A span carries no weight the rules read: one span, one call (App Insights rows
         # take ItemCount in collectors/loganalytics/normalize.py).
         "sample_weight": pa.repeat(pa.scalar(1.0), count),
+        **{name: calls[name] for name in _ROUTING},
     }  # fmt: skip
     return pa.table(columns)
+
+
+# Where the call went, as the rules read it (collectors/genai/rules.py _routing).
+_ROUTING: Final = ("service_tier", "service_tier_requested", "backend", "failover_from",
+                   "attempts", "spillover", "spillover_from")  # fmt: skip
 
 
 def _verdict_flags(verdicts: pa.Table, count: int) -> dict[str, pa.Array]:

@@ -134,6 +134,7 @@ def read_spans(spans: pa.Table) -> Reading:
         "status_error": c.column("status_error"),
         "response_id": c.text(attr.RESPONSE_ID),
         "request_id": c.text(attr.AZURE_REQUEST_ID),
+        **_routing(c),
         "blocked_attribute": pc.equal(pc.utf8_lower(c.given(attr.AZURE_FILTER_BLOCKED)), "true"),
         "status_message": c.column("status_message"),
         "kept": c.column("kept"),
@@ -257,6 +258,29 @@ def _invoked_model(c: _Columns) -> pa.Array:
     parameters = pc.coalesce(*(c.given(name) for name in attr.OPENINFERENCE_PARAMETERS))
     found = pc.struct_field(pc.extract_regex(parameters, r'"model"\s*:\s*"(?P<v>[^"\\]*)"'), "v")
     return pc.if_else(pc.equal(found, ""), pa.scalar(None, pa.string()), found)
+
+
+def _routing(c: _Columns) -> dict[str, pa.Array]:
+    """Where the call went: tiers (every spelling), backend, failover, spillover."""
+    attempts = c.given(attr.AZURE_ATTEMPTS)
+    counted = pc.cast(pc.if_else(pc.match_substring_regex(attempts, r"^[0-9]{1,4}$"), attempts,
+                                 pa.scalar(None, pa.string())), pa.int32())  # fmt: skip
+    used = pc.utf8_lower(c.given(attr.AZURE_SPILLOVER_USED))
+    said = pc.is_in(used, pa.array(["true", "false"]))
+    spillover = pc.if_else(said, pc.equal(used, "true"), pa.scalar(None, pa.bool_()))
+    return {
+        "service_tier": pc.utf8_lower(
+            pc.coalesce(*(c.text(name) for name in attr.RESPONSE_SERVICE_TIER))
+        ),
+        "service_tier_requested": pc.utf8_lower(
+            pc.coalesce(*(c.text(name) for name in attr.REQUEST_SERVICE_TIER))
+        ),
+        "backend": c.text(attr.AZURE_BACKEND),
+        "failover_from": c.text(attr.AZURE_FAILOVER_FROM),
+        "attempts": counted,
+        "spillover": spillover,
+        "spillover_from": c.text(attr.AZURE_SPILLOVER_FROM),
+    }
 
 
 def _tokens(c: _Columns) -> dict[str, pa.Array]:

@@ -4,8 +4,9 @@
 -- call_id is apim: + CorrelationId; the backend's apim-request-id (BackendRequestId, when
 -- the gateway logs response headers) is the request_id that joins the call other sources
 -- saw. Region is the gateway's, not the Azure OpenAI resource's, so it stays an attribute,
--- as do BackendId (which backend of a pool answered) and BackendResponseCode (its status,
--- which may differ from the caller's after a retry or failover).
+-- as does BackendResponseCode (its status, which may differ from the caller's after a retry
+-- or failover). BackendId (which backend of a pool answered) is the call's backend, and
+-- stays an attribute too.
 -- A call fails on an HTTP status of 400 or more (or, with no status, on an error reason):
 -- a 200 whose LastErrorReason says the client went away mid-stream was answered and billed,
 -- so it is ok, with the reason kept as apim.last_error.
@@ -65,5 +66,13 @@ SELECT
     ) || '}' AS attributes,
     cell_text(ApimSubscriptionId) AS apim_subscription,
     cell_text(BackendRequestId) AS request_id,
-    1.0 AS sample_weight  -- the gateway logs every call
+    1.0 AS sample_weight,  -- the gateway logs every call
+    -- Where the call went (049_call_routing.sql): what this log says of it.
+    NULL::VARCHAR AS service_tier,
+    NULL::VARCHAR AS service_tier_requested,
+    cell_text(BackendId) AS backend,
+    NULL::VARCHAR AS failover_from,
+    NULL::INTEGER AS attempts,
+    NULL::BOOLEAN AS spillover,
+    NULL::VARCHAR AS spillover_from
 FROM cells;

@@ -69,5 +69,13 @@ SELECT
     ) || '}' AS attributes,
     NULL::VARCHAR AS apim_subscription,
     correlation AS request_id,
-    1.0 AS sample_weight  -- the resource logs every call
+    1.0 AS sample_weight,  -- the resource logs every call
+    -- Where the call went (049_call_routing.sql): what this log says of it.
+    NULL::VARCHAR AS service_tier,
+    NULL::VARCHAR AS service_tier_requested,
+    NULL::VARCHAR AS backend,
+    NULL::VARCHAR AS failover_from,
+    NULL::INTEGER AS attempts,
+    NULL::BOOLEAN AS spillover,
+    NULL::VARCHAR AS spillover_from
 FROM named;

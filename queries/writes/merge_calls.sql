@@ -33,6 +33,13 @@ UPDATE calls AS c SET
     response_id = CASE WHEN i.incoming_first THEN coalesce(i.response_id, c.response_id) ELSE coalesce(c.response_id, i.response_id) END,
     apim_subscription = CASE WHEN i.incoming_first THEN coalesce(i.apim_subscription, c.apim_subscription) ELSE coalesce(c.apim_subscription, i.apim_subscription) END,
     request_id = CASE WHEN i.incoming_first THEN coalesce(i.request_id, c.request_id) ELSE coalesce(c.request_id, i.request_id) END,
+    service_tier = CASE WHEN i.incoming_first THEN coalesce(i.service_tier, c.service_tier) ELSE coalesce(c.service_tier, i.service_tier) END,
+    service_tier_requested = CASE WHEN i.incoming_first THEN coalesce(i.service_tier_requested, c.service_tier_requested) ELSE coalesce(c.service_tier_requested, i.service_tier_requested) END,
+    backend = CASE WHEN i.incoming_first THEN coalesce(i.backend, c.backend) ELSE coalesce(c.backend, i.backend) END,
+    failover_from = CASE WHEN i.incoming_first THEN coalesce(i.failover_from, c.failover_from) ELSE coalesce(c.failover_from, i.failover_from) END,
+    attempts = CASE WHEN i.incoming_first THEN coalesce(i.attempts, c.attempts) ELSE coalesce(c.attempts, i.attempts) END,
+    spillover = CASE WHEN i.incoming_first THEN coalesce(i.spillover, c.spillover) ELSE coalesce(c.spillover, i.spillover) END,
+    spillover_from = CASE WHEN i.incoming_first THEN coalesce(i.spillover_from, c.spillover_from) ELSE coalesce(c.spillover_from, i.spillover_from) END,
     deployment = CASE
         WHEN c.deployment_source = 'unknown' OR (i.incoming_first AND i.deployment_source <> 'unknown')
             THEN i.deployment

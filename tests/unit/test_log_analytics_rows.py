@@ -232,7 +232,7 @@ def test_each_source_fills_every_field_of_the_call() -> None:
             "apim.caller_ip": "203.0.113.7", "apim.region": "West Europe", "stream": True,
             "apim.backend_id": "aoai-prod-backend", "apim.backend_response_code": 429,
         },
-        apim_subscription="sub-contoso", request_id="req-9",
+        apim_subscription="sub-contoso", request_id="req-9", backend="aoai-prod-backend",
     )  # fmt: skip
     diagnostics = diagnostics_row(AT, "d427a391")
     assert normalized(

@@ -157,8 +157,8 @@ def test_latest_semconv_azure_span_fills_cached_and_reasoning_tokens() -> None:
         finish_reason="stop",
         filter_action="none",
         response_id=f.RESPONSE_ID,
+        service_tier="default",  # read into its column (049_call_routing.sql)
         attributes={
-            "openai.response.service_tier": "default",
             "span.name": "chat gpt-4o",
             "scope.name": "opentelemetry.instrumentation.openai_v2",
             "scope.version": "",
