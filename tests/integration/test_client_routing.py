@@ -18,7 +18,7 @@ from simulator.config import Fault, SimulatorConfig
 from tests.fakes.raw_answers import RawAnswer, RawAnswerServer
 from tests.integration.test_client_failover import OK_BODY, chat_spans, throttled
 from tests.stream_reading import Instrumented
-from tests.threaded_servers import ThreadedServer, simulator_server
+from tests.threaded_servers import simulator_server
 
 PRIORITY: dict[str, Any] = {
     "model": "gpt-4o-mini",
