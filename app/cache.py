@@ -15,11 +15,12 @@ import streamlit as st
 
 from app import db, exports
 from queries import alerts as queries_alerts
-from queries import anomalies, deployments, overview, safety, usage
+from queries import anomalies, deployments, overview, routing, safety, usage
 from queries import calls as queries_calls
 from queries import chargeback as queries_chargeback
 from queries.calls import CallSearch
 from queries.overview import GroupBy
+from queries.routing import RoutingGroup
 from queries.safety import IncidentsBy
 from queries.scope import Scope
 
@@ -184,3 +185,23 @@ def budget_spend(now: datetime, version: str) -> pd.DataFrame:
     """Spend, forecast and budget this month of every scope with a budget."""
     start, end = queries_chargeback.month_bounds(f"{now:%Y-%m}")
     return queries_alerts.budget_spend(db.cursor(), start, end, now)
+
+
+@st.cache_data(ttl=300, max_entries=64, show_spinner=False)
+def routing_totals(scope: Scope, version: str) -> pd.DataFrame:
+    return routing.routing_totals(db.cursor(), scope)
+
+
+@st.cache_data(ttl=300, max_entries=64, show_spinner=False)
+def routing_by_group(scope: Scope, group_by: RoutingGroup, version: str) -> pd.DataFrame:
+    return routing.routing_by_group(db.cursor(), scope, group_by)
+
+
+@st.cache_data(ttl=300, max_entries=64, show_spinner=False)
+def routing_over_time(scope: Scope, bucket: timedelta, version: str) -> pd.DataFrame:
+    return routing.routing_over_time(db.cursor(), scope, bucket)
+
+
+@st.cache_data(ttl=300, max_entries=64, show_spinner=False)
+def failover_extra_cost(scope: Scope, version: str) -> pd.DataFrame:
+    return routing.failover_extra_cost(db.cursor(), scope)

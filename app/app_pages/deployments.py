@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import cache
-from app.components import charts, filters, states, tables
+from app.components import charts, filters, routing_view, states, tables
 from queries.deployments import latency_bins
 
 version = cache.data_version()
@@ -40,3 +40,17 @@ histogram = cache.latency_histogram(chosen.scope, bin_ms, max_ms, version)
 st.plotly_chart(charts.latency_histogram(histogram, max_ms))
 over_time = cache.latency_over_time(chosen.scope, chosen.bucket, version)
 st.plotly_chart(charts.lines_over_time(over_time, "p95_ms", "p95 latency over time", "ms"))
+
+st.subheader("Routing")
+routing = cache.routing_totals(chosen.scope, version)
+if not routing_view.has_routing(routing):
+    routing_view.no_routing()
+    st.stop()
+routing_view.headline(routing)
+rerouted = cache.routing_over_time(chosen.scope, chosen.bucket, version)
+st.plotly_chart(routing_view.over_time(rerouted))
+if st.toggle("Spend by route and the extra cost of failover", key="routing_spend"):
+    group_by = routing_view.choose_group()
+    by_group = cache.routing_by_group(chosen.scope, group_by, version)
+    st.dataframe(by_group, column_config=routing_view.group_columns(group_by), hide_index=True)
+    routing_view.extra_cost(cache.failover_extra_cost(chosen.scope, version))

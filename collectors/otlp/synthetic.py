@@ -51,6 +51,21 @@ DEPLOYMENTS: tuple[SyntheticDeployment, ...] = (
     SyntheticDeployment("gpt-4o-ptu", "gpt-4o-2024-08-06", "ProvisionedManaged", "Sweden Central",
                         "aoai-prod-swc.openai.azure.com", 350, 11, 0.2),
 )  # fmt: skip
+# Where the demo's calls go (docs/attributes.md, "Routing"): the client fails over from a
+# resource to its backup in another region (more often in busy hours), the EU deployment is
+# reached through API Management backends, the provisioned deployment spills over to a
+# standard one when saturated, and the first tenant asks for Priority processing, which
+# busy hours downgrade to default.
+BACKUPS: dict[str, tuple[str, str]] = {
+    "aoai-prod-swc.openai.azure.com": ("aoai-prod-weu.openai.azure.com", "West Europe"),
+    "aoai-eu-weu.openai.azure.com": ("aoai-eu-frc.openai.azure.com", "France Central"),
+}
+BACKENDS: dict[str, str] = {
+    "aoai-eu-weu.openai.azure.com": "apim-eu-weu",
+    "aoai-eu-frc.openai.azure.com": "apim-eu-frc",
+}
+SPILLOVER: tuple[str, str] = ("gpt-4o-spill", "Standard")  # the PTU's standard deployment
+PRIORITY_TENANT = 0
 HARMS: tuple[str, ...] = ("hate", "sexual", "violence", "self_harm")
 TENANTS: tuple[str, ...] = ("contoso-support", "fabrikam-search", "northwind-hr", "adatum-legal")
 SERVICES: tuple[str, ...] = ("chat-api", "search-indexer", "hr-assistant", "contract-review")
@@ -87,6 +102,9 @@ class SpanFactory:
 
     def __init__(self, seed: int = 7) -> None:
         self.rng = random.Random(seed)
+        # Routing draws come from their own generator: the calls, tokens and outcomes of a
+        # seed stay what they were before calls had routes.
+        self.routes = random.Random(seed + 1_000_003)
 
     def span(
         self, at: datetime, tenant_index: int | None = None, load: float = 0.5
@@ -141,18 +159,22 @@ class SpanFactory:
                 name, verdict = _GUARDRAILS[int(roll * 1_000_003) % len(_GUARDRAILS)]
                 completion_filter = {**prompt_filter, name: verdict}
         operation = "embeddings" if embeddings else "chat"
+        route = self._route(deployment, load, error_type is not None)
         attributes = [
             _kv("gen_ai.operation.name", operation),
             _kv("gen_ai.system", "openai"),
             _kv("gen_ai.request.model", deployment.name),
-            _kv("server.address", deployment.endpoint),
-            _kv("azure.openai.deployment", deployment.name),
+            _kv("server.address", route.pop("server.address")),
+            _kv("azure.openai.deployment", route.pop("azure.openai.deployment")),
             _kv("azure.openai.api_version", "2024-10-21"),
-            _kv("azure.openai.region", deployment.region),
-            _kv("azure.openai.deployment_type", deployment.deployment_type),
+            _kv("azure.openai.region", route.pop("azure.openai.region")),
+            _kv("azure.openai.deployment_type", route.pop("azure.openai.deployment_type")),
             _kv("tenant.id", TENANTS[tenant]),
             _kv("enduser.id", f"user-{rng.randrange(200):03d}"),
+            *(_kv(key, value) for key, value in route.items()),
         ]  # fmt: skip
+        if not embeddings:
+            attributes += self._tiers(tenant, load, error_type is not None)
         if not embeddings:
             attributes.append(_kv("azure.openai.prompt_filter_results", json.dumps(
                 [{"prompt_index": 0, "content_filter_results": prompt_filter}])))  # fmt: skip
@@ -191,6 +213,49 @@ class SpanFactory:
             status=Status(code=status_code),
         )
         return span, SERVICES[tenant % len(SERVICES)]
+
+    def _route(
+        self, deployment: SyntheticDeployment, load: float, failed: bool
+    ) -> dict[str, str | int | bool]:
+        """Where a call went: its endpoint, deployment and region, with the client's
+        failover or the service's spillover when they happened."""
+        route: dict[str, str | int | bool] = {
+            "server.address": deployment.endpoint,
+            "azure.openai.deployment": deployment.name,
+            "azure.openai.region": deployment.region,
+            "azure.openai.deployment_type": deployment.deployment_type,
+        }
+        draw = self.routes.random()
+        if "Provisioned" in deployment.deployment_type:
+            route["azure.openai.spillover.deployment"] = SPILLOVER[0]
+            spilled = not failed and draw < 0.02 + 0.3 * load**4
+            route["azure.openai.spillover.used"] = spilled
+            if spilled:
+                route["azure.openai.deployment"], route["azure.openai.deployment_type"] = SPILLOVER
+                route["azure.openai.spillover.from_deployment"] = deployment.name
+            return route
+        backup = BACKUPS.get(deployment.endpoint)
+        if backup is None:
+            return route
+        failed_over = failed or draw < 0.01 + 0.12 * load**4  # a 429 went to the backup too
+        route["azure.openai.attempts"] = 2 if failed_over else 1
+        if failed_over:
+            route["server.address"], route["azure.openai.region"] = backup
+            route["azure.openai.failover_from"] = f"https://{deployment.endpoint}"
+        backend = BACKENDS.get(str(route["server.address"]))
+        if backend is not None:
+            route["azure.openai.backend"] = backend
+        return route
+
+    def _tiers(self, tenant: int, load: float, failed: bool) -> list[KeyValue]:
+        """The service tier asked for (Priority, by one tenant) and the one that served."""
+        asked = tenant == PRIORITY_TENANT
+        tiers = [_kv("openai.request.service_tier", "priority")] if asked else []
+        if failed:
+            return tiers
+        downgraded = self.routes.random() < 0.04 + 0.3 * load**3
+        served = "priority" if asked and not downgraded else "default"
+        return [*tiers, _kv("openai.response.service_tier", served)]
 
 
 def export_requests(
