@@ -179,8 +179,6 @@ MAPPED: Final = frozenset(
         *REQUEST_SERVICE_TIER,
         *RESPONSE_SERVICE_TIER,
         AZURE_BACKEND,
-        AZURE_FAILOVER_FROM,
-        AZURE_ATTEMPTS,
         AZURE_SPILLOVER_USED,
         AZURE_SPILLOVER_FROM,
         OPENINFERENCE_KIND,
@@ -205,6 +203,10 @@ READ_NOT_MAPPED: Final = (
     TRACELOOP_PROMPT_FILTER,
     TRACELOOP_PROMPT_ERROR,
     OUTPUT_MESSAGES,
+    # Failover fills failover_from and attempts, and stays in attributes beside the other
+    # attempt lists, where views read it before those columns existed.
+    AZURE_FAILOVER_FROM,
+    AZURE_ATTEMPTS,
 )
 
 # Every attribute the rules read, each a text column of the span rows (collectors/otlp/flatten.py
