@@ -201,8 +201,8 @@ def print_report(report: TrafficReport) -> None:
               help="Multiply every simulated delay (0: answer at once).")  # fmt: skip
 @click.option("--no-limits", is_flag=True, help="Never answer 429 (benchmarks).")
 @click.option("--fault", "faults", multiple=True, metavar="RESOURCE=KIND",
-              help="Start a resource (default or a region) with a fault: outage, throttle or "
-              "slow (repeat; switch them later at /admin/faults).")  # fmt: skip
+              help="Start a resource (default or a region) with a fault: outage, throttle, "
+              "slow, saturated or downgrade (repeat; switch them at /admin/faults).")  # fmt: skip
 def simulator(
     host: str, port: int, latency_scale: float, no_limits: bool, faults: tuple[str, ...]
 ) -> None:
