@@ -50,6 +50,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.chargeback
 	$(BIN)/python -m bench.dashboard
+	$(BIN)/python -m bench.routing
 	$(BIN)/python -m bench.traffic
 	$(BIN)/python -m bench.log_analytics
 	$(BIN)/python -m bench.reconcile

@@ -27,7 +27,8 @@ WITH f AS (
         failover_from IS NOT NULL OR coalesce(spillover, false) AS rerouted
     FROM filtered_calls($start, $end, $tenants, $deployments, $models, $types, $services)
 ),
-costed AS (
+-- Read twice below (the places' prices, the rerouted calls): priced once.
+costed AS MATERIALIZED (
     SELECT
         f.*,
         k.priced,
