@@ -61,3 +61,21 @@ def resum_usage_summary(con: duckdb.DuckDBPyConnection) -> None:
     queries.run(con, "clear_usage_hourly")
     queries.run(con, "fill_usage_days", days=None)
     count_latency_days(con, None)
+
+
+def route_seed_calls(path: Path) -> None:
+    """Give two seed calls a route (docs/attributes.md, "Routing"): c01 asked for Priority
+    and was served at default, on its first endpoint; c02 failed over to aoai-prod from the
+    endpoint first in priority order."""
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(
+            "UPDATE calls SET attempts = 1, service_tier_requested = 'priority', "
+            "service_tier = 'default' WHERE call_id = 'c01'"
+        )
+        con.execute(
+            "UPDATE calls SET attempts = 2, "
+            "failover_from = 'https://aoai-backup.openai.azure.com' WHERE call_id = 'c02'"
+        )
+    finally:
+        con.close()

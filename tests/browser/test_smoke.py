@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Browser
 
 from tests.lens_process import LensServer
-from tests.seeding import seeded_database
+from tests.seeding import route_seed_calls, seeded_database
 
 pytestmark = pytest.mark.browser
 
@@ -40,7 +40,9 @@ PAGES = [
 def seeded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LensServer]:
     """One server for every page: the pages only read."""
     folder = tmp_path_factory.mktemp("browser")
-    server = LensServer(seeded_database(folder / "lens.duckdb"), folder / "server.log")
+    path = seeded_database(folder / "lens.duckdb")
+    route_seed_calls(path)  # the Deployments page draws its routing section
+    server = LensServer(path, folder / "server.log")
     server.start()
     try:
         yield server
@@ -66,6 +68,23 @@ def test_page_renders_without_exception(
     assert kept in page.url  # the filter came from the URL and stayed there
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.close()
+
+
+def test_the_deployments_page_draws_its_routing_section(
+    browser: Browser, seeded_server: LensServer
+) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{seeded_server.url}/deployments?range=30d")
+    page.get_by_text("Failover rate", exact=True).wait_for(timeout=60_000)
+    assert page.get_by_text("Routing", exact=True).count() == 1
+    assert page.get_by_text("50.0%", exact=True).count() == 1  # failed over: c02 of c01, c02
+    assert page.get_by_text("100.0%", exact=True).count() == 1  # downgraded: c01 of c01
+    page.get_by_text("Spend by route and the extra cost of failover").click()
+    page.get_by_text("Extra cost of failover", exact=True).wait_for(timeout=60_000)
+    assert page.get_by_test_id("stException").count() == 0
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "deployments-routing.png"), full_page=True)
     page.close()
 
 
