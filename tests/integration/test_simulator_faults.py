@@ -18,6 +18,7 @@ from starlette.routing import Mount
 
 from aoai_client import ClientConfig, Endpoint, TelemetryConfig, build_client, configure_telemetry
 from simulator import Fault, SimulatorConfig, build_simulator_app
+from simulator.config import SimulatedDeployment
 from tests.threaded_servers import ThreadedServer
 
 CHAT = "/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21"
@@ -156,3 +157,59 @@ def test_the_client_fails_over_from_a_region_in_an_outage_and_comes_back(
     assert back["azure.openai.region"] == "West Europe"
     assert back["azure.openai.attempt.outcome"] == ("answered",)
     assert "azure.openai.failover_from" not in back
+
+
+def ask(server: ThreadedServer, path: str, body: dict[str, Any], **headers: str) -> httpx2.Response:
+    return httpx2.post(
+        f"{server.url}/simulator{path}", json=body, headers={"api-key": "k", **headers}
+    )
+
+
+PRIORITY = {**ASK, "service_tier": "priority"}
+PTU = "/openai/deployments/gpt-4o-ptu/chat/completions?api-version=2024-10-21"
+
+
+def test_a_downgrade_switched_by_the_admin_route_serves_priority_calls_at_default(
+    sim: ThreadedServer,
+) -> None:
+    assert ask(sim, CHAT, PRIORITY).json()["service_tier"] == "priority"
+    assert ask(sim, CHAT, ASK).json()["service_tier"] == "default"  # not asked for
+    assert ask(sim, CHAT, {**ASK, "service_tier": "flex"}).json()["service_tier"] == "flex"
+    assert admin(sim, "PUT", "/default", {"kind": "downgrade"}).status_code == 200
+    assert ask(sim, CHAT, PRIORITY).json()["service_tier"] == "default"
+    assert ask(sim, f"/westeurope{CHAT}", PRIORITY).json()["service_tier"] == "priority"
+    admin(sim, "DELETE", "/default")
+    assert ask(sim, CHAT, PRIORITY).json()["service_tier"] == "priority"
+
+
+def test_priority_is_downgraded_when_the_deployment_is_nearly_out_of_tokens() -> None:
+    tiny = SimulatorConfig(
+        latency_scale=0,
+        deployments=(SimulatedDeployment("small", "gpt-4o-2024-11-20", "GlobalStandard",
+                                         "Sweden Central", tpm=20_000),),
+    )  # fmt: skip
+    path = "/openai/deployments/small/chat/completions?api-version=2024-10-21"
+    with mounted(tiny) as server:
+        first = ask(server, path, {**PRIORITY, "max_tokens": 10_000})  # half the minute
+        second = ask(server, path, {**PRIORITY, "max_tokens": 8_000})  # past 90 %
+    assert first.json()["service_tier"] == "priority"
+    assert second.status_code == 200 and second.json()["service_tier"] == "default"
+
+
+def test_a_saturated_provisioned_deployment_spills_over_only_when_asked(
+    sim: ThreadedServer,
+) -> None:
+    assert admin(sim, "PUT", "/default", {"kind": "saturated"}).status_code == 200
+    refused = ask(sim, PTU, ASK)
+    assert refused.status_code == 429 and refused.headers["retry-after"] == "10"
+    assert ask(sim, CHAT, ASK).status_code == 200  # a standard deployment is not saturated
+    spilled = ask(sim, PTU, ASK, **{"x-ms-spillover-deployment": "gpt-4o-prod"})
+    assert spilled.status_code == 200
+    assert spilled.headers["x-ms-spillover-from-deployment"] == "gpt-4o-ptu"
+    assert spilled.headers["x-ms-deployment-name"] == "gpt-4o-prod"
+    assert spilled.json()["model"] == "gpt-4o-2024-11-20"  # the standard deployment's
+    unknown = ask(sim, PTU, ASK, **{"x-ms-spillover-deployment": "no-such-deployment"})
+    assert unknown.status_code == 429
+    admin(sim, "DELETE", "/default")
+    direct = ask(sim, PTU, ASK, **{"x-ms-spillover-deployment": "gpt-4o-prod"})
+    assert direct.status_code == 200 and "x-ms-spillover-from-deployment" not in direct.headers
