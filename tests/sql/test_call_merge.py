@@ -163,3 +163,28 @@ def test_a_sampled_call_seen_by_a_source_that_logs_every_call_counts_once(
         store.cursor().execute("SELECT sum(requests), sum(input_tokens) FROM usage_hourly")
     ).fetchall()[0]
     assert (requests, tokens) == (10, 1000)
+
+
+def test_the_client_and_the_gateway_each_add_their_part_of_the_route(tmp_path: Path) -> None:
+    """The client knows the tier, failover and spillover; the gateway's log the backend."""
+    store = Store(tmp_path / "lens.duckdb")
+    otlp = call(
+        "t1s1", "otlp", request_id="r1", service_tier="default",
+        service_tier_requested="priority", failover_from="https://aoai-swc.openai.azure.com",
+        attempts=2, spillover=False,
+    )  # fmt: skip
+    apim = call("apim:c1", "loganalytics:apim", request_id="r1", backend="aoai-weu-backend")
+    store.write_many([rows_batch([otlp], [], "otlp")])
+    store.write_many([rows_batch([apim], [], "loganalytics:apim")])
+    rows = (
+        store.cursor()
+        .execute(
+            "SELECT call_id, service_tier, service_tier_requested, backend, failover_from, "
+            "attempts, spillover, spillover_from FROM calls"
+        )
+        .fetchall()
+    )
+    assert rows == [
+        ("t1s1", "default", "priority", "aoai-weu-backend", "https://aoai-swc.openai.azure.com",
+         2, False, None),
+    ]  # fmt: skip
