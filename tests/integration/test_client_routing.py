@@ -11,12 +11,20 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import duckdb
 import pytest
 
-from aoai_client import ClientConfig, Endpoint, build_client
+from aoai_client import (
+    ClientConfig,
+    Endpoint,
+    TelemetryConfig,
+    build_client,
+    configure_telemetry,
+)
 from simulator.config import Fault, SimulatorConfig
 from tests.fakes.raw_answers import RawAnswer, RawAnswerServer
 from tests.integration.test_client_failover import OK_BODY, chat_spans, throttled
+from tests.lens_process import LensServer, free_port
 from tests.stream_reading import Instrumented
 from tests.threaded_servers import simulator_server
 
@@ -148,3 +156,28 @@ def test_a_streamed_answer_records_its_tier(spans: Instrumented) -> None:
             pass
     (span,) = chat_spans(spans)
     assert span["openai.response.service_tier"] == "priority"
+
+
+def test_the_ledger_row_says_where_the_call_went(lens_server: LensServer) -> None:
+    """Through the real exporter and receiver: a Priority call that failed over to a region
+    that downgraded it, stored with its route in columns."""
+    simulator = SimulatorConfig(latency_scale=0, faults={"westeurope": Fault("downgrade")})
+    telemetry = configure_telemetry(
+        TelemetryConfig(otlp_traces_endpoint=f"{lens_server.url}/v1/traces", export_delay_ms=50)
+    )
+    try:
+        with simulator_server(simulator) as server:
+            down = f"http://127.0.0.1:{free_port()}"
+            client = client_for(down, f"{server.url}/westeurope")
+            answer = client.chat.completions.create(**PRIORITY)
+        assert telemetry.flush()
+    finally:
+        telemetry.shutdown()
+    lens_server.stop()
+    with duckdb.connect(str(lens_server.db_path), read_only=True) as con:
+        row = con.execute(
+            "SELECT region, service_tier_requested, service_tier, failover_from, attempts, "
+            "spillover FROM calls WHERE response_id = ?",
+            [answer.id],
+        ).fetchone()
+    assert row == ("West Europe", "priority", "default", down, 2, None)
