@@ -23,7 +23,7 @@ from typing import Any
 import httpx2
 from opentelemetry import trace
 
-from aoai_client import azure_wire
+from aoai_client import azure_wire, route
 from aoai_client.context import current_call_context, current_capture
 from aoai_client.failures import record_failure
 
@@ -69,13 +69,14 @@ class CallRecorder:
                 str(request.url), body, self.deployment_types, context.tenant_id, context.end_user
             )
         )
-        self.set(azure_wire.request_header_attributes(request.headers))
+        self.set(route.request_header_attributes(request.headers))
 
     def on_headers(self, response: httpx2.Response) -> None:
         self.status = response.status_code
-        attrs = azure_wire.header_attributes(response.status_code, response.headers)
-        self.set(attrs)
-        self.set(azure_wire.spilled_deployment(attrs, self.deployment_types))
+        self.set(azure_wire.header_attributes(response.status_code, response.headers))
+        routed = route.routing_attributes(response.headers)
+        self.set(routed)
+        self.set(route.spilled_deployment(routed, self.deployment_types))
 
     def answer_kind(self, response: httpx2.Response) -> str:
         """How the answer is read: ``stream`` (event by event as the application reads it),
