@@ -41,6 +41,7 @@ class ChatRequest:
     stream: bool = False
     tenant_id: str | None = None
     end_user: str | None = None
+    service_tier: str | None = None  # auto | default | priority | flex; None: not asked
 
     def messages(self) -> list[dict[str, str]]:
         system = [{"role": "system", "content": self.system}] if self.system else []
@@ -139,6 +140,7 @@ def run_chat(
             ("top_p", request.top_p),
             ("max_tokens", request.max_tokens),
             ("frequency_penalty", request.frequency_penalty),
+            ("service_tier", request.service_tier),
         )
         if value is not None
     }

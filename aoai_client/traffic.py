@@ -87,6 +87,8 @@ class TrafficPlan:
     concurrency: int
     prompts: tuple[Prompt, ...]
     seed: int = 0
+    # Tenants whose calls ask for Priority processing (service_tier "priority").
+    priority_tenants: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.deployments:
@@ -105,6 +107,7 @@ class TrafficPlan:
             stream=prompt.stream,
             tenant_id=tenant,
             end_user=f"user-{rng.randrange(50):02d}",
+            service_tier="priority" if tenant in self.priority_tenants else None,
         )
 
 
@@ -208,7 +211,9 @@ def start_live_traffic(
     """A background thread sending about ``per_minute`` calls a minute (Poisson arrivals)
     until ``stop`` is set: the low, steady traffic of a demo."""
     chosen = prompts or load_prompts()
-    plan = TrafficPlan(tuple(deployments), tuple(tenants), 1, 0, 1, chosen)
+    # The first tenant asks for Priority, so the demo shows tiers served (and downgraded).
+    plan = TrafficPlan(tuple(deployments), tuple(tenants), 1, 0, 1, chosen,
+                       priority_tenants=tuple(tenants[:1]))  # fmt: skip
 
     def loop() -> None:
         rng = random.Random()

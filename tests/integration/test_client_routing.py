@@ -8,6 +8,7 @@ gateway names, on the span the real OpenAI instrumentation and SDK make.
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,7 +21,9 @@ from aoai_client import (
     TelemetryConfig,
     build_client,
     configure_telemetry,
+    run_chat,
 )
+from aoai_client.traffic import TrafficPlan, load_prompts
 from simulator.config import Fault, SimulatorConfig
 from tests.fakes.raw_answers import RawAnswer, RawAnswerServer
 from tests.integration.test_client_failover import OK_BODY, chat_spans, throttled
@@ -181,3 +184,18 @@ def test_the_ledger_row_says_where_the_call_went(lens_server: LensServer) -> Non
             [answer.id],
         ).fetchone()
     assert row == ("West Europe", "priority", "default", down, 2, None)
+
+
+def test_the_demo_traffic_asks_for_priority_for_its_first_tenant() -> None:
+    plan = TrafficPlan(("gpt-4o-mini",), ("contoso",), 1, 0, 1, load_prompts(),
+                       priority_tenants=("contoso",))  # fmt: skip
+    request = plan.request(0, random.Random(1))
+    assert request.service_tier == "priority"
+    other = TrafficPlan(("gpt-4o-mini",), ("fabrikam",), 1, 0, 1, load_prompts(),
+                        priority_tenants=("contoso",))  # fmt: skip
+    assert other.request(0, random.Random(1)).service_tier is None
+    with simulator_server() as server:
+        outcome = run_chat(client_for(server.url), request)
+        sent = server.requests[0].body
+    assert outcome.kind == "ok"
+    assert sent["service_tier"] == "priority"
