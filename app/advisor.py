@@ -98,7 +98,8 @@ class AdvisorReport:
         body["total_monthly_saving_usd"] = round(
             sum(max(r.monthly_saving_usd, 0.0) for r in self.recommendations), 2
         )
-        return _finite(body)
+        plain: dict[str, Any] = _finite(body)
+        return plain
 
 
 def observed_days(first_hour: Any, start: datetime, end: datetime) -> float:
@@ -155,9 +156,9 @@ def advise(
 
 def _ptu(
     report: AdvisorReport,
-    row: dict[str, Any],
+    row: dict[Any, Any],
     figures: PtuFigures,
-    tpm: dict[str, Any],
+    tpm: dict[Any, Any],
     days: float,
     factor: float,
 ) -> None:
@@ -241,7 +242,7 @@ def _ptu(
             saving_low_usd=payg * (1 - SENSITIVITY) - best,
             saving_high_usd=payg * (1 + SENSITIVITY) - best,
             details=sizing,
-        )  # fmt: skip
+        )
     )
 
 
@@ -297,7 +298,7 @@ def _provisioned(
             saving_low_usd=min(low, high),
             saving_high_usd=max(low, high),
             details=sizing,
-        )  # fmt: skip
+        )
     )
 
 
@@ -344,13 +345,13 @@ def _caching(
                 saving_low_usd=saving * (1 - SENSITIVITY),
                 saving_high_usd=saving * (1 + SENSITIVITY),
                 details=entry,
-            )  # fmt: skip
+            )
         )
 
 
 def _batch(report: AdvisorReport, candidates: pd.DataFrame, factor: float) -> None:
     for row in candidates.to_dict("records"):
-        entry = {k: _plain(v) for k, v in row.items()}
+        entry = {str(k): _plain(v) for k, v in row.items()}
         report.batch.append(entry)
         saving = (float(row["payg_cost_usd"]) - float(row["batch_cost_usd"])) * factor
         if not row["eligible"] or saving <= 0:
@@ -376,7 +377,7 @@ def _batch(report: AdvisorReport, candidates: pd.DataFrame, factor: float) -> No
                 saving_low_usd=saving * (1 - SENSITIVITY),
                 saving_high_usd=saving * (1 + SENSITIVITY),
                 details=entry,
-            )  # fmt: skip
+            )
         )
 
 
@@ -399,7 +400,8 @@ class WhatIf:
     estimate: bool = True
 
     def as_dict(self) -> dict[str, Any]:
-        return _finite(asdict(self))
+        plain: dict[str, Any] = _finite(asdict(self))
+        return plain
 
 
 def what_if(
@@ -435,7 +437,7 @@ def what_if(
         saving_low_usd=saving * (1 - SENSITIVITY) if saving > 0 else saving * (1 + SENSITIVITY),
         saving_high_usd=saving * (1 + SENSITIVITY) if saving > 0 else saving * (1 - SENSITIVITY),
         unpriced_tokens=int(moved["unpriced_tokens"].sum()), caveats=tuple(caveats),
-        by_deployment=[{k: _plain(v) for k, v in r.items()} for r in rows.to_dict("records")],
+        by_deployment=[{str(k): _plain(v) for k, v in r.items()} for r in rows.to_dict("records")],
     )  # fmt: skip
 
 

@@ -96,7 +96,7 @@ def load_prices(path: Path = PTU_PRICES) -> dict[str, PtuPrice]:
                 float(row["reserved_monthly_usd"]),
                 row["as_of"],
                 row["source"],
-            )  # fmt: skip
+            )
             for row in csv.DictReader(handle)
         }
 
