@@ -202,6 +202,7 @@ def _ptu(
             reserved_cost, payg, utilisation
         ),
         "throttled_calls": int(row["throttled"]), "calls": int(row["requests"]),
+        "reserved_by_registry": own_reserved is not None,
     }  # fmt: skip
     report.ptu_sizing.append(sizing)
     formula = (
@@ -259,7 +260,8 @@ def _provisioned(
     """A provisioned deployment: over- or under-provisioned against the p95 minute."""
     name, deployed = str(sizing["deployment"]), int(sizing["deployed_ptus"])
     needed = int(sizing["ptus_at_p95"])
-    per_ptu = min(hourly * HOURS_PER_MONTH, reserved_per_ptu)
+    reserved = sizing["reserved_by_registry"]
+    per_ptu = reserved_per_ptu if reserved else hourly * HOURS_PER_MONTH  # what it pays now
     throttled = _share(sizing["throttled_calls"], sizing["calls"])
     evidence = (
         f"{sizing['throttled_calls']:,} of {sizing['calls']:,} calls ({throttled:.1%}) "

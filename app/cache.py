@@ -13,7 +13,8 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
-from app import db, exports
+from app import advisor, db, exports
+from queries import advisor as queries_advisor
 from queries import alerts as queries_alerts
 from queries import anomalies, deployments, overview, safety, usage
 from queries import calls as queries_calls
@@ -184,3 +185,34 @@ def budget_spend(now: datetime, version: str) -> pd.DataFrame:
     """Spend, forecast and budget this month of every scope with a budget."""
     start, end = queries_chargeback.month_bounds(f"{now:%Y-%m}")
     return queries_alerts.budget_spend(db.cursor(), start, end, now)
+
+
+@st.cache_data(ttl=300, max_entries=8, show_spinner=False)
+def advice(end: datetime, days: int, version: str) -> dict[str, Any]:
+    """The savings advisor's report on the last ``days`` days to ``end``, as JSON."""
+    return advisor.advise(db.cursor(), timedelta(days=days), end).as_dict()
+
+
+@st.cache_data(ttl=300, max_entries=32, show_spinner=False)
+def what_if(
+    end: datetime,
+    days: int,
+    tenants: tuple[str, ...],
+    deployments: tuple[str, ...],
+    target_model: str | None,
+    target_type: str | None,
+    version: str,
+) -> dict[str, Any]:
+    return advisor.what_if(
+        db.cursor(), days, tenants=list(tenants), deployments=list(deployments),
+        target_model=target_model, target_type=target_type, now=end,
+    ).as_dict()  # fmt: skip
+
+
+@st.cache_data(ttl=300, max_entries=4, show_spinner=False)
+def repricing_targets(version: str) -> dict[str, list[str]]:
+    frame = queries_advisor.repricing_targets(db.cursor())
+    return {
+        kind: [str(v) for v in frame.loc[frame["kind"] == kind, "value"]]
+        for kind in ("model", "deployment_type")
+    }

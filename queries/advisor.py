@@ -60,3 +60,8 @@ def batch_candidates(
     """Per calling service and tenant, the pay-as-you-go spend, whether the traffic looks
     interactive, and its cost on Batch."""
     return run(cur, "batch_candidates", start=start, end=end)
+
+
+def repricing_targets(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The models and deployment types a scope can be priced again on."""
+    return run(cur, "repricing_targets")
