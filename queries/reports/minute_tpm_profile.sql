@@ -7,9 +7,11 @@
 -- the 50th percentile; per UTC hour of day too. Read from the calls (the hourly summary is
 -- too coarse for minutes), each counted sample_weight times.
 WITH minutes AS (
+    -- Minutes as whole numbers since the epoch (UTC): date_trunc on a TIMESTAMPTZ goes
+    -- through the time zone calendar, far slower on millions of calls.
     SELECT
         c.deployment,
-        date_trunc('minute', c.start_time) AS minute,
+        epoch_us(c.start_time) // 60000000 AS minute,
         sum((coalesce(c.input_tokens, 0) - coalesce(c.cached_input_tokens, 0))
             * call_weight(c.sample_weight)) AS uncached_input,
         sum(coalesce(c.input_tokens, 0) * call_weight(c.sample_weight)) AS input,
@@ -21,7 +23,8 @@ WITH minutes AS (
 ),
 converted AS (
     SELECT
-        m.deployment, m.minute, hour(m.minute) AS hour_of_day, m.input, m.output,
+        m.deployment, m.minute, CAST(m.minute // 60 % 24 AS INTEGER) AS hour_of_day,
+        m.input, m.output,
         m.uncached_input + r.output_ratio * m.output AS tpm
     FROM minutes AS m
     JOIN ptu_ratios AS r USING (deployment)
@@ -36,8 +39,8 @@ SELECT
     CAST(quantile_cont(input, 0.95) AS DOUBLE) AS input_tpm_p95,
     CAST(quantile_cont(output, 0.95) AS DOUBLE) AS output_tpm_p95,
     CAST(sum(tpm) AS DOUBLE) AS converted_tokens,
-    min(minute) AS first_minute,
-    max(minute) AS last_minute
+    make_timestamptz(min(minute) * 60000000) AS first_minute,
+    make_timestamptz(max(minute) * 60000000) AS last_minute
 FROM converted
 GROUP BY GROUPING SETS ((deployment), (deployment, hour_of_day))
 ORDER BY deployment, hour_of_day NULLS FIRST;

@@ -8,43 +8,71 @@
 -- $prefix_tokens input tokens not already cached are cacheable. long_calls: calls with at
 -- least $prefix_tokens input tokens (Azure caches only from 1,024 tokens on). Counts and
 -- tokens are weighted by sample_weight.
-WITH hashed AS (
+WITH window_calls AS (
     SELECT
         c.deployment,
         c.start_time,
         call_weight(c.sample_weight) AS weight,
         coalesce(c.input_tokens, 0) AS input_tokens,
         coalesce(c.cached_input_tokens, 0) AS cached_input_tokens,
-        json_extract_string(c.attributes, '$."azure.openai.prompt_prefix_hash"') AS prefix_hash
+        c.attributes
     FROM calls AS c
     WHERE c.start_time >= $start AND c.start_time < $end
 ),
-ranked AS (
+totals AS (
     SELECT
-        *,
-        CASE WHEN prefix_hash IS NULL THEN NULL ELSE row_number() OVER (
-            PARTITION BY deployment, prefix_hash ORDER BY start_time
-        ) END AS nth
+        deployment,
+        sum(weight) AS calls,
+        coalesce(sum(weight) FILTER (WHERE input_tokens >= $prefix_tokens), 0) AS long_calls,
+        sum(input_tokens * weight) AS input_tokens,
+        sum(cached_input_tokens * weight) AS cached_input_tokens
+    FROM window_calls
+    GROUP BY deployment
+),
+-- JSON is parsed only where the text names the attribute: most calls do not.
+hashed AS (
+    SELECT
+        deployment, start_time, weight, input_tokens, cached_input_tokens,
+        json_extract_string(attributes, '$."azure.openai.prompt_prefix_hash"') AS prefix_hash
+    FROM window_calls
+    WHERE contains(CAST(attributes AS VARCHAR), 'azure.openai.prompt_prefix_hash')
+),
+-- Per prefix: its calls, and the cacheable tokens of all of them less the first's (the
+-- first of a prefix in the range is not a repeat; every call a sampled row stands for
+-- but one is).
+prefixes AS (
+    SELECT
+        deployment,
+        sum(weight) AS hashed_calls,
+        sum(weight) FILTER (WHERE input_tokens >= $prefix_tokens) AS long_calls,
+        sum(greatest(0, $prefix_tokens - cached_input_tokens) * weight)
+            FILTER (WHERE input_tokens >= $prefix_tokens) AS long_tokens,
+        arg_min(CASE WHEN input_tokens >= $prefix_tokens
+                THEN greatest(0, $prefix_tokens - cached_input_tokens) ELSE 0 END, start_time)
+            AS first_tokens,
+        arg_min(input_tokens >= $prefix_tokens, start_time) AS first_long
     FROM hashed
+    WHERE prefix_hash IS NOT NULL
+    GROUP BY deployment, prefix_hash
+),
+reuse AS (
+    SELECT
+        deployment,
+        sum(hashed_calls) AS hashed_calls,
+        sum(coalesce(long_calls, 0) - CASE WHEN first_long THEN 1 ELSE 0 END) AS repeat_calls,
+        sum(coalesce(long_tokens, 0) - first_tokens) AS cacheable_tokens
+    FROM prefixes
+    GROUP BY deployment
 )
 SELECT
-    deployment,
-    CAST(sum(weight) AS BIGINT) AS calls,
-    CAST(coalesce(sum(weight) FILTER (WHERE input_tokens >= $prefix_tokens), 0) AS BIGINT)
-        AS long_calls,
-    CAST(coalesce(sum(weight) FILTER (WHERE prefix_hash IS NOT NULL), 0) AS BIGINT)
-        AS hashed_calls,
-    -- A repeat: a later call of a hash, and every call a sampled row stands for but one.
-    CAST(coalesce(sum(CASE WHEN nth = 1 THEN weight - 1 ELSE weight END)
-        FILTER (WHERE prefix_hash IS NOT NULL AND input_tokens >= $prefix_tokens), 0) AS BIGINT)
-        AS repeat_calls,
-    CAST(sum(input_tokens * weight) AS BIGINT) AS input_tokens,
-    CAST(sum(cached_input_tokens * weight) AS BIGINT) AS cached_input_tokens,
-    CAST(coalesce(sum(
-        greatest(0, $prefix_tokens - cached_input_tokens)
-        * CASE WHEN nth = 1 THEN weight - 1 ELSE weight END
-    ) FILTER (WHERE prefix_hash IS NOT NULL AND input_tokens >= $prefix_tokens), 0) AS BIGINT)
-        AS cacheable_tokens
-FROM ranked
-GROUP BY deployment
-ORDER BY deployment;
+    t.deployment,
+    CAST(t.calls AS BIGINT) AS calls,
+    CAST(t.long_calls AS BIGINT) AS long_calls,
+    CAST(coalesce(r.hashed_calls, 0) AS BIGINT) AS hashed_calls,
+    CAST(coalesce(r.repeat_calls, 0) AS BIGINT) AS repeat_calls,
+    CAST(t.input_tokens AS BIGINT) AS input_tokens,
+    CAST(t.cached_input_tokens AS BIGINT) AS cached_input_tokens,
+    CAST(coalesce(r.cacheable_tokens, 0) AS BIGINT) AS cacheable_tokens
+FROM totals AS t
+LEFT JOIN reuse AS r USING (deployment)
+ORDER BY t.deployment;

@@ -28,7 +28,8 @@ WITH usage AS (
         min(k.hour) AS first_hour
     FROM costed_usage($start, $end, false) AS k
     JOIN call_tenant_keys AS t USING (tenant_attr, apim_key, end_user_key, deployment, service_key)
-    LEFT JOIN deployment_catalog AS c ON c.deployment = k.deployment
+    -- the registry (deployments.toml): its region for regional price rows, its PTUs
+    LEFT JOIN deployments AS c ON c.deployment = k.deployment
     WHERE (len(CAST($tenants AS VARCHAR[])) = 0
             OR list_contains(CAST($tenants AS VARCHAR[]), t.tenant_id))
         AND (len(CAST($deployments AS VARCHAR[])) = 0
