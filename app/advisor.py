@@ -88,6 +88,7 @@ class AdvisorReport:
     monthly_factor: float
     recommendations: list[Recommendation] = field(default_factory=list)
     ptu_sizing: list[dict[str, Any]] = field(default_factory=list)
+    tpm_by_hour: list[dict[str, Any]] = field(default_factory=list)  # per UTC hour of day
     caching: list[dict[str, Any]] = field(default_factory=list)
     batch: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -143,6 +144,14 @@ def advise(
         name = str(row["deployment"])
         if name in sized and name in overall:
             _ptu(report, row, sized[name], overall[name], days, factor)
+    if not profile.empty:
+        hourly = profile[profile["hour_of_day"].notna()]
+        report.tpm_by_hour = [
+            {"deployment": str(r["deployment"]), "hour_of_day": int(r["hour_of_day"]),
+             "peak_tpm": float(r["peak_tpm"]), "p95_tpm": float(r["p95_tpm"]),
+             "p50_tpm": float(r["p50_tpm"]), "active_minutes": int(r["active_minutes"])}
+            for r in hourly.to_dict("records")
+        ]  # fmt: skip
     unsized = sorted(set(usage["deployment"].astype(str)) - set(overall))
     if unsized:
         report.notes.append(

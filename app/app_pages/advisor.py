@@ -45,6 +45,13 @@ if report["ptu_sizing"]:
         "PTUs from which they cost less than pay-as-you-go for the same tokens."
     )
     advice.table(report["ptu_sizing"], advice.PTU_COLUMNS)
+    if st.toggle("Tokens per minute by hour of day"):
+        names = [row["deployment"] for row in report["ptu_sizing"]]
+        chosen = st.selectbox("Deployment", names)
+        advice.table(
+            [row for row in report["tpm_by_hour"] if row["deployment"] == chosen],
+            advice.HOURLY_COLUMNS,
+        )
 else:
     st.caption("No deployment whose model has published PTU sizing figures.")
 

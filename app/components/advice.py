@@ -32,6 +32,13 @@ PTU_COLUMNS: Final = {
     "utilisation_at_p95_size": st.column_config.NumberColumn("Utilisation", format="percent"),
     "throttled_calls": st.column_config.NumberColumn("429s", format="%,d"),
 }
+HOURLY_COLUMNS: Final = {
+    "hour_of_day": st.column_config.NumberColumn("Hour (UTC)", format="%d"),
+    "peak_tpm": st.column_config.NumberColumn("Peak TPM", format="%,.0f"),
+    "p95_tpm": st.column_config.NumberColumn("p95 TPM", format="%,.0f"),
+    "p50_tpm": st.column_config.NumberColumn("p50 TPM", format="%,.0f"),
+    "active_minutes": st.column_config.NumberColumn("Minutes with calls", format="%,d"),
+}
 CACHING_COLUMNS: Final = {
     "deployment": "Deployment",
     "calls": st.column_config.NumberColumn("Calls", format="%,d"),

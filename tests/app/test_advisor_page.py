@@ -49,6 +49,11 @@ def test_a_busy_deployment_gets_ptu_advice_and_a_what_if(
     assert list(sizing["deployment"]) == ["bulk"]
     assert list(sizing["ptus_at_p95"]) == [15]
     assert list(sizing["p95_tpm"]) == [37_500]
+    at.toggle[0].set_value(True)
+    at.run()
+    hours = at.dataframe[1].value  # the hour of calls, over one or two hours of the clock
+    assert sum(hours["active_minutes"]) == 60
+    assert set(hours["p95_tpm"]) == {37_500}
     labels = [expander.label for expander in at.expander]
     assert any(label.startswith("Send nightly / acme's calls through") for label in labels)
     texts = " ".join(t.value for t in at.text)

@@ -110,6 +110,11 @@ def test_ptu_break_even_and_right_sizing_from_the_minute_profile(tmp_path: Path)
     assert bulk["ptu_reserved_monthly_usd"] == pytest.approx(15 * 260.0)  # $3,900
     assert bulk["break_even_utilisation_reserved"] == pytest.approx(3900 / 4050)
     assert bulk["break_even_utilisation_hourly"] == pytest.approx(10950 / 4050)
+    hourly = [row for row in report.tpm_by_hour if row["deployment"] == "bulk"]
+    assert hourly == [
+        {"deployment": "bulk", "hour_of_day": 10, "peak_tpm": 37_500.0, "p95_tpm": 37_500.0,
+         "p50_tpm": 37_500.0, "active_minutes": 60},
+    ]  # fmt: skip
     recs = {(r.kind, r.scope): r for r in report.recommendations}
     move = recs[("ptu", "bulk")]
     assert move.monthly_saving_usd == pytest.approx(150.0)  # 4,050 - 3,900
