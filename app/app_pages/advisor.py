@@ -9,6 +9,12 @@ import streamlit as st
 
 from app import cache
 from app.components import advice
+from app.components.sign_in import current_identity
+
+if current_identity().tenants is not None:  # the advice reads every tenant's calls
+    st.info("The savings advisor reads every tenant's calls: your access is limited to some.")
+    st.markdown("Ask an admin for a role that is not limited to some tenants.")
+    st.stop()
 
 days = st.sidebar.selectbox("Last", [7, 30, 90], index=1, format_func=lambda d: f"{d} days")
 end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
