@@ -12,17 +12,12 @@ PTU_COLUMNS: Final = {
     "model": "Model",
     "deployment_type": "Type",
     "cache_rate": st.column_config.NumberColumn("Cache rate", format="percent"),
-    "peak_tpm": st.column_config.NumberColumn("Peak TPM", format="%,.0f"),
-    "p95_tpm": st.column_config.NumberColumn("p95 TPM", format="%,.0f"),
-    "p50_tpm": st.column_config.NumberColumn("p50 TPM", format="%,.0f"),
-    "ptus_at_peak": "PTUs at peak",
+    "peak_tpm": st.column_config.NumberColumn("Peak TPM", format="localized"),
+    "p95_tpm": st.column_config.NumberColumn("p95 TPM", format="localized"),
     "ptus_at_p95": "PTUs at p95",
     "deployed_ptus": "PTUs deployed",
-    "payg_monthly_usd": st.column_config.NumberColumn("Pay-as-you-go / month", format="$%,.2f"),
-    "ptu_hourly_monthly_usd": st.column_config.NumberColumn("PTU hourly / month", format="$%,.2f"),
-    "ptu_reserved_monthly_usd": st.column_config.NumberColumn(
-        "PTU reserved / month", format="$%,.2f"
-    ),
+    "payg_monthly_usd": st.column_config.NumberColumn("PAYG / month", format="dollar"),
+    "ptu_reserved_monthly_usd": st.column_config.NumberColumn("Reserved / month", format="dollar"),
     "break_even_utilisation_hourly": st.column_config.NumberColumn(
         "Break-even (hourly)", format="percent"
     ),
@@ -30,33 +25,33 @@ PTU_COLUMNS: Final = {
         "Break-even (reserved)", format="percent"
     ),
     "utilisation_at_p95_size": st.column_config.NumberColumn("Utilisation", format="percent"),
-    "throttled_calls": st.column_config.NumberColumn("429s", format="%,d"),
+    "throttled_calls": st.column_config.NumberColumn("429s", format="localized"),
 }
 HOURLY_COLUMNS: Final = {
     "hour_of_day": st.column_config.NumberColumn("Hour (UTC)", format="%d"),
-    "peak_tpm": st.column_config.NumberColumn("Peak TPM", format="%,.0f"),
-    "p95_tpm": st.column_config.NumberColumn("p95 TPM", format="%,.0f"),
-    "p50_tpm": st.column_config.NumberColumn("p50 TPM", format="%,.0f"),
-    "active_minutes": st.column_config.NumberColumn("Minutes with calls", format="%,d"),
+    "peak_tpm": st.column_config.NumberColumn("Peak TPM", format="localized"),
+    "p95_tpm": st.column_config.NumberColumn("p95 TPM", format="localized"),
+    "p50_tpm": st.column_config.NumberColumn("p50 TPM", format="localized"),
+    "active_minutes": st.column_config.NumberColumn("Minutes with calls", format="localized"),
 }
 CACHING_COLUMNS: Final = {
     "deployment": "Deployment",
-    "calls": st.column_config.NumberColumn("Calls", format="%,d"),
+    "calls": st.column_config.NumberColumn("Calls", format="localized"),
     "cached_share": st.column_config.NumberColumn("Cached input today", format="percent"),
     "long_prompt_share": st.column_config.NumberColumn("Prompts >= 1,024 tokens", format="percent"),
     "fingerprinted_share": st.column_config.NumberColumn("With prefix hash", format="percent"),
     "shared_prefix_share": st.column_config.NumberColumn("Repeat a prefix", format="percent"),
-    "cacheable_tokens": st.column_config.NumberColumn("Cacheable tokens", format="%,d"),
+    "cacheable_tokens": st.column_config.NumberColumn("Cacheable tokens", format="localized"),
 }
 BATCH_COLUMNS: Final = {
     "service": "Service",
     "tenant_id": "Tenant",
-    "requests": st.column_config.NumberColumn("Calls", format="%,d"),
-    "streamed_calls": st.column_config.NumberColumn("Streamed", format="%,d"),
-    "end_user_calls": st.column_config.NumberColumn("With end user", format="%,d"),
-    "p50_duration_ms": st.column_config.NumberColumn("Median ms", format="%,.0f"),
-    "payg_cost_usd": st.column_config.NumberColumn("Spend in window", format="$%,.2f"),
-    "batch_cost_usd": st.column_config.NumberColumn("On Batch", format="$%,.2f"),
+    "requests": st.column_config.NumberColumn("Calls", format="localized"),
+    "streamed_calls": st.column_config.NumberColumn("Streamed", format="localized"),
+    "end_user_calls": st.column_config.NumberColumn("With end user", format="localized"),
+    "p50_duration_ms": st.column_config.NumberColumn("Median ms", format="localized"),
+    "payg_cost_usd": st.column_config.NumberColumn("Spend in window", format="dollar"),
+    "batch_cost_usd": st.column_config.NumberColumn("On Batch", format="dollar"),
     "eligible": "Eligible",
     "reason": "Why",
 }
