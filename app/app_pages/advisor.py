@@ -31,8 +31,8 @@ if not report["ptu_sizing"] and not report["caching"] and not report["batch"]:
     )
     st.stop()
 st.caption(
-    f"All figures are estimates: {report['observed_days']:g} days with calls, scaled to 30 "
-    "days. Each recommendation names what it compares against, what it assumes, and the "
+    f"All figures are estimates: {advice.period(report['observed_days'])} with calls, scaled "
+    "to 30 days. Each recommendation names what it compares against, what it assumes, and the "
     "saving with its main assumption 25 % off either way."
 )
 st.metric("Estimated saving a month", advice.usd(report["total_monthly_saving_usd"]))
@@ -48,7 +48,8 @@ if report["ptu_sizing"]:
     st.caption(
         "Microsoft's sizing: (input TPM x (1 - cache rate) + output ratio x output TPM) / input "
         "TPM per PTU, rounded up to the scale increment. Break-even: the utilisation of the "
-        "PTUs from which they cost less than pay-as-you-go for the same tokens."
+        "PTUs from which they cost less than pay-as-you-go for the same tokens (above 100 %: "
+        "never, at this mix of tokens)."
     )
     advice.table(report["ptu_sizing"], advice.PTU_COLUMNS)
     if st.toggle("Tokens per minute by hour of day"):

@@ -57,6 +57,11 @@ BATCH_COLUMNS: Final = {
 }
 
 
+def period(days: float) -> str:
+    """``0.167`` -> ``4 hours``; ``12.5`` -> ``12.5 days``."""
+    return f"{days * 24:.0f} hours" if days < 2 else f"{days:g} days"
+
+
 def usd(amount: float) -> str:
     return f"-${-amount:,.2f}" if amount < 0 else f"${amount:,.2f}"
 
