@@ -5,7 +5,7 @@ the main assumption off by 25 % either way. Every figure is an estimate.
 - PTU right-sizing and break-even per deployment (``collectors.prices.ptu``);
 - prompt caching potential (calls sharing a long prompt prefix);
 - Batch for traffic that is not interactive;
-- what-if re-pricing of a scope on another model or deployment type (``what_if``).
+- what-if re-pricing of a scope on another model or deployment type (``app.what_if``).
 
 Monthly figures scale the window's amounts to 30 days of the traffic seen: a window with
 calls for 10 of its 30 days is scaled by 3.
@@ -43,25 +43,6 @@ from queries.advisor import (
 MONTH_DAYS: Final = 30.0
 SENSITIVITY: Final = 0.25
 THROTTLED_SHARE: Final = 0.01  # from 1 % of calls answered 429, a deployment is short
-CAVEATS: Final[dict[str, str]] = {
-    "GlobalStandard": "Global: prompts and answers may be processed in any Azure region "
-    "(data at rest stays in the resource's geography); latency depends on the region that "
-    "serves the call.",
-    "DataZoneStandard": "Data Zone: processing stays within the data zone (EU or US); "
-    "usually about 10 % above Global.",
-    "Standard": "Regional: processing stays in the resource's region; the highest list price "
-    "and a per-region quota.",
-    "GlobalBatch": "Batch: answers within 24 hours, never interactive; JSONL files through "
-    "the Batch API; processing as Global.",
-    "DataZoneBatch": "Batch: answers within 24 hours, never interactive; JSONL files through "
-    "the Batch API; processing stays within the data zone.",
-    "Flex": "Flex (preview): no latency SLA; a 429 (not billed) when capacity is short, with "
-    "no automatic fallback; only some models; on Global Standard deployments (Global "
-    "processing).",
-}
-MODEL_CAVEAT: Final = (
-    "Another model answers differently: check quality on your own prompts before moving."
-)
 
 
 @dataclass(frozen=True)
@@ -99,7 +80,7 @@ class AdvisorReport:
         body["total_monthly_saving_usd"] = round(
             sum(max(r.monthly_saving_usd, 0.0) for r in self.recommendations), 2
         )
-        plain: dict[str, Any] = _finite(body)
+        plain: dict[str, Any] = finite(body)
         return plain
 
 
@@ -362,7 +343,7 @@ def _caching(
 
 def _batch(report: AdvisorReport, candidates: pd.DataFrame, factor: float) -> None:
     for row in candidates.to_dict("records"):
-        entry = {str(k): _plain(v) for k, v in row.items()}
+        entry = {str(k): plain(v) for k, v in row.items()}
         report.batch.append(entry)
         saving = (float(row["payg_cost_usd"]) - float(row["batch_cost_usd"])) * factor
         if not row["eligible"] or saving <= 0:
@@ -392,66 +373,6 @@ def _batch(report: AdvisorReport, candidates: pd.DataFrame, factor: float) -> No
         )
 
 
-@dataclass(frozen=True)
-class WhatIf:
-    """A scope's tokens priced as they are and on another model or deployment type."""
-
-    days: float
-    target_model: str | None
-    target_type: str | None
-    baseline_usd: float  # the tokens at pay-as-you-go prices, each call's own model and type
-    what_if_usd: float
-    difference_usd: float  # baseline - what_if: positive is a saving
-    monthly_saving_usd: float
-    saving_low_usd: float
-    saving_high_usd: float
-    unpriced_tokens: int
-    caveats: tuple[str, ...]
-    by_deployment: list[dict[str, Any]]
-    estimate: bool = True
-
-    def as_dict(self) -> dict[str, Any]:
-        plain: dict[str, Any] = _finite(asdict(self))
-        return plain
-
-
-def what_if(
-    cur: duckdb.DuckDBPyConnection,
-    days: int,
-    *,
-    tenants: list[str] | None = None,
-    deployments: list[str] | None = None,
-    target_model: str | None = None,
-    target_type: str | None = None,
-    now: datetime | None = None,
-) -> WhatIf:
-    """The last ``days`` days of the scope re-priced on ``target_model`` / ``target_type``.
-    Provisioned deployments count at the pay-as-you-go price of their family on both sides."""
-    end = (now or datetime.now(UTC)).astimezone(UTC)
-    start = end - timedelta(days=days)
-    base = repriced_usage(cur, start, end, tenants, deployments)
-    moved = repriced_usage(cur, start, end, tenants, deployments, target_model, target_type)
-    baseline, priced = float(base["repriced_usd"].sum()), float(moved["repriced_usd"].sum())
-    seen = observed_days(base["first_hour"].min() if not base.empty else None, start, end)
-    saving = (baseline - priced) * MONTH_DAYS / seen
-    caveats = [CAVEATS[target_type]] if target_type in CAVEATS else []
-    if target_model:
-        caveats.append(MODEL_CAVEAT)
-    rows = base[["deployment", "base_model", "billed_type", "repriced_usd"]].merge(
-        moved[["deployment", "target_model", "target_type", "repriced_usd", "unpriced_tokens"]],
-        on="deployment", suffixes=("_now", "_what_if"),
-    )  # fmt: skip
-    return WhatIf(
-        days=days, target_model=target_model, target_type=target_type,
-        baseline_usd=round(baseline, 6), what_if_usd=round(priced, 6),
-        difference_usd=round(baseline - priced, 6), monthly_saving_usd=saving,
-        saving_low_usd=saving * (1 - SENSITIVITY) if saving > 0 else saving * (1 + SENSITIVITY),
-        saving_high_usd=saving * (1 + SENSITIVITY) if saving > 0 else saving * (1 - SENSITIVITY),
-        unpriced_tokens=int(moved["unpriced_tokens"].sum()), caveats=tuple(caveats),
-        by_deployment=[{str(k): _plain(v) for k, v in r.items()} for r in rows.to_dict("records")],
-    )  # fmt: skip
-
-
 def _share(part: Any, whole: Any) -> float:
     whole_f = float(whole or 0)
     return float(part or 0) / whole_f if whole_f else 0.0
@@ -463,7 +384,7 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """A value JSON can carry."""
     if isinstance(value, pd.Timestamp | datetime):
         return value.isoformat()
@@ -474,12 +395,12 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _finite(value: Any) -> Any:
+def finite(value: Any) -> Any:
     """Infinities and NaN (a break-even never reached) as None, for JSON."""
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {k: finite(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
+        return [finite(v) for v in value]
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    return _plain(value)
+    return plain(value)

@@ -14,6 +14,7 @@ import pyarrow as pa
 import streamlit as st
 
 from app import advisor, db, exports
+from app import what_if as repricing
 from queries import advisor as queries_advisor
 from queries import alerts as queries_alerts
 from queries import anomalies, deployments, overview, safety, usage
@@ -203,7 +204,7 @@ def what_if(
     target_type: str | None,
     version: str,
 ) -> dict[str, Any]:
-    return advisor.what_if(
+    return repricing.what_if(
         db.cursor(), days, tenants=list(tenants), deployments=list(deployments),
         target_model=target_model, target_type=target_type, now=end,
     ).as_dict()  # fmt: skip

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from app.advisor import advise, what_if
+from app.advisor import advise
+from app.what_if import what_if
 from collectors.deployments import Deployment, write_deployments
 from collectors.prices.book import DEPLOYMENT_TYPES, load_reference_data
 from collectors.rows import CallRow
