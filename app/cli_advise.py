@@ -100,5 +100,6 @@ def print_report(report: dict[str, Any]) -> None:
         for assumption in rec["assumptions"]:
             click.echo(f"  assumes: {assumption}")
     click.echo(
-        f"\nTotal of the positive estimates: ${report['total_monthly_saving_usd']:,.2f} a month"
+        f"\nTotal of the positive estimates: ${report['total_monthly_saving_usd']:,.2f} a month "
+        "(they overlap: an upper bound)"
     )

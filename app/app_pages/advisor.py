@@ -35,7 +35,12 @@ st.caption(
     "to 30 days. Each recommendation names what it compares against, what it assumes, and the "
     "saving with its main assumption 25 % off either way."
 )
-st.metric("Estimated saving a month", advice.usd(report["total_monthly_saving_usd"]))
+st.metric(
+    "Estimated saving a month",
+    advice.usd(report["total_monthly_saving_usd"]),
+    help="The sum of the positive estimates below. They overlap (caching lowers the tokens a "
+    "PTU or Batch estimate prices), so the sum is an upper bound.",
+)
 for note in report["notes"]:
     st.caption(note)
 if not report["recommendations"]:
