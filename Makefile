@@ -54,6 +54,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.traffic
 	$(BIN)/python -m bench.log_analytics
 	$(BIN)/python -m bench.reconcile
+	$(BIN)/python -m bench.advisor
 	$(BIN)/python -m bench.pages
 
 # Longer runs of two suite tests: restarts under mixed traffic, and new random requests.

@@ -56,6 +56,7 @@ REQUEST_SERVICE_TIER: Final = "openai.request.service_tier"  # OTel GenAI semcon
 RESPONSE_SERVICE_TIER: Final = "openai.response.service_tier"  # OTel GenAI semconv
 UNREAD: Final = "azure.openai.telemetry.unread"
 TELEMETRY_ERROR: Final = "azure.openai.telemetry.error"
+PROMPT_PREFIX_HASH: Final = "azure.openai.prompt_prefix_hash"
 TENANT_ID: Final = "tenant.id"
 END_USER: Final = "enduser.id"
 SERVER_ADDRESS: Final = "server.address"

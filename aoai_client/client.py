@@ -110,7 +110,7 @@ def build_client(
     if config.failover:
         targets = _targets(config, credential, clock)
         network = FailoverTransport(network, targets, rng or random.Random())
-    transport = AzureTelemetryTransport(network, config.deployment_types)
+    transport = AzureTelemetryTransport(network, config.deployment_types, _prefix_key(config))
     http_client = openai.DefaultHttpxClient(transport=transport)
     return openai.AzureOpenAI(http_client=http_client, **_settings(config, credential))
 
@@ -128,6 +128,11 @@ def build_async_client(
     if config.failover:
         targets = _targets(config, credential, clock)
         network = AsyncFailoverTransport(network, targets, rng or random.Random())
-    transport = AsyncAzureTelemetryTransport(network, config.deployment_types)
+    transport = AsyncAzureTelemetryTransport(network, config.deployment_types, _prefix_key(config))
     http_client = openai.DefaultAsyncHttpxClient(transport=transport)
     return openai.AsyncAzureOpenAI(http_client=http_client, **_settings(config, credential))
+
+
+def _prefix_key(config: ClientConfig) -> bytes | None:
+    """The key of ``azure.openai.prompt_prefix_hash`` (none: no hash is recorded)."""
+    return config.prompt_prefix_key.encode("utf-8") if config.prompt_prefix_key else None

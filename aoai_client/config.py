@@ -91,6 +91,9 @@ class ClientConfig:
     timeout_s: float = 60.0
     endpoints: tuple[Endpoint, ...] = ()
     breaker: BreakerConfig = field(default_factory=BreakerConfig)
+    # the key of the prompt prefix fingerprint (azure.openai.prompt_prefix_hash); none: no
+    # fingerprint is recorded (aoai_client.prompt_prefix)
+    prompt_prefix_key: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.endpoints:
@@ -121,7 +124,8 @@ class ClientConfig:
         """``AZURE_OPENAI_ENDPOINT`` (one resource) or ``AZURE_OPENAI_ENDPOINTS`` (several,
         comma-separated, in priority order; see ``parse_endpoints``), with
         ``AZURE_OPENAI_API_KEY`` (or ``AZURE_OPENAI_API_KEYS``, one per endpoint),
-        ``AZURE_OPENAI_API_VERSION``, ``USE_MANAGED_IDENTITY`` and ``AZURE_CLIENT_ID``."""
+        ``AZURE_OPENAI_API_VERSION``, ``USE_MANAGED_IDENTITY``, ``AZURE_CLIENT_ID`` and
+        ``AOAI_LENS_PREFIX_KEY`` (the prompt prefix fingerprint's key)."""
         env = os.environ if environ is None else environ
         endpoint = env.get("AZURE_OPENAI_ENDPOINT", "")
         endpoints = parse_endpoints(
@@ -144,6 +148,7 @@ class ClientConfig:
             api_key=key_source(env.get("AZURE_OPENAI_API_KEY") or None),
             use_managed_identity=env.get("USE_MANAGED_IDENTITY", "").lower() in _TRUE,
             managed_identity_client_id=env.get("AZURE_CLIENT_ID") or None,
+            prompt_prefix_key=env.get("AOAI_LENS_PREFIX_KEY") or None,
         )
 
 

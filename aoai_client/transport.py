@@ -26,14 +26,21 @@ from opentelemetry import trace
 from aoai_client import azure_wire, route
 from aoai_client.context import current_call_context, current_capture
 from aoai_client.failures import record_failure
+from aoai_client.prompt_prefix import prompt_prefix_hash
 
 
 class CallRecorder:
     """What one request (one attempt) adds to its span."""
 
-    def __init__(self, span: trace.Span, deployment_types: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        span: trace.Span,
+        deployment_types: Mapping[str, str],
+        prefix_key: bytes | None = None,
+    ) -> None:
         self.span = span
         self.deployment_types = deployment_types
+        self.prefix_key = prefix_key
         self.started_at = time.perf_counter()
         self.asks_for_stream = False
         self.status = 0
@@ -70,6 +77,14 @@ class CallRecorder:
             )
         )
         self.set(route.request_header_attributes(request.headers))
+        if self.prefix_key and body:
+            key = self.prefix_key
+            self.guarded("prompt_prefix_hash", lambda: self.on_prompt(body, key))
+
+    def on_prompt(self, body: bytes, key: bytes) -> None:
+        digest = prompt_prefix_hash(body, key)
+        if digest is not None:
+            self.set({azure_wire.PROMPT_PREFIX_HASH: digest})
 
     def on_headers(self, response: httpx2.Response) -> None:
         self.status = response.status_code
@@ -215,15 +230,17 @@ class AzureTelemetryTransport(httpx2.BaseTransport):
         self,
         inner: httpx2.BaseTransport | None = None,
         deployment_types: Mapping[str, str] | None = None,
+        prefix_key: bytes | None = None,
     ) -> None:
         self.inner = inner or httpx2.HTTPTransport()
         self.deployment_types = dict(deployment_types or {})
+        self.prefix_key = prefix_key
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         span = trace.get_current_span()
         if not span.is_recording():
             return self.inner.handle_request(request)
-        recorder = CallRecorder(span, self.deployment_types)
+        recorder = CallRecorder(span, self.deployment_types, self.prefix_key)
         recorder.guarded("request", lambda: recorder.on_request(request))
         response = self.inner.handle_request(request)
         recorder.guarded("headers", lambda: recorder.on_headers(response))
@@ -247,15 +264,17 @@ class AsyncAzureTelemetryTransport(httpx2.AsyncBaseTransport):
         self,
         inner: httpx2.AsyncBaseTransport | None = None,
         deployment_types: Mapping[str, str] | None = None,
+        prefix_key: bytes | None = None,
     ) -> None:
         self.inner = inner or httpx2.AsyncHTTPTransport()
         self.deployment_types = dict(deployment_types or {})
+        self.prefix_key = prefix_key
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         span = trace.get_current_span()
         if not span.is_recording():
             return await self.inner.handle_async_request(request)
-        recorder = CallRecorder(span, self.deployment_types)
+        recorder = CallRecorder(span, self.deployment_types, self.prefix_key)
         recorder.guarded("request", lambda: recorder.on_request(request))
         response = await self.inner.handle_async_request(request)
         recorder.guarded("headers", lambda: recorder.on_headers(response))

@@ -52,6 +52,7 @@ PERMISSIONS: Final[Mapping[str, frozenset[str]]] = {
     "playground": frozenset({"admin", "safety"}),
     "audit": frozenset({"admin"}),
     "alerts": frozenset({"admin", "finops"}),
+    "advise": frozenset({"admin", "finops"}),
 }
 _USER_KEYS: Final = frozenset({"email", "group", "role", "tenants"})
 _TOKEN_KEYS: Final = frozenset({"name", "sha256", "role", "tenants"})

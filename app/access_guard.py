@@ -6,6 +6,7 @@ role may use it. ASGI middleware, after ``LocalOnly`` (Host and cross-site check
 - ``POST /api/prices/refresh``: ``admin`` or ``finops`` (``apply=true``: ``admin``);
 - ``POST /api/backfill``: ``admin``;
 - ``POST /api/alerts/check``: ``admin`` or ``finops``;
+- ``GET /api/advise``: ``admin`` or ``finops``;
 - ``POST /api/reconcile``: ``admin`` or ``finops``;
 - ``/simulator``: a token of a role that may use the playground, as the ``api-key`` header
   (what an Azure OpenAI client sends) or as a bearer token;
@@ -41,6 +42,7 @@ ROUTE_ACTIONS: Final = (
     ("/api/reconcile", "reconcile"),
     ("/api/audit.csv", "audit"),
     ("/api/alerts/check", "alerts"),
+    ("/api/advise", "advise"),
     ("/simulator/", "playground"),
     ("/simulator", "playground"),
 )

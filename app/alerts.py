@@ -3,6 +3,9 @@ spend (or its linear month-end forecast) has crossed, each fired once per month,
 ``alert_log`` and delivered to the webhooks. Evaluated by the server every few minutes
 (``AlertScheduler``), by ``POST /api/alerts/check`` and by ``aoai-lens alerts check``.
 
+Daily spend and token spikes per tenant and deployment fire the same way, once per day per
+scope (``app.spike_alerts``; decision 0015).
+
 Fired once: an alert's rows are written before it is delivered, so another evaluation, a
 restarted server or the CLI on the file find it. When one evaluation finds several
 thresholds crossed at once for a scope (the first check of a month, or a spending spike),
@@ -22,6 +25,7 @@ from typing import Any, Final
 import duckdb
 import httpx
 
+from app.spike_alerts import due_spikes
 from app.webhooks import Webhook, deliver
 from collectors.store import Store
 from queries.alerts import (
@@ -49,6 +53,7 @@ class AlertsConfig:
     thresholds_pct: tuple[float, ...] = DEFAULT_THRESHOLDS_PCT
     forecast: bool = True
     forecast_after_days: float = 3.0  # a linear forecast from a few hours is only noise
+    spikes: bool = True  # daily spend and token spikes alert too (app.spike_alerts)
     attempts: int = 4
     backoff_s: float = 1.0
     timeout_s: float = 10.0
@@ -56,10 +61,10 @@ class AlertsConfig:
 
 @dataclass(frozen=True)
 class Alert:
-    scope_kind: str
+    scope_kind: str  # tenant | cost_center | deployment | tenant_spike | deployment_spike
     scope: str
     month: str
-    rule: str  # spend | forecast
+    rule: str  # spend | forecast | spike YYYY-MM-DD
     threshold_pct: float
     spend_usd: float
     budget_usd: float
@@ -116,7 +121,24 @@ def due_alerts(
         over = forecasting and used < budget <= forecast
         if over and (kind, scope, "forecast", 100.0) not in fired:
             send.append(Alert(kind, scope, month, "forecast", 100.0, *amounts, stamp))
+    if config.spikes:
+        send.extend(
+            Alert(**spike, fired_at=stamp)
+            for spike in due_spikes(cur, now, _spikes_fired(cur, now))
+        )
     return len(spend), send, superseded
+
+
+def _spikes_fired(cur: duckdb.DuckDBPyConnection, now: datetime) -> set[tuple[str, str, str]]:
+    """(scope_kind, scope, rule) of the spikes fired this month and last (yesterday may be
+    in last month)."""
+    months = {f"{now:%Y-%m}", f"{now - timedelta(days=1):%Y-%m}"}
+    return {
+        (str(r["scope_kind"]), str(r["scope"]), str(r["rule"]))
+        for month in months
+        for r in alerts_fired(cur, month).to_dict("records")
+        if str(r["rule"]).startswith("spike ")
+    }
 
 
 def check_alerts(

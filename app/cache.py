@@ -13,7 +13,9 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
-from app import db, exports
+from app import advisor, db, exports
+from app import what_if as repricing
+from queries import advisor as queries_advisor
 from queries import alerts as queries_alerts
 from queries import anomalies, deployments, overview, routing, safety, usage
 from queries import calls as queries_calls
@@ -205,3 +207,34 @@ def routing_over_time(scope: Scope, bucket: timedelta, version: str) -> pd.DataF
 @st.cache_data(ttl=300, max_entries=64, show_spinner=False)
 def failover_extra_cost(scope: Scope, version: str) -> pd.DataFrame:
     return routing.failover_extra_cost(db.cursor(), scope)
+
+
+@st.cache_data(ttl=300, max_entries=8, show_spinner=False)
+def advice(end: datetime, days: int, version: str) -> dict[str, Any]:
+    """The savings advisor's report on the last ``days`` days to ``end``, as JSON."""
+    return advisor.advise(db.cursor(), timedelta(days=days), end).as_dict()
+
+
+@st.cache_data(ttl=300, max_entries=32, show_spinner=False)
+def what_if(
+    end: datetime,
+    days: int,
+    tenants: tuple[str, ...],
+    deployments: tuple[str, ...],
+    target_model: str | None,
+    target_type: str | None,
+    version: str,
+) -> dict[str, Any]:
+    return repricing.what_if(
+        db.cursor(), days, tenants=list(tenants), deployments=list(deployments),
+        target_model=target_model, target_type=target_type, now=end,
+    ).as_dict()  # fmt: skip
+
+
+@st.cache_data(ttl=300, max_entries=4, show_spinner=False)
+def repricing_targets(version: str) -> dict[str, list[str]]:
+    frame = queries_advisor.repricing_targets(db.cursor())
+    return {
+        kind: [str(v) for v in frame.loc[frame["kind"] == kind, "value"]]
+        for kind in ("model", "deployment_type")
+    }

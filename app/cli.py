@@ -25,6 +25,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 
 from app import audit
 from app.access import Identity
+from app.cli_advise import advise
 from app.cli_alerts import alerts
 from app.cli_traffic import simulator, traffic
 from app.config import Settings, load_settings
@@ -97,6 +98,7 @@ def main() -> None:
 main.add_command(traffic)
 main.add_command(simulator)
 main.add_command(alerts)
+main.add_command(advise)
 
 
 @main.command()

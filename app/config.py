@@ -136,6 +136,11 @@ class Settings(BaseSettings):
         description="Days of a month after which the forecast may alert (before, a "
         "forecast from a few hours of spend is noise).",
     )
+    lens_alert_spikes: bool = Field(
+        default=True,
+        description="Also alert on a daily spend or token spike of a tenant or deployment, "
+        "once per day per scope.",
+    )
     lens_alert_interval_s: int = Field(
         default=300,
         ge=0,
@@ -289,6 +294,7 @@ class Settings(BaseSettings):
             thresholds_pct=tuple(sorted(set(thresholds))),
             forecast=self.lens_alert_forecast,
             forecast_after_days=self.lens_alert_forecast_after_days,
+            spikes=self.lens_alert_spikes,
         )
 
     def retention_config(self) -> RetentionConfig:

@@ -57,6 +57,9 @@ def endpoint(settings: Settings) -> str:
     return settings.azure_openai_endpoint or f"{local_url(settings)}{SIMULATOR_PATH}"
 
 
+DEMO_PREFIX_KEY = "aoai-lens-demo"  # keys the simulated calls' prompt prefix fingerprints
+
+
 def simulated_deployment_types() -> dict[str, str]:
     return {d.name: d.deployment_type for d in DEFAULT_DEPLOYMENTS}
 
@@ -81,6 +84,9 @@ def client_config(settings: Settings, max_retries: int = 0) -> ClientConfig:
         use_managed_identity=settings.use_managed_identity and not simulated,
         deployment_types=simulated_deployment_types() if simulated else {},
         max_retries=max_retries,
+        # simulated calls fingerprint their prompt prefixes, so the demo's savings advisor
+        # has prompt caching to show; real ones are the application's to key
+        prompt_prefix_key=DEMO_PREFIX_KEY if simulated else None,
     )
 
 

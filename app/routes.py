@@ -1,6 +1,6 @@
 """Machine-facing routes of the lens server other than OTLP: ``GET /healthz``,
 ``GET /api/chargeback.csv``, ``POST /api/prices/refresh``, ``POST /api/backfill`` and
-``POST /api/alerts/check``.
+``POST /api/alerts/check`` and ``GET /api/advise``.
 
 Errors are one JSON shape: ``{"error": ..., "hint": ...}``.
 """
@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import duckdb
 import httpx
@@ -24,6 +25,7 @@ from starlette.routing import Route
 from app import audit
 from app.access import Identity
 from app.access_guard import request_identity
+from app.advisor import advise
 from app.alerts import AlertsConfig, check_alerts
 from app.exports import FORMATS, chargeback_file
 from app.reconciliation import Reconciliation, reconcile_exports
@@ -145,6 +147,11 @@ def store_reconciliation(
 ) -> Reconciliation:
     """``reconcile_exports`` on a cursor of the calling (worker) thread."""
     return reconcile_exports(store.cursor(), month, files)
+
+
+def store_advice(store: Store, since: timedelta) -> dict[str, Any]:
+    """The savings advisor's report, as JSON, on a cursor of the calling (worker) thread."""
+    return advise(store.cursor(), since).as_dict()
 
 
 async def uploaded_files(request: Request) -> list[tuple[str, bytes]]:
@@ -291,6 +298,26 @@ def build_routes(receiver: OtlpReceiver, wiring: Wiring) -> list[Route]:
             )
         return JSONResponse(report.as_dict())
 
+    async def advise_route(request: Request) -> Response:
+        store = wiring.store
+        if store is None:
+            return error_response(503, "the lens server is starting", "retry in a few seconds")
+        try:
+            since = parse_since(request.query_params.get("since", "30d"))
+        except ValueError as exc:
+            return error_response(400, str(exc), "pass since=30d, 12h or 90m")
+        who = request_identity(request.scope)
+        if who is not None and who.tenants is not None:  # advice reads every tenant's calls
+            return error_response(
+                403, "the advisor reads every tenant's calls",
+                "ask an admin for a role that is not limited to some tenants",
+            )  # fmt: skip
+        try:
+            report = await run_in_threadpool(store_advice, store, since)
+        except duckdb.Error as exc:
+            return error_response(503, f"the ledger could not be read: {exc}", "retry later")
+        return JSONResponse(report)
+
     async def reconcile_route(request: Request) -> Response:
         store = wiring.store
         if store is None:
@@ -329,6 +356,7 @@ def build_routes(receiver: OtlpReceiver, wiring: Wiring) -> list[Route]:
 
     return [
         Route("/api/alerts/check", alerts_check_route, methods=["POST"]),
+        Route("/api/advise", advise_route, methods=["GET"]),
         Route("/api/backfill", backfill_route, methods=["POST"]),
         Route("/api/reconcile", reconcile_route, methods=["POST"]),
         Route("/api/chargeback.csv", chargeback_route, methods=["GET"]),

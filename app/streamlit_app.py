@@ -23,6 +23,7 @@ PAGE_LIST = [
     ("reconciliation.py", "Reconciliation", ":material/balance:", "reconcile"),
     ("sources.py", "Sources", ":material/cloud_sync:", "sources"),
     ("alerts.py", "Alerts", ":material/notifications:", "alerts"),
+    ("advisor.py", "Savings advisor", ":material/savings:", "advise"),
     ("playground.py", "Playground", ":material/play_circle:", "playground"),
     ("audit.py", "Audit log", ":material/policy:", "audit"),
 ]

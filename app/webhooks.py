@@ -31,7 +31,10 @@ _TEAMS_HOSTS: Final = (".webhook.office.com", ".logic.azure.com", ".powerplatfor
 _SLACK_HOSTS: Final = ("hooks.slack.com",)
 # Answers worth another attempt; any other 4xx will not get better by waiting.
 _RETRYABLE: Final = frozenset({408, 425, 429})
-SCOPE_WORDS: Final = {"tenant": "Tenant", "cost_center": "Cost center", "deployment": "Deployment"}
+SCOPE_WORDS: Final = {
+    "tenant": "Tenant", "cost_center": "Cost center", "deployment": "Deployment",
+    "tenant_spike": "Tenant", "deployment_spike": "Deployment",
+}  # fmt: skip
 
 
 class WebhookURLError(ValueError):
@@ -90,6 +93,11 @@ def format_for_host(host: str) -> str:
 def title(alert: Mapping[str, Any]) -> str:
     """One line: what crossed what."""
     scope = f"{SCOPE_WORDS.get(alert['scope_kind'], alert['scope_kind'])} {alert['scope']}"
+    if is_spike(alert):
+        return (
+            f"{scope} spiked on {str(alert['rule']).removeprefix('spike ')}: "
+            f"{alert['threshold_pct']:g} % of its usual day"
+        )
     if alert.get("rule") == "forecast":
         return (
             f"{scope} is forecast to reach {alert['threshold_pct']:g} % of its "
@@ -98,7 +106,23 @@ def title(alert: Mapping[str, Any]) -> str:
     return f"{scope} has spent {alert['threshold_pct']:g} % of its {alert['month']} budget"
 
 
+def is_spike(alert: Mapping[str, Any]) -> bool:
+    return str(alert["scope_kind"]).endswith("_spike")
+
+
+def heading(alert: Mapping[str, Any]) -> str:
+    return "Spike alert" if is_spike(alert) else "Budget alert"
+
+
 def facts(alert: Mapping[str, Any]) -> list[tuple[str, str]]:
+    if is_spike(alert):
+        return [
+            ("Spend that day", f"${alert['spend_usd']:,.2f}"),
+            ("Usual spend (median, same weekday, 4 weeks)", f"${alert['budget_usd']:,.2f}"),
+            ("Spend projected for the day", f"${alert['forecast_usd']:,.2f}"),
+            ("Share of the usual day", f"{alert['threshold_pct']:g} %"),
+            ("Fired at (UTC)", str(alert["fired_at"])),
+        ]
     return [
         ("Spend month to date", f"${alert['spend_usd']:,.2f}"),
         ("Budget", f"${alert['budget_usd']:,.2f}"),
@@ -121,7 +145,7 @@ def teams_body(alert: Mapping[str, Any]) -> dict[str, Any]:
         "type": "AdaptiveCard",
         "version": "1.4",
         "body": [
-            {"type": "TextBlock", "text": "aoai-lens budget alert", "weight": "Bolder",
+            {"type": "TextBlock", "text": f"aoai-lens {heading(alert).lower()}", "weight": "Bolder",
              "size": "Medium", "wrap": True},
             {"type": "TextBlock", "text": title(alert), "wrap": True},
             {"type": "FactSet",
@@ -151,7 +175,7 @@ def slack_body(alert: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "text": line,
         "blocks": [
-            {"type": "header", "text": {"type": "plain_text", "text": "Budget alert"}},
+            {"type": "header", "text": {"type": "plain_text", "text": heading(alert)}},
             {"type": "section", "text": {"type": "mrkdwn", "text": _slack_text(line)}},
             {
                 "type": "section",

@@ -39,6 +39,7 @@ middle.metric("Delivered", f"{int(totals['delivered']):,}")
 right.metric("Failed deliveries", f"{int(totals['failed']):,}")
 st.caption(
     "One row per alert and webhook, newest first. 'superseded': a lower threshold crossed in "
-    "the same check as a higher one, logged and not sent; 'logged': no webhook was set."
+    "the same check as a higher one, logged and not sent; 'logged': no webhook was set. A "
+    "spike (tenant_spike, deployment_spike) links to its day's calls."
 )
-st.dataframe(entries, column_config=tables.ALERT_COLUMNS, hide_index=True)
+st.dataframe(tables.with_alert_links(entries), column_config=tables.ALERT_COLUMNS, hide_index=True)

@@ -270,6 +270,24 @@ def with_spike_links(frame: pd.DataFrame) -> pd.DataFrame:
     return linked
 
 
+def with_alert_links(frame: pd.DataFrame) -> pd.DataFrame:
+    """Fired alerts with a ``calls`` column: for a spike, a link to the Calls explorer on
+    its day and tenant or deployment (the day is in its rule, ``spike YYYY-MM-DD``)."""
+    linked = frame.copy()
+    links: list[str | None] = []
+    for kind, scope, rule in zip(frame["scope_kind"], frame["scope"], frame["rule"], strict=True):
+        if str(kind).endswith("_spike") and str(rule).startswith("spike "):
+            day = str(rule).removeprefix("spike ")
+            field = str(kind).removesuffix("_spike")
+            links.append(
+                f"calls?{urlencode({'range': 'custom', 'from': day, 'to': day, field: scope})}"
+            )
+        else:
+            links.append(None)
+    linked.insert(0, "calls", links)
+    return linked
+
+
 AUDIT_COLUMNS: Final[dict[str, Any]] = {
     "at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm:ss"),
     "actor": "Who",
@@ -290,6 +308,7 @@ BUDGET_SPEND_COLUMNS: Final[dict[str, Any]] = {
 }
 
 ALERT_COLUMNS: Final[dict[str, Any]] = {
+    "calls": st.column_config.LinkColumn("Calls", display_text="open"),
     "fired_at": st.column_config.DatetimeColumn("Fired (UTC)", format="YYYY-MM-DD HH:mm:ss"),
     "scope_kind": "Budget of",
     "scope": "Scope",

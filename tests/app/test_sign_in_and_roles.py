@@ -182,3 +182,10 @@ def test_the_alerts_page_is_the_admins_and_finops(lens: Path) -> None:
     assert "No budget alert" in finops.info[0].value
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         app_as(person("sam@contoso.com"), "app_pages/alerts.py")  # safety
+
+
+def test_the_savings_advisor_is_the_admins_and_finops(lens: Path) -> None:
+    finops = app_as(person("fin@contoso.com"), "app_pages/advisor.py")
+    assert not finops.exception
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        app_as(person("sam@contoso.com"), "app_pages/advisor.py")  # safety

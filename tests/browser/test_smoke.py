@@ -33,6 +33,7 @@ PAGES = [
     ("call", "calls?call_id=c06", "stMetric", "Time to first token", "call_id=c06"),
     ("sources", "sources", "stDataFrame", "Collectors", ""),
     ("alerts", "alerts", "stAlert", "No budget alert in the last 30 days.", ""),
+    ("advisor", "advisor", "stMetric", "Estimated saving a month", ""),
 ]
 
 

@@ -123,6 +123,13 @@ def test_each_route_answers_each_role_as_the_access_file_says(shared_server: Len
     checked = httpx.post(alerts, headers=bearer("finops"))
     assert checked.status_code == 200 and checked.json()["dry_run"] is True
 
+    # Savings advice: the admin's and finops'.
+    advise = f"{url}/api/advise?since=30d"
+    assert httpx.get(advise).status_code == 401
+    assert httpx.get(advise, headers=bearer("safety")).status_code == 403
+    advised = httpx.get(advise, headers=bearer("finops"))
+    assert advised.status_code == 200 and "recommendations" in advised.json()
+
     # The simulator takes a token as its api-key, as an Azure OpenAI client sends it.
     chat = f"{url}/simulator/openai/deployments/gpt-4o-prod/chat/completions?api-version=2024-10-21"
     message = {"messages": [{"role": "user", "content": "hi"}]}
@@ -147,7 +154,7 @@ def test_each_route_answers_each_role_as_the_access_file_says(shared_server: Len
     assert ("tenant-machine", "tenant", "denied", "/v1/traces") in [r[:4] for r in denied]
     assert ("finops-machine", "finops", "denied", "/api/prices/refresh") in [r[:4] for r in denied]
     assert ("ingest-machine", "ingest", "denied", "/api/chargeback.csv") in [r[:4] for r in denied]
-    assert len(denied) == 16  # every 401 and 403 above, and nothing else
+    assert len(denied) == 18  # every 401 and 403 above, and nothing else
     exports = {r[0]: json.loads(r[4]) for r in rows if r[2] == "export.chargeback"}
     assert exports["tenant-machine"] == {
         "format": "csv", "month": month, "tenants": ["contoso"], "via": "api"
