@@ -96,6 +96,15 @@ if coverage.empty:
 else:
     st.dataframe(coverage, column_config=tables.COVERAGE_COLUMNS, hide_index=True)
 
+metrics_coverage = sources_cache.metrics_coverage(now - timedelta(days=COVERAGE_DAYS), now, version)
+if not metrics_coverage.empty:
+    st.subheader(f"Telemetry coverage, last {COVERAGE_DAYS} days")
+    st.caption(
+        "Requests Azure Monitor counted per deployment and day (metric AzureOpenAIRequests) "
+        "against the calls in the ledger: below 100 %, calls reach Azure that no source reports."
+    )
+    st.dataframe(metrics_coverage, column_config=tables.METRICS_COVERAGE_COLUMNS, hide_index=True)
+
 if st.toggle("Show the Log Analytics pull log"):
     st.dataframe(
         sources_cache.source_pull_log(now, version),

@@ -11,7 +11,7 @@ retry policy, which honours ``Retry-After``; what still fails is a ``PullError``
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 from urllib.parse import urlsplit
@@ -28,7 +28,6 @@ from azure.mgmt.monitor.models import Response
 
 from collectors.loganalytics.client import (
     PullError,
-    StaticTokenCredential,
     check_endpoint,
     iso_timespan,
 )
@@ -60,7 +59,6 @@ class MetricsConfig:
 
     resource_ids: tuple[str, ...]
     endpoint: str = PUBLIC_ENDPOINT
-    access_token: str | None = field(default=None, repr=False)
     poll_interval: timedelta = timedelta(minutes=5)
     overlap: timedelta = timedelta(hours=2)  # metrics of the last hours are still filled in
     first_pull: timedelta = timedelta(days=7)
@@ -70,16 +68,13 @@ class MetricsConfig:
 def build_client(
     config: MetricsConfig, credential: TokenCredential | None = None
 ) -> MonitorManagementClient:
-    """The client for ``config``: the given credential, else the token, else
-    DefaultAzureCredential. The subscription id is not used: each read names its resource."""
+    """The client for ``config``: the given credential, else DefaultAzureCredential. The
+    subscription id is not used: each read names its resource."""
     endpoint = check_endpoint(config.endpoint)
     if credential is None:
-        if config.access_token:
-            credential = StaticTokenCredential(config.access_token)
-        else:
-            from azure.identity import DefaultAzureCredential
+        from azure.identity import DefaultAzureCredential
 
-            credential = DefaultAzureCredential()
+        credential = DefaultAzureCredential()
     return MonitorManagementClient(
         credential,
         subscription_id="00000000-0000-0000-0000-000000000000",
