@@ -69,6 +69,14 @@ for gateway in health[health["source"] == "apim"].to_dict("records"):
             "List `apim-request-id` under the API's logged backend response headers "
             "(README, Log Analytics, step 2)."
         )
+for named in health[health["without_deployment"] > 0].to_dict("records"):
+    st.warning(
+        f"{code(named['source'])}: {int(named['without_deployment']):,} of "
+        f"{int(named['kept_calls']):,} stored calls name no deployment, so every page shows them "
+        "under `unknown`. Send the deployment with each call (the `azure.openai.deployment` "
+        "span attribute; in API Management and resource logs, the rows that name it: README, "
+        "Log Analytics)."
+    )
 for row in health.itertuples():
     if isinstance(row.last_error, str) and row.last_error:
         st.error(f"{code(row.source)}: the last pull failed.")
