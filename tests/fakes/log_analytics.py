@@ -98,6 +98,7 @@ RESULT_COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("Target", "string"),
         ("AppRoleName", "string"),
         ("UserAuthenticatedId", "string"),
+        ("SessionId", "string"),
         ("ItemCount", "int"),
         ("Properties", "dynamic"),
     ],

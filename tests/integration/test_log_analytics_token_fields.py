@@ -98,3 +98,21 @@ def test_apim_total_tokens_fills_a_missing_count_and_the_session_is_on_the_call(
     assert (detail["input_tokens"], detail["output_tokens"]) == (812, 164)  # 976 - 164
     assert detail["session_id"] == "sess-42"
     assert json.loads(detail["attributes"])["apim.total_tokens"] == 976
+
+
+def test_the_app_insights_session_is_put_back_on_the_call(
+    store: Store, fake: FakeLogAnalytics
+) -> None:
+    from tests.fixtures.log_analytics_rows import app_insights_row
+
+    # azure-monitor-opentelemetry moves session.id out of Properties into SessionId, as it
+    # moves enduser.id into UserAuthenticatedId.
+    fake.add("AppDependencies", app_insights_row(AT, "a" * 32, "b" * 16, session="conv-7"))
+    fake.add("AppDependencies", app_insights_row(AT, "c" * 32, "d" * 16))
+    poll(store, fake, "app_insights")
+    with_session = calls.call_detail(store.cursor(), "a" * 32 + "b" * 16)
+    without = calls.call_detail(store.cursor(), "c" * 32 + "d" * 16)
+    assert with_session is not None and without is not None
+    assert with_session["session_id"] == "conv-7"
+    assert not isinstance(without["session_id"], str)  # NULL (NaN in the frame)
+    assert "session.id" not in json.loads(without["attributes"])
