@@ -273,6 +273,11 @@ class Settings(BaseSettings):
         default=ARM_ENDPOINT,
         description="Azure Resource Manager endpoint of the Metrics REST API.",
     )
+    lens_metrics_access_token: SecretStr | None = Field(
+        default=None,
+        description="A pre-obtained Azure Resource Manager bearer token used instead of "
+        "DefaultAzureCredential for Azure Monitor metrics.",
+    )
     lens_metrics_poll_interval_s: int = Field(
         default=300, ge=5, description="Seconds between two polls of Azure Monitor metrics."
     )
@@ -386,9 +391,11 @@ def _metrics_config(settings: Settings) -> MetricsConfig | None:
             f"LENS_METRICS_ENDPOINT is invalid: {exc}",
             "use https://management.azure.com (or a sovereign cloud's Resource Manager endpoint)",
         ) from None
-    return MetricsConfig(  # DefaultAzureCredential: a Log Analytics token has another audience
+    token = settings.lens_metrics_access_token  # a Log Analytics token has another audience
+    return MetricsConfig(
         resource_ids=ids,
         endpoint=endpoint,
+        access_token=token.get_secret_value() if token else None,
         poll_interval=timedelta(seconds=settings.lens_metrics_poll_interval_s),
     )
 

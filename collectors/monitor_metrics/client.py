@@ -11,7 +11,7 @@ retry policy, which honours ``Retry-After``; what still fails is a ``PullError``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
 from urllib.parse import urlsplit
@@ -28,6 +28,7 @@ from azure.mgmt.monitor.models import Response
 
 from collectors.loganalytics.client import (
     PullError,
+    StaticTokenCredential,
     check_endpoint,
     iso_timespan,
 )
@@ -59,6 +60,7 @@ class MetricsConfig:
 
     resource_ids: tuple[str, ...]
     endpoint: str = PUBLIC_ENDPOINT
+    access_token: str | None = field(default=None, repr=False)
     poll_interval: timedelta = timedelta(minutes=5)
     overlap: timedelta = timedelta(hours=2)  # metrics of the last hours are still filled in
     first_pull: timedelta = timedelta(days=7)
@@ -68,13 +70,16 @@ class MetricsConfig:
 def build_client(
     config: MetricsConfig, credential: TokenCredential | None = None
 ) -> MonitorManagementClient:
-    """The client for ``config``: the given credential, else DefaultAzureCredential. The
-    subscription id is not used: each read names its resource."""
+    """The client for ``config``: the given credential, else the token, else
+    DefaultAzureCredential. The subscription id is not used: each read names its resource."""
     endpoint = check_endpoint(config.endpoint)
     if credential is None:
-        from azure.identity import DefaultAzureCredential
+        if config.access_token:
+            credential = StaticTokenCredential(config.access_token)
+        else:
+            from azure.identity import DefaultAzureCredential
 
-        credential = DefaultAzureCredential()
+            credential = DefaultAzureCredential()
     return MonitorManagementClient(
         credential,
         subscription_id="00000000-0000-0000-0000-000000000000",
@@ -112,7 +117,7 @@ def read_metrics(
             "credential",
             f"Azure Monitor refused the credential for {resource_id}: {_short(exc)}",
             "give the identity the Monitoring Reader role on the Azure OpenAI resource (or its "
-            "resource group), or sign in again (az login)",
+            "resource group), or sign in again (az login) or renew LENS_METRICS_ACCESS_TOKEN",
         ) from exc
     except (ServiceRequestError, ServiceResponseError) as exc:
         raise PullError(

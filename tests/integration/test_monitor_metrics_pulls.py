@@ -5,11 +5,12 @@ utilisation, throttling retried, partial answers stored without moving the water
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from collectors.loganalytics import state
@@ -18,6 +19,7 @@ from collectors.monitor_metrics.poller import MetricsPoller
 from collectors.store import Store
 from tests.fakes.log_analytics import TokenCredential
 from tests.fakes.monitor_metrics import TOKEN, FakeMonitorMetrics, resource_id
+from tests.lens_process import LensServer
 
 NOW = datetime(2026, 11, 20, 12, 30, tzinfo=UTC)
 H10, H11 = NOW.replace(hour=10, minute=0), NOW.replace(hour=11, minute=0)
@@ -171,3 +173,27 @@ def test_a_partial_answer_stores_what_came_and_reads_the_hours_again(
         ("aoai-prod", 95.0),  # the hour read again replaced its value, never added
     ]
     assert state.watermark(store, SOURCE_NAME) == NOW
+
+
+def test_the_server_polls_the_metrics_of_the_configured_resources(
+    make_server: Callable[..., LensServer], fake: FakeMonitorMetrics
+) -> None:
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    fake.add(PROD, "AzureOpenAIRequests", "gpt-4o-ptu", hour, total=42.0)
+    env = {
+        "LENS_METRICS_RESOURCE_IDS": PROD,
+        "LENS_METRICS_ENDPOINT": fake.endpoint,
+        "LENS_METRICS_ACCESS_TOKEN": TOKEN,
+    }
+    server = make_server(env=env).start()
+    deadline = time.monotonic() + 30
+    while len(fake.requests) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    server.stop()
+    with duckdb.connect(str(server.db_path), read_only=True) as con:
+        stored = con.execute("SELECT deployment, hour, metric, total FROM deployment_metrics")
+        assert stored.fetchall() == [("gpt-4o-ptu", hour, "AzureOpenAIRequests", 42.0)]
+        state_row = con.execute(
+            "SELECT last_error FROM source_state WHERE source = 'azure_monitor_metrics'"
+        ).fetchall()
+    assert state_row == [(None,)]
