@@ -13,10 +13,10 @@ from app import db
 from app.config import load_settings
 from collectors.loganalytics.client import LogAnalyticsConfig
 from collectors.loganalytics.sources import SOURCES
-from collectors.monitor_metrics.client import SOURCE_NAME as METRICS_SOURCE
-from collectors.monitor_metrics.client import MetricsConfig
+from collectors.monitor_metrics.client import SOURCE_NAME, MetricsConfig
 from queries import sources
 
+METRICS_SOURCE = SOURCE_NAME  # the Azure Monitor metrics source, beside Log Analytics
 _live: dict[str, object] = {"counts": None, "config": None, "registered": False, "metrics": None}
 METRICS_NEEDS = (
     "the Azure OpenAI resources' ids in LENS_METRICS_RESOURCE_IDS and the Monitoring Reader "

@@ -84,7 +84,12 @@ for row in health.itertuples():
         if isinstance(row.last_error_hint, str) and row.last_error_hint:
             st.text(f"What to do: {row.last_error_hint}")
     if isinstance(row.warning, str) and row.warning:
-        st.warning(f"{code(row.source)}: the last pull stored calls with fields missing.")
+        incomplete = (
+            "read only some of its metrics"
+            if row.source == sources_cache.METRICS_SOURCE
+            else "stored calls with fields missing"
+        )
+        st.warning(f"{code(row.source)}: the last pull {incomplete}.")
         st.text(row.warning)  # how many, and what the workspace lacks
 unpolled = [entry for entry in catalog if not entry["polled"]]
 if unpolled:

@@ -156,7 +156,8 @@ def _http_failure(status: int, message: str, resource_id: str) -> PullError:
     return PullError(
         "query",
         f"Azure Monitor refused the metrics read ({status}) for {resource_id}: {message}",
-        "check the resource id; metrics names are Azure OpenAI's",
+        "check that the resource id is an Azure OpenAI or Foundry resource: other kinds of "
+        "account do not define these metrics",
     )
 
 

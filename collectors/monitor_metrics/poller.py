@@ -43,13 +43,16 @@ class MetricsPullReport:
     start: datetime
     end: datetime
     rows_stored: int = 0
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # the hours are read again
+    warnings: list[str] = field(default_factory=list)  # metrics a resource does not define
     hint: str | None = None
     watermark: datetime | None = None
 
     @property
     def outcome(self) -> str:
-        return "ok" if not self.errors else "partial" if self.rows_stored else "failed"
+        if self.errors:
+            return "partial" if self.rows_stored else "failed"
+        return "degraded" if self.warnings else "ok"
 
 
 def _floor_hour(moment: datetime) -> datetime:
@@ -97,20 +100,41 @@ class MetricsPoller:
         with self._lock:
             for resource_id in self.config.resource_ids:
                 for names, aggregation in READS:
-                    try:
-                        answer = read_metrics(
-                            self.client, self.config, resource_id, names, aggregation, start, end
-                        )
-                    except PullError as exc:
-                        report.errors.append(exc.message)
-                        report.hint = report.hint or exc.hint
+                    if not self._read(report, resource_id, names, aggregation):
                         break  # the next resource; this one's other reads would fail alike
-                    decoded = metric_rows(answer, resource_id, DEPLOYMENT_DIMENSION)
-                    report.rows_stored += store_deployment_metrics(self.store, decoded.rows)
-                    report.errors += [f"{resource_id}: {error}" for error in decoded.errors]
             self._record(report, time.monotonic() - began)
         report.watermark = state.watermark(self.store, SOURCE_NAME)
         return report
+
+    def _read(
+        self,
+        report: MetricsPullReport,
+        resource_id: str,
+        names: tuple[str, ...],
+        aggregation: str,
+    ) -> bool:
+        """Read and store ``names`` of one resource; False when the resource failed. A read
+        refused as a query (a metric this resource does not define: Azure refuses the whole
+        request) is read again metric by metric, and a metric refused alone is a warning:
+        the others are stored and the hours are not read again for it."""
+        try:
+            answer = read_metrics(
+                self.client, self.config, resource_id, names, aggregation, report.start, report.end
+            )
+        except PullError as exc:
+            if exc.kind == "query" and len(names) > 1:
+                alone = [self._read(report, resource_id, (name,), aggregation) for name in names]
+                return any(alone)
+            if exc.kind == "query":
+                report.warnings.append(exc.message)
+                return True
+            report.errors.append(exc.message)
+            report.hint = report.hint or exc.hint
+            return False
+        decoded = metric_rows(answer, resource_id, DEPLOYMENT_DIMENSION)
+        report.rows_stored += store_deployment_metrics(self.store, decoded.rows)
+        report.errors += [f"{resource_id}: {error}" for error in decoded.errors]
+        return True
 
     def _record(self, report: MetricsPullReport, seconds: float) -> None:
         error = "; ".join(report.errors) or None
@@ -123,7 +147,7 @@ class MetricsPoller:
             rows_read=report.rows_stored,
             rows_stored=report.rows_stored,
             seconds=seconds,
-            error=error,
+            error=error or "; ".join(report.warnings) or None,
         )
         if error is None:
             state.record_success(self.store, SOURCE_NAME, report.start, report.end)

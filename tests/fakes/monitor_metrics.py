@@ -22,6 +22,9 @@ REST API, 2024-02-01, which the SDK's models mirror key for key):
 - A metric that cannot be read comes back in ``value`` with its ``errorCode`` and
   ``errorMessage`` and no time series (the ``Metric`` definition: "'Success' or the error
   details on query failures for this metric"), beside the metrics that could.
+- A metric name the resource type does not define makes the whole request fail: 400
+  ``BadRequest`` "Failed to find metric configuration for provider: ..., metric: NAME,
+  Valid metrics: ..." (the message as the service words it; not in the API reference).
 - Failures: Azure Resource Manager's error object ``{"error": {"code", "message"}}``: 401
   ``InvalidAuthenticationToken``, 404 ``ResourceNotFound``; 429 ``TooManyRequests`` with
   ``Retry-After`` (seconds), which azure-core's retry policy reads.
@@ -75,6 +78,7 @@ class FakeMonitorMetrics:
         self.requests: list[dict[str, Any]] = []
         self.faults: deque[Fault] = deque()
         self.metric_errors: dict[str, tuple[str, str]] = {}  # metric -> (code, message)
+        self.undefined: set[str] = set()  # metric names the resource type does not define
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -138,6 +142,15 @@ class FakeMonitorMetrics:
             resource = path[: -len(PATH_SUFFIX)]
             if resource.lower() not in self.resources:
                 return _error(404, "ResourceNotFound", f"The Resource '{resource}' was not found.")
+            unknown = [n for n in query.get("metricnames", "").split(",") if n in self.undefined]
+            if unknown:
+                return _error(
+                    400,
+                    "BadRequest",
+                    "Failed to find metric configuration for provider: "
+                    f"Microsoft.CognitiveServices, resource Type: accounts, metric: {unknown[0]}, "
+                    "Valid metrics: AzureOpenAIRequests, ProcessedPromptTokens, GeneratedTokens",
+                )
             return 200, {}, json.dumps(self._metrics(resource, query)).encode()
 
     def _metrics(self, resource: str, query: dict[str, str]) -> dict[str, Any]:

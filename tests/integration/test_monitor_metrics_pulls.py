@@ -197,3 +197,28 @@ def test_the_server_polls_the_metrics_of_the_configured_resources(
             "SELECT last_error FROM source_state WHERE source = 'azure_monitor_metrics'"
         ).fetchall()
     assert state_row == [(None,)]
+
+
+def test_a_metric_the_resource_does_not_define_is_a_warning_not_a_lost_read(
+    store: Store, fake: FakeMonitorMetrics
+) -> None:
+    # An older account defines no InputTokens / OutputTokens: Azure refuses the whole read.
+    fake.undefined |= {"InputTokens", "OutputTokens"}
+    fake.add(PROD, "AzureOpenAIRequests", "gpt-4o-ptu", H11, total=80.0)
+    fake.add(PROD, "GeneratedTokens", "gpt-4o-ptu", H11, total=900.0)
+    report = poller_for(store, fake).poll()
+    assert sorted((row[3], row[4]) for row in stored(store)) == [
+        ("AzureOpenAIRequests", 80.0),
+        ("GeneratedTokens", 900.0),
+    ]
+    assert report.errors == [] and report.outcome == "degraded"
+    assert [w.split("metric: ")[1].split(",")[0] for w in report.warnings] == [
+        "InputTokens",
+        "OutputTokens",
+    ]
+    assert state.watermark(store, SOURCE_NAME) == NOW  # nothing to read again
+    warning = store.cursor().execute(
+        "SELECT outcome, error FROM source_pulls WHERE source = ?", [SOURCE_NAME]
+    )
+    outcome, error = warning.fetchone() or ("", "")
+    assert outcome == "degraded" and "InputTokens" in error
