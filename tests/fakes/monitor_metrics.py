@@ -53,15 +53,6 @@ def resource_id(name: str, subscription: str = "0a1b2c3d-0000-4000-8000-00000000
 
 
 @dataclass
-class Point:
-    resource_id: str
-    metric: str
-    deployment: str
-    hour: datetime
-    values: dict[str, float]
-
-
-@dataclass
 class Fault:
     status: int
     code: str
@@ -73,7 +64,8 @@ class FakeMonitorMetrics:
 
     def __init__(self, token: str = TOKEN) -> None:
         self.token = token
-        self.points: list[Point] = []
+        # (resource lower case, metric, deployment, hour) -> {aggregation: value}
+        self.points: dict[tuple[str, str, str, datetime], dict[str, float]] = {}
         self.resources: set[str] = set()
         self.requests: list[dict[str, Any]] = []
         self.faults: deque[Fault] = deque()
@@ -90,9 +82,9 @@ class FakeMonitorMetrics:
     def add(
         self, resource: str, metric: str, deployment: str, hour: datetime, **values: float
     ) -> None:
-        with self._lock:
+        with self._lock:  # a value added again for the same hour replaces it
             self.resources.add(resource.lower())
-            self.points.append(Point(resource, metric, deployment, hour, values))
+            self.points[(resource.lower(), metric, deployment, hour)] = values
 
     def fail_next(self, status: int, *, retry_after: int | None = None, times: int = 1) -> None:
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
@@ -175,22 +167,20 @@ class FakeMonitorMetrics:
                 code, message = self.metric_errors[name]
                 value.append({**metric, "errorCode": code, "errorMessage": message})
                 continue
-            mine = [
-                p
-                for p in self.points
-                if p.resource_id.lower() == resource.lower() and p.metric == name
-            ]
-            deployments = sorted({p.deployment for p in mine}) if split else [""]
+            mine: dict[str, dict[datetime, dict[str, float]]] = {}
+            for (where, what, deployment, hour), values in self.points.items():
+                if where == resource.lower() and what == name:
+                    by_hour = mine.setdefault(deployment if split else "", {})
+                    for key, number in values.items():  # unsplit: the deployments summed
+                        slot = by_hour.setdefault(hour, {})
+                        slot[key] = slot.get(key, 0.0) + number if not split else number
             series = []
-            for deployment in deployments:
+            for deployment in sorted(mine):
                 data = []
                 for hour in hours:
                     point: dict[str, Any] = {"timeStamp": _iso(hour)}
-                    for p in mine:
-                        if p.hour == hour and (not split or p.deployment == deployment):
-                            for key in wanted:
-                                if key in p.values:
-                                    point[key] = p.values[key]
+                    found = mine[deployment].get(hour, {})
+                    point.update({key: found[key] for key in wanted if key in found})
                     data.append(point)
                 meta = (
                     [
