@@ -53,6 +53,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.routing
 	$(BIN)/python -m bench.traffic
 	$(BIN)/python -m bench.log_analytics
+	$(BIN)/python -m bench.monitor_metrics
 	$(BIN)/python -m bench.reconcile
 	$(BIN)/python -m bench.advisor
 	$(BIN)/python -m bench.pages

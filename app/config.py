@@ -28,6 +28,8 @@ from collectors.loganalytics.client import (
     LogAnalyticsConfig,
     check_endpoint,
 )
+from collectors.monitor_metrics.client import PUBLIC_ENDPOINT as ARM_ENDPOINT
+from collectors.monitor_metrics.client import MetricsConfig
 from collectors.otlp.grpc_receiver import OtlpGrpcConfig
 from collectors.retention import RetentionConfig
 
@@ -267,6 +269,23 @@ class Settings(BaseSettings):
     lens_log_analytics_overlap_min: int = Field(
         default=30, ge=0, description="Minutes before the watermark each poll reads again."
     )
+    lens_metrics_resource_ids: str = Field(
+        default="",
+        description="Azure OpenAI resource ids, comma-separated, whose Azure Monitor metrics "
+        "(requests, tokens, PTU utilisation per deployment) the server polls.",
+    )
+    lens_metrics_endpoint: str = Field(
+        default=ARM_ENDPOINT,
+        description="Azure Resource Manager endpoint of the Metrics REST API.",
+    )
+    lens_metrics_access_token: SecretStr | None = Field(
+        default=None,
+        description="A pre-obtained Azure Resource Manager bearer token used instead of "
+        "DefaultAzureCredential for Azure Monitor metrics.",
+    )
+    lens_metrics_poll_interval_s: int = Field(
+        default=300, ge=5, description="Seconds between two polls of Azure Monitor metrics."
+    )
 
     def alerts_config(self) -> AlertsConfig:
         """Webhooks and thresholds of the budget alerts, checked."""
@@ -319,6 +338,10 @@ class Settings(BaseSettings):
             max_concurrent=self.lens_otlp_max_concurrent,
         )
 
+    def metrics_config(self) -> MetricsConfig | None:
+        """What the Azure Monitor metrics poller is given; None when no resource is named."""
+        return _metrics_config(self)
+
     def log_analytics_config(self) -> LogAnalyticsConfig | None:
         """What the Log Analytics poller is given; None when no workspace is set."""
         if not self.log_analytics_workspace_id:
@@ -348,6 +371,39 @@ class Settings(BaseSettings):
             overlap=timedelta(minutes=self.lens_log_analytics_overlap_min),
             redact=self.lens_redact,
         )
+
+
+def _metrics_config(settings: Settings) -> MetricsConfig | None:
+    """What the Azure Monitor metrics poller is given; None when no resource is named."""
+    ids = tuple(
+        part.strip() for part in settings.lens_metrics_resource_ids.split(",") if part.strip()
+    )
+    if not ids:
+        return None
+    bad = [
+        one for one in ids if "/providers/microsoft.cognitiveservices/accounts/" not in one.lower()
+    ]
+    if bad:
+        raise ConfigError(
+            f"LENS_METRICS_RESOURCE_IDS names something that is not an Azure OpenAI resource id: "
+            f"{bad[0]}",
+            "give resource ids like /subscriptions/<id>/resourceGroups/<rg>/providers/"
+            "Microsoft.CognitiveServices/accounts/<name> (the resource's JSON View in the portal)",
+        )
+    try:
+        endpoint = check_endpoint(settings.lens_metrics_endpoint)
+    except EndpointError as exc:
+        raise ConfigError(
+            f"LENS_METRICS_ENDPOINT is invalid: {exc}",
+            "use https://management.azure.com (or a sovereign cloud's Resource Manager endpoint)",
+        ) from None
+    token = settings.lens_metrics_access_token  # a Log Analytics token has another audience
+    return MetricsConfig(
+        resource_ids=ids,
+        endpoint=endpoint,
+        access_token=token.get_secret_value() if token else None,
+        poll_interval=timedelta(seconds=settings.lens_metrics_poll_interval_s),
+    )
 
 
 def documented_names() -> list[str]:

@@ -28,6 +28,7 @@ class KeyVaultError(ConfigError):
 SECRET_SETTINGS: Final = (
     "azure_openai_api_key",
     "log_analytics_access_token",
+    "lens_metrics_access_token",
     "applicationinsights_connection_string",
     "lens_token",
 )

@@ -26,11 +26,12 @@ from app.oidc_secrets import auth_secrets
 from app.routes import Wiring, build_routes
 from app.script_errors import report_script_error
 from app.simulator_route import SimulatorMount, simulator_route
-from app.sources_cache import register_live
+from app.sources_cache import register_live, register_metrics
 from app.stop_signals import on_stop_signal
 from app.store_setup import open_store
 from collectors.demo import DemoConfig, start_demo_seeder
 from collectors.loganalytics.poller import Poller
+from collectors.monitor_metrics.poller import MetricsPoller
 from collectors.otlp.grpc_receiver import OtlpGrpcReceiver
 from collectors.otlp.ingest import total_counts
 from collectors.otlp.receiver import OtlpReceiver
@@ -66,6 +67,7 @@ async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
     configure_logging()
     settings = load_settings()
     log_analytics = settings.log_analytics_config()  # a bad setting fails before the file opens
+    metrics = settings.metrics_config()
     grpc_config = settings.otlp_grpc_config()
     alerts = settings.alerts_config()  # a bad webhook URL fails before the file opens
     host_policy.extra = settings.allowed_hosts
@@ -124,6 +126,10 @@ async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
     register_live(lambda: total_counts(receiver.counts, grpc_receiver.counts), log_analytics)
     if poller is not None:
         poller.start()
+    metrics_poller = MetricsPoller(store, metrics) if metrics is not None else None
+    register_metrics(metrics)
+    if metrics_poller is not None:
+        metrics_poller.start()
     interval = settings.lens_alert_interval_s
     scheduler = AlertScheduler(store, alerts, interval) if interval > 0 else None
     if scheduler is not None:
@@ -138,6 +144,9 @@ async def lifespan(_: Any) -> AsyncIterator[dict[str, Any]]:
         purge_timer.stop()
         if poller is not None:
             poller.stop()
+        if metrics_poller is not None:
+            metrics_poller.stop()
+        register_metrics(None)
         wiring.poller = None
         register_live(None, None)
         simulator_mount.app = None

@@ -13,9 +13,15 @@ from app import db
 from app.config import load_settings
 from collectors.loganalytics.client import LogAnalyticsConfig
 from collectors.loganalytics.sources import SOURCES
+from collectors.monitor_metrics.client import SOURCE_NAME, MetricsConfig
 from queries import sources
 
-_live: dict[str, object] = {"counts": None, "config": None, "registered": False}
+METRICS_SOURCE = SOURCE_NAME  # the Azure Monitor metrics source, beside Log Analytics
+_live: dict[str, object] = {"counts": None, "config": None, "registered": False, "metrics": None}
+METRICS_NEEDS = (
+    "the Azure OpenAI resources' ids in LENS_METRICS_RESOURCE_IDS and the Monitoring Reader "
+    "role on them (the Azure Monitor Metrics REST API; no diagnostic setting needed)"
+)
 
 
 def register_live(
@@ -24,6 +30,11 @@ def register_live(
     """Called by the server's lifespan: where the receiver counters and the poller's
     configuration are (None again on shutdown)."""
     _live.update(counts=counts, config=config, registered=counts is not None)
+
+
+def register_metrics(config: MetricsConfig | None) -> None:
+    """Called by the server's lifespan: the metrics poller's configuration (None: none)."""
+    _live["metrics"] = config
 
 
 def receiver_counts() -> dict[str, int] | None:
@@ -37,9 +48,17 @@ def log_analytics_sources() -> list[dict[str, object]]:
     config = _live["config"] if _live["registered"] else load_settings().log_analytics_config()
     polled = set(config.sources) if isinstance(config, LogAnalyticsConfig) else set()
     mode = config.mode if isinstance(config, LogAnalyticsConfig) else "calls"
+    metrics = _live["metrics"] if _live["registered"] else load_settings().metrics_config()
     return [
         {"source": name, "polled": name in polled, "mode": mode, "needs": source.needs}
         for name, source in SOURCES.items()
+    ] + [
+        {
+            "source": METRICS_SOURCE,
+            "polled": isinstance(metrics, MetricsConfig),
+            "mode": mode,
+            "needs": METRICS_NEEDS,
+        }
     ]
 
 
@@ -63,3 +82,8 @@ def source_pull_log(now: datetime, version: str) -> pd.DataFrame:
 @st.cache_data(ttl=60, max_entries=16, show_spinner=False)
 def source_coverage(start: datetime, end: datetime, version: str) -> pd.DataFrame:
     return sources.source_coverage(db.cursor(), start, end)
+
+
+@st.cache_data(ttl=60, max_entries=16, show_spinner=False)
+def metrics_coverage(start: datetime, end: datetime, version: str) -> pd.DataFrame:
+    return sources.metrics_coverage(db.cursor(), start, end)

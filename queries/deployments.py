@@ -62,3 +62,17 @@ def latency_bins(stats: pd.DataFrame, bins: int = 40) -> tuple[float, float]:
     else:
         width = float(round(width, -4))
     return width, max(1, math.ceil(top / width)) * width
+
+
+def ptu_utilization(cur: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    """Per provisioned deployment: Azure's measured PTU utilisation beside the lens's
+    capacity used. These are whole-deployment numbers, whoever sent the traffic: an asker
+    who may see only some tenants gets none (an empty frame)."""
+    frame = run(
+        cur,
+        "ptu_utilization",
+        start=scope.start,
+        end=scope.end,
+        deployments=list(scope.deployments),
+    )
+    return frame.iloc[0:0] if scope.allowed_tenants is not None else frame

@@ -25,3 +25,10 @@ def source_pull_log(cur: duckdb.DuckDBPyConnection, limit: int = 50) -> pd.DataF
 def source_coverage(cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> pd.DataFrame:
     """Tokens per day and resource as each source saw them."""
     return run(cur, "source_coverage", start=start, end=end)
+
+
+def metrics_coverage(
+    cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime
+) -> pd.DataFrame:
+    """Per day and deployment: requests Azure Monitor counted against calls in the ledger."""
+    return run(cur, "metrics_coverage", start=start, end=end)

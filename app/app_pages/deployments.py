@@ -35,6 +35,16 @@ if stats["tpm_quota"].isna().all():
         "peak against its quota."
     )
 
+utilization = cache.ptu_utilization(chosen.scope, version)
+if not utilization.empty:
+    st.subheader("Provisioned (PTU) utilisation")
+    st.caption(
+        "Azure's own measure of each provisioned deployment's capacity in use (Azure Monitor "
+        "metric AzureOpenAIProvisionedManagedUtilizationV2, per hour), beside the lens's "
+        "capacity used: the tokens its sources saw in the same hours against the `tpm` quota."
+    )
+    st.dataframe(utilization, column_config=tables.PTU_UTILIZATION_COLUMNS, hide_index=True)
+
 bin_ms, max_ms = latency_bins(stats)
 histogram = cache.latency_histogram(chosen.scope, bin_ms, max_ms, version)
 st.plotly_chart(charts.latency_histogram(histogram, max_ms))

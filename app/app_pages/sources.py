@@ -69,6 +69,14 @@ for gateway in health[health["source"] == "apim"].to_dict("records"):
             "List `apim-request-id` under the API's logged backend response headers "
             "(README, Log Analytics, step 2)."
         )
+for named in health[health["without_deployment"] > 0].to_dict("records"):
+    st.warning(
+        f"{code(named['source'])}: {int(named['without_deployment']):,} of "
+        f"{int(named['kept_calls']):,} stored calls name no deployment, so every page shows them "
+        "under `unknown`. Send the deployment with each call (the `azure.openai.deployment` "
+        "span attribute; in API Management and resource logs, the rows that name it: README, "
+        "Log Analytics)."
+    )
 for row in health.itertuples():
     if isinstance(row.last_error, str) and row.last_error:
         st.error(f"{code(row.source)}: the last pull failed.")
@@ -76,7 +84,12 @@ for row in health.itertuples():
         if isinstance(row.last_error_hint, str) and row.last_error_hint:
             st.text(f"What to do: {row.last_error_hint}")
     if isinstance(row.warning, str) and row.warning:
-        st.warning(f"{code(row.source)}: the last pull stored calls with fields missing.")
+        incomplete = (
+            "read only some of its metrics"
+            if row.source == sources_cache.METRICS_SOURCE
+            else "stored calls with fields missing"
+        )
+        st.warning(f"{code(row.source)}: the last pull {incomplete}.")
         st.text(row.warning)  # how many, and what the workspace lacks
 unpolled = [entry for entry in catalog if not entry["polled"]]
 if unpolled:
@@ -95,6 +108,15 @@ if coverage.empty:
     st.info("No calls or metric totals in this period yet.")
 else:
     st.dataframe(coverage, column_config=tables.COVERAGE_COLUMNS, hide_index=True)
+
+metrics_coverage = sources_cache.metrics_coverage(now - timedelta(days=COVERAGE_DAYS), now, version)
+if not metrics_coverage.empty:
+    st.subheader(f"Telemetry coverage, last {COVERAGE_DAYS} days")
+    st.caption(
+        "Requests Azure Monitor counted per deployment and day (metric AzureOpenAIRequests) "
+        "against the calls in the ledger: below 100 %, calls reach Azure that no source reports."
+    )
+    st.dataframe(metrics_coverage, column_config=tables.METRICS_COVERAGE_COLUMNS, hide_index=True)
 
 if st.toggle("Show the Log Analytics pull log"):
     st.dataframe(

@@ -220,6 +220,42 @@ PTU_COLUMNS: Final[dict[str, Any]] = {
     ),
 }
 
+PTU_UTILIZATION_COLUMNS: Final[dict[str, Any]] = {
+    "deployment": "Deployment",
+    "hours_measured": st.column_config.NumberColumn(
+        "Hours measured", format="localized", help="Hours Azure Monitor reported a utilisation"
+    ),
+    "azure_utilization": st.column_config.NumberColumn(
+        "Utilisation (Azure)",
+        format=_RATE,
+        help="AzureOpenAIProvisionedManagedUtilizationV2: the mean of the hourly averages",
+    ),
+    "azure_peak": st.column_config.NumberColumn(
+        "Peak (Azure)", format=_RATE, help="The highest hourly maximum"
+    ),
+    "lens_tokens": _count("Tokens seen by the lens"),
+    "lens_capacity_used": st.column_config.NumberColumn(
+        "Capacity used (lens)",
+        format=_RATE,
+        help="Those tokens against the tpm quota in deployments.toml over the same hours; "
+        "empty without a tpm",
+    ),
+}
+
+METRICS_COVERAGE_COLUMNS: Final[dict[str, Any]] = {
+    "day": st.column_config.DateColumn("Day (UTC)"),
+    "deployment": "Deployment",
+    "resources": "Azure resources",
+    "azure_requests": _count("Requests (Azure Monitor)"),
+    "ledger_calls": _count("Calls in the ledger"),
+    "coverage": st.column_config.NumberColumn(
+        "Coverage",
+        format=_RATE,
+        help="Calls in the ledger against the requests Azure counted: below 100 %, some "
+        "traffic reaches Azure that no source reports",
+    ),
+}
+
 VERDICT_COLUMNS: Final[dict[str, Any]] = {
     "target": "Prompt or completion",
     "intervention_point": st.column_config.TextColumn(

@@ -91,7 +91,13 @@ SOURCES: Final[dict[str, Source]] = {
             None,
             params={
                 "resource_provider": "MICROSOFT.COGNITIVESERVICES",
-                "metric_names": ["ProcessedPromptTokens", "GeneratedTokens"],
+                # Azure OpenAI models' tokens, and every model's (Foundry's others too).
+                "metric_names": [
+                    "ProcessedPromptTokens",
+                    "GeneratedTokens",
+                    "InputTokens",
+                    "OutputTokens",
+                ],
             },
             needs="the Azure OpenAI resource's diagnostic setting 'AllMetrics' sent to this "
             "workspace (table AzureMetrics)",

@@ -7,6 +7,12 @@
 -- as does BackendResponseCode (its status, which may differ from the caller's after a retry
 -- or failover). BackendId (which backend of a pool answered) is the call's backend, and
 -- stays an attribute too.
+-- Tokens: PromptTokens and CompletionTokens as logged; when one of them is missing and
+-- TotalTokens is there, the missing one is TotalTokens minus the other (never below 0).
+-- When all three are there and disagree, the two counts are kept (they are what is
+-- billed) and TotalTokens is kept as apim.total_tokens with apim.tokens_inconsistent; with
+-- neither count, the call's tokens stay unknown and TotalTokens is kept the same way.
+-- SessionId, where the workspace has it, is the attribute session.id.
 -- A call fails on an HTTP status of 400 or more (or, with no status, on an error reason):
 -- a 200 whose LastErrorReason says the client went away mid-stream was answered and billed,
 -- so it is ok, with the reason kept as apim.last_error.
@@ -17,11 +23,26 @@ WITH raw AS (
         cell_text(DeploymentName) AS deployment_name,
         lower(cell_text(OperationName)) AS operation_id,
         cell_status(ResponseCode) AS status_code,
-        cell_text(LastErrorReason) AS error
+        cell_text(LastErrorReason) AS error,
+        cell_count(PromptTokens, $max_tokens) AS prompt_count,
+        cell_count(CompletionTokens, $max_tokens) AS completion_count,
+        cell_count(TotalTokens, $max_tokens) AS total_count
     FROM log_rows
 ),
 cells AS (
-    SELECT *, coalesce(status_code >= 400, error IS NOT NULL) AS failed FROM raw
+    SELECT
+        *,
+        coalesce(status_code >= 400, error IS NOT NULL) AS failed,
+        -- greatest() would skip a NULL difference: a missing total or other count stays NULL
+        coalesce(prompt_count, CASE WHEN total_count - completion_count IS NOT NULL
+            THEN greatest(total_count - completion_count, 0) END) AS input_count,
+        coalesce(completion_count, CASE WHEN total_count - prompt_count IS NOT NULL
+            THEN greatest(total_count - prompt_count, 0) END) AS output_count,
+        total_count IS NOT NULL AND (
+            prompt_count IS NULL OR completion_count IS NULL
+            OR prompt_count + completion_count <> total_count
+        ) AS total_says_more
+    FROM raw
 )
 SELECT
     'apim:' || correlation AS call_id,
@@ -47,9 +68,9 @@ SELECT
     CASE WHEN failed THEN 'error' ELSE 'ok' END AS status,
     status_code AS http_status,
     CASE WHEN failed THEN error END AS error_type,
-    cell_count(PromptTokens, $max_tokens) AS input_tokens,
+    input_count AS input_tokens,
     NULL::BIGINT AS cached_input_tokens,
-    cell_count(CompletionTokens, $max_tokens) AS output_tokens,
+    output_count AS output_tokens,
     NULL::BIGINT AS reasoning_tokens,
     NULL::VARCHAR AS finish_reason,
     'none' AS filter_action,
@@ -62,7 +83,12 @@ SELECT
         json_member('stream', CASE WHEN cell_float(IsStreamCompletion) <> 0 THEN true END),
         json_member('apim.last_error', CASE WHEN NOT failed THEN error END),
         json_member('apim.backend_id', cell_text(BackendId)),
-        json_member('apim.backend_response_code', cell_status(BackendResponseCode))
+        json_member('apim.backend_response_code', cell_status(BackendResponseCode)),
+        json_member('apim.total_tokens', CASE WHEN total_says_more THEN total_count END),
+        json_member('apim.tokens_inconsistent', CASE
+            WHEN total_says_more AND prompt_count IS NOT NULL AND completion_count IS NOT NULL
+                THEN true END),
+        json_member('session.id', cell_text(SessionId))
     ) || '}' AS attributes,
     cell_text(ApimSubscriptionId) AS apim_subscription,
     cell_text(BackendRequestId) AS request_id,

@@ -4,7 +4,8 @@
 -- An AppDependencies row is a GenAI span as azure-monitor-opentelemetry wrote it:
 -- Properties holds the span attributes as text ("812", "True", tuples as Python reprs
 -- "('stop',)"); the exporter moved the HTTP status to ResultCode, the service name to
--- AppRoleName and enduser.id to UserAuthenticatedId (put back here), and dropped
+-- AppRoleName, enduser.id to UserAuthenticatedId and session.id to SessionId (both put
+-- back here), and dropped
 -- error.type, server.address (Target holds gen_ai.system) and the status message.
 -- call_id is trace id + span id, as for the same span received over OTLP.
 -- $read_as_text is the json_transform structure of every attribute the rules read;
@@ -51,6 +52,8 @@ SELECT
 FROM (
     SELECT *, ItemCount AS item_count_cell, json_merge_patch(
         json_object('enduser.id', cell_text(UserAuthenticatedId)),
+        CASE WHEN cell_text(SessionId) IS NOT NULL
+             THEN json_object('session.id', cell_text(SessionId)) ELSE CAST('{}' AS JSON) END,
         CASE WHEN json_type(TRY_CAST(Properties AS JSON)) = 'OBJECT'
              THEN TRY_CAST(Properties AS JSON) ELSE CAST('{}' AS JSON) END) AS props
     FROM log_rows

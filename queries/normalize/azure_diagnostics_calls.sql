@@ -6,7 +6,10 @@
 -- Token counts come from the RequestResponse properties when they have them, else from the
 -- call's AzureOpenAIRequestUsage properties (usage_s), where each is a one-element array
 -- or a number (the shape seen in exports; not documented by Microsoft); else NULL: tokens
--- unknown, never 0.
+-- unknown, never 0. Foundry's non-OpenAI models (Llama, Mistral, DeepSeek, ... deployed on
+-- the same resource) count their tokens as InputTokens / OutputTokens (the resource's
+-- metric names for them): inputTokens / outputTokens are read where promptTokens /
+-- generatedTokens are missing, so such calls are not "tokens unknown".
 WITH cells AS (
     SELECT
         *,
@@ -54,10 +57,14 @@ SELECT
     status_code AS http_status,
     NULL::VARCHAR AS error_type,
     coalesce(cell_count(props ->> 'promptTokens', $max_tokens),
-             usage_count(usage, 'promptTokens', $max_tokens)) AS input_tokens,
+             usage_count(usage, 'promptTokens', $max_tokens),
+             cell_count(props ->> 'inputTokens', $max_tokens),
+             usage_count(usage, 'inputTokens', $max_tokens)) AS input_tokens,
     usage_count(usage, 'cachedTokens', $max_tokens) AS cached_input_tokens,
     coalesce(cell_count(props ->> 'completionTokens', $max_tokens),
-             usage_count(usage, 'generatedTokens', $max_tokens)) AS output_tokens,
+             usage_count(usage, 'generatedTokens', $max_tokens),
+             cell_count(props ->> 'outputTokens', $max_tokens),
+             usage_count(usage, 'outputTokens', $max_tokens)) AS output_tokens,
     NULL::BIGINT AS reasoning_tokens,
     NULL::VARCHAR AS finish_reason,
     'none' AS filter_action,

@@ -1,5 +1,5 @@
 -- name: source_coverage
--- returns: one row per day x Azure resource: day, resource, calls, otlp_tokens, app_insights_tokens, apim_tokens, diagnostics_calls, metrics_tokens (AzureMetrics ProcessedPromptTokens + GeneratedTokens), rollup_tokens; tokens = input + output
+-- returns: one row per day x Azure resource: day, resource, calls, otlp_tokens, app_insights_tokens, apim_tokens, diagnostics_calls, metrics_tokens (AzureMetrics: ProcessedPromptTokens + GeneratedTokens, or InputTokens + OutputTokens when they say more: Foundry's non-OpenAI models count only there), rollup_tokens; tokens = input + output
 -- params: $start TIMESTAMPTZ, $end TIMESTAMPTZ
 -- A call seen by several sources is one row in calls; every source that saw it counts it
 -- here (calls.source plus calls.also_seen_by). The resource is resource_name() of the
@@ -38,9 +38,16 @@ calls_per_day AS (
     GROUP BY ALL
 ),
 metrics AS (
-    SELECT CAST(minute AS DATE) AS day, resource, sum(total) AS metrics_tokens
+    -- The two pairs may count the same OpenAI tokens, so they are never added together.
+    SELECT
+        CAST(minute AS DATE) AS day,
+        resource,
+        greatest(
+            sum(total) FILTER (WHERE metric IN ('ProcessedPromptTokens', 'GeneratedTokens')),
+            sum(total) FILTER (WHERE metric IN ('InputTokens', 'OutputTokens'))
+        ) AS metrics_tokens
     FROM resource_metrics
-    WHERE metric IN ('ProcessedPromptTokens', 'GeneratedTokens')
+    WHERE metric IN ('ProcessedPromptTokens', 'GeneratedTokens', 'InputTokens', 'OutputTokens')
         AND minute >= $start AND minute < $end
     GROUP BY ALL
 ),

@@ -1,5 +1,5 @@
 -- name: source_health
--- returns: one row per source (otlp and each Log Analytics source given or with state): source, configured, calls (in the ledger, seen by the source), kept_calls (the calls stored as the source's own rows), represented_calls (the calls those rows stand for: more than kept_calls when the source sampled), without_request_id (its own rows with no request id, which no other source's report of the same call can join), last_success, watermark, lag_minutes (now - watermark, or now - last OTLP ingest; 0 when that is ahead of now, as a clock behind the sender's makes it), rows_last_hour, last_error, last_error_hint, last_error_at, warning (what the latest pull stored without, when it was degraded, else null)
+-- returns: one row per source (otlp and each Log Analytics source given or with state): source, configured, calls (in the ledger, seen by the source), kept_calls (the calls stored as the source's own rows), represented_calls (the calls those rows stand for: more than kept_calls when the source sampled), without_request_id (its own rows with no request id, which no other source's report of the same call can join), without_deployment (its own rows that name no deployment), last_success, watermark, lag_minutes (now - watermark, or now - last OTLP ingest; 0 when that is ahead of now, as a clock behind the sender's makes it), rows_last_hour, last_error, last_error_hint, last_error_at, warning (what the latest pull stored without, when it was degraded, else null)
 -- params: $sources VARCHAR[], $now TIMESTAMPTZ
 WITH seen AS (
     SELECT seen_by AS source, count(*) AS calls
@@ -11,6 +11,7 @@ own AS (
         source,
         count(*) AS kept_calls,
         count(*) FILTER (WHERE request_id IS NULL) AS without_request_id,
+        count(*) FILTER (WHERE deployment = 'unknown') AS without_deployment,
         weighted(sum(call_weight(sample_weight))) AS represented_calls
     FROM calls
     GROUP BY source
@@ -62,6 +63,8 @@ SELECT
     coalesce((SELECT kept_calls FROM own WHERE own.source = 'otlp'), 0) AS kept_calls,
     coalesce((SELECT without_request_id FROM own WHERE own.source = 'otlp'), 0)
         AS without_request_id,
+    coalesce((SELECT without_deployment FROM own WHERE own.source = 'otlp'), 0)
+        AS without_deployment,
     coalesce((SELECT represented_calls FROM own WHERE own.source = 'otlp'), 0)
         AS represented_calls,
     o.last_success, o.watermark,
@@ -76,6 +79,7 @@ UNION ALL
 SELECT
     l.source, l.configured, coalesce(s.calls, 0) AS calls,
     coalesce(w.kept_calls, 0) AS kept_calls, coalesce(w.without_request_id, 0) AS without_request_id,
+    coalesce(w.without_deployment, 0) AS without_deployment,
     coalesce(w.represented_calls, 0) AS represented_calls,
     l.last_success, l.watermark,
     greatest(date_diff('second', l.watermark, $now), 0) / 60.0 AS lag_minutes,

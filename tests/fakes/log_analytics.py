@@ -47,6 +47,8 @@ What it does know of how Azure fills the tables:
   when the query keeps only the rows that name the deployment. That the other rows repeat
   the usage is the worst case the summing samples would double count; Microsoft's
   samples read only the rows with a ``DeploymentName`` (the LLM logging how-to).
+- ``AzureMetrics`` holds every metric the resource exports; the fake answers only the
+  rows whose ``MetricName`` is in the query's ``MetricName in (<let-bound list>)``.
 - ``AppDependencies`` holds every GenAI span the exporter wrote, agent and tool spans
   (``gen_ai.operation.name`` ``invoke_agent``, ``execute_tool``, ...) included; the fake
   answers only the rows whose operation name passes the query's
@@ -74,6 +76,7 @@ from tests.fakes.log_analytics_tables import (
     GATEWAY_COLUMNS,
     error_body,
     one_exchange,
+    passes_metric_filter,
     passes_operation_filter,
     unresolved_table,
 )
@@ -95,6 +98,7 @@ RESULT_COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("Target", "string"),
         ("AppRoleName", "string"),
         ("UserAuthenticatedId", "string"),
+        ("SessionId", "string"),
         ("ItemCount", "int"),
         ("Properties", "dynamic"),
     ],
@@ -110,6 +114,8 @@ RESULT_COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("Region", "string"),
         ("PromptTokens", "long"),
         ("CompletionTokens", "long"),
+        ("TotalTokens", "long"),
+        ("SessionId", "string"),
         ("ApimSubscriptionId", "string"),
         ("ProductId", "string"),
         ("ApiId", "string"),
@@ -269,6 +275,8 @@ class FakeLogAnalytics:
             rows = [r for r in self.rows[table] if start <= _time_of(r) < end]
         if table == "AppDependencies":
             rows = [r for r in rows if passes_operation_filter(r, query)]
+        if table == "AzureMetrics":
+            rows = [r for r in rows if passes_metric_filter(r, query)]
         if table == "ApiManagementGatewayLlmLog":
             rows = [r for r in (one_exchange(row, query) for row in rows) if r is not None]
             if "ApiManagementGatewayLogs" in fuzzy:

@@ -69,7 +69,20 @@ def one_exchange(row: dict[str, Any], query: str) -> dict[str, Any] | None:
     if re.search(r"sum\(\s*tolong\(PromptTokens\)", steps):
         prompt = sum(r["PromptTokens"] for r in exchange)
         completion = sum(r["CompletionTokens"] for r in exchange)
+        total = sum(r["TotalTokens"] for r in exchange)
     else:
         kept = max(exchange, key=lambda r: r["TotalTokens"])
-        prompt, completion = kept["PromptTokens"], kept["CompletionTokens"]
-    return {**row, "PromptTokens": prompt, "CompletionTokens": completion}
+        prompt, completion, total = (
+            kept["PromptTokens"], kept["CompletionTokens"], kept["TotalTokens"]
+        )  # fmt: skip
+    return {**row, "PromptTokens": prompt, "CompletionTokens": completion, "TotalTokens": total}
+
+
+def passes_metric_filter(row: dict[str, Any], query: str) -> bool:
+    """Whether an AzureMetrics row passes the query's ``MetricName in (<let-bound list>)``
+    (every row does when the query has none)."""
+    test = re.search(r"MetricName\s+in\s*\((\w+)\)", query)
+    if test is None:
+        return True
+    bound = re.search(rf"let {test.group(1)} = dynamic\((\[.*?\])\);", query)
+    return str(row.get("MetricName")) in (json.loads(bound.group(1)) if bound else [])

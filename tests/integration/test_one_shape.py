@@ -6,7 +6,8 @@ The ingestion endpoint is a local server answering the Track API as Application 
 does; an envelope becomes an ``AppDependencies`` row by the documented mapping (the table
 reference: TimeGenerated = time, OperationId = tag ai.operation.id, Id, Name, DurationMs,
 Success, ResultCode, DependencyType = type, Target, AppRoleName = tag ai.cloud.role,
-UserAuthenticatedId = tag ai.user.authUserId, Properties = properties)."""
+UserAuthenticatedId = tag ai.user.authUserId, SessionId = tag ai.session.id, Properties =
+properties)."""
 
 from __future__ import annotations
 
@@ -130,6 +131,7 @@ def dependency_row(envelope: dict[str, Any]) -> dict[str, Any]:
         "Target": data.get("target"),
         "AppRoleName": tags.get("ai.cloud.role"),
         "UserAuthenticatedId": tags.get("ai.user.authUserId"),
+        "SessionId": tags.get("ai.session.id"),
         "Properties": data.get("properties", {}),
     }
 

@@ -287,7 +287,40 @@ def test_rows_that_cannot_be_calls_are_counted_not_raised() -> None:
 def test_impossible_token_counts_are_missing(tokens: object, stored: int | None) -> None:
     row = apim_row(AT, "c")
     row["PromptTokens"] = tokens
+    row["TotalTokens"] = None  # nothing to fall back on
     assert normalized("apim", row).input_tokens == stored
+
+
+@pytest.mark.parametrize(
+    ("prompt", "completion", "total", "tokens", "total_kept", "inconsistent"),
+    [
+        (812, 164, 976, (812, 164), None, None),  # consistent: nothing to add
+        (None, 164, 976, (812, 164), 976, None),  # a missing count is the total minus the other
+        (812, None, 976, (812, 164), 976, None),
+        (None, None, 976, (None, None), 976, None),  # not split: tokens unknown, total kept
+        (812, 164, 1000, (812, 164), 1000, True),  # the counts bill; the disagreement is kept
+        (900, None, 100, (900, 0), 100, None),  # never below zero
+    ],
+)
+def test_apim_total_tokens_fills_a_missing_count_and_checks_the_others(
+    prompt: int | None,
+    completion: int | None,
+    total: int | None,
+    tokens: tuple[int | None, int | None],
+    total_kept: int | None,
+    inconsistent: bool | None,
+) -> None:
+    call = normalized("apim", apim_row(AT, "c", prompt=prompt, completion=completion, total=total))
+    assert (call.input_tokens, call.output_tokens) == tokens
+    assert call.attributes.get("apim.total_tokens") == total_kept
+    assert call.attributes.get("apim.tokens_inconsistent") == inconsistent
+
+
+def test_apim_session_id_is_kept_as_the_session_attribute() -> None:
+    assert normalized("apim", apim_row(AT, "c", session="sess-42")).attributes["session.id"] == (
+        "sess-42"
+    )
+    assert "session.id" not in normalized("apim", apim_row(AT, "c")).attributes
 
 
 def test_a_column_of_mixed_types_is_read_cell_by_cell() -> None:

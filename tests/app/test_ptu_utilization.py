@@ -1,0 +1,101 @@
+"""Azure Monitor's measured PTU utilisation on the Deployments page, beside the lens's
+capacity used, and the metrics' request counts against the ledger on the Sources page.
+Numbers by hand from tests/fixtures/seed/ (gpt-4o-prod: c01 1,000 + 200 and c02 2,048 +
+400 tokens in one hour, c03 without token counts the hour after)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from queries import deployments, run
+from queries.scope import Scope
+from tests.app.conftest import APP
+from tests.seeding import seeded_database
+
+UTILIZATION = "AzureOpenAIProvisionedManagedUtilizationV2"
+
+
+def seeded_with_metrics(tmp_path: Path) -> tuple[Path, datetime]:
+    """The seed with c06 at half past the hour two hours ago: c01 and c02 fall in the hour
+    ``first``, c03 in the hour after."""
+    base = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
+    db = seeded_database(tmp_path / "lens.duckdb", base + timedelta(minutes=30))
+    first, second = base - timedelta(hours=2), base - timedelta(hours=1)
+    with duckdb.connect(str(db)) as con:
+        rows = [
+            ("gpt-4o-prod", first, UTILIZATION, None, 40.0, 70.0),
+            ("gpt-4o-prod", second, UTILIZATION, None, 60.0, 90.0),
+            ("gpt-4o-prod", first, "AzureOpenAIRequests", 5.0, None, None),
+            ("gpt-4o-prod", second, "AzureOpenAIRequests", 3.0, None, None),
+        ]
+        for deployment, hour, metric, total, average, maximum in rows:
+            con.execute(
+                "INSERT INTO deployment_metrics VALUES ('aoai-prod', ?, ?, ?, ?, ?, ?, ?)",
+                [deployment, hour, metric, total, average, maximum, "/subscriptions/s/x"],
+            )
+    return db, first
+
+
+def open_page(monkeypatch: pytest.MonkeyPatch, db: Path, page: str) -> AppTest:
+    monkeypatch.setenv("LENS_DB", str(db))
+    registry = db.parent / "deployments.toml"
+    registry.write_text(
+        '[[deployment]]\nname = "gpt-4o-prod"\nmodel = "gpt-4o"\n'
+        'deployment_type = "ProvisionedManaged"\nptu = 15\nptu_hourly_usd = 1.0\ntpm = 1000\n'
+    )
+    monkeypatch.setenv("LENS_DEPLOYMENTS", str(registry))
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.run()
+    at.switch_page(f"app_pages/{page}.py").run()
+    assert not at.exception
+    return at
+
+
+def test_the_deployments_page_shows_azures_ptu_utilisation_beside_the_lenss(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db, _ = seeded_with_metrics(tmp_path)
+    at = open_page(monkeypatch, db, "deployments")
+    assert "Provisioned (PTU) utilisation" in [h.value for h in at.subheader]
+    shown = at.dataframe[1].value.set_index("deployment")
+    assert list(shown.index) == ["gpt-4o-prod"]
+    row = shown.loc["gpt-4o-prod"]
+    assert row["hours_measured"] == 2
+    assert row["azure_utilization"] == pytest.approx(0.50)  # (40 + 60) / 2 %
+    assert row["azure_peak"] == pytest.approx(0.90)
+    assert row["lens_tokens"] == 3648  # 1,200 + 2,448; c03 has no counts
+    assert row["lens_capacity_used"] == pytest.approx(3648 / 120_000)  # 1,000 tpm x 120 min
+
+
+def test_an_asker_who_sees_only_some_tenants_gets_no_whole_deployment_numbers(
+    tmp_path: Path,
+) -> None:
+    db, first = seeded_with_metrics(tmp_path)
+    scope = Scope(first - timedelta(hours=1), first + timedelta(hours=4))
+    with duckdb.connect(str(db)) as con:
+        assert len(deployments.ptu_utilization(con, scope)) == 1
+        narrowed = Scope(scope.start, scope.end, allowed_tenants=("contoso",))
+        assert deployments.ptu_utilization(con, narrowed).empty
+
+
+def test_the_sources_page_compares_azures_request_counts_with_the_ledger(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db, first = seeded_with_metrics(tmp_path)
+    with duckdb.connect(str(db)) as con:
+        truth = run(
+            con, "metrics_coverage", start=first - timedelta(days=1), end=first + timedelta(days=1)
+        )
+    at = open_page(monkeypatch, db, "sources")
+    assert any(h.value.startswith("Telemetry coverage") for h in at.subheader)
+    shown = next(d.value for d in at.dataframe if "azure_requests" in d.value.columns)
+    assert shown["azure_requests"].sum() == 8  # 5 + 3 requests Azure counted
+    assert shown["ledger_calls"].sum() == 3  # c01, c02, c03
+    assert list(shown["coverage"]) == list(truth["coverage"])
+    if len(shown) == 1:  # both hours on one UTC day
+        assert shown["coverage"].iloc[0] == pytest.approx(3 / 8)
