@@ -38,6 +38,7 @@ from queries.advisor import (
     minute_tpm_profile,
     prompt_prefix_reuse,
     repriced_usage,
+    spilled_calls,
 )
 
 MONTH_DAYS: Final = 30.0
@@ -121,8 +122,13 @@ def advise(
         if not profile.empty
         else {}
     )
+    spilled = {
+        str(r["deployment"]): int(r["spilled"])
+        for r in spilled_calls(cur, start, end).to_dict("records")
+    }
     for row in usage.to_dict("records"):
         name = str(row["deployment"])
+        row["spilled"] = spilled.get(name, 0)
         if name in sized and name in overall:
             _ptu(report, row, sized[name], overall[name], days, factor)
     if not profile.empty:
@@ -192,6 +198,7 @@ def _ptu(
             reserved_cost, payg, utilisation
         ),
         "throttled_calls": int(row["throttled"]), "calls": int(row["requests"]),
+        "spilled_calls": int(row.get("spilled", 0)),
         "reserved_by_registry": own_reserved is not None,
     }  # fmt: skip
     report.ptu_sizing.append(sizing)
@@ -252,10 +259,12 @@ def _provisioned(
     needed = int(sizing["ptus_at_p95"])
     reserved = sizing["reserved_by_registry"]
     per_ptu = reserved_per_ptu if reserved else hourly * HOURS_PER_MONTH  # what it pays now
-    throttled = _share(sizing["throttled_calls"], sizing["calls"])
+    spilled = int(sizing["spilled_calls"])
+    throttled = _share(sizing["throttled_calls"] + spilled, sizing["calls"] + spilled)
     evidence = (
-        f"{sizing['throttled_calls']:,} of {sizing['calls']:,} calls ({throttled:.1%}) "
-        "answered 429 (throttled or spilled over)"
+        f"{sizing['throttled_calls']:,} of {sizing['calls']:,} calls answered 429 and "
+        f"{spilled:,} more spilled over to the standard deployment "
+        f"({throttled:.1%} of the calls sent to it)"
     )
 
     def at(scale: float) -> float:

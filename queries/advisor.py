@@ -62,6 +62,11 @@ def batch_candidates(
     return run(cur, "batch_candidates", start=start, end=end)
 
 
+def spilled_calls(cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> pd.DataFrame:
+    """Per provisioned deployment, the calls its standard deployment served for it."""
+    return run(cur, "spilled_calls", start=start, end=end)
+
+
 def repricing_targets(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The models and deployment types a scope can be priced again on."""
     return run(cur, "repricing_targets")

@@ -127,7 +127,7 @@ def test_ptu_break_even_and_right_sizing_from_the_minute_profile(tmp_path: Path)
     assert sizing["ptu4o"]["ptus_at_p95"] == 50
     assert "over-provisioned" in over.title
     assert over.monthly_saving_usd == pytest.approx(50 * 2.0 * 730)  # $73,000
-    assert "0 of 60 calls" in " ".join(over.assumptions)
+    assert "0 of 60 calls answered 429 and 0 more spilled over" in " ".join(over.assumptions)
 
 
 def test_an_under_provisioned_deployment_shows_its_429s(tmp_path: Path) -> None:
@@ -142,7 +142,30 @@ def test_an_under_provisioned_deployment_shows_its_429s(tmp_path: Path) -> None:
     short = next(r for r in report.recommendations if r.kind == "provisioned")
     assert "under-provisioned" in short.title
     assert short.monthly_saving_usd < 0  # adding PTUs costs money
-    assert "3 of 63 calls (4.8%) answered 429" in " ".join(short.assumptions)
+    assert "3 of 63 calls answered 429 and 0 more spilled over" in " ".join(short.assumptions)
+    assert "(4.8% of the calls sent to it)" in " ".join(short.assumptions)
+
+
+def test_calls_spilled_to_standard_count_as_evidence_of_a_short_deployment(
+    tmp_path: Path,
+) -> None:
+    # 60 calls served by the PTU at 37,500 TPM (50 PTUs needed, 100 deployed: over-sized by
+    # the profile), but 2 more calls spilled to the standard deployment: 2 / 62 = 3.2 % >= 1 %
+    calls = steady_hour("ptu4o", "gpt-4o", "ProvisionedManaged", 37_500)
+    calls += [
+        replace(call(f"s{i}", "acme", "gpt-4o-std", "gpt-4o", "Standard",
+                     HOUR + timedelta(minutes=i), 10, 10), spillover=True,
+                spillover_from="ptu4o")
+        for i in range(2)
+    ]  # fmt: skip
+    store = build(tmp_path / "lens.duckdb", calls)
+    report = advise(store.cursor(), timedelta(hours=1), HOUR + timedelta(hours=1))
+    short = next(r for r in report.recommendations if r.kind == "provisioned")
+    assert "under-provisioned" in short.title
+    assert "0 of 60 calls answered 429 and 2 more spilled over" in " ".join(short.assumptions)
+    assert "(3.2% of the calls sent to it)" in " ".join(short.assumptions)
+    sizing = {row["deployment"]: row for row in report.ptu_sizing}
+    assert sizing["ptu4o"]["spilled_calls"] == 2
 
 
 def test_caching_potential_counts_repeated_long_prefixes(tmp_path: Path) -> None:
