@@ -63,3 +63,8 @@ def source_pull_log(now: datetime, version: str) -> pd.DataFrame:
 @st.cache_data(ttl=60, max_entries=16, show_spinner=False)
 def source_coverage(start: datetime, end: datetime, version: str) -> pd.DataFrame:
     return sources.source_coverage(db.cursor(), start, end)
+
+
+@st.cache_data(ttl=10, max_entries=8, show_spinner=False)
+def unmapped_meters(version: str) -> pd.DataFrame:
+    return sources.unmapped_meters(db.cursor())

@@ -85,6 +85,8 @@ class CallRow:
     apim_subscription: str | None = None  # API Management subscription the call came through
     request_id: str | None = None  # apim-request-id: joins the same call seen by other sources
     sample_weight: float = 1.0  # how many calls this row stands for (a sampled source's N)
+    service_tier: str | None = None  # as the response reports it: default | priority | flex
+    cache_write_tokens: int | None = None  # prompt tokens written to the cache (in input)
 
 
 CALL_COLUMNS: Final[tuple[str, ...]] = tuple(f.name for f in fields(CallRow))
@@ -102,6 +104,7 @@ _CALL_ARROW_TYPES: Final[dict[str, pa.DataType]] = {
     "output_tokens": pa.int64(),
     "reasoning_tokens": pa.int64(),
     "sample_weight": pa.float64(),
+    "cache_write_tokens": pa.int64(),
 }
 CALL_SCHEMA: Final = pa.schema(
     [(name, _CALL_ARROW_TYPES.get(name, pa.string())) for name in CALL_COLUMNS]
@@ -124,6 +127,16 @@ FILTER_SCHEMA: Final = pa.schema(
         ("intervention_point", pa.string()),
     ]
 )
+
+
+def conform_calls(table: pa.Table) -> pa.Table:
+    """A calls table in ``CALL_SCHEMA``'s columns and types; the columns a source does not
+    give (a normaliser written before they existed) are added as nulls."""
+    for name in CALL_SCHEMA.names:
+        if name not in table.column_names:
+            missing = pa.nulls(table.num_rows, CALL_SCHEMA.field(name).type)
+            table = table.append_column(name, missing)
+    return table.select(CALL_SCHEMA.names).cast(CALL_SCHEMA)
 
 
 def calls_table(calls: Sequence[CallRow]) -> pa.Table:

@@ -25,3 +25,8 @@ def source_pull_log(cur: duckdb.DuckDBPyConnection, limit: int = 50) -> pd.DataF
 def source_coverage(cur: duckdb.DuckDBPyConnection, start: datetime, end: datetime) -> pd.DataFrame:
     """Tokens per day and resource as each source saw them."""
     return run(cur, "source_coverage", start=start, end=end)
+
+
+def unmapped_meters(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The Azure Retail Prices meters the last ``prices refresh`` could not map, and why."""
+    return run(cur, "unmapped_meters")
