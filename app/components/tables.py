@@ -64,7 +64,7 @@ CHARGEBACK_ORDER: Final = [
     name for name, config in CHARGEBACK_COLUMNS.items() if config is not None
 ]
 
-FORMAT_LABELS: Final = {"csv": "aoai-lens columns", "focus": "FOCUS names"}
+FORMAT_LABELS: Final = {"csv": "aoai-lens columns", "focus": "FOCUS 1.2"}
 
 _MS = "%.0f ms"
 _RATE = "percent"
