@@ -47,6 +47,7 @@ CHARGEBACK_COLUMNS: Final[dict[str, Any]] = {
     "failed_requests": _count("Failed", width="small"),
     "input_tokens": _count("Input tokens"),
     "cached_input_tokens": _count("Cached input"),
+    "cache_write_tokens": _count("Cache writes"),
     "output_tokens": _count("Output tokens"),
     "reasoning_tokens": _count("Reasoning"),
     "payg_cost_usd": st.column_config.NumberColumn("Pay-as-you-go", format=_USD),
@@ -184,6 +185,8 @@ PULL_LOG_COLUMNS: Final[dict[str, Any]] = {
 CALL_COST_COLUMNS: Final[dict[str, Any]] = {
     "base_model": "Model priced",
     "billed_type": "Billed as",
+    "service_tier": "Service tier",
+    "context_tier": "Context tier",
     "type_assumed": st.column_config.CheckboxColumn("Type assumed"),
     "billing": "Billing",
     "priced": st.column_config.CheckboxColumn("Priced"),
@@ -195,8 +198,11 @@ CALL_COST_COLUMNS: Final[dict[str, Any]] = {
     # A single call's cost is often a fraction of a cent: 6 decimals, as the CSV.
     "input_cost_usd": st.column_config.NumberColumn("Input cost", format="$%.6f"),
     "cached_input_cost_usd": st.column_config.NumberColumn("Cached input cost", format="$%.6f"),
+    "cache_write_cost_usd": st.column_config.NumberColumn("Cache write cost", format="$%.6f"),
     "output_cost_usd": st.column_config.NumberColumn("Output cost", format="$%.6f"),
     "payg_cost_usd": st.column_config.NumberColumn("Pay-as-you-go cost", format="$%.6f"),
+    "price_row": "Price row",
+    "price_meters": "Azure meters",
 }
 
 FIELD_COLUMNS: Final[dict[str, Any]] = {"field": "Field", "value": "Value"}
