@@ -116,4 +116,4 @@ if st.toggle("Show the Azure price meters the last price refresh could not map")
             "model or billing mode it cannot read): calls they bill are unpriced or priced "
             "from another row until the price book has them."
         )
-        st.dataframe(unmapped, hide_index=True)
+        st.dataframe(unmapped, column_config=tables.UNMAPPED_METER_COLUMNS, hide_index=True)

@@ -47,7 +47,6 @@ CHARGEBACK_COLUMNS: Final[dict[str, Any]] = {
     "failed_requests": _count("Failed", width="small"),
     "input_tokens": _count("Input tokens"),
     "cached_input_tokens": _count("Cached input"),
-    "cache_write_tokens": _count("Cache writes"),
     "output_tokens": _count("Output tokens"),
     "reasoning_tokens": _count("Reasoning"),
     "payg_cost_usd": st.column_config.NumberColumn("Pay-as-you-go", format=_USD),
@@ -193,6 +192,7 @@ CALL_COST_COLUMNS: Final[dict[str, Any]] = {
     "unpriced_reason": "Why not priced",
     "input_tokens": _count("Input tokens"),
     "cached_input_tokens": _count("Cached input"),
+    "cache_write_tokens": _count("Cache writes"),
     "output_tokens": _count("Output tokens"),
     "reasoning_tokens": _count("Reasoning"),
     # A single call's cost is often a fraction of a cent: 6 decimals, as the CSV.
@@ -338,4 +338,12 @@ RECONCILE_COLUMNS: Final[dict[str, Any]] = {
     "lens_cost_usd": st.column_config.NumberColumn("Lens", format="dollar"),
     "difference_usd": st.column_config.NumberColumn("Difference", format="dollar"),
     "matched": st.column_config.CheckboxColumn("On both sides"),
+}
+
+UNMAPPED_METER_COLUMNS: Final[dict[str, Any]] = {
+    "read_at": st.column_config.DatetimeColumn("Read at"),
+    "meter": "Azure meter",
+    "product": "Product",
+    "unit": "Unit",
+    "reason": "Why not mapped",
 }
