@@ -28,7 +28,7 @@ SELECT
     CASE WHEN c.filter_action IN ('blocked_prompt', 'filtered_completion')
         THEN coalesce(c.end_user, '') END AS incident_end_user,
     billed_service_tier(c.service_tier) AS service_tier,
-    context_tier_of(c.model, c.input_tokens) AS context_tier,
+    context_tier_above(t.long_above_tokens, c.input_tokens) AS context_tier,
     c.weight AS requests,
     CASE WHEN c.status = 'error' THEN c.weight ELSE 0 END AS errors,
     CASE WHEN c.http_status = 429 THEN c.weight ELSE 0 END AS throttled,
@@ -41,7 +41,8 @@ SELECT
     coalesce(c.output_tokens, 0) * c.weight AS output_tokens,
     coalesce(c.reasoning_tokens, 0) * c.weight AS reasoning_tokens,
     coalesce(c.cache_write_tokens, 0) * c.weight AS cache_write_tokens
-FROM (SELECT *, call_weight(sample_weight) AS weight FROM call_keys) AS c;
+FROM (SELECT *, call_weight(sample_weight) AS weight FROM call_keys) AS c
+LEFT JOIN context_tiers AS t ON t.model = base_model(c.model);
 
 CREATE OR REPLACE MACRO usage_source(start_ts, end_ts, per_call) AS TABLE
 WITH mode AS (

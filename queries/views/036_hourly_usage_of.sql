@@ -18,7 +18,7 @@ SELECT
     CASE WHEN filter_action IN ('blocked_prompt', 'filtered_completion')
         THEN coalesce(end_user, '') ELSE '' END AS incident_end_user,
     billed_service_tier(service_tier) AS service_tier,
-    context_tier_of(model, input_tokens) AS context_tier,
+    context_tier_above(long_above_tokens, input_tokens) AS context_tier,
     weighted(sum(weight)) AS requests,
     weighted(sum(weight) FILTER (WHERE status = 'error')) AS errors,
     weighted(sum(weight) FILTER (WHERE http_status = 429)) AS throttled,
@@ -31,5 +31,9 @@ SELECT
     weighted(sum(output_tokens * weight)) AS output_tokens,
     weighted(sum(reasoning_tokens * weight)) AS reasoning_tokens,
     weighted(sum(coalesce(cache_write_tokens, 0) * weight)) AS cache_write_tokens
-FROM (SELECT *, call_weight(sample_weight) AS weight FROM query_table(relation))
+FROM (
+    SELECT c.*, call_weight(c.sample_weight) AS weight, t.long_above_tokens
+    FROM query_table(relation) AS c
+    LEFT JOIN context_tiers AS t ON t.model = base_model(c.model)
+)
 GROUP BY ALL;
