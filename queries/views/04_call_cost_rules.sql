@@ -9,8 +9,8 @@
 -- default price (Azure: 50 % off Standard); a Priority call without a priority row is
 -- unpriced, not billed at Standard. A row for the call's context tier (long when the prompt
 -- is above its model's threshold, 00_call_tiers.sql) wins over one for any prompt length.
--- Cache writes are part of input_tokens and bill at cache_write_per_1m, or as input where
--- the model has no such price. Model and deployment type come from the call, else from the
+-- Cache writes are part of input_tokens and bill at cache_write_per_1m (cache_write_cost_usd),
+-- or as input (in input_cost_usd) where the model has no such price. Model and deployment type come from the call, else from the
 -- deployments registry; with neither, a call is billed as GlobalStandard, Azure's default,
 -- and marked type_assumed. Cached input bills at its own rate; reasoning
 -- tokens are part of output_tokens and bill as output. Provisioned (ptu) deployments have no
@@ -84,7 +84,7 @@ resolved AS (
         p.input_per_1m,
         coalesce(p.cached_input_per_1m, p.input_per_1m) AS cached_input_per_1m,
         p.output_per_1m,
-        coalesce(p.cache_write_per_1m, p.input_per_1m) AS cache_write_per_1m,
+        p.cache_write_per_1m,
         CASE WHEN p.deployment_type = k.billed_type THEN 1 ELSE d.multiplier END
             * CASE WHEN p.service_tier = k.service_tier THEN 1 ELSE 0.5 END AS factor,
         p.version || ': ' || p.model || ' ' || p.deployment_type
@@ -182,8 +182,9 @@ FROM (
         unpriced_reason IS NULL AS priced,
         unpriced_reason,
         CASE WHEN unpriced_reason IS NULL AND billing = 'tokens' AND billable THEN
-            CAST((input_tokens - cached_input_tokens - cache_write_tokens) * input_per_1m
-                 * factor / 1000000 AS DECIMAL(18, 9))
+            CAST((input_tokens - cached_input_tokens
+                  - CASE WHEN cache_write_per_1m IS NULL THEN 0 ELSE cache_write_tokens END)
+                 * input_per_1m * factor / 1000000 AS DECIMAL(18, 9))
         ELSE 0 END AS input_cost_usd,
         CASE WHEN unpriced_reason IS NULL AND billing = 'tokens' AND billable THEN
             CAST(cached_input_tokens * cached_input_per_1m * factor / 1000000 AS DECIMAL(18, 9))
@@ -196,7 +197,8 @@ FROM (
         context_tier,
         cache_write_tokens,
         CASE WHEN unpriced_reason IS NULL AND billing = 'tokens' AND billable THEN
-            CAST(cache_write_tokens * cache_write_per_1m * factor / 1000000 AS DECIMAL(18, 9))
+            CAST(cache_write_tokens * coalesce(cache_write_per_1m, 0) * factor / 1000000
+                 AS DECIMAL(18, 9))
         ELSE 0 END AS cache_write_cost_usd,
         CASE WHEN unpriced_reason IS NULL AND billing = 'tokens' AND billable
             THEN price_row END AS price_row,

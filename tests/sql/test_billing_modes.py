@@ -227,3 +227,16 @@ def test_summary_is_summed_again_when_a_threshold_changes(store: Store, tmp_path
         .fetchone()
     )
     assert long_calls == (2,)
+
+
+def test_reconciliation_sees_cache_writes_as_their_own_token_class(store: Store) -> None:
+    start, end = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC)
+    lens = run(store.cursor(), "reconcile_lens_costs", start=start, end=end)
+    writes = lens[lens["token_class"] == "cache_write"]
+    # only cache_writes' model bills them: 30,000 x 1.25 / 1M; writes_no_price's 4,000 are
+    # input (gpt-4o-mini has no cache-write price), as Azure bills them
+    assert list(writes["model"]) == ["gpt-5.6-luna"]
+    assert [Decimal(str(v)) for v in writes["lens_cost_usd"]] == [Decimal("0.0375")]
+    mini = lens[(lens["model"] == "gpt-4o-mini") & (lens["deployment_type"] == "GlobalStandard")]
+    assert list(mini["token_class"]) == ["input"]
+    assert [Decimal(str(v)) for v in mini["lens_cost_usd"]] == [Decimal("0.0015")]
