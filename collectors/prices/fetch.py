@@ -99,7 +99,7 @@ def fetch_retail_pages(
 def fetch_retail_items(
     config: RetailPricesConfig, client: httpx.Client
 ) -> Iterator[dict[str, Any]]:
-    """Every item the API lists for Azure OpenAI pay-as-you-go meters."""
+    """Every item the API lists for Azure OpenAI meters (pay-as-you-go and reservations)."""
     for page in fetch_retail_pages(config, client):
         yield from page
 
