@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from aoai_client import sse
 from azure_openai_wire import headers as wire_headers
+from azure_openai_wire.bodies import CACHE_WRITE_TOKENS as CACHE_WRITE_DETAIL
 from azure_openai_wire.bodies import CACHED_TOKENS as CACHED_DETAIL
 from azure_openai_wire.bodies import REASONING_TOKENS as REASONING_DETAIL
 from azure_openai_wire.bodies import SERVICE_TIER
@@ -63,6 +64,7 @@ SERVER_ADDRESS: Final = "server.address"
 SERVER_PORT: Final = "server.port"
 HTTP_STATUS: Final = "http.response.status_code"
 CACHED_INPUT_TOKENS: Final = "gen_ai.usage.cache_read.input_tokens"
+CACHE_WRITE_TOKENS: Final = "gen_ai.usage.cache_creation.input_tokens"
 REASONING_TOKENS: Final = "gen_ai.usage.reasoning.output_tokens"
 INPUT_TOKENS: Final = "gen_ai.usage.input_tokens"
 OUTPUT_TOKENS: Final = "gen_ai.usage.output_tokens"
@@ -197,10 +199,11 @@ def error_attributes(document: Mapping[str, Any]) -> Attributes:
 
 
 def usage_details(usage: Mapping[str, Any]) -> Attributes:
-    """Cached and reasoning tokens (subsets of prompt and completion tokens)."""
+    """Cached, cache-write and reasoning tokens (subsets of prompt and completion tokens)."""
     attrs: Attributes = {}
     for (details, key), name in (
         (CACHED_DETAIL, CACHED_INPUT_TOKENS),
+        (CACHE_WRITE_DETAIL, CACHE_WRITE_TOKENS),
         (REASONING_DETAIL, REASONING_TOKENS),
     ):
         block = usage.get(details)

@@ -41,7 +41,7 @@ from collectors.loganalytics.sources import SOURCES, parse_since
 from collectors.otlp.decode import DEFAULT_MAX_BODY_BYTES, JSON, BadPayloadError
 from collectors.otlp.filelog import ExportLine, read_export_lines
 from collectors.otlp.ingest import decode_and_flatten
-from collectors.prices.retail import RetailPricesError
+from collectors.prices.fetch import RetailPricesError
 from collectors.queue import IngestQueue, WriteRefusedError
 from collectors.store import Store, StoreError
 from queries.chargeback import last_full_month, month_bounds
@@ -446,11 +446,13 @@ def print_refresh(body: dict[str, Any], apply: bool) -> None:
         console.print(f"  {line}")
     for note in body["notes"]:
         console.print(f"[yellow]note:[/yellow] {note}")
+    for line in body.get("capacity", []):
+        console.print(f"provisioned: {line}", markup=False)
     unmapped = body["unmapped"]
     if unmapped:
-        console.print(
-            f"{len(unmapped)} token meters not understood, e.g. {', '.join(unmapped[:5])}"
-        )
+        console.print(f"{len(unmapped)} meters not mapped (kept for the Sources page):")
+        for line in unmapped:
+            console.print(f"  {line}", markup=False)
     if body["applied_version"]:
         console.print(f"Loaded {body['applied_version']}; call costs now use it")
     elif not body["changes"]:

@@ -34,12 +34,8 @@ from collectors.loganalytics.poller import Poller, PullReport, SliceDone
 from collectors.loganalytics.sources import SOURCES, parse_since
 from collectors.otlp.grpc_receiver import OtlpGrpcReceiver
 from collectors.otlp.receiver import OtlpReceiver
-from collectors.prices.retail import (
-    RefreshReport,
-    RetailPricesConfig,
-    RetailPricesError,
-    refresh_prices,
-)
+from collectors.prices.apply import RefreshReport, refresh_prices
+from collectors.prices.fetch import RetailPricesConfig, RetailPricesError
 from collectors.queue import IngestQueue, WriterHealth
 from collectors.store import Store, StoreHealth
 from queries.chargeback import last_full_month, month_bounds
@@ -173,7 +169,11 @@ def refresh_report(report: RefreshReport) -> dict[str, object]:
         "pages": report.pages,
         "items": report.items,
         "mapped": len(report.mapped),
-        "unmapped": list(report.unmapped),
+        "unmapped": [f"{u.meter} ({u.reason})" for u in report.unmapped],
+        "capacity": [
+            f"{p.deployment_type} {p.region} {p.term}: {p.usd_per_ptu} USD per PTU ({p.meter})"
+            for p in report.capacity
+        ],
         "notes": list(report.notes),
         "changes": [change.describe() for change in report.changes],
         "current_version": report.current_version,

@@ -87,3 +87,8 @@ def source_coverage(start: datetime, end: datetime, version: str) -> pd.DataFram
 @st.cache_data(ttl=60, max_entries=16, show_spinner=False)
 def metrics_coverage(start: datetime, end: datetime, version: str) -> pd.DataFrame:
     return sources.metrics_coverage(db.cursor(), start, end)
+
+
+@st.cache_data(ttl=10, max_entries=8, show_spinner=False)
+def unmapped_meters(version: str) -> pd.DataFrame:
+    return sources.unmapped_meters(db.cursor())

@@ -28,6 +28,8 @@ from azure_openai_wire.content_filter import (
 CACHED_TOKENS: Final = ("prompt_tokens_details", "cached_tokens")
 """Where ``usage`` says how many prompt tokens were read from cache (a subset)."""
 REASONING_TOKENS: Final = ("completion_tokens_details", "reasoning_tokens")
+# Prompt tokens written to the prompt cache (models that bill cache writes; part of prompt).
+CACHE_WRITE_TOKENS: Final = ("prompt_tokens_details", "cache_write_tokens")
 """Where ``usage`` says how many completion tokens were reasoning (a subset)."""
 SERVICE_TIER: Final = "service_tier"
 """Request and response field: the processing tier asked for (``auto``, ``default``,

@@ -93,6 +93,7 @@ class CallRow:
     attempts: int | None = None  # endpoints the request was sent to
     spillover: bool | None = None  # served by the standard deployment a provisioned one spilled to
     spillover_from: str | None = None  # that provisioned deployment
+    cache_write_tokens: int | None = None  # prompt tokens written to the cache (in input)
 
 
 CALL_COLUMNS: Final[tuple[str, ...]] = tuple(f.name for f in fields(CallRow))
@@ -112,6 +113,7 @@ _CALL_ARROW_TYPES: Final[dict[str, pa.DataType]] = {
     "sample_weight": pa.float64(),
     "attempts": pa.int32(),
     "spillover": pa.bool_(),
+    "cache_write_tokens": pa.int64(),
 }
 CALL_SCHEMA: Final = pa.schema(
     [(name, _CALL_ARROW_TYPES.get(name, pa.string())) for name in CALL_COLUMNS]
@@ -134,6 +136,16 @@ FILTER_SCHEMA: Final = pa.schema(
         ("intervention_point", pa.string()),
     ]
 )
+
+
+def conform_calls(table: pa.Table) -> pa.Table:
+    """A calls table in ``CALL_SCHEMA``'s columns and types; the columns a source does not
+    give (a normaliser written before they existed) are added as nulls."""
+    for name in CALL_SCHEMA.names:
+        if name not in table.column_names:
+            missing = pa.nulls(table.num_rows, CALL_SCHEMA.field(name).type)
+            table = table.append_column(name, missing)
+    return table.select(CALL_SCHEMA.names).cast(CALL_SCHEMA)
 
 
 def calls_table(calls: Sequence[CallRow]) -> pa.Table:

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 import queries
-from collectors.rows import CALL_COLUMNS, CALL_SCHEMA, CallRow, call_rows, calls_table
+from collectors.rows import CALL_COLUMNS, CallRow, call_rows, calls_table, conform_calls
 from queries import registered
 
 # A call reported by two sources, or read again, starts within this much of where the
@@ -270,4 +270,4 @@ def _one_per_request(calls: list[CallRow]) -> list[CallRow]:
 
 def cast_calls(calls: pa.Table) -> pa.Table:
     """A calls table in ``CALL_SCHEMA``'s columns and types."""
-    return calls.select(CALL_SCHEMA.names).cast(CALL_SCHEMA)
+    return conform_calls(calls)

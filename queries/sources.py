@@ -32,3 +32,8 @@ def metrics_coverage(
 ) -> pd.DataFrame:
     """Per day and deployment: requests Azure Monitor counted against calls in the ledger."""
     return run(cur, "metrics_coverage", start=start, end=end)
+
+
+def unmapped_meters(cur: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The Azure Retail Prices meters the last ``prices refresh`` could not map, and why."""
+    return run(cur, "unmapped_meters")

@@ -124,3 +124,18 @@ if st.toggle("Show the Log Analytics pull log"):
         column_config=tables.PULL_LOG_COLUMNS,
         hide_index=True,
     )
+
+if st.toggle("Show the Azure price meters the last price refresh could not map"):
+    unmapped = sources_cache.unmapped_meters(version)
+    if unmapped.empty:
+        st.info(
+            "None: every meter of the last `aoai-lens prices refresh` was mapped, or no "
+            "refresh has run yet."
+        )
+    else:
+        st.caption(
+            "Meters of the Azure Retail Prices API that the price book does not hold (a "
+            "model or billing mode it cannot read): calls they bill are unpriced or priced "
+            "from another row until the price book has them."
+        )
+        st.dataframe(unmapped, column_config=tables.UNMAPPED_METER_COLUMNS, hide_index=True)

@@ -84,6 +84,10 @@ def show_call(
             st.metric("Pay-as-you-go cost", charts.format_usd(row["payg_cost_usd"]))
         else:
             st.warning(f"Not priced: {code(row['unpriced_reason'])}")
+        if isinstance(row["price_row"], str):
+            st.text(f"Priced by: {row['price_row']}")  # the price book row, as text
+        if isinstance(row["price_meters"], str):
+            st.text(f"Azure meters: {row['price_meters']}")
         st.dataframe(cost, column_config=tables.CALL_COST_COLUMNS, hide_index=True)
 
     st.markdown("**Content-filter verdicts**")

@@ -64,7 +64,7 @@ CHARGEBACK_ORDER: Final = [
     name for name, config in CHARGEBACK_COLUMNS.items() if config is not None
 ]
 
-FORMAT_LABELS: Final = {"csv": "aoai-lens columns", "focus": "FOCUS names"}
+FORMAT_LABELS: Final = {"csv": "aoai-lens columns", "focus": "FOCUS 1.2"}
 
 _MS = "%.0f ms"
 _RATE = "percent"
@@ -184,19 +184,25 @@ PULL_LOG_COLUMNS: Final[dict[str, Any]] = {
 CALL_COST_COLUMNS: Final[dict[str, Any]] = {
     "base_model": "Model priced",
     "billed_type": "Billed as",
+    "service_tier": "Service tier",
+    "context_tier": "Context tier",
     "type_assumed": st.column_config.CheckboxColumn("Type assumed"),
     "billing": "Billing",
     "priced": st.column_config.CheckboxColumn("Priced"),
     "unpriced_reason": "Why not priced",
     "input_tokens": _count("Input tokens"),
     "cached_input_tokens": _count("Cached input"),
+    "cache_write_tokens": _count("Cache writes"),
     "output_tokens": _count("Output tokens"),
     "reasoning_tokens": _count("Reasoning"),
     # A single call's cost is often a fraction of a cent: 6 decimals, as the CSV.
     "input_cost_usd": st.column_config.NumberColumn("Input cost", format="$%.6f"),
     "cached_input_cost_usd": st.column_config.NumberColumn("Cached input cost", format="$%.6f"),
+    "cache_write_cost_usd": st.column_config.NumberColumn("Cache write cost", format="$%.6f"),
     "output_cost_usd": st.column_config.NumberColumn("Output cost", format="$%.6f"),
     "payg_cost_usd": st.column_config.NumberColumn("Pay-as-you-go cost", format="$%.6f"),
+    "price_row": "Price row",
+    "price_meters": "Azure meters",
 }
 
 FIELD_COLUMNS: Final[dict[str, Any]] = {"field": "Field", "value": "Value"}
@@ -387,4 +393,12 @@ RECONCILE_COLUMNS: Final[dict[str, Any]] = {
     "lens_cost_usd": st.column_config.NumberColumn("Lens", format="dollar"),
     "difference_usd": st.column_config.NumberColumn("Difference", format="dollar"),
     "matched": st.column_config.CheckboxColumn("On both sides"),
+}
+
+UNMAPPED_METER_COLUMNS: Final[dict[str, Any]] = {
+    "read_at": st.column_config.DatetimeColumn("Read at"),
+    "meter": "Azure meter",
+    "product": "Product",
+    "unit": "Unit",
+    "reason": "Why not mapped",
 }

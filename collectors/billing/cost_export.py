@@ -12,7 +12,7 @@ Reads, by their columns:
 
 Only rows of Azure OpenAI / AI Services accounts (``.../Microsoft.CognitiveServices/
 accounts/<name>``) are kept. Each row says what its meter names, as far as the meter
-names it (``prices.retail.parse_meter_name``): model, deployment type and token class
+names it (``prices.parse.parse_meter_name``): model, deployment type and token class
 (``input``, ``cached_input``, ``cache_write``, ``output``, ``provisioned``, else ``other``
 with the model and type left empty). Amounts in another currency are converted to USD with
 the export's exchange rate (billing currency per USD); without one the file is refused.
@@ -31,7 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from collectors.prices.retail import parse_meter_name
+from collectors.prices.parse import parse_meter_name
 
 BILL_COLUMNS: Final = (
     "day", "resource", "meter", "model", "deployment_type", "token_class", "quantity",

@@ -38,6 +38,13 @@ CACHED_INPUT_TOKENS: Final = (
     "gen_ai.usage.input_tokens_details.cached",  # LangChain-based instrumentations
     "llm.token_count.prompt_details.cache_read",  # OpenInference
 )
+# Prompt tokens written to the prompt cache (a part of input tokens, like cache reads).
+CACHE_WRITE_TOKENS: Final = (
+    "gen_ai.usage.cache_creation.input_tokens",  # current GenAI semantic conventions
+    "gen_ai.usage.cache_creation_input_tokens",  # OpenLLMetry (Traceloop) semconv_ai
+    "gen_ai.usage.input_tokens.cache_write",  # Sentry SDKs
+    "llm.token_count.prompt_details.cache_write",  # OpenInference
+)
 REASONING_TOKENS: Final = (
     "gen_ai.usage.reasoning.output_tokens",  # current GenAI semantic conventions
     "gen_ai.usage.reasoning_tokens",  # OpenLLMetry (Traceloop) semconv_ai
@@ -50,8 +57,11 @@ TOKEN_GROUPS: Final = {
     "output_tokens": OUTPUT_TOKENS,
     "cached_input_tokens": CACHED_INPUT_TOKENS,
     "reasoning_tokens": REASONING_TOKENS,
+    "cache_write_tokens": CACHE_WRITE_TOKENS,
 }
-ALL_TOKENS: Final = INPUT_TOKENS + OUTPUT_TOKENS + CACHED_INPUT_TOKENS + REASONING_TOKENS
+ALL_TOKENS: Final = (
+    INPUT_TOKENS + OUTPUT_TOKENS + CACHED_INPUT_TOKENS + REASONING_TOKENS + CACHE_WRITE_TOKENS
+)
 
 # --- general OpenTelemetry conventions --------------------------------------------------
 SERVER_ADDRESS: Final = "server.address"

@@ -42,7 +42,7 @@ from collectors.genai.rules import (
     OTHER_OPERATION,
 )
 from collectors.limits import MAX_INDEX
-from collectors.rows import CALL_SCHEMA, FILTER_SCHEMA
+from collectors.rows import FILTER_SCHEMA, conform_calls
 
 __all__ = [
     "BEFORE_RETENTION",
@@ -116,7 +116,7 @@ class GenAIBatch:
     hints: pa.Table  # HINT_SCHEMA: what child HTTP spans say of calls not in the batch
 
     def calls_of(self, request_no: int) -> pa.Table:
-        return _of(self.calls, request_no).select(CALL_SCHEMA.names).cast(CALL_SCHEMA)
+        return conform_calls(_of(self.calls, request_no))
 
     def verdicts_of(self, request_no: int) -> pa.Table:
         return _of(self.verdicts, request_no).select(FILTER_SCHEMA.names).cast(FILTER_SCHEMA)
@@ -198,6 +198,7 @@ def _token_trouble(calls: pa.Table) -> pa.Array:
         missing = pc.and_(pc.is_valid(calls[f"{column}:text"]), pc.is_null(calls[column]))
         trouble = pc.or_(trouble, missing)
     for part, whole in (("cached_input_tokens", "input_tokens"),
+                        ("cache_write_tokens", "input_tokens"),
                         ("reasoning_tokens", "output_tokens")):  # fmt: skip
         trouble = pc.or_(trouble, pc.fill_null(pc.greater(calls[part], calls[whole]), False))
     return trouble
@@ -488,6 +489,7 @@ def _decided(
         "cached_input_tokens": calls["cached_input_tokens"],
         "output_tokens": calls["output_tokens"],
         "reasoning_tokens": calls["reasoning_tokens"],
+        "cache_write_tokens": calls["cache_write_tokens"],
         "finish_reason": finish,
         "filter_action": pc.case_when(
             rules.conditions(

@@ -385,7 +385,8 @@ def token_problem(row: dict[str, Any]) -> str | None:
             what = ("is not a plausible token count" if row[f"{column}:integral"]
                     else "is not an integer count")  # fmt: skip
             return f"{row[f'{column}:name']} = {text[:60]} {what}"
-    pairs = (("cached_input_tokens", "input_tokens"), ("reasoning_tokens", "output_tokens"))
+    pairs = (("cached_input_tokens", "input_tokens"), ("cache_write_tokens", "input_tokens"),
+             ("reasoning_tokens", "output_tokens"))  # fmt: skip
     for part, whole in pairs:
         if row[part] is not None and row[whole] is not None and row[part] > row[whole]:
             return (f"{row[f'{part}:name']} = {row[part]} exceeds "

@@ -36,7 +36,7 @@ from collectors.credentials import CREDENTIAL_KEY_PATTERN
 from collectors.genai import attributes as attr
 from collectors.genai.normalize import normalize_spans
 from collectors.otlp.flatten import SPAN_SCHEMA
-from collectors.rows import CALL_SCHEMA, FILTER_SCHEMA
+from collectors.rows import CALL_SCHEMA, FILTER_SCHEMA, conform_calls
 
 # Azure OpenAI REST operation ids (AzureDiagnostics/APIM OperationName) -> operation.
 OPERATION_IDS: Final = {
@@ -115,7 +115,8 @@ def normalize_calls(
         query, params = CALL_QUERIES[name]
         calls = queries.run_detached(
             query, {"log_rows": rows}, setup=(CELL_MACROS,), source=source, **params
-        ).cast(CALL_SCHEMA)
+        )
+        calls = conform_calls(calls)
         verdicts = FILTER_SCHEMA.empty_table()
     usable = calls.filter(pc.and_(pc.is_valid(calls["call_id"]), pc.is_valid(calls["start_time"])))
     if usable.num_rows < calls.num_rows:

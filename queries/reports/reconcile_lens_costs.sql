@@ -1,5 +1,5 @@
 -- name: reconcile_lens_costs
--- returns: day, resource, model, deployment_type, token_class, lens_cost_usd (the lens's cost in [start, end) per UTC day, Azure resource (the account name of the calls' endpoint host), base model, billed deployment type and token class: input, cached_input, output from the price book, provisioned from the deployments registry with empty model and type)
+-- returns: day, resource, model, deployment_type, token_class, lens_cost_usd (the lens's cost in [start, end) per UTC day, Azure resource (the account name of the calls' endpoint host), base model, billed deployment type and token class: input, cached_input, cache_write, output from the price book, provisioned from the deployments registry with empty model and type)
 -- params: $start TIMESTAMPTZ, $end TIMESTAMPTZ
 -- Costs come from the hourly summary, priced per group; a deployment's cost goes to the
 -- resources that served it that day in the share of its tokens they served (all of it when
@@ -14,7 +14,8 @@ WITH costed AS (
         billed_type AS deployment_type,
         input_cost_usd,
         cached_input_cost_usd,
-        output_cost_usd
+        output_cost_usd,
+        cache_write_cost_usd
     FROM costed_usage($start, $end, false)
     WHERE billing = 'tokens'
 ),
@@ -47,7 +48,8 @@ calls_costed AS (
         c.deployment_type,
         c.input_cost_usd * coalesce(s.share, 1) AS input_cost_usd,
         c.cached_input_cost_usd * coalesce(s.share, 1) AS cached_input_cost_usd,
-        c.output_cost_usd * coalesce(s.share, 1) AS output_cost_usd
+        c.output_cost_usd * coalesce(s.share, 1) AS output_cost_usd,
+        c.cache_write_cost_usd * coalesce(s.share, 1) AS cache_write_cost_usd
     FROM costed AS c
     LEFT JOIN shares AS s ON s.day = c.day AND s.deployment IS NOT DISTINCT FROM c.deployment
 ),
@@ -59,6 +61,9 @@ by_class AS (
     FROM calls_costed
     UNION ALL
     SELECT day, resource, model, deployment_type, 'output', output_cost_usd
+    FROM calls_costed
+    UNION ALL
+    SELECT day, resource, model, deployment_type, 'cache_write', cache_write_cost_usd
     FROM calls_costed
 ),
 home AS (

@@ -1,5 +1,5 @@
 -- name: 035_usage_source
--- returns: view call_usage (one call as a usage row) and table macro usage_source(start_ts, end_ts, per_call): call_id (a call's, or rollup:... for an hourly rollup group), start_time (per call and rollup rows), hour, day, deployment, model, region, deployment_type, the tenant keys of 01_call_keys, service, filter_action, incident_end_user, requests, errors, throttled, unknown_deployment, synthetic, unknown_tokens (answered calls whose tokens no source gave) and token counts (one row per call, or per usage_hourly row for whole UTC hours)
+-- returns: view call_usage (one call as a usage row) and table macro usage_source(start_ts, end_ts, per_call): call_id (a call's, or rollup:... for an hourly rollup group), start_time (per call and rollup rows), hour, day, deployment, model, region, deployment_type, the tenant keys of 01_call_keys, service, filter_action, incident_end_user, service_tier, context_tier (00_call_tiers), requests, errors, throttled, unknown_deployment, synthetic, unknown_tokens (answered calls whose tokens no source gave) and token counts (cache_write_tokens last) (one row per call, or per usage_hourly row for whole UTC hours)
 -- params:
 -- What the reports sum and costed_usage() prices. Whole UTC hours inside [start_ts, end_ts)
 -- come from the hourly summary (usage_hourly); the partial hours at either edge, and every
@@ -27,6 +27,8 @@ SELECT
     c.filter_action,
     CASE WHEN c.filter_action IN ('blocked_prompt', 'filtered_completion')
         THEN coalesce(c.end_user, '') END AS incident_end_user,
+    billed_service_tier(c.service_tier) AS service_tier,
+    context_tier_above(t.long_above_tokens, c.input_tokens) AS context_tier,
     c.weight AS requests,
     CASE WHEN c.status = 'error' THEN c.weight ELSE 0 END AS errors,
     CASE WHEN c.http_status = 429 THEN c.weight ELSE 0 END AS throttled,
@@ -37,8 +39,10 @@ SELECT
     coalesce(c.input_tokens, 0) * c.weight AS input_tokens,
     coalesce(c.cached_input_tokens, 0) * c.weight AS cached_input_tokens,
     coalesce(c.output_tokens, 0) * c.weight AS output_tokens,
-    coalesce(c.reasoning_tokens, 0) * c.weight AS reasoning_tokens
-FROM (SELECT *, call_weight(sample_weight) AS weight FROM call_keys) AS c;
+    coalesce(c.reasoning_tokens, 0) * c.weight AS reasoning_tokens,
+    coalesce(c.cache_write_tokens, 0) * c.weight AS cache_write_tokens
+FROM (SELECT *, call_weight(sample_weight) AS weight FROM call_keys) AS c
+LEFT JOIN context_tiers AS t ON t.model = base_model(c.model);
 
 CREATE OR REPLACE MACRO usage_source(start_ts, end_ts, per_call) AS TABLE
 WITH mode AS (
@@ -62,6 +66,8 @@ SELECT
     u.filter_action,
     CASE WHEN u.filter_action IN ('blocked_prompt', 'filtered_completion')
         THEN u.incident_end_user END AS incident_end_user,
+    u.service_tier,
+    u.context_tier,
     u.requests,
     u.errors,
     u.throttled,
@@ -71,7 +77,8 @@ SELECT
     u.input_tokens,
     u.cached_input_tokens,
     u.output_tokens,
-    u.reasoning_tokens
+    u.reasoning_tokens,
+    u.cache_write_tokens
 FROM usage_hourly AS u, mode AS w, tenant_rule_kinds AS used
 -- The whole hours: [the first hour after start_ts, the hour of end_ts).
 WHERE NOT w.calls_only
@@ -88,9 +95,10 @@ UNION ALL
 SELECT
     NULL AS call_id, NULL AS start_time, hour, day, deployment, model, region,
     deployment_type, tenant_attr, apim_key, end_user_key, service_key, service,
-    filter_action, incident_end_user,
+    filter_action, incident_end_user, service_tier, context_tier,
     sum(requests), sum(errors), sum(throttled), sum(unknown_deployment), sum(synthetic),
-    sum(unknown_tokens), sum(input_tokens), sum(cached_input_tokens), sum(output_tokens), sum(reasoning_tokens)
+    sum(unknown_tokens), sum(input_tokens), sum(cached_input_tokens), sum(output_tokens), sum(reasoning_tokens),
+    sum(cache_write_tokens)
 FROM call_usage AS c, mode AS w
 WHERE NOT per_call AND w.calls_only AND c.start_time >= start_ts AND c.start_time < end_ts
 GROUP BY ALL
@@ -124,6 +132,8 @@ SELECT
     '' AS service,
     'none' AS filter_action,
     NULL AS incident_end_user,
+    'default' AS service_tier,
+    'short' AS context_tier,
     r.requests,
     CASE WHEN r.status = 'error' THEN r.requests ELSE 0 END AS errors,
     0 AS throttled,
@@ -133,7 +143,8 @@ SELECT
     r.input_tokens,
     r.cached_input_tokens,
     r.output_tokens,
-    r.reasoning_tokens
+    r.reasoning_tokens,
+    0 AS cache_write_tokens
 FROM usage_rollups AS r, tenant_rule_kinds AS used
 ANTI JOIN (
     SELECT DISTINCT hour

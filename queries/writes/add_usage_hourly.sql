@@ -14,4 +14,5 @@ ON CONFLICT DO UPDATE SET
     input_tokens = input_tokens + EXCLUDED.input_tokens,
     cached_input_tokens = cached_input_tokens + EXCLUDED.cached_input_tokens,
     output_tokens = output_tokens + EXCLUDED.output_tokens,
-    reasoning_tokens = reasoning_tokens + EXCLUDED.reasoning_tokens;
+    reasoning_tokens = reasoning_tokens + EXCLUDED.reasoning_tokens,
+    cache_write_tokens = cache_write_tokens + EXCLUDED.cache_write_tokens;

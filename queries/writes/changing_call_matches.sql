@@ -11,8 +11,8 @@ JOIN (SELECT * FROM calls WHERE start_time BETWEEN $window_start AND $window_end
 WHERE NOT x.incoming_first
     OR (c.input_tokens, c.cached_input_tokens, c.output_tokens, c.reasoning_tokens,
         c.status, c.http_status, c.duration_ms, c.deployment, c.model, c.request_id,
-        c.apim_subscription, c.tenant_id, c.sample_weight)
+        c.apim_subscription, c.tenant_id, c.sample_weight, c.cache_write_tokens, c.service_tier)
     IS DISTINCT FROM
        (i.input_tokens, i.cached_input_tokens, i.output_tokens, i.reasoning_tokens,
         i.status, i.http_status, i.duration_ms, i.deployment, i.model, i.request_id,
-        i.apim_subscription, i.tenant_id, i.sample_weight);
+        i.apim_subscription, i.tenant_id, i.sample_weight, i.cache_write_tokens, i.service_tier);

@@ -1,11 +1,15 @@
 -- name: load_price_book
--- returns: nothing; adds the rows of one price book CSV as version $version
+-- returns: nothing; adds the rows of one price book CSV (the current format, with the billing-mode columns) as version $version
 -- params: $version VARCHAR, $path VARCHAR
-INSERT INTO price_book
+INSERT INTO price_book BY NAME
 SELECT
-    $version, model, deployment_type, nullif(region, ''),
+    $version AS version, model, deployment_type, nullif(region, '') AS region,
     input_per_1m, cached_input_per_1m, output_per_1m,
-    effective_from, effective_to, source
+    effective_from, effective_to, source,
+    coalesce(nullif(service_tier, ''), 'default') AS service_tier,
+    nullif(context_tier, '') AS context_tier,
+    cache_write_per_1m,
+    nullif(meters, '') AS meters
 FROM read_csv(
     $path,
     header = true,
@@ -13,6 +17,7 @@ FROM read_csv(
         'model': 'VARCHAR', 'deployment_type': 'VARCHAR', 'region': 'VARCHAR',
         'input_per_1m': 'DECIMAL(18,6)', 'cached_input_per_1m': 'DECIMAL(18,6)',
         'output_per_1m': 'DECIMAL(18,6)', 'effective_from': 'DATE', 'effective_to': 'DATE',
-        'source': 'VARCHAR'
+        'source': 'VARCHAR', 'service_tier': 'VARCHAR', 'context_tier': 'VARCHAR',
+        'cache_write_per_1m': 'DECIMAL(18,6)', 'meters': 'VARCHAR'
     }
 );

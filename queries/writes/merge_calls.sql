@@ -29,6 +29,7 @@ UPDATE calls AS c SET
     cached_input_tokens = CASE WHEN i.incoming_first THEN coalesce(i.cached_input_tokens, c.cached_input_tokens) ELSE coalesce(c.cached_input_tokens, i.cached_input_tokens) END,
     output_tokens = CASE WHEN i.incoming_first THEN coalesce(i.output_tokens, c.output_tokens) ELSE coalesce(c.output_tokens, i.output_tokens) END,
     reasoning_tokens = CASE WHEN i.incoming_first THEN coalesce(i.reasoning_tokens, c.reasoning_tokens) ELSE coalesce(c.reasoning_tokens, i.reasoning_tokens) END,
+    cache_write_tokens = CASE WHEN i.incoming_first THEN coalesce(i.cache_write_tokens, c.cache_write_tokens) ELSE coalesce(c.cache_write_tokens, i.cache_write_tokens) END,
     finish_reason = CASE WHEN i.incoming_first THEN coalesce(i.finish_reason, c.finish_reason) ELSE coalesce(c.finish_reason, i.finish_reason) END,
     response_id = CASE WHEN i.incoming_first THEN coalesce(i.response_id, c.response_id) ELSE coalesce(c.response_id, i.response_id) END,
     apim_subscription = CASE WHEN i.incoming_first THEN coalesce(i.apim_subscription, c.apim_subscription) ELSE coalesce(c.apim_subscription, i.apim_subscription) END,

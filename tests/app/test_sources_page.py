@@ -9,6 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from collectors.loganalytics import state
+from collectors.prices.apply import record_unmapped
+from collectors.prices.parse import UnmappedMeter
 from collectors.store import Store
 from tests.app.conftest import APP
 from tests.seeding import seeded_database
@@ -103,3 +105,22 @@ def test_a_sampled_source_and_a_degraded_pull_are_shown(
     assert any("`apim`: the last pull stored calls with fields missing" in w.value
                for w in at.warning)  # fmt: skip
     assert any("3 of 3 calls had no row" in t.value for t in at.text)
+
+
+def test_meters_the_last_price_refresh_could_not_map_are_shown_with_the_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = seeded_database(tmp_path / "lens.duckdb", datetime.now(UTC) - timedelta(hours=1))
+    store = Store(db)
+    unmapped = [UnmappedMeter("chat-latest 08062026 opt Gl 1M Tokens", "Azure OpenAI GPT5",
+                              "1M", "'chat' does not start a model name")]  # fmt: skip
+    record_unmapped(store, unmapped, datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    store.close()
+    at = open_page(monkeypatch, db)
+    assert not at.exception
+    toggle = next(t for t in at.toggle if "could not map" in t.label)
+    toggle.set_value(True).run()
+    assert not at.exception
+    shown = at.dataframe[-1].value
+    assert list(shown["meter"]) == ["chat-latest 08062026 opt Gl 1M Tokens"]
+    assert list(shown["reason"]) == ["'chat' does not start a model name"]

@@ -78,7 +78,7 @@ def test_focus_choice_keeps_the_lines_and_the_file_formula_safe(
     assert "=Fabrikam" in set(lines["tenant_name"])  # shown as is on the page
     served = chargeback_file(db.cursor(), month, "focus")  # what the button is given
     assert served.count("=Fabrikam") == served.count("'=Fabrikam") > 0  # never bare
-    assert served.splitlines()[0].startswith("BillingPeriodStart,")
+    assert served.splitlines()[0].startswith("BilledCost,BillingAccountId,")
 
 
 def test_ptu_hours_nobody_used_show_as_idle_capacity(

@@ -80,6 +80,7 @@ def item(
 
 
 GPT5: Final = "Azure OpenAI GPT5"
+REASONING: Final = "Azure OpenAI Reasoning"
 CATALOGUE: Final = [
     # gpt-4o Global Standard: the shipped prices, a later start date -> no change
     item("gpt 4o 1120 Inp glbl Tokens", 0.0025),
@@ -133,6 +134,55 @@ CATALOGUE: Final = [
          location="US East", service="Cognitive Services"),
     item("Translator Text S1", 10.0, "1M", service="Cognitive Services",
          product="Translator Text"),
+]  # fmt: skip
+
+
+# The irregular meter names of /work/shared/research/azure-pricing-2026.md section 3 (seen in
+# Retail Prices answers and Cost Management product strings, 2026), each with its input or
+# output sibling so a row has an input price, plus the billing-mode spellings of its token
+# vocabulary (Flex, PP, Std, ShortCo/LongCo, Cd Wr) and provisioned throughput by hour,
+# month and year. Prices are illustrative, in the unit each item states.
+RESEARCH_CATALOGUE: Final = [
+    item("GPT 5.2 chat inp Gl 1M Tokens", 1.75, "1M", product=GPT5),
+    item("5.2 chat 0210 cd inp Gl 1M Tokens", 0.175, "1M", product=GPT5),
+    item("GPT 5 Chat cchd Inpt Glbl 1M Tokens", 0.125, "1M", product=GPT5),
+    item("GPT 5 Chat Inpt Glbl 1M Tokens", 1.25, "1M", product=GPT5),
+    item("gpt 5 pro inp glbl Tokens", 0.015, product=GPT5),
+    item("gpt-5-codex-ccchd-inp-glbl Tokens", 0.000125, product=GPT5),
+    item("gpt-5-codex-inp-glbl Tokens", 0.00125, product=GPT5),
+    item("codex mini inp cchd glbl Tokens", 0.000375),
+    item("codex mini inp glbl Tokens", 0.0015),
+    item("o3-deep research 0626-inp-cchd-glbl 1M Tokens", 2.5, "1M", product=REASONING),
+    item("o3-deep research 0626-inp-glbl 1M Tokens", 10.0, "1M", product=REASONING),
+    item("chat-latest 08062026 opt Gl 1M Tokens", 10.0, "1M", product=GPT5),
+    item("5.4 pro Batch inp Dz 1M Tokens", 16.5, "1M", product=GPT5),
+    item("5.4 nano Batch cd Inp Gl", 0.01, "1M", product=GPT5),
+    item("5.4 nano Batch Inp Gl", 0.1, "1M", product=GPT5),
+    item("o4-mini 0416 Batch Inp Data Zone", 0.000605),
+    item("gpt 4.1 Inp regnl", 0.0022, region="swedencentral", location="SE Central"),
+    item("gpt 4o mini0718 BatchOutp DataZone", 0.00033),
+    item("gpt 4o mini0718 BatchInp DataZone", 0.0000825),
+    item("o1 1217 Outp Data Zone Tokens", 0.066),
+    item("o1 1217 Inp Data Zone Tokens", 0.0165),
+    item("5.6 luna ShortCo Cd Inp Std DZ 1M Tokens", 0.11, "1M", product=GPT5),
+    item("5.6 luna ShortCo Inp Std DZ 1M Tokens", 1.1, "1M", product=GPT5),
+    item("5.6 luna ShortCo Cd Wr Std DZ 1M Tokens", 1.375, "1M", product=GPT5),
+    item("5.6 luna ShortCo Opt Std DZ 1M Tokens", 8.8, "1M", product=GPT5),
+    item("5.6 luna LongCo Inp Std DZ 1M Tokens", 2.2, "1M", product=GPT5),
+    item("5.6 luna LongCo Opt Std DZ 1M Tokens", 13.2, "1M", product=GPT5),
+    item("5.6 terra ShortCo Cd Inp PP Gl 1M Tokens", 0.2, "1M", product=GPT5),
+    item("5.6 terra ShortCo Inp PP Gl 1M Tokens", 2.0, "1M", product=GPT5),
+    item("5.6 sol ShortCo Inp Flex Gl 1M Tokens", 0.5, "1M", product=GPT5),
+    item("Provisioned Managed Global Unit", 1.0, "1 Hour", region="swedencentral",
+         location="SE Central"),
+    item("Provisioned Managed Data Zone Unit", 1.2, "1 Hour", region="swedencentral",
+         location="SE Central"),
+    item("Provisioned Managed Regional Unit", 2.28, "1 Hour", region="swedencentral",
+         location="SE Central"),
+    item("Provisioned Managed Data Zone", 312.0, "1/Month", price_type="Reservation",
+         reservationTerm="1 Month", region="swedencentral", location="SE Central"),
+    item("Provisioned Managed Regional", 3588.0, "1/Year", price_type="Reservation",
+         reservationTerm="1 Year", region="swedencentral", location="SE Central"),
 ]  # fmt: skip
 
 

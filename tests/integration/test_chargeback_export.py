@@ -15,6 +15,7 @@ import duckdb
 import httpx
 import pandas as pd
 
+from app.exports import chargeback_file
 from collectors.otlp.synthetic import export_requests
 from collectors.store import Store
 from queries.chargeback import CHARGEBACK_COLUMNS, last_full_month
@@ -137,3 +138,31 @@ def test_cli_export_of_a_month_without_calls_says_so(tmp_path: Path) -> None:
                      env={"LENS_DB": str(ledger)})  # fmt: skip
     assert written.returncode == 0, written.stderr
     assert "note: no calls in 2020-01" in written.stderr and "(0 rows, 2020-01)" in written.stderr
+
+
+def test_focus_file_is_the_same_bytes_from_the_api_the_cli_and_the_page(
+    make_server: Callable[..., LensServer],
+) -> None:
+    server = make_server().start()
+    send_last_month(server, calls=256)
+    api = httpx.get(
+        f"{server.url}/api/chargeback.csv", params={"month": MONTH, "format": "focus"}, timeout=60
+    )
+    assert api.status_code == 200
+    cli = subprocess.run(
+        [str(CLI), "export", "chargeback", "--month", MONTH, "--format", "focus",
+         "--url", server.url],
+        capture_output=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert cli.returncode == 0, cli.stderr
+    server.stop()
+    store = Store(server.db_path)
+    try:
+        page = chargeback_file(store.cursor(), MONTH, "focus")  # what the page's button serves
+    finally:
+        store.close()
+    assert api.content == cli.stdout == page.encode()
+    header = api.text.splitlines()[0].split(",")
+    assert header[:3] == ["BilledCost", "BillingAccountId", "BillingAccountName"]
+    frame = pd.read_csv(io.StringIO(api.text), dtype=str, keep_default_na=False)
+    assert sum(int(v) for v in frame["x_Requests"]) == 256

@@ -39,6 +39,16 @@ def test_refresh_through_the_server_shows_then_applies(
         assert shown.returncode == 0, shown.stderr
         assert "Read " in shown.stderr and "changed gpt-4.1-nano" in shown.stderr
         assert "run with --apply to load these prices" in shown.stderr
+        # every meter not mapped is printed with the reason, and the PTU prices read
+        assert "3 meters not mapped (kept for the Sources page):" in shown.stderr
+        assert "  gpt-4o-rt-txt-1217 Inp glbl Tokens (word 'rt' not understood)" in shown.stderr
+        assert "  4.3 Inp Glbl Tokens (version '4.3' without a GPT product of that version)" in (
+            shown.stderr
+        )
+        assert (
+            "provisioned: GlobalProvisionedManaged eastus2 monthly: 260.000000 USD per PTU "
+            "(Provisioned Managed Global)"
+        ) in shown.stderr
         applied = refresh("--url", server.url, "--apply", env=env)
         assert applied.returncode == 0, applied.stderr
         assert "Loaded retail_prices_" in applied.stderr

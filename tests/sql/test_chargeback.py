@@ -214,14 +214,49 @@ def test_csv_reads_back_with_the_same_totals_and_no_formulas(store: Store) -> No
     assert all(len(v.split(".")[1]) == 6 for v in back["payg_cost_usd"])
 
 
-def test_focus_format_renames_and_keeps_the_totals(store: Store) -> None:
+# The Mandatory columns of FOCUS 1.2 (FinOps Foundation, FOCUS_Spec, specification/columns:
+# "Feature level | Mandatory"), as a set, to check the export against independently.
+FOCUS_12_MANDATORY = {
+    "BilledCost", "BillingAccountId", "BillingAccountName", "BillingCurrency",
+    "BillingPeriodEnd", "BillingPeriodStart", "ChargeCategory", "ChargeClass",
+    "ChargeDescription", "ChargePeriodEnd", "ChargePeriodStart", "ContractedCost",
+    "EffectiveCost", "InvoiceIssuerName", "ListCost", "PricingQuantity", "PricingUnit",
+    "ProviderName", "PublisherName", "ServiceCategory", "ServiceName",
+}  # fmt: skip
+
+
+def test_focus_format_is_focus_12_with_allocation_in_x_columns(store: Store) -> None:
     text = chargeback_csv(chargeback(store.cursor(), "2026-10"), "focus")
     back = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    assert {"BillingPeriodStart", "BilledCost", "EffectiveCost", "ResourceName", "SkuId"} <= set(
-        back.columns
+    header = list(back.columns)
+    assert set(header[:21]) == FOCUS_12_MANDATORY and len(header) == len(set(header))
+    assert all(name.startswith("x_") for name in header[21:])  # custom columns only
+    assert not {"month", "tenant_id", "total_cost_usd", "SkuId", "ResourceName"} & set(header)
+    assert len(back) == len(EXPECTED)
+    assert (
+        set(back["BillingPeriodStart"])
+        == set(back["ChargePeriodStart"])
+        == {"2026-10-01T00:00:00Z"}
     )
-    assert set(back["BillingPeriodStart"]) == {"2026-10-01"}
+    assert set(back["BillingPeriodEnd"]) == set(back["ChargePeriodEnd"]) == {"2026-11-01T00:00:00Z"}
+    assert set(back["ChargeCategory"]) == {"Usage"} and set(back["ChargeClass"]) == {""}
+    assert set(back["BillingCurrency"]) == {"USD"} and set(back["PricingUnit"]) == {"Tokens"}
+    assert set(back["ServiceName"]) == {"Azure OpenAI"}
+    assert set(back["ServiceCategory"]) == {"AI and Machine Learning"}
+    # acme's gpt-4o-mini line: 1M x 0.15 + 100k x 0.60 = 0.21 over 1,100,000 tokens
+    mini = back[(back["x_TenantId"] == "acme") & (back["x_Deployment"] == "mini")].iloc[0]
+    assert (mini["BilledCost"], mini["EffectiveCost"], mini["ListCost"]) == ("0.210000",) * 3
+    assert mini["ContractedCost"] == "0.210000"
+    assert (mini["PricingQuantity"], mini["x_PayAsYouGoCostUsd"]) == ("1100000", "0.210000")
+    assert mini["ChargeDescription"] == (
+        "Azure OpenAI gpt-4o-mini on deployment mini (GlobalStandard)"
+    )
+    assert (mini["x_CostCenter"], mini["x_QuotaUtilizationPct"]) == ("CC-1", "110.03")
+    idle = back[back["x_TenantId"] == "idle capacity"].iloc[0]
+    assert (idle["EffectiveCost"], idle["x_ProvisionedCostUsd"]) == ("14840.000000",) * 2
     assert sum(Decimal(v) for v in back["BilledCost"]) == Decimal("14880.368720")
+    evil = back[back["x_TenantId"] == "evil"]
+    assert set(evil["x_TenantName"]) == {"'" + FORMULA_NAME}  # text, not a formula
 
 
 def test_month_arithmetic() -> None:

@@ -372,3 +372,16 @@ def test_attribute_names_are_the_ones_the_normaliser_reads() -> None:
         (w.HTTP_STATUS, a.HTTP_STATUS[0]),
     ]
     assert [ours for ours, _ in pairs] == [theirs for _, theirs in pairs]
+
+
+def test_usage_details_carry_cache_writes_as_the_conventions_name_them() -> None:
+    usage = {
+        "prompt_tokens": 50_000,
+        "prompt_tokens_details": {"cached_tokens": 10_000, "cache_write_tokens": 30_000},
+        "completion_tokens_details": {"reasoning_tokens": 512},
+    }
+    assert w.usage_details(usage) == {
+        "gen_ai.usage.cache_read.input_tokens": 10_000,
+        "gen_ai.usage.cache_creation.input_tokens": 30_000,
+        "gen_ai.usage.reasoning.output_tokens": 512,
+    }

@@ -618,6 +618,11 @@ WHERE = "resourceSpans[0].scopeSpans[0].spans[1]"
             "gen_ai.usage.input_tokens = 10",
         ),
         (
+            {"gen_ai.usage.input_tokens": 10, "gen_ai.usage.cache_creation.input_tokens": 11},
+            f"{WHERE}: gen_ai.usage.cache_creation.input_tokens = 11 exceeds "
+            "gen_ai.usage.input_tokens = 10",
+        ),
+        (
             {"gen_ai.usage.completion_tokens": 5, "gen_ai.usage.reasoning_tokens": 6},
             f"{WHERE}: gen_ai.usage.reasoning_tokens = 6 exceeds "
             "gen_ai.usage.completion_tokens = 5",
@@ -664,6 +669,22 @@ def test_token_counts_accept_every_spelling_and_integral_values(
         row.output_tokens,
         row.reasoning_tokens,
     ) == expected
+
+
+@pytest.mark.parametrize(
+    ("attributes", "expected"),
+    [
+        ({"gen_ai.usage.input_tokens": 50, "gen_ai.usage.cache_creation.input_tokens": 30}, 30),
+        ({"gen_ai.usage.input_tokens": 50, "gen_ai.usage.cache_creation_input_tokens": 20}, 20),
+        ({"gen_ai.usage.input_tokens": 50, "llm.token_count.prompt_details.cache_write": 5}, 5),
+        ({"gen_ai.usage.input_tokens": 50}, None),
+    ],
+)
+def test_cache_writes_are_read_from_every_spelling(
+    attributes: dict[str, Any], expected: int | None
+) -> None:
+    row = only_call(normalize(make_span({"gen_ai.operation.name": "chat", **attributes})))
+    assert (row.input_tokens, row.cache_write_tokens) == (50, expected)
 
 
 @pytest.mark.parametrize(

@@ -7,20 +7,22 @@ in /work/shared/research/azure-formats.md section 8.1; none is a contracted form
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from collectors.prices.retail import (
-    PriceChange,
+from collectors.prices.apply import PriceChange, diff_price_books, merge_price_books
+from collectors.prices.book import format_price
+from collectors.prices.parse import (
+    CapacityPrice,
     PriceRow,
-    diff_price_books,
-    format_price,
-    merge_price_books,
+    UnmappedMeter,
     parse_meter_name,
     price_rows_from_items,
+    read_meter_name,
 )
 
 READ_ON = date(2026, 11, 23)
@@ -76,7 +78,6 @@ UNMAPPED = [
     ("gpt4omini-aud1217-txt Inp glbl", ""),
     ("gpt4o realtimePrvwTxtInp DataZone", ""),
     ("gpt img 1.5 out img DZ", ""),  # image tokens
-    ("GPT 5 Mini pp Inpt Glbl", GPT5),  # priority processing
     ("FW GPT OSS 120B Inp DZ", "Fireworks Models"),  # another host's meter
     ("4.3 Inp Glbl Tokens", GPT5),  # a version of which model?
     ("54 opt Dz", GPT5),
@@ -86,7 +87,9 @@ UNMAPPED = [
     ("gpt 4o 1120 cached Outp glbl", ""),  # cached output
     ("gpt 4o 1120 glbl", ""),  # no direction
     ("gpt 4o 1120 Batch Inp regnl", ""),  # no regional batch type
-    ("Provisioned Managed Unit", ""),
+    ("Provisioned Managed Unit", ""),  # a capacity meter, not a token one
+    ("gpt 4o 1120 Batch Flex Inp glbl", ""),  # batch is not a service tier
+    ("gpt 4o 1120 cd Wr Outp glbl", ""),  # a cache write is input
     ("Grok 4.1 Inp Glbl Tokens", "Azure Grok Models"),
 ]
 
@@ -101,6 +104,49 @@ def test_meter_name_is_read(name: str, product: str, expected: tuple[str, str, s
 @pytest.mark.parametrize(("name", "product"), UNMAPPED)
 def test_meter_name_not_understood_is_refused(name: str, product: str) -> None:
     assert parse_meter_name(name, product) is None
+
+
+# Billing modes: (meter, product) -> (model, type, token class, service tier, context tier).
+MODES = [
+    ("GPT 5 Mini pp Inpt Glbl", GPT5, ("gpt-5-mini", "GlobalStandard", "input", "priority", None)),
+    ("5.6 luna ShortCo Cd Inp Std DZ 1M Tokens", GPT5,
+     ("gpt-5.6-luna", "DataZoneStandard", "cached_input", "default", "short")),
+    ("5.6 terra ShortCo Cd Inp PP Gl 1M Tokens", GPT5,
+     ("gpt-5.6-terra", "GlobalStandard", "cached_input", "priority", "short")),
+    ("5.6 sol LongCo Opt Flex Gl 1M Tokens", GPT5,
+     ("gpt-5.6-sol", "GlobalStandard", "output", "flex", "long")),
+    ("5.6 luna LongCo Cd Wr Std DZ 1M Tokens", GPT5,
+     ("gpt-5.6-luna", "DataZoneStandard", "cache_write", "default", "long")),
+    ("5.6 luna ShortCo Cached Write Inp Std DZ", GPT5,
+     ("gpt-5.6-luna", "DataZoneStandard", "cache_write", "default", "short")),
+    ("gpt-5-codex-ccchd-inp-glbl Tokens", "", ("gpt-5-codex", "GlobalStandard", "cached_input",
+                                               "default", None)),
+    ("codex mini inp cchd glbl Tokens", "", ("codex-mini", "GlobalStandard", "cached_input",
+                                             "default", None)),
+    ("o3-deep research 0626-inp-cchd-glbl 1M Tokens", "",
+     ("o3-deep-research", "GlobalStandard", "cached_input", "default", None)),
+    ("5.4 pro Batch inp Dz 1M Tokens", GPT5, ("gpt-5.4-pro", "DataZoneBatch", "input", "default",
+                                              None)),
+    ("5.4 nano Batch cd Inp Gl", GPT5, ("gpt-5.4-nano", "GlobalBatch", "cached_input", "default",
+                                        None)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "product", "expected"), MODES)
+def test_billing_mode_words_are_read(
+    name: str, product: str, expected: tuple[str, str, str, str, str | None]
+) -> None:
+    meter = parse_meter_name(name, product)
+    assert meter is not None
+    assert (meter.model, meter.deployment_type, meter.token_class, meter.service_tier,
+            meter.context_tier) == expected  # fmt: skip
+
+
+def test_a_meter_not_understood_says_why() -> None:
+    assert read_meter_name("gpt-4o-rt-txt-1217 Inp glbl") == "word 'rt' not understood"
+    assert read_meter_name("chat-latest 08062026 opt Gl 1M Tokens") == (
+        "'chat' does not start a model name"
+    )
 
 
 def test_version_word_is_kept_apart_from_the_model() -> None:
@@ -142,23 +188,46 @@ def row(
     ],
 )
 def test_prices_become_usd_per_million_tokens(unit: str, price: str, per_1m: str) -> None:
-    rows, unmapped = price_rows_from_items([item("gpt 4o Inp glbl", price, unit)], READ_ON)
-    assert unmapped == []
-    assert rows == [row("gpt-4o", (per_1m, None, None))]
+    parsed = price_rows_from_items([item("gpt 4o Inp glbl", price, unit)], READ_ON)
+    assert parsed.unmapped == []
+    assert parsed.rows == [replace(row("gpt-4o", (per_1m, None, None)), meters="gpt 4o Inp glbl")]
 
 
-def test_items_that_are_not_pay_as_you_go_token_prices_are_left_out() -> None:
+def test_capacity_meters_become_ptu_prices_and_other_items_are_listed_or_left_out() -> None:
     items = [
         item("gpt 4o Inp glbl", "0.0025"),
         item("gpt 4o Inp glbl", "0.002", type="Reservation", reservationTerm="1 Year"),
-        item("gpt 4o Inp glbl", "0.001", type="DevTestConsumption"),
-        item("gpt 4o Inp glbl", "0.002", tierMinimumUnits=1_000_000.0),
-        item("Provisioned Managed Unit", "1", unit="1 Hour"),
-        item("Provisioned Managed Global", "260", unit="1/Month", type="Reservation"),
-    ]
-    rows, unmapped = price_rows_from_items(items, READ_ON)
-    assert rows == [row("gpt-4o", ("2.50", None, None))]
-    assert unmapped == []
+        item("gpt 4o Inp glbl", "0.001", type="DevTestConsumption"),  # left out
+        item("gpt 4o Inp glbl", "0.002", tierMinimumUnits=1_000_000.0),  # left out
+        item("Provisioned Managed Unit", "2", unit="1 Hour"),
+        item("Provisioned Managed Data Zone Unit", "1.1", unit="1 Hour"),
+        item("Provisioned Managed Global", "260", unit="1/Month", type="Reservation",
+             reservationTerm="1 Month"),
+        item("Provisioned Managed Global", "2652", unit="1/Year", type="Reservation",
+             reservationTerm="1 Year"),
+        item("Provisioned Managed Global", "9", unit="1/Day", type="Reservation",
+             reservationTerm="3 Years"),
+        item("gpt img 1 Outp glbl", "0.04", unit="1 Image"),
+    ]  # fmt: skip
+    parsed = price_rows_from_items(items, READ_ON)
+    assert parsed.rows == [replace(row("gpt-4o", ("2.50", None, None)), meters="gpt 4o Inp glbl")]
+    start = date(2025, 1, 1)
+    assert parsed.capacity == [
+        CapacityPrice("DataZoneProvisionedManaged", "eastus2", "hourly", Decimal("1.1"), start,
+                      "Provisioned Managed Data Zone Unit"),
+        CapacityPrice("GlobalProvisionedManaged", "eastus2", "monthly", Decimal("260"), start,
+                      "Provisioned Managed Global"),
+        CapacityPrice("GlobalProvisionedManaged", "eastus2", "yearly", Decimal("2652"), start,
+                      "Provisioned Managed Global"),
+        CapacityPrice("ProvisionedManaged", "eastus2", "hourly", Decimal("2"), start,
+                      "Provisioned Managed Unit"),
+    ]  # fmt: skip
+    assert parsed.unmapped == [
+        UnmappedMeter("Provisioned Managed Global", "Azure OpenAI", "1/Day",
+                      "reservation term '3 Years' not understood"),
+        UnmappedMeter("gpt 4o Inp glbl", "Azure OpenAI", "1K", "a reservation of tokens"),
+        UnmappedMeter("gpt img 1 Outp glbl", "Azure OpenAI", "1 Image", "unit is not tokens"),
+    ]  # fmt: skip
 
 
 def test_primary_meter_region_wins_over_a_duplicate() -> None:
@@ -167,8 +236,8 @@ def test_primary_meter_region_wins_over_a_duplicate() -> None:
         item("gpt 4o Inp glbl", "0.0025"),
         item("gpt 4o Inp glbl", "0.0027", armRegionName="japaneast", isPrimaryMeterRegion=False),
     ]
-    rows, _ = price_rows_from_items(items, READ_ON)
-    assert rows == [row("gpt-4o", ("2.50", None, None))]
+    rows = price_rows_from_items(items, READ_ON).rows
+    assert unlabelled(rows) == [row("gpt-4o", ("2.50", None, None))]
 
 
 def test_only_standard_rows_keep_their_region() -> None:
@@ -177,7 +246,7 @@ def test_only_standard_rows_keep_their_region() -> None:
         item("gpt 4o Inp regnl", "0.0028", armRegionName="eastus"),
         item("gpt 4o Inp Data Zone", "0.00275", armRegionName="swedencentral"),
     ]
-    rows, _ = price_rows_from_items(items, READ_ON)
+    rows = unlabelled(price_rows_from_items(items, READ_ON).rows)
     assert rows == [
         row("gpt-4o", ("2.75", None, None), deployment_type="DataZoneStandard"),
         row("gpt-4o", ("2.80", None, None), deployment_type="Standard", region="eastus"),
@@ -194,7 +263,7 @@ def test_each_effective_start_date_starts_a_dated_row() -> None:
         # the cached meter came later: until then, no cached price
         item("o3 cchd Inp glbl", "0.0005", effectiveStartDate="2025-07-01T00:00:00Z"),
     ]
-    rows, _ = price_rows_from_items(items, READ_ON)
+    rows = unlabelled(price_rows_from_items(items, READ_ON).rows)
     assert rows == [
         row("o3", ("10.00", None, "40.00"), date(2025, 4, 16), date(2025, 6, 10)),
         row("o3", ("2.00", None, "8.00"), date(2025, 6, 10), date(2025, 7, 1)),
@@ -204,14 +273,23 @@ def test_each_effective_start_date_starts_a_dated_row() -> None:
 
 def test_a_model_without_an_input_price_is_reported_not_priced() -> None:
     items = [item("gpt 4o Outp glbl", "0.01"), item("gpt 4o cchd Inp glbl", "0.00125")]
-    rows, unmapped = price_rows_from_items(items, READ_ON)
-    assert rows == []
-    assert unmapped == ["gpt 4o Outp glbl", "gpt 4o cchd Inp glbl"]
+    parsed = price_rows_from_items(items, READ_ON)
+    assert parsed.rows == []
+    assert [(u.meter, u.reason) for u in parsed.unmapped] == [
+        ("gpt 4o Outp glbl", "no input price for this model"),
+        ("gpt 4o cchd Inp glbl", "no input price for this model"),
+    ]
 
 
 def test_unmapped_meters_are_listed_once_each() -> None:
     items = [item("gpt-4o-rt-txt-1217 Inp glbl", "0.005")] * 3
-    assert price_rows_from_items(items, READ_ON) == ([], ["gpt-4o-rt-txt-1217 Inp glbl"])
+    parsed = price_rows_from_items(items, READ_ON)
+    assert parsed.rows == []
+    assert [u.meter for u in parsed.unmapped] == ["gpt-4o-rt-txt-1217 Inp glbl"]
+
+
+def unlabelled(rows: list[PriceRow]) -> list[PriceRow]:
+    return [replace(r, meters="") for r in rows]
 
 
 def book_row(model: str, prices: tuple[str | None, ...], **kw: Any) -> PriceRow:
