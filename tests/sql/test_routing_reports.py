@@ -53,9 +53,10 @@ def call(
 
 CALLS = [
     # Served where meant: Sweden Central's gpt-4o, (1,000,000 x 2.50 + 100,000 x 10.00) / 1M
-    # = 3.50 USD; it asked for Priority and got it.
+    # = 3.50 USD; it asked for Priority and was served at default (a Priority call is priced
+    # only by a priority price row, which this price book has none of).
     call("a1", SWC, "Sweden Central", "gpt-4o", "GlobalStandard", 1_000_000, 100_000,
-         attempts=1, service_tier_requested="priority", service_tier="priority"),
+         attempts=1, service_tier_requested="priority", service_tier="default"),
     # Failed over to West Europe's Standard gpt-4o: (200,000 x 2.50 + 20,000 x 10.00) / 1M
     # x 1.1 = 0.77 USD served; at Sweden Central's prices (a1's) 0.70: 0.07 extra. It asked
     # for Priority and was served at default.
@@ -96,8 +97,8 @@ def test_shares_are_over_the_calls_that_can_say_them(store: Store) -> None:
     assert got["failover_rate"] == pytest.approx(2 / 3)
     assert (got["spillover_known"], got["spilled"]) == (2, 1)  # p1, s1; s1
     assert got["spillover_share"] == pytest.approx(0.5)
-    assert (got["priority_asked"], got["downgraded"]) == (2, 1)  # a1, f1; f1
-    assert got["downgrade_share"] == pytest.approx(0.5)
+    assert (got["priority_asked"], got["downgraded"]) == (2, 2)  # a1, f1; a1, f1
+    assert got["downgrade_share"] == pytest.approx(1.0)
 
 
 def test_the_extra_cost_of_failover_is_served_minus_meant(store: Store) -> None:
@@ -135,7 +136,7 @@ def test_calls_by_backend_and_endpoint(store: Store) -> None:
 def test_failovers_beside_429s_over_time(store: Store) -> None:
     frame = routing.routing_over_time(store.cursor(), SCOPE, timedelta(hours=1))
     (row,) = frame.itertuples()
-    assert (row.failovers, row.throttled, row.spilled, row.downgraded) == (2, 1, 1, 1)
+    assert (row.failovers, row.throttled, row.spilled, row.downgraded) == (2, 1, 1, 2)
 
 
 def test_another_tenant_sees_none_of_it(store: Store) -> None:
