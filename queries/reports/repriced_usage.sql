@@ -53,6 +53,10 @@ in_force AS (
     WHERE p.version = (
         SELECT version FROM price_book_versions ORDER BY loaded_at DESC, version DESC LIMIT 1
     )
+        -- the standard tier at any prompt length: the what-if prices the tokens as a
+        -- default-tier call (Flex is priced from it below), never at Priority or long-context
+        -- rates
+        AND p.service_tier = 'default' AND p.context_tier IS NULL
 ),
 rated AS (
     SELECT

@@ -28,9 +28,9 @@ from tests.sql.test_chargeback import call
 HOUR = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
 
-def build(path: Path, calls: list[CallRow]) -> Store:
+def build(path: Path, calls: list[CallRow], prices: Path = PRICES) -> Store:
     store = Store(path)
-    load_reference_data(store, PRICES, DEPLOYMENT_TYPES)
+    load_reference_data(store, prices, DEPLOYMENT_TYPES)
     write_tenants(
         store,
         TenantsConfig(
@@ -82,6 +82,27 @@ def test_what_if_prices_a_scope_again_to_the_cent(tmp_path: Path) -> None:
     # a model the price book does not know: its tokens are unpriced, never $0
     unknown = what_if(cur, 30, tenants=["bee"], target_model="no-such-model", now=now)
     assert unknown.what_if_usd == 0 and unknown.unpriced_tokens == 1_100_000
+
+
+def test_what_if_prices_at_the_default_tier_beside_priority_and_long_context_rows(
+    tmp_path: Path,
+) -> None:
+    # The same price book plus gpt-4o-mini rows at Priority and long-context rates: the
+    # what-if still prices bee's tokens at the default tier, any prompt length ($0.195).
+    header, *lines = PRICES.read_text().splitlines()
+    book = tmp_path / "prices.csv"
+    book.write_text(
+        "\n".join([header + ",service_tier,context_tier", *(line + ",default," for line in lines),
+                   "gpt-4o-mini,GlobalStandard,,0.30,0.15,1.20,2024-10-01,,test,priority,",
+                   "gpt-4o-mini,GlobalStandard,,0.60,0.30,2.40,2024-10-01,,test,default,long"])
+        + "\n"
+    )  # fmt: skip
+    calls = [call("b1", "bee", "chat", "gpt-4o", "GlobalStandard", HOUR, 1_000_000, 100_000,
+                  200_000)]  # fmt: skip
+    store = build(tmp_path / "lens.duckdb", calls, book)
+    mini = what_if(store.cursor(), 30, tenants=["bee"], target_model="gpt-4o-mini",
+                   now=HOUR + timedelta(days=10))  # fmt: skip
+    assert mini.what_if_usd == pytest.approx(0.195, abs=1e-9)
 
 
 def steady_hour(deployment: str, model: str, kind: str, tokens: int) -> list[CallRow]:
