@@ -19,7 +19,12 @@ version = cache.data_version()
 budgets = cache.budget_spend(end, version)  # to the next whole minute
 if not budgets.empty:
     st.subheader("Budgets this month")
-    st.dataframe(budgets, column_config=tables.BUDGET_SPEND_COLUMNS, hide_index=True)
+    st.dataframe(
+        budgets,
+        column_config=tables.BUDGET_SPEND_COLUMNS,
+        hide_index=True,
+        placeholder=tables.EMPTY,
+    )
     st.subheader("Alerts fired")
 entries = cache.alert_entries(end - timedelta(days=days), end, tuple(chosen), version)
 if entries.empty:
@@ -41,4 +46,4 @@ st.caption(
     "One row per alert and webhook, newest first. 'superseded': a lower threshold crossed in "
     "the same check as a higher one, logged and not sent; 'logged': no webhook was set."
 )
-st.dataframe(entries, column_config=tables.ALERT_COLUMNS, hide_index=True)
+st.dataframe(entries, column_config=tables.ALERT_COLUMNS, hide_index=True, placeholder=tables.EMPTY)

@@ -44,6 +44,7 @@ st.dataframe(
     health[list(tables.SOURCE_HEALTH_COLUMNS)],
     hide_index=True,
     column_config=tables.SOURCE_HEALTH_COLUMNS,
+    placeholder=tables.EMPTY,
 )
 if counts is not None:
     st.caption(
@@ -94,11 +95,14 @@ coverage = sources_cache.source_coverage(now - timedelta(days=COVERAGE_DAYS), no
 if coverage.empty:
     st.info("No calls or metric totals in this period yet.")
 else:
-    st.dataframe(coverage, column_config=tables.COVERAGE_COLUMNS, hide_index=True)
+    st.dataframe(
+        coverage, column_config=tables.COVERAGE_COLUMNS, hide_index=True, placeholder=tables.EMPTY
+    )
 
 if st.toggle("Show the Log Analytics pull log"):
     st.dataframe(
         sources_cache.source_pull_log(now, version),
         column_config=tables.PULL_LOG_COLUMNS,
         hide_index=True,
+        placeholder=tables.EMPTY,
     )

@@ -84,13 +84,25 @@ def show_call(
             st.metric("Pay-as-you-go cost", charts.format_usd(row["payg_cost_usd"]))
         else:
             st.warning(f"Not priced: {code(row['unpriced_reason'])}")
-        st.dataframe(cost, column_config=tables.CALL_COST_COLUMNS, hide_index=True)
+        for order in (tables.CALL_PRICING_ORDER, tables.CALL_COST_ORDER):
+            st.dataframe(
+                cost,
+                column_config=tables.CALL_COST_COLUMNS,
+                column_order=order,
+                hide_index=True,
+                placeholder=tables.EMPTY,
+            )
 
     st.markdown("**Content-filter verdicts**")
     if verdicts.empty:
         st.caption("The call carried no content-filter verdicts.")
     else:
-        st.dataframe(verdicts, column_config=tables.VERDICT_COLUMNS, hide_index=True)
+        st.dataframe(
+            verdicts,
+            column_config=tables.VERDICT_COLUMNS,
+            hide_index=True,
+            placeholder=tables.EMPTY,
+        )
 
     st.markdown("**Message content**")
     content_allowed = may_read_content(identity, detail)
@@ -119,6 +131,7 @@ def show_call(
         pd.DataFrame({"field": list(fields), "value": [_text(v) for v in fields.values()]}),
         column_config=tables.FIELD_COLUMNS,
         hide_index=True,
+        placeholder=tables.EMPTY,
     )
     attributes = detail.get("attributes") if content_allowed else None
     if attributes:
