@@ -15,7 +15,7 @@ import streamlit as st
 
 from app import db, exports
 from queries import alerts as queries_alerts
-from queries import anomalies, deployments, overview, safety, usage
+from queries import anomalies, costs, deployments, overview, safety, usage
 from queries import calls as queries_calls
 from queries import chargeback as queries_chargeback
 from queries.calls import CallSearch
@@ -184,3 +184,19 @@ def budget_spend(now: datetime, version: str) -> pd.DataFrame:
     """Spend, forecast and budget this month of every scope with a budget."""
     start, end = queries_chargeback.month_bounds(f"{now:%Y-%m}")
     return queries_alerts.budget_spend(db.cursor(), start, end, now)
+
+
+@st.cache_data(ttl=300, max_entries=64, show_spinner=False)
+def pricing_coverage(scope: Scope, version: str) -> pd.DataFrame:
+    return costs.pricing_coverage(db.cursor(), usage_in_scope(scope, version))
+
+
+@st.cache_data(ttl=300, max_entries=64, show_spinner=False)
+def unregistered_provisioned(scope: Scope, version: str) -> pd.DataFrame:
+    return costs.unregistered_provisioned(db.cursor(), usage_in_scope(scope, version))
+
+
+@st.cache_data(ttl=300, max_entries=64, show_spinner=False)
+def deployment_costs(scope: Scope, version: str) -> pd.DataFrame:
+    usage = usage_in_scope(scope, version)
+    return costs.deployment_costs(db.cursor(), scope, usage, datetime.now(UTC))
