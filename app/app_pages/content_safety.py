@@ -104,7 +104,7 @@ else:
     st.caption(f"Newest first (at most {INCIDENT_LIMIT}); open one to see the call.")
     st.dataframe(
         tables.with_call_links(latest),
-        column_config=tables.CALL_LIST_COLUMNS,
+        column_config=tables.INCIDENT_COLUMNS,
         hide_index=True,
         placeholder=tables.EMPTY,
     )

@@ -198,6 +198,16 @@ CALL_LIST_DEFAULT: Final = [
     "open", "start_time", "tenant_id", "deployment", "status", "http_status", "duration_ms",
     "input_tokens", "output_tokens",
 ]  # fmt: skip
+# The newest incidents (Content safety): the call list's columns, narrower, so the
+# verdict columns fit beside them.
+INCIDENT_COLUMNS: Final[dict[str, Any]] = {
+    **CALL_LIST_COLUMNS,
+    "start_time": st.column_config.DatetimeColumn("Time (UTC)", format="MM-DD HH:mm", width=100),
+    "end_user": st.column_config.TextColumn("End user", width=110),
+    "filter_action": st.column_config.TextColumn("Content filter", width=125),
+    "categories": st.column_config.TextColumn("Filtered categories", width=180),
+    "worst_severity": st.column_config.TextColumn("Worst severity", width=95),
+}
 
 SOURCE_HEALTH_COLUMNS: Final[dict[str, Any]] = {
     "source": st.column_config.TextColumn("Source", pinned=True, width=120),
