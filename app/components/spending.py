@@ -141,7 +141,7 @@ def coverage(coverage_row: pd.Series, link_params: dict[str, str | list[str]]) -
     if unpriced:
         st.page_link(
             CALLS_PAGE,
-            label=f"{unpriced:,} unpriced call{'s' if unpriced != 1 else ''}",
+            label="Unpriced calls",  # the calls with tokens and no price, newest first
             icon=":material/search:",
             query_params={**link_params, "priced": "no"},
         )

@@ -1,5 +1,5 @@
 -- name: pricing_coverage
--- returns: tokens, priced_tokens, unpriced_tokens, coverage (priced_tokens / tokens, null without tokens), unpriced_calls (calls with tokens and no price) (one row, for the scope of the registered relation scoped_usage)
+-- returns: tokens, priced_tokens, unpriced_tokens, coverage (priced_tokens / tokens, null without tokens), unpriced_calls (the calls of the hourly groups with tokens and no price: a failed call of such a group, without tokens, is among them) (one row, for the scope of the registered relation scoped_usage)
 -- params:
 -- A token is priced when its call has a per-token price, or when a provisioned (PTU)
 -- deployment served it whose capacity has a price (capacity_priced). Tokens of a

@@ -102,7 +102,7 @@ def test_unregistered_provisioned_deployment_is_named_and_unpriced(
     # 4,098 of 6,098 tokens priced (c04's 2,000 are not): 67.2 %
     assert metric(at, "Priced tokens") == f"{4098 / 6098 * 100:.1f}%" == "67.2%"
     link = at.get("page_link")[0].proto
-    assert link.label == "1 unpriced call"
+    assert link.label == "Unpriced calls"
     assert f"{link.page}?{link.query_string}" == "calls?range=7d&priced=no"
     # No capacity price, so no capacity cost: the total is pay-as-you-go alone.
     assert metric(at, "Pay-as-you-go") == f"${PAYG:,.4f}" == "$0.0124"
