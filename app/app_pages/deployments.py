@@ -48,14 +48,18 @@ st.subheader("Cost")
 costs = cache.deployment_costs(chosen.scope, version)
 payg_cost, capacity_cost = costs["payg_cost_usd"].sum(), costs["ptu_cost_usd"].sum()
 payg_shown, capacity_shown, total_shown = spending.parts(payg_cost, capacity_cost)
+with_capacity = carries_capacity(chosen.scope)  # not split by model, type or service
 payg_part, capacity_part, total_part, priced_part, *_ = st.columns(6)
 payg_part.metric("Pay-as-you-go", payg_shown)
-capacity_part.metric("Provisioned capacity", capacity_shown)
+if with_capacity:
+    capacity_part.metric("Provisioned capacity", capacity_shown)
+else:
+    capacity_part.metric("Provisioned capacity", "not included", help=spending.HELP_WITHOUT_PTU)
 total_part.metric("Total", total_shown, help=spending.HELP)
 with priced_part:
     coverage = cache.pricing_coverage(chosen.scope, version).iloc[0]
     spending.coverage(coverage, filters.params_from_filters(chosen))
-if carries_capacity(chosen.scope):
+if with_capacity:
     st.caption(spending.equation(payg_cost, capacity_cost))
 else:
     st.caption(spending.HELP_WITHOUT_PTU)

@@ -1,4 +1,5 @@
-"""Spend as the Overview shows it: pay-as-you-go tokens plus provisioned (PTU) capacity."""
+"""Spend as the pages show it: pay-as-you-go tokens + provisioned (PTU) capacity = total,
+the share of tokens that have a price, and the provisioned deployments that have none."""
 
 from __future__ import annotations
 

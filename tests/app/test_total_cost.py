@@ -174,3 +174,16 @@ def test_chargeback_names_the_unregistered_deployment(
     _, middle = last_month_middle()
     at = open_page(tmp_path, monkeypatch, "tenants", latest=middle)
     assert_names_the_unregistered_deployment(at)
+
+
+def test_deployments_page_leaves_capacity_out_of_a_type_filter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = open_page(
+        tmp_path, monkeypatch, "deployments", {"type": "GlobalStandard"}, registry=REGISTRY
+    )
+    # c01 + c02 + c06 (type assumed GlobalStandard): $0.0045 + $0.00784 + $0.0000225
+    assert metric(at, "Pay-as-you-go") == f"${0.0045 + 0.00784 + 0.0000225:,.4f}" == "$0.0124"
+    assert metric(at, "Provisioned capacity") == "not included"
+    assert metric(at, "Total") == "$0.0124"
+    assert any(c.value.startswith("Pay-as-you-go tokens x the price") for c in at.caption)
