@@ -46,4 +46,10 @@ st.caption(
     "One row per alert and webhook, newest first. 'superseded': a lower threshold crossed in "
     "the same check as a higher one, logged and not sent; 'logged': no webhook was set."
 )
-st.dataframe(entries, column_config=tables.ALERT_COLUMNS, hide_index=True, placeholder=tables.EMPTY)
+st.dataframe(
+    entries,
+    column_config=tables.ALERT_COLUMNS,
+    column_order=tables.pick_columns(tables.ALERT_COLUMNS, tables.ALERT_DEFAULT, "alert_columns"),
+    hide_index=True,
+    placeholder=tables.EMPTY,
+)

@@ -368,18 +368,20 @@ BUDGET_SPEND_COLUMNS: Final[dict[str, Any]] = {
 }
 
 ALERT_COLUMNS: Final[dict[str, Any]] = {
-    "fired_at": st.column_config.DatetimeColumn("Fired (UTC)", format="YYYY-MM-DD HH:mm:ss"),
-    "scope_kind": "Budget of",
-    "scope": "Scope",
+    "fired_at": st.column_config.DatetimeColumn(
+        "Fired (UTC)", format="YYYY-MM-DD HH:mm:ss", width=150
+    ),
+    "scope_kind": st.column_config.TextColumn("Budget of", width=90),
+    "scope": st.column_config.TextColumn("Scope", width=_NAME),
     "month": "Month",
     "rule": "Rule",
-    "threshold_pct": st.column_config.NumberColumn("Threshold %", format="%g"),
-    "spend_usd": st.column_config.NumberColumn("Spend", format=_USD),
-    "budget_usd": st.column_config.NumberColumn("Budget", format=_USD),
+    "threshold_pct": st.column_config.NumberColumn("Threshold %", format="%g", width=95),
+    "spend_usd": st.column_config.NumberColumn("Spend", format=_USD, width=_MONEY),
+    "budget_usd": st.column_config.NumberColumn("Budget", format=_USD, width=_MONEY),
     "forecast_usd": st.column_config.NumberColumn("Forecast", format=_USD),
     "webhook": "Webhook",
-    "status": "Delivery",
-    "attempts": "Attempts",
+    "status": st.column_config.TextColumn("Delivery", width=90),
+    "attempts": st.column_config.NumberColumn("Attempts", width=80),
     "last_error": "Last error",
     "delivered_at": st.column_config.DatetimeColumn(
         "Delivered (UTC)", format="YYYY-MM-DD HH:mm:ss"
@@ -399,6 +401,11 @@ SPIKE_COLUMNS: Final[dict[str, Any]] = {
     "score": st.column_config.NumberColumn("Score (MADs)", format="%.1f"),
     "spike": None,
 }
+
+ALERT_DEFAULT: Final = [
+    "fired_at", "scope_kind", "scope", "threshold_pct", "spend_usd", "budget_usd", "status",
+    "attempts",
+]  # fmt: skip
 
 RECONCILE_COLUMNS: Final[dict[str, Any]] = {
     "day": st.column_config.DateColumn("Day (UTC)"),

@@ -87,6 +87,8 @@ GRIDS_JS = """() => [...document.querySelectorAll('[data-testid="stDataFrame"]')
         cells: [...grid.querySelectorAll('td[role="gridcell"]')].map(c => c.textContent.trim()),
     };
 })"""
+# The height of the page's content: the tallest scrolling element's.
+TALLEST_JS = "() => Math.max(...[...document.querySelectorAll('*')].map(e => e.scrollHeight))"
 # As Python and pandas print nothing (the ledger's own lowercase "none" is a value).
 NOTHING = {"None", "nan", "NaN", "NaT", "<NA>"}
 
@@ -132,9 +134,14 @@ def test_pages_at_common_screen_widths(
         page.get_by_test_id(ready).first.wait_for(timeout=60_000)
         page.wait_for_timeout(1_000)  # the grids size their columns after they appear
         assert page.get_by_test_id("stException").count() == 0, name
+        problems += table_problems(name, page.evaluate(GRIDS_JS))
+        # Streamlit scrolls inside its own container, so a full-page screenshot of the
+        # window stops at the fold: the window is made as tall as the page first.
+        height = page.evaluate(TALLEST_JS)
+        page.set_viewport_size({"width": width, "height": min(max(height, 1000), 16_000)})
+        page.wait_for_timeout(500)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
-        problems += table_problems(name, page.evaluate(GRIDS_JS))
         page.close()
     assert not problems, problems
 
