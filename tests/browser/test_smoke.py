@@ -87,8 +87,11 @@ GRIDS_JS = """() => [...document.querySelectorAll('[data-testid="stDataFrame"]')
         cells: [...grid.querySelectorAll('td[role="gridcell"]')].map(c => c.textContent.trim()),
     };
 })"""
-# The height of the page's content: the tallest scrolling element's.
-TALLEST_JS = "() => Math.max(...[...document.querySelectorAll('*')].map(e => e.scrollHeight))"
+# The height of the page's content: that of Streamlit's main area, which scrolls.
+TALLEST_JS = """() => {
+    const main = document.querySelector('[data-testid="stMain"]');
+    return main ? main.scrollHeight : document.body.scrollHeight;
+}"""
 # As Python and pandas print nothing (the ledger's own lowercase "none" is a value).
 NOTHING = {"None", "nan", "NaN", "NaT", "<NA>"}
 
