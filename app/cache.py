@@ -17,7 +17,7 @@ from app import advisor, db, exports
 from app import what_if as repricing
 from queries import advisor as queries_advisor
 from queries import alerts as queries_alerts
-from queries import anomalies, deployments, overview, routing, safety, usage
+from queries import anomalies, costs, deployments, overview, routing, safety, usage
 from queries import calls as queries_calls
 from queries import chargeback as queries_chargeback
 from queries.calls import CallSearch
@@ -243,3 +243,19 @@ def repricing_targets(version: str) -> dict[str, list[str]]:
         kind: [str(v) for v in frame.loc[frame["kind"] == kind, "value"]]
         for kind in ("model", "deployment_type")
     }
+
+
+@st.cache_data(ttl=300, max_entries=64, show_spinner=False)
+def pricing_coverage(scope: Scope, version: str) -> pd.DataFrame:
+    return costs.pricing_coverage(db.cursor(), usage_in_scope(scope, version))
+
+
+@st.cache_data(ttl=300, max_entries=64, show_spinner=False)
+def unregistered_provisioned(scope: Scope, version: str) -> pd.DataFrame:
+    return costs.unregistered_provisioned(db.cursor(), usage_in_scope(scope, version))
+
+
+@st.cache_data(ttl=300, max_entries=64, show_spinner=False)
+def deployment_costs(scope: Scope, version: str) -> pd.DataFrame:
+    usage = usage_in_scope(scope, version)
+    return costs.deployment_costs(db.cursor(), scope, usage, datetime.now(UTC))

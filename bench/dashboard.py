@@ -12,7 +12,11 @@ the same run prices and resolves tenants call by call (the call_costs and call_t
 for the Overview totals, as a dashboard without price groups would. Before timing a range,
 the Deployments page's percentiles from the latency sketch are checked against the exact
 ones from the calls (within 1 %), and the Deployments page's queries are also timed reading
-every call (the exact reports short ranges use), as before the sketch.
+every call (the exact reports short ranges use), as before the sketch. The total cost
+(pay-as-you-go + provisioned per deployment) is checked against the Overview's two parts,
+and the pricing coverage's unpriced calls against a count made call by call (the bench's
+`ptu-eu` is provisioned and not registered, so its calls are unpriced); `calls_unpriced` is
+the Calls explorer following the coverage's link (`calls?priced=no`).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from collectors.deployments import Deployment, write_deployments
 from collectors.prices.book import load_reference_data
 from collectors.store import Store
 from collectors.tenants import default_tenants, write_tenants
-from queries import calls, deployments, overview, safety
+from queries import calls, costs, deployments, overview, safety
 from queries import run as run_query
 from queries.calls import CallSearch
 from queries.scope import Scope
@@ -189,6 +193,8 @@ def page_queries(cur: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, Call
         overview.usage_over_time(cur, usage, bucket, "deployment")
         overview.spend_by_group(cur, usage, "tenant_id")
         overview.spend_by_group(cur, usage, "deployment")
+        costs.pricing_coverage(cur, usage)
+        costs.unregistered_provisioned(cur, usage)
 
     def deployments_page() -> None:
         overview.filter_options(cur, scope.start, scope.end)
@@ -196,6 +202,16 @@ def page_queries(cur: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, Call
         bin_ms, max_ms = deployments.latency_bins(stats)
         deployments.latency_histogram(cur, scope, bin_ms, max_ms)
         deployments.latency_over_time(cur, scope, bucket)
+        usage = usage_in_scope(cur, scope)
+        costs.deployment_costs(cur, scope, usage, scope.end)
+        costs.pricing_coverage(cur, usage)
+        costs.unregistered_provisioned(cur, usage)
+
+    def deployment_costs() -> None:  # the Deployments page's cost section alone
+        usage = usage_in_scope(cur, scope)
+        costs.deployment_costs(cur, scope, usage, scope.end)
+        costs.pricing_coverage(cur, usage)
+        costs.unregistered_provisioned(cur, usage)
 
     def safety_page() -> None:
         overview.filter_options(cur, scope.start, scope.end)
@@ -215,6 +231,10 @@ def page_queries(cur: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, Call
         calls.call_filter_results(cur, one, detail["start_time"])
         calls.call_cost(cur, one, detail["start_time"])
 
+    def calls_unpriced() -> None:  # the pricing coverage's link: calls?priced=no
+        overview.filter_options(cur, scope.start, scope.end)
+        calls.calls_search(cur, scope, CallSearch(unpriced=True), 500)
+
     def deployments_exact() -> None:  # the same page reading every call of the range
         overview.filter_options(cur, scope.start, scope.end)
         stats = run_query(cur, "deployment_stats", **scope.params())
@@ -226,8 +246,10 @@ def page_queries(cur: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, Call
         "overview": overview_page,
         "deployments": deployments_page,
         "deployments_exact": deployments_exact,
+        "deployment_costs": deployment_costs,
         "content_safety": safety_page,
         "calls": calls_page,
+        "calls_unpriced": calls_unpriced,
     }
 
 
@@ -273,6 +295,48 @@ def check_overview(cur: duckdb.DuckDBPyConnection, scope: Scope) -> str:
     if ours[0] != calls or abs(ours[1] - payg) > 1e-6 * max(1.0, payg):
         raise SystemExit(f"overview totals {ours} != the call-by-call baseline's {(calls, payg)}")
     return f"{calls:,} calls, ${payg:,.2f} pay-as-you-go"
+
+
+UNPRICED_CALL_BY_CALL = """
+SELECT count(*), coalesce(sum(c.input_tokens + c.output_tokens), 0)
+FROM call_costs AS c
+LEFT JOIN deployment_types AS t ON t.deployment_type = c.billed_type
+WHERE c.start_time >= $start AND c.start_time < $end
+    AND c.input_tokens + c.output_tokens > 0
+    AND (NOT c.priced OR (t.billing = 'ptu' AND c.deployment <> 'ptu-core'))
+"""
+
+
+def check_costs(cur: duckdb.DuckDBPyConnection, scope: Scope) -> str:
+    """Per deployment, pay-as-you-go + provisioned adds up to the Overview's two parts; the
+    coverage's unpriced tokens are those counted call by call (only ptu-core has a capacity
+    price); the unpriced search finds only such calls."""
+    usage = usage_in_scope(cur, scope)
+    totals = overview.overview_totals(cur, usage).iloc[0]
+    ptu = overview.ptu_cost_in_scope(cur, scope, scope.end)
+    assert ptu is not None
+    parts = float(totals["payg_cost_usd"]) + float(ptu.iloc[0]["ptu_cost_usd"])
+    per_deployment = costs.deployment_costs(cur, scope, usage, scope.end)
+    total = float(per_deployment["total_cost_usd"].sum())
+    if abs(total - parts) > 1e-6 * len(per_deployment) + 1e-9 * parts:
+        raise SystemExit(f"deployment costs ${total:,.6f} != the Overview's ${parts:,.6f}")
+    unregistered = list(costs.unregistered_provisioned(cur, usage)["deployment"])
+    if unregistered != ["ptu-eu"]:
+        raise SystemExit(f"unregistered provisioned deployments {unregistered} != ['ptu-eu']")
+    coverage = costs.pricing_coverage(cur, usage).iloc[0]
+    ((by_call, tokens),) = cur.execute(
+        UNPRICED_CALL_BY_CALL, {"start": scope.start, "end": scope.end}
+    ).fetchall()
+    if int(coverage["unpriced_tokens"]) != int(tokens):
+        raise SystemExit(f"{coverage['unpriced_tokens']} unpriced tokens != {tokens} by call")
+    found = calls.calls_search(cur, scope, CallSearch(unpriced=True), 500)
+    if len(found) != min(500, by_call) or set(found["deployment"]) - {"ptu-eu"}:
+        raise SystemExit("the unpriced search found other calls than the unpriced ones")
+    return (
+        f"${total:,.2f} in {len(per_deployment)} deployments, {by_call:,} unpriced calls "
+        f"({tokens:,} tokens), "
+        f"{float(coverage['coverage']):.1%} of tokens priced"
+    )
 
 
 def median_ms(run: Callable[[], Any], repeats: int) -> float:
@@ -324,6 +388,7 @@ def run(n: int, folder: Path) -> None:
               f"{check_overview(cur, scope)}")  # fmt: skip
         print(f"  range {days}d: checked, sketch percentiles within 1 % of exact: "
               f"{check_sketches(cur, scope)}")  # fmt: skip
+        print(f"  range {days}d: checked, total cost and coverage: {check_costs(cur, scope)}")
         print(
             f"  range {days}d: page queries together, uncached, median of 5 "
             "(deployments_exact: the Deployments page reading every call, median of 3)"

@@ -36,6 +36,7 @@ class CallSearch:
     end_user: str = ""
     status: str = ""
     finish_reason: str = ""
+    unpriced: bool = False  # only calls with tokens and no price
 
 
 def calls_search(
@@ -49,6 +50,7 @@ def calls_search(
         end_user=search.end_user.strip(),
         status=search.status,
         finish_reason=search.finish_reason.strip(),
+        unpriced=search.unpriced,
         limit=limit,
         **scope.params(),
     )

@@ -19,7 +19,12 @@ version = cache.data_version()
 budgets = cache.budget_spend(end, version)  # to the next whole minute
 if not budgets.empty:
     st.subheader("Budgets this month")
-    st.dataframe(budgets, column_config=tables.BUDGET_SPEND_COLUMNS, hide_index=True)
+    st.dataframe(
+        budgets,
+        column_config=tables.BUDGET_SPEND_COLUMNS,
+        hide_index=True,
+        placeholder=tables.EMPTY,
+    )
     st.subheader("Alerts fired")
 entries = cache.alert_entries(end - timedelta(days=days), end, tuple(chosen), version)
 if entries.empty:
@@ -42,4 +47,10 @@ st.caption(
     "the same check as a higher one, logged and not sent; 'logged': no webhook was set. A "
     "spike (tenant_spike, deployment_spike) links to its day's calls."
 )
-st.dataframe(tables.with_alert_links(entries), column_config=tables.ALERT_COLUMNS, hide_index=True)
+st.dataframe(
+    tables.with_alert_links(entries),
+    column_config=tables.ALERT_COLUMNS,
+    column_order=tables.pick_columns(tables.ALERT_COLUMNS, tables.ALERT_DEFAULT, "alert_columns"),
+    hide_index=True,
+    placeholder=tables.EMPTY,
+)

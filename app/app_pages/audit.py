@@ -25,7 +25,7 @@ if entries.empty:
     st.info(f"No audited action in the last {days} days" + (" of those kinds." if chosen else "."))
     st.stop()
 st.caption(f"{len(entries):,} entries, newest first (times in UTC).")
-st.dataframe(entries, column_config=tables.AUDIT_COLUMNS, hide_index=True)
+st.dataframe(entries, column_config=tables.AUDIT_COLUMNS, hide_index=True, placeholder=tables.EMPTY)
 st.download_button(
     "Download audit log CSV",
     data=entries.to_csv(index=False, lineterminator="\n"),

@@ -38,5 +38,14 @@ if found.empty:
     states.empty_ledger(chosen.period, narrowed=chosen.narrowed or search != CallSearch())
     st.stop()
 shown = f"the newest {RESULT_LIMIT:,}" if len(found) == RESULT_LIMIT else f"{len(found):,}"
-st.caption(f"{chosen.period}: {shown} matching calls, newest first.")
-st.dataframe(tables.with_call_links(found), column_config=tables.CALL_LIST_COLUMNS, hide_index=True)
+which = "matching calls with tokens and no price" if search.unpriced else "matching calls"
+st.caption(f"{chosen.period}: {shown} {which}, newest first.")
+st.dataframe(
+    tables.with_call_links(found),
+    column_config=tables.CALL_LIST_COLUMNS,
+    column_order=tables.pick_columns(
+        tables.CALL_LIST_COLUMNS, tables.CALL_LIST_DEFAULT, "call_list_columns"
+    ),
+    hide_index=True,
+    placeholder=tables.EMPTY,
+)

@@ -73,7 +73,12 @@ picked = st.multiselect(
 by_category = (
     cache.safety_by_category(chosen.scope, tuple(picked), version) if picked else every_category
 )
-st.dataframe(by_category, column_config=tables.SAFETY_BY_CATEGORY_COLUMNS, hide_index=True)
+st.dataframe(
+    by_category,
+    column_config=tables.SAFETY_BY_CATEGORY_COLUMNS,
+    hide_index=True,
+    placeholder=tables.EMPTY,
+)
 
 group_options: list[IncidentsBy] = ["tenant_id", "deployment", "end_user"]
 group_by: IncidentsBy = (
@@ -87,7 +92,9 @@ group_by: IncidentsBy = (
     or "tenant_id"
 )
 by_group = cache.safety_by_group(chosen.scope, group_by, version)
-st.dataframe(by_group, column_config=tables.SAFETY_BY_COLUMNS, hide_index=True)
+st.dataframe(
+    by_group, column_config=tables.SAFETY_BY_COLUMNS, hide_index=True, placeholder=tables.EMPTY
+)
 
 st.subheader("Incidents")
 latest = cache.safety_incidents(chosen.scope, INCIDENT_LIMIT, version)
@@ -96,5 +103,8 @@ if latest.empty:
 else:
     st.caption(f"Newest first (at most {INCIDENT_LIMIT}); open one to see the call.")
     st.dataframe(
-        tables.with_call_links(latest), column_config=tables.CALL_LIST_COLUMNS, hide_index=True
+        tables.with_call_links(latest),
+        column_config=tables.INCIDENT_COLUMNS,
+        hide_index=True,
+        placeholder=tables.EMPTY,
     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from app import cache
-from app.components import charts, filters, routing_view, states, tables
+from app.components import charts, filters, routing_view, spending, states, tables
+from queries.costs import carries_capacity
 from queries.deployments import latency_bins
 
 version = cache.data_version()
@@ -28,12 +29,44 @@ for family, column in zip(families, st.columns(len(families)), strict=True):
         len(group),
         help="Provisioned (PTU), global, data zone, standard or batch.",
     )
-st.dataframe(stats, column_config=tables.DEPLOYMENT_COLUMNS, hide_index=True)
+st.dataframe(
+    stats,
+    column_config=tables.DEPLOYMENT_COLUMNS,
+    column_order=tables.pick_columns(
+        tables.DEPLOYMENT_COLUMNS, tables.DEPLOYMENT_DEFAULT, "deployment_columns"
+    ),
+    hide_index=True,
+    placeholder=tables.EMPTY,
+)
 if stats["tpm_quota"].isna().all():
     st.caption(
         "Add `tpm = <tokens per minute>` to a deployment in deployments.toml to compare its "
         "peak against its quota."
     )
+
+st.subheader("Cost")
+costs = cache.deployment_costs(chosen.scope, version)
+payg_cost, capacity_cost = costs["payg_cost_usd"].sum(), costs["ptu_cost_usd"].sum()
+payg_shown, capacity_shown, total_shown = spending.parts(payg_cost, capacity_cost)
+with_capacity = carries_capacity(chosen.scope)  # not split by model, type or service
+payg_part, capacity_part, total_part, priced_part, *_ = st.columns(6)
+payg_part.metric("Pay-as-you-go", payg_shown)
+if with_capacity:
+    capacity_part.metric("Provisioned capacity", capacity_shown)
+else:
+    capacity_part.metric("Provisioned capacity", "not included", help=spending.HELP_WITHOUT_PTU)
+total_part.metric("Total", total_shown, help=spending.HELP)
+with priced_part:
+    coverage = cache.pricing_coverage(chosen.scope, version).iloc[0]
+    spending.coverage(coverage, filters.params_from_filters(chosen))
+if with_capacity:
+    st.caption(spending.equation(payg_cost, capacity_cost))
+else:
+    st.caption(spending.HELP_WITHOUT_PTU)
+spending.unregistered_capacity(cache.unregistered_provisioned(chosen.scope, version))
+st.dataframe(
+    costs, column_config=tables.DEPLOYMENT_COST_COLUMNS, hide_index=True, placeholder=tables.EMPTY
+)
 
 utilization = cache.ptu_utilization(chosen.scope, version)
 if not utilization.empty:
@@ -43,7 +76,12 @@ if not utilization.empty:
         "metric AzureOpenAIProvisionedManagedUtilizationV2, per hour), beside the lens's "
         "capacity used: the tokens its sources saw in the same hours against the `tpm` quota."
     )
-    st.dataframe(utilization, column_config=tables.PTU_UTILIZATION_COLUMNS, hide_index=True)
+    st.dataframe(
+        utilization,
+        column_config=tables.PTU_UTILIZATION_COLUMNS,
+        hide_index=True,
+        placeholder=tables.EMPTY,
+    )
 
 bin_ms, max_ms = latency_bins(stats)
 histogram = cache.latency_histogram(chosen.scope, bin_ms, max_ms, version)
@@ -62,5 +100,10 @@ st.plotly_chart(routing_view.over_time(rerouted))
 if st.toggle("Spend by route and the extra cost of failover", key="routing_spend"):
     group_by = routing_view.choose_group()
     by_group = cache.routing_by_group(chosen.scope, group_by, version)
-    st.dataframe(by_group, column_config=routing_view.group_columns(group_by), hide_index=True)
+    st.dataframe(
+        by_group,
+        column_config=routing_view.group_columns(group_by),
+        hide_index=True,
+        placeholder=tables.EMPTY,
+    )
     routing_view.extra_cost(cache.failover_extra_cost(chosen.scope, version))

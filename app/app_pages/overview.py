@@ -29,9 +29,10 @@ ptu_before = cache.ptu_cost_in_scope(chosen.before, version)
 spend_now = spending.total(totals, ptu)
 spend_before = spending.total(before, ptu_before)
 spend, calls, tokens, errors, filtered, deployments = st.columns(6)
+payg_shown, capacity_shown, spend_shown = spending.shown(totals, ptu)
 spend.metric(
     "Spend",
-    charts.format_usd(spend_now),
+    spend_shown,
     charts.change(spend_now, spend_before),
     delta_color="off",
     help=spending.HELP if ptu is not None else spending.HELP_WITHOUT_PTU,
@@ -62,8 +63,21 @@ filtered.metric(
     + ("" if filtered_comparable else " " + charts.FEW_TO_COMPARE.format(what="filtered calls")),
 )
 deployments.metric("Deployments", int(totals["deployments"]))
+payg_part, capacity_part, priced_part, *_ = st.columns(6)  # under Spend, Calls, Tokens
+payg_part.metric("Pay-as-you-go", payg_shown)
+if capacity_shown is not None:
+    capacity_part.metric(
+        "Provisioned capacity",
+        capacity_shown,
+        help="The whole hours so far of the provisioned (PTU) deployments with a capacity "
+        "price in deployments.toml; idle hours included when no tenant is chosen.",
+    )
+with priced_part:
+    coverage = cache.pricing_coverage(chosen.scope, version).iloc[0]
+    spending.coverage(coverage, filters.params_from_filters(chosen))
 if (breakdown := spending.breakdown(totals, ptu)) is not None:
     st.caption(breakdown)
+spending.unregistered_capacity(cache.unregistered_provisioned(chosen.scope, version))
 unknown_tokens = int(totals["unknown_token_calls"])
 if int(totals["unpriced_calls"]) > unknown_tokens:
     st.warning(
@@ -92,7 +106,9 @@ if st.toggle("Daily spikes", help="Days whose pay-as-you-go spend or tokens stan
         st.info("No spike in this period.")
     else:
         linked = tables.with_spike_links(spikes)
-        st.dataframe(linked, column_config=tables.SPIKE_COLUMNS, hide_index=True)
+        st.dataframe(
+            linked, column_config=tables.SPIKE_COLUMNS, hide_index=True, placeholder=tables.EMPTY
+        )
 
 stack_options: list[GroupBy] = ["deployment", "tenant_id"]
 group_by: GroupBy = (
@@ -123,4 +139,5 @@ for column, (title, group) in zip(st.columns(2), tops, strict=True):
             tables.with_links(top, group, "deployments", filters.URL_KEY_OF_COLUMN[group]),
             column_config=tables.SPEND_BY_COLUMNS,
             hide_index=True,
+            placeholder=tables.EMPTY,
         )

@@ -58,7 +58,9 @@ if done.only_on_the_bill:
 if done.only_in_the_lens:
     names = ", ".join(done.only_in_the_lens)
     st.warning(f"Calls in the lens for resources the export does not list: {names}.")
-st.dataframe(done.rows, column_config=tables.RECONCILE_COLUMNS, hide_index=True)
+st.dataframe(
+    done.rows, column_config=tables.RECONCILE_COLUMNS, hide_index=True, placeholder=tables.EMPTY
+)
 st.caption(
     "Known causes of a difference: calls the lens could not price (the Overview's pricing "
     "coverage), telemetry that misses calls or samples them (Sources), rounding of the bill's "

@@ -44,6 +44,7 @@ st.dataframe(
     health[list(tables.SOURCE_HEALTH_COLUMNS)],
     hide_index=True,
     column_config=tables.SOURCE_HEALTH_COLUMNS,
+    placeholder=tables.EMPTY,
 )
 if counts is not None:
     st.caption(
@@ -107,7 +108,9 @@ coverage = sources_cache.source_coverage(now - timedelta(days=COVERAGE_DAYS), no
 if coverage.empty:
     st.info("No calls or metric totals in this period yet.")
 else:
-    st.dataframe(coverage, column_config=tables.COVERAGE_COLUMNS, hide_index=True)
+    st.dataframe(
+        coverage, column_config=tables.COVERAGE_COLUMNS, hide_index=True, placeholder=tables.EMPTY
+    )
 
 metrics_coverage = sources_cache.metrics_coverage(now - timedelta(days=COVERAGE_DAYS), now, version)
 if not metrics_coverage.empty:
@@ -116,13 +119,19 @@ if not metrics_coverage.empty:
         "Requests Azure Monitor counted per deployment and day (metric AzureOpenAIRequests) "
         "against the calls in the ledger: below 100 %, calls reach Azure that no source reports."
     )
-    st.dataframe(metrics_coverage, column_config=tables.METRICS_COVERAGE_COLUMNS, hide_index=True)
+    st.dataframe(
+        metrics_coverage,
+        column_config=tables.METRICS_COVERAGE_COLUMNS,
+        hide_index=True,
+        placeholder=tables.EMPTY,
+    )
 
 if st.toggle("Show the Log Analytics pull log"):
     st.dataframe(
         sources_cache.source_pull_log(now, version),
         column_config=tables.PULL_LOG_COLUMNS,
         hide_index=True,
+        placeholder=tables.EMPTY,
     )
 
 if st.toggle("Show the Azure price meters the last price refresh could not map"):
@@ -138,4 +147,9 @@ if st.toggle("Show the Azure price meters the last price refresh could not map")
             "model or billing mode it cannot read): calls they bill are unpriced or priced "
             "from another row until the price book has them."
         )
-        st.dataframe(unmapped, column_config=tables.UNMAPPED_METER_COLUMNS, hide_index=True)
+        st.dataframe(
+            unmapped,
+            column_config=tables.UNMAPPED_METER_COLUMNS,
+            hide_index=True,
+            placeholder=tables.EMPTY,
+        )

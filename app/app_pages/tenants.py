@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from app import cache, page_actions
-from app.components import charts, states, tables
+from app.components import charts, spending, states, tables
 from app.components.sign_in import current_identity
 from app.components.verbatim import code
-from queries.chargeback import last_full_month
+from queries.chargeback import last_full_month, month_bounds
+from queries.scope import Scope
 
 now = datetime.now(UTC).replace(second=0, microsecond=0)
 version = cache.data_version()
@@ -29,7 +30,15 @@ else:
             st.error(f"{code(name)} is {flag} for {now:%B %Y}.")
         elif flag in ("forecast over", "above 80 %"):
             st.warning(f"{code(name)}: {flag} of its budget or quota for {now:%B %Y}.")
-    st.dataframe(budgets, column_config=tables.BUDGET_COLUMNS, hide_index=True)
+    st.dataframe(
+        budgets,
+        column_config=tables.BUDGET_COLUMNS,
+        column_order=tables.pick_columns(
+            tables.BUDGET_COLUMNS, tables.BUDGET_DEFAULT, "budget_columns"
+        ),
+        hide_index=True,
+        placeholder=tables.EMPTY,
+    )
     st.caption(
         "Month to date in UTC; the forecast scales month-to-date by the share of the month "
         "elapsed. Provisioned (PTU) hours are allocated by each tenant's share of tokens."
@@ -49,14 +58,25 @@ lines = cache.chargeback(month, tenants, version)
 if lines.empty:
     st.info(f"No calls and no provisioned capacity to charge for {month}.")
 else:
-    total = float(lines["total_cost_usd"].sum())
-    st.metric(f"Total for {month}", f"${total:,.2f}")
+    payg_cost, capacity_cost = lines["payg_cost_usd"].sum(), lines["ptu_cost_usd"].sum()
+    payg_shown, capacity_shown, total_shown = spending.parts(payg_cost, capacity_cost)
+    total_part, payg_part, capacity_part, *_ = st.columns(6)
+    total_part.metric(f"Total for {month}", total_shown)
+    payg_part.metric("Pay-as-you-go", payg_shown)
+    capacity_part.metric("Provisioned (PTU)", capacity_shown)
+    st.caption(spending.equation(payg_cost, capacity_cost))
+    month_start, month_end = month_bounds(month)
+    month_scope = Scope(month_start, month_end, allowed_tenants=tenants)
+    spending.unregistered_capacity(cache.unregistered_provisioned(month_scope, version))
     st.plotly_chart(charts.spend_by_tenant(lines, f"Spend by tenant and cost center, {month}"))
     st.dataframe(
         lines,
         column_config=tables.CHARGEBACK_COLUMNS,
-        column_order=tables.CHARGEBACK_ORDER,
+        column_order=tables.pick_columns(
+            tables.CHARGEBACK_COLUMNS, tables.CHARGEBACK_DEFAULT, "chargeback_columns"
+        ),
         hide_index=True,
+        placeholder=tables.EMPTY,
     )
 export_detail: dict[str, object] = {
     "via": "ui", "month": month, "format": fmt,
@@ -87,4 +107,4 @@ else:
         f"${idle_cost:,.2f}",
         help="Cost of the provisioned hours in which no tenant sent a token.",
     )
-    st.dataframe(ptu, column_config=tables.PTU_COLUMNS, hide_index=True)
+    st.dataframe(ptu, column_config=tables.PTU_COLUMNS, hide_index=True, placeholder=tables.EMPTY)

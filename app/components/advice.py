@@ -84,4 +84,4 @@ def recommendation(rec: dict[str, Any]) -> None:
 def table(rows: list[dict[str, Any]], columns: dict[str, Any]) -> None:
     frame = pd.DataFrame(rows)
     shown = [name for name in columns if name in frame.columns]
-    st.dataframe(frame[shown], column_config=columns, hide_index=True)
+    st.dataframe(frame[shown], column_config=columns, hide_index=True, placeholder="")

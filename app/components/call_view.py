@@ -88,13 +88,25 @@ def show_call(
             st.text(f"Priced by: {row['price_row']}")  # the price book row, as text
         if isinstance(row["price_meters"], str):
             st.text(f"Azure meters: {row['price_meters']}")
-        st.dataframe(cost, column_config=tables.CALL_COST_COLUMNS, hide_index=True)
+        for order in (tables.CALL_PRICING_ORDER, tables.CALL_TOKEN_ORDER, tables.CALL_COST_ORDER):
+            st.dataframe(
+                cost,
+                column_config=tables.CALL_COST_COLUMNS,
+                column_order=order,
+                hide_index=True,
+                placeholder=tables.EMPTY,
+            )
 
     st.markdown("**Content-filter verdicts**")
     if verdicts.empty:
         st.caption("The call carried no content-filter verdicts.")
     else:
-        st.dataframe(verdicts, column_config=tables.VERDICT_COLUMNS, hide_index=True)
+        st.dataframe(
+            verdicts,
+            column_config=tables.VERDICT_COLUMNS,
+            hide_index=True,
+            placeholder=tables.EMPTY,
+        )
 
     st.markdown("**Message content**")
     content_allowed = may_read_content(identity, detail)
@@ -123,6 +135,7 @@ def show_call(
         pd.DataFrame({"field": list(fields), "value": [_text(v) for v in fields.values()]}),
         column_config=tables.FIELD_COLUMNS,
         hide_index=True,
+        placeholder=tables.EMPTY,
     )
     attributes = detail.get("attributes") if content_allowed else None
     if attributes:

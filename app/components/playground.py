@@ -47,7 +47,9 @@ def show_outcome(outcome: ChatOutcome, stored: dict[str, Any] | None) -> None:
     _numbers(outcome, stored)
     verdicts = verdict_table(outcome)
     if not verdicts.empty:
-        st.dataframe(verdicts, column_config=VERDICT_COLUMNS, hide_index=True)
+        st.dataframe(
+            verdicts, column_config=VERDICT_COLUMNS, hide_index=True, placeholder=""
+        )  # missing values empty
     if outcome.error_body is not None and outcome.kind != "ok":
         with st.expander("What Azure returned"):
             st.json(outcome.error_body)

@@ -1,4 +1,10 @@
-"""Column formats for tables: units, currency and labels in one place."""
+"""Column formats for tables: units, currency, labels and widths in one place.
+
+Tables fit their place on a 1366 px laptop screen with the sidebar open (about 900 px):
+the wide ones give their columns fixed widths and show the columns most asked for;
+the others are one click away in a "More columns" picker above the table
+(``pick_columns``). Missing values show as empty cells (``EMPTY``), never ``None``.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +14,31 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
+# What st.dataframe shows for a missing value (its default is the text "None").
+EMPTY: Final = ""
 
-def _count(label: str, width: Any = None) -> Any:
-    return st.column_config.NumberColumn(label, format="localized", width=width)
+
+def _count(label: str, width: Any = None, help: str | None = None) -> Any:
+    return st.column_config.NumberColumn(label, format="localized", width=width, help=help)
+
+
+def _label(config: Any) -> str:
+    """A column's header as configured (a bare string is the header itself)."""
+    return str(config if isinstance(config, str) else config.get("label", ""))
+
+
+def pick_columns(columns: dict[str, Any], default: list[str], key: str) -> list[str]:
+    """The columns to show, in ``columns``' order: ``default`` and those picked in a
+    "More columns" control drawn above the table (``key`` keeps its state)."""
+    more = [name for name, config in columns.items() if config is not None and name not in default]
+    picked = st.pills(
+        "More columns",
+        more,
+        selection_mode="multi",
+        format_func=lambda name: _label(columns[name]),
+        key=key,
+    )
+    return [name for name in columns if name in default or name in (picked or [])]
 
 
 # One way to write each kind of number on every page: dollars with thousands separators
@@ -18,51 +46,60 @@ def _count(label: str, width: Any = None) -> Any:
 _USD = "dollar"
 _PCT = "%.1f%%"
 
+_MONEY = 110  # px: "$123,456.78" and its header
+_NAME = 125  # px: a tenant or deployment name
+
 BUDGET_COLUMNS: Final[dict[str, Any]] = {
     "tenant_id": "Tenant id",
-    "tenant_name": st.column_config.TextColumn("Tenant", pinned=True),
-    "cost_center": "Cost center",
-    "mtd_tokens": st.column_config.NumberColumn("Tokens, month to date", format="localized"),
-    "mtd_cost_usd": st.column_config.NumberColumn("Spend, month to date", format=_USD),
-    "forecast_tokens": st.column_config.NumberColumn("Tokens, forecast", format="localized"),
-    "forecast_cost_usd": st.column_config.NumberColumn("Spend, forecast", format=_USD),
-    "monthly_token_quota": st.column_config.NumberColumn("Token quota", format="localized"),
-    "monthly_budget_usd": st.column_config.NumberColumn("Budget", format=_USD),
-    "quota_pct": st.column_config.NumberColumn("Quota used", format=_PCT),
-    "budget_pct": st.column_config.NumberColumn("Budget used", format=_PCT),
+    "tenant_name": st.column_config.TextColumn("Tenant", pinned=True, width=_NAME),
+    "cost_center": st.column_config.TextColumn("Cost center", width=100),
+    "mtd_tokens": _count("Tokens", help="Month to date"),
+    "mtd_cost_usd": st.column_config.NumberColumn(
+        "Spend", format=_USD, width=_MONEY, help="Month to date"
+    ),
+    "forecast_tokens": _count("Tokens, forecast"),
+    "forecast_cost_usd": st.column_config.NumberColumn(
+        "Forecast", format=_USD, width=_MONEY, help="Spend forecast for the whole month"
+    ),
+    "monthly_token_quota": _count("Token quota"),
+    "monthly_budget_usd": st.column_config.NumberColumn("Budget", format=_USD, width=_MONEY),
+    "quota_pct": st.column_config.NumberColumn("Quota used", format=_PCT, width=95),
+    "budget_pct": st.column_config.NumberColumn("Budget used", format=_PCT, width=100),
     "forecast_quota_pct": st.column_config.NumberColumn("Quota, forecast", format=_PCT),
     "forecast_budget_pct": st.column_config.NumberColumn("Budget, forecast", format=_PCT),
-    "flag": "Flag",
+    "flag": st.column_config.TextColumn("Flag", width=110),
 }
+BUDGET_DEFAULT: Final = [
+    "tenant_name", "cost_center", "mtd_cost_usd", "forecast_cost_usd", "monthly_budget_usd",
+    "budget_pct", "quota_pct", "flag",
+]  # fmt: skip
 
 CHARGEBACK_COLUMNS: Final[dict[str, Any]] = {
     "month": None,  # hidden: the month is chosen above the table
     "tenant_id": None,  # in the CSV; the page names the tenant
-    "tenant_name": st.column_config.TextColumn("Tenant", pinned=True),
-    "cost_center": "Cost center",
-    "deployment": "Deployment",
+    "tenant_name": st.column_config.TextColumn("Tenant", pinned=True, width=_NAME),
+    "cost_center": st.column_config.TextColumn("Cost center", width=100),
+    "deployment": st.column_config.TextColumn("Deployment", width=_NAME),
     "model": "Model",
     "deployment_type": "Type",
-    "requests": _count("Requests", width="small"),
+    "requests": _count("Requests", width=80),
     "failed_requests": _count("Failed", width="small"),
     "input_tokens": _count("Input tokens"),
     "cached_input_tokens": _count("Cached input"),
     "output_tokens": _count("Output tokens"),
     "reasoning_tokens": _count("Reasoning"),
-    "payg_cost_usd": st.column_config.NumberColumn("Pay-as-you-go", format=_USD),
-    "ptu_cost_usd": st.column_config.NumberColumn("PTU allocated", format=_USD),
-    "total_cost_usd": st.column_config.NumberColumn("Total", format=_USD),
-    "quota_utilization_pct": st.column_config.NumberColumn(
-        "Quota used", format=_PCT, width="small"
-    ),
-    "budget_utilization_pct": st.column_config.NumberColumn(
-        "Budget used", format=_PCT, width="small"
-    ),
+    "payg_cost_usd": st.column_config.NumberColumn("Pay-as-you-go", format=_USD, width=_MONEY),
+    "ptu_cost_usd": st.column_config.NumberColumn("PTU allocated", format=_USD, width=_MONEY),
+    "total_cost_usd": st.column_config.NumberColumn("Total", format=_USD, width=_MONEY),
+    "quota_utilization_pct": st.column_config.NumberColumn("Quota used", format=_PCT),
+    "budget_utilization_pct": st.column_config.NumberColumn("Budget used", format=_PCT, width=100),
 }
-# The table's order (the CSV appends failed_requests at the end; the page shows it by Requests).
-CHARGEBACK_ORDER: Final = [
-    name for name, config in CHARGEBACK_COLUMNS.items() if config is not None
-]
+# Shown without picking (the CSV has every column; failed_requests, appended at its end,
+# is offered by Requests here).
+CHARGEBACK_DEFAULT: Final = [
+    "tenant_name", "cost_center", "deployment", "requests", "payg_cost_usd", "ptu_cost_usd",
+    "total_cost_usd", "budget_utilization_pct",
+]  # fmt: skip
 
 FORMAT_LABELS: Final = {"csv": "aoai-lens columns", "focus": "FOCUS 1.2"}
 
@@ -70,34 +107,44 @@ _MS = "%.0f ms"
 _RATE = "percent"
 
 
-SPEND_BY_COLUMNS: Final[dict[str, Any]] = {
-    "deployment": st.column_config.LinkColumn("Deployment", display_text=r"deployment=(.*)$"),
-    "tenant_id": st.column_config.LinkColumn("Tenant", display_text=r"tenant=(.*)$"),
-    "requests": _count("Calls"),
-    "tokens": _count("Tokens"),
-    "payg_cost_usd": st.column_config.NumberColumn("Spend", format=_USD),
-    "share_of_spend": st.column_config.NumberColumn("Share", format=_RATE),
+SPEND_BY_COLUMNS: Final[dict[str, Any]] = {  # two side by side: about 430 px each
+    "deployment": st.column_config.LinkColumn(
+        "Deployment", display_text=r"deployment=(.*)$", width=115
+    ),
+    "tenant_id": st.column_config.LinkColumn("Tenant", display_text=r"tenant=(.*)$", width=115),
+    "requests": _count("Calls", width=60),
+    "tokens": _count("Tokens", width=90),
+    "payg_cost_usd": st.column_config.NumberColumn(
+        "Spend", format=_USD, width=_MONEY, help="Pay-as-you-go"
+    ),
+    "share_of_spend": st.column_config.NumberColumn("Share", format=_RATE, width=60),
 }
 
 DEPLOYMENT_COLUMNS: Final[dict[str, Any]] = {
-    "deployment": st.column_config.TextColumn("Deployment", pinned=True),
+    "deployment": st.column_config.TextColumn("Deployment", pinned=True, width=140),
     "deployment_type": "Type",
-    "family": "Family",
-    "calls": _count("Calls"),
-    "p50_ms": st.column_config.NumberColumn("p50", format=_MS),
-    "p95_ms": st.column_config.NumberColumn("p95", format=_MS),
+    "family": st.column_config.TextColumn("Family", width=80),
+    "calls": _count("Calls", width=70),
+    "p50_ms": st.column_config.NumberColumn("p50", format=_MS, width=75),
+    "p95_ms": st.column_config.NumberColumn("p95", format=_MS, width=75),
     "p99_ms": st.column_config.NumberColumn("p99", format=_MS),
     "ttft_p50_ms": st.column_config.NumberColumn("TTFT p50", format=_MS),
     "ttft_p95_ms": st.column_config.NumberColumn("TTFT p95", format=_MS),
     "output_tokens_per_s": st.column_config.NumberColumn("Output tok/s", format="%.1f"),
-    "throttled_rate": st.column_config.NumberColumn("Throttled (429)", format=_RATE),
-    "error_rate": st.column_config.NumberColumn("Errors", format=_RATE),
-    "peak_tpm": _count("Peak tokens/min"),
-    "tpm_quota": _count("TPM quota"),
+    "throttled_rate": st.column_config.NumberColumn(
+        "Throttled", format=_RATE, width=85, help="HTTP 429 answers"
+    ),
+    "error_rate": st.column_config.NumberColumn("Errors", format=_RATE, width=65),
+    "peak_tpm": _count("Peak TPM", width=90, help="Tokens in the busiest minute"),
+    "tpm_quota": _count("TPM quota", width=90, help="tpm in deployments.toml"),
     "peak_quota_pct": st.column_config.ProgressColumn(
-        "Peak vs quota", format="percent", min_value=0.0, max_value=1.0
+        "Peak vs quota", format="percent", min_value=0.0, max_value=1.0, width=110
     ),
 }
+DEPLOYMENT_DEFAULT: Final = [
+    "deployment", "family", "calls", "p50_ms", "p95_ms", "throttled_rate", "error_rate",
+    "peak_tpm", "tpm_quota", "peak_quota_pct",
+]  # fmt: skip
 
 SAFETY_BY_CATEGORY_COLUMNS: Final[dict[str, Any]] = {
     "category": st.column_config.TextColumn(
@@ -126,47 +173,71 @@ SAFETY_BY_COLUMNS: Final[dict[str, Any]] = {
 }
 
 CALL_LIST_COLUMNS: Final[dict[str, Any]] = {
-    "open": st.column_config.LinkColumn("Call", display_text="Open", pinned=True),
+    "open": st.column_config.LinkColumn("Call", display_text="Open", pinned=True, width=60),
     "call_id": None,  # in the link
     "trace_id": None,
-    "start_time": st.column_config.DatetimeColumn("Time (UTC)", format="YYYY-MM-DD HH:mm:ss"),
-    "tenant_id": "Tenant",
-    "deployment": "Deployment",
+    "start_time": st.column_config.DatetimeColumn(
+        "Time (UTC)", format="YYYY-MM-DD HH:mm:ss", width=150
+    ),
+    "tenant_id": st.column_config.TextColumn("Tenant", width=100),
+    "deployment": st.column_config.TextColumn("Deployment", width=_NAME),
     "model": "Model",
     "operation": "Operation",
     "end_user": "End user",
-    "status": "Status",
-    "http_status": st.column_config.NumberColumn("HTTP", format="%d"),
+    "status": st.column_config.TextColumn("Status", width=65),
+    "http_status": st.column_config.NumberColumn("HTTP", format="%d", width=60),
     "finish_reason": "Finish reason",
     "filter_action": "Content filter",
     "categories": "Filtered categories",
     "worst_severity": "Worst severity",
-    "duration_ms": st.column_config.NumberColumn("Duration", format=_MS),
-    "input_tokens": _count("Input tokens"),
-    "output_tokens": _count("Output tokens"),
+    "duration_ms": st.column_config.NumberColumn("Duration", format=_MS, width=90),
+    "input_tokens": _count("Input tokens", width=100),
+    "output_tokens": _count("Output tokens", width=110),
+}
+CALL_LIST_DEFAULT: Final = [
+    "open", "start_time", "tenant_id", "deployment", "status", "http_status", "duration_ms",
+    "input_tokens", "output_tokens",
+]  # fmt: skip
+# The newest incidents (Content safety): the call list's columns, narrower, so the
+# verdict columns fit beside them.
+INCIDENT_COLUMNS: Final[dict[str, Any]] = {
+    **CALL_LIST_COLUMNS,
+    "start_time": st.column_config.DatetimeColumn("Time (UTC)", format="MM-DD HH:mm", width=100),
+    "end_user": st.column_config.TextColumn("End user", width=110),
+    "filter_action": st.column_config.TextColumn("Content filter", width=125),
+    "categories": st.column_config.TextColumn("Filtered categories", width=180),
+    "worst_severity": st.column_config.TextColumn("Worst severity", width=95),
 }
 
 SOURCE_HEALTH_COLUMNS: Final[dict[str, Any]] = {
-    "source": st.column_config.TextColumn("Source", pinned=True),
-    "configured": st.column_config.CheckboxColumn("Configured"),
-    "calls": _count("Calls in the ledger"),
-    "represented_calls": _count("Calls represented (sampled sources: more than stored)"),
-    "last_success": st.column_config.DatetimeColumn("Last success (UTC)"),
-    "lag_minutes": st.column_config.NumberColumn("Lag (min)", format="%.0f"),
-    "rows_last_hour": _count("Rows in the last hour"),
-    "last_error": "Last error",
+    "source": st.column_config.TextColumn("Source", pinned=True, width=120),
+    "configured": st.column_config.CheckboxColumn("Configured", width=90),
+    "calls": _count("Calls stored", width=95, help="Calls in the ledger"),
+    "represented_calls": _count(
+        "Represented", width=100, help="Calls the stored ones stand for (sampled sources)"
+    ),
+    "last_success": st.column_config.DatetimeColumn(
+        "Last success (UTC)", format="YYYY-MM-DD HH:mm", width=145
+    ),
+    "lag_minutes": st.column_config.NumberColumn("Lag (min)", format="%.0f", width=75),
+    "rows_last_hour": _count("Rows, last hour", width=110),
+    "last_error": st.column_config.TextColumn(
+        "Last error", width=130, help="Shown in full above the table"
+    ),
 }
 
 COVERAGE_COLUMNS: Final[dict[str, Any]] = {
-    "day": st.column_config.DateColumn("Day (UTC)"),
-    "resource": "Resource",
-    "calls": _count("Calls"),
-    "otlp_tokens": _count("Tokens, OTLP"),
-    "app_insights_tokens": _count("Tokens, App Insights"),
-    "apim_tokens": _count("Tokens, API Management"),
-    "diagnostics_calls": _count("Calls, AzureDiagnostics"),
-    "metrics_tokens": _count("Tokens, Azure Monitor metrics"),
-    "rollup_tokens": _count("Tokens, Log Analytics rollups"),
+    "day": st.column_config.DateColumn("Day (UTC)", width=95),
+    "resource": st.column_config.TextColumn("Resource", width=_NAME),
+    "calls": _count("Calls", width=70),
+    "otlp_tokens": _count("OTLP", width=90, help="Tokens seen over OTLP"),
+    "app_insights_tokens": _count("App Insights", width=95, help="Tokens in AppDependencies"),
+    "apim_tokens": _count("APIM", width=90, help="Tokens in API Management's LLM log"),
+    "diagnostics_calls": _count(
+        "Diagnostics calls", width=125, help="Calls in AzureDiagnostics (no tokens)"
+    ),
+    "metrics_tokens": _count("Metrics", width=90, help="Tokens in AzureMetrics"),
+    "rollup_tokens": _count("Rollups", width=90, help="Tokens in Log Analytics rollups"),
 }
 
 PULL_LOG_COLUMNS: Final[dict[str, Any]] = {
@@ -182,28 +253,38 @@ PULL_LOG_COLUMNS: Final[dict[str, Any]] = {
 }
 
 CALL_COST_COLUMNS: Final[dict[str, Any]] = {
-    "base_model": "Model priced",
-    "billed_type": "Billed as",
-    "service_tier": "Service tier",
-    "context_tier": "Context tier",
-    "type_assumed": st.column_config.CheckboxColumn("Type assumed"),
-    "billing": "Billing",
-    "priced": st.column_config.CheckboxColumn("Priced"),
-    "unpriced_reason": "Why not priced",
-    "input_tokens": _count("Input tokens"),
-    "cached_input_tokens": _count("Cached input"),
-    "cache_write_tokens": _count("Cache writes"),
-    "output_tokens": _count("Output tokens"),
-    "reasoning_tokens": _count("Reasoning"),
+    "base_model": st.column_config.TextColumn("Model priced", width=120),
+    "billed_type": st.column_config.TextColumn("Billed as", width=140),
+    "service_tier": st.column_config.TextColumn("Service tier", width=90),
+    "context_tier": st.column_config.TextColumn("Context tier", width=90),
+    "type_assumed": st.column_config.CheckboxColumn("Type assumed", width=100),
+    "billing": st.column_config.TextColumn("Billing", width=70),
+    "priced": st.column_config.CheckboxColumn("Priced", width=60),
+    "unpriced_reason": st.column_config.TextColumn("Why not priced", width=200),
+    "input_tokens": _count("Input tokens", width=100),
+    "cached_input_tokens": _count("Cached input", width=100),
+    "cache_write_tokens": _count("Cache writes", width=100),
+    "output_tokens": _count("Output tokens", width=110),
+    "reasoning_tokens": _count("Reasoning", width=90),
     # A single call's cost is often a fraction of a cent: 6 decimals, as the CSV.
-    "input_cost_usd": st.column_config.NumberColumn("Input cost", format="$%.6f"),
-    "cached_input_cost_usd": st.column_config.NumberColumn("Cached input cost", format="$%.6f"),
-    "cache_write_cost_usd": st.column_config.NumberColumn("Cache write cost", format="$%.6f"),
-    "output_cost_usd": st.column_config.NumberColumn("Output cost", format="$%.6f"),
-    "payg_cost_usd": st.column_config.NumberColumn("Pay-as-you-go cost", format="$%.6f"),
-    "price_row": "Price row",
-    "price_meters": "Azure meters",
+    "input_cost_usd": st.column_config.NumberColumn("Input cost", format="$%.6f", width=100),
+    "cached_input_cost_usd": st.column_config.NumberColumn(
+        "Cached input cost", format="$%.6f", width=130
+    ),
+    "cache_write_cost_usd": st.column_config.NumberColumn(
+        "Cache write cost", format="$%.6f", width=130
+    ),
+    "output_cost_usd": st.column_config.NumberColumn("Output cost", format="$%.6f", width=100),
+    "payg_cost_usd": st.column_config.NumberColumn("Pay-as-you-go cost", format="$%.6f", width=140),
 }
+# The call's cost in three tables that each fit: how it was priced, its tokens, its cost
+# (the price book row and its Azure meters are written above them as text).
+CALL_PRICING_ORDER: Final = [
+    "base_model", "billed_type", "service_tier", "context_tier", "type_assumed", "billing",
+    "priced", "unpriced_reason",
+]  # fmt: skip
+CALL_TOKEN_ORDER: Final = [name for name in CALL_COST_COLUMNS if name.endswith("_tokens")]
+CALL_COST_ORDER: Final = [name for name in CALL_COST_COLUMNS if name.endswith("_cost_usd")]
 
 FIELD_COLUMNS: Final[dict[str, Any]] = {"field": "Field", "value": "Value"}
 
@@ -350,19 +431,21 @@ BUDGET_SPEND_COLUMNS: Final[dict[str, Any]] = {
 }
 
 ALERT_COLUMNS: Final[dict[str, Any]] = {
-    "calls": st.column_config.LinkColumn("Calls", display_text="open"),
-    "fired_at": st.column_config.DatetimeColumn("Fired (UTC)", format="YYYY-MM-DD HH:mm:ss"),
-    "scope_kind": "Budget of",
-    "scope": "Scope",
+    "calls": st.column_config.LinkColumn("Calls", display_text="open", width=60),
+    "fired_at": st.column_config.DatetimeColumn(
+        "Fired (UTC)", format="YYYY-MM-DD HH:mm:ss", width=150
+    ),
+    "scope_kind": st.column_config.TextColumn("Budget of", width=90),
+    "scope": st.column_config.TextColumn("Scope", width=_NAME),
     "month": "Month",
     "rule": "Rule",
-    "threshold_pct": st.column_config.NumberColumn("Threshold %", format="%g"),
-    "spend_usd": st.column_config.NumberColumn("Spend", format=_USD),
-    "budget_usd": st.column_config.NumberColumn("Budget", format=_USD),
+    "threshold_pct": st.column_config.NumberColumn("Threshold %", format="%g", width=95),
+    "spend_usd": st.column_config.NumberColumn("Spend", format=_USD, width=_MONEY),
+    "budget_usd": st.column_config.NumberColumn("Budget", format=_USD, width=_MONEY),
     "forecast_usd": st.column_config.NumberColumn("Forecast", format=_USD),
     "webhook": "Webhook",
-    "status": "Delivery",
-    "attempts": "Attempts",
+    "status": st.column_config.TextColumn("Delivery", width=90),
+    "attempts": st.column_config.NumberColumn("Attempts", width=80),
     "last_error": "Last error",
     "delivered_at": st.column_config.DatetimeColumn(
         "Delivered (UTC)", format="YYYY-MM-DD HH:mm:ss"
@@ -383,6 +466,11 @@ SPIKE_COLUMNS: Final[dict[str, Any]] = {
     "spike": None,
 }
 
+ALERT_DEFAULT: Final = [
+    "calls", "fired_at", "scope_kind", "scope", "threshold_pct", "spend_usd", "budget_usd",
+    "status", "attempts",
+]  # fmt: skip
+
 RECONCILE_COLUMNS: Final[dict[str, Any]] = {
     "day": st.column_config.DateColumn("Day (UTC)"),
     "resource": "Resource",
@@ -401,4 +489,12 @@ UNMAPPED_METER_COLUMNS: Final[dict[str, Any]] = {
     "product": "Product",
     "unit": "Unit",
     "reason": "Why not mapped",
+}
+
+DEPLOYMENT_COST_COLUMNS: Final[dict[str, Any]] = {
+    "deployment": st.column_config.TextColumn("Deployment", pinned=True, width=160),
+    "payg_cost_usd": st.column_config.NumberColumn("Pay-as-you-go", format=_USD, width=120),
+    "ptu_cost_usd": st.column_config.NumberColumn("Provisioned", format=_USD, width=120),
+    "total_cost_usd": st.column_config.NumberColumn("Total", format=_USD, width=120),
+    "tokens": _count("Tokens", width=120),
 }

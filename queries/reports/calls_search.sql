@@ -1,9 +1,21 @@
 -- name: calls_search
 -- returns: call_id, start_time, tenant_id, deployment, model, operation, end_user, status, http_status, finish_reason, filter_action, duration_ms, input_tokens, output_tokens, trace_id (one row per matching call, newest first, at most $limit)
--- params: $start TIMESTAMPTZ, $end TIMESTAMPTZ, $tenants VARCHAR[], $deployments VARCHAR[], $models VARCHAR[], $types VARCHAR[], $services VARCHAR[], $id_prefix VARCHAR, $end_user VARCHAR, $status VARCHAR, $finish_reason VARCHAR, $limit INTEGER
+-- params: $start TIMESTAMPTZ, $end TIMESTAMPTZ, $tenants VARCHAR[], $deployments VARCHAR[], $models VARCHAR[], $types VARCHAR[], $services VARCHAR[], $id_prefix VARCHAR, $end_user VARCHAR, $status VARCHAR, $finish_reason VARCHAR, $unpriced BOOLEAN, $limit INTEGER
 -- $id_prefix matches the start of a call id, trace id or response id ('' = any); the other
 -- search values match exactly ('' = any). All compare as given: no pattern characters.
-WITH newest AS (
+-- $unpriced keeps only calls with tokens and no price: no per-token price, or served by a
+-- provisioned deployment whose capacity has none (pricing_coverage.sql counts the same).
+WITH unpriced AS (
+    SELECT c.call_id
+    FROM costed_usage($start, $end, true) AS c
+    LEFT JOIN deployment_types AS t ON t.deployment_type = c.billed_type
+    WHERE $unpriced
+        AND c.input_tokens + c.output_tokens > 0
+        AND (NOT c.priced OR (
+            t.billing = 'ptu' AND c.deployment NOT IN (SELECT deployment FROM capacity_priced)
+        ))
+),
+newest AS (
     -- The matching calls' ids first, reading only the columns the search compares.
     SELECT call_id, start_time
     FROM filtered_calls($start, $end, $tenants, $deployments, $models, $types, $services)
@@ -14,6 +26,7 @@ WITH newest AS (
         AND ($end_user = '' OR end_user = $end_user)
         AND ($status = '' OR status = $status)
         AND ($finish_reason = '' OR finish_reason = $finish_reason)
+        AND (NOT $unpriced OR call_id IN (SELECT call_id FROM unpriced))
     ORDER BY start_time DESC, call_id
     LIMIT $limit
 ),

@@ -198,11 +198,16 @@ def test_spend_includes_provisioned_capacity_hours(
     ((payg,),) = db.cursor().execute("SELECT sum(payg_cost_usd) FROM call_costs").fetchall()
     capacity = 20.0 * hours
     assert metric(at, "Spend") == f"${float(payg) + capacity:,.2f}"
+    # The parts are rounded once, to the total's cents, and the total is their sum.
+    payg_cents = round(float(payg), 2)
     assert any(
-        c.value == f"${float(payg):,.4f} pay-as-you-go + ${capacity:,.2f} provisioned capacity, "
-        f"${capacity:,.2f} of it idle."
+        c.value == f"${payg_cents:,.2f} pay-as-you-go + ${capacity:,.2f} provisioned capacity "
+        f"(${capacity:,.2f} of the capacity idle) = ${payg_cents + capacity:,.2f} total."
         for c in at.caption
     ), [c.value for c in at.caption]
+    assert metric(at, "Pay-as-you-go") == f"${payg_cents:,.2f}"
+    assert metric(at, "Provisioned capacity") == f"${capacity:,.2f}"
+    assert metric(at, "Spend") == f"${payg_cents + capacity:,.2f}"
 
     # A tenant's spend carries its share of used hours only: idle hours belong to no tenant.
     at.query_params["tenant"] = "fabrikam"

@@ -51,7 +51,17 @@ def test_chargeback_of_last_month_matches_the_view(
     total = sum(Decimal(str(v)) for v in lines["total_cost_usd"])
     assert total > 0
     shown = next(m for m in at.metric if m.label == f"Total for {month}")
-    assert shown.value == f"${float(total):,.2f}"
+    assert total < 1  # under a dollar: four decimals, as the Overview writes such amounts
+    assert shown.value == f"${float(total):,.4f}"
+    # pay-as-you-go + provisioned = total, as shown (no capacity registered here)
+    payg = sum(Decimal(str(v)) for v in lines["payg_cost_usd"])
+    assert next(m.value for m in at.metric if m.label == "Pay-as-you-go") == f"${payg:,.4f}"
+    assert next(m.value for m in at.metric if m.label == "Provisioned (PTU)") == "$0.0000"
+    assert any(
+        c.value == f"${payg:,.4f} pay-as-you-go + $0.0000 provisioned capacity "
+        f"= ${float(total):,.4f} total."
+        for c in at.caption
+    ), [c.value for c in at.caption]
     button = at.get("download_button")[0]
     assert button.proto.label == "Download chargeback CSV"
 
