@@ -211,10 +211,10 @@ def test_calls_explorer_opens_one_call(tmp_path: Path, monkeypatch: pytest.Monke
     assert "error (400)" in blocked.proto.help
     assert metric(at, "Deployment") == "gpt-4o-mini"
     assert metric(at, "Tenant") == "unassigned"
-    verdicts = at.dataframe[2].value  # cost breakdown first (pricing, cost), then verdicts
+    verdicts = at.dataframe[3].value  # cost breakdown first (pricing, tokens, cost), then verdicts
     assert list(verdicts["category"]) == ["hate", "jailbreak", "violence"]
     assert any("content capture was off" in c.value for c in at.caption)
-    fields = at.dataframe[3].value.set_index("field")["value"]
+    fields = at.dataframe[4].value.set_index("field")["value"]
     assert fields["filter_action"] == "blocked_prompt"
     assert fields["input_tokens"] == "150"
 

@@ -47,18 +47,18 @@ def test_the_demo_shows_failover_spillover_and_downgrades(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     at = open_demo(tmp_path, monkeypatch)
-    assert [h.value for h in at.subheader] == ["Routing"]
+    assert [h.value for h in at.subheader] == ["Cost", "Routing"]
     truth = routing.routing_totals(db.cursor(), page_scope(at)).iloc[0]
     assert truth["failed_over"] > 0 and truth["spilled"] > 0 and truth["downgraded"] > 0
     assert metric(at, "Failover rate") == f"{truth['failover_rate'] * 100:.1f}%"
     assert metric(at, "Spillover share") == f"{truth['spillover_share'] * 100:.1f}%"
     assert metric(at, "Priority downgrades") == f"{truth['downgrade_share'] * 100:.1f}%"
     assert len(at.get("plotly_chart")) == 3  # histogram, p95, failovers beside 429s
-    assert len(at.dataframe) == 1  # spend by route waits behind its toggle
+    assert len(at.dataframe) == 2  # stats and cost; spend by route waits behind its toggle
 
     at.toggle(key="routing_spend").set_value(True).run()
     assert not at.exception
-    by_region = at.dataframe[1].value
+    by_region = at.dataframe[2].value
     expected = routing.routing_by_group(db.cursor(), page_scope(at), "region")
     assert list(by_region["region"]) == list(expected["region"])
     assert "West Europe" in set(by_region["region"])  # where Sweden Central failed over to
@@ -72,6 +72,6 @@ def test_calls_without_routing_say_how_to_record_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     at = open_page(tmp_path, monkeypatch, "deployments")  # the seed: no routing fields
-    assert [h.value for h in at.subheader] == ["Routing"]
+    assert [h.value for h in at.subheader] == ["Cost", "Routing"]
     assert any("AZURE_OPENAI_ENDPOINTS" in i.value for i in at.info)
     assert len(at.get("plotly_chart")) == 2

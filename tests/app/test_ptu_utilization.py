@@ -62,7 +62,9 @@ def test_the_deployments_page_shows_azures_ptu_utilisation_beside_the_lenss(
     db, _ = seeded_with_metrics(tmp_path)
     at = open_page(monkeypatch, db, "deployments")
     assert "Provisioned (PTU) utilisation" in [h.value for h in at.subheader]
-    shown = at.dataframe[1].value.set_index("deployment")
+    shown = next(
+        frame.value for frame in at.dataframe if "azure_utilization" in frame.value.columns
+    ).set_index("deployment")
     assert list(shown.index) == ["gpt-4o-prod"]
     row = shown.loc["gpt-4o-prod"]
     assert row["hours_measured"] == 2
