@@ -111,6 +111,11 @@ class RefreshReport:
     applied_version: str | None  # the version loaded, None when not applied or no change
 
 
+# Shipped rows that stand in for a price Azure has not been read for (SOURCES.md): an API
+# row replaces them whole, from its first date, and never borrows a price from them.
+ESTIMATE_SOURCES: Final = frozenset({"priority-estimate-2x"})
+
+
 def merge_price_books(
     current: Sequence[PriceRow], retail: Sequence[PriceRow]
 ) -> tuple[list[PriceRow], list[str]]:
@@ -131,9 +136,11 @@ def merge_price_books(
     notes: list[str] = []
     merged: list[PriceRow] = []
     for key in _ordered_keys(current, retail):
-        book, api = old.get(key, []), new.get(key, [])
+        api = new.get(key, [])
+        book = [r for r in old.get(key, []) if r.source not in ESTIMATE_SOURCES]
+        estimates = [r for r in old.get(key, []) if r.source in ESTIMATE_SOURCES]
         if not api:
-            merged += book
+            merged += book + estimates
             continue
         if not book:
             standard = (key[0], "GlobalStandard", "", "default", key[4])
@@ -142,21 +149,27 @@ def merge_price_books(
                 api, "output_per_1m", every=True
             ):
                 notes.append(f"{_label(key)}: the API lists no output price; row not added")
+                merged += estimates
                 continue
             if _priced(reference, "cached_input_per_1m") and not _priced(
                 api, "cached_input_per_1m"
             ):
                 notes.append(f"{_label(key)}: no cached input price; it bills at the input price")
-            merged += api
+            merged += _ended(estimates, api[0].effective_from) + api
             continue
-        start = api[0].effective_from
-        kept = [
-            replace(r, effective_to=start if r.effective_to is None else min(r.effective_to, start))
-            for r in book
-            if r.effective_from < start
-        ]
-        merged += coalesce_rows(kept + [_fill(r, book, notes) for r in api])
+        merged += coalesce_rows(
+            _ended(book, api[0].effective_from) + [_fill(r, book, notes) for r in api]
+        )
     return merged, list(dict.fromkeys(notes))
+
+
+def _ended(rows: Sequence[PriceRow], start: date) -> list[PriceRow]:
+    """The rows in force before ``start``, ending there at the latest."""
+    return [
+        replace(r, effective_to=start if r.effective_to is None else min(r.effective_to, start))
+        for r in rows
+        if r.effective_from < start
+    ]
 
 
 def _priced(rows: Sequence[PriceRow], name: str, *, every: bool = False) -> bool:

@@ -158,6 +158,14 @@ def test_genai_span_in_otlp_json_is_stored_field_by_field(lens_server: LensServe
         "response_id": "chatcmpl-B9xKq2Zt6wP3aLrN8vJdY0uQmFhGs",
         "request_id": None,  # no azure.openai.request_id on the span
         "also_seen_by": None,  # no other source reported the call
+        "cache_write_tokens": None,  # no cache-creation usage attribute
+        "service_tier": "default",  # openai.response.service_tier
+        "service_tier_requested": None,
+        "backend": None,  # no gateway named a backend
+        "failover_from": None,
+        "attempts": None,
+        "spillover": None,
+        "spillover_from": None,
     }
     # Attributes without a column are kept, with the resource they came from.
     assert attributes["openai.response.service_tier"] == "default"
