@@ -56,7 +56,7 @@ if report["ptu_sizing"]:
         "PTUs from which they cost less than pay-as-you-go for the same tokens (above 100 %: "
         "never, at this mix of tokens)."
     )
-    advice.table(report["ptu_sizing"], advice.PTU_COLUMNS)
+    advice.table(report["ptu_sizing"], advice.PTU_COLUMNS, advice.PTU_DEFAULT, "ptu_columns")
     if st.toggle("Tokens per minute by hour of day"):
         names = [row["deployment"] for row in report["ptu_sizing"]]
         chosen = st.selectbox("Deployment", names)
@@ -75,7 +75,7 @@ st.caption(
     "Not interactive: a named service none of whose calls was streamed or named an end user."
 )
 if report["batch"]:
-    advice.table(report["batch"], advice.BATCH_COLUMNS)
+    advice.table(report["batch"], advice.BATCH_COLUMNS, advice.BATCH_DEFAULT, "batch_columns")
 
 st.subheader("What if")
 targets = cache.repricing_targets(version)

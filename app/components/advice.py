@@ -7,6 +7,8 @@ from typing import Any, Final
 import pandas as pd
 import streamlit as st
 
+from app.components import tables
+
 PTU_COLUMNS: Final = {
     "deployment": "Deployment",
     "model": "Model",
@@ -26,7 +28,13 @@ PTU_COLUMNS: Final = {
     ),
     "utilisation_at_p95_size": st.column_config.NumberColumn("Utilisation", format="percent"),
     "throttled_calls": st.column_config.NumberColumn("429s", format="localized"),
+    "spilled_calls": st.column_config.NumberColumn("Spilled over", format="localized"),
 }
+# Shown without picking at 1366 px; the rest behind "More columns".
+PTU_DEFAULT: Final = [
+    "deployment", "deployment_type", "p95_tpm", "ptus_at_p95", "deployed_ptus",
+    "payg_monthly_usd", "ptu_reserved_monthly_usd", "break_even_utilisation_reserved",
+]  # fmt: skip
 HOURLY_COLUMNS: Final = {
     "hour_of_day": st.column_config.NumberColumn("Hour (UTC)", format="%d"),
     "peak_tpm": st.column_config.NumberColumn("Peak TPM", format="localized"),
@@ -53,8 +61,11 @@ BATCH_COLUMNS: Final = {
     "payg_cost_usd": st.column_config.NumberColumn("Spend in window", format="dollar"),
     "batch_cost_usd": st.column_config.NumberColumn("On Batch", format="dollar"),
     "eligible": "Eligible",
-    "reason": "Why",
+    "reason": st.column_config.TextColumn("Why", width=250),
 }
+BATCH_DEFAULT: Final = [
+    "service", "tenant_id", "requests", "payg_cost_usd", "batch_cost_usd", "eligible", "reason",
+]  # fmt: skip
 
 
 def period(days: float) -> str:
@@ -81,7 +92,21 @@ def recommendation(rec: dict[str, Any]) -> None:
             st.text(f"Assumes: {assumption}")
 
 
-def table(rows: list[dict[str, Any]], columns: dict[str, Any]) -> None:
+def table(
+    rows: list[dict[str, Any]],
+    columns: dict[str, Any],
+    default: list[str] | None = None,
+    key: str = "",
+) -> None:
+    """A table of ``columns``; with ``default``, only those until more are picked (``key``
+    keeps the pick)."""
     frame = pd.DataFrame(rows)
-    shown = [name for name in columns if name in frame.columns]
-    st.dataframe(frame[shown], column_config=columns, hide_index=True, placeholder="")
+    present = {name: config for name, config in columns.items() if name in frame.columns}
+    shown = tables.pick_columns(present, default, key) if default else list(present)
+    st.dataframe(
+        frame[list(present)],
+        column_config=present,
+        column_order=shown,
+        hide_index=True,
+        placeholder=tables.EMPTY,
+    )
