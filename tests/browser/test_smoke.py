@@ -35,6 +35,8 @@ PAGES = [
     ("sources", "sources", "stDataFrame", "Collectors", ""),
     ("alerts", "alerts", "stAlert", "No budget alert in the last 30 days.", ""),
     ("advisor", "advisor", "stMetric", "Estimated saving a month", ""),
+    ("reconciliation", "reconciliation", "stFileUploader", "Cost Management exports", ""),
+    ("audit", "audit", "stSelectbox", "Last", ""),
 ]
 
 
