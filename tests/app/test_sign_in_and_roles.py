@@ -34,6 +34,10 @@ role = "finops"
 email = "sam@contoso.com"
 role = "safety"
 [[users]]
+email = "cf@contoso.com"
+role = "finops"
+tenants = ["contoso"]
+[[users]]
 group = "0c0e0000-0000-0000-0000-00000000c0de"
 role = "tenant"
 tenants = ["contoso"]
@@ -189,3 +193,14 @@ def test_the_savings_advisor_is_the_admins_and_finops(lens: Path) -> None:
     assert not finops.exception
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         app_as(person("sam@contoso.com"), "app_pages/advisor.py")  # safety
+
+
+def test_the_savings_advisor_refuses_a_finops_person_limited_to_some_tenants(
+    lens: Path,
+) -> None:
+    # The advice reads every tenant's calls: a finops person of one tenant gets no figures.
+    limited = app_as(person("cf@contoso.com"), "app_pages/advisor.py")
+    assert "reads every tenant's calls" in texts(limited)
+    assert not limited.metric  # no saving shown
+    everyone = app_as(person("fin@contoso.com"), "app_pages/advisor.py")
+    assert [m.label for m in everyone.metric][:1] == ["Estimated saving a month"]

@@ -31,6 +31,7 @@ TOKENS = {
     "tenant": "contoso-token-0003",
     "ingest": "collector-token-0004",
     "safety": "safety-token-0005",
+    "finops-contoso": "contoso-finops-token-0006",  # finops, limited to one tenant
 }
 
 
@@ -40,10 +41,11 @@ def digest(token: str) -> str:
 
 def access_file(path: Path) -> Path:
     lines = ['[[users]]\nemail = "ana@contoso.com"\nrole = "finops"\n']
-    for role, token in TOKENS.items():
-        tenants = 'tenants = ["contoso"]\n' if role == "tenant" else ""
+    for name, token in TOKENS.items():
+        role = name.split("-")[0]
+        tenants = 'tenants = ["contoso"]\n' if role == "tenant" or "-" in name else ""
         lines.append(
-            f'[[tokens]]\nname = "{role}-machine"\nsha256 = "{digest(token)}"\n'
+            f'[[tokens]]\nname = "{name}-machine"\nsha256 = "{digest(token)}"\n'
             f'role = "{role}"\n{tenants}'
         )
     path.write_text("\n".join(lines))
@@ -129,6 +131,8 @@ def test_each_route_answers_each_role_as_the_access_file_says(shared_server: Len
     assert httpx.get(advise, headers=bearer("safety")).status_code == 403
     advised = httpx.get(advise, headers=bearer("finops"))
     assert advised.status_code == 200 and "recommendations" in advised.json()
+    limited = httpx.get(advise, headers=bearer("finops-contoso"))  # advice reads every tenant
+    assert limited.status_code == 403 and "every tenant" in limited.json()["error"]
 
     # The simulator takes a token as its api-key, as an Azure OpenAI client sends it.
     chat = f"{url}/simulator/openai/deployments/gpt-4o-prod/chat/completions?api-version=2024-10-21"
