@@ -20,12 +20,10 @@ from pathlib import Path
 import pandas as pd
 
 from app.advisor import advise
-from bench.chargeback import GENERATE, MODELS, priced_calls, timed
-from collectors.deployments import Deployment, write_deployments
-from collectors.prices.book import load_reference_data
+from bench.chargeback import GENERATE, priced_calls, timed
+from bench.chargeback import build as build_ledger
 from collectors.prices.ptu import base_model, load_figures
 from collectors.store import Store
-from collectors.tenants import default_tenants, write_tenants
 
 END = datetime(2026, 10, 31, tzinfo=UTC)  # 30 days from 2026-10-01
 DAYS = 30
@@ -40,17 +38,7 @@ GENERATE_30 = GENERATE.replace("CAST(31 * 86400", "CAST(30 * 86400").replace(
 
 
 def build(path: Path, n: int) -> Store:
-    store = Store(path)
-    load_reference_data(store)
-    write_tenants(store, default_tenants())
-    write_deployments(
-        store, (Deployment("dep-5", None, None, "gpt-4o", "ProvisionedManaged", 50, 2, None),)
-    )
-    models = ", ".join(f"({k}, '{m}', '{t}')" for k, (m, t) in enumerate(MODELS))
-    with store.transaction() as con:
-        con.execute(GENERATE_30.replace("{models}", models), {"n": n})
-    store.rebuild_usage_summary()  # written around the store: sum the hours as a write would
-    return store
+    return build_ledger(path, n, GENERATE_30)
 
 
 def pandas_baseline(store: Store) -> pd.DataFrame:

@@ -52,7 +52,8 @@ JOIN (SELECT * FROM (VALUES {models}) AS v(k, model, deployment_type)) AS m
 """
 
 
-def build(path: Path, n: int) -> Store:
+def build(path: Path, n: int, generate: str = GENERATE) -> Store:
+    """A ledger of ``n`` calls written by the ``generate`` SQL, with its hourly summary."""
     store = Store(path)
     load_reference_data(store)
     write_tenants(store, default_tenants())
@@ -61,7 +62,7 @@ def build(path: Path, n: int) -> Store:
     )
     models = ", ".join(f"({k}, '{m}', '{t}')" for k, (m, t) in enumerate(MODELS))
     with store.transaction() as con:
-        con.execute(GENERATE.replace("{models}", models), {"n": n})
+        con.execute(generate.replace("{models}", models), {"n": n})
     store.rebuild_usage_summary()  # written around the store: sum the hours as a write would
     return store
 
@@ -83,7 +84,10 @@ def priced_calls(store: Store, columns: str) -> pd.DataFrame:
     )
     prices = (
         store.cursor()
-        .sql("SELECT model, input_per_1m, cached_input_per_1m, output_per_1m FROM price_book")
+        .sql(
+            "SELECT model, input_per_1m, cached_input_per_1m, output_per_1m FROM price_book "
+            "WHERE service_tier = 'default' AND context_tier IS NULL"  # the calls' own tier
+        )
         .to_arrow_table()
         .to_pandas()
     )
