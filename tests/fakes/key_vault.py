@@ -116,6 +116,7 @@ class FakeKeyVault:
 
     def stop(self) -> None:
         self.server.should_exit = True
+        self.server.force_exit = True  # the SDK keeps its connections open: do not wait on them
         self.thread.join(10)
 
     async def _get(self, request: Request) -> JSONResponse:
