@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 import httpx
@@ -185,11 +185,28 @@ def import_files(files: tuple[Path, ...], url: str | None) -> None:
 
 
 def exit_on_route_error(response: httpx.Response) -> None:
-    """A route's ``{"error", "hint"}`` answer, printed; then exit 1."""
-    if response.status_code != 200:
+    """A route's ``{"error", "hint"}`` answer, printed; then exit 1. An answer that is not
+    that JSON (a proxy's page, say) is named by its status and first characters."""
+    if response.status_code == 200:
+        return
+    try:
         body = response.json()
-        console.print(f"[red]error:[/red] {body.get('error')}\n{body.get('hint', '')}")
-        raise SystemExit(1)
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        body = {"error": f"HTTP {response.status_code}: {response.text[:200]}"}
+    console.print(f"[red]error:[/red] {body.get('error')}\n{body.get('hint', '')}")
+    raise SystemExit(1)
+
+
+def exit_without_a_ledger(base: str, db: Path) -> NoReturn:
+    """Neither a server at ``base`` nor a database file at ``db``: say what to do, exit 1."""
+    console.print(
+        f"[red]error:[/red] no lens server answers at {base} and there is no database "
+        f"file at {db}\nStart one with `aoai-lens serve`, or pass --url with a running "
+        "server's URL or --db with an existing database file (LENS_DB)."
+    )
+    raise SystemExit(1)
 
 
 def open_store_or_exit(settings: Settings) -> Store:
@@ -250,12 +267,7 @@ def export_chargeback(
         finally:
             store.close()
     else:
-        console.print(
-            f"[red]error:[/red] no lens server answers at {base} and there is no database "
-            f"file at {db}\nStart one with `aoai-lens serve`, or pass --url with a running "
-            "server's URL or --db with an existing database file (LENS_DB)."
-        )
-        raise SystemExit(1)
+        exit_without_a_ledger(base, db)
     rows = text.count("\n") - 1
     if len(text.splitlines()) <= 1:
         console.print(f"note: no calls in {month}: the CSV has only its header row")

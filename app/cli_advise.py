@@ -34,6 +34,7 @@ def advise(since: str, as_json: bool, url: str | None, db_path: Path | None) -> 
     # the shared CLI plumbing lives in app.cli, which registers this command
     from app.cli import (
         exit_on_route_error,
+        exit_without_a_ledger,
         open_store_or_exit,
         server_headers,
         server_is_up,
@@ -67,12 +68,7 @@ def advise(since: str, as_json: bool, url: str | None, db_path: Path | None) -> 
         finally:
             store.close()
     else:
-        console.print(
-            f"[red]error:[/red] no lens server answers at {base} and there is no database "
-            f"file at {db}\nStart one with `aoai-lens serve`, or pass --url with a running "
-            "server's URL or --db with an existing database file (LENS_DB)."
-        )
-        raise SystemExit(1)
+        exit_without_a_ledger(base, db)
     if as_json:
         click.echo(json.dumps(report, indent=2))
     else:

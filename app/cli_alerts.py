@@ -39,6 +39,7 @@ def alerts_check(dry_run: bool, url: str | None, db_path: Path | None) -> None:
     from app.cli import (
         cli_identity,
         exit_on_route_error,
+        exit_without_a_ledger,
         open_store_or_exit,
         server_headers,
         server_is_up,
@@ -72,12 +73,7 @@ def alerts_check(dry_run: bool, url: str | None, db_path: Path | None) -> None:
         finally:
             store.close()
     else:
-        console.print(
-            f"[red]error:[/red] no lens server answers at {base} and there is no database "
-            f"file at {db}\nStart one with `aoai-lens serve`, or pass --url with a running "
-            "server's URL or --db with an existing database file (LENS_DB)."
-        )
-        raise SystemExit(1)
+        exit_without_a_ledger(base, db)
     print_report(report)
     if any(
         delivery["status"] != "delivered"
