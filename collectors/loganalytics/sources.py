@@ -107,14 +107,18 @@ SOURCES: Final[dict[str, Source]] = {
 
 
 _UNITS: Final = {"m": "minutes", "h": "hours", "d": "days"}
+MAX_SINCE: Final = timedelta(days=3650)
 
 
 def parse_since(text: str) -> timedelta:
     """``30d``, ``12h``, ``90m`` -> a timedelta; anything else raises ValueError."""
     value = text.strip().lower()
-    if len(value) < 2 or value[-1] not in _UNITS or not value[:-1].isdigit():
-        raise ValueError(f"{text!r} is not a duration like 30d, 12h or 90m")
-    amount = int(value[:-1])
-    if amount <= 0 or (value[-1] == "d" and amount > 3650):
-        raise ValueError(f"{text!r} is out of range (1m to 3650d)")
-    return timedelta(**{_UNITS[value[-1]]: amount})
+    shown = repr(text[:40])  # a URL parameter: quoted in part, never whole
+    if not 2 <= len(value) <= 12 or value[-1] not in _UNITS or not value[:-1].isascii():
+        raise ValueError(f"{shown} is not a duration like 30d, 12h or 90m")
+    if not value[:-1].isdigit():
+        raise ValueError(f"{shown} is not a duration like 30d, 12h or 90m")
+    since = timedelta(**{_UNITS[value[-1]]: int(value[:-1])})
+    if not timedelta(minutes=1) <= since <= MAX_SINCE:
+        raise ValueError(f"{shown} is out of range (1m to 3650d)")
+    return since
