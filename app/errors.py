@@ -1,27 +1,36 @@
-"""Errors a user sees: a message saying what went wrong and a hint saying what to do."""
+"""The app's own errors, on the one hierarchy in ``lens_errors`` (re-exported here for the
+modules that import them from ``app.errors``)."""
 
 from __future__ import annotations
 
+from lens_errors import (
+    BadInputError,
+    BusyError,
+    ConfigError,
+    ForbiddenError,
+    LensError,
+    NotFoundError,
+    UnavailableError,
+    UpstreamError,
+)
 
-class LensError(Exception):
-    """Base of every error aoai-lens shows to a person."""
-
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-
-    def __str__(self) -> str:
-        return f"{self.message} ({self.hint})" if self.hint else self.message
-
-
-class ConfigError(LensError):
-    """A setting is missing or invalid."""
+__all__ = [
+    "BadInputError",
+    "BusyError",
+    "ConfigError",
+    "DatabaseBusyError",
+    "ForbiddenError",
+    "LensError",
+    "NotFoundError",
+    "ServerError",
+    "UnavailableError",
+    "UpstreamError",
+]
 
 
-class DatabaseBusyError(LensError):
+class DatabaseBusyError(UnavailableError):
     """Another process holds the DuckDB file."""
 
 
-class ServerError(LensError):
+class ServerError(UpstreamError):
     """A running lens server answered with an error or could not be reached."""

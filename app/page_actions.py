@@ -9,13 +9,13 @@ import pandas as pd
 
 from app import audit, db
 from app.access import Identity
-from app.errors import LensError
 from app.reconciliation import Reconciliation, reconcile_exports
 from collectors.billing.cost_export import CostExportError
+from lens_errors import BadInputError
 from queries import audit_log
 
 
-class NotAnExportError(LensError):
+class NotAnExportError(BadInputError):
     """An uploaded file is not a Cost Management export the lens reads."""
 
 

@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from lens_errors import ConfigError
+
 FORMATS: Final = ("json", "teams", "slack")
 GENERIC_FIELDS: Final = (
     "scope_kind", "scope", "month", "threshold_pct", "spend_usd", "budget_usd",
@@ -37,7 +39,7 @@ SCOPE_WORDS: Final = {
 }  # fmt: skip
 
 
-class WebhookURLError(ValueError):
+class WebhookURLError(ConfigError, ValueError):
     """A ``LENS_ALERT_WEBHOOKS`` entry that is not an http(s) URL."""
 
 

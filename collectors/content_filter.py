@@ -49,6 +49,7 @@ from typing import Any, Final
 
 from collectors.limits import MAX_INDEX, MAX_PARSE_CHARS
 from collectors.rows import FilterResultRow
+from lens_errors import BadInputError
 
 PROMPT: Final = "prompt"
 COMPLETION: Final = "completion"
@@ -63,7 +64,7 @@ CONTENT_FILTER_ERROR_CODE: Final = "content_filter"
 BLOCKLISTS: Final = "custom_blocklists"
 
 
-class VerdictIndexError(ValueError):
+class VerdictIndexError(BadInputError, ValueError):
     """A prompt or choice index outside what the ``idx`` column holds (0 .. 2**31 - 1)."""
 
 

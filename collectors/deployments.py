@@ -27,9 +27,10 @@ from typing import Any
 
 import queries
 from collectors.store import Store
+from lens_errors import ConfigError
 
 
-class DeploymentsFileError(ValueError):
+class DeploymentsFileError(ConfigError, ValueError):
     """The deployments file cannot be used; the message names the entry and the problem."""
 
 

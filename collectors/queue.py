@@ -36,6 +36,7 @@ import pyarrow as pa
 from collectors.genai.normalize import BEFORE_RETENTION, NOT_GENAI, Rejected, normalize_spans
 from collectors.otlp.flatten import FlatRequest
 from collectors.store import Batch, Store, StoreError, WriteResult
+from lens_errors import BadInputError, BusyError, UnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ _ASSUMED_SPANS_PER_S: Final = 10_000
 _MAX_RETRY_AFTER_S: Final = 60
 
 
-class BackpressureError(Exception):
+class BackpressureError(BusyError):
     """The queue is full; the sender should retry after ``retry_after_s`` seconds."""
 
     def __init__(self, waiting: int, retry_after_s: int) -> None:
@@ -56,11 +57,11 @@ class BackpressureError(Exception):
         self.retry_after_s = retry_after_s
 
 
-class QueueClosedError(Exception):
+class QueueClosedError(UnavailableError):
     """The server is shutting down and takes no more batches (retry elsewhere or later)."""
 
 
-class WriteRefusedError(Exception):
+class WriteRefusedError(BadInputError):
     """This batch cannot be stored whatever the retry (permanent): its data is at fault."""
 
     def __init__(self, reason: str) -> None:

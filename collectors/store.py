@@ -37,6 +37,7 @@ from collectors.writes import (
     store_calls,
     store_hints,
 )
+from lens_errors import BadInputError, UnavailableError
 from queries import registered
 
 log = logging.getLogger(__name__)
@@ -82,11 +83,11 @@ class StoreHealth:
     last_ingest: datetime | None
 
 
-class StoreError(RuntimeError):
+class StoreError(UnavailableError, RuntimeError):
     """The database could not be opened or written (a transient, retryable failure)."""
 
 
-class BatchDataError(ValueError):
+class BatchDataError(BadInputError, ValueError):
     """DuckDB refused a batch's values (a conversion, a range, a constraint): permanent for
     that batch, whatever the retry."""
 

@@ -34,12 +34,13 @@ from typing import Any, Final
 
 import queries
 from collectors.store import Store
+from lens_errors import ConfigError
 
 RULE_KINDS: Final = ("attribute", "apim_subscription", "end_user", "deployment", "service")
 DEFAULT_RULES: Final = (("attribute", None, None),)
 
 
-class TenantsFileError(ValueError):
+class TenantsFileError(ConfigError, ValueError):
     """The tenants file cannot be used; the message names the entry and the problem."""
 
 

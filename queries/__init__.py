@@ -25,6 +25,8 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from lens_errors import BadInputError, LensError
+
 QUERY_ROOT = Path(__file__).parent
 _PARAM_DECL = re.compile(r"\$([a-z_][a-z0-9_]*)\s+[A-Z]+", re.IGNORECASE)
 _PARAM_USE = re.compile(r"\$([a-z_][a-z0-9_]*)", re.IGNORECASE)
@@ -33,11 +35,11 @@ _CHOICE_DECL = re.compile(r"([a-z_]+)\s*=\s*([a-z0-9_|]+)")
 _LINE_COMMENT = re.compile(r"--[^\n]*")
 
 
-class QueryFileError(ValueError):
+class QueryFileError(LensError, ValueError):
     """A query file whose header does not match its body."""
 
 
-class QueryChoiceError(ValueError):
+class QueryChoiceError(BadInputError, ValueError):
     """A value for a ``{choice}`` that the query file does not declare."""
 
 

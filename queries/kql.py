@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
+from lens_errors import BadInputError, LensError
 from queries import QueryFileError, read_header
 
 KQL_ROOT = Path(__file__).parent / "kql"
@@ -32,11 +33,11 @@ _PARAM = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s+(string|long|real|bool|datetime
 _TICKS_PER_MICROSECOND = 10
 
 
-class KqlFileError(ValueError):
+class KqlFileError(LensError, ValueError):
     """A .kql file whose header does not match its body, or that holds a placeholder."""
 
 
-class KqlValueError(TypeError):
+class KqlValueError(BadInputError, TypeError):
     """A value that has no safe KQL literal (or a name that is not an identifier)."""
 
 

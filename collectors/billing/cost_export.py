@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from collectors.prices.parse import parse_meter_name
+from lens_errors import BadInputError
 
 BILL_COLUMNS: Final = (
     "day", "resource", "meter", "model", "deployment_type", "token_class", "quantity",
@@ -51,7 +52,7 @@ _ACTUAL: Final = {
 }  # fmt: skip
 
 
-class CostExportError(ValueError):
+class CostExportError(BadInputError, ValueError):
     """A file that is not a Cost Management export this reads, or one it cannot convert."""
 
     def __init__(self, message: str, hint: str) -> None:

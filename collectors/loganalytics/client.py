@@ -26,6 +26,8 @@ from azure.core.exceptions import (
 from azure.core.rest import HttpRequest
 from azure.monitor.query import LogsQueryClient
 
+from lens_errors import ConfigError, UpstreamError
+
 PUBLIC_ENDPOINT: Final = "https://api.loganalytics.io"
 # Sovereign clouds (Azure Monitor "Log Analytics API" endpoints).
 GOVERNMENT_ENDPOINT: Final = "https://api.loganalytics.us"
@@ -34,7 +36,7 @@ SOURCE_NAMES: Final = ("app_insights", "apim", "azure_diagnostics", "azure_metri
 MODES: Final = ("calls", "rollup")
 
 
-class EndpointError(ValueError):
+class EndpointError(ConfigError, ValueError):
     """An endpoint aoai-lens will not send a bearer token to."""
 
 
@@ -124,7 +126,7 @@ class QueryResult:
     partial_error: str | None = None
 
 
-class PullError(Exception):
+class PullError(UpstreamError):
     """A pull that failed: what happened, what to do, and whether retrying may help."""
 
     def __init__(self, kind: str, message: str, hint: str) -> None:

@@ -37,6 +37,7 @@ from collectors.genai import attributes as attr
 from collectors.genai.normalize import normalize_spans
 from collectors.otlp.flatten import SPAN_SCHEMA
 from collectors.rows import CALL_SCHEMA, FILTER_SCHEMA, conform_calls
+from lens_errors import BadInputError
 
 # Azure OpenAI REST operation ids (AzureDiagnostics/APIM OperationName) -> operation.
 OPERATION_IDS: Final = {
@@ -137,7 +138,7 @@ def _weighted_by_item_count(calls: pa.Table, spans: pa.Table) -> pa.Table:
     return calls.set_column(calls.schema.get_field_index("sample_weight"), "sample_weight", weight)
 
 
-class InvalidRowError(ValueError):
+class InvalidRowError(BadInputError, ValueError):
     """A rollup or metrics row with no time (call rows with none are counted by
     ``normalize_calls`` instead)."""
 

@@ -42,6 +42,7 @@ from collectors.loganalytics.normalize import (
 )
 from collectors.loganalytics.sources import CALLS, METRICS, ROLLUP_BIN, SOURCES, Source
 from collectors.store import Store
+from lens_errors import BadInputError
 from queries.kql import load_kql
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ log = logging.getLogger(__name__)
 MAX_PARTIAL_RETRIES = 2
 
 
-class UnknownSourceError(ValueError):
+class UnknownSourceError(BadInputError, ValueError):
     """A source name that is not one of ``SOURCES``."""
 
 

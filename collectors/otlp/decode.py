@@ -18,6 +18,8 @@ from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from lens_errors import BadInputError
+
 PROTOBUF: Final = "application/x-protobuf"
 JSON: Final = "application/json"
 MEDIA_TYPES: Final = (PROTOBUF, JSON)
@@ -26,7 +28,7 @@ DEFAULT_MAX_BODY_BYTES: Final = 16 * 1024 * 1024  # decompressed
 _ID_BYTES: Final = {"traceId": 16, "spanId": 8, "parentSpanId": 8}
 
 
-class BadPayloadError(ValueError):
+class BadPayloadError(BadInputError, ValueError):
     """A request body that cannot be accepted: permanent, never retried by the sender."""
 
     def __init__(self, reason: str, status: int = 400) -> None:

@@ -23,6 +23,8 @@ from typing import Any, Final
 
 import httpx
 
+from lens_errors import UpstreamError
+
 log = logging.getLogger(__name__)
 
 # Filter values are case-sensitive since api-version 2023-01-01-preview.
@@ -39,7 +41,7 @@ RETAIL_FILTERS: Final = (
 _RETRY_STATUSES: Final = frozenset({429, 500, 502, 503, 504})
 
 
-class RetailPricesError(RuntimeError):
+class RetailPricesError(UpstreamError, RuntimeError):
     """The Retail Prices API could not be read; ``message`` says what, ``hint`` what to do."""
 
     def __init__(self, message: str, hint: str) -> None:
