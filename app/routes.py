@@ -2,7 +2,8 @@
 ``GET /api/chargeback.csv``, ``POST /api/prices/refresh``, ``POST /api/backfill`` and
 ``POST /api/alerts/check`` and ``GET /api/advise``.
 
-Errors are one JSON shape: ``{"error": ..., "hint": ...}``.
+Routes raise ``LensError``s; ``app/http_errors.answers_errors`` turns them into the one
+JSON shape ``{"error": ..., "hint": ...}`` with the error's status.
 """
 
 from __future__ import annotations
@@ -28,16 +29,17 @@ from app.access_guard import request_identity
 from app.advisor import advise
 from app.alerts import AlertsConfig, check_alerts
 from app.exports import FORMATS, chargeback_file
+from app.http_errors import answers_errors
 from app.reconciliation import Reconciliation, reconcile_exports
-from collectors.billing.cost_export import CostExportError
 from collectors.loganalytics.poller import Poller, PullReport, SliceDone
 from collectors.loganalytics.sources import SOURCES, parse_since
 from collectors.otlp.grpc_receiver import OtlpGrpcReceiver
 from collectors.otlp.receiver import OtlpReceiver
 from collectors.prices.apply import RefreshReport, refresh_prices
-from collectors.prices.fetch import RetailPricesConfig, RetailPricesError
+from collectors.prices.fetch import RetailPricesConfig
 from collectors.queue import IngestQueue, WriterHealth
 from collectors.store import Store, StoreHealth
+from lens_errors import BadInputError, ConfigError, ForbiddenError, UnavailableError
 from queries.chargeback import last_full_month, month_bounds
 
 
@@ -127,8 +129,26 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def error_response(status: int, message: str, hint: str) -> JSONResponse:
-    return JSONResponse({"error": message, "hint": hint}, status_code=status)
+def starting() -> UnavailableError:
+    """What a route raises before the lifespan has opened the store."""
+    return UnavailableError("the lens server is starting", "retry in a few seconds", 5)
+
+
+def month_param(month: str) -> str:
+    """``month`` when it is YYYY-MM; else a bad input naming the fix."""
+    try:
+        month_bounds(month)
+    except ValueError as exc:
+        raise BadInputError(str(exc), "pass month=YYYY-MM, e.g. month=2026-10") from None
+    return month
+
+
+def since_param(since: str) -> timedelta:
+    """``since`` as a duration; else a bad input naming the fix."""
+    try:
+        return parse_since(since)
+    except ValueError as exc:
+        raise BadInputError(str(exc), "pass since=30d, 12h or 90m") from None
 
 
 def store_chargeback_file(
@@ -203,15 +223,12 @@ def build_routes(receiver: OtlpReceiver, wiring: Wiring) -> list[Route]:
     async def chargeback_route(request: Request) -> Response:
         store = wiring.store
         if store is None:
-            return error_response(503, "the lens server is starting", "retry in a few seconds")
+            raise starting()
         month = request.query_params.get("month") or last_full_month(datetime.now(UTC))
         fmt = request.query_params.get("format", "csv")
-        try:
-            month_bounds(month)
-        except ValueError as exc:
-            return error_response(400, str(exc), "pass month=YYYY-MM, e.g. month=2026-10")
+        month_param(month)
         if fmt not in FORMATS:
-            return error_response(400, f"unknown format {fmt!r}", "use format=csv or format=focus")
+            raise BadInputError(f"unknown format {fmt!r}", "use format=csv or format=focus")
         who = request_identity(request.scope)
         tenants = who.tenants if who is not None else None
         text = await run_in_threadpool(store_chargeback_file, store, month, fmt, tenants)
@@ -227,7 +244,7 @@ def build_routes(receiver: OtlpReceiver, wiring: Wiring) -> list[Route]:
     async def prices_refresh_route(request: Request) -> Response:
         store = wiring.store
         if store is None:
-            return error_response(503, "the lens server is starting", "retry in a few seconds")
+            raise starting()
         apply = request.query_params.get("apply", "false").lower() in ("1", "true", "yes")
         who = request_identity(request.scope)
         if apply and (who is None or not who.may("prices.apply")):
@@ -235,16 +252,12 @@ def build_routes(receiver: OtlpReceiver, wiring: Wiring) -> list[Route]:
             await run_in_threadpool(
                 wiring.audit, who, "denied", request.url.path, {"status": 403, "apply": True}
             )
-            return error_response(
-                403, f"the role {role!r} may read the price book, not apply it",
+            raise ForbiddenError(
+                f"the role {role!r} may read the price book, not apply it",
                 "ask an admin to apply the new prices",
-            )  # fmt: skip
-        try:
-            report = await run_in_threadpool(
-                run_price_refresh, store, wiring.retail_prices_url, apply
             )
-        except RetailPricesError as exc:
-            return error_response(502, exc.message, exc.hint)
+        # a RetailPricesError is an UpstreamError: 502
+        report = await run_in_threadpool(run_price_refresh, store, wiring.retail_prices_url, apply)
         if apply:
             changes = report["changes"]
             detail = {
@@ -257,19 +270,15 @@ def build_routes(receiver: OtlpReceiver, wiring: Wiring) -> list[Route]:
     async def backfill_route(request: Request) -> Response:
         name = request.query_params.get("source", "")
         if name not in SOURCES:
-            return error_response(
-                400, f"unknown source {name!r}", f"use source= one of {', '.join(SOURCES)}"
+            raise BadInputError(
+                f"unknown source {name!r}", f"use source= one of {', '.join(SOURCES)}"
             )
-        try:
-            since = parse_since(request.query_params.get("since", ""))
-        except ValueError as exc:
-            return error_response(400, str(exc), "pass since=30d, 12h or 90m")
+        since = since_param(request.query_params.get("since", ""))
         poller = wiring.poller
         if wiring.store is None:
-            return error_response(503, "the lens server is starting", "retry in a few seconds")
+            raise starting()
         if poller is None:
-            return error_response(
-                409,
+            raise ConfigError(
                 "no Log Analytics workspace is configured",
                 "set LOG_ANALYTICS_WORKSPACE_ID (and a credential) and restart the server",
             )
@@ -285,12 +294,12 @@ def build_routes(receiver: OtlpReceiver, wiring: Wiring) -> list[Route]:
     async def alerts_check_route(request: Request) -> Response:
         store, config = wiring.store, wiring.alerts
         if store is None or config is None:
-            return error_response(503, "the lens server is starting", "retry in a few seconds")
+            raise starting()
         dry_run = request.query_params.get("dry_run", "false").lower() in ("1", "true", "yes")
         try:
             report = await run_in_threadpool(check_alerts, store, config, dry_run=dry_run)
         except duckdb.Error as exc:
-            return error_response(503, f"the budgets could not be read: {exc}", "retry later")
+            raise UnavailableError(f"the budgets could not be read: {exc}", "retry later") from exc
         if not dry_run:
             detail: dict[str, object] = {"fired": len(report.fired), "month": report.month}
             await run_in_threadpool(
@@ -301,46 +310,37 @@ def build_routes(receiver: OtlpReceiver, wiring: Wiring) -> list[Route]:
     async def advise_route(request: Request) -> Response:
         store = wiring.store
         if store is None:
-            return error_response(503, "the lens server is starting", "retry in a few seconds")
-        try:
-            since = parse_since(request.query_params.get("since", "30d"))
-        except ValueError as exc:
-            return error_response(400, str(exc), "pass since=30d, 12h or 90m")
+            raise starting()
+        since = since_param(request.query_params.get("since", "30d"))
         who = request_identity(request.scope)
         if who is not None and who.tenants is not None:  # advice reads every tenant's calls
-            return error_response(
-                403, "the advisor reads every tenant's calls",
+            raise ForbiddenError(
+                "the advisor reads every tenant's calls",
                 "ask an admin for a role that is not limited to some tenants",
-            )  # fmt: skip
+            )
         try:
             report = await run_in_threadpool(store_advice, store, since)
         except duckdb.Error as exc:
-            return error_response(503, f"the ledger could not be read: {exc}", "retry later")
+            raise UnavailableError(f"the ledger could not be read: {exc}", "retry later") from exc
         return JSONResponse(report)
 
     async def reconcile_route(request: Request) -> Response:
         store = wiring.store
         if store is None:
-            return error_response(503, "the lens server is starting", "retry in a few seconds")
-        month = request.query_params.get("month", "")
-        try:
-            month_bounds(month)
-        except ValueError as exc:
-            return error_response(400, str(exc), "pass month=YYYY-MM, e.g. month=2026-10")
+            raise starting()
+        month = month_param(request.query_params.get("month", ""))
         try:
             files = await uploaded_files(request)
         except HTTPException as exc:  # a form that does not parse
-            return error_response(400, f"the upload could not be read: {exc.detail}",
-                                  "send multipart/form-data fields named file")  # fmt: skip
+            raise BadInputError(f"the upload could not be read: {exc.detail}",
+                                "send multipart/form-data fields named file") from None  # fmt: skip
         if not files:
-            return error_response(
-                400, "no Cost Management export was sent",
+            raise BadInputError(
+                "no Cost Management export was sent",
                 "send the export files as multipart/form-data fields named file",
-            )  # fmt: skip
-        try:
-            done = await run_in_threadpool(store_reconciliation, store, month, files)
-        except CostExportError as exc:
-            return error_response(400, exc.message, exc.hint)
+            )
+        # a CostExportError is a BadInputError: 400
+        done = await run_in_threadpool(store_reconciliation, store, month, files)
         detail = {"via": "api", "month": month, "files": [n for n, _ in files], **done.summary()}
         await run_in_threadpool(
             wiring.audit, request_identity(request.scope), "reconcile", month, detail
@@ -355,12 +355,12 @@ def build_routes(receiver: OtlpReceiver, wiring: Wiring) -> list[Route]:
         )
 
     return [
-        Route("/api/alerts/check", alerts_check_route, methods=["POST"]),
-        Route("/api/advise", advise_route, methods=["GET"]),
-        Route("/api/backfill", backfill_route, methods=["POST"]),
-        Route("/api/reconcile", reconcile_route, methods=["POST"]),
-        Route("/api/chargeback.csv", chargeback_route, methods=["GET"]),
-        Route("/api/prices/refresh", prices_refresh_route, methods=["POST"]),
+        Route("/api/alerts/check", answers_errors(alerts_check_route), methods=["POST"]),
+        Route("/api/advise", answers_errors(advise_route), methods=["GET"]),
+        Route("/api/backfill", answers_errors(backfill_route), methods=["POST"]),
+        Route("/api/reconcile", answers_errors(reconcile_route), methods=["POST"]),
+        Route("/api/chargeback.csv", answers_errors(chargeback_route), methods=["GET"]),
+        Route("/api/prices/refresh", answers_errors(prices_refresh_route), methods=["POST"]),
         Route("/v1/traces", receiver.handle, methods=["POST"]),
         Route("/v1/traces", receiver.refuse_method, methods=["GET", "PUT", "PATCH", "DELETE"]),
         Route("/healthz", healthz, methods=["GET"]),
