@@ -20,28 +20,33 @@ from typing import Any, NoReturn
 import click
 import httpx
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from app import audit
 from app.access import Identity
 from app.cli_advise import advise
 from app.cli_alerts import alerts
+from app.cli_errors import LensGroup, exit_with
 from app.cli_traffic import simulator, traffic
 from app.config import Settings, load_settings
-from app.errors import ConfigError, LensError, ServerError
+from app.errors import (
+    ConfigError,
+    LensError,
+    NotFoundError,
+    ServerError,
+    UnavailableError,
+    UpstreamError,
+)
 from app.exports import FORMATS
 from app.local_mode import require_loopback
 from app.reconciliation import reconcile_exports
 from app.routes import backfill_lines, run_price_refresh, store_chargeback_file
 from app.store_setup import open_store
-from collectors.billing.cost_export import CostExportError
 from collectors.loganalytics.poller import Poller
 from collectors.loganalytics.sources import SOURCES, parse_since
 from collectors.otlp.decode import DEFAULT_MAX_BODY_BYTES, JSON, BadPayloadError
 from collectors.otlp.filelog import ExportLine, read_export_lines
 from collectors.otlp.ingest import decode_and_flatten
-from collectors.prices.fetch import RetailPricesError
 from collectors.queue import IngestQueue, WriteRefusedError
 from collectors.store import Store, StoreError
 from queries.chargeback import last_full_month, month_bounds
@@ -90,7 +95,7 @@ def server_is_up(url: str) -> bool:
         return False
 
 
-@click.group()
+@click.group(cls=LensGroup)
 def main() -> None:
     """Observability and cost analytics for Azure OpenAI."""
 
@@ -110,22 +115,16 @@ def serve(host: str | None, port: int | None, db_path: Path | None, demo: bool) 
     """Start the lens server: dashboard, OTLP receiver and routes on one port."""
     settings = load_settings()
     bind = host or settings.lens_host
-    try:
-        access = settings.access_policy()
-    except ConfigError as exc:
-        console.print(f"[red]error:[/red] {escape(exc.message)}")
-        console.print(escape(exc.hint))
-        raise SystemExit(2) from None
+    access = settings.access_policy()  # a malformed access file: ConfigError, exit 2
     if access is None and (refused := require_loopback(bind)) is not None:
-        console.print(f"[red]error:[/red] {escape(refused)}")
-        raise SystemExit(2)
+        raise ConfigError(refused)
     db = db_path or settings.lens_db
     try:  # fail here with a plain message rather than in the server's start-up
         Store(db).close()
     except StoreError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        console.print("Stop the process holding the file, or pass another --db (LENS_DB).")
-        raise SystemExit(1) from None
+        raise UnavailableError(
+            str(exc), "Stop the process holding the file, or pass another --db (LENS_DB)."
+        ) from None
     env = dict(os.environ)
     env["LENS_DB"] = str(db)
     env["LENS_HOST"] = bind
@@ -151,26 +150,22 @@ def import_files(files: tuple[Path, ...], url: str | None) -> None:
     settings = load_settings()
     base = server_url(settings, url)
     totals = ImportTotals()
-    try:
-        if server_is_up(base):
-            console.print(f"Sending through the running lens server at {base}")
-            totals.via_server = True
-            headers = server_headers(settings)
-            with httpx.Client(base_url=base, timeout=60.0, headers=headers) as client:
-                _import(files, totals, lambda line: _send_line(client, line))
-        else:
-            console.print(f"No lens server at {base}; writing {settings.lens_db} directly")
-            store = open_store_or_exit(settings)
-            # One line at a time: no wait.
-            queue = IngestQueue(store, max_group_wait_s=0, redact=settings.lens_redact)
-            try:
-                _import(files, totals, lambda line: _store_line(queue, line))
-            finally:
-                queue.close()
-                store.close()
-    except LensError as exc:
-        console.print(f"[red]error:[/red] {exc.message}\n{exc.hint}")
-        raise SystemExit(1) from None
+    if server_is_up(base):
+        console.print(f"Sending through the running lens server at {base}")
+        totals.via_server = True
+        headers = server_headers(settings)
+        with httpx.Client(base_url=base, timeout=60.0, headers=headers) as client:
+            _import(files, totals, lambda line: _send_line(client, line))
+    else:
+        console.print(f"No lens server at {base}; writing {settings.lens_db} directly")
+        store = open_store_or_exit(settings)
+        # One line at a time: no wait.
+        queue = IngestQueue(store, max_group_wait_s=0, redact=settings.lens_redact)
+        try:
+            _import(files, totals, lambda line: _store_line(queue, line))
+        finally:
+            queue.close()
+            store.close()
     stored = (
         f"{totals.stored} calls accepted by the server (it ignores calls already stored)"
         if totals.via_server
@@ -185,8 +180,9 @@ def import_files(files: tuple[Path, ...], url: str | None) -> None:
 
 
 def exit_on_route_error(response: httpx.Response) -> None:
-    """A route's ``{"error", "hint"}`` answer, printed; then exit 1. An answer that is not
-    that JSON (a proxy's page, say) is named by its status and first characters."""
+    """A route's ``{"error", "hint"}`` answer, printed as a ``ServerError``; then exit 1. An
+    answer that is not that JSON (a proxy's page, say) is named by its status and first
+    characters."""
     if response.status_code == 200:
         return
     try:
@@ -195,27 +191,24 @@ def exit_on_route_error(response: httpx.Response) -> None:
         body = None
     if not isinstance(body, dict):
         body = {"error": f"HTTP {response.status_code}: {response.text[:200]}"}
-    console.print(f"[red]error:[/red] {body.get('error')}\n{body.get('hint', '')}")
-    raise SystemExit(1)
+    exit_with(ServerError(str(body.get("error")), str(body.get("hint", ""))))
 
 
 def exit_without_a_ledger(base: str, db: Path) -> NoReturn:
-    """Neither a server at ``base`` nor a database file at ``db``: say what to do, exit 1."""
-    console.print(
-        f"[red]error:[/red] no lens server answers at {base} and there is no database "
-        f"file at {db}\nStart one with `aoai-lens serve`, or pass --url with a running "
-        "server's URL or --db with an existing database file (LENS_DB)."
+    """Neither a server at ``base`` nor a database file at ``db``: say what to do (exit 1)."""
+    exit_with(
+        NotFoundError(
+            f"no lens server answers at {base} and there is no database file at {db}",
+            "Start one with `aoai-lens serve`, or pass --url with a running "
+            "server's URL or --db with an existing database file (LENS_DB).",
+        )
     )
-    raise SystemExit(1)
 
 
 def open_store_or_exit(settings: Settings) -> Store:
-    """The database file, when no server holds it; else say why not and exit 1."""
-    try:
-        return open_store(settings)
-    except (LensError, StoreError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise SystemExit(1) from None
+    """The database file, when no server holds it; else a ``LensError`` saying why not (a
+    ``StoreError``: exit 1; a bad reference file: a ``ConfigError``, exit 2)."""
+    return open_store(settings)
 
 
 @main.group()
@@ -305,13 +298,10 @@ def reconcile(month: str, files: tuple[Path, ...], out: Path | None, url: str | 
         text, summary = response.text, json.loads(response.headers.get("X-Lens-Summary", "{}"))
     else:
         store = open_store_or_exit(settings)
-        try:
+        try:  # a CostExportError is bad input: exit 2
             done = reconcile_exports(store.cursor(), month, uploads)
             text, summary = done.csv(), done.summary()
             audit.record(store, cli_identity(), "reconcile", month, {"via": "cli", **summary})
-        except CostExportError as exc:
-            console.print(f"[red]error:[/red] {escape(exc.message)}\n{escape(exc.hint)}")
-            raise SystemExit(1) from None
         finally:
             store.close()
     billed, lens = summary.get("billed_usd", 0), summary.get("lens_usd", 0)
@@ -355,14 +345,11 @@ def prices_refresh(apply: bool, url: str | None) -> None:
         body = response.json()
     else:
         store = open_store_or_exit(settings)
-        try:
+        try:  # a RetailPricesError is an UpstreamError: exit 1
             body = run_price_refresh(store, settings.lens_retail_prices_url, apply)
             if apply:
                 applied = {"applied_version": body["applied_version"], "via": "cli"}
                 audit.record(store, cli_identity(), "prices.apply", "price_book", applied)
-        except RetailPricesError as exc:
-            console.print(f"[red]error:[/red] {exc.message}\n{exc.hint}")
-            raise SystemExit(1) from None
         finally:
             store.close()
     print_refresh(body, apply)
@@ -394,15 +381,12 @@ def backfill(name: str, since: str, url: str | None) -> None:
                 exit_on_route_error(response)
             report = _show_backfill(response.iter_lines())
     else:
-        try:
-            config = settings.log_analytics_config()
-        except LensError as exc:
-            console.print(f"[red]error:[/red] {exc.message}\n{exc.hint}")
-            raise SystemExit(1) from None
-        if config is None:
-            console.print("[red]error:[/red] no Log Analytics workspace is configured")
-            console.print("Set LOG_ANALYTICS_WORKSPACE_ID (see the README's configuration table).")
-            raise SystemExit(1)
+        config = settings.log_analytics_config()  # a malformed setting: exit 2
+        if config is None:  # nothing to pull from: a failure of the verb, exit 1
+            raise LensError(
+                "no Log Analytics workspace is configured",
+                "Set LOG_ANALYTICS_WORKSPACE_ID (see the README's configuration table).",
+            )
         console.print(f"No lens server at {base}; writing {settings.lens_db} directly")
         store = open_store_or_exit(settings)
         try:
@@ -421,9 +405,8 @@ def backfill(name: str, since: str, url: str | None) -> None:
             f"[yellow]warning:[/yellow] {len(warnings)} slices stored with fields missing; "
             f"the last: {warnings[-1]}"
         )
-    if report["error"]:
-        console.print(f"[red]error:[/red] {report['error']}\n{report['hint']}")
-        raise SystemExit(1)
+    if report["error"]:  # Log Analytics failed a slice: exit 1
+        raise UpstreamError(str(report["error"]), str(report["hint"] or ""))
 
 
 def _show_backfill(lines: Iterable[str]) -> dict[str, Any]:

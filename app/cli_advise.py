@@ -12,11 +12,10 @@ from typing import Any
 import click
 import httpx
 from rich.console import Console
-from rich.markup import escape
 
 from app.advisor import advise as advise_calls
 from app.config import load_settings
-from app.errors import LensError
+from app.errors import BadInputError
 from collectors.loganalytics.sources import parse_since
 
 console = Console(stderr=True, soft_wrap=True)
@@ -43,13 +42,9 @@ def advise(since: str, as_json: bool, url: str | None, db_path: Path | None) -> 
 
     try:
         window = parse_since(since)
-        settings = load_settings()
     except ValueError as exc:
-        console.print(f"[red]error:[/red] {escape(str(exc))}\nPass --since 30d, 12h or 90m.")
-        raise SystemExit(2) from None
-    except LensError as exc:
-        console.print(f"[red]error:[/red] {escape(exc.message)}\n{escape(exc.hint)}")
-        raise SystemExit(2) from None
+        raise BadInputError(str(exc), "Pass --since 30d, 12h or 90m.") from None
+    settings = load_settings()  # a ConfigError: exit 2
     base = server_url(settings, url)
     db = db_path or settings.lens_db
     if server_is_up(base):
