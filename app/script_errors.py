@@ -1,4 +1,5 @@
-"""Unexpected page errors: logged in full with an id, shown as one line with that id."""
+"""Page errors that escape the page: a ``LensError`` shown as the pages show it
+(``states.show_error``); anything else logged in full with an id, shown as one line with it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import uuid
 
 import streamlit as st
 
-from app.errors import LensError
+from app.components.states import show_error
+from lens_errors import LensError
 
 log = logging.getLogger("app.pages")
 
@@ -15,9 +17,7 @@ log = logging.getLogger("app.pages")
 def report_script_error(exc: Exception) -> bool:
     """``st.App(on_script_error=...)``: True suppresses Streamlit's traceback."""
     if isinstance(exc, LensError):
-        st.error(exc.message)
-        if exc.hint:
-            st.info(exc.hint)
+        show_error(exc)
         return True
     error_id = uuid.uuid4().hex[:8]
     log.exception("page error %s", error_id, exc_info=exc)

@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from app.components.sign_in import sidebar_note, signed_in
+from app.components.states import show_error
 from app.errors import LensError
 
 PAGES = Path(__file__).parent / "app_pages"
@@ -39,7 +40,4 @@ st.title(page.title)
 try:
     page.run()
 except LensError as error:  # a problem the user can fix: say what and how, no traceback
-    st.error("This page cannot be shown.")
-    st.text(error.message)  # may quote a setting or a file name: text, never Markdown
-    if error.hint:
-        st.text(error.hint)
+    show_error(error)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from app import cache, page_actions
-from app.components import tables
+from app.components import states, tables
 from app.components.sign_in import current_identity
 from app.page_actions import NotAnExportError
 from queries.chargeback import last_full_month
@@ -39,8 +39,7 @@ try:
     with st.spinner("Reading the export and pricing the month's calls..."):
         done = page_actions.reconcile_uploads(month, files)
 except NotAnExportError as error:
-    st.error(error.message)
-    st.caption(error.hint)
+    states.show_error(error, "The upload cannot be reconciled.")
     st.stop()
 summary = done.summary()
 key = (month, tuple(name for name, _ in files))

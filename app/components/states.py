@@ -7,6 +7,9 @@ import streamlit as st
 from app.components.verbatim import code
 from app.config import load_settings
 from app.store_setup import examples_in_use
+from lens_errors import LensError
+
+PAGE_ERROR_TITLE = "This page cannot be shown."
 
 OTLP_HINT = (
     "Point any OpenTelemetry exporter at this server: set "
@@ -65,3 +68,13 @@ def demo_reference_files() -> None:
             f"capacity come from {' and '.join(f'`{name}`' for name in examples)}, as no file "
             "of your own is configured (LENS_TENANTS, LENS_DEPLOYMENTS)."
         )
+
+
+def show_error(error: LensError, title: str = PAGE_ERROR_TITLE) -> None:
+    """The pages' one way to show a ``LensError``: ``title`` as the error, then what went
+    wrong and the next step as plain text (they may quote a setting, a file name or a value
+    from the ledger, so they are never read as Markdown)."""
+    st.error(title)
+    st.text(error.message)
+    if error.hint:
+        st.text(error.hint)

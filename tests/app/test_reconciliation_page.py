@@ -54,5 +54,7 @@ def test_a_file_that_is_not_an_export_says_what_to_export(
     at.file_uploader[0].upload("notes.csv", b"a,b\n1,2\n", "text/csv")
     at.run()
     assert not at.exception
-    assert "neither the FOCUS columns" in at.error[0].value
-    assert "Cost and usage details (FOCUS)" in at.caption[0].value
+    assert at.error[0].value == "The upload cannot be reconciled."
+    message, hint = (text.value for text in at.text)
+    assert "neither the FOCUS columns" in message
+    assert "Cost and usage details (FOCUS)" in hint
