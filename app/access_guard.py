@@ -28,10 +28,11 @@ from typing import Final
 import grpc
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.access import LOCAL, AccessPolicy, Identity
+from app.http_errors import error_answer
+from lens_errors import ForbiddenError, LensError, UnauthorizedError
 
 # (path, or a prefix ending in "/") -> the action it needs
 ROUTE_ACTIONS: Final = (
@@ -113,13 +114,13 @@ class AccessGuard:
             return
         if identity is None:
             reason = "an unknown token" if token is not None else "no credentials"
-            await self._deny(scope, receive, send, None, 401, f"{path} needs a token: "
-                             f"the request carried {reason}", TOKEN_HINT)  # fmt: skip
+            await self._deny(scope, receive, send, None, UnauthorizedError(
+                f"{path} needs a token: the request carried {reason}", TOKEN_HINT))  # fmt: skip
             return
         if not identity.may(action):
-            await self._deny(scope, receive, send, identity, 403,
-                             f"the role {identity.role!r} of {identity.actor!r} may not use "
-                             f"{path}", "ask an admin for a token of a role that may")  # fmt: skip
+            await self._deny(scope, receive, send, identity, ForbiddenError(
+                f"the role {identity.role!r} of {identity.actor!r} may not use {path}",
+                "ask an admin for a token of a role that may"))  # fmt: skip
             return
         await self.app(scope, receive, send)
 
@@ -129,17 +130,13 @@ class AccessGuard:
         receive: Receive,
         send: Send,
         identity: Identity | None,
-        status: int,
-        message: str,
-        hint: str,
+        error: LensError,
     ) -> None:
         audit = self.state.audit
         if audit is not None:
-            detail: dict[str, object] = {"status": status, "method": scope.get("method", "")}
+            detail: dict[str, object] = {"status": error.status, "method": scope.get("method", "")}
             await run_in_threadpool(audit, identity, "denied", scope.get("path", ""), detail)
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        body = {"error": message, "hint": hint}
-        await JSONResponse(body, status_code=status, headers=headers)(scope, receive, send)
+        await error_answer(error)(scope, receive, send)
 
 
 def grpc_authorizer(

@@ -10,6 +10,7 @@ from lens_errors import (
     ForbiddenError,
     LensError,
     NotFoundError,
+    UnauthorizedError,
     UnavailableError,
     UpstreamError,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "LensError",
     "NotFoundError",
     "ServerError",
+    "UnauthorizedError",
     "UnavailableError",
     "UpstreamError",
 ]

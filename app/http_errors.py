@@ -2,8 +2,9 @@
 ``{"error": message, "hint": hint}`` with the error's status (and ``Retry-After`` when it
 carries one); anything else is a bug, logged in full with an id and answered 500 with that id.
 
-The OTLP receivers answer in their own protocol (OTLP/HTTP status and body, gRPC status
-codes) and do not go through here.
+The guards before the routes (``local_mode``, ``access_guard``) and the simulator's mount
+answer their refusals with ``error_answer`` too. The OTLP receivers answer in their own
+protocol (OTLP/HTTP status and body, gRPC status codes) and do not go through here.
 """
 
 from __future__ import annotations
@@ -24,10 +25,13 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def error_answer(error: LensError) -> JSONResponse:
-    """The JSON answer to ``error``: its status, message and hint (and Retry-After)."""
-    headers = None
+    """The JSON answer to ``error``: its status, message and hint (and Retry-After, or for
+    a 401 the ``WWW-Authenticate: Bearer`` challenge)."""
+    headers = {}
     if error.retry_after_s is not None:
-        headers = {"Retry-After": str(error.retry_after_s)}
+        headers["Retry-After"] = str(error.retry_after_s)
+    if error.status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(
         {"error": error.message, "hint": error.hint}, status_code=error.status, headers=headers
     )

@@ -20,8 +20,10 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.http_errors import error_answer
+from lens_errors import BadInputError, ForbiddenError
 
 NOTE: Final = "Local mode, no sign-in: this lens answers this machine only."
 TUNNEL: Final = "from another machine, through an SSH tunnel: ssh -L 8501:127.0.0.1:8501 HOST"
@@ -118,7 +120,7 @@ class LocalOnly:
                 if websocket:
                     await send({"type": "websocket.close", "code": _POLICY_VIOLATION})
                     return
-                body = {"error": refused.reason, "hint": HINT}
-                await JSONResponse(body, status_code=refused.status)(scope, receive, send)
+                error_class = BadInputError if refused.status == 400 else ForbiddenError
+                await error_answer(error_class(refused.reason, HINT))(scope, receive, send)
                 return
         await self.app(scope, receive, send)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.responses import JSONResponse
 from starlette.routing import Mount
 
+from app.http_errors import error_answer
 from app.lens_client import SIMULATOR_PATH
+from lens_errors import NotFoundError
 
 
 class SimulatorMount:
@@ -25,14 +26,10 @@ class SimulatorMount:
 
 
 async def _simulator_off(scope: Any, receive: Any, send: Any) -> None:
-    response = JSONResponse(
-        {
-            "error": "the simulator is off",
-            "hint": "unset AZURE_OPENAI_ENDPOINT or set LENS_SIMULATOR=true",
-        },
-        status_code=404,
+    off = NotFoundError(
+        "the simulator is off", "unset AZURE_OPENAI_ENDPOINT or set LENS_SIMULATOR=true"
     )
-    await response(scope, receive, send)
+    await error_answer(off)(scope, receive, send)
 
 
 def simulator_route(mount: SimulatorMount) -> Mount:

@@ -24,6 +24,7 @@ __all__ = [
     "ForbiddenError",
     "LensError",
     "NotFoundError",
+    "UnauthorizedError",
     "UnavailableError",
     "UpstreamError",
 ]
@@ -51,6 +52,12 @@ class BadInputError(LensError):
 
     status = 400
     exit_code = 2
+
+
+class UnauthorizedError(LensError):
+    """Who asks is not known: no credential, or one the lens does not know (HTTP 401)."""
+
+    status = 401
 
 
 class ForbiddenError(LensError):

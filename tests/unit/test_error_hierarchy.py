@@ -25,6 +25,7 @@ from lens_errors import (
     ForbiddenError,
     LensError,
     NotFoundError,
+    UnauthorizedError,
     UnavailableError,
     UpstreamError,
 )
@@ -69,6 +70,7 @@ def test_every_error_class_is_a_lens_error(module: str, name: str) -> None:
     [
         (LensError("m"), 500, 1, None),
         (BadInputError("m"), 400, 2, None),
+        (UnauthorizedError("m"), 401, 1, None),
         (ForbiddenError("m"), 403, 1, None),
         (NotFoundError("m"), 404, 1, None),
         (ConfigError("m"), 409, 2, None),
