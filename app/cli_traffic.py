@@ -20,6 +20,7 @@ from aoai_client.traffic import LOST, PromptSetError, TrafficPlan, TrafficReport
 from aoai_client.traffic import run_traffic as send_traffic
 from app import lens_client
 from app.config import Settings, load_settings
+from lens_errors import LensError
 from simulator import (
     DEFAULT_DEPLOYMENTS,
     DEFAULT_REGIONS,
@@ -93,9 +94,8 @@ def traffic(
             max_retries=max_retries,
         )
         client = build_client(config)
-    except (PromptSetError, ClientConfigError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise SystemExit(1) from None
+    except (PromptSetError, ClientConfigError) as exc:  # the client's own errors: exit 1
+        raise LensError(str(exc)) from None
     telemetry = configure_client_telemetry(
         TelemetryConfig(service_name="aoai-lens-traffic", otlp_traces_endpoint=traces_url)
     )
