@@ -53,7 +53,8 @@ def test_no_server_and_no_file_is_a_failure_exit_1(tmp_path: Path) -> None:
     )
     assert code == 1
     assert stderr.startswith(
-        f"error: no lens server answers at http://127.0.0.1:9 and there is no database file at {missing}"
+        "error: no lens server answers at http://127.0.0.1:9 and there is no database "
+        f"file at {missing}"
     )
     assert "Start one with `aoai-lens serve`" in stderr
     assert not missing.exists()
