@@ -1,6 +1,7 @@
 """Machine-facing routes of the lens server other than OTLP: ``GET /healthz``,
 ``GET /api/chargeback.csv``, ``POST /api/prices/refresh``, ``POST /api/backfill`` and
-``POST /api/alerts/check`` and ``GET /api/advise``.
+``POST /api/alerts/check``, ``GET /api/advise``, ``POST /api/reconcile`` and
+``POST /api/reconcile/prices`` (the bill's unit prices, proposed or applied).
 
 Errors are one JSON shape: ``{"error": ..., "hint": ...}``.
 """
@@ -28,7 +29,13 @@ from app.access_guard import request_identity
 from app.advisor import advise
 from app.alerts import AlertsConfig, check_alerts
 from app.exports import FORMATS, chargeback_file
-from app.reconciliation import Reconciliation, reconcile_exports
+from app.reconciliation import (
+    BillPricesUsed,
+    Reconciliation,
+    reconcile_exports,
+    refuse_bill_prices,
+    use_bill_prices,
+)
 from collectors.billing.cost_export import CostExportError
 from collectors.loganalytics.poller import Poller, PullReport, SliceDone
 from collectors.loganalytics.sources import SOURCES, parse_since
@@ -143,6 +150,13 @@ def store_reconciliation(
 ) -> Reconciliation:
     """``reconcile_exports`` on a cursor of the calling (worker) thread."""
     return reconcile_exports(store.cursor(), month, files)
+
+
+def store_bill_prices(
+    store: Store, month: str, files: list[tuple[str, bytes]], apply: bool
+) -> BillPricesUsed:
+    """``use_bill_prices`` on a cursor of the calling (worker) thread."""
+    return use_bill_prices(store, month, files, apply=apply)
 
 
 def store_advice(store: Store, since: timedelta) -> dict[str, Any]:
@@ -354,8 +368,48 @@ def build_routes(receiver: OtlpReceiver, wiring: Wiring) -> list[Route]:
             },
         )
 
+    async def bill_prices_route(request: Request) -> Response:
+        store = wiring.store
+        if store is None:
+            return error_response(503, "the lens server is starting", "retry in a few seconds")
+        month = request.query_params.get("month", "")
+        apply = request.query_params.get("apply", "false").lower() in ("1", "true", "yes")
+        try:
+            month_bounds(month)
+        except ValueError as exc:
+            return error_response(400, str(exc), "pass month=YYYY-MM, e.g. month=2026-10")
+        who = request_identity(request.scope)
+        refused = refuse_bill_prices(who)
+        if refused is not None:
+            await run_in_threadpool(
+                wiring.audit, who, "denied", request.url.path, {"status": 403, "apply": apply}
+            )
+            return error_response(403, refused, "ask an admin, or a finops identity for "
+                                  "every tenant, to use the bill's prices")  # fmt: skip
+        try:
+            files = await uploaded_files(request)
+        except HTTPException as exc:
+            return error_response(400, f"the upload could not be read: {exc.detail}",
+                                  "send multipart/form-data fields named file")  # fmt: skip
+        if not files:
+            return error_response(
+                400, "no Cost Management export was sent",
+                "send the export files as multipart/form-data fields named file",
+            )  # fmt: skip
+        try:
+            used = await run_in_threadpool(store_bill_prices, store, month, files, apply)
+        except CostExportError as exc:
+            return error_response(400, exc.message, exc.hint)
+        except RetailPricesError as exc:
+            return error_response(409, exc.message, exc.hint)
+        if apply:
+            detail = {"via": "api", **used.audit_detail()}
+            await run_in_threadpool(wiring.audit, who, "prices.apply", used.proposal.source, detail)
+        return JSONResponse(used.as_dict())
+
     return [
         Route("/api/alerts/check", alerts_check_route, methods=["POST"]),
+        Route("/api/reconcile/prices", bill_prices_route, methods=["POST"]),
         Route("/api/advise", advise_route, methods=["GET"]),
         Route("/api/backfill", backfill_route, methods=["POST"]),
         Route("/api/reconcile", reconcile_route, methods=["POST"]),
