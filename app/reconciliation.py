@@ -73,6 +73,12 @@ def reconcile_exports(
     return Reconciliation(reconcile(cur, month, bill.lines), bill)
 
 
+BILL_PRICE_COLUMNS = (
+    "model", "deployment_type", "region", "service_tier", "token_class", "lens_per_1m",
+    "bill_per_1m", "difference_per_1m", "meters",
+)  # fmt: skip
+
+
 @dataclass
 class BillPricesUsed:
     """The bill's unit prices proposed and, when applied, the price book version loaded."""
@@ -82,6 +88,31 @@ class BillPricesUsed:
 
     def as_dict(self) -> dict[str, object]:
         return {**self.proposal.as_dict(), "applied_version": self.applied_version}
+
+    def changes_frame(self) -> pd.DataFrame:
+        """The proposed prices a person confirms: old, bill's, difference, meters."""
+        return pd.DataFrame(
+            [
+                {
+                    "model": c.model, "deployment_type": c.deployment_type,
+                    "region": c.region or "any", "service_tier": c.service_tier,
+                    "token_class": c.token_class,
+                    "lens_per_1m": None if c.lens_per_1m is None else float(c.lens_per_1m),
+                    "bill_per_1m": float(c.bill_per_1m),
+                    "difference_per_1m": None if c.difference_per_1m is None
+                    else float(c.difference_per_1m),
+                    "meters": "; ".join(c.meters),
+                }
+                for c in self.proposal.changes
+            ],
+            columns=list(BILL_PRICE_COLUMNS),
+        )  # fmt: skip
+
+    def not_applied_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            [(n.meter, n.resources, n.cost_usd, n.reason) for n in self.proposal.not_applied],
+            columns=["meter", "resources", "cost_usd", "reason"],
+        )
 
     def audit_detail(self) -> dict[str, object]:
         return {
