@@ -1,0 +1,68 @@
+"""Tokens per unit of a Cost Management export's quantity, and the same bill prices read
+from the actual-cost CSV (Quantity in blocks of UnitOfMeasure) as from FOCUS."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+
+from collectors.billing.cost_export import read_cost_exports
+from collectors.billing.unit_prices import propose_bill_prices
+from collectors.billing.units import tokens_per_unit
+from collectors.prices.parse import PriceRow
+
+RG = "/subscriptions/0000/resourceGroups/ai/providers/Microsoft.CognitiveServices/accounts"
+
+
+@pytest.mark.parametrize(
+    ("unit", "tokens"),
+    [
+        ("Units", 1), ("Tokens", 1), ("1K", 1_000), ("1K Tokens", 1_000), ("1M", 1_000_000),
+        ("1M Tokens", 1_000_000), ("1000", 1_000), ("10K", 10_000), (" 1k tokens ", 1_000),
+        ("1 Hour", None), ("Requests", None), ("", None), (None, None), ("K", None),
+        ("Unassigned", None), ("0.5K", 500), ("0.5", None),
+    ],
+)  # fmt: skip
+def test_a_unit_says_how_many_tokens_one_of_it_counts(unit: str | None, tokens: int) -> None:
+    assert tokens_per_unit(unit) == tokens
+
+
+def test_actual_cost_quantities_count_blocks_of_their_unit_of_measure() -> None:
+    # 2.024 blocks of 1K at 0.004048 -> 2.00 per 1M; 0.0006 blocks of 1M at 0.0054 -> 9.00
+    frame = pd.DataFrame(
+        [
+            {"Date": "11/20/2026", "ResourceId": f"{RG}/aoai-prod", "MeterName": meter,
+             "Quantity": quantity, "UnitOfMeasure": unit, "CostInBillingCurrency": cost,
+             "BillingCurrencyCode": "USD", "ResourceLocation": "swedencentral"}
+            for meter, quantity, unit, cost in (
+                ("gpt 4o 1120 Inp glbl", "2.024", "1K", "0.004048"),
+                ("gpt 4o 1120 Outp glbl", "0.0006", "1M Tokens", "0.0054"),
+                ("gpt 4o 1120 cchd Inp glbl", "3", "1 Hour", "0.001"),
+            )
+        ]
+    )  # fmt: skip
+    bill = read_cost_exports([("actual.csv", frame.to_csv(index=False).encode())])
+    assert [round(t, 6) for t in bill.lines["tokens"][:2]] == [2024, 600]
+    book = [PriceRow("gpt-4o", "GlobalStandard", None, Decimal("2.5"), Decimal("1.25"),
+                     Decimal("10"), pd.Timestamp("2024-10-01").date(), None, "test")]  # fmt: skip
+    proposal = propose_bill_prices(bill.lines, "2026-11", book, {})
+    assert [(c.token_class, c.bill_per_1m) for c in proposal.changes] == [
+        ("input", Decimal("2")), ("output", Decimal("9"))
+    ]  # fmt: skip
+    [missed] = proposal.not_applied
+    assert missed.meter == "gpt 4o 1120 cchd Inp glbl"
+    assert missed.reason.startswith("the unit 'UnitOfMeasure' does not say how many tokens")
+
+
+def test_focus_units_that_disagree_are_not_applied() -> None:
+    row = {
+        "ChargePeriodStart": "2026-11-20T00:00:00Z", "BilledCost": "0.004048",
+        "EffectiveCost": "0.004048", "ResourceId": f"{RG}/aoai-prod",
+        "SkuMeter": "gpt 4o 1120 Inp glbl", "ConsumedQuantity": "2024", "ConsumedUnit": "Units",
+        "PricingQuantity": "2.024", "x_PricingUnitDescription": "1M",  # 2,024,000 tokens
+    }  # fmt: skip
+    bill = read_cost_exports([("f.csv", pd.DataFrame([row]).to_csv(index=False).encode())])
+    proposal = propose_bill_prices(bill.lines, "2026-11", [], {})
+    assert proposal.rows == () and "disagree" in proposal.not_applied[0].reason
