@@ -10,6 +10,13 @@ Reads, by their columns:
   ``CostInBillingCurrency`` (with ``BillingCurrency`` or ``BillingCurrencyCode``, and
   ``ExchangeRatePricingToBilling`` when the currency is not USD).
 
+For the bill's unit prices (``unit_prices``) each line also keeps its ``EffectiveCost``
+(actual cost: ``CostInBillingCurrency``) in USD, the tokens its quantity counts (``units``:
+FOCUS ``ConsumedQuantity`` in ``ConsumedUnit``, checked against ``PricingQuantity`` in
+``x_PricingUnitDescription``; actual cost ``Quantity`` in ``UnitOfMeasure``) or why they
+cannot be known, its region (``RegionId``, ``ResourceLocation``), and its meter's service
+and context tier or why the meter names no token price.
+
 Only rows of Azure OpenAI / AI Services accounts (``.../Microsoft.CognitiveServices/
 accounts/<name>``) are kept. Each row says what its meter names, as far as the meter
 names it (``prices.parse.read_meter_name``): model, deployment type and token class
