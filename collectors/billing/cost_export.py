@@ -210,6 +210,8 @@ def _tokens(frame: pd.DataFrame, names: dict[str, str]) -> tuple[pd.Series, pd.S
     unknown = tokens.isna() & (problem == "")
     problem = problem.mask(unknown, f"the unit {names['unit']!r} does not say how many tokens "
                                     "the quantity counts: " + unit.str.slice(0, 40))  # fmt: skip
+    problem = problem.mask(unknown & unit.str.strip().isin(("", "nan", "None")),
+                           f"the line gives no {names['unit']}")  # fmt: skip
     empty = tokens.notna() & (tokens <= 0)
     problem = problem.mask(empty, "no tokens on the line (quantity 0)")
     return tokens.mask(empty), problem

@@ -66,3 +66,14 @@ def test_focus_units_that_disagree_are_not_applied() -> None:
     bill = read_cost_exports([("f.csv", pd.DataFrame([row]).to_csv(index=False).encode())])
     proposal = propose_bill_prices(bill.lines, "2026-11", [], {})
     assert proposal.rows == () and "disagree" in proposal.not_applied[0].reason
+
+
+def test_a_focus_line_without_unit_columns_says_so() -> None:
+    row = {
+        "ChargePeriodStart": "2026-11-20T00:00:00Z", "BilledCost": "0.004048",
+        "ResourceId": f"{RG}/aoai-prod", "SkuMeter": "gpt 4o 1120 Inp glbl",
+        "ConsumedQuantity": "2024",
+    }  # fmt: skip
+    bill = read_cost_exports([("f.csv", pd.DataFrame([row]).to_csv(index=False).encode())])
+    proposal = propose_bill_prices(bill.lines, "2026-11", [], {})
+    assert [n.reason for n in proposal.not_applied] == ["the line gives no ConsumedUnit"]
