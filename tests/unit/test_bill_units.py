@@ -77,3 +77,30 @@ def test_a_focus_line_without_unit_columns_says_so() -> None:
     bill = read_cost_exports([("f.csv", pd.DataFrame([row]).to_csv(index=False).encode())])
     proposal = propose_bill_prices(bill.lines, "2026-11", [], {})
     assert [n.reason for n in proposal.not_applied] == ["the line gives no ConsumedUnit"]
+
+
+def test_a_bill_row_runs_until_the_books_next_dated_change() -> None:
+    day = pd.Timestamp
+    book = [
+        PriceRow("gpt-4.1", "GlobalStandard", None, Decimal("2.4"), Decimal("0.6"),
+                 Decimal("9.6"), day("2025-01-01").date(), day("2026-11-15").date(), "test"),
+        PriceRow("gpt-4.1", "GlobalStandard", None, Decimal("2"), Decimal("0.5"),
+                 Decimal("8"), day("2026-11-15").date(), None, "test"),
+    ]  # fmt: skip
+    row = {
+        "ChargePeriodStart": "2026-10-20T00:00:00Z", "BilledCost": "0.0022",
+        "EffectiveCost": "0.0022", "ResourceId": f"{RG}/aoai-prod",
+        "SkuMeter": "gpt 4.1 Inp glbl", "ConsumedQuantity": "1000", "ConsumedUnit": "Units",
+    }  # fmt: skip
+    bill = read_cost_exports([("f.csv", pd.DataFrame([row]).to_csv(index=False).encode())])
+    proposal = propose_bill_prices(bill.lines, "2026-10", book, {})
+    # 0.0022 / 1,000 tokens = 2.20 per 1M from 2026-10-01 until the book's 2026-11-15 row;
+    # the row before ends on 2026-10-01; cached input and output stay the book's.
+    assert [
+        (str(r.effective_from), str(r.effective_to), r.input_per_1m, r.output_per_1m, r.source)
+        for r in proposal.book
+    ] == [
+        ("2025-01-01", "2026-10-01", Decimal("2.4"), Decimal("9.6"), "test"),
+        ("2026-11-15", "None", Decimal("2"), Decimal("8"), "test"),
+        ("2026-10-01", "2026-11-15", Decimal("2.200000"), Decimal("9.6"), "bill-2026-10"),
+    ]
