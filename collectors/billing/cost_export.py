@@ -153,15 +153,18 @@ def _lines(name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     kept = frame[openai]
     cost = pd.to_numeric(kept[names["cost"]], errors="coerce").fillna(0.0)
     effective_column = names["effective"] if names["effective"] in columns else names["cost"]
-    effective = pd.to_numeric(kept[effective_column], errors="coerce").fillna(0.0)
+    effective = cost
+    if effective_column != names["cost"]:
+        effective = pd.to_numeric(kept[effective_column], errors="coerce").fillna(0.0)
     rate = _usd_rate(name, kept, names)
-    tokens, unit_problem = _tokens(kept, names)
+    quantity = _numbers(kept, names["quantity"])
+    tokens, unit_problem = _tokens(kept, names, quantity)
     lines = pd.DataFrame(
         {
             "day": _days(name, kept[names["day"]]),
             "resource": accounts[openai].to_list(),
             "meter": kept[meter_column].astype(str).to_list(),
-            "quantity": pd.to_numeric(_column(kept, names["quantity"]), errors="coerce").to_list(),
+            "quantity": quantity.to_list(),
             "billed_cost_usd": (cost / rate).to_list(),
             "effective_cost_usd": (effective / rate).to_list(),
             "tokens": tokens.to_list(),
@@ -186,21 +189,21 @@ _METER_COLUMNS: Final = (
 )  # fmt: skip
 
 
-def _tokens(frame: pd.DataFrame, names: dict[str, str]) -> tuple[pd.Series, pd.Series]:
+def _tokens(
+    frame: pd.DataFrame, names: dict[str, str], quantity: pd.Series
+) -> tuple[pd.Series, pd.Series]:
     """Tokens each row counts, from its quantity and unit columns (``units``), and why
     not where they cannot be known (else ''). A FOCUS row whose ``ConsumedQuantity`` in
     ``ConsumedUnit`` and ``PricingQuantity`` in ``x_PricingUnitDescription`` disagree is
     not known either."""
-    quantity = pd.to_numeric(_column(frame, names["quantity"]), errors="coerce")
     unit = _column(frame, names["unit"]).astype(str)
-    size = unit.map(_unit_size)
-    tokens = quantity * size
+    tokens = quantity * _unit_sizes(unit)
     problem = pd.Series("", index=frame.index, dtype=object)
     if names is _FOCUS:
-        blocks = pd.to_numeric(_column(frame, "PricingQuantity"), errors="coerce")
-        described = _column(frame, "x_PricingUnitDescription").astype(str).map(_unit_size)
-        block_size = pd.to_numeric(_column(frame, "x_PricingBlockSize"), errors="coerce")
-        pricing_unit = _column(frame, "PricingUnit").astype(str).map(_unit_size)
+        blocks = _numbers(frame, "PricingQuantity")
+        described = _unit_sizes(_column(frame, "x_PricingUnitDescription").astype(str))
+        block_size = _numbers(frame, "x_PricingBlockSize")
+        pricing_unit = _unit_sizes(_column(frame, "PricingUnit").astype(str))
         priced = (blocks * described).fillna(blocks * block_size * pricing_unit)
         both = tokens.notna() & priced.notna()
         apart = both & ((tokens - priced).abs() > 0.001 * tokens.abs().clip(lower=1))
@@ -208,18 +211,23 @@ def _tokens(frame: pd.DataFrame, names: dict[str, str]) -> tuple[pd.Series, pd.S
                                       "in x_PricingUnitDescription disagree")  # fmt: skip
         tokens = tokens.fillna(priced).mask(apart)
     unknown = tokens.isna() & (problem == "")
-    problem = problem.mask(unknown, f"the unit {names['unit']!r} does not say how many tokens "
-                                    "the quantity counts: " + unit.str.slice(0, 40))  # fmt: skip
-    problem = problem.mask(unknown & unit.str.strip().isin(("", "nan", "None")),
-                           f"the line gives no {names['unit']}")  # fmt: skip
+    if bool(unknown.any()):
+        said = unit[unknown].str.strip()
+        problem[unknown] = (f"the unit {names['unit']!r} does not say how many tokens the "
+                            "quantity counts: " + said.str.slice(0, 40))  # fmt: skip
+        problem[unknown & unit.str.strip().isin(("", "nan", "None"))] = (
+            f"the line gives no {names['unit']}"
+        )
     empty = tokens.notna() & (tokens <= 0)
     problem = problem.mask(empty, "no tokens on the line (quantity 0)")
     return tokens.mask(empty), problem
 
 
-def _unit_size(unit: str) -> float:
-    size = tokens_per_unit(unit)
-    return float("nan") if size is None else float(size)
+def _unit_sizes(units: pd.Series) -> pd.Series:
+    """Tokens per unit of each row's unit text (NaN where it counts none): each distinct
+    text read once, as an export repeats a handful of units."""
+    sizes = {u: tokens_per_unit(u) for u in units.unique()}
+    return units.map({u: float("nan") if n is None else float(n) for u, n in sizes.items()})
 
 
 def _regions(frame: pd.DataFrame, names: dict[str, str]) -> pd.Series:
@@ -227,8 +235,9 @@ def _regions(frame: pd.DataFrame, names: dict[str, str]) -> pd.Series:
     region = _column(frame, names["region"]).astype(str)
     if names is _FOCUS and "RegionId" not in frame.columns:
         region = _column(frame, "RegionName").astype(str)
-    region = region.str.lower().str.replace(" ", "", regex=False)
-    return region.mask(region.isin(("nan", "none", "unassigned")), "")
+    names_of = {r: r.lower().replace(" ", "") for r in region.unique()}
+    read = {r: "" if n in ("nan", "none", "unassigned") else n for r, n in names_of.items()}
+    return region.map(read)
 
 
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -236,6 +245,13 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
     if name in frame.columns:
         return frame[name]
     return pd.Series([""] * len(frame), index=frame.index, dtype=str)
+
+
+def _numbers(frame: pd.DataFrame, name: str) -> pd.Series:
+    """A column as numbers (NaN where it is not one, or in every row when it is missing)."""
+    if name not in frame.columns:
+        return pd.Series(float("nan"), index=frame.index)
+    return pd.to_numeric(frame[name], errors="coerce")
 
 
 def _usd_rate(name: str, frame: pd.DataFrame, names: dict[str, str]) -> pd.Series:
