@@ -212,15 +212,19 @@ def _tokens(
         tokens = tokens.fillna(priced).mask(apart)
     unknown = tokens.isna() & (problem == "")
     if bool(unknown.any()):
-        said = unit[unknown].str.strip()
-        problem[unknown] = (f"the unit {names['unit']!r} does not say how many tokens the "
-                            "quantity counts: " + said.str.slice(0, 40))  # fmt: skip
-        problem[unknown & unit.str.strip().isin(("", "nan", "None"))] = (
-            f"the line gives no {names['unit']}"
-        )
+        said = unit[unknown]
+        reasons = {u: _unit_reason(names["unit"], u) for u in said.unique()}
+        problem[unknown] = said.map(reasons)
     empty = tokens.notna() & (tokens <= 0)
     problem = problem.mask(empty, "no tokens on the line (quantity 0)")
     return tokens.mask(empty), problem
+
+
+def _unit_reason(column: str, unit: str) -> str:
+    text = unit.strip()
+    if text in ("", "nan", "None"):
+        return f"the line gives no {column}"
+    return f"the unit {column!r} does not say how many tokens the quantity counts: {text[:40]}"
 
 
 def _unit_sizes(units: pd.Series) -> pd.Series:
