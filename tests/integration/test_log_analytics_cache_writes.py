@@ -88,3 +88,30 @@ def test_a_resource_log_with_cached_tokens_names_no_cache_write(
         "SELECT input_tokens, cached_input_tokens, cache_write_tokens FROM calls"
     )
     assert stored.fetchall() == [(900, 512, None)]
+
+
+def test_app_insights_rollups_carry_cache_writes_into_the_costed_usage(
+    store: Store, fake: FakeLogAnalytics
+) -> None:
+    # Rollup mode sums gen_ai.usage.cache_creation.input_tokens per hour in the workspace
+    # (queries/kql/app_insights_rollup.kql): 300 of the hour's 1,000 input tokens.
+    hour = NOW - timedelta(hours=3)
+    fake.add(
+        "rollup",
+        {"Hour": hour, "DeploymentName": "gpt-4o-prod", "ModelName": "gpt-4o-2024-11-20",
+         "Status": "ok", "Requests": 4, "PromptTokens": 1000, "CompletionTokens": 50,
+         "CachedTokens": 200, "ReasoningTokens": 0, "CacheWriteTokens": 300},
+    )  # fmt: skip
+    config = LogAnalyticsConfig(workspace_id=WORKSPACE, endpoint=fake.endpoint, retry_total=0,
+                                mode="rollup", first_pull=timedelta(hours=6))  # fmt: skip
+    report = Poller(store, config, credential=TokenCredential(), now=lambda: NOW).poll(
+        "app_insights"
+    )
+    assert report.error is None and report.rows_read == 1
+    assert "CacheWriteTokens = sum(" in fake.queries_for("rollup")[0]["query"]
+    usage = store.cursor().execute(
+        "SELECT sum(input_tokens), sum(cached_input_tokens), sum(cache_write_tokens) "
+        "FROM costed_usage($a, $b, false)",
+        {"a": NOW - timedelta(days=1), "b": NOW + timedelta(days=1)},
+    )
+    assert usage.fetchall() == [(1000, 200, 300)]
