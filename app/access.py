@@ -48,6 +48,7 @@ PERMISSIONS: Final[Mapping[str, frozenset[str]]] = {
     "prices.apply": frozenset({"admin"}),
     "backfill": frozenset({"admin"}),
     "reconcile": frozenset({"admin", "finops"}),
+    "prices.bill": frozenset({"admin", "finops"}),
     "sources": frozenset({"admin", "finops"}),
     "playground": frozenset({"admin", "safety"}),
     "audit": frozenset({"admin"}),

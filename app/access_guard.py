@@ -8,6 +8,7 @@ role may use it. ASGI middleware, after ``LocalOnly`` (Host and cross-site check
 - ``POST /api/alerts/check``: ``admin`` or ``finops``;
 - ``GET /api/advise``: ``admin`` or ``finops``;
 - ``POST /api/reconcile``: ``admin`` or ``finops``;
+- ``POST /api/reconcile/prices``: ``admin`` or ``finops``, not limited to some tenants;
 - ``/simulator``: a token of a role that may use the playground, as the ``api-key`` header
   (what an Azure OpenAI client sends) or as a bearer token;
 - ``GET /healthz``: open; the anonymous are told only ``status``.
@@ -41,6 +42,7 @@ ROUTE_ACTIONS: Final = (
     ("/api/prices/refresh", "prices.refresh"),
     ("/api/backfill", "backfill"),
     ("/api/reconcile", "reconcile"),
+    ("/api/reconcile/prices", "prices.bill"),
     ("/api/audit.csv", "audit"),
     ("/api/alerts/check", "alerts"),
     ("/api/advise", "advise"),

@@ -26,6 +26,11 @@ from app import audit
 from app.access import Identity
 from app.cli_advise import advise
 from app.cli_alerts import alerts
+from app.cli_bill_prices import (
+    apply_prices_on_file,
+    apply_prices_through_server,
+    print_bill_prices,
+)
 from app.cli_errors import LensGroup, exit_with
 from app.cli_traffic import simulator, traffic
 from app.config import Settings, load_settings
@@ -211,6 +216,24 @@ def open_store_or_exit(settings: Settings) -> Store:
     return open_store(settings)
 
 
+def apply_bill_prices(
+    settings: Settings, base: str, up: bool, month: str, uploads: list[tuple[str, bytes]]
+) -> None:
+    """``reconcile --apply-prices``: through the server when ``up``, else on the file."""
+    if up:
+        report = apply_prices_through_server(base, server_headers(settings), month, uploads)
+        if isinstance(report, httpx.Response):
+            exit_on_route_error(report)
+            return
+    else:
+        store = open_store_or_exit(settings)
+        try:
+            report = apply_prices_on_file(store, cli_identity(), month, uploads)
+        finally:
+            store.close()
+    print_bill_prices(report)
+
+
 @main.group()
 def export() -> None:
     """Export reports."""
@@ -276,9 +299,15 @@ def export_chargeback(
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="File (default stdout).")
 @click.option("--url", default=None, help="Lens server URL (default http://LENS_HOST:LENS_PORT).")
-def reconcile(month: str, files: tuple[Path, ...], out: Path | None, url: str | None) -> None:
+@click.option(
+    "--apply-prices", is_flag=True, help="First load the bill's unit prices into the price book."
+)
+def reconcile(
+    month: str, files: tuple[Path, ...], out: Path | None, url: str | None, apply_prices: bool
+) -> None:
     """Compare Azure Cost Management exports (FOCUS CSV or Parquet, or actual-cost CSV)
-    with the lens's cost of a month, per day, resource, model, type and token class."""
+    with the lens's cost of a month, per day, resource, model, type and token class.
+    With --apply-prices, the bill's unit prices first correct the price book."""
     try:
         month_bounds(month)
     except ValueError as exc:
@@ -286,7 +315,10 @@ def reconcile(month: str, files: tuple[Path, ...], out: Path | None, url: str | 
     settings = load_settings()
     base = server_url(settings, url)
     uploads = [(path.name, path.read_bytes()) for path in files]
-    if server_is_up(base):
+    up = server_is_up(base)
+    if apply_prices:
+        apply_bill_prices(settings, base, up, month, uploads)
+    if up:
         response = httpx.post(
             f"{base}/api/reconcile",
             params={"month": month},

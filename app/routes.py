@@ -1,6 +1,7 @@
 """Machine-facing routes of the lens server other than OTLP: ``GET /healthz``,
 ``GET /api/chargeback.csv``, ``POST /api/prices/refresh``, ``POST /api/backfill`` and
-``POST /api/alerts/check`` and ``GET /api/advise``.
+``POST /api/alerts/check``, ``GET /api/advise``, ``POST /api/reconcile`` and
+``POST /api/reconcile/prices`` (the bill's unit prices, proposed or applied).
 
 Routes raise ``LensError``s; ``app/http_errors.answers_errors`` turns them into the one
 JSON shape ``{"error": ..., "hint": ...}`` with the error's status.
@@ -30,13 +31,19 @@ from app.advisor import advise
 from app.alerts import AlertsConfig, check_alerts
 from app.exports import FORMATS, chargeback_file
 from app.http_errors import answers_errors
-from app.reconciliation import Reconciliation, reconcile_exports
+from app.reconciliation import (
+    BillPricesUsed,
+    Reconciliation,
+    reconcile_exports,
+    refuse_bill_prices,
+    use_bill_prices,
+)
 from collectors.loganalytics.poller import Poller, PullReport, SliceDone
 from collectors.loganalytics.sources import SOURCES, parse_since
 from collectors.otlp.grpc_receiver import OtlpGrpcReceiver
 from collectors.otlp.receiver import OtlpReceiver
 from collectors.prices.apply import RefreshReport, refresh_prices
-from collectors.prices.fetch import RetailPricesConfig
+from collectors.prices.fetch import RetailPricesConfig, RetailPricesError
 from collectors.queue import IngestQueue, WriterHealth
 from collectors.store import Store, StoreHealth
 from lens_errors import BadInputError, ConfigError, ForbiddenError, UnavailableError
@@ -163,6 +170,13 @@ def store_reconciliation(
 ) -> Reconciliation:
     """``reconcile_exports`` on a cursor of the calling (worker) thread."""
     return reconcile_exports(store.cursor(), month, files)
+
+
+def store_bill_prices(
+    store: Store, month: str, files: list[tuple[str, bytes]], apply: bool
+) -> BillPricesUsed:
+    """``use_bill_prices`` on a cursor of the calling (worker) thread."""
+    return use_bill_prices(store, month, files, apply=apply)
 
 
 def store_advice(store: Store, since: timedelta) -> dict[str, Any]:
@@ -354,8 +368,42 @@ def build_routes(receiver: OtlpReceiver, wiring: Wiring) -> list[Route]:
             },
         )
 
+    async def bill_prices_route(request: Request) -> Response:
+        store = wiring.store
+        if store is None:
+            raise starting()
+        month = month_param(request.query_params.get("month", ""))
+        apply = request.query_params.get("apply", "false").lower() in ("1", "true", "yes")
+        who = request_identity(request.scope)
+        refused = refuse_bill_prices(who)
+        if refused is not None:
+            await run_in_threadpool(
+                wiring.audit, who, "denied", request.url.path, {"status": 403, "apply": apply}
+            )
+            raise ForbiddenError(refused, "ask an admin, or a finops identity for "
+                                 "every tenant, to use the bill's prices")  # fmt: skip
+        try:
+            files = await uploaded_files(request)
+        except HTTPException as exc:  # a form that does not parse
+            raise BadInputError(f"the upload could not be read: {exc.detail}",
+                                "send multipart/form-data fields named file") from None  # fmt: skip
+        if not files:
+            raise BadInputError(
+                "no Cost Management export was sent",
+                "send the export files as multipart/form-data fields named file",
+            )
+        try:  # a CostExportError is a BadInputError: 400
+            used = await run_in_threadpool(store_bill_prices, store, month, files, apply)
+        except RetailPricesError as exc:  # the book could not take the bill's prices
+            raise ConfigError(exc.message, exc.hint) from None
+        if apply:
+            detail = {"via": "api", **used.audit_detail()}
+            await run_in_threadpool(wiring.audit, who, "prices.apply", used.proposal.source, detail)
+        return JSONResponse(used.as_dict())
+
     return [
         Route("/api/alerts/check", answers_errors(alerts_check_route), methods=["POST"]),
+        Route("/api/reconcile/prices", answers_errors(bill_prices_route), methods=["POST"]),
         Route("/api/advise", answers_errors(advise_route), methods=["GET"]),
         Route("/api/backfill", answers_errors(backfill_route), methods=["POST"]),
         Route("/api/reconcile", answers_errors(reconcile_route), methods=["POST"]),

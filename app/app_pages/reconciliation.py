@@ -10,6 +10,7 @@ import streamlit as st
 from app import cache, page_actions
 from app.components import states, tables
 from app.components.sign_in import current_identity
+from app.errors import LensError
 from app.page_actions import NotAnExportError
 from queries.chargeback import last_full_month
 
@@ -72,3 +73,41 @@ st.download_button(
     mime="text/csv",
     icon=":material/download:",
 )
+
+st.subheader("Use the bill's unit prices")
+if st.session_state.get("bill_prices_applied"):
+    st.success(st.session_state.pop("bill_prices_applied"))
+used = page_actions.bill_prices(month, files)
+st.caption(
+    "Each meter's price on the bill (its cost over the tokens it counts, per 1M tokens) "
+    "beside the price book's for the same tokens. Applied, they become a new price book "
+    f"version ({used.proposal.source}, from the month's first day) and every cost is "
+    "computed again from it. Meters whose name or unit cannot be read are listed, not applied."
+)
+if used.proposal.changes:
+    st.dataframe(
+        used.changes_frame(), column_config=tables.BILL_PRICE_COLUMNS, hide_index=True,
+        placeholder=tables.EMPTY,
+    )  # fmt: skip
+else:
+    st.info("The bill's unit prices equal the price book's: nothing to change.")
+if used.proposal.not_applied:
+    st.dataframe(
+        used.not_applied_frame(), column_config=tables.BILL_NOT_APPLIED_COLUMNS,
+        hide_index=True, placeholder=tables.EMPTY,
+    )  # fmt: skip
+refused = page_actions.bill_prices_refusal(identity)
+if used.proposal.changes and refused is not None:
+    st.info(f"Only an admin, or finops for every tenant, may apply them: {refused}.")
+elif used.proposal.changes and st.button("Apply the bill's unit prices", type="primary"):
+    try:
+        applied = page_actions.apply_bill_prices(identity, month, files)
+    except LensError as error:
+        st.error(error.message)
+        st.caption(error.hint)
+        st.stop()
+    st.session_state["bill_prices_applied"] = (
+        f"Loaded price book version {applied.applied_version}: "
+        f"{len(applied.proposal.changes)} prices from {applied.proposal.source}."
+    )
+    st.rerun()

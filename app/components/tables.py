@@ -483,6 +483,25 @@ RECONCILE_COLUMNS: Final[dict[str, Any]] = {
     "matched": st.column_config.CheckboxColumn("On both sides"),
 }
 
+BILL_PRICE_COLUMNS: Final[dict[str, Any]] = {
+    "model": "Model",
+    "deployment_type": "Deployment type",
+    "region": "Region",
+    "service_tier": "Service tier",
+    "token_class": "Token class",
+    "lens_per_1m": st.column_config.NumberColumn("Price book (USD / 1M)", format="%.6f"),
+    "bill_per_1m": st.column_config.NumberColumn("Bill (USD / 1M)", format="%.6f"),
+    "difference_per_1m": st.column_config.NumberColumn("Difference", format="%+.6f"),
+    "meters": "Azure meters",
+}
+
+BILL_NOT_APPLIED_COLUMNS: Final[dict[str, Any]] = {
+    "meter": "Azure meter",
+    "resources": "Resources",
+    "cost_usd": st.column_config.NumberColumn("Cost", format="dollar"),
+    "reason": "Not applied because",
+}
+
 UNMAPPED_METER_COLUMNS: Final[dict[str, Any]] = {
     "read_at": st.column_config.DatetimeColumn("Read at"),
     "meter": "Azure meter",

@@ -10,9 +10,16 @@ Reads, by their columns:
   ``CostInBillingCurrency`` (with ``BillingCurrency`` or ``BillingCurrencyCode``, and
   ``ExchangeRatePricingToBilling`` when the currency is not USD).
 
+For the bill's unit prices (``unit_prices``) each line also keeps its ``EffectiveCost``
+(actual cost: ``CostInBillingCurrency``) in USD, the tokens its quantity counts (``units``:
+FOCUS ``ConsumedQuantity`` in ``ConsumedUnit``, checked against ``PricingQuantity`` in
+``x_PricingUnitDescription``; actual cost ``Quantity`` in ``UnitOfMeasure``) or why they
+cannot be known, its region (``RegionId``, ``ResourceLocation``), and its meter's service
+and context tier or why the meter names no token price.
+
 Only rows of Azure OpenAI / AI Services accounts (``.../Microsoft.CognitiveServices/
 accounts/<name>``) are kept. Each row says what its meter names, as far as the meter
-names it (``prices.parse.parse_meter_name``): model, deployment type and token class
+names it (``prices.parse.read_meter_name``): model, deployment type and token class
 (``input``, ``cached_input``, ``cache_write``, ``output``, ``provisioned``, else ``other``
 with the model and type left empty). Amounts in another currency are converted to USD with
 the export's exchange rate (billing currency per USD); without one the file is refused.
@@ -31,12 +38,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from collectors.prices.parse import parse_meter_name
+from collectors.billing.units import tokens_per_unit
+from collectors.prices.parse import read_meter_name
 from lens_errors import BadInputError
 
 BILL_COLUMNS: Final = (
     "day", "resource", "meter", "model", "deployment_type", "token_class", "quantity",
     "billed_cost_usd",
+    # what the bill's unit prices are read from (collectors.billing.unit_prices)
+    "effective_cost_usd", "tokens", "unit_problem", "region", "service_tier", "context_tier",
+    "meter_problem",
 )  # fmt: skip
 TOKEN_CLASSES: Final = ("input", "cached_input", "cache_write", "output", "provisioned", "other")
 _ACCOUNT: Final = re.compile(r"/providers/microsoft\.cognitiveservices/accounts/([^/]+)", re.I)
@@ -44,11 +55,13 @@ _PROVISIONED: Final = re.compile(r"\b(provisioned|ptu)\b", re.I)
 _CACHE_WRITE: Final = re.compile(r"\b(cached?\s*write|cchd\s*wr|cd\s*wr|wr)\b", re.I)
 _FOCUS: Final = {
     "day": "ChargePeriodStart", "cost": "BilledCost", "quantity": "ConsumedQuantity",
-    "currency": "BillingCurrency", "rate": "x_BillingExchangeRate",
+    "currency": "BillingCurrency", "rate": "x_BillingExchangeRate", "effective": "EffectiveCost",
+    "unit": "ConsumedUnit", "region": "RegionId",
 }  # fmt: skip
 _ACTUAL: Final = {
     "day": "Date", "cost": "CostInBillingCurrency", "quantity": "Quantity",
     "currency": "BillingCurrency", "rate": "ExchangeRatePricingToBilling",
+    "effective": "CostInBillingCurrency", "unit": "UnitOfMeasure", "region": "ResourceLocation",
 }  # fmt: skip
 
 
@@ -140,13 +153,24 @@ def _lines(name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     openai = accounts.notna()
     kept = frame[openai]
     cost = pd.to_numeric(kept[names["cost"]], errors="coerce").fillna(0.0)
+    effective_column = names["effective"] if names["effective"] in columns else names["cost"]
+    effective = cost
+    if effective_column != names["cost"]:
+        effective = pd.to_numeric(kept[effective_column], errors="coerce").fillna(0.0)
+    rate = _usd_rate(name, kept, names)
+    quantity = _numbers(kept, names["quantity"])
+    tokens, unit_problem = _tokens(kept, names, quantity)
     lines = pd.DataFrame(
         {
             "day": _days(name, kept[names["day"]]),
             "resource": accounts[openai].to_list(),
             "meter": kept[meter_column].astype(str).to_list(),
-            "quantity": pd.to_numeric(_column(kept, names["quantity"]), errors="coerce").to_list(),
-            "billed_cost_usd": (cost / _usd_rate(name, kept, names)).to_list(),
+            "quantity": quantity.to_list(),
+            "billed_cost_usd": (cost / rate).to_list(),
+            "effective_cost_usd": (effective / rate).to_list(),
+            "tokens": tokens.to_list(),
+            "unit_problem": unit_problem.to_list(),
+            "region": _regions(kept, names).to_list(),
         }
     )
     products = kept.get("ProductName", kept.get("x_SkuDescription", pd.Series([""] * len(kept))))
@@ -156,10 +180,69 @@ def _lines(name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
         (m, p): _meter(m, p) for m, p in zip(distinct["meter"], distinct["product"], strict=True)
     }
     keys = list(zip(pairs["meter"], pairs["product"], strict=True))
-    lines["model"] = [read[k][0] for k in keys]
-    lines["deployment_type"] = [read[k][1] for k in keys]
-    lines["token_class"] = [read[k][2] for k in keys]
+    for i, column in enumerate(_METER_COLUMNS):
+        lines[column] = [read[k][i] for k in keys]
     return lines[list(BILL_COLUMNS)], int((~openai).sum())
+
+
+_METER_COLUMNS: Final = (
+    "model", "deployment_type", "token_class", "service_tier", "context_tier", "meter_problem",
+)  # fmt: skip
+
+
+def _tokens(
+    frame: pd.DataFrame, names: dict[str, str], quantity: pd.Series
+) -> tuple[pd.Series, pd.Series]:
+    """Tokens each row counts, from its quantity and unit columns (``units``), and why
+    not where they cannot be known (else ''). A FOCUS row whose ``ConsumedQuantity`` in
+    ``ConsumedUnit`` and ``PricingQuantity`` in ``x_PricingUnitDescription`` disagree is
+    not known either."""
+    unit = _column(frame, names["unit"]).astype(str)
+    tokens = quantity * _unit_sizes(unit)
+    problem = pd.Series("", index=frame.index, dtype=object)
+    if names is _FOCUS:
+        blocks = _numbers(frame, "PricingQuantity")
+        described = _unit_sizes(_column(frame, "x_PricingUnitDescription").astype(str))
+        block_size = _numbers(frame, "x_PricingBlockSize")
+        pricing_unit = _unit_sizes(_column(frame, "PricingUnit").astype(str))
+        priced = (blocks * described).fillna(blocks * block_size * pricing_unit)
+        both = tokens.notna() & priced.notna()
+        apart = both & ((tokens - priced).abs() > 0.001 * tokens.abs().clip(lower=1))
+        problem = problem.mask(apart, "ConsumedQuantity in ConsumedUnit and PricingQuantity "
+                                      "in x_PricingUnitDescription disagree")  # fmt: skip
+        tokens = tokens.fillna(priced).mask(apart)
+    unknown = tokens.isna() & (problem == "")
+    if bool(unknown.any()):
+        said = unit[unknown]
+        reasons = {u: _unit_reason(names["unit"], u) for u in said.unique()}
+        problem[unknown] = said.map(reasons)
+    empty = tokens.notna() & (tokens <= 0)
+    problem = problem.mask(empty, "no tokens on the line (quantity 0)")
+    return tokens.mask(empty), problem
+
+
+def _unit_reason(column: str, unit: str) -> str:
+    text = unit.strip()
+    if text in ("", "nan", "None"):
+        return f"the line gives no {column}"
+    return f"the unit {column!r} does not say how many tokens the quantity counts: {text[:40]}"
+
+
+def _unit_sizes(units: pd.Series) -> pd.Series:
+    """Tokens per unit of each row's unit text (NaN where it counts none): each distinct
+    text read once, as an export repeats a handful of units."""
+    sizes = {u: tokens_per_unit(u) for u in units.unique()}
+    return units.map({u: float("nan") if n is None else float(n) for u, n in sizes.items()})
+
+
+def _regions(frame: pd.DataFrame, names: dict[str, str]) -> pd.Series:
+    """The line's region as the Retail Prices API writes it (``swedencentral``)."""
+    region = _column(frame, names["region"]).astype(str)
+    if names is _FOCUS and "RegionId" not in frame.columns:
+        region = _column(frame, "RegionName").astype(str)
+    names_of = {r: r.lower().replace(" ", "") for r in region.unique()}
+    read = {r: "" if n in ("nan", "none", "unassigned") else n for r, n in names_of.items()}
+    return region.map(read)
 
 
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -167,6 +250,13 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
     if name in frame.columns:
         return frame[name]
     return pd.Series([""] * len(frame), index=frame.index, dtype=str)
+
+
+def _numbers(frame: pd.DataFrame, name: str) -> pd.Series:
+    """A column as numbers (NaN where it is not one, or in every row when it is missing)."""
+    if name not in frame.columns:
+        return pd.Series(float("nan"), index=frame.index)
+    return pd.to_numeric(frame[name], errors="coerce")
 
 
 def _usd_rate(name: str, frame: pd.DataFrame, names: dict[str, str]) -> pd.Series:
@@ -195,13 +285,15 @@ def _days(name: str, values: pd.Series) -> list[date]:
     return list(parsed.dt.date)
 
 
-def _meter(meter: str, product: str) -> tuple[str, str, str]:
-    """(model, deployment type, token class) as far as the meter names them."""
+def _meter(meter: str, product: str) -> tuple[str, str, str, str, str, str]:
+    """(model, deployment type, token class, service tier, context tier, why the meter
+    names no token price or '') as far as the meter names them."""
     if _PROVISIONED.search(meter):
-        return "", "", "provisioned"
+        return "", "", "provisioned", "", "", "provisioned throughput bills per PTU hour"
     write = _CACHE_WRITE.search(meter) is not None
-    parsed = parse_meter_name(_CACHE_WRITE.sub(" ", meter) if write else meter, product)
-    if parsed is None:
-        return "", "", "other"
+    parsed = read_meter_name(_CACHE_WRITE.sub(" ", meter) if write else meter, product)
+    if isinstance(parsed, str):
+        return "", "", "other", "", "", f"meter name not understood: {parsed}"
     token_class = "cache_write" if write else str(parsed.token_class)
-    return parsed.model, parsed.deployment_type, token_class
+    return (parsed.model, parsed.deployment_type, token_class, parsed.service_tier,
+            parsed.context_tier or "", "")  # fmt: skip

@@ -220,6 +220,7 @@ def normalize_rollups(rows: list[dict[str, Any]], source: str) -> list[dict[str,
                 "cached_input_tokens": _total(row.get("CachedTokens")),
                 "output_tokens": _total(row.get("CompletionTokens")),
                 "reasoning_tokens": _total(row.get("ReasoningTokens")),
+                "cache_write_tokens": _total(row.get("CacheWriteTokens")),
             }
         )
     return out

@@ -33,6 +33,7 @@ _ROLLUP_TYPES = {
     "cached_input_tokens": pa.int64(),
     "output_tokens": pa.int64(),
     "reasoning_tokens": pa.int64(),
+    "cache_write_tokens": pa.int64(),
 }
 
 

@@ -331,3 +331,34 @@ def refresh_prices(
         capacity=tuple(parsed.capacity), unmapped=tuple(parsed.unmapped), notes=tuple(notes),
         changes=tuple(changes), current_version=current_version, applied_version=applied,
     )  # fmt: skip
+
+
+# ------------------------------------------------------------------ the bill's prices
+
+
+def deployment_multipliers(store: Store) -> dict[str, Decimal]:
+    """Each token-billed deployment type's factor on the GlobalStandard price."""
+    frame = queries.run(store.cursor(), "deployment_type_multipliers")
+    return {
+        str(t): Decimal(str(m))
+        for t, b, m in frame.itertuples(index=False, name=None)
+        if b == "tokens"
+    }
+
+
+def apply_bill_prices(store: Store, book: Sequence[PriceRow], month: str) -> str:
+    """Load ``book`` (``unit_prices.propose_bill_prices``'s whole book) as a new price book
+    version, in force from now: the costs of every call re-price from it. Its version."""
+    with tempfile.TemporaryDirectory(prefix="aoai-lens-prices-") as folder:
+        path = Path(folder) / f"bill_prices_{month}.csv"
+        write_price_book_csv(book, path)
+        version = load_price_book(store, path, source=f"Cost Management bill of {month}")
+    in_force, _ = read_price_book(store)
+    if in_force != version:
+        raise RetailPricesError(
+            f"the book with the bill's prices equals {version}, loaded earlier, but {in_force} "
+            "is in force",
+            "edit the price book file by hand, or refresh the prices and apply the bill again",
+        )
+    log.info("applied the bill's unit prices of %s as %s", month, version)
+    return version

@@ -144,7 +144,7 @@ SELECT
     r.cached_input_tokens,
     r.output_tokens,
     r.reasoning_tokens,
-    0 AS cache_write_tokens
+    coalesce(r.cache_write_tokens, 0) AS cache_write_tokens
 FROM usage_rollups AS r, tenant_rule_kinds AS used
 ANTI JOIN (
     SELECT DISTINCT hour

@@ -154,6 +154,7 @@ RESULT_COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("CompletionTokens", "long"),
         ("CachedTokens", "long"),
         ("ReasoningTokens", "long"),
+        ("CacheWriteTokens", "long"),  # app_insights_rollup.kql only
     ],
     "AzureMetrics": [
         ("TimeGenerated", "datetime"),
