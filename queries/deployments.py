@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Final
 
 import duckdb
 import pandas as pd
 
 from queries import run
+from queries.chargeback import capacity_until
 from queries.scope import Scope
 
 # Ranges longer than this read latency from the hourly sketches (within 1 % of the exact
@@ -73,6 +74,20 @@ def ptu_utilization(cur: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFram
         "ptu_utilization",
         start=scope.start,
         end=scope.end,
+        deployments=list(scope.deployments),
+    )
+    return frame.iloc[0:0] if scope.allowed_tenants is not None else frame
+
+
+def ptu_hours(cur: duckdb.DuckDBPyConnection, scope: Scope, now: datetime) -> pd.DataFrame:
+    """Per provisioned deployment and charged hour (the scope's whole hours before ``now``'s
+    hour): its utilisation against what its PTUs can serve, its cost and the part of it
+    idle. Whole-deployment numbers: an asker who may see only some tenants gets none."""
+    frame = run(
+        cur,
+        "ptu_hours",
+        start=scope.start,
+        until=capacity_until(scope.end, now),
         deployments=list(scope.deployments),
     )
     return frame.iloc[0:0] if scope.allowed_tenants is not None else frame
