@@ -94,7 +94,9 @@ if not utilization.empty:
     st.caption(
         "Azure's own measure of each provisioned deployment's capacity in use (Azure Monitor "
         "metric AzureOpenAIProvisionedManagedUtilizationV2, per hour), beside the lens's "
-        "capacity used: the tokens its sources saw in the same hours against the `tpm` quota."
+        "utilisation of the same hours (as above) and its capacity used: the tokens its "
+        "sources saw against the `tpm` quota. A lens figure far below Azure's says traffic "
+        "reaches the deployment that no source reports."
     )
     st.dataframe(
         utilization,

@@ -345,6 +345,13 @@ PTU_UTILIZATION_COLUMNS: Final[dict[str, Any]] = {
         help="Those tokens against the tpm quota in deployments.toml over the same hours; "
         "empty without a tpm",
     ),
+    "lens_utilization": st.column_config.NumberColumn(
+        "Utilisation (lens)",
+        format=_RATE,
+        help="The mean over the same hours of the lens's utilisation: uncached input + "
+        "output x the model's output ratio, against PTUs x input TPM per PTU x 60; empty "
+        "before the first call or without figures for the model",
+    ),
 }
 
 METRICS_COVERAGE_COLUMNS: Final[dict[str, Any]] = {

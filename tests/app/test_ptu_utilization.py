@@ -72,6 +72,10 @@ def test_the_deployments_page_shows_azures_ptu_utilisation_beside_the_lenss(
     assert row["azure_peak"] == pytest.approx(0.90)
     assert row["lens_tokens"] == 3648  # 1,200 + 2,448; c03 has no counts
     assert row["lens_capacity_used"] == pytest.approx(3648 / 120_000)  # 1,000 tpm x 120 min
+    # By PTU figures (15 PTU x 2,500 x 60 = 2,250,000 an hour): 4,424 input-equivalent
+    # tokens in the first hour (c01 1,000 + 4 x 200, c02 1,024 uncached + 4 x 400), 0 in
+    # the second (c03 has no counts): the mean of the two.
+    assert row["lens_utilization"] == pytest.approx((4_424 / 2_250_000 + 0) / 2)
 
 
 def test_the_deployments_page_shows_each_charged_hours_utilisation(
