@@ -16,7 +16,12 @@
 -- figures, or of a deployment with no ptu count, is split by share of input + output
 -- tokens, as before; an hour with no tokens is idle capacity.
 CREATE OR REPLACE MACRO ptu_allocation(start_ts, end_ts) AS TABLE
-WITH first_calls AS (
+WITH registered AS (
+    SELECT *
+    FROM deployments
+    WHERE reserved_monthly_usd IS NOT NULL OR (ptu IS NOT NULL AND ptu_hourly_usd IS NOT NULL)
+),
+first_calls AS (
     -- The first hour each deployment had a call, from the hourly summary (every hour with
     -- a call is in it) and the Log Analytics rollups.
     SELECT deployment, min(hour) AS first_hour
@@ -25,6 +30,7 @@ WITH first_calls AS (
         UNION ALL
         SELECT deployment, date_trunc('hour', hour) FROM usage_rollups WHERE requests > 0
     )
+    WHERE deployment IN (SELECT deployment FROM registered)
     GROUP BY deployment
 ),
 priced AS (
@@ -35,9 +41,8 @@ priced AS (
         d.ptu_hourly_usd,
         greatest(f.first_hour, coalesce(date_trunc('hour', d.since), f.first_hour))
             AS charged_from
-    FROM deployments AS d
+    FROM registered AS d
     JOIN first_calls AS f USING (deployment)
-    WHERE d.reserved_monthly_usd IS NOT NULL OR (d.ptu IS NOT NULL AND d.ptu_hourly_usd IS NOT NULL)
 ),
 hours AS (
     SELECT unnest(generate_series(

@@ -157,6 +157,17 @@ def test_a_model_without_figures_keeps_the_split_by_tokens(store: Store) -> None
     assert float(allocation(store)["ptu_cost_usd"].sum()) == pytest.approx(80.0)
 
 
+def test_an_hour_with_a_model_without_figures_is_split_by_tokens(store: Store) -> None:
+    # A call of a model with no published figures at 10:00 (50,000 input tokens): the
+    # hour's use cannot be measured, so it is split by tokens: acme 350,000 + 50,000,
+    # beta 105,000 of 505,000; the other hours are measured as before.
+    mystery = call("m10", "acme", "ptu", "mystery-model", PTU, at(10, 50), 50_000, 0)
+    store.write_many([rows_batch([mystery], [], "test")])
+    got = rows(allocation(store))
+    assert got[:2] == [(10, "acme", 15.841584, None), (10, "beta", 4.158416, None)]
+    assert got[2:4] == [(11, "acme", 16.0, 1.0), (11, "beta", 4.0, 1.0)]
+
+
 def test_the_chargeback_shows_the_capacity_split_and_the_spilled_call_as_pay_as_you_go(
     store: Store,
 ) -> None:
