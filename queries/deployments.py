@@ -67,16 +67,17 @@ def latency_bins(stats: pd.DataFrame, bins: int = 40) -> tuple[float, float]:
 
 def ptu_utilization(cur: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
     """Per provisioned deployment: Azure's measured PTU utilisation beside the lens's
-    capacity used. These are whole-deployment numbers, whoever sent the traffic: an asker
-    who may see only some tenants gets none (an empty frame)."""
-    frame = run(
-        cur,
-        "ptu_utilization",
-        start=scope.start,
-        end=scope.end,
-        deployments=list(scope.deployments),
-    )
-    return frame.iloc[0:0] if scope.allowed_tenants is not None else frame
+    capacity used and its utilisation by PTU figures over the same hours. These are
+    whole-deployment numbers, whoever sent the traffic: an asker who may see only some
+    tenants gets none (an empty frame)."""
+    chosen = list(scope.deployments)
+    frame = run(cur, "ptu_utilization", start=scope.start, end=scope.end, deployments=chosen)
+    if scope.allowed_tenants is not None:
+        frame = frame.iloc[0:0]
+    if frame.empty:  # no Azure Monitor metrics: the lens's utilisation is not read either
+        return frame.assign(lens_utilization=pd.Series(dtype="float64"))
+    lens = run(cur, "ptu_lens_utilization", start=scope.start, end=scope.end, deployments=chosen)
+    return frame.merge(lens, on="deployment", how="left")
 
 
 def ptu_hours(cur: duckdb.DuckDBPyConnection, scope: Scope, now: datetime) -> pd.DataFrame:

@@ -1,5 +1,5 @@
 -- name: ptu_utilization
--- returns: one row per deployment with Azure-measured PTU utilisation in [$start, $end): deployment, hours_measured, azure_utilization (mean of the hourly averages, 0-1), azure_peak (the highest hourly maximum, 0-1), lens_tokens (input + output tokens of the ledger's calls in those hours, weighted), lens_capacity_used (lens_tokens against the tpm quota over those hours, 0-1; NULL without a tpm), lens_utilization (the mean over those hours of the lens's utilisation by PTU figures, 06_ptu_allocation.sql; NULL when no hour was measured)
+-- returns: one row per deployment with Azure-measured PTU utilisation in [$start, $end): deployment, hours_measured, azure_utilization (mean of the hourly averages, 0-1), azure_peak (the highest hourly maximum, 0-1), lens_tokens (input + output tokens of the ledger's calls in those hours, weighted), lens_capacity_used (lens_tokens against the tpm quota over those hours, 0-1; NULL without a tpm)
 -- params: $start TIMESTAMPTZ, $end TIMESTAMPTZ, $deployments VARCHAR[]
 -- AzureOpenAIProvisionedManagedUtilizationV2 is Azure's own measure of a provisioned
 -- deployment's capacity in use (a percentage per hour, from the Metrics REST API). The
@@ -19,14 +19,6 @@ seen AS (
     FROM usage_hourly AS u
     JOIN measured AS m USING (deployment, hour)
     GROUP BY ALL
-),
--- The lens's own utilisation of the same hours: tokens against what the PTUs can serve by
--- Microsoft's figures (the hours ptu_allocation() charges; none before the first call).
-allocated AS (
-    SELECT deployment, hour, any_value(utilization) AS utilization
-    FROM ptu_allocation($start, $end)
-    WHERE len($deployments) = 0 OR list_contains($deployments, deployment)
-    GROUP BY deployment, hour
 )
 SELECT
     m.deployment,
@@ -35,11 +27,9 @@ SELECT
     max(m.maximum) / 100.0 AS azure_peak,
     CAST(coalesce(sum(s.tokens), 0) AS BIGINT) AS lens_tokens,
     coalesce(sum(s.tokens), 0) / nullif(any_value(d.tpm_quota) * 60.0 * count(*), 0)
-        AS lens_capacity_used,
-    avg(a.utilization) AS lens_utilization
+        AS lens_capacity_used
 FROM measured AS m
 LEFT JOIN seen AS s USING (deployment, hour)
-LEFT JOIN allocated AS a USING (deployment, hour)
 LEFT JOIN deployments AS d USING (deployment)
 GROUP BY m.deployment
 ORDER BY m.deployment;
