@@ -84,6 +84,11 @@ def ptu_utilization(scope: Scope, version: str) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=300, max_entries=64, show_spinner=False)
+def ptu_hours(scope: Scope, version: str) -> pd.DataFrame:
+    return deployments.ptu_hours(db.cursor(), scope, datetime.now(UTC))
+
+
+@st.cache_data(ttl=300, max_entries=64, show_spinner=False)
 def latency_histogram(scope: Scope, bin_ms: float, max_ms: float, version: str) -> pd.DataFrame:
     return deployments.latency_histogram(db.cursor(), scope, bin_ms, max_ms)
 

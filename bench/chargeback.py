@@ -133,6 +133,14 @@ def pandas_chargeback(store: Store) -> pd.DataFrame:
     )
 
 
+def ptu_total_by_hand(n: int) -> float:
+    """dep-5's provisioned cost in the month: 50 PTU x $2 an hour, charged from the hour of
+    its first call (call 5, at 5 x the generator's step from 1 October 00:00) to the end."""
+    step_us = 31 * 86400 * 1_000_000 // n
+    first_hour = 5 * step_us // 3_600_000_000
+    return 50 * 2.0 * (31 * 24 - first_hour)
+
+
 def chargeback_of(store: Store) -> pd.DataFrame:
     return chargeback(store.cursor(), MONTH)
 
@@ -164,6 +172,10 @@ def main() -> None:
             if abs(ours - theirs) > len(lines) * 5e-7 + 1e-9:
                 raise SystemExit(f"pay-as-you-go total {ours:.6f} != pandas' {theirs:.6f}")
             print(f"  checked: pay-as-you-go total ${ours:,.2f} equals pandas' ${theirs:,.2f}")
+            ptu = float(lines["ptu_cost_usd"].astype(float).sum())
+            if abs(ptu - ptu_total_by_hand(n)) > len(lines) * 5e-7 + 1e-6:
+                raise SystemExit(f"PTU total {ptu:.6f} != {ptu_total_by_hand(n):.6f} by hand")
+            print(f"  checked: PTU total ${ptu:,.2f} equals the hand-computed hours x $100")
             sql_ms = timed(partial(chargeback_of, store), args.repeat)
             pandas_ms = timed(partial(pandas_chargeback, store), 1)
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

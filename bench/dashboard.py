@@ -206,6 +206,8 @@ def page_queries(cur: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, Call
         costs.deployment_costs(cur, scope, usage, scope.end)
         costs.pricing_coverage(cur, usage)
         costs.unregistered_provisioned(cur, usage)
+        deployments.ptu_hours(cur, scope, scope.end)
+        deployments.ptu_utilization(cur, scope)
 
     def deployment_costs() -> None:  # the Deployments page's cost section alone
         usage = usage_in_scope(cur, scope)

@@ -15,12 +15,17 @@ tenants hour by hour.
     # reserved_monthly_usd = 13000  # or a monthly reservation, spread over the month's hours
     tpm = 450000                    # tokens-per-minute quota, when known
     monthly_budget_usd = 20000      # alerts fire at LENS_ALERT_THRESHOLDS_PCT of it
+    since = 2026-11-01              # provisioned from (a date, UTC, or an offset date-time)
+
+Hours before ``since``, and before the deployment's first call in the ledger, are not
+charged.
 """
 
 from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -46,6 +51,7 @@ class Deployment:
     reserved_monthly_usd: Decimal | None
     tpm_quota: int | None = None
     monthly_budget_usd: Decimal | None = None
+    since: datetime | None = None  # provisioned from (UTC)
 
 
 def read_deployments_file(path: Path) -> tuple[Deployment, ...]:
@@ -78,6 +84,22 @@ def _money(entry: dict[str, Any], key: str, where: str) -> Decimal | None:
     return amount
 
 
+def _since(entry: dict[str, Any], where: str) -> datetime | None:
+    """A TOML date (midnight UTC) or a date-time with its offset, as UTC."""
+    value = entry.get("since")
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise DeploymentsFileError(
+                f"{where}: since needs a UTC offset (e.g. 2026-11-01T08:00:00Z) or a plain date"
+            )
+        return value.astimezone(UTC)
+    if isinstance(value, date):
+        return datetime.combine(value, time(), UTC)
+    raise DeploymentsFileError(f"{where}: since must be a date, e.g. since = 2026-11-01")
+
+
 def _deployment(entry: Any, where: str) -> Deployment:
     if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or not entry["name"]:
         raise DeploymentsFileError(f"{where}: needs a non-empty string name")
@@ -106,6 +128,7 @@ def _deployment(entry: Any, where: str) -> Deployment:
         reserved_monthly_usd=reserved,
         tpm_quota=tpm,
         monthly_budget_usd=_money(entry, "monthly_budget_usd", where),
+        since=_since(entry, where),
     )
 
 
@@ -127,4 +150,5 @@ def write_deployments(store: Store, deployments: tuple[Deployment, ...]) -> None
                 reserved_monthly_usd=d.reserved_monthly_usd,
                 tpm_quota=d.tpm_quota,
                 monthly_budget_usd=d.monthly_budget_usd,
+                since=d.since,
             )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Final
 
 import duckdb
 import pandas as pd
 
 from queries import run
+from queries.chargeback import capacity_until
 from queries.scope import Scope
 
 # Ranges longer than this read latency from the hourly sketches (within 1 % of the exact
@@ -66,13 +67,28 @@ def latency_bins(stats: pd.DataFrame, bins: int = 40) -> tuple[float, float]:
 
 def ptu_utilization(cur: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
     """Per provisioned deployment: Azure's measured PTU utilisation beside the lens's
-    capacity used. These are whole-deployment numbers, whoever sent the traffic: an asker
-    who may see only some tenants gets none (an empty frame)."""
+    capacity used and its utilisation by PTU figures over the same hours. These are
+    whole-deployment numbers, whoever sent the traffic: an asker who may see only some
+    tenants gets none (an empty frame)."""
+    chosen = list(scope.deployments)
+    frame = run(cur, "ptu_utilization", start=scope.start, end=scope.end, deployments=chosen)
+    if scope.allowed_tenants is not None:
+        frame = frame.iloc[0:0]
+    if frame.empty:  # no Azure Monitor metrics: the lens's utilisation is not read either
+        return frame.assign(lens_utilization=pd.Series(dtype="float64"))
+    lens = run(cur, "ptu_lens_utilization", start=scope.start, end=scope.end, deployments=chosen)
+    return frame.merge(lens, on="deployment", how="left")
+
+
+def ptu_hours(cur: duckdb.DuckDBPyConnection, scope: Scope, now: datetime) -> pd.DataFrame:
+    """Per provisioned deployment and charged hour (the scope's whole hours before ``now``'s
+    hour): its utilisation against what its PTUs can serve, its cost and the part of it
+    idle. Whole-deployment numbers: an asker who may see only some tenants gets none."""
     frame = run(
         cur,
-        "ptu_utilization",
+        "ptu_hours",
         start=scope.start,
-        end=scope.end,
+        until=capacity_until(scope.end, now),
         deployments=list(scope.deployments),
     )
     return frame.iloc[0:0] if scope.allowed_tenants is not None else frame

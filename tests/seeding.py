@@ -79,3 +79,21 @@ def route_seed_calls(path: Path) -> None:
         )
     finally:
         con.close()
+
+
+def add_throttled_call(path: Path, call_id: str, deployment: str, when: datetime) -> None:
+    """A copy of seed call c03 (fabrikam, answered 429, no tokens) sent to ``deployment`` at
+    ``when``: a first call that starts a provisioned deployment's charged hours and uses
+    none of its capacity."""
+    con = duckdb.connect(str(path))
+    try:
+        con.execute(
+            "INSERT INTO calls SELECT * REPLACE ("
+            "$call_id AS call_id, md5_number_lower($call_id) AS call_key, "
+            "$deployment AS deployment, $when AS start_time) "
+            "FROM calls WHERE call_id = 'c03'",
+            {"call_id": call_id, "deployment": deployment, "when": when},
+        )
+        resum_usage_summary(con)
+    finally:
+        con.close()

@@ -68,13 +68,35 @@ st.dataframe(
     costs, column_config=tables.DEPLOYMENT_COST_COLUMNS, hide_index=True, placeholder=tables.EMPTY
 )
 
+ptu_hours = cache.ptu_hours(chosen.scope, version)
 utilization = cache.ptu_utilization(chosen.scope, version)
-if not utilization.empty:
+if not ptu_hours.empty or not utilization.empty:
     st.subheader("Provisioned (PTU) utilisation")
+if not ptu_hours.empty:
+    st.caption(
+        "Each charged hour of a provisioned deployment: its tokens (uncached input + output "
+        "x the model's output ratio) against what its PTUs can serve (Microsoft's published "
+        "input tokens per minute per PTU x 60). Tenants pay their share of that capacity; the "
+        "rest is idle capacity. Hours before the deployment's first call, or before its "
+        "`since` in deployments.toml, are not charged."
+    )
+    unsized = sorted(set(ptu_hours[ptu_hours["utilization"].isna()]["deployment"]))
+    if unsized:
+        st.caption(
+            "No published PTU figures for the model of "
+            + ", ".join(unsized)
+            + ": its hours with calls are split by share of tokens."
+        )
+    st.dataframe(
+        ptu_hours, column_config=tables.PTU_HOUR_COLUMNS, hide_index=True, placeholder=tables.EMPTY
+    )
+if not utilization.empty:
     st.caption(
         "Azure's own measure of each provisioned deployment's capacity in use (Azure Monitor "
         "metric AzureOpenAIProvisionedManagedUtilizationV2, per hour), beside the lens's "
-        "capacity used: the tokens its sources saw in the same hours against the `tpm` quota."
+        "utilisation of the same hours (as above) and its capacity used: the tokens its "
+        "sources saw against the `tpm` quota. A lens figure far below Azure's says traffic "
+        "reaches the deployment that no source reports."
     )
     st.dataframe(
         utilization,

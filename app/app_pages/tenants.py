@@ -41,7 +41,7 @@ else:
     )
     st.caption(
         "Month to date in UTC; the forecast scales month-to-date by the share of the month "
-        "elapsed. Provisioned (PTU) hours are allocated by each tenant's share of tokens."
+        "elapsed. Provisioned (PTU) hours are allocated by each tenant's share of the capacity."
     )
 
 st.subheader("Chargeback")
@@ -105,6 +105,6 @@ else:
     st.metric(
         f"Idle capacity, {month}",
         f"${idle_cost:,.2f}",
-        help="Cost of the provisioned hours in which no tenant sent a token.",
+        help="Cost of the provisioned capacity no tenant used (each charged hour's unused share).",
     )
     st.dataframe(ptu, column_config=tables.PTU_COLUMNS, hide_index=True, placeholder=tables.EMPTY)

@@ -292,9 +292,9 @@ PTU_COLUMNS: Final[dict[str, Any]] = {
     "deployment": "Deployment",
     "tenant_id": "Tenant",
     "hours": st.column_config.NumberColumn(
-        "Hours with calls",
+        "Hours",
         format="localized",
-        help="Hours in which the tenant sent at least one token (idle capacity: nobody did)",
+        help="Hours in which the tenant sent tokens (idle capacity: hours with capacity unused)",
     ),
     "tokens": _count("Tokens"),
     "ptu_cost_usd": st.column_config.NumberColumn("PTU cost allocated", format=_USD),
@@ -302,8 +302,26 @@ PTU_COLUMNS: Final[dict[str, Any]] = {
     "capacity_used": st.column_config.NumberColumn(
         "Capacity used",
         format=_RATE,
-        help="Tokens against what the deployment could serve in the month so far at its "
-        "tokens-per-minute quota (tpm in deployments.toml); empty without a tpm",
+        help="Tokens (uncached input + output x the model's output ratio) against what the "
+        "PTUs could serve in the hours charged (idle capacity: the share nobody used); "
+        "empty for a model without published PTU figures, whose hours are split by tokens",
+    ),
+}
+
+PTU_HOUR_COLUMNS: Final[dict[str, Any]] = {
+    "deployment": "Deployment",
+    "hour": st.column_config.DatetimeColumn("Hour (UTC)", format="YYYY-MM-DD HH:mm"),
+    "utilization": st.column_config.NumberColumn(
+        "Utilisation",
+        format=_RATE,
+        help="Uncached input + output x the model's output ratio, against PTUs x input TPM "
+        "per PTU x 60 (Microsoft's figures); over 100 %: Azure queued or answered 429; "
+        "empty: no figures for the model, the hour is split by tokens",
+    ),
+    "tokens": _count("Tokens"),
+    "ptu_cost_usd": st.column_config.NumberColumn("Hour cost", format=_USD),
+    "idle_cost_usd": st.column_config.NumberColumn(
+        "Idle capacity", format=_USD, help="The part of the hour's cost no tenant used"
     ),
 }
 
@@ -326,6 +344,13 @@ PTU_UTILIZATION_COLUMNS: Final[dict[str, Any]] = {
         format=_RATE,
         help="Those tokens against the tpm quota in deployments.toml over the same hours; "
         "empty without a tpm",
+    ),
+    "lens_utilization": st.column_config.NumberColumn(
+        "Utilisation (lens)",
+        format=_RATE,
+        help="The mean over the same hours of the lens's utilisation: uncached input + "
+        "output x the model's output ratio, against PTUs x input TPM per PTU x 60; empty "
+        "before the first call or without figures for the model",
     ),
 }
 

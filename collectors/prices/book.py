@@ -5,7 +5,8 @@ version on the next start, and the newest loaded version is the one in force (th
 ``call_costs`` view). Older versions stay, so "what did we price this at" stays answerable.
 A price book file written before the billing-mode columns (``service_tier``,
 ``context_tier``, ``cache_write_per_1m``, ``meters``) loads with their defaults.
-``context_tiers.csv`` names the prompt size above which a model bills at long-context rates.
+``context_tiers.csv`` names the prompt size above which a model bills at long-context rates;
+``ptu_figures.csv`` (``collectors.prices.ptu``) what one PTU of each model serves.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import duckdb
 
 import queries
 from collectors.prices.parse import PriceRow, decimal_or_none
+from collectors.prices.ptu import PTU_FIGURES
 from collectors.store import Store
 
 log = logging.getLogger(__name__)
@@ -49,9 +51,10 @@ def load_reference_data(
     price_book: Path = SHIPPED_PRICE_BOOK,
     deployment_types: Path = DEPLOYMENT_TYPES,
     context_tiers: Path = CONTEXT_TIERS,
+    ptu_figures: Path = PTU_FIGURES,
 ) -> str:
     """Make ``price_book``'s version loaded and the deployment-type and context-tier rules
-    current.
+    and the PTU sizing figures current.
 
     Returns the version of ``price_book``. Loading is idempotent: an unchanged file is not
     loaded twice. When the context-tier thresholds change, the hourly usage summary (keyed
@@ -65,6 +68,8 @@ def load_reference_data(
         queries.run(con, "clear_context_tiers")
         queries.run(con, "replace_context_tiers", path=str(context_tiers))
         changed = not before.equals(queries.run(con, "context_tier_rules"))
+        queries.run(con, "clear_ptu_figures")
+        queries.run(con, "replace_ptu_figures", path=str(ptu_figures))
         _load_version(con, price_book, version, str(price_book))
     if changed:
         store.rebuild_usage_summary()

@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import APP
-from tests.seeding import resum_usage_summary, seeded_database
+from tests.seeding import add_throttled_call, resum_usage_summary, seeded_database
 
 
 def metric(at: AppTest, label: str) -> str:
@@ -179,22 +179,22 @@ def test_spend_includes_provisioned_capacity_hours(
 
     from app import db
 
-    # A provisioned deployment at 10 PTU x $2 an hour that nobody called: every whole hour
-    # of the 7 days so far costs $20, all of it idle capacity.
+    # A provisioned deployment at 10 PTU x $2 an hour whose only call (answered 429, no
+    # tokens) came 100 hours ago: each whole hour since costs $20, all of it idle capacity.
+    # The hours before that call are not charged.
     registry = tmp_path / "deployments.toml"
     registry.write_text(
         '[[deployment]]\nname = "gpt-4o-ptu"\nmodel = "gpt-4o"\n'
         'deployment_type = "ProvisionedManaged"\nptu = 10\nptu_hourly_usd = 2.0\n'
     )
     monkeypatch.setenv("LENS_DEPLOYMENTS", str(registry))
-    monkeypatch.setenv("LENS_DB", str(seeded_database(tmp_path / "lens.duckdb")))
+    this_hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    ledger = seeded_database(tmp_path / "lens.duckdb")
+    add_throttled_call(ledger, "p01", "gpt-4o-ptu", this_hour - timedelta(hours=100, minutes=-5))
+    monkeypatch.setenv("LENS_DB", str(ledger))
     at = AppTest.from_file(APP, default_timeout=30).run()
     assert not at.exception
-    now = datetime.now(UTC)
-    this_hour = now.replace(minute=0, second=0, microsecond=0)
-    start = (now.replace(second=0, microsecond=0) + timedelta(minutes=1)) - timedelta(days=7)
-    hours = (this_hour - start.replace(minute=0)) // timedelta(hours=1)
-    assert hours in (167, 168)  # the 7 days reach back into the hour they start in
+    hours = 100  # the hour of the call up to the one before this hour
     ((payg,),) = db.cursor().execute("SELECT sum(payg_cost_usd) FROM call_costs").fetchall()
     capacity = 20.0 * hours
     assert metric(at, "Spend") == f"${float(payg) + capacity:,.2f}"

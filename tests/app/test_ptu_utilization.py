@@ -72,6 +72,32 @@ def test_the_deployments_page_shows_azures_ptu_utilisation_beside_the_lenss(
     assert row["azure_peak"] == pytest.approx(0.90)
     assert row["lens_tokens"] == 3648  # 1,200 + 2,448; c03 has no counts
     assert row["lens_capacity_used"] == pytest.approx(3648 / 120_000)  # 1,000 tpm x 120 min
+    # By PTU figures (15 PTU x 2,500 x 60 = 2,250,000 an hour): 4,424 input-equivalent
+    # tokens in the first hour (c01 1,000 + 4 x 200, c02 1,024 uncached + 4 x 400), 0 in
+    # the second (c03 has no counts): the mean of the two.
+    assert row["lens_utilization"] == pytest.approx((4_424 / 2_250_000 + 0) / 2)
+
+
+def test_the_deployments_page_shows_each_charged_hours_utilisation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # gpt-4o-prod at 15 PTU x $1: 15 x 2,500 input TPM per PTU x 60 = 2,250,000 tokens an
+    # hour (ptu_figures.csv). In the hour `first`: c01 1,000 + 4 x 200 = 1,800 and c02
+    # (2,048 - 1,024 cached) + 4 x 400 = 2,624, 4,424 in all; c03 the hour after has none.
+    db, first = seeded_with_metrics(tmp_path)
+    at = open_page(monkeypatch, db, "deployments")
+    shown = next(frame.value for frame in at.dataframe if "idle_cost_usd" in frame.value.columns)
+    # Charged from the first call's hour to the last whole hour: first to first + 3 h.
+    assert [h.to_pydatetime() for h in shown["hour"]] == [
+        first + timedelta(hours=n) for n in (3, 2, 1, 0)
+    ]
+    assert set(shown["deployment"]) == {"gpt-4o-prod"}
+    assert list(shown["utilization"]) == pytest.approx([0, 0, 0, 4_424 / 2_250_000])
+    assert list(shown["tokens"]) == [0, 0, 0, 3_648]
+    assert list(shown["ptu_cost_usd"]) == pytest.approx([15.0] * 4)
+    assert list(shown["idle_cost_usd"]) == pytest.approx(
+        [15.0, 15.0, 15.0, 15.0 * (1 - 4_424 / 2_250_000)]  # $14.970507
+    )
 
 
 def test_an_asker_who_sees_only_some_tenants_gets_no_whole_deployment_numbers(
@@ -83,6 +109,13 @@ def test_an_asker_who_sees_only_some_tenants_gets_no_whole_deployment_numbers(
         assert len(deployments.ptu_utilization(con, scope)) == 1
         narrowed = Scope(scope.start, scope.end, allowed_tenants=("contoso",))
         assert deployments.ptu_utilization(con, narrowed).empty
+        con.execute(
+            "INSERT INTO deployments (deployment, model, ptu, ptu_hourly_usd) "
+            "VALUES ('gpt-4o-prod', 'gpt-4o', 15, 1.0)"
+        )
+        now = first + timedelta(hours=4)
+        assert len(deployments.ptu_hours(con, scope, now)) == 4
+        assert deployments.ptu_hours(con, narrowed, now).empty
 
 
 def test_the_sources_page_compares_azures_request_counts_with_the_ledger(

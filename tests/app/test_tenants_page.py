@@ -13,7 +13,7 @@ from app import db
 from app.exports import chargeback_file
 from queries.chargeback import chargeback, last_full_month, month_bounds
 from tests.app.conftest import APP
-from tests.seeding import seeded_database
+from tests.seeding import add_throttled_call, seeded_database
 
 TENANTS = """
 [[tenant]]
@@ -28,10 +28,14 @@ monthly_token_quota = 1000000000
 """
 
 
-def open_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[AppTest, str]:
+def open_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ledger: Path | None = None
+) -> tuple[AppTest, str]:
     month = last_full_month(datetime.now(UTC))
     middle = month_bounds(month)[0] + timedelta(days=14)
-    monkeypatch.setenv("LENS_DB", str(seeded_database(tmp_path / "lens.duckdb", middle)))
+    if ledger is None:
+        ledger = seeded_database(tmp_path / "lens.duckdb", middle)
+    monkeypatch.setenv("LENS_DB", str(ledger))
     (tmp_path / "tenants.toml").write_text(TENANTS)
     monkeypatch.setenv("LENS_TENANTS", str(tmp_path / "tenants.toml"))
     at = AppTest.from_file(APP, default_timeout=30)
@@ -91,24 +95,51 @@ def test_focus_choice_keeps_the_lines_and_the_file_formula_safe(
     assert served.splitlines()[0].startswith("BilledCost,BillingAccountId,")
 
 
+QUIET = (
+    '[[deployment]]\nname = "ptu-quiet"\nmodel = "gpt-4o"\n'
+    'deployment_type = "ProvisionedManaged"\nptu = 10\nptu_hourly_usd = 1.0\n'
+)
+
+
+def quiet_ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, registry: str) -> Path:
+    """The seed in the middle of last month, with ptu-quiet's only call (answered 429, no
+    tokens) on the 10th at 00:05."""
+    (tmp_path / "deployments.toml").write_text(registry)
+    monkeypatch.setenv("LENS_DEPLOYMENTS", str(tmp_path / "deployments.toml"))
+    start, _ = month_bounds(last_full_month(datetime.now(UTC)))
+    ledger = seeded_database(tmp_path / "lens.duckdb", start + timedelta(days=14))
+    add_throttled_call(ledger, "p01", "ptu-quiet", start + timedelta(days=9, minutes=5))
+    return ledger
+
+
 def test_ptu_hours_nobody_used_show_as_idle_capacity(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (tmp_path / "deployments.toml").write_text(
-        '[[deployment]]\nname = "ptu-quiet"\nmodel = "gpt-4o"\n'
-        'deployment_type = "ProvisionedManaged"\nptu = 10\nptu_hourly_usd = 1.0\n'
-    )
-    monkeypatch.setenv("LENS_DEPLOYMENTS", str(tmp_path / "deployments.toml"))
-    at, month = open_page(tmp_path, monkeypatch)
+    at, month = open_page(tmp_path, monkeypatch, quiet_ledger(tmp_path, monkeypatch, QUIET))
     assert not at.exception
     start, end = month_bounds(month)
-    hours = (end - start) / timedelta(hours=1)
-    # No call ever reached ptu-quiet: every hour of the month is idle, 10 PTU x $1.
+    # Charged from the hour of the first call (the 10th, 00:00) to the month's end, all
+    # idle at 10 PTU x $1; the 9 days before are not charged.
+    hours = (end - start) / timedelta(hours=1) - 9 * 24
     idle = next(m for m in at.metric if m.label == f"Idle capacity, {month}")
     assert idle.value == f"${hours * 10:,.2f}"
     ptu = at.dataframe[-1].value
     assert list(ptu["tenant_id"]) == ["idle capacity"]
     assert list(ptu["hours"]) == [hours]
+    assert list(ptu["capacity_used"]) == [1.0]  # none of it used
+
+
+def test_ptu_hours_before_since_are_not_charged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    month = last_full_month(datetime.now(UTC))
+    registry = QUIET + f"since = {month}-20\n"  # provisioned from the 20th, 00:00 UTC
+    at, _ = open_page(tmp_path, monkeypatch, quiet_ledger(tmp_path, monkeypatch, registry))
+    assert not at.exception
+    start, end = month_bounds(month)
+    hours = (end - start) / timedelta(hours=1) - 19 * 24
+    idle = next(m for m in at.metric if m.label == f"Idle capacity, {month}")
+    assert idle.value == f"${hours * 10:,.2f}"
 
 
 def test_the_demo_says_its_tenants_and_deployments_come_from_the_examples(

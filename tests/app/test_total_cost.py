@@ -76,14 +76,6 @@ def metric(at: AppTest, label: str) -> str:
     return next(str(m.value) for m in at.metric if m.label == label)
 
 
-def capacity_hours_of_last_7_days() -> int:
-    """The whole hours the 7-day range holds up to this hour, as the Overview counts them."""
-    now = datetime.now(UTC)
-    this_hour = now.replace(minute=0, second=0, microsecond=0)
-    start = (now.replace(second=0, microsecond=0) + timedelta(minutes=1)) - timedelta(days=7)
-    return (this_hour - start.replace(minute=0)) // timedelta(hours=1)
-
-
 def assert_names_the_unregistered_deployment(at: AppTest) -> None:
     warning = next(w.value for w in at.warning if "Provisioned deployment" in w.value)
     assert warning.startswith(
@@ -124,10 +116,12 @@ def test_the_link_opens_the_unpriced_calls(tmp_path: Path, monkeypatch: pytest.M
 def test_deployments_page_adds_pay_as_you_go_and_capacity(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    at = open_page(tmp_path, monkeypatch, "deployments", registry=REGISTRY)
-    hours = capacity_hours_of_last_7_days()
-    assert hours in (167, 168)
-    capacity = 20.0 * hours
+    # The seed's latest call at half past the hour before this one puts c04 (70 minutes
+    # earlier) in the hour two hours ago: o4-mini is charged from then, 2 whole hours.
+    this_hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    latest = this_hour - timedelta(minutes=30)
+    at = open_page(tmp_path, monkeypatch, "deployments", registry=REGISTRY, latest=latest)
+    capacity = 20.0 * 2
     # Over a dollar: each part rounded to cents once, the total their sum.
     assert metric(at, "Pay-as-you-go") == "$0.01"
     assert metric(at, "Provisioned capacity") == f"${capacity:,.2f}"
@@ -161,7 +155,10 @@ def test_chargeback_adds_pay_as_you_go_and_capacity(
     month, middle = last_month_middle()
     at = open_page(tmp_path, monkeypatch, "tenants", registry=REGISTRY, latest=middle)
     year, number = (int(part) for part in month.split("-"))
-    capacity = 20.0 * 24 * calendar.monthrange(year, number)[1]  # every hour of the month
+    # c04, o4-mini's first call, is 70 minutes before the middle (the 15th, 00:00): on the
+    # 14th at 22:50. Its hours are charged from 22:00: 2 that day and every hour after.
+    days = calendar.monthrange(year, number)[1]
+    capacity = 20.0 * (2 + 24 * (days - 14))
     assert metric(at, "Pay-as-you-go") == "$0.01"
     assert metric(at, "Provisioned (PTU)") == f"${capacity:,.2f}"
     assert metric(at, f"Total for {month}") == f"${0.01 + capacity:,.2f}"

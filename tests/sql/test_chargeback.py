@@ -1,7 +1,10 @@
 """Chargeback for October 2026, worked out by hand, and its CSV read back.
 
 Prices: tests/fixtures/prices/price_book.csv. PTU: deployment ptu-dep, 10 PTU x $2 = $20 an
-hour, 744 hours in October. Tenants resolve by the call's tenant.id attribute.
+hour, charged from its first call (1 October 10:00): 744 - 10 = 734 hours in October. Its
+capacity (ptu_figures.csv, gpt-4o: 2,500 input TPM per PTU, output x 4) is 10 x 60 = 600
+PTU-minutes an hour; a call's PTU-minutes are (uncached input + 4 x output) / 2,500.
+Tenants resolve by the call's tenant.id attribute.
 """
 
 from __future__ import annotations
@@ -103,15 +106,15 @@ EXPECTED = [
     ("acme", "mini", "gpt-4o-mini", "GlobalStandard", 1, 1_000_000, 0, 100_000,
      "0.210000", "0.000000", "0.210000"),  # 1M x 0.15 + 100k x 0.60
     ("acme", "ptu-dep", "gpt-4o", PTU, 1, 200, 0, 100,
-     "0.000000", "15.000000", "15.000000"),  # 300 of the 400 tokens of 10:00 x $20
+     "0.000000", "0.008000", "0.008000"),  # (200 + 4 x 100) / 2,500 = 0.24 of 600 x $20
     ("cee", "ptu-dep", "gpt-4o", PTU, 1, 50, 0, 0,
-     "0.000000", "20.000000", "20.000000"),  # alone at 11:00
+     "0.000000", "0.000667", "0.000667"),  # 50 / 2,500 = 0.02 of 600 x $20 at 11:00
     ("evil", "gpt-4o-prod", "gpt-4o", "GlobalStandard", 1, 2000, 1024, 500,
      "0.008720", "0.000000", "0.008720"),  # 976 x 2.50 + 1024 x 1.25 + 500 x 10.00
     ("evil", "ptu-dep", "gpt-4o", PTU, 1, 100, 0, 0,
-     "0.000000", "5.000000", "5.000000"),  # 100 of 400 at 10:00
+     "0.000000", "0.001333", "0.001333"),  # 100 / 2,500 = 0.04 of 600 x $20 at 10:00
     ("idle capacity", "ptu-dep", "gpt-4o", PTU, 0, 0, 0, 0,
-     "0.000000", "14840.000000", "14840.000000"),  # the other 742 hours x $20
+     "0.000000", "14679.990000", "14679.990000"),  # 734 x $20 - 0.008 - 0.000667 - 0.001333
     ("unassigned", "mini", "gpt-4o-mini", "GlobalStandard", 1, 1_000_000, 0, 0,
      "0.150000", "0.000000", "0.150000"),
 ]  # fmt: skip
@@ -129,9 +132,9 @@ def test_chargeback_rows_equal_the_hand_computed_ones(store: Store) -> None:
     ]  # fmt: skip
     assert got == EXPECTED
     acme = frame[frame["tenant_id"] == "acme"]
-    # acme: tokens 1,100,000 + 300 of a 1,000,000 quota; cost 15.21 of a $100 budget.
+    # acme: tokens 1,100,000 + 300 of a 1,000,000 quota; cost 0.218 of a $100 budget.
     assert list(acme["quota_utilization_pct"]) == [110.03, 110.03]
-    assert list(acme["budget_utilization_pct"]) == [15.21, 15.21]
+    assert list(acme["budget_utilization_pct"]) == [0.22, 0.22]
     assert frame[frame["tenant_id"] == "cee"]["quota_utilization_pct"].isna().all()
     assert list(frame[frame["tenant_id"] == "acme"]["tenant_name"]) == [QUOTED_NAME] * 2
 
@@ -163,37 +166,41 @@ def test_the_month_picker_offers_months_with_calls(store: Store, tmp_path: Path)
 
 
 def test_ptu_usage_says_how_much_of_the_capacity_each_tenant_used(store: Store) -> None:
-    # ptu-dep at 1,000 tokens a minute: October's 744 hours could serve 44,640,000 tokens.
-    write_deployments(
-        store,
-        (Deployment("ptu-dep", None, None, "gpt-4o", PTU, 10, Decimal("2"), None, 1_000),),
-    )
+    # ptu-dep's 734 charged hours of October hold 734 x 600 = 440,400 PTU-minutes.
     usage = ptu_usage(store.cursor(), "2026-10").set_index("tenant_id")
     assert usage.loc["acme", "hours"] == 1  # one call makes an hour count ...
-    assert usage.loc["acme", "capacity_used"] == pytest.approx(300 / 44_640_000)  # ... not much
-    assert usage.loc["idle capacity", "capacity_used"] == 0
-    # Without a tpm, how much is not known.
+    assert usage.loc["acme", "capacity_used"] == pytest.approx(0.24 / 440_400)  # ... not much
+    # Unused: 440,400 - 0.24 - 0.04 - 0.02 PTU-minutes, in each of the 734 hours.
+    assert usage.loc["idle capacity", "hours"] == 734
+    assert usage.loc["idle capacity", "capacity_used"] == pytest.approx((440_400 - 0.3) / 440_400)
+    # For a model without PTU figures, how much is not known (its hours split by tokens).
     write_deployments(
         store, (Deployment("ptu-dep", None, None, "gpt-4o", PTU, 10, Decimal("2"), None),)
     )
+    store.cursor().execute("DELETE FROM ptu_figures WHERE model = 'gpt-4o'")
     assert ptu_usage(store.cursor(), "2026-10")["capacity_used"].isna().all()
 
 
 def test_a_month_not_over_charges_the_capacity_hours_so_far(store: Store) -> None:
-    # On 2 October at 09:30 the month has had 33 whole hours (1 October 00:00 to 2 October
-    # 08:00), two of them used (10:00 and 11:00 on the 1st): 31 idle hours x $20.
+    # On 2 October at 09:30 the month has had whole hours up to 2 October 09:00; ptu-dep's
+    # are charged from its first call (1 October 10:00): 14 + 9 = 23 hours x $20 = $460,
+    # of which the tenants used 0.3 PTU-minutes (0.24 + 0.04 at 10:00, 0.02 at 11:00).
     now = at(2, 9).replace(minute=30)
     frame = chargeback(store.cursor(), "2026-10", now=now)
     ptu = frame[frame["deployment"] == "ptu-dep"].set_index("tenant_id")["ptu_cost_usd"]
-    assert ptu.to_dict() == {"acme": 15.0, "cee": 20.0, "evil": 5.0, "idle capacity": 620.0}
+    assert ptu.to_dict() == {
+        "acme": 0.008,
+        "cee": 0.000667,
+        "evil": 0.001333,
+        "idle capacity": 459.99,
+    }
     by_tenant = ptu_usage(store.cursor(), "2026-10", now=now).set_index("tenant_id")
-    assert by_tenant.loc["idle capacity", "hours"] == 31
-    assert by_tenant["ptu_cost_usd"].sum() == 660.0
+    assert by_tenant.loc["idle capacity", "hours"] == 23  # every hour had capacity unused
+    assert by_tenant["ptu_cost_usd"].sum() == pytest.approx(460.0)
     # A month that is over counts every hour, whenever it is asked.
-    assert (
-        chargeback(store.cursor(), "2026-10", now=at(5, 0, month=12))["ptu_cost_usd"].sum()
-        == 14880.0
-    )
+    assert chargeback(store.cursor(), "2026-10", now=at(5, 0, month=12))[
+        "ptu_cost_usd"
+    ].sum() == pytest.approx(14680.0)
 
 
 def test_csv_reads_back_with_the_same_totals_and_no_formulas(store: Store) -> None:
@@ -203,7 +210,7 @@ def test_csv_reads_back_with_the_same_totals_and_no_formulas(store: Store) -> No
     back = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     assert len(back) == len(EXPECTED)
     # Totals in the file equal the view's to the cent (and to the 6th decimal).
-    assert sum(Decimal(v) for v in back["total_cost_usd"]) == Decimal("14880.368720")
+    assert sum(Decimal(v) for v in back["total_cost_usd"]) == Decimal("14680.368720")
     assert sum(Decimal(v) for v in back["total_cost_usd"]) == sum(
         Decimal(str(v)) for v in frame["total_cost_usd"]
     )
@@ -253,8 +260,8 @@ def test_focus_format_is_focus_12_with_allocation_in_x_columns(store: Store) -> 
     )
     assert (mini["x_CostCenter"], mini["x_QuotaUtilizationPct"]) == ("CC-1", "110.03")
     idle = back[back["x_TenantId"] == "idle capacity"].iloc[0]
-    assert (idle["EffectiveCost"], idle["x_ProvisionedCostUsd"]) == ("14840.000000",) * 2
-    assert sum(Decimal(v) for v in back["BilledCost"]) == Decimal("14880.368720")
+    assert (idle["EffectiveCost"], idle["x_ProvisionedCostUsd"]) == ("14679.990000",) * 2
+    assert sum(Decimal(v) for v in back["BilledCost"]) == Decimal("14680.368720")
     evil = back[back["x_TenantId"] == "evil"]
     assert set(evil["x_TenantName"]) == {"'" + FORMULA_NAME}  # text, not a formula
 
@@ -278,13 +285,14 @@ def test_budgets_month_to_date_forecast_and_flags(store: Store) -> None:
     frame = tenant_budgets(store.cursor(), datetime(2026, 10, 11, tzinfo=UTC))
     rows = {r["tenant_id"]: r for r in frame.to_dict("records")}
     acme = rows["acme"]
-    # acme: 1,100,300 tokens of a 1,000,000 quota; $15 PTU + $0.21 of a $100 budget.
-    assert (acme["mtd_tokens"], float(acme["mtd_cost_usd"])) == (1_100_300, 15.21)
-    assert float(acme["forecast_cost_usd"]) == pytest.approx(15.21 * 3.1)
-    assert (acme["quota_pct"], acme["budget_pct"]) == (110.03, 15.21)
+    # acme: 1,100,300 tokens of a 1,000,000 quota; $0.008 PTU + $0.21 of a $100 budget.
+    assert (acme["mtd_tokens"], float(acme["mtd_cost_usd"])) == (1_100_300, 0.218)
+    assert float(acme["forecast_cost_usd"]) == pytest.approx(0.218 * 3.1)
+    assert (acme["quota_pct"], acme["budget_pct"]) == (110.03, 0.22)
     assert acme["flag"] == "over quota"
-    # Idle PTU hours so far: 240 hours - 2 busy = 238 x $20.
-    assert float(rows["idle capacity"]["mtd_cost_usd"]) == 4760.0
+    # PTU hours so far, from the first call (1 October 10:00): 14 + 9 x 24 = 230 x $20,
+    # less the 0.01 the tenants' 0.3 PTU-minutes cost.
+    assert float(rows["idle capacity"]["mtd_cost_usd"]) == pytest.approx(4599.99)
     assert rows["cee"]["flag"] == "ok"  # no budget, no quota: nothing to flag
     assert rows["unassigned"]["mtd_tokens"] == 1_000_000
     # Ordered by month-to-date spend, highest first.
