@@ -10,7 +10,7 @@ import httpx
 from google.rpc import status_pb2
 from starlette.applications import Starlette
 
-from app.routes import Wiring, build_routes
+from app.server.routes import Wiring, build_routes
 from collectors.otlp.receiver import OtlpReceiver
 from collectors.otlp.synthetic import export_requests
 from collectors.queue import IngestQueue

@@ -8,9 +8,9 @@ from pathlib import Path
 import duckdb
 from click.testing import CliRunner
 
-from app.cli import main
+from app.cli.main import main
 from app.config import documented_names
-from app.routes import Wiring, build_routes
+from app.server.routes import Wiring, build_routes
 from collectors.otlp.receiver import OtlpReceiver
 from collectors.store import Store
 

@@ -1,0 +1,1 @@
+"""The ``aoai-lens`` command line."""
