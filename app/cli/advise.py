@@ -11,15 +11,20 @@ from typing import Any
 
 import click
 import httpx
-from rich.console import Console
 from rich.markup import escape
 
-from app.advisor import advise as advise_calls
+from app.cli.ledger import (
+    console,
+    exit_on_route_error,
+    exit_without_a_ledger,
+    open_lens_or_exit,
+    server_headers,
+    server_is_up,
+    server_url,
+)
 from app.config import load_settings
 from app.errors import LensError
 from collectors.loganalytics.sources import parse_since
-
-console = Console(stderr=True, soft_wrap=True)
 
 
 @click.command(name="advise")
@@ -31,16 +36,6 @@ console = Console(stderr=True, soft_wrap=True)
 def advise(since: str, as_json: bool, url: str | None, db_path: Path | None) -> None:
     """Savings recommendations, each with what it compares against, its assumptions, the
     estimated monthly saving and that saving with the assumption off by 25 %."""
-    # the shared CLI plumbing lives in app.cli, which registers this command
-    from app.cli.main import (
-        exit_on_route_error,
-        exit_without_a_ledger,
-        open_store_or_exit,
-        server_headers,
-        server_is_up,
-        server_url,
-    )
-
     try:
         window = parse_since(since)
         settings = load_settings()
@@ -62,11 +57,11 @@ def advise(since: str, as_json: bool, url: str | None, db_path: Path | None) -> 
         exit_on_route_error(response)
         report: dict[str, Any] = response.json()
     elif db.is_file():
-        store = open_store_or_exit(settings.model_copy(update={"lens_db": db}))
+        lens = open_lens_or_exit(settings.model_copy(update={"lens_db": db}))
         try:
-            report = advise_calls(store.cursor(), window).as_dict()
+            report = lens.advice(window)
         finally:
-            store.close()
+            lens.close()
     else:
         exit_without_a_ledger(base, db)
     if as_json:

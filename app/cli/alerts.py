@@ -10,15 +10,20 @@ from typing import Any
 
 import click
 import httpx
-from rich.console import Console
 from rich.markup import escape
 
-from app import audit
-from app.alerts import check_alerts
+from app.cli.ledger import (
+    cli_identity,
+    console,
+    exit_on_route_error,
+    exit_without_a_ledger,
+    open_lens_or_exit,
+    server_headers,
+    server_is_up,
+    server_url,
+)
 from app.config import load_settings
 from app.errors import LensError
-
-console = Console(stderr=True, soft_wrap=True)
 
 
 @click.group()
@@ -35,17 +40,6 @@ def alerts_check(dry_run: bool, url: str | None, db_path: Path | None) -> None:
     """Check every budget now; fire (log and send) the alerts that are due, once each.
 
     Exits 3 when a webhook did not take an alert (logged; the next checks send it again)."""
-    # the shared CLI plumbing lives in app.cli, which registers this group
-    from app.cli.main import (
-        cli_identity,
-        exit_on_route_error,
-        exit_without_a_ledger,
-        open_store_or_exit,
-        server_headers,
-        server_is_up,
-        server_url,
-    )
-
     try:
         settings = load_settings()
         config = settings.alerts_config()
@@ -64,14 +58,14 @@ def alerts_check(dry_run: bool, url: str | None, db_path: Path | None) -> None:
         exit_on_route_error(response)
         report: dict[str, Any] = response.json()
     elif db.is_file():
-        store = open_store_or_exit(settings.model_copy(update={"lens_db": db}))
+        lens = open_lens_or_exit(settings.model_copy(update={"lens_db": db}))
         try:
-            report = check_alerts(store, config, dry_run=dry_run).as_dict()
+            report = lens.check_alerts(config, dry_run).as_dict()
             if not dry_run:
                 detail: dict[str, object] = {"fired": len(report["fired"]), "via": "cli"}
-                audit.record(store, cli_identity(), "alerts.check", "budgets", detail)
+                lens.audit(cli_identity(), "alerts.check", "budgets", detail)
         finally:
-            store.close()
+            lens.close()
     else:
         exit_without_a_ledger(base, db)
     print_report(report)

@@ -6,7 +6,6 @@ when none does do they open the DuckDB file themselves (DESIGN section 1).
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 import sys
@@ -15,28 +14,31 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 import httpx
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from app import audit
-from app.access import Identity
 from app.cli.advise import advise
 from app.cli.alerts import alerts
+from app.cli.ledger import (
+    cli_identity,
+    console,
+    exit_on_route_error,
+    exit_without_a_ledger,
+    open_lens_or_exit,
+    server_headers,
+    server_is_up,
+    server_url,
+)
 from app.cli.traffic import simulator, traffic
-from app.config import Settings, load_settings
+from app.config import load_settings
 from app.errors import ConfigError, LensError, ServerError
 from app.exports import FORMATS
 from app.local_mode import require_loopback
-from app.reconciliation import reconcile_exports
-from app.server.routes import backfill_lines, run_price_refresh, store_chargeback_file
-from app.store_setup import open_store
 from collectors.billing.cost_export import CostExportError
-from collectors.loganalytics.poller import Poller
 from collectors.loganalytics.sources import SOURCES, parse_since
 from collectors.otlp.decode import DEFAULT_MAX_BODY_BYTES, JSON, BadPayloadError
 from collectors.otlp.filelog import ExportLine, read_export_lines
@@ -46,7 +48,6 @@ from collectors.queue import IngestQueue, WriteRefusedError
 from collectors.store import Store, StoreError
 from queries.chargeback import last_full_month, month_bounds
 
-console = Console(stderr=True, soft_wrap=True)
 SERVER_SCRIPT = Path(__file__).parents[1] / "server" / "main.py"
 
 
@@ -58,36 +59,6 @@ class ImportTotals:
     rejected: int = 0
     bad_lines: int = 0
     via_server: bool = False
-
-
-def server_url(settings: Settings, url: str | None) -> str:
-    """``--url``, else the server the settings describe."""
-    return url or f"http://{settings.lens_host}:{settings.lens_port}"
-
-
-def cli_identity() -> Identity:
-    """Who acts when the CLI writes the file itself (no server): this machine's user."""
-    return Identity(f"cli:{getpass.getuser()}", "admin")
-
-
-def server_headers(settings: Settings) -> dict[str, str]:
-    """``Authorization: Bearer LENS_TOKEN`` for a lens server with an access file."""
-    token = settings.lens_token
-    return {"Authorization": f"Bearer {token.get_secret_value()}"} if token else {}
-
-
-def server_is_up(url: str) -> bool:
-    """A lens server answers at ``url`` (healthy, or failing writes: it still owns the file)."""
-    try:
-        answer = httpx.get(f"{url}/healthz", timeout=2.0)
-    except httpx.HTTPError:
-        return False
-    if answer.status_code not in (200, 503):
-        return False
-    try:
-        return isinstance(answer.json().get("status"), str)
-    except ValueError:
-        return False
 
 
 @click.group()
@@ -160,14 +131,14 @@ def import_files(files: tuple[Path, ...], url: str | None) -> None:
                 _import(files, totals, lambda line: _send_line(client, line))
         else:
             console.print(f"No lens server at {base}; writing {settings.lens_db} directly")
-            store = open_store_or_exit(settings)
+            lens = open_lens_or_exit(settings)
             # One line at a time: no wait.
-            queue = IngestQueue(store, max_group_wait_s=0, redact=settings.lens_redact)
+            queue = IngestQueue(lens.ledger(), max_group_wait_s=0, redact=settings.lens_redact)
             try:
                 _import(files, totals, lambda line: _store_line(queue, line))
             finally:
                 queue.close()
-                store.close()
+                lens.close()
     except LensError as exc:
         console.print(f"[red]error:[/red] {exc.message}\n{exc.hint}")
         raise SystemExit(1) from None
@@ -182,40 +153,6 @@ def import_files(files: tuple[Path, ...], url: str | None) -> None:
     )
     if totals.bad_lines:
         raise SystemExit(2)
-
-
-def exit_on_route_error(response: httpx.Response) -> None:
-    """A route's ``{"error", "hint"}`` answer, printed; then exit 1. An answer that is not
-    that JSON (a proxy's page, say) is named by its status and first characters."""
-    if response.status_code == 200:
-        return
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        body = {"error": f"HTTP {response.status_code}: {response.text[:200]}"}
-    console.print(f"[red]error:[/red] {body.get('error')}\n{body.get('hint', '')}")
-    raise SystemExit(1)
-
-
-def exit_without_a_ledger(base: str, db: Path) -> NoReturn:
-    """Neither a server at ``base`` nor a database file at ``db``: say what to do, exit 1."""
-    console.print(
-        f"[red]error:[/red] no lens server answers at {base} and there is no database "
-        f"file at {db}\nStart one with `aoai-lens serve`, or pass --url with a running "
-        "server's URL or --db with an existing database file (LENS_DB)."
-    )
-    raise SystemExit(1)
-
-
-def open_store_or_exit(settings: Settings) -> Store:
-    """The database file, when no server holds it; else say why not and exit 1."""
-    try:
-        return open_store(settings)
-    except (LensError, StoreError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise SystemExit(1) from None
 
 
 @main.group()
@@ -257,15 +194,13 @@ def export_chargeback(
         exit_on_route_error(response)
         text = response.text
     elif db.is_file():
-        store = open_store_or_exit(settings.model_copy(update={"lens_db": db}))
+        lens = open_lens_or_exit(settings.model_copy(update={"lens_db": db}))
         try:
-            text = store_chargeback_file(store, month, fmt)
+            text = lens.chargeback_file(month, fmt)
             detail: dict[str, object] = {"via": "cli", "month": month, "format": fmt}
-            audit.record(
-                store, cli_identity(), "export.chargeback", month, {**detail, "tenants": "all"}
-            )
+            lens.audit(cli_identity(), "export.chargeback", month, {**detail, "tenants": "all"})
         finally:
-            store.close()
+            lens.close()
     else:
         exit_without_a_ledger(base, db)
     rows = text.count("\n") - 1
@@ -304,16 +239,16 @@ def reconcile(month: str, files: tuple[Path, ...], out: Path | None, url: str | 
         exit_on_route_error(response)
         text, summary = response.text, json.loads(response.headers.get("X-Lens-Summary", "{}"))
     else:
-        store = open_store_or_exit(settings)
+        lens = open_lens_or_exit(settings)
         try:
-            done = reconcile_exports(store.cursor(), month, uploads)
+            done = lens.reconcile(month, uploads)
             text, summary = done.csv(), done.summary()
-            audit.record(store, cli_identity(), "reconcile", month, {"via": "cli", **summary})
+            lens.audit(cli_identity(), "reconcile", month, {"via": "cli", **summary})
         except CostExportError as exc:
             console.print(f"[red]error:[/red] {escape(exc.message)}\n{escape(exc.hint)}")
             raise SystemExit(1) from None
         finally:
-            store.close()
+            lens.close()
     billed, lens = summary.get("billed_usd", 0), summary.get("lens_usd", 0)
     console.print(
         f"{month}: billed ${billed:,.2f}, lens ${lens:,.2f}, difference "
@@ -354,17 +289,17 @@ def prices_refresh(apply: bool, url: str | None) -> None:
         exit_on_route_error(response)
         body = response.json()
     else:
-        store = open_store_or_exit(settings)
+        lens = open_lens_or_exit(settings)
         try:
-            body = run_price_refresh(store, settings.lens_retail_prices_url, apply)
+            body = lens.refresh_prices(apply)
             if apply:
                 applied = {"applied_version": body["applied_version"], "via": "cli"}
-                audit.record(store, cli_identity(), "prices.apply", "price_book", applied)
+                lens.audit(cli_identity(), "prices.apply", "price_book", applied)
         except RetailPricesError as exc:
             console.print(f"[red]error:[/red] {exc.message}\n{exc.hint}")
             raise SystemExit(1) from None
         finally:
-            store.close()
+            lens.close()
     print_refresh(body, apply)
 
 
@@ -404,14 +339,12 @@ def backfill(name: str, since: str, url: str | None) -> None:
             console.print("Set LOG_ANALYTICS_WORKSPACE_ID (see the README's configuration table).")
             raise SystemExit(1)
         console.print(f"No lens server at {base}; writing {settings.lens_db} directly")
-        store = open_store_or_exit(settings)
+        lens = open_lens_or_exit(settings)
         try:
-            poller = Poller(store, config)
-            audit.record(store, cli_identity(), "backfill", name, {"since": since, "via": "cli"})
-            slices = -(-span // config.slice)
-            report = _show_backfill(backfill_lines(poller.backfill(name, span), slices))
+            lens.audit(cli_identity(), "backfill", name, {"since": since, "via": "cli"})
+            report = _show_backfill(lens.backfill(name, span, config))
         finally:
-            store.close()
+            lens.close()
     console.print(
         f"{name}: {report['slices']} slices, {report['rows_read']} rows read, "
         f"{report['rows_stored']} stored; watermark {report['watermark']}"

@@ -19,6 +19,7 @@ from aoai_client.config import parse_endpoints
 from aoai_client.traffic import LOST, PromptSetError, TrafficPlan, TrafficReport, load_prompts
 from aoai_client.traffic import run_traffic as send_traffic
 from app import lens_client
+from app.cli.ledger import server_is_up
 from app.config import Settings, load_settings
 from simulator import (
     DEFAULT_DEPLOYMENTS,
@@ -99,8 +100,6 @@ def traffic(
     telemetry = configure_client_telemetry(
         TelemetryConfig(service_name="aoai-lens-traffic", otlp_traces_endpoint=traces_url)
     )
-    from app.cli.main import server_is_up  # app.cli registers this command: import it late
-
     plan = TrafficPlan(deployments, tenants, count, rate, concurrency, prompts)
     if lens_url is not None and not server_is_up(lens_url):
         console.print(

@@ -3,7 +3,6 @@ collectors (OTLP receiver counters, the Log Analytics configuration)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 import pandas as pd
@@ -11,44 +10,39 @@ import streamlit as st
 
 from app.config import load_settings
 from app.dashboard import db
+from app.lens import running_lens
 from collectors.loganalytics.client import LogAnalyticsConfig
 from collectors.loganalytics.sources import SOURCES
 from collectors.monitor_metrics.client import SOURCE_NAME, MetricsConfig
 from queries import sources
 
 METRICS_SOURCE = SOURCE_NAME  # the Azure Monitor metrics source, beside Log Analytics
-_live: dict[str, object] = {"counts": None, "config": None, "registered": False, "metrics": None}
 METRICS_NEEDS = (
     "the Azure OpenAI resources' ids in LENS_METRICS_RESOURCE_IDS and the Monitoring Reader "
     "role on them (the Azure Monitor Metrics REST API; no diagnostic setting needed)"
 )
 
 
-def register_live(
-    counts: Callable[[], dict[str, int]] | None, config: LogAnalyticsConfig | None
-) -> None:
-    """Called by the server's lifespan: where the receiver counters and the poller's
-    configuration are (None again on shutdown)."""
-    _live.update(counts=counts, config=config, registered=counts is not None)
-
-
-def register_metrics(config: MetricsConfig | None) -> None:
-    """Called by the server's lifespan: the metrics poller's configuration (None: none)."""
-    _live["metrics"] = config
-
-
 def receiver_counts() -> dict[str, int] | None:
     """OTLP receiver totals since the server started (None outside a running server)."""
-    counts = _live["counts"]
-    return counts() if callable(counts) else None
+    lens = running_lens()
+    return lens.otlp_counts() if lens is not None else None
+
+
+def _configs() -> tuple[LogAnalyticsConfig | None, MetricsConfig | None]:
+    """The running lens's pollers' configurations, else what the settings say."""
+    lens = running_lens()
+    if lens is not None:
+        return lens.log_analytics, lens.metrics
+    settings = load_settings()
+    return settings.log_analytics_config(), settings.metrics_config()
 
 
 def log_analytics_sources() -> list[dict[str, object]]:
     """Each Log Analytics source: whether it is polled, its mode, and what Azure needs."""
-    config = _live["config"] if _live["registered"] else load_settings().log_analytics_config()
+    config, metrics = _configs()
     polled = set(config.sources) if isinstance(config, LogAnalyticsConfig) else set()
     mode = config.mode if isinstance(config, LogAnalyticsConfig) else "calls"
-    metrics = _live["metrics"] if _live["registered"] else load_settings().metrics_config()
     return [
         {"source": name, "polled": name in polled, "mode": mode, "needs": source.needs}
         for name, source in SOURCES.items()
@@ -63,7 +57,7 @@ def log_analytics_sources() -> list[dict[str, object]]:
 
 
 def workspace_id() -> str:
-    config = _live["config"] if _live["registered"] else load_settings().log_analytics_config()
+    config, _ = _configs()
     return config.workspace_id if isinstance(config, LogAnalyticsConfig) else ""
 
 

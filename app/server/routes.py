@@ -8,13 +8,10 @@ Errors are one JSON shape: ``{"error": ..., "hint": ...}``.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 import duckdb
-import httpx
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
@@ -22,66 +19,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from app import audit
-from app.access import Identity
-from app.advisor import advise
-from app.alerts import AlertsConfig, check_alerts
-from app.exports import FORMATS, chargeback_file
-from app.reconciliation import Reconciliation, reconcile_exports
+from app.exports import FORMATS
+from app.lens import Lens, running_lens
 from app.server.access_guard import request_identity
 from collectors.billing.cost_export import CostExportError
-from collectors.loganalytics.poller import Poller, PullReport, SliceDone
 from collectors.loganalytics.sources import SOURCES, parse_since
 from collectors.otlp.grpc_receiver import OtlpGrpcReceiver
 from collectors.otlp.receiver import OtlpReceiver
-from collectors.prices.apply import RefreshReport, refresh_prices
-from collectors.prices.fetch import RetailPricesConfig, RetailPricesError
-from collectors.queue import IngestQueue, WriterHealth
-from collectors.store import Store, StoreHealth
+from collectors.prices.fetch import RetailPricesError
+from collectors.queue import WriterHealth
+from collectors.store import StoreHealth
 from queries.chargeback import last_full_month, month_bounds
-
-
-@dataclass
-class Wiring:
-    """What the lifespan hands to the routes once the store is open."""
-
-    store: Store | None = None
-    queue: IngestQueue | None = None
-    retail_prices_url: str = ""
-    poller: Poller | None = None
-    otlp_grpc: OtlpGrpcReceiver | None = None
-    alerts: AlertsConfig | None = None
-    shared: bool = False  # an access file is in force: the anonymous learn less
-    on_audit: Callable[[Identity | None, str, str, dict[str, object]], None] | None = field(
-        default=None, repr=False
-    )
-
-    def audit(
-        self, who: Identity | None, action: str, target: str, detail: dict[str, object]
-    ) -> None:
-        if self.store is not None:
-            audit.record(self.store, who, action, target, detail)
-
-
-def backfill_lines(events: Iterator[SliceDone | PullReport], slices: int) -> Iterator[str]:
-    """A backfill's progress as JSON lines: the slice count, each slice, then the report."""
-    yield json.dumps({"slices": slices}) + "\n"
-    for event in events:
-        if isinstance(event, PullReport):
-            yield json.dumps({"report": event.as_dict()}) + "\n"
-        else:
-            yield (
-                json.dumps(
-                    {
-                        "slice": [event.start.isoformat(), event.end.isoformat()],
-                        "outcome": event.outcome,
-                        "rows_read": event.rows_read,
-                        "rows_stored": event.rows_stored,
-                        "error": event.error,
-                    }
-                )
-                + "\n"
-            )
 
 
 def health_response(
@@ -131,25 +79,6 @@ def error_response(status: int, message: str, hint: str) -> JSONResponse:
     return JSONResponse({"error": message, "hint": hint}, status_code=status)
 
 
-def store_chargeback_file(
-    store: Store, month: str, fmt: str, tenants: tuple[str, ...] | None = None
-) -> str:
-    """``chargeback_file`` on a cursor of the calling (worker) thread."""
-    return chargeback_file(store.cursor(), month, fmt, tenants)
-
-
-def store_reconciliation(
-    store: Store, month: str, files: list[tuple[str, bytes]]
-) -> Reconciliation:
-    """``reconcile_exports`` on a cursor of the calling (worker) thread."""
-    return reconcile_exports(store.cursor(), month, files)
-
-
-def store_advice(store: Store, since: timedelta) -> dict[str, Any]:
-    """The savings advisor's report, as JSON, on a cursor of the calling (worker) thread."""
-    return advise(store.cursor(), since).as_dict()
-
-
 async def uploaded_files(request: Request) -> list[tuple[str, bytes]]:
     """The ``file`` fields of a multipart form, or the body itself as one file."""
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
@@ -163,46 +92,33 @@ async def uploaded_files(request: Request) -> list[tuple[str, bytes]]:
     return [("export", body)] if body else []
 
 
-def refresh_report(report: RefreshReport) -> dict[str, object]:
-    """A price refresh report as JSON for the route and the CLI."""
-    return {
-        "pages": report.pages,
-        "items": report.items,
-        "mapped": len(report.mapped),
-        "unmapped": [f"{u.meter} ({u.reason})" for u in report.unmapped],
-        "capacity": [
-            f"{p.deployment_type} {p.region} {p.term}: {p.usd_per_ptu} USD per PTU ({p.meter})"
-            for p in report.capacity
-        ],
-        "notes": list(report.notes),
-        "changes": [change.describe() for change in report.changes],
-        "current_version": report.current_version,
-        "applied_version": report.applied_version,
-    }
+def build_routes(lens_of: Callable[[], Lens | None] = running_lens) -> list[Route]:
+    """The routes, each reading the running lens (``lens_of``) per request: none yet (or no
+    more) is ``503``, and OTLP gets its own ``503`` + ``Retry-After`` from a receiver that is
+    never attached."""
+    idle = OtlpReceiver()  # never attached: answers "starting or stopping"
 
+    async def traces(request: Request) -> Response:
+        lens = lens_of()
+        return await (lens.receiver if lens is not None else idle).handle(request)
 
-def run_price_refresh(store: Store, base_url: str, apply: bool) -> dict[str, object]:
-    """Read the Azure Retail Prices API and, with ``apply``, load what changed."""
-    config = RetailPricesConfig(base_url=base_url)
-    with httpx.Client(follow_redirects=True) as client:
-        return refresh_report(refresh_prices(store, config, client, apply=apply))
-
-
-def build_routes(receiver: OtlpReceiver, wiring: Wiring) -> list[Route]:
     async def healthz(request: Request) -> JSONResponse:
-        store, queue = wiring.store, wiring.queue
-        if store is None or queue is None:
+        lens = lens_of()
+        store, queue = (lens.store, lens.queue) if lens is not None else (None, None)
+        if lens is None or store is None or queue is None:
             return JSONResponse({"status": "starting"}, status_code=503)
         health = await run_in_threadpool(store.health)
-        answer = health_response(health, queue.health(), queue.waiting, receiver, wiring.otlp_grpc)
-        if wiring.shared and request_identity(request.scope) is None:
+        answer = health_response(
+            health, queue.health(), queue.waiting, lens.receiver, lens.grpc_receiver
+        )
+        if lens.access is not None and request_identity(request.scope) is None:
             status = json.loads(bytes(answer.body))["status"]  # the anonymous learn only this
             return JSONResponse({"status": status}, status_code=answer.status_code)
         return answer
 
     async def chargeback_route(request: Request) -> Response:
-        store = wiring.store
-        if store is None:
+        lens = lens_of()
+        if lens is None:
             return error_response(503, "the lens server is starting", "retry in a few seconds")
         month = request.query_params.get("month") or last_full_month(datetime.now(UTC))
         fmt = request.query_params.get("format", "csv")
@@ -214,10 +130,10 @@ def build_routes(receiver: OtlpReceiver, wiring: Wiring) -> list[Route]:
             return error_response(400, f"unknown format {fmt!r}", "use format=csv or format=focus")
         who = request_identity(request.scope)
         tenants = who.tenants if who is not None else None
-        text = await run_in_threadpool(store_chargeback_file, store, month, fmt, tenants)
+        text = await run_in_threadpool(lens.chargeback_file, month, fmt, tenants)
         detail: dict[str, object] = {"via": "api", "month": month, "format": fmt}
         detail["tenants"] = list(tenants) if tenants is not None else "all"
-        await run_in_threadpool(wiring.audit, who, "export.chargeback", month, detail)
+        await run_in_threadpool(lens.audit, who, "export.chargeback", month, detail)
         return Response(
             text,
             media_type="text/csv; charset=utf-8",
@@ -225,24 +141,22 @@ def build_routes(receiver: OtlpReceiver, wiring: Wiring) -> list[Route]:
         )
 
     async def prices_refresh_route(request: Request) -> Response:
-        store = wiring.store
-        if store is None:
+        lens = lens_of()
+        if lens is None:
             return error_response(503, "the lens server is starting", "retry in a few seconds")
         apply = request.query_params.get("apply", "false").lower() in ("1", "true", "yes")
         who = request_identity(request.scope)
         if apply and (who is None or not who.may("prices.apply")):
             role = who.role if who is not None else "anonymous"
             await run_in_threadpool(
-                wiring.audit, who, "denied", request.url.path, {"status": 403, "apply": True}
+                lens.audit, who, "denied", request.url.path, {"status": 403, "apply": True}
             )
             return error_response(
                 403, f"the role {role!r} may read the price book, not apply it",
                 "ask an admin to apply the new prices",
             )  # fmt: skip
         try:
-            report = await run_in_threadpool(
-                run_price_refresh, store, wiring.retail_prices_url, apply
-            )
+            report = await run_in_threadpool(lens.refresh_prices, apply)
         except RetailPricesError as exc:
             return error_response(502, exc.message, exc.hint)
         if apply:
@@ -251,7 +165,7 @@ def build_routes(receiver: OtlpReceiver, wiring: Wiring) -> list[Route]:
                 "applied_version": report["applied_version"],
                 "changes": len(changes) if isinstance(changes, list) else 0,
             }
-            await run_in_threadpool(wiring.audit, who, "prices.apply", "price_book", detail)
+            await run_in_threadpool(lens.audit, who, "prices.apply", "price_book", detail)
         return JSONResponse(report)
 
     async def backfill_route(request: Request) -> Response:
@@ -264,43 +178,41 @@ def build_routes(receiver: OtlpReceiver, wiring: Wiring) -> list[Route]:
             since = parse_since(request.query_params.get("since", ""))
         except ValueError as exc:
             return error_response(400, str(exc), "pass since=30d, 12h or 90m")
-        poller = wiring.poller
-        if wiring.store is None:
+        lens = lens_of()
+        if lens is None:
             return error_response(503, "the lens server is starting", "retry in a few seconds")
-        if poller is None:
+        if lens.poller is None:
             return error_response(
                 409,
                 "no Log Analytics workspace is configured",
                 "set LOG_ANALYTICS_WORKSPACE_ID (and a credential) and restart the server",
             )
-        slices = -(-since // poller.config.slice)
         detail: dict[str, object] = {"source": name, "since": request.query_params.get("since", "")}
         await run_in_threadpool(
-            wiring.audit, request_identity(request.scope), "backfill", name, detail
+            lens.audit, request_identity(request.scope), "backfill", name, detail
         )
-        return StreamingResponse(
-            backfill_lines(poller.backfill(name, since), slices), media_type="application/x-ndjson"
-        )
+        return StreamingResponse(lens.backfill(name, since), media_type="application/x-ndjson")
 
     async def alerts_check_route(request: Request) -> Response:
-        store, config = wiring.store, wiring.alerts
-        if store is None or config is None:
+        lens = lens_of()
+        config = lens.alerts if lens is not None else None
+        if lens is None or config is None:
             return error_response(503, "the lens server is starting", "retry in a few seconds")
         dry_run = request.query_params.get("dry_run", "false").lower() in ("1", "true", "yes")
         try:
-            report = await run_in_threadpool(check_alerts, store, config, dry_run=dry_run)
+            report = await run_in_threadpool(lens.check_alerts, config, dry_run)
         except duckdb.Error as exc:
             return error_response(503, f"the budgets could not be read: {exc}", "retry later")
         if not dry_run:
             detail: dict[str, object] = {"fired": len(report.fired), "month": report.month}
             await run_in_threadpool(
-                wiring.audit, request_identity(request.scope), "alerts.check", "budgets", detail
+                lens.audit, request_identity(request.scope), "alerts.check", "budgets", detail
             )
         return JSONResponse(report.as_dict())
 
     async def advise_route(request: Request) -> Response:
-        store = wiring.store
-        if store is None:
+        lens = lens_of()
+        if lens is None:
             return error_response(503, "the lens server is starting", "retry in a few seconds")
         try:
             since = parse_since(request.query_params.get("since", "30d"))
@@ -313,14 +225,14 @@ def build_routes(receiver: OtlpReceiver, wiring: Wiring) -> list[Route]:
                 "ask an admin for a role that is not limited to some tenants",
             )  # fmt: skip
         try:
-            report = await run_in_threadpool(store_advice, store, since)
+            report = await run_in_threadpool(lens.advice, since)
         except duckdb.Error as exc:
             return error_response(503, f"the ledger could not be read: {exc}", "retry later")
         return JSONResponse(report)
 
     async def reconcile_route(request: Request) -> Response:
-        store = wiring.store
-        if store is None:
+        lens = lens_of()
+        if lens is None:
             return error_response(503, "the lens server is starting", "retry in a few seconds")
         month = request.query_params.get("month", "")
         try:
@@ -338,12 +250,12 @@ def build_routes(receiver: OtlpReceiver, wiring: Wiring) -> list[Route]:
                 "send the export files as multipart/form-data fields named file",
             )  # fmt: skip
         try:
-            done = await run_in_threadpool(store_reconciliation, store, month, files)
+            done = await run_in_threadpool(lens.reconcile, month, files)
         except CostExportError as exc:
             return error_response(400, exc.message, exc.hint)
         detail = {"via": "api", "month": month, "files": [n for n, _ in files], **done.summary()}
         await run_in_threadpool(
-            wiring.audit, request_identity(request.scope), "reconcile", month, detail
+            lens.audit, request_identity(request.scope), "reconcile", month, detail
         )
         return Response(
             done.csv(),
@@ -361,7 +273,7 @@ def build_routes(receiver: OtlpReceiver, wiring: Wiring) -> list[Route]:
         Route("/api/reconcile", reconcile_route, methods=["POST"]),
         Route("/api/chargeback.csv", chargeback_route, methods=["GET"]),
         Route("/api/prices/refresh", prices_refresh_route, methods=["POST"]),
-        Route("/v1/traces", receiver.handle, methods=["POST"]),
-        Route("/v1/traces", receiver.refuse_method, methods=["GET", "PUT", "PATCH", "DELETE"]),
+        Route("/v1/traces", traces, methods=["POST"]),
+        Route("/v1/traces", idle.refuse_method, methods=["GET", "PUT", "PATCH", "DELETE"]),
         Route("/healthz", healthz, methods=["GET"]),
     ]
