@@ -72,7 +72,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tests.fakes.log_analytics_tables import (
+from lens_harness.log_analytics_tables import (
     GATEWAY_COLUMNS,
     error_body,
     one_exchange,
