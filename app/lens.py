@@ -178,8 +178,8 @@ class Lens:
             self.queue.close()
 
     async def stop(self) -> None:
-        """Stop what ``start`` started, in the reverse order; the file is closed last."""
-        _set_running(None)
+        """Stop what ``start`` started, in the reverse order; the file is closed last. Until
+        the queue has drained the routes still answer, ``/healthz`` with ``stopping``."""
         self._stop_traffic.set()
         if self.scheduler is not None:
             self.scheduler.stop()
@@ -196,6 +196,7 @@ class Lens:
         if self.queue is not None:
             await asyncio.to_thread(self.queue.close)
         await self.grpc_receiver.stop()
+        _set_running(None)
         self.queue = None
         self.guard.policy = self.guard.audit = None
         self.grpc_receiver.authorize = None
