@@ -1,4 +1,5 @@
-"""The lens server: one process owns the DuckDB file and serves app and routes.
+"""The lens server: one process owns the DuckDB file and serves app and routes. Its
+lifespan is the running lens's ``start()`` and ``stop()`` (``app/lens.py``).
 
 Run with ``streamlit run app/server/main.py`` (``aoai-lens serve`` does this).
 """
@@ -24,7 +25,6 @@ from app.server.script_errors import report_script_error
 from app.server.simulator_route import SimulatorMount, simulator_route
 from app.server.stop_signals import on_stop_signal
 
-log = logging.getLogger("app.server")
 DASHBOARD = Path(__file__).parents[1] / "dashboard" / "entrypoint.py"  # the entrypoint st.App runs
 
 
