@@ -7,7 +7,7 @@ its own port), the Log Analytics and Azure Monitor metrics pollers, the alert sc
 retention timer and, in demo mode, the seeder and the live traffic; ``stop()`` ends them in
 the reverse order. ``open()`` and ``close()`` give the ledger alone: what the CLI uses when
 no server holds the file. The use cases (chargeback export, reconciliation, price refresh,
-backfill, budget check, advice) run on a cursor of the calling thread, the same whether a
+backfill, import, budget check, advice) run on a cursor of the calling thread, the same whether a
 route, a page or a verb asks.
 """
 
@@ -38,12 +38,13 @@ from collectors.loganalytics.client import LogAnalyticsConfig
 from collectors.loganalytics.poller import Poller, PullReport, SliceDone
 from collectors.monitor_metrics.client import MetricsConfig
 from collectors.monitor_metrics.poller import MetricsPoller
+from collectors.otlp.decode import DEFAULT_MAX_BODY_BYTES, JSON
 from collectors.otlp.grpc_receiver import OtlpGrpcConfig, OtlpGrpcReceiver
-from collectors.otlp.ingest import total_counts
+from collectors.otlp.ingest import decode_and_flatten, total_counts
 from collectors.otlp.receiver import OtlpReceiver
 from collectors.prices.apply import RefreshReport, refresh_prices
 from collectors.prices.fetch import RetailPricesConfig
-from collectors.queue import IngestQueue
+from collectors.queue import IngestQueue, IngestResult
 from collectors.retention import PurgeTimer
 from collectors.store import Store
 from simulator import SimulatorConfig, build_simulator_app
@@ -81,6 +82,7 @@ class Lens:
         self.store: Store | None = store
         self._owns_store = store is None
         self.queue: IngestQueue | None = None
+        self._import_queue: IngestQueue | None = None  # imports into a lens that is only open
         self.log_analytics: LogAnalyticsConfig | None = None
         self.metrics: MetricsConfig | None = None
         self.alerts: AlertsConfig | None = None
@@ -101,6 +103,9 @@ class Lens:
         return self.store
 
     def close(self) -> None:
+        if self._import_queue is not None:
+            self._import_queue.close()
+            self._import_queue = None
         if self.store is not None and self._owns_store:
             self.store.close()
         self.store = None
@@ -219,6 +224,19 @@ class Lens:
     ) -> None:
         if self.store is not None:
             audit.record(self.store, who, action, target, detail)
+
+    def import_export_line(self, body: bytes) -> IngestResult:
+        """One line of Collector file-exporter output (OTLP/JSON) stored, after its commit:
+        through the running queue, else a queue of its own that commits each line at once."""
+        queue = self.queue
+        if queue is None:
+            if self._import_queue is None:
+                self._import_queue = IngestQueue(
+                    self.ledger(), max_group_wait_s=0, redact=self.settings.lens_redact
+                )
+            queue = self._import_queue
+        flat = decode_and_flatten(body, JSON, None, DEFAULT_MAX_BODY_BYTES)
+        return queue.submit(flat, source="otlp").result()
 
     def chargeback_file(self, month: str, fmt: str, tenants: tuple[str, ...] | None = None) -> str:
         return chargeback_file(self.ledger().cursor(), month, fmt, tenants)

@@ -37,14 +37,14 @@ from app.cli.traffic import simulator, traffic
 from app.config import load_settings
 from app.errors import ConfigError, LensError, ServerError
 from app.exports import FORMATS
+from app.lens import Lens
 from app.local_mode import require_loopback
 from collectors.billing.cost_export import CostExportError
 from collectors.loganalytics.sources import SOURCES, parse_since
-from collectors.otlp.decode import DEFAULT_MAX_BODY_BYTES, JSON, BadPayloadError
+from collectors.otlp.decode import BadPayloadError
 from collectors.otlp.filelog import ExportLine, read_export_lines
-from collectors.otlp.ingest import decode_and_flatten
 from collectors.prices.fetch import RetailPricesError
-from collectors.queue import IngestQueue, WriteRefusedError
+from collectors.queue import WriteRefusedError
 from collectors.store import Store, StoreError
 from queries.chargeback import last_full_month, month_bounds
 
@@ -132,12 +132,9 @@ def import_files(files: tuple[Path, ...], url: str | None) -> None:
         else:
             console.print(f"No lens server at {base}; writing {settings.lens_db} directly")
             lens = open_lens_or_exit(settings)
-            # One line at a time: no wait.
-            queue = IngestQueue(lens.ledger(), max_group_wait_s=0, redact=settings.lens_redact)
             try:
-                _import(files, totals, lambda line: _store_line(queue, line))
+                _import(files, totals, lambda line: _store_line(lens, line))
             finally:
-                queue.close()
                 lens.close()
     except LensError as exc:
         console.print(f"[red]error:[/red] {exc.message}\n{exc.hint}")
@@ -438,9 +435,8 @@ def _import(
             done_before += path.stat().st_size
 
 
-def _store_line(queue: IngestQueue, line: ExportLine) -> tuple[int, int, int]:
-    flat = decode_and_flatten(line.body, JSON, None, DEFAULT_MAX_BODY_BYTES)
-    result = queue.submit(flat, source="otlp").result()
+def _store_line(lens: Lens, line: ExportLine) -> tuple[int, int, int]:
+    result = lens.import_export_line(line.body)
     return result.write.calls_inserted, result.write.calls_duplicate, result.rejected.total
 
 
