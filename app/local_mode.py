@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.http_errors import error_answer
+from app.server.http_errors import error_answer
 from lens_errors import BadInputError, ForbiddenError
 
 NOTE: Final = "Local mode, no sign-in: this lens answers this machine only."

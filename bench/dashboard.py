@@ -44,7 +44,7 @@ from queries.calls import CallSearch
 from queries.scope import Scope
 from queries.usage import usage_in_scope
 
-APP = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
+APP = str(Path(__file__).resolve().parents[1] / "app" / "dashboard" / "entrypoint.py")
 DEPLOYMENTS = [  # (name, model, type)
     ("chat-prod", "gpt-4o-2024-11-20", "GlobalStandard"),
     ("chat-mini", "gpt-4o-mini-2024-07-18", "GlobalStandard"),
@@ -355,7 +355,7 @@ def render_ms(path: Path, page: str, repeats: int = 3) -> float:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from app import db
+    from app.dashboard import db
 
     os.environ["LENS_DB"] = str(path)
     at = AppTest.from_file(APP, default_timeout=120)

@@ -36,7 +36,7 @@ from collectors.otlp.decode import decode_export_request
 from collectors.otlp.flatten import flatten_request
 from collectors.otlp.synthetic import export_requests
 from collectors.store import Batch, Store
-from tests.lens_process import LensServer
+from lens_harness.lens_process import LensServer
 
 PROTOBUF = {"Content-Type": "application/x-protobuf"}
 ROOT = Path(__file__).resolve().parent.parent

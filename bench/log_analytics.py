@@ -31,15 +31,15 @@ from collectors.loganalytics.normalize import normalize_calls
 from collectors.loganalytics.poller import cyclic_gc_paused
 from collectors.loganalytics.sources import SOURCES
 from collectors.store import Store
-from queries.kql import load_kql
-from tests.fakes.log_analytics import (
+from lens_harness.log_analytics import (
     TOKEN,
     WORKSPACE,
     FakeLogAnalytics,
     TokenCredential,
     result_table,
 )
-from tests.fixtures.log_analytics_rows import apim_row, app_insights_row, diagnostics_row
+from lens_harness.log_analytics_rows import apim_row, app_insights_row, diagnostics_row
+from queries.kql import load_kql
 
 TARGET_S = 15.0
 

@@ -31,8 +31,8 @@ from collectors.monitor_metrics import poller as poller_module
 from collectors.monitor_metrics.client import COUNTED, PTU_UTILIZATION, READS, MetricsConfig
 from collectors.monitor_metrics.poller import MetricsPoller
 from collectors.store import Store
-from tests.fakes.log_analytics import TokenCredential
-from tests.fakes.monitor_metrics import TOKEN, FakeMonitorMetrics, resource_id
+from lens_harness.log_analytics import TokenCredential
+from lens_harness.monitor_metrics import TOKEN, FakeMonitorMetrics, resource_id
 
 
 class Timed:

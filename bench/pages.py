@@ -32,8 +32,8 @@ from collectors.otlp.flatten import flatten_request
 from collectors.otlp.synthetic import export_requests
 from collectors.prices.book import load_reference_data
 from collectors.store import Batch, Store
+from lens_harness.lens_process import LensServer
 from queries.scope import Scope
-from tests.lens_process import LensServer
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]

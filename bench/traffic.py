@@ -29,7 +29,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
 from aoai_client import ClientConfig, TelemetryConfig, build_client, configure_telemetry
-from tests.lens_process import CLI, free_port
+from lens_harness.lens_process import CLI, free_port
 
 DEPLOYMENT = "gpt-4o-mini"
 MESSAGES = [{"role": "user", "content": "Summarise the release notes in two lines."}]

@@ -9,8 +9,8 @@ it without knowing where it came from:
 - ``exit_code``: the CLI's exit code, after ``error: message`` and the hint on stderr;
 - ``retry_after_s``: for the busy and unavailable, the ``Retry-After`` seconds (or None).
 
-Each boundary translates once: the routes in ``app/http_errors.py``, the pages in
-``app/components/states.py`` (``lens_error``), the CLI in ``app/cli_errors.py``.
+Each boundary translates once: the routes in ``app/server/http_errors.py``, the pages in
+``app/dashboard/components/states.py`` (``lens_error``), the CLI in ``app/cli/errors.py``.
 Anything that is not a ``LensError`` is a bug: a 500 with an id, a page line with an id,
 or a traceback.
 """

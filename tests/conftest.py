@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.lens_process import LensServer, free_port
+from lens_harness.lens_process import LensServer, free_port
 
 _PREFIXES = ("LENS_", "AZURE_", "LOG_ANALYTICS_", "APPLICATIONINSIGHTS_", "OTEL_")
 

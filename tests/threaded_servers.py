@@ -8,6 +8,7 @@ where pages read that same store.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -17,13 +18,14 @@ from urllib.parse import parse_qs
 
 import uvicorn
 from starlette.applications import Starlette
-from starlette.routing import Mount, Route
+from starlette.routing import Mount
 
-from collectors.otlp.receiver import OtlpReceiver
-from collectors.queue import IngestQueue
+from app.config import Settings
+from app.lens import Lens
+from app.server.routes import build_routes
 from collectors.store import Store
+from lens_harness.lens_process import free_port
 from simulator import DEFAULT_DEPLOYMENTS, SimulatedDeployment, SimulatorConfig, build_simulator_app
-from tests.lens_process import free_port
 
 ALWAYS_THROTTLED = SimulatedDeployment(
     "gpt-4o-throttled", "gpt-4o-2024-11-20", "GlobalStandard", "Sweden Central", tpm=1000
@@ -127,17 +129,20 @@ def simulator_server(config: SimulatorConfig | None = None) -> ThreadedServer:
 
 
 def ingest_server(store: Store, simulator: SimulatorConfig | None = None) -> ThreadedServer:
-    """``POST /v1/traces`` into ``store`` through the real receiver and queue, and the
-    simulator under ``/simulator``: the lens server's routes without Streamlit."""
-    receiver = OtlpReceiver()
-    queue = IngestQueue(store)
-    receiver.attach(queue, max_body_bytes=16 * 1024 * 1024)
+    """A ``Lens`` on ``store`` (no OTLP/gRPC, no alert checks, no built-in simulator) behind
+    the lens server's routes, and the simulator under ``/simulator``: the server without
+    Streamlit. ``store`` stays open when the server stops."""
+    settings = Settings(
+        lens_db=store.path, lens_otlp_grpc_port=0, lens_alert_interval_s=0, lens_simulator=False
+    )
+    lens = Lens(settings, store=store)
+    asyncio.run(lens.start())
     app = Starlette(
         routes=[
-            Route("/v1/traces", receiver.handle, methods=["POST"]),
+            *build_routes(lambda: lens),
             Mount("/simulator", build_simulator_app(simulator or SimulatorConfig(latency_scale=0))),
         ]
     )
     server = ThreadedServer(app)
-    server.on_stop += [receiver.detach, queue.close]
+    server.on_stop.append(lambda: asyncio.run(lens.stop()))
     return server

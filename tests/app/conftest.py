@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from app import access, db
+from app import access
+from app.dashboard import db
 
-APP = str(Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py")
+APP = str(Path(__file__).resolve().parents[2] / "app" / "dashboard" / "entrypoint.py")
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import db
+from app.dashboard import db
 from tests.app.conftest import APP
 from tests.app.test_sign_in_and_roles import ACCESS, AUTH, person
 from tests.integration.test_bill_prices import focus_csv

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import db
+from app.dashboard import db
 from queries import deployments, safety
 from queries.scope import Scope
 from queries.usage import usage_in_scope
@@ -46,7 +46,7 @@ def page_scope(at: AppTest) -> Scope:
     """The scope the page used: its range as written in the URL, all dimensions."""
     from datetime import UTC, datetime
 
-    from app.components.filters import filters_from_params
+    from app.dashboard.components.filters import filters_from_params
 
     return filters_from_params(at.query_params, datetime.now(UTC)).scope
 
@@ -262,7 +262,7 @@ def test_pages_on_an_empty_ledger_say_how_to_send_data(
 def test_a_filtered_call_without_a_filtering_verdict_says_its_category_is_not_reported() -> None:
     import pandas as pd
 
-    from app.components.call_view import filtered_by
+    from app.dashboard.components.call_view import filtered_by
 
     columns = ["target", "idx", "category", "severity", "filtered", "detected"]
     assert filtered_by(pd.DataFrame(columns=columns)) == "category not reported"
@@ -282,7 +282,7 @@ def test_a_filtered_call_without_a_filtering_verdict_says_its_category_is_not_re
 def test_the_heat_map_keeps_a_severity_it_does_not_rank() -> None:
     import pandas as pd
 
-    from app.components.charts import severity_heatmap
+    from app.dashboard.components.charts import severity_heatmap
 
     frame = pd.DataFrame(
         {"category": ["hate", "hate"], "severity": ["high", "critical"], "calls": [2, 1]}

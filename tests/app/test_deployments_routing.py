@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import db
+from app.dashboard import db
 from collectors.otlp.synthetic import export_requests
 from collectors.prices.book import load_reference_data
 from collectors.store import Store

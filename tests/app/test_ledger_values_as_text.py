@@ -29,7 +29,8 @@ from starlette.routing import Route
 from streamlit.testing.v1 import AppTest
 
 from aoai_client import telemetry
-from app import db, lens_client
+from app import lens_client
+from app.dashboard import db
 from collectors.loganalytics import state
 from collectors.store import Store
 from tests.app.conftest import APP

@@ -37,7 +37,7 @@ def test_overview_shows_seeded_totals(tmp_path: Path, monkeypatch: pytest.Monkey
     assert len(colors) == len(errors_chart["data"]) >= 2
     assert colors <= okabe_ito_without_vermillion
     # Spend shown == the SQL truth of the view (priced with the shipped price book).
-    from app import db
+    from app.dashboard import db
 
     ((spend,),) = db.cursor().execute("SELECT sum(payg_cost_usd) FROM call_costs").fetchall()
     assert metric(at, "Spend") == f"${float(spend):,.4f}"
@@ -57,7 +57,7 @@ def test_overview_compares_with_the_period_before(
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from app import db
+    from app.dashboard import db
 
     seeded = seeded_database(tmp_path / "lens.duckdb", datetime.now(UTC) - timedelta(hours=1))
     monkeypatch.setenv("LENS_DB", str(seeded))
@@ -177,7 +177,7 @@ def test_spend_includes_provisioned_capacity_hours(
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from app import db
+    from app.dashboard import db
 
     # A provisioned deployment at 10 PTU x $2 an hour whose only call (answered 429, no
     # tokens) came 100 hours ago: each whole hour since costs $20, all of it idle capacity.

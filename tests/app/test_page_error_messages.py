@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 
 def shown_lens_error() -> None:
-    from app.components.states import show_error
+    from app.dashboard.components.states import show_error
     from lens_errors import NotFoundError
 
     show_error(
@@ -19,7 +19,7 @@ def shown_lens_error() -> None:
 
 
 def escaped_lens_error() -> None:
-    from app.script_errors import report_script_error
+    from app.server.script_errors import report_script_error
     from lens_errors import ConfigError
 
     report_script_error(
@@ -28,7 +28,7 @@ def escaped_lens_error() -> None:
 
 
 def escaped_bug() -> None:
-    from app.script_errors import report_script_error
+    from app.server.script_errors import report_script_error
 
     report_script_error(RuntimeError("a detail for the log only"))
 

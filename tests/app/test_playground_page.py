@@ -19,7 +19,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from aoai_client import telemetry
-from app import db, lens_client
+from app import lens_client
+from app.dashboard import db
 from collectors.store import Store
 from simulator import DEFAULT_DEPLOYMENTS, SimulatorConfig
 from tests.app.conftest import APP

@@ -19,7 +19,7 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import db
+from app.dashboard import db
 from tests.app.conftest import APP
 from tests.seeding import seeded_database
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import db
+from app.dashboard import db
 from app.exports import chargeback_file
 from queries.chargeback import chargeback, last_full_month, month_bounds
 from tests.app.conftest import APP

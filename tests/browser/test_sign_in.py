@@ -20,7 +20,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.lens_process import LensServer, free_port
+from lens_harness.lens_process import LensServer, free_port
 from tests.seeding import seeded_database
 
 pytestmark = pytest.mark.browser

@@ -9,7 +9,7 @@ from typing import TypedDict
 import pytest
 from playwright.sync_api import Browser
 
-from tests.lens_process import LensServer
+from lens_harness.lens_process import LensServer
 from tests.seeding import route_seed_calls, seeded_database
 
 pytestmark = pytest.mark.browser

@@ -21,8 +21,8 @@ import pytest
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2_grpc import TraceServiceStub
 
+from lens_harness.lens_process import LensServer
 from tests.integration.test_otlp_grpc import sdk_spans
-from tests.lens_process import LensServer
 from tests.otlp_bodies import JSON, NOW_NS, body, span
 
 TOKENS = {

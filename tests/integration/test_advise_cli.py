@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.lens_process import LensServer, free_port
+from lens_harness.lens_process import LensServer, free_port
 from tests.otlp_bodies import JSON, body, span
 
 CLI = Path(sys.executable).with_name("aoai-lens")

@@ -34,7 +34,7 @@ from app.access import Identity
 from app.reconciliation import reconcile_exports, refuse_bill_prices, use_bill_prices
 from collectors.prices.apply import read_price_book
 from collectors.store import Store
-from tests.lens_process import LensServer
+from lens_harness.lens_process import LensServer
 from tests.seeding import seeded_database
 
 CLI = Path(sys.executable).with_name("aoai-lens")

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from tests.lens_process import LensServer, free_port
+from lens_harness.lens_process import LensServer, free_port
 from tests.otlp_bodies import JSON, body, span
 from tests.webhook_receiver import WebhookReceiver
 

@@ -18,8 +18,8 @@ import pandas as pd
 from app.exports import chargeback_file
 from collectors.otlp.synthetic import export_requests
 from collectors.store import Store
+from lens_harness.lens_process import LensServer, free_port
 from queries.chargeback import CHARGEBACK_COLUMNS, last_full_month
-from tests.lens_process import LensServer, free_port
 
 CLI = Path(sys.executable).with_name("aoai-lens")
 MONTH = last_full_month(datetime.now(UTC))

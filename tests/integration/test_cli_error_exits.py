@@ -1,4 +1,4 @@
-"""The CLI's one translation of errors (``app/cli_errors.py``): a ``LensError`` raised by
+"""The CLI's one translation of errors (``app/cli/errors.py``): a ``LensError`` raised by
 any verb is ``error: <message>`` and its hint on stderr, then its exit code (2 for bad input
 or settings, 1 for a failure), never a traceback. The real ``aoai-lens`` group, in process;
 no lens server answers at the URL given (port 9)."""

@@ -30,8 +30,8 @@ from aoai_client import (
     run_chat,
 )
 from azure_openai_wire import errors
+from lens_harness.lens_process import LensServer, free_port
 from tests.fakes.raw_answers import RawAnswer, RawAnswerServer
-from tests.lens_process import LensServer, free_port
 from tests.stream_reading import Instrumented, bare_client
 from tests.threaded_servers import ThreadedServer, simulator_server
 

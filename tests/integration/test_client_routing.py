@@ -24,10 +24,10 @@ from aoai_client import (
     run_chat,
 )
 from aoai_client.traffic import TrafficPlan, load_prompts
+from lens_harness.lens_process import LensServer, free_port
 from simulator.config import Fault, SimulatorConfig
 from tests.fakes.raw_answers import RawAnswer, RawAnswerServer
 from tests.integration.test_client_failover import OK_BODY, chat_spans, throttled
-from tests.lens_process import LensServer, free_port
 from tests.stream_reading import Instrumented
 from tests.threaded_servers import simulator_server
 

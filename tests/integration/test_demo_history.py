@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 import httpx
 
-from tests.lens_process import LensServer
+from lens_harness.lens_process import LensServer
 
 
 def test_demo_history_arrives_through_otlp_and_is_marked(

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,10 +11,10 @@ import httpx
 from google.rpc import status_pb2
 from starlette.applications import Starlette
 
-from app.routes import Wiring, build_routes
-from collectors.otlp.receiver import OtlpReceiver
+from app.config import Settings
+from app.lens import Lens
+from app.server.routes import build_routes
 from collectors.otlp.synthetic import export_requests
-from collectors.queue import IngestQueue
 from collectors.store import Store
 from tests.threaded_servers import ThreadedServer
 
@@ -23,16 +24,20 @@ PROTOBUF = {"Content-Type": "application/x-protobuf"}
 def test_failing_writes_get_503_with_retry_after_and_healthz_says_failing(
     tmp_path: Path,
 ) -> None:
-    store = Store(tmp_path / "lens.duckdb")
-    queue = IngestQueue(store)
-    receiver = OtlpReceiver()
-    receiver.attach(queue, max_body_bytes=16 * 1024 * 1024)
-    wiring = Wiring(store=store, queue=queue)
+    settings = Settings(
+        lens_db=tmp_path / "lens.duckdb",
+        lens_otlp_grpc_port=0,
+        lens_alert_interval_s=0,
+        lens_simulator=False,
+    )
+    lens = Lens(settings)
+    asyncio.run(lens.start())
+    store = lens.ledger()
     end = datetime.now(UTC)
     first, second = (
         r.SerializeToString() for r in export_requests(end - timedelta(hours=1), end, 20, 10)
     )
-    with ThreadedServer(Starlette(routes=build_routes(receiver, wiring))) as server:
+    with ThreadedServer(Starlette(routes=build_routes(lambda: lens))) as server:
         assert (
             httpx.post(f"{server.url}/v1/traces", content=first, headers=PROTOBUF).status_code
             == 200
@@ -41,7 +46,7 @@ def test_failing_writes_get_503_with_retry_after_and_healthz_says_failing(
         assert (healthy.status_code, healthy.json()["status"]) == (200, "ok")
 
         fresh = Store(tmp_path / "other.duckdb")  # the health route reads through this one
-        wiring.store = fresh
+        lens.store = fresh
         store.close()  # the writer's connection: every write now fails on the database
         answer = httpx.post(f"{server.url}/v1/traces", content=second, headers=PROTOBUF, timeout=30)
         assert answer.status_code == 503
@@ -54,8 +59,7 @@ def test_failing_writes_get_503_with_retry_after_and_healthz_says_failing(
         assert body["status"] == "failing"
         assert body["writer"]["alive"] is True
         assert body["writer"]["last_error"]
-        receiver.begin_stop()
+        lens.begin_stop()
         stopping = httpx.post(f"{server.url}/v1/traces", content=second, headers=PROTOBUF)
         assert (stopping.status_code, stopping.headers["Retry-After"]) == (503, "5")
-    queue.close()
-    fresh.close()
+    asyncio.run(lens.stop())  # closes the queue and the fresh store

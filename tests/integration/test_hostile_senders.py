@@ -16,7 +16,7 @@ import duckdb
 import httpx
 import pytest
 
-from tests.lens_process import LensServer
+from lens_harness.lens_process import LensServer
 from tests.otlp_bodies import JSON, body, span
 
 

@@ -13,7 +13,7 @@ from google.protobuf import json_format
 
 from collectors.otlp.decode import hex_id
 from collectors.otlp.synthetic import export_requests
-from tests.lens_process import LensServer
+from lens_harness.lens_process import LensServer
 
 CLI = Path(sys.executable).with_name("aoai-lens")
 

@@ -33,9 +33,9 @@ from aoai_client import (
     run_chat,
 )
 from azure_openai_wire import bodies, content_filter
+from lens_harness.lens_process import LensServer
 from simulator import DEFAULT_DEPLOYMENTS, SimulatorConfig
 from tests.fakes.raw_answers import RawAnswer, RawAnswerServer
-from tests.lens_process import LensServer
 from tests.threaded_servers import ALWAYS_THROTTLED, WITH_THROTTLED, simulator_server
 
 API_VERSION = "2024-10-21"

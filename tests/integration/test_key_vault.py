@@ -25,10 +25,11 @@ from starlette.responses import JSONResponse
 from aoai_client import ClientConfig, build_client, telemetry
 from aoai_client import key_vault as vault_module
 from aoai_client.chat import ChatRequest
-from app import key_vault, lens_client, playground_engine
+from app import key_vault, lens_client
 from app.config import load_settings
+from app.dashboard import playground_engine
 from app.key_vault import KeyVaultError, SecretReader, SecretReference, parse_reference
-from app.oidc_secrets import auth_secrets
+from app.server.oidc_secrets import auth_secrets
 from simulator import SimulatorConfig, build_simulator_app
 from tests.fakes.key_vault import FakeKeyVault
 from tests.threaded_servers import ThreadedServer

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import duckdb
 import httpx
 
-from tests.lens_process import LensServer
+from lens_harness.lens_process import LensServer
 from tests.otlp_bodies import JSON, body, span
 
 

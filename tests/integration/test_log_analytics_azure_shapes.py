@@ -18,14 +18,14 @@ from collectors.loganalytics.client import LogAnalyticsConfig
 from collectors.loganalytics.poller import Poller
 from collectors.prices.book import DEPLOYMENT_TYPES, load_reference_data
 from collectors.store import Store
+from lens_harness.log_analytics import WORKSPACE, FakeLogAnalytics, TokenCredential
+from lens_harness.log_analytics_rows import apim_row, app_insights_row, diagnostics_row
 from queries.chargeback import chargeback
 from queries.overview import overview_totals
 from queries.scope import Scope
 from queries.sources import source_health
 from queries.usage import usage_in_scope
-from tests.fakes.log_analytics import WORKSPACE, FakeLogAnalytics, TokenCredential
 from tests.fixtures import otlp_spans as f
-from tests.fixtures.log_analytics_rows import apim_row, app_insights_row, diagnostics_row
 from tests.fixtures.otlp_spans import make_request, make_span
 from tests.normalizing import normalized_tables
 from tests.sql.test_call_costs import PRICES

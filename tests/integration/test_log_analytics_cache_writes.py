@@ -19,8 +19,8 @@ from collectors.genai.attributes import CACHE_WRITE_TOKENS
 from collectors.loganalytics.client import LogAnalyticsConfig
 from collectors.loganalytics.poller import Poller
 from collectors.store import Store
-from tests.fakes.log_analytics import WORKSPACE, FakeLogAnalytics, TokenCredential
-from tests.fixtures.log_analytics_rows import app_insights_row, diagnostics_row
+from lens_harness.log_analytics import WORKSPACE, FakeLogAnalytics, TokenCredential
+from lens_harness.log_analytics_rows import app_insights_row, diagnostics_row
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 AT = NOW - timedelta(minutes=10)

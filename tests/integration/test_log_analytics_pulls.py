@@ -18,19 +18,19 @@ from collectors.loganalytics.poller import Poller
 from collectors.rows import call_rows
 from collectors.store import Store
 from collectors.tenants import read_tenants_file, write_tenants
-from tests.fakes.log_analytics import (
+from lens_harness.log_analytics import (
     WORKSPACE,
     FailingCredential,
     FakeLogAnalytics,
     TokenCredential,
 )
-from tests.fixtures import otlp_spans as f
-from tests.fixtures.log_analytics_rows import (
+from lens_harness.log_analytics_rows import (
     apim_row,
     app_insights_row,
     diagnostics_row,
     metrics_row,
 )
+from tests.fixtures import otlp_spans as f
 from tests.fixtures.otlp_spans import make_request, make_span
 from tests.normalizing import normalized_tables
 

@@ -22,9 +22,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import SpanKind
 
-from tests.fakes.log_analytics import TOKEN, WORKSPACE, FakeLogAnalytics
-from tests.fixtures.log_analytics_rows import apim_row
-from tests.lens_process import LensServer
+from lens_harness.lens_process import LensServer
+from lens_harness.log_analytics import TOKEN, WORKSPACE, FakeLogAnalytics
+from lens_harness.log_analytics_rows import apim_row
 
 CLI = Path(sys.executable).with_name("aoai-lens")
 APIM = "ApiManagementGatewayLlmLog"

@@ -14,9 +14,9 @@ import pytest
 from collectors.loganalytics.client import LogAnalyticsConfig
 from collectors.loganalytics.poller import Poller
 from collectors.store import Store
+from lens_harness.log_analytics import WORKSPACE, FakeLogAnalytics, TokenCredential
+from lens_harness.log_analytics_rows import apim_row, diagnostics_row, metrics_row
 from queries import calls, sources
-from tests.fakes.log_analytics import WORKSPACE, FakeLogAnalytics, TokenCredential
-from tests.fixtures.log_analytics_rows import apim_row, diagnostics_row, metrics_row
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 AT = NOW - timedelta(minutes=10)
@@ -103,7 +103,7 @@ def test_apim_total_tokens_fills_a_missing_count_and_the_session_is_on_the_call(
 def test_the_app_insights_session_is_put_back_on_the_call(
     store: Store, fake: FakeLogAnalytics
 ) -> None:
-    from tests.fixtures.log_analytics_rows import app_insights_row
+    from lens_harness.log_analytics_rows import app_insights_row
 
     # azure-monitor-opentelemetry moves session.id out of Properties into SessionId, as it
     # moves enduser.id into UserAuthenticatedId.

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import duckdb
 import httpx
 
-from tests.lens_process import LensServer
+from lens_harness.lens_process import LensServer
 
 CHAT = "/simulator/openai/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21"
 

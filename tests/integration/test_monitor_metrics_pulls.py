@@ -17,9 +17,9 @@ from collectors.loganalytics import state
 from collectors.monitor_metrics.client import SOURCE_NAME, MetricsConfig
 from collectors.monitor_metrics.poller import MetricsPoller
 from collectors.store import Store
-from tests.fakes.log_analytics import TokenCredential
-from tests.fakes.monitor_metrics import TOKEN, FakeMonitorMetrics, resource_id
-from tests.lens_process import LensServer
+from lens_harness.lens_process import LensServer
+from lens_harness.log_analytics import TokenCredential
+from lens_harness.monitor_metrics import TOKEN, FakeMonitorMetrics, resource_id
 
 NOW = datetime(2026, 11, 20, 12, 30, tzinfo=UTC)
 H10, H11 = NOW.replace(hour=10, minute=0), NOW.replace(hour=11, minute=0)

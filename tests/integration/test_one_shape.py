@@ -35,7 +35,7 @@ from collectors.loganalytics.decode import table_columns
 from collectors.loganalytics.normalize import normalize_calls
 from collectors.otlp.decode import decode_export_request, parse_json_request
 from collectors.rows import CallRow, call_rows, verdict_rows
-from tests.fakes.log_analytics import result_table
+from lens_harness.log_analytics import result_table
 from tests.fixtures import otlp_spans as f
 from tests.normalizing import normalize_request
 

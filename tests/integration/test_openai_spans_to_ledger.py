@@ -28,8 +28,8 @@ from openai.types.chat import ChatCompletionMessageParam
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExportResult
 
+from lens_harness.lens_process import LensServer
 from tests.fakes.otel import Telemetry, instrumented_openai
-from tests.lens_process import LensServer
 from tests.threaded_servers import (
     ALWAYS_THROTTLED,
     WITH_THROTTLED,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from tests.lens_process import LensServer
+from lens_harness.lens_process import LensServer
 
 ROOT = Path(__file__).resolve().parents[2]
 

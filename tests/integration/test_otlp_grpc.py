@@ -27,8 +27,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
+from lens_harness.lens_process import LensServer
 from tests.integration.test_hostile_senders import slow_sender
-from tests.lens_process import LensServer
 from tests.otlp_bodies import call_ids
 
 EXPORT = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"

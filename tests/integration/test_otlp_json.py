@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import httpx
 
-from tests.lens_process import LensServer
+from lens_harness.lens_process import LensServer
 
 TRACE_ID = "5b8efff798038103d269b633813fc60c"
 SPAN_ID = "eee19b7ec3c1b174"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import duckdb
 
+from lens_harness.lens_process import LensServer
 from tests.fakes.retail_prices import FakeRetailPrices
-from tests.lens_process import LensServer
 
 CLI = Path(sys.executable).with_name("aoai-lens")
 

@@ -10,8 +10,8 @@ import duckdb
 import httpx
 import pytest
 
+from lens_harness.lens_process import LensServer
 from tests import otlp_bodies
-from tests.lens_process import LensServer
 from tests.otlp_bodies import JSON, body
 
 START_NS = 1763888400000000000

@@ -30,7 +30,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
 from collectors.genai import attributes as attr
-from tests.lens_process import LensServer
+from lens_harness.lens_process import LensServer
 
 settings.register_profile(
     "ci",

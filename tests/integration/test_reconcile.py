@@ -30,8 +30,8 @@ import pytest
 from app.reconciliation import reconcile_exports
 from collectors.billing.cost_export import CostExportError, read_cost_exports
 from collectors.store import Store
+from lens_harness.lens_process import LensServer
 from queries.reconcile import RECONCILE_COLUMNS
-from tests.lens_process import LensServer
 from tests.seeding import seeded_database
 
 CLI = Path(sys.executable).with_name("aoai-lens")

@@ -15,10 +15,10 @@ import httpx
 import openai
 import pytest
 
-from tests.fakes.log_analytics import TOKEN, WORKSPACE, FakeLogAnalytics
+from lens_harness.lens_process import LensServer
+from lens_harness.log_analytics import TOKEN, WORKSPACE, FakeLogAnalytics
+from lens_harness.log_analytics_rows import app_insights_row
 from tests.fakes.otel import instrumented_openai
-from tests.fixtures.log_analytics_rows import app_insights_row
-from tests.lens_process import LensServer
 from tests.otlp_bodies import JSON, body, span
 from tests.threaded_servers import WITH_THROTTLED, ThreadedServer, simulator_server
 

@@ -17,7 +17,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from collectors.otlp.synthetic import export_requests
-from tests.lens_process import LensServer
+from lens_harness.lens_process import LensServer
 from tests.otlp_bodies import call_ids
 
 PROTOBUF = {"Content-Type": "application/x-protobuf"}

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 import httpx
 
-from tests.lens_process import LensServer
+from lens_harness.lens_process import LensServer
 from tests.otlp_bodies import JSON, body, span
 
 CONTENT = {"gen_ai.prompt.0.content": "hello", "gen_ai.prompt.0.role": "user"}

@@ -1,4 +1,4 @@
-"""The routes' one translation of errors (``app/http_errors.py``): a ``LensError`` is
+"""The routes' one translation of errors (``app/server/http_errors.py``): a ``LensError`` is
 answered ``{"error", "hint"}`` with the error's status and, when it has one, Retry-After;
 a bug is a 500 in the same shape with an id, never a traceback; the OTLP receiver keeps
 answering in its own protocol. Real routes on a real server on 127.0.0.1."""
@@ -16,19 +16,27 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.http_errors import answers_errors
-from app.routes import Wiring, build_routes
-from collectors.otlp.receiver import OtlpReceiver
-from collectors.queue import IngestQueue
+from app.config import Settings
+from app.lens import Lens
+from app.server.http_errors import answers_errors
+from app.server.routes import build_routes
 from collectors.store import Store
 from lens_errors import BusyError, ForbiddenError
-from tests.threaded_servers import ThreadedServer
+from tests.threaded_servers import ThreadedServer, ingest_server
+
+
+def lens_on(store: Store) -> Lens:
+    """A lens on ``store``, not started: no poller, no queue."""
+    settings = Settings(
+        lens_db=store.path, lens_otlp_grpc_port=0, lens_alert_interval_s=0, lens_simulator=False
+    )
+    return Lens(settings, store=store)
 
 
 def test_a_route_answers_bad_input_with_the_errors_status_and_hint(tmp_path: Path) -> None:
     store = Store(tmp_path / "lens.duckdb")
-    wiring = Wiring(store=store)
-    with ThreadedServer(Starlette(routes=build_routes(OtlpReceiver(), wiring))) as server:
+    lens = lens_on(store)
+    with ThreadedServer(Starlette(routes=build_routes(lambda: lens))) as server:
         month = httpx.get(f"{server.url}/api/chargeback.csv", params={"month": "2026-13"})
         since = httpx.get(f"{server.url}/api/advise", params={"since": "soon"})
         source = httpx.post(f"{server.url}/api/backfill", params={"source": "nope"})
@@ -58,7 +66,7 @@ def test_a_route_answers_bad_input_with_the_errors_status_and_hint(tmp_path: Pat
 
 
 def test_a_route_before_the_store_is_open_says_when_to_retry() -> None:
-    with ThreadedServer(Starlette(routes=build_routes(OtlpReceiver(), Wiring()))) as server:
+    with ThreadedServer(Starlette(routes=build_routes(lambda: None))) as server:
         starting = httpx.get(f"{server.url}/api/advise")
     assert starting.status_code == 503
     assert starting.headers["Retry-After"] == "5"
@@ -110,18 +118,12 @@ def test_each_error_class_sets_the_status_and_a_bug_is_a_500_with_an_id(
 
 def test_the_otlp_receiver_still_answers_in_its_own_protocol(tmp_path: Path) -> None:
     store = Store(tmp_path / "lens.duckdb")
-    queue = IngestQueue(store)
-    receiver = OtlpReceiver()
-    receiver.attach(queue, max_body_bytes=1024 * 1024)
-    with ThreadedServer(
-        Starlette(routes=build_routes(receiver, Wiring(store=store, queue=queue)))
-    ) as server:
+    with ingest_server(store) as server:
         bad = httpx.post(
             f"{server.url}/v1/traces",
             content=b"\xff\xff not protobuf",
             headers={"Content-Type": "application/x-protobuf"},
         )
-    queue.close()
     store.close()
     assert bad.status_code == 400
     assert bad.headers["content-type"] == "application/x-protobuf"

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.lens_process import LensServer
+from lens_harness.lens_process import LensServer
 
 CLI = Path(sys.executable).with_name("aoai-lens")
 

@@ -23,8 +23,8 @@ import httpx
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from collectors.otlp.synthetic import export_requests
+from lens_harness.lens_process import LensServer
 from queries import audits
-from tests.lens_process import LensServer
 from tests.otlp_bodies import call_ids
 
 ROUNDS = int(os.environ.get("LENS_SOAK_ROUNDS", "2"))

@@ -19,8 +19,8 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 
 from collectors.store import Store
+from lens_harness.lens_process import CLI, LensServer, free_port
 from simulator import SimulatorConfig, build_simulator_app
-from tests.lens_process import CLI, LensServer, free_port
 from tests.threaded_servers import ThreadedServer, ingest_server, simulator_server
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from app.cli import exit_on_route_error
+from app.cli.ledger import exit_on_route_error
 
 
 def test_a_routes_error_and_hint_are_printed(capsys: pytest.CaptureFixture[str]) -> None:

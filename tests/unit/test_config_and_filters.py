@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from app.components.filters import DEFAULT_RANGE, filters_from_params, params_from_filters
 from app.config import Settings, load_settings, warn_near_misses
+from app.dashboard.components.filters import DEFAULT_RANGE, filters_from_params, params_from_filters
 from app.errors import ConfigError
 
 

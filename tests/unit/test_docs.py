@@ -10,8 +10,7 @@ from click.testing import CliRunner
 
 from app.cli import main
 from app.config import documented_names
-from app.routes import Wiring, build_routes
-from collectors.otlp.receiver import OtlpReceiver
+from app.server.routes import build_routes
 from collectors.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,7 +39,7 @@ def test_cli_verbs_in_the_readme_exist() -> None:
 
 
 def test_design_routes_exist() -> None:
-    paths = {route.path for route in build_routes(OtlpReceiver(), Wiring())}
+    paths = {route.path for route in build_routes()}
     assert {"/v1/traces", "/healthz"} <= paths
 
 

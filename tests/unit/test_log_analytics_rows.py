@@ -22,8 +22,8 @@ from collectors.loganalytics.normalize import normalize_calls, normalize_metrics
 from collectors.loganalytics.poller import time_slices
 from collectors.loganalytics.sources import parse_since
 from collectors.rows import CALL_SCHEMA, CallRow, call_rows
-from tests.fakes.log_analytics import result_table
-from tests.fixtures.log_analytics_rows import apim_row, app_insights_row, diagnostics_row
+from lens_harness.log_analytics import result_table
+from lens_harness.log_analytics_rows import apim_row, app_insights_row, diagnostics_row
 
 AT = datetime(2025, 9, 1, 10, 0, 2, 435000, tzinfo=UTC)
 TABLES = {

@@ -16,8 +16,8 @@ from collectors.loganalytics.normalize import normalize_calls
 from collectors.otlp.flatten import flatten_request
 from collectors.redaction import is_content_key, redact_kept, redact_text, redact_value
 from collectors.rows import call_rows
-from tests.fakes.log_analytics import result_table
-from tests.fixtures.log_analytics_rows import app_insights_row
+from lens_harness.log_analytics import result_table
+from lens_harness.log_analytics_rows import app_insights_row
 from tests.fixtures.otlp_spans import make_request, make_span
 from tests.normalizing import normalize_request
 

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from collectors.rows import CallRow
+from lens_harness.log_analytics_rows import apim_row, app_insights_row
 from tests.fixtures import otlp_spans as f
-from tests.fixtures.log_analytics_rows import apim_row, app_insights_row
 from tests.fixtures.otlp_spans import make_request, make_span
 from tests.normalizing import normalize_request
 from tests.unit.test_log_analytics_rows import normalized

@@ -7,7 +7,7 @@ import html
 import pytest
 from markdown_it import MarkdownIt
 
-from app.components.verbatim import code
+from app.dashboard.components.verbatim import code
 
 CASES = [
     ("gpt-4o-prod", "`gpt-4o-prod`"),

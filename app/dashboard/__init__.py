@@ -1,0 +1,1 @@
+"""The dashboard: entrypoint, pages, components and the pages' data."""
