@@ -34,6 +34,7 @@ from collectors.writes import (
     cast_calls,
     compact_latency_days,
     count_latency_days,
+    fold_usage_days,
     store_calls,
     store_hints,
 )
@@ -46,6 +47,9 @@ HINTS_KEPT: Final = timedelta(days=2)
 # Past days whose latency sketch commits appended to are folded into one row per bucket at
 # most this often (the current UTC day keeps its appended rows until it is over).
 COMPACT_EVERY_S: Final = 600.0
+# Days whose hourly usage summary commits appended rows to (today included) are folded into
+# one row per hour and keys at most this often, and when the store closes.
+FOLD_USAGE_EVERY_S: Final = 60.0
 
 
 @dataclass(frozen=True)
@@ -173,6 +177,9 @@ class Store:
         # folded such days into one row per bucket (compact_latency_days).
         self._latency_days: set[date] = set()
         self._compacted_at = time.monotonic()
+        # The same for the hourly usage summary (fold_usage_days).
+        self._usage_days: set[date] = set()
+        self._usage_folded_at = time.monotonic()
         self.migrate()
 
     def migrate(self) -> list[str]:
@@ -210,6 +217,7 @@ class Store:
         with self.transaction() as con:
             queries.run(con, "clear_usage_hourly")
             queries.run(con, "fill_usage_days", days=None)
+            self._usage_days.clear()
         log.info("rebuilt the hourly usage summary of %s", self.path)
 
     def rebuild_latency_sketch(self) -> None:
@@ -266,9 +274,12 @@ class Store:
         try:
             with self.transaction() as con:
                 self._compact_latency_days(con)
+                self._fold_usage_days(con)
                 outcome = store_calls(con, incoming)
                 if len(outcome.inserted):
-                    self._latency_days |= _days_of(outcome.inserted_start_times)
+                    days = _days_of(outcome.inserted_start_times)
+                    self._latency_days |= days
+                    self._usage_days |= days
                 self._remove_old_content(con, incoming)
                 inserted = set(outcome.inserted.to_pylist())
                 claimed: set[str] = set()
@@ -375,6 +386,18 @@ class Store:
         self._latency_days -= past
         self._compacted_at = time.monotonic()
 
+    def _fold_usage_days(self, con: duckdb.DuckDBPyConnection, *, now: bool = False) -> None:
+        """Fold the days commits appended usage rows to, today included, once every
+        FOLD_USAGE_EVERY_S (or ``now``), in the caller's transaction; should it roll back,
+        the appended rows stay, and readers sum them all the same."""
+        if not self._usage_days:
+            return
+        if not now and time.monotonic() - self._usage_folded_at < FOLD_USAGE_EVERY_S:
+            return
+        fold_usage_days(con, self._usage_days)
+        self._usage_days.clear()
+        self._usage_folded_at = time.monotonic()
+
     def health(self) -> StoreHealth:
         frame = queries.run(self.cursor(), "store_health")
         last = frame["last_ingest"].iloc[0]
@@ -389,5 +412,11 @@ class Store:
         self._con.interrupt()
 
     def close(self) -> None:
+        if self._usage_days:
+            try:
+                with self.transaction() as con:
+                    self._fold_usage_days(con, now=True)
+            except duckdb.Error:  # the appended rows stay, summed by readers all the same
+                log.warning("folding the hourly usage summary failed at close", exc_info=True)
         with self._write_lock:
             self._con.close()

@@ -6,7 +6,8 @@ cost more than the rest of a write (docs/decisions/0004-one-ingest-shape.md).
 
 - ``store_calls`` inserts the new calls, merges a call another source already reported
   (the same ``request_id``) and refreshes calls read again; it adds what it inserted to
-  the hourly usage summary and the latency sketch, and sums again the days of what changed
+  the hourly usage summary and the latency sketch (appended rows, folded later by
+  ``fold_usage_days`` and ``compact_latency_days``), and sums again the days of what changed
   in place.
 - ``store_hints`` keeps what child HTTP spans said of a model call (its deployment) and
   gives it to stored calls that lacked it.
@@ -230,6 +231,19 @@ def compact_latency_days(con: duckdb.DuckDBPyConnection, days: set[Any]) -> None
     with registered(con, "compacted_hours", kept):
         queries.execute(con, "insert_latency_hours")
     _sum_latency_daily(con, chosen)
+
+
+def fold_usage_days(con: duckdb.DuckDBPyConnection, days: set[Any]) -> None:
+    """Fold the rows commits appended to usage_hourly for ``days`` into one row per hour and
+    keys; reads the summary, not the calls."""
+    if not days:
+        return
+    chosen = sorted(days)
+    bounds = {"first_day": chosen[0], "last_day": chosen[-1]}
+    folded = queries.run_arrow(con, "usage_hours_of_days", days=chosen, **bounds)
+    queries.execute(con, "clear_usage_days", days=chosen)
+    with registered(con, "folded_hours", folded):
+        queries.execute(con, "insert_usage_hours")
 
 
 def _sum_latency_daily(con: duckdb.DuckDBPyConnection, days: list[Any] | None) -> None:
