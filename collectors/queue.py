@@ -35,7 +35,7 @@ import pyarrow as pa
 
 from collectors.genai.normalize import BEFORE_RETENTION, NOT_GENAI, Rejected, normalize_spans
 from collectors.otlp.flatten import FlatRequest
-from collectors.store import Batch, Store, StoreError, WriteResult
+from collectors.store import Batch, PreparedWrite, Store, StoreError, WriteResult
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +101,7 @@ class _Prepared:
 
     writes: list[tuple[_Item, Rejected, Batch]]
     hints: pa.Table
+    write: PreparedWrite | None  # the calls conformed and summed (None: the writer does it)
 
 
 class IngestQueue:
@@ -293,14 +294,25 @@ class IngestQueue:
                 rejected.counts[NOT_GENAI] += item.flat.not_genai
             calls, verdicts = batch.calls_of(number), batch.verdicts_of(number)
             writes.append((item, rejected, Batch(calls, verdicts, item.source, rejected.total)))
-        return _Prepared(writes, batch.hints)
+        return _Prepared(writes, batch.hints, self._prepared_write(writes))
+
+    def _prepared_write(self, writes: list[tuple[_Item, Rejected, Batch]]) -> PreparedWrite | None:
+        """The group's calls conformed and summed here, beside the writer; None if that
+        fails (the writer then does it itself, and meets the error if there is one)."""
+        if not writes:
+            return None
+        try:
+            return self._store.prepare([batch for _, _, batch in writes])
+        except Exception as exc:
+            log.warning("preparing a write failed (%s); the writer does it", _describe(exc))
+            return None
 
     def _write_prepared(self, prepared: _Prepared) -> None:
         """Store a normalised group in one transaction; if that fails, each request alone."""
         if not prepared.writes:
             return
         try:
-            self._commit(prepared.writes, prepared.hints)
+            self._commit(prepared.writes, prepared.hints, prepared.write)
         except Exception as exc:
             if len(prepared.writes) == 1:
                 self._settle_failure(prepared.writes[0][0], exc)
@@ -313,8 +325,13 @@ class IngestQueue:
                 except Exception as one:
                     self._settle_failure(write[0], one)
 
-    def _commit(self, writes: list[tuple[_Item, Rejected, Batch]], hints: pa.Table) -> None:
-        results = self._store.write_many([batch for _, _, batch in writes], hints)
+    def _commit(
+        self,
+        writes: list[tuple[_Item, Rejected, Batch]],
+        hints: pa.Table,
+        prepared: PreparedWrite | None = None,
+    ) -> None:
+        results = self._store.write_many([batch for _, _, batch in writes], hints, prepared)
         with self._cond:
             self._transient_failure = False
             self._refusals_in_a_row = 0

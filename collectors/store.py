@@ -31,12 +31,14 @@ from collectors.retention import PurgeResult, RetentionConfig, horizons
 from collectors.rows import FILTER_SCHEMA
 from collectors.writes import (
     CallsOutcome,
+    Summaries,
     cast_calls,
     compact_latency_days,
     count_latency_days,
     fold_usage_days,
     store_calls,
     store_hints,
+    summaries_of,
 )
 from queries import registered
 
@@ -60,6 +62,17 @@ class Batch:
     verdicts: pa.Table | None
     source: str
     rejected: int = 0  # spans of the request that are not calls
+
+
+@dataclass(frozen=True)
+class PreparedWrite:
+    """A group's calls conformed and summed before its commit (``Store.prepare``), so the
+    writer only inserts and appends; used while the store is as it was (``generation``)."""
+
+    tables: list[pa.Table]  # each batch's calls in CALL_SCHEMA
+    incoming: pa.Table  # all of them, those before retention's horizon left out
+    summaries: Summaries
+    generation: int
 
 
 @dataclass(frozen=True)
@@ -170,6 +183,9 @@ class Store:
         except duckdb.Error as exc:
             raise StoreError(f"cannot open {self.path}: {exc}") from exc
         self._write_lock = threading.Lock()
+        # Counts the transactions other than ingest writes (reference data, rebuilds,
+        # purges): a write prepared before one of them ends is summed again by the writer.
+        self._generation = 0
         self._local = threading.local()
         self._calls_kept_from: datetime | None = None  # retention deleted the calls before
         self._content_kept_from: datetime | None = None  # ... and message content before
@@ -231,8 +247,12 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """The owner connection inside one transaction, writes serialised; all or none."""
-        with self._write_lock, _transaction(self._con):
-            yield self._con
+        with self._write_lock:
+            try:
+                with _transaction(self._con):
+                    yield self._con
+            finally:
+                self._generation += 1
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for the calling thread (DuckDB cursors are not shared across threads)."""
@@ -253,17 +273,15 @@ class Store:
         """Store one batch in one transaction; re-sent calls are ignored, not doubled."""
         return self.write_many([Batch(calls, verdicts, source, rejected)])[0]
 
-    def write_many(
-        self, batches: Iterable[Batch], hints: pa.Table | None = None
-    ) -> list[WriteResult]:
-        """Store several batches in one transaction (group commit); all or none.
+    def prepare(self, batches: list[Batch]) -> PreparedWrite:
+        """What ``write_many`` computes of ``batches`` before it writes: their calls
+        conformed, and what they add to the summaries, on the calling thread's cursor
+        (beside a running write)."""
+        generation = self._generation  # read first: a transaction ending later changes it
+        tables, incoming = self._incoming(batches)
+        return PreparedWrite(tables, incoming, summaries_of(self.cursor(), incoming), generation)
 
-        A call already stored under its ``call_id`` is not doubled: it is refreshed with
-        what the new copy says (a re-read may know more). A new call whose ``request_id``
-        is that of a stored call (the same call seen by another source) is merged into it.
-        Verdicts go in with their call's first insert, or with a merge into a call that has
-        none yet. ``hints`` (what child HTTP spans say of a model call) go to the calls."""
-        batches = list(batches)
+    def _incoming(self, batches: list[Batch]) -> tuple[list[pa.Table], pa.Table]:
         tables = [cast_calls(batch.calls) for batch in batches]
         incoming = pa.concat_tables(tables)
         if self._calls_kept_from is not None:
@@ -271,11 +289,35 @@ class Store:
             # in the summary already, and would count twice.
             kept_from = pa.scalar(self._calls_kept_from, incoming.schema.field("start_time").type)
             incoming = incoming.filter(pc.greater_equal(incoming["start_time"], kept_from))
+        return tables, incoming
+
+    def write_many(
+        self,
+        batches: Iterable[Batch],
+        hints: pa.Table | None = None,
+        prepared: PreparedWrite | None = None,
+    ) -> list[WriteResult]:
+        """Store several batches in one transaction (group commit); all or none.
+
+        A call already stored under its ``call_id`` is not doubled: it is refreshed with
+        what the new copy says (a re-read may know more). A new call whose ``request_id``
+        is that of a stored call (the same call seen by another source) is merged into it.
+        Verdicts go in with their call's first insert, or with a merge into a call that has
+        none yet. ``hints`` (what child HTTP spans say of a model call) go to the calls.
+        ``prepared`` is ``prepare(batches)``, made earlier on another thread."""
+        batches = list(batches)
         try:
-            with self.transaction() as con:
+            with self._write_lock, _transaction(self._con):
+                con = self._con
+                summaries: Summaries | None = None
+                if prepared is not None and prepared.generation == self._generation:
+                    tables, incoming = prepared.tables, prepared.incoming
+                    summaries = prepared.summaries
+                else:
+                    tables, incoming = self._incoming(batches)
                 self._compact_latency_days(con)
                 self._fold_usage_days(con)
-                outcome = store_calls(con, incoming)
+                outcome = store_calls(con, incoming, summaries)
                 if len(outcome.inserted):
                     days = _days_of(outcome.inserted_start_times)
                     self._latency_days |= days

@@ -34,6 +34,19 @@ _WEAK_DEPLOYMENT: Final = pa.array(["unknown", "request_model"])
 
 
 @dataclass(frozen=True)
+class Summaries:
+    """What a group's calls add to the usage summary and the latency sketches, summed on a
+    reader's cursor before the commit (``summaries_of``). The commit appends them as they
+    are when it inserts every one of those calls unchanged (the common case); otherwise it
+    sums the calls it really inserted itself."""
+
+    calls: pa.Table  # the calls summed, exactly as given to store_calls
+    usage: pa.Table  # rows of usage_hourly
+    latency_hourly: pa.Table
+    latency_daily: pa.Table
+
+
+@dataclass(frozen=True)
 class CallsOutcome:
     inserted: pa.Array  # call ids inserted as new rows
     inserted_start_times: pa.Array  # their start times
@@ -47,8 +60,23 @@ def window(table: pa.Table) -> tuple[datetime, datetime]:
     return bounds["min"].as_py() - WINDOW_PAD, bounds["max"].as_py() + WINDOW_PAD
 
 
-def store_calls(con: duckdb.DuckDBPyConnection, table: pa.Table) -> CallsOutcome:
-    """Insert new calls, merge calls known by request id, refresh calls read again."""
+def summaries_of(cur: duckdb.DuckDBPyConnection, calls: pa.Table) -> Summaries:
+    """The usage and latency rows ``calls`` add when all of them are inserted (read-only:
+    runs on any cursor, beside the writer)."""
+    with registered(cur, "summed_calls", calls):
+        usage = queries.run_arrow(cur, "usage_rows_of_calls")
+        hours = queries.run_arrow(cur, "latency_hourly_rows_of_calls")
+    with registered(cur, "summed_hours", hours):
+        days = queries.run_arrow(cur, "latency_daily_rows_of_calls")
+    return Summaries(calls, usage, hours, days)
+
+
+def store_calls(
+    con: duckdb.DuckDBPyConnection, table: pa.Table, summaries: Summaries | None = None
+) -> CallsOutcome:
+    """Insert new calls, merge calls known by request id, refresh calls read again; add what
+    was inserted to the summaries (``summaries`` when they sum exactly those calls)."""
+    summed = summaries.calls if summaries is not None else None
     if not table.num_rows:
         return CallsOutcome(
             pa.array([], pa.string()), pa.array([], pa.timestamp("us", tz="UTC")), {}, {}
@@ -79,14 +107,30 @@ def store_calls(con: duckdb.DuckDBPyConnection, table: pa.Table) -> CallsOutcome
         new = _with_stored_hints(con, new)
         with registered(con, "incoming_calls", new):
             queries.execute(con, "insert_calls")
-        with registered(con, "new_calls", new):
-            queries.execute(con, "add_usage_hourly")
-            queries.execute(con, "add_latency_hourly")
-            queries.execute(con, "add_latency_daily")
+        # Each step above returns the very table it was given when it leaves every call in
+        # place, so ``new is summed`` says the summed calls are what was inserted.
+        if summaries is not None and new is summed:
+            _append_summaries(con, summaries)
+        else:
+            with registered(con, "new_calls", new):
+                queries.execute(con, "add_usage_hourly")
+                queries.execute(con, "add_latency_hourly")
+                queries.execute(con, "add_latency_daily")
     verdicts_to = _merge_calls(con, table, read_again, merged, (start, end))
     return CallsOutcome(
         new["call_id"].combine_chunks(), new["start_time"].combine_chunks(), merged, verdicts_to
     )
+
+
+def _append_summaries(con: duckdb.DuckDBPyConnection, summaries: Summaries) -> None:
+    for statement, rows in (
+        ("append_usage_rows", summaries.usage),
+        ("append_latency_hourly_rows", summaries.latency_hourly),
+        ("append_latency_daily_rows", summaries.latency_daily),
+    ):
+        if rows.num_rows:
+            with registered(con, "summed_rows", rows):
+                queries.execute(con, statement)
 
 
 def store_hints(con: duckdb.DuckDBPyConnection, hints: pa.Table) -> None:
