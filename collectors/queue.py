@@ -26,7 +26,9 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
@@ -112,6 +114,7 @@ class IngestQueue:
         max_waiting_spans: int = 50_000,
         max_group_spans: int = 8_192,
         max_group_wait_s: float = 0.0,
+        max_arrival_wait_s: float = 0.05,
         redact: bool = True,
     ) -> None:
         self._store = store
@@ -119,6 +122,8 @@ class IngestQueue:
         self._max_waiting = max_waiting_spans
         self._max_group = max_group_spans
         self._max_wait_s = max_group_wait_s
+        self._max_arrival_wait_s = max_arrival_wait_s
+        self._arriving = 0  # requests being decoded, to be submitted (arriving())
         self._items: deque[_Item] = deque()
         self._waiting = 0
         self._cond = threading.Condition()
@@ -177,6 +182,19 @@ class IngestQueue:
             self._cond.notify_all()
         return future
 
+    @contextmanager
+    def arriving(self) -> Iterator[None]:
+        """Around the decoding of a request that is to be submitted: the normaliser waits
+        for it up to ``max_arrival_wait_s`` before it takes a group without it."""
+        with self._cond:
+            self._arriving += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._arriving -= 1
+                self._cond.notify_all()
+
     def retry_after_s(self) -> int:
         """Seconds a sender should wait now: grows with what is waiting."""
         with self._cond:
@@ -195,9 +213,15 @@ class IngestQueue:
                 self._cond.wait()
             if not self._items:
                 return None
-            deadline = time.monotonic() + self._max_wait_s
+            now = time.monotonic()
+            deadline = now + self._max_wait_s
+            # Requests being decoded now join this group rather than the next: one commit
+            # for them all costs less than one each.
+            arrival_deadline = now + self._max_arrival_wait_s
             while not self._closed and self._waiting < self._max_group:
                 left = deadline - time.monotonic()
+                if self._arriving:
+                    left = max(left, arrival_deadline - time.monotonic())
                 if left <= 0:
                     break
                 self._cond.wait(left)
