@@ -26,7 +26,9 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
@@ -35,7 +37,7 @@ import pyarrow as pa
 
 from collectors.genai.normalize import BEFORE_RETENTION, NOT_GENAI, Rejected, normalize_spans
 from collectors.otlp.flatten import FlatRequest
-from collectors.store import Batch, Store, StoreError, WriteResult
+from collectors.store import Batch, PreparedWrite, Store, StoreError, WriteResult
 from lens_errors import BadInputError, BusyError, UnavailableError
 
 log = logging.getLogger(__name__)
@@ -102,6 +104,7 @@ class _Prepared:
 
     writes: list[tuple[_Item, Rejected, Batch]]
     hints: pa.Table
+    write: PreparedWrite | None  # the calls conformed and summed (None: the writer does it)
 
 
 class IngestQueue:
@@ -112,6 +115,7 @@ class IngestQueue:
         max_waiting_spans: int = 50_000,
         max_group_spans: int = 8_192,
         max_group_wait_s: float = 0.0,
+        max_arrival_wait_s: float = 0.05,
         redact: bool = True,
     ) -> None:
         self._store = store
@@ -119,6 +123,8 @@ class IngestQueue:
         self._max_waiting = max_waiting_spans
         self._max_group = max_group_spans
         self._max_wait_s = max_group_wait_s
+        self._max_arrival_wait_s = max_arrival_wait_s
+        self._arriving = 0  # requests being decoded, to be submitted (arriving())
         self._items: deque[_Item] = deque()
         self._waiting = 0
         self._cond = threading.Condition()
@@ -177,6 +183,19 @@ class IngestQueue:
             self._cond.notify_all()
         return future
 
+    @contextmanager
+    def arriving(self) -> Iterator[None]:
+        """Around the decoding of a request that is to be submitted: the normaliser waits
+        for it up to ``max_arrival_wait_s`` before it takes a group without it."""
+        with self._cond:
+            self._arriving += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._arriving -= 1
+                self._cond.notify_all()
+
     def retry_after_s(self) -> int:
         """Seconds a sender should wait now: grows with what is waiting."""
         with self._cond:
@@ -195,9 +214,15 @@ class IngestQueue:
                 self._cond.wait()
             if not self._items:
                 return None
-            deadline = time.monotonic() + self._max_wait_s
+            now = time.monotonic()
+            deadline = now + self._max_wait_s
+            # Requests being decoded now join this group rather than the next: one commit
+            # for them all costs less than one each.
+            arrival_deadline = now + self._max_arrival_wait_s
             while not self._closed and self._waiting < self._max_group:
                 left = deadline - time.monotonic()
+                if self._arriving:
+                    left = max(left, arrival_deadline - time.monotonic())
                 if left <= 0:
                     break
                 self._cond.wait(left)
@@ -294,14 +319,25 @@ class IngestQueue:
                 rejected.counts[NOT_GENAI] += item.flat.not_genai
             calls, verdicts = batch.calls_of(number), batch.verdicts_of(number)
             writes.append((item, rejected, Batch(calls, verdicts, item.source, rejected.total)))
-        return _Prepared(writes, batch.hints)
+        return _Prepared(writes, batch.hints, self._prepared_write(writes))
+
+    def _prepared_write(self, writes: list[tuple[_Item, Rejected, Batch]]) -> PreparedWrite | None:
+        """The group's calls conformed and summed here, beside the writer; None if that
+        fails (the writer then does it itself, and meets the error if there is one)."""
+        if not writes:
+            return None
+        try:
+            return self._store.prepare([batch for _, _, batch in writes])
+        except Exception as exc:
+            log.warning("preparing a write failed (%s); the writer does it", _describe(exc))
+            return None
 
     def _write_prepared(self, prepared: _Prepared) -> None:
         """Store a normalised group in one transaction; if that fails, each request alone."""
         if not prepared.writes:
             return
         try:
-            self._commit(prepared.writes, prepared.hints)
+            self._commit(prepared.writes, prepared.hints, prepared.write)
         except Exception as exc:
             if len(prepared.writes) == 1:
                 self._settle_failure(prepared.writes[0][0], exc)
@@ -314,8 +350,13 @@ class IngestQueue:
                 except Exception as one:
                     self._settle_failure(write[0], one)
 
-    def _commit(self, writes: list[tuple[_Item, Rejected, Batch]], hints: pa.Table) -> None:
-        results = self._store.write_many([batch for _, _, batch in writes], hints)
+    def _commit(
+        self,
+        writes: list[tuple[_Item, Rejected, Batch]],
+        hints: pa.Table,
+        prepared: PreparedWrite | None = None,
+    ) -> None:
+        results = self._store.write_many([batch for _, _, batch in writes], hints, prepared)
         with self._cond:
             self._transient_failure = False
             self._refusals_in_a_row = 0

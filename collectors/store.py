@@ -31,11 +31,14 @@ from collectors.retention import PurgeResult, RetentionConfig, horizons
 from collectors.rows import FILTER_SCHEMA
 from collectors.writes import (
     CallsOutcome,
+    Summaries,
     cast_calls,
     compact_latency_days,
     count_latency_days,
+    fold_usage_days,
     store_calls,
     store_hints,
+    summaries_of,
 )
 from lens_errors import BadInputError, UnavailableError
 from queries import registered
@@ -47,6 +50,9 @@ HINTS_KEPT: Final = timedelta(days=2)
 # Past days whose latency sketch commits appended to are folded into one row per bucket at
 # most this often (the current UTC day keeps its appended rows until it is over).
 COMPACT_EVERY_S: Final = 600.0
+# Days whose hourly usage summary commits appended rows to (today included) are folded into
+# one row per hour and keys at most this often, and when the store closes.
+FOLD_USAGE_EVERY_S: Final = 60.0
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,17 @@ class Batch:
     verdicts: pa.Table | None
     source: str
     rejected: int = 0  # spans of the request that are not calls
+
+
+@dataclass(frozen=True)
+class PreparedWrite:
+    """A group's calls conformed and summed before its commit (``Store.prepare``), so the
+    writer only inserts and appends; used while the store is as it was (``generation``)."""
+
+    tables: list[pa.Table]  # each batch's calls in CALL_SCHEMA
+    incoming: pa.Table  # all of them, those before retention's horizon left out
+    summaries: Summaries
+    generation: int
 
 
 @dataclass(frozen=True)
@@ -167,6 +184,9 @@ class Store:
         except duckdb.Error as exc:
             raise StoreError(f"cannot open {self.path}: {exc}") from exc
         self._write_lock = threading.Lock()
+        # Counts the transactions other than ingest writes (reference data, rebuilds,
+        # purges): a write prepared before one of them ends is summed again by the writer.
+        self._generation = 0
         self._local = threading.local()
         self._calls_kept_from: datetime | None = None  # retention deleted the calls before
         self._content_kept_from: datetime | None = None  # ... and message content before
@@ -174,6 +194,9 @@ class Store:
         # folded such days into one row per bucket (compact_latency_days).
         self._latency_days: set[date] = set()
         self._compacted_at = time.monotonic()
+        # The same for the hourly usage summary (fold_usage_days).
+        self._usage_days: set[date] = set()
+        self._usage_folded_at = time.monotonic()
         self.migrate()
 
     def migrate(self) -> list[str]:
@@ -211,6 +234,7 @@ class Store:
         with self.transaction() as con:
             queries.run(con, "clear_usage_hourly")
             queries.run(con, "fill_usage_days", days=None)
+            self._usage_days.clear()
         log.info("rebuilt the hourly usage summary of %s", self.path)
 
     def rebuild_latency_sketch(self) -> None:
@@ -224,8 +248,12 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """The owner connection inside one transaction, writes serialised; all or none."""
-        with self._write_lock, _transaction(self._con):
-            yield self._con
+        with self._write_lock:
+            try:
+                with _transaction(self._con):
+                    yield self._con
+            finally:
+                self._generation += 1
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for the calling thread (DuckDB cursors are not shared across threads)."""
@@ -246,17 +274,15 @@ class Store:
         """Store one batch in one transaction; re-sent calls are ignored, not doubled."""
         return self.write_many([Batch(calls, verdicts, source, rejected)])[0]
 
-    def write_many(
-        self, batches: Iterable[Batch], hints: pa.Table | None = None
-    ) -> list[WriteResult]:
-        """Store several batches in one transaction (group commit); all or none.
+    def prepare(self, batches: list[Batch]) -> PreparedWrite:
+        """What ``write_many`` computes of ``batches`` before it writes: their calls
+        conformed, and what they add to the summaries, on the calling thread's cursor
+        (beside a running write)."""
+        generation = self._generation  # read first: a transaction ending later changes it
+        tables, incoming = self._incoming(batches)
+        return PreparedWrite(tables, incoming, summaries_of(self.cursor(), incoming), generation)
 
-        A call already stored under its ``call_id`` is not doubled: it is refreshed with
-        what the new copy says (a re-read may know more). A new call whose ``request_id``
-        is that of a stored call (the same call seen by another source) is merged into it.
-        Verdicts go in with their call's first insert, or with a merge into a call that has
-        none yet. ``hints`` (what child HTTP spans say of a model call) go to the calls."""
-        batches = list(batches)
+    def _incoming(self, batches: list[Batch]) -> tuple[list[pa.Table], pa.Table]:
         tables = [cast_calls(batch.calls) for batch in batches]
         incoming = pa.concat_tables(tables)
         if self._calls_kept_from is not None:
@@ -264,12 +290,39 @@ class Store:
             # in the summary already, and would count twice.
             kept_from = pa.scalar(self._calls_kept_from, incoming.schema.field("start_time").type)
             incoming = incoming.filter(pc.greater_equal(incoming["start_time"], kept_from))
+        return tables, incoming
+
+    def write_many(
+        self,
+        batches: Iterable[Batch],
+        hints: pa.Table | None = None,
+        prepared: PreparedWrite | None = None,
+    ) -> list[WriteResult]:
+        """Store several batches in one transaction (group commit); all or none.
+
+        A call already stored under its ``call_id`` is not doubled: it is refreshed with
+        what the new copy says (a re-read may know more). A new call whose ``request_id``
+        is that of a stored call (the same call seen by another source) is merged into it.
+        Verdicts go in with their call's first insert, or with a merge into a call that has
+        none yet. ``hints`` (what child HTTP spans say of a model call) go to the calls.
+        ``prepared`` is ``prepare(batches)``, made earlier on another thread."""
+        batches = list(batches)
         try:
-            with self.transaction() as con:
+            with self._write_lock, _transaction(self._con):
+                con = self._con
+                summaries: Summaries | None = None
+                if prepared is not None and prepared.generation == self._generation:
+                    tables, incoming = prepared.tables, prepared.incoming
+                    summaries = prepared.summaries
+                else:
+                    tables, incoming = self._incoming(batches)
                 self._compact_latency_days(con)
-                outcome = store_calls(con, incoming)
+                self._fold_usage_days(con)
+                outcome = store_calls(con, incoming, summaries)
                 if len(outcome.inserted):
-                    self._latency_days |= _days_of(outcome.inserted_start_times)
+                    days = _days_of(outcome.inserted_start_times)
+                    self._latency_days |= days
+                    self._usage_days |= days
                 self._remove_old_content(con, incoming)
                 inserted = set(outcome.inserted.to_pylist())
                 claimed: set[str] = set()
@@ -376,6 +429,18 @@ class Store:
         self._latency_days -= past
         self._compacted_at = time.monotonic()
 
+    def _fold_usage_days(self, con: duckdb.DuckDBPyConnection, *, now: bool = False) -> None:
+        """Fold the days commits appended usage rows to, today included, once every
+        FOLD_USAGE_EVERY_S (or ``now``), in the caller's transaction; should it roll back,
+        the appended rows stay, and readers sum them all the same."""
+        if not self._usage_days:
+            return
+        if not now and time.monotonic() - self._usage_folded_at < FOLD_USAGE_EVERY_S:
+            return
+        fold_usage_days(con, self._usage_days)
+        self._usage_days.clear()
+        self._usage_folded_at = time.monotonic()
+
     def health(self) -> StoreHealth:
         frame = queries.run(self.cursor(), "store_health")
         last = frame["last_ingest"].iloc[0]
@@ -390,5 +455,11 @@ class Store:
         self._con.interrupt()
 
     def close(self) -> None:
+        if self._usage_days:
+            try:
+                with self.transaction() as con:
+                    self._fold_usage_days(con, now=True)
+            except duckdb.Error:  # the appended rows stay, summed by readers all the same
+                log.warning("folding the hourly usage summary failed at close", exc_info=True)
         with self._write_lock:
             self._con.close()

@@ -6,7 +6,8 @@ cost more than the rest of a write (docs/decisions/0004-one-ingest-shape.md).
 
 - ``store_calls`` inserts the new calls, merges a call another source already reported
   (the same ``request_id``) and refreshes calls read again; it adds what it inserted to
-  the hourly usage summary and the latency sketch, and sums again the days of what changed
+  the hourly usage summary and the latency sketch (appended rows, folded later by
+  ``fold_usage_days`` and ``compact_latency_days``), and sums again the days of what changed
   in place.
 - ``store_hints`` keeps what child HTTP spans said of a model call (its deployment) and
   gives it to stored calls that lacked it.
@@ -33,6 +34,19 @@ _WEAK_DEPLOYMENT: Final = pa.array(["unknown", "request_model"])
 
 
 @dataclass(frozen=True)
+class Summaries:
+    """What a group's calls add to the usage summary and the latency sketches, summed on a
+    reader's cursor before the commit (``summaries_of``). The commit appends them as they
+    are when it inserts every one of those calls unchanged (the common case); otherwise it
+    sums the calls it really inserted itself."""
+
+    calls: pa.Table  # the calls summed, exactly as given to store_calls
+    usage: pa.Table  # rows of usage_hourly
+    latency_hourly: pa.Table
+    latency_daily: pa.Table
+
+
+@dataclass(frozen=True)
 class CallsOutcome:
     inserted: pa.Array  # call ids inserted as new rows
     inserted_start_times: pa.Array  # their start times
@@ -46,8 +60,23 @@ def window(table: pa.Table) -> tuple[datetime, datetime]:
     return bounds["min"].as_py() - WINDOW_PAD, bounds["max"].as_py() + WINDOW_PAD
 
 
-def store_calls(con: duckdb.DuckDBPyConnection, table: pa.Table) -> CallsOutcome:
-    """Insert new calls, merge calls known by request id, refresh calls read again."""
+def summaries_of(cur: duckdb.DuckDBPyConnection, calls: pa.Table) -> Summaries:
+    """The usage and latency rows ``calls`` add when all of them are inserted (read-only:
+    runs on any cursor, beside the writer)."""
+    with registered(cur, "summed_calls", calls):
+        usage = queries.run_arrow(cur, "usage_rows_of_calls")
+        hours = queries.run_arrow(cur, "latency_hourly_rows_of_calls")
+    with registered(cur, "summed_hours", hours):
+        days = queries.run_arrow(cur, "latency_daily_rows_of_calls")
+    return Summaries(calls, usage, hours, days)
+
+
+def store_calls(
+    con: duckdb.DuckDBPyConnection, table: pa.Table, summaries: Summaries | None = None
+) -> CallsOutcome:
+    """Insert new calls, merge calls known by request id, refresh calls read again; add what
+    was inserted to the summaries (``summaries`` when they sum exactly those calls)."""
+    summed = summaries.calls if summaries is not None else None
     if not table.num_rows:
         return CallsOutcome(
             pa.array([], pa.string()), pa.array([], pa.timestamp("us", tz="UTC")), {}, {}
@@ -78,14 +107,30 @@ def store_calls(con: duckdb.DuckDBPyConnection, table: pa.Table) -> CallsOutcome
         new = _with_stored_hints(con, new)
         with registered(con, "incoming_calls", new):
             queries.execute(con, "insert_calls")
-        with registered(con, "new_calls", new):
-            queries.execute(con, "add_usage_hourly")
-            queries.execute(con, "add_latency_hourly")
-            queries.execute(con, "add_latency_daily")
+        # Each step above returns the very table it was given when it leaves every call in
+        # place, so ``new is summed`` says the summed calls are what was inserted.
+        if summaries is not None and new is summed:
+            _append_summaries(con, summaries)
+        else:
+            with registered(con, "new_calls", new):
+                queries.execute(con, "add_usage_hourly")
+                queries.execute(con, "add_latency_hourly")
+                queries.execute(con, "add_latency_daily")
     verdicts_to = _merge_calls(con, table, read_again, merged, (start, end))
     return CallsOutcome(
         new["call_id"].combine_chunks(), new["start_time"].combine_chunks(), merged, verdicts_to
     )
+
+
+def _append_summaries(con: duckdb.DuckDBPyConnection, summaries: Summaries) -> None:
+    for statement, rows in (
+        ("append_usage_rows", summaries.usage),
+        ("append_latency_hourly_rows", summaries.latency_hourly),
+        ("append_latency_daily_rows", summaries.latency_daily),
+    ):
+        if rows.num_rows:
+            with registered(con, "summed_rows", rows):
+                queries.execute(con, statement)
 
 
 def store_hints(con: duckdb.DuckDBPyConnection, hints: pa.Table) -> None:
@@ -230,6 +275,19 @@ def compact_latency_days(con: duckdb.DuckDBPyConnection, days: set[Any]) -> None
     with registered(con, "compacted_hours", kept):
         queries.execute(con, "insert_latency_hours")
     _sum_latency_daily(con, chosen)
+
+
+def fold_usage_days(con: duckdb.DuckDBPyConnection, days: set[Any]) -> None:
+    """Fold the rows commits appended to usage_hourly for ``days`` into one row per hour and
+    keys; reads the summary, not the calls."""
+    if not days:
+        return
+    chosen = sorted(days)
+    bounds = {"first_day": chosen[0], "last_day": chosen[-1]}
+    folded = queries.run_arrow(con, "usage_hours_of_days", days=chosen, **bounds)
+    queries.execute(con, "clear_usage_days", days=chosen)
+    with registered(con, "folded_hours", folded):
+        queries.execute(con, "insert_usage_hours")
 
 
 def _sum_latency_daily(con: duckdb.DuckDBPyConnection, days: list[Any] | None) -> None:

@@ -23,6 +23,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -251,8 +252,10 @@ class OtlpIngest:
 
     async def store(self, counts: ReceiverCounts, decode: Callable[[], FlatRequest]) -> Outcome:
         """Decode and flatten in a worker thread, enqueue, and wait for the commit."""
+        arriving = self._queue.arriving() if self._queue is not None else nullcontext()
         try:
-            flat = await anyio.to_thread.run_sync(decode)
+            with arriving:  # the next group waits for this request
+                flat = await anyio.to_thread.run_sync(decode)
         except BadPayloadError as exc:
             counts.add(bad_requests=1)
             return Outcome.refused(exc.status, exc.reason)

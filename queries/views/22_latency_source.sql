@@ -1,5 +1,5 @@
 -- name: 22_latency_source
--- returns: scalar macros latency_bucket(x), bucket_value(bucket), sketch_quantile(bucket, upto, n, q), hours_bucket(width, ts) and deployment_family(deployment_type); table macros hourly_latency_between(relation, start_ts, end_ts), hourly_latency_of(relation) and daily_latency_of(relation) (rows of latency_hourly and latency_daily summed from the calls of a table or registered relation) and latency_source(start_ts, end_ts, by_day, f_tenants, f_deployments, f_models, f_types, f_services): hour, deployment, deployment_type (the billed type), bucket, duration_calls, ttft_calls, speed_calls (rows of bucket counts in the range that pass the filters; a bucket may repeat)
+-- returns: scalar macros latency_bucket(x), bucket_value(bucket), sketch_quantile(bucket, upto, n, q), hours_bucket(width, ts) and deployment_family(deployment_type); table macros hourly_latency_between(relation, start_ts, end_ts), hourly_latency_of(relation) and daily_latency_of(relation) (rows of latency_hourly and latency_daily summed from the calls of a table or registered relation), daily_latency_of_hours(relation) (latency_daily's rows from latency_hourly's) and latency_source(start_ts, end_ts, by_day, f_tenants, f_deployments, f_models, f_types, f_services): hour, deployment, deployment_type (the billed type), bucket, duration_calls, ttft_calls, speed_calls (rows of bucket counts in the range that pass the filters; a bucket may repeat)
 -- params:
 -- Log-bucket sketches of latency (docs/decisions/0009-latency-sketches.md). A value x > 0
 -- is counted in bucket ceil(ln(x) / ln(gamma)), gamma = (1 + a) / (1 - a) with a = 0.01:
@@ -80,6 +80,18 @@ GROUP BY ALL;
 CREATE OR REPLACE MACRO hourly_latency_of(relation) AS TABLE
 SELECT *
 FROM hourly_latency_between(relation, TIMESTAMPTZ '-infinity', TIMESTAMPTZ 'infinity');
+
+-- latency_daily's rows summed from rows of latency_hourly in the named table or registered
+-- relation.
+CREATE OR REPLACE MACRO daily_latency_of_hours(relation) AS TABLE
+SELECT
+    CAST(hour AS DATE) AS day, deployment, model, deployment_type, tenant_id,
+    apim_subscription, service, bucket,
+    CAST(sum(duration_calls) AS INTEGER) AS duration_calls,
+    CAST(sum(ttft_calls) AS INTEGER) AS ttft_calls,
+    CAST(sum(speed_calls) AS INTEGER) AS speed_calls
+FROM query_table(relation)
+GROUP BY ALL;
 
 -- latency_daily's rows summed from the calls in the named table or registered relation.
 CREATE OR REPLACE MACRO daily_latency_of(relation) AS TABLE

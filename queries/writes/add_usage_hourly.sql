@@ -1,18 +1,7 @@
 -- name: add_usage_hourly
--- returns: nothing; adds the calls of the registered relation new_calls (the calls one commit really inserted) to usage_hourly
+-- returns: nothing; appends the sums of the registered relation new_calls (the calls one commit really inserted) to usage_hourly, one row per hour and keys
 -- params:
--- Run in the same transaction as the insert.
+-- Run in the same transaction as the insert. Rows are appended, not merged: readers sum the
+-- rows of an hour and keys, and fold_usage_days sums them into one row again.
 INSERT INTO usage_hourly BY NAME
-SELECT * FROM hourly_usage_of('new_calls')
-ON CONFLICT DO UPDATE SET
-    requests = requests + EXCLUDED.requests,
-    errors = errors + EXCLUDED.errors,
-    throttled = throttled + EXCLUDED.throttled,
-    unknown_deployment = unknown_deployment + EXCLUDED.unknown_deployment,
-    synthetic = synthetic + EXCLUDED.synthetic,
-    unknown_tokens = unknown_tokens + EXCLUDED.unknown_tokens,
-    input_tokens = input_tokens + EXCLUDED.input_tokens,
-    cached_input_tokens = cached_input_tokens + EXCLUDED.cached_input_tokens,
-    output_tokens = output_tokens + EXCLUDED.output_tokens,
-    reasoning_tokens = reasoning_tokens + EXCLUDED.reasoning_tokens,
-    cache_write_tokens = cache_write_tokens + EXCLUDED.cache_write_tokens;
+SELECT * FROM hourly_usage_of('new_calls');

@@ -3,6 +3,7 @@ written is reported and retried by the sender, and closing never leaves a reques
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -134,4 +135,27 @@ def test_closing_resolves_every_request_within_its_deadline(tmp_path: Path) -> N
     assert stored_calls(store) == 100 * outcomes["stored"]
     with pytest.raises(QueueClosedError):
         queue.submit(batches(1)[0], source="otlp")
+    store.close()
+
+
+def test_a_request_still_being_decoded_joins_the_group_of_the_one_waiting(
+    tmp_path: Path,
+) -> None:
+    store = Store(tmp_path / "lens.duckdb")
+    queue = IngestQueue(store, max_arrival_wait_s=5.0)
+    first, second = batches(2)
+    with queue.arriving():  # a second request is being decoded
+        waiting = queue.submit(first, source="otlp")
+        time.sleep(0.3)
+        assert not waiting.done()  # the normaliser waits for the second
+        joined = queue.submit(second, source="otlp")
+    assert stored_write(waiting) == WriteResult(50, 0)
+    assert stored_write(joined) == WriteResult(50, 0)
+    commits = (
+        store.cursor()
+        .execute("SELECT count(DISTINCT received_at), count(*) FROM ingest_log")
+        .fetchall()
+    )
+    assert commits == [(1, 2)]  # one transaction for both requests
+    assert queue.close()
     store.close()

@@ -3,6 +3,7 @@ priced to the same totals as the calls, whole hours or not."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 from collectors.otlp.synthetic import export_requests
 from collectors.prices.book import load_reference_data
+from collectors.rows import calls_table
 from collectors.store import Store
 from collectors.tenants import default_tenants, write_tenants
 from queries import audits
@@ -18,6 +20,7 @@ from queries.overview import overview_totals
 from queries.scope import Scope
 from queries.usage import usage_in_scope
 from tests.normalizing import normalized_tables
+from tests.sql.test_call_merge import call
 
 END = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
 
@@ -151,4 +154,36 @@ def test_demo_calls_written_by_the_store_are_counted_as_synthetic(tmp_path: Path
     demo_calls = sum(1 for span in request.resource_spans[0].scope_spans[0].spans)
     assert synthetic == demo_calls
     assert audits.usage_hourly_drift(cur).empty
+    store.close()
+
+
+def _summary_rows(store: Store) -> list[tuple[object, ...]]:
+    return (
+        store.cursor()
+        .execute(
+            "SELECT hour, deployment, requests, input_tokens, output_tokens FROM usage_hourly "
+            "ORDER BY ALL"
+        )
+        .fetchall()
+    )
+
+
+def test_commits_append_to_the_summary_and_closing_folds_them_into_one_row(
+    tmp_path: Path,
+) -> None:
+    at = datetime(2026, 11, 20, 12, 5, tzinfo=UTC)
+    one = call("c1", "otlp", start_time=at, deployment="gpt-4o", deployment_source="attribute",
+               input_tokens=100, output_tokens=10)  # fmt: skip
+    path = tmp_path / "lens.duckdb"
+    store = Store(path)
+    store.write(calls_table([one]), source="otlp")
+    store.write(calls_table([replace(one, call_id="c2", input_tokens=30)]), source="otlp")
+    store.write(calls_table([one]), source="otlp")  # sent again: not counted again
+    hour = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    # Two commits inserted a call of the same hour and keys: two rows, summed by readers.
+    assert _summary_rows(store) == [(hour, "gpt-4o", 1, 30, 10), (hour, "gpt-4o", 1, 100, 10)]
+    assert audits.usage_hourly_drift(store.cursor()).empty
+    store.close()
+    store = Store(path)
+    assert _summary_rows(store) == [(hour, "gpt-4o", 2, 130, 20)]  # folded at close
     store.close()
