@@ -101,17 +101,27 @@ def since_param(since: str) -> timedelta:
         raise BadInputError(str(exc), "pass since=30d, 12h or 90m") from None
 
 
+UPLOAD_HINT = "send the export files as multipart/form-data fields named file"
+
+
 async def uploaded_files(request: Request) -> list[tuple[str, bytes]]:
-    """The ``file`` fields of a multipart form, or the body itself as one file."""
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        form = await request.form(max_files=64, max_part_size=512 * 1024 * 1024)
-        found: list[tuple[str, bytes]] = []
-        for value in form.getlist("file"):
-            if isinstance(value, UploadFile):
-                found.append((value.filename or "export", await value.read()))
-        return found
-    body = await request.body()
-    return [("export", body)] if body else []
+    """The ``file`` fields of a multipart form, or the body itself as one file; a form that
+    does not parse, or one with no file, is a bad input."""
+    try:
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            form = await request.form(max_files=64, max_part_size=512 * 1024 * 1024)
+            found: list[tuple[str, bytes]] = []
+            for value in form.getlist("file"):
+                if isinstance(value, UploadFile):
+                    found.append((value.filename or "export", await value.read()))
+        else:
+            body = await request.body()
+            found = [("export", body)] if body else []
+    except HTTPException as exc:  # a form that does not parse
+        raise BadInputError(f"the upload could not be read: {exc.detail}", UPLOAD_HINT) from None
+    if not found:
+        raise BadInputError("no Cost Management export was sent", UPLOAD_HINT)
+    return found
 
 
 def build_routes(lens_of: Callable[[], Lens | None] = running_lens) -> list[Route]:
@@ -245,16 +255,7 @@ def build_routes(lens_of: Callable[[], Lens | None] = running_lens) -> list[Rout
         if lens is None:
             raise starting()
         month = month_param(request.query_params.get("month", ""))
-        try:
-            files = await uploaded_files(request)
-        except HTTPException as exc:  # a form that does not parse
-            raise BadInputError(f"the upload could not be read: {exc.detail}",
-                                "send multipart/form-data fields named file") from None  # fmt: skip
-        if not files:
-            raise BadInputError(
-                "no Cost Management export was sent",
-                "send the export files as multipart/form-data fields named file",
-            )
+        files = await uploaded_files(request)
         # a CostExportError is a BadInputError: 400
         done = await run_in_threadpool(lens.reconcile, month, files)
         detail = {"via": "api", "month": month, "files": [n for n, _ in files], **done.summary()}
@@ -284,16 +285,7 @@ def build_routes(lens_of: Callable[[], Lens | None] = running_lens) -> list[Rout
             )
             raise ForbiddenError(refused, "ask an admin, or a finops identity for "
                                  "every tenant, to use the bill's prices")  # fmt: skip
-        try:
-            files = await uploaded_files(request)
-        except HTTPException as exc:  # a form that does not parse
-            raise BadInputError(f"the upload could not be read: {exc.detail}",
-                                "send multipart/form-data fields named file") from None  # fmt: skip
-        if not files:
-            raise BadInputError(
-                "no Cost Management export was sent",
-                "send the export files as multipart/form-data fields named file",
-            )
+        files = await uploaded_files(request)
         try:  # a CostExportError is a BadInputError: 400
             used = await run_in_threadpool(lens.bill_prices, month, files, apply)
         except RetailPricesError as exc:  # the book could not take the bill's prices

@@ -65,6 +65,31 @@ def test_a_route_answers_bad_input_with_the_errors_status_and_hint(tmp_path: Pat
     assert "retry-after" not in month.headers
 
 
+def test_an_upload_without_an_export_is_a_bad_input(tmp_path: Path) -> None:
+    store = Store(tmp_path / "lens.duckdb")
+    lens = lens_on(store)
+    answers = {}
+    with ThreadedServer(Starlette(routes=build_routes(lambda: lens))) as server:
+        for path in ("/api/reconcile",):  # the bill-prices route reads uploads the same way
+            url = f"{server.url}{path}?month=2026-11"
+            answers[path, "empty"] = httpx.post(url)
+            answers[path, "broken form"] = httpx.post(
+                url,
+                content=b"--x\r\nno headers and no end",
+                headers={"Content-Type": "multipart/form-data; boundary=x"},
+            )
+            answers[path, "no file field"] = httpx.post(url, files={"other": ("a.csv", b"1")})
+    store.close()
+    for (path, case), answer in answers.items():
+        assert answer.status_code == 400, (path, case, answer.text)
+        hint = answer.json()["hint"]
+        assert hint == "send the export files as multipart/form-data fields named file"
+        if case == "broken form":
+            assert answer.json()["error"].startswith("the upload could not be read: ")
+        else:
+            assert answer.json()["error"] == "no Cost Management export was sent"
+
+
 def test_a_route_before_the_store_is_open_says_when_to_retry() -> None:
     with ThreadedServer(Starlette(routes=build_routes(lambda: None))) as server:
         starting = httpx.get(f"{server.url}/api/advise")
