@@ -184,8 +184,11 @@ class Lens:
             lens_client.start_demo_traffic(settings, self._stop_traffic)
 
     def begin_stop(self) -> None:
-        """A stop signal: answer new OTLP requests 503 and let the queue drain."""
+        """A stop signal: answer new OTLP requests 503, and those no ingest worker has
+        taken yet, and let the queue drain."""
         self.receiver.begin_stop()
+        if self.workers is not None:
+            self.workers.stop()
         if self.queue is not None:
             self.queue.close()
 
@@ -205,12 +208,12 @@ class Lens:
         self.poller, self.metrics_poller, self.simulator_app = None, None, None
         self.receiver.begin_stop()
         self.receiver.detach()
+        if self.workers is not None:  # requests not yet taken by a worker are answered 503
+            await asyncio.to_thread(self.workers.stop)
+            self.workers = None
         if self.queue is not None:
             await asyncio.to_thread(self.queue.close)
         await self.grpc_receiver.stop()
-        if self.workers is not None:
-            await asyncio.to_thread(self.workers.stop)
-            self.workers = None
         _set_running(None)
         self.queue = None
         self.guard.policy = self.guard.audit = None

@@ -10,10 +10,10 @@ are not calls, and the problem that refuses it (an impossible span), or the refu
 body that cannot be read. The server's process keeps the transports, the group commit and
 the DuckDB insert, which releases the GIL.
 
-A worker ends when its parent does (the server, or the forkserver that ends with it), even
-after a SIGKILL of the server. A worker that dies (killed, out of memory) breaks the pool:
-the requests it held are answered ``WorkerCrashedError`` (a transient 503 / ``UNAVAILABLE``
-with a wait) and the pool is replaced, once, for the requests that follow.
+A worker ends when the server does, even after a SIGKILL of the server. A worker that dies
+(killed, out of memory) breaks the pool: the requests it held are answered
+``WorkerCrashedError`` (a transient 503 / ``UNAVAILABLE`` with a wait) and the pool is
+replaced, once, for the requests that follow.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import traceback
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Final
 
 import pyarrow as pa
@@ -44,14 +45,15 @@ RETRY_AFTER_CRASH_S: Final = 2
 # The modules a new worker imports before its first request (forkserver: once, in the
 # server that forks the workers).
 _PRELOAD: Final = ["collectors.otlp.workers"]
-# How often a worker checks that its parent still runs.
+# How often a worker checks that the server still runs.
 _PARENT_CHECK_S: Final = 0.5
 
 
 class WorkerCrashedError(UnavailableError):
     """The worker process that held a request died; the sender should send it again."""
 
-    retry_after_s = RETRY_AFTER_CRASH_S
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "send the request again", RETRY_AFTER_CRASH_S)
 
 
 @dataclass(frozen=True)
@@ -140,18 +142,34 @@ def _ready() -> int:
     return 0
 
 
-def _worker_start() -> None:
+def _worker_start(server: int) -> None:
     """In each worker as it starts: Ctrl-C is the server's to handle, and the worker ends
-    when its parent does (a server killed with SIGKILL runs no shutdown code)."""
+    when the server does (a server killed with SIGKILL runs no shutdown code). The worker's
+    parent may be the forkserver, which lives as long as the workers do, so the server is
+    watched by its process id."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = os.getppid()
 
     def watch() -> None:
-        while os.getppid() == parent:
+        while _running(server):
             time.sleep(_PARENT_CHECK_S)
         os._exit(0)
 
-    threading.Thread(target=watch, name="lens-worker-parent", daemon=True).start()
+    threading.Thread(target=watch, name="lens-worker-watch", daemon=True).start()
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, ended but not yet waited for, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+        return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, IndexError):  # no /proc here: os.kill said enough
+        return True
 
 
 class IngestWorkers:
@@ -179,7 +197,10 @@ class IngestWorkers:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
-            max_workers=self.count, mp_context=_context(), initializer=_worker_start
+            max_workers=self.count,
+            mp_context=_context(),
+            initializer=_worker_start,
+            initargs=(os.getpid(),),
         )
 
     def submit(
