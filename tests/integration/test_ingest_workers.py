@@ -18,6 +18,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from collectors.otlp.workers import IngestWorkers, WorkerCrashedError
+from collectors.queue import IngestQueue
+from collectors.store import Store
 from lens_harness.lens_process import LensServer
 from tests.fixtures import otlp_spans as f
 
@@ -191,3 +193,41 @@ def test_a_request_whose_worker_dies_fails_with_a_retryable_error() -> None:
         assert calls["input_tokens"].to_pylist() == [40] and workers.replaced == 1
     finally:
         workers.stop()
+
+
+def test_a_child_span_and_its_model_call_normalised_apart_meet_in_one_group(
+    tmp_path: Path,
+) -> None:
+    """Workers normalise requests one by one; when a child HTTP span and its model call
+    come in two requests of one group, the store gives the call the child's deployment."""
+    store = Store(tmp_path / "lens.duckdb")
+    workers = IngestWorkers(1)
+    workers.start()
+    queue = IngestQueue(store, max_group_wait_s=2.0, max_group_spans=2)
+    try:
+        child, parent = _requests()[0], f.make_request(_requests()[1].resource_spans[0]
+                                                        .scope_spans[0].spans[3])  # fmt: skip
+        done = [
+            workers.submit(r.SerializeToString(), PROTOBUF, None, 1_000_000).result(timeout=60)
+            for r in (child, parent)
+        ]
+        futures = [queue.submit_normalised(a.normalised(), source="otlp") for a in done]
+        results = [future.result(timeout=30) for future in futures]
+        assert [r.write.calls_inserted for r in results] == [0, 1]
+        rows = (
+            store.cursor()
+            .execute("SELECT deployment, deployment_source, input_tokens FROM calls")
+            .fetchall()
+        )
+        assert rows == [("chat-prod", "url_path", 7)]
+        # One row a request, both from one transaction (current_timestamp is its start).
+        log_rows = (
+            store.cursor()
+            .execute("SELECT count(*), count(DISTINCT received_at) FROM ingest_log")
+            .fetchone()
+        )
+        assert log_rows == (2, 1)
+    finally:
+        queue.close()
+        workers.stop()
+        store.close()
