@@ -52,7 +52,8 @@ class Expected:
 @dataclass(frozen=True)
 class Run:
     rate: float  # spans/s
-    rss_mib: float  # the server's peak RSS, its worker processes' included
+    rss_mib: float  # the server's peak RSS, its worker processes' included (sum of peaks)
+    pss_mib: float  # the largest PSS of them all together, sampled during the run
     server_cpu_us: float  # the server's CPU a span (all its threads and processes)
     workers_cpu_us: float  # of which its worker processes'
     processes: int
@@ -93,8 +94,41 @@ def family(pid: int) -> list[int]:
 
 
 def family_peak_rss_mib(pids: list[int]) -> float:
-    """The sum of each process's peak RSS: at most what they held at once."""
+    """The sum of each process's peak RSS: at most what they held at once (pages the
+    workers share with the forkserver they came from are counted in each)."""
     return sum(peak_rss_mib(pid) for pid in pids)
+
+
+def pss_mib(pids: list[int]) -> float:
+    """What the processes hold now, each shared page divided among those that share it."""
+    total = 0
+    for pid in pids:
+        try:
+            lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        total += sum(int(line.split()[1]) for line in lines if line.startswith("Pss:"))
+    return total / 1024
+
+
+class PeakPss:
+    """The largest ``pss_mib`` of a process and those below it, sampled every 0.2 s."""
+
+    def __init__(self, pid: int) -> None:
+        self.peak = 0.0
+        self._pid = pid
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._done.wait(0.2):
+            self.peak = max(self.peak, pss_mib(family(self._pid)))
+
+    def stop(self) -> float:
+        self._done.set()
+        self._thread.join()
+        return self.peak
 
 
 def cpu_s(pid: int) -> float:
@@ -175,6 +209,7 @@ def end_to_end(
 
     began_at = datetime.now(UTC)
     cpu_before = family_cpu_s(family(pid))
+    pss = PeakPss(pid)
     started = time.perf_counter()
     with ThreadPoolExecutor(senders) as pool:
         list(pool.map(send, bodies))
@@ -185,10 +220,11 @@ def end_to_end(
     cpu_us = sum(used.values()) / spans * 1e6
     workers_us = (sum(used.values()) - used[pid]) / spans * 1e6
     rss = family_peak_rss_mib(processes)
+    peak_pss = pss.stop()
     server.stop(timeout_s=60)
     if failures:
         raise SystemExit(f"ingest refused batches: {failures[:5]}")
-    run = Run(spans / elapsed, rss, cpu_us, workers_us, len(processes))
+    run = Run(spans / elapsed, rss, peak_pss, cpu_us, workers_us, len(processes))
     return run, stored(db, began_at)
 
 
@@ -304,7 +340,8 @@ def main() -> None:
         print(f"checked: each run stored {expected.calls:,} calls and their input tokens")
         for label, run in runs.items():
             print(f"end to end, {label:<22}: {run.rate:>8,.0f} spans/s, "
-                  f"peak RSS {run.rss_mib:,.0f} MiB ({run.processes} processes), "
+                  f"peak RSS {run.rss_mib:,.0f} MiB in {run.processes} processes "
+                  f"(PSS {run.pss_mib:,.0f} MiB), "
                   f"server CPU {run.server_cpu_us:.0f} us a span "
                   f"({run.workers_cpu_us:.0f} of it in other processes)")  # fmt: skip
         if len(runs) == 2:

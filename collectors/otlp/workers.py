@@ -220,6 +220,8 @@ class IngestWorkers:
             self._replace(pool)
             answer.set_exception(WorkerCrashedError("an ingest worker stopped; send again"))
             return answer
+        except RuntimeError:  # shut down since it was read above: the server is stopping
+            raise WorkerCrashedError("the ingest workers are stopping") from None
         work.add_done_callback(lambda done: self._settle(pool, done, answer))
         return answer
 
