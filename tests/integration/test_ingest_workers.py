@@ -10,10 +10,13 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import grpc
 import httpx
 import pytest
+from google.rpc.error_details_pb2 import RetryInfo
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
@@ -24,6 +27,7 @@ from lens_harness.lens_process import LensServer
 from tests.fixtures import otlp_spans as f
 
 PROTOBUF = "application/x-protobuf"
+EXPORT = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 PROTOBUF_HEADERS = {"Content-Type": PROTOBUF}
 PARENT = bytes.fromhex("1111111111111111")
 START_NS = time.time_ns() - 3_600_000_000_000  # an hour ago: within content retention
@@ -154,6 +158,22 @@ def test_a_worker_that_dies_costs_its_request_a_503_and_the_pool_is_replaced(
     workers = after["otlp"]["workers"]  # type: ignore[index]
     assert workers["replaced"] == 1 and not set(workers["pids"]) & set(before["pids"])
     assert after["status"] == "ok" and after["calls"] == 1
+
+    # The same over OTLP/gRPC: UNAVAILABLE with the wait as a RetryInfo, then stored.
+    for pid in workers["pids"]:
+        os.kill(pid, signal.SIGKILL)
+    with grpc.insecure_channel(server.grpc_endpoint) as channel:
+        export: Any = channel.unary_unary(EXPORT)
+        with pytest.raises(grpc.RpcError) as caught:
+            export(body, timeout=60)
+        assert caught.value.code() == grpc.StatusCode.UNAVAILABLE, caught.value.details()
+        trailers: dict[str, Any] = dict(caught.value.trailing_metadata() or ())  # type: ignore[arg-type]
+        retry = RetryInfo.FromString(trailers["google.rpc.retryinfo-bin"])
+        assert retry.retry_delay.seconds == 2
+        assert export(body, timeout=60) == b""  # an empty ExportTraceServiceResponse
+    final = server.health()
+    assert final["otlp"]["workers"]["replaced"] == 2  # type: ignore[index]
+    assert final["calls"] == 1  # the same call, stored once
 
 
 def test_workers_end_with_a_server_killed_by_sigkill(
