@@ -102,6 +102,12 @@ class Settings(BaseSettings):
         "tenants.example.toml and deployments.example.toml where no tenants or deployments "
         "file is configured.",
     )
+    lens_ingest_workers: int | None = Field(
+        default=None,
+        ge=0,
+        description="Processes that decode and normalise OTLP requests beside the server "
+        "(default: min(2, CPU count)); 0: the server's own threads do it.",
+    )
     lens_queue_max_calls: int = Field(
         default=50_000,
         ge=1,
@@ -321,6 +327,12 @@ class Settings(BaseSettings):
         return RetentionConfig(
             calls_days=self.lens_retention_days, content_days=self.lens_content_retention_days
         )
+
+    def ingest_workers(self) -> int:
+        """How many ingest worker processes to start (0: none)."""
+        if self.lens_ingest_workers is not None:
+            return self.lens_ingest_workers
+        return min(2, os.cpu_count() or 1)
 
     def otlp_grpc_config(self) -> OtlpGrpcConfig | None:
         """Where the OTLP/gRPC trace service listens; None when it is off."""

@@ -2,13 +2,14 @@
 feeds it (DESIGN section 1; decision 0020).
 
 ``start()`` checks every setting that can be wrong before the DuckDB file opens, then opens
-it and starts the ingest queue, the OTLP receivers (HTTP through the server's route, gRPC on
-its own port), the Log Analytics and Azure Monitor metrics pollers, the alert scheduler, the
-retention timer and, in demo mode, the seeder and the live traffic; ``stop()`` ends them in
-the reverse order. ``open()`` and ``close()`` give the ledger alone: what the CLI uses when
-no server holds the file. The use cases (chargeback export, reconciliation, price refresh,
-backfill, import, budget check, advice) run on a cursor of the calling thread, the same whether a
-route, a page or a verb asks.
+it and starts the ingest queue, the ingest worker processes (``LENS_INGEST_WORKERS``), the
+OTLP receivers (HTTP through the server's route, gRPC on its own port), the Log Analytics
+and Azure Monitor metrics pollers, the alert scheduler, the retention timer and, in demo
+mode, the seeder and the live traffic; ``stop()`` ends them in the reverse order. ``open()``
+and ``close()`` give the ledger alone: what the CLI uses when no server holds the file. The
+use cases (chargeback export, reconciliation, price refresh, backfill, import, budget check,
+advice) run on a cursor of the calling thread, the same whether a route, a page or a verb
+asks.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from collectors.otlp.decode import DEFAULT_MAX_BODY_BYTES, JSON
 from collectors.otlp.grpc_receiver import OtlpGrpcConfig, OtlpGrpcReceiver
 from collectors.otlp.ingest import decode_and_flatten, total_counts
 from collectors.otlp.receiver import OtlpReceiver
+from collectors.otlp.workers import IngestWorkers
 from collectors.prices.apply import RefreshReport, refresh_prices
 from collectors.prices.fetch import RetailPricesConfig
 from collectors.queue import IngestQueue, IngestResult
@@ -82,6 +84,7 @@ class Lens:
         self.store: Store | None = store
         self._owns_store = store is None
         self.queue: IngestQueue | None = None
+        self.workers: IngestWorkers | None = None  # processes that decode and normalise OTLP
         self._import_queue: IngestQueue | None = None  # imports into a lens that is only open
         self.log_analytics: LogAnalyticsConfig | None = None
         self.metrics: MetricsConfig | None = None
@@ -137,11 +140,15 @@ class Lens:
         self.queue = IngestQueue(
             store, max_waiting_spans=settings.lens_queue_max_calls, redact=settings.lens_redact
         )
+        if settings.ingest_workers():  # started before requests come: they import a lot
+            self.workers = IngestWorkers(settings.ingest_workers(), redact=settings.lens_redact)
+            await asyncio.to_thread(self.workers.start)
         self.receiver.attach(
             self.queue,
             max_body_bytes=settings.lens_max_body_bytes,
             body_timeout_s=settings.lens_otlp_body_timeout_s,
             max_in_flight=settings.lens_otlp_max_concurrent,
+            workers=self.workers,
         )
         _set_running(self)  # the routes and pages answer from here on
         await self.grpc_receiver.start(grpc_config)  # a port in use is logged, in /healthz
@@ -177,8 +184,11 @@ class Lens:
             lens_client.start_demo_traffic(settings, self._stop_traffic)
 
     def begin_stop(self) -> None:
-        """A stop signal: answer new OTLP requests 503 and let the queue drain."""
+        """A stop signal: answer new OTLP requests 503, and those no ingest worker has
+        taken yet, and let the queue drain."""
         self.receiver.begin_stop()
+        if self.workers is not None:
+            self.workers.stop()
         if self.queue is not None:
             self.queue.close()
 
@@ -198,6 +208,9 @@ class Lens:
         self.poller, self.metrics_poller, self.simulator_app = None, None, None
         self.receiver.begin_stop()
         self.receiver.detach()
+        if self.workers is not None:  # requests not yet taken by a worker are answered 503
+            await asyncio.to_thread(self.workers.stop)
+            self.workers = None
         if self.queue is not None:
             await asyncio.to_thread(self.queue.close)
         await self.grpc_receiver.stop()

@@ -5,7 +5,8 @@ stored what was sent (the call count and the input-token sum read from the bodie
 themselves), then prints:
 
 - end to end: protobuf batches of 512 spans POSTed to /v1/traces by 4 concurrent senders,
-  spans/s until every batch is acknowledged (= committed), and the server's peak RSS;
+  spans/s until every batch is acknowledged (= committed), the server's peak RSS and CPU a
+  span, its ingest worker processes included (``--workers`` sets ``LENS_INGEST_WORKERS``);
   the same for a baseline, the code at ``--baseline-rev`` (a git revision, checked out
   beside this one and started the same way), in the same run;
 - with ``--ledger N``: the same ingest into a ledger that already holds N calls;
@@ -51,8 +52,11 @@ class Expected:
 @dataclass(frozen=True)
 class Run:
     rate: float  # spans/s
-    rss_mib: float
-    server_cpu_us: float  # the server's CPU a span (all its threads)
+    rss_mib: float  # the server's peak RSS, its worker processes' included (sum of peaks)
+    pss_mib: float  # the largest PSS of them all together, sampled during the run
+    server_cpu_us: float  # the server's CPU a span (all its threads and processes)
+    workers_cpu_us: float  # of which its worker processes'
+    processes: int
 
 
 def calibration_us() -> float:
@@ -61,17 +65,84 @@ def calibration_us() -> float:
 
 
 def peak_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+    """The process's peak resident memory (0 when it has ended)."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except FileNotFoundError:
+        return 0.0
+    for line in lines:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
-    return float("nan")
+    return 0.0
+
+
+def family(pid: int) -> list[int]:
+    """``pid`` and every process below it (the ingest workers are children of a forkserver
+    the server started)."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        found.append(current := todo.pop())
+        todo.extend(parents.get(current, []))
+    return found
+
+
+def family_peak_rss_mib(pids: list[int]) -> float:
+    """The sum of each process's peak RSS: at most what they held at once (pages the
+    workers share with the forkserver they came from are counted in each)."""
+    return sum(peak_rss_mib(pid) for pid in pids)
+
+
+def pss_mib(pids: list[int]) -> float:
+    """What the processes hold now, each shared page divided among those that share it."""
+    total = 0
+    for pid in pids:
+        try:
+            lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        total += sum(int(line.split()[1]) for line in lines if line.startswith("Pss:"))
+    return total / 1024
+
+
+class PeakPss:
+    """The largest ``pss_mib`` of a process and those below it, sampled every 0.2 s."""
+
+    def __init__(self, pid: int) -> None:
+        self.peak = 0.0
+        self._pid = pid
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._done.wait(0.2):
+            self.peak = max(self.peak, pss_mib(family(self._pid)))
+
+    def stop(self) -> float:
+        self._done.set()
+        self._thread.join()
+        return self.peak
 
 
 def cpu_s(pid: int) -> float:
     """CPU seconds (user + system) the process has used, its waited-for children included."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
     ticks = sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def family_cpu_s(pids: list[int]) -> dict[int, float]:
+    return {pid: cpu_s(pid) for pid in pids}
 
 
 def make_bodies(spans: int, batch: int) -> list[bytes]:
@@ -106,9 +177,17 @@ def stored(db: Path, since: datetime) -> Expected:
 
 
 def end_to_end(
-    bodies: list[bytes], spans: int, senders: int, db: Path, work: Path, tree: Path | None
+    bodies: list[bytes],
+    spans: int,
+    senders: int,
+    db: Path,
+    work: Path,
+    tree: Path | None,
+    workers: int | None = None,
 ) -> tuple[Run, Expected]:
     env = {"PYTHONPATH": str(tree)} if tree is not None else {}
+    if workers is not None:
+        env["LENS_INGEST_WORKERS"] = str(workers)
     server = LensServer(db, work / f"{db.stem}.log", env=env).start(timeout_s=300)
     assert server.process is not None
     pid = server.process.pid
@@ -129,17 +208,24 @@ def end_to_end(
             return
 
     began_at = datetime.now(UTC)
-    cpu_before = cpu_s(pid)
+    cpu_before = family_cpu_s(family(pid))
+    pss = PeakPss(pid)
     started = time.perf_counter()
     with ThreadPoolExecutor(senders) as pool:
         list(pool.map(send, bodies))
     elapsed = time.perf_counter() - started
-    cpu_us = (cpu_s(pid) - cpu_before) / spans * 1e6
-    rss = peak_rss_mib(pid)
+    processes = family(pid)  # a worker that died and was replaced is not counted
+    cpu_after = family_cpu_s(processes)
+    used = {p: cpu_after[p] - cpu_before.get(p, 0.0) for p in processes}
+    cpu_us = sum(used.values()) / spans * 1e6
+    workers_us = (sum(used.values()) - used[pid]) / spans * 1e6
+    rss = family_peak_rss_mib(processes)
+    peak_pss = pss.stop()
     server.stop(timeout_s=60)
     if failures:
         raise SystemExit(f"ingest refused batches: {failures[:5]}")
-    return Run(spans / elapsed, rss, cpu_us), stored(db, began_at)
+    run = Run(spans / elapsed, rss, peak_pss, cpu_us, workers_us, len(processes))
+    return run, stored(db, began_at)
 
 
 def checkout(rev: str, work: Path) -> Path:
@@ -184,7 +270,8 @@ def filled_ledger(path: Path, calls: int) -> Path:
 
 
 def in_process_split(bodies: list[bytes], work: Path) -> dict[str, float]:
-    """CPU microseconds per span of each step, in one process, 16 requests a group."""
+    """CPU microseconds per span of each step, in one process, 16 requests a group (and
+    the rules applied to each request alone, as the ingest workers do)."""
     cpu = time.process_time()
     flats = [flatten_request(decode_export_request(b, PROTOBUF["Content-Type"])) for b in bodies]
     steps = {"decode + flatten (Python)": time.process_time() - cpu}
@@ -201,6 +288,11 @@ def in_process_split(bodies: list[bytes], work: Path) -> dict[str, float]:
         write += time.process_time() - cpu
     store.close()
     steps["normalise (Arrow, 8,192 spans a group)"] = normalise
+    cpu = time.process_time()
+    for flat in flats:  # as an ingest worker does: each request alone
+        alone = normalize_spans(flat.spans, source="otlp")
+        alone.calls_of(0), alone.verdicts_of(0)
+    steps["normalise (512 spans alone, as a worker)"] = time.process_time() - cpu
     steps["store write (one transaction a group)"] = write
     spans = sum(f.spans.num_rows for f in flats)
     return {step: seconds / spans * 1e6 for step, seconds in steps.items()}
@@ -219,6 +311,12 @@ def main() -> None:
     parser.add_argument(
         "--ledger", type=int, default=0, help="also ingest into a ledger that holds this many calls"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="LENS_INGEST_WORKERS of this code's server (default: its own default)",
+    )
     args = parser.parse_args()  # fmt: skip
     print(f"machine: timeit sum(range(1000)) = {calibration_us():.1f} us, {os.cpu_count()} cores")
     print(f"generating {args.spans:,} spans in batches of {args.batch} ...", flush=True)
@@ -230,14 +328,15 @@ def main() -> None:
         work = Path(tmp)
         os.chdir(work)  # servers import the code of their own tree, not this folder's
         runs: dict[str, Run] = {}
-        labels = [("this code", None)]
+        labels: list[tuple[str, Path | None]] = [("this code", None)]
         tree = checkout(args.baseline_rev, work) if args.baseline_rev else None
         if tree is not None:
             labels.append((f"baseline {args.baseline_rev}", tree))
         try:
             for label, code in labels:
                 db = work / f"{label.split()[0]}.duckdb"
-                run, got = end_to_end(bodies, expected.calls, args.senders, db, work, code)
+                workers = args.workers if code is None else None
+                run, got = end_to_end(bodies, expected.calls, args.senders, db, work, code, workers)
                 if got != expected:
                     raise SystemExit(f"{label} stored {got}, expected {expected}")
                 runs[label] = run
@@ -247,15 +346,19 @@ def main() -> None:
         print(f"checked: each run stored {expected.calls:,} calls and their input tokens")
         for label, run in runs.items():
             print(f"end to end, {label:<22}: {run.rate:>8,.0f} spans/s, "
-                  f"peak RSS {run.rss_mib:,.0f} MiB, "
-                  f"server CPU {run.server_cpu_us:.0f} us a span")  # fmt: skip
+                  f"peak RSS {run.rss_mib:,.0f} MiB in {run.processes} processes "
+                  f"(PSS {run.pss_mib:,.0f} MiB), "
+                  f"server CPU {run.server_cpu_us:.0f} us a span "
+                  f"({run.workers_cpu_us:.0f} of it in other processes)")  # fmt: skip
         if len(runs) == 2:
             ours, theirs = runs.values()
             print(f"speed-up over the baseline: {ours.rate / theirs.rate:.1f}x")
         if args.ledger:
             print(f"filling a ledger with {args.ledger:,} calls ...", flush=True)
             ledger = filled_ledger(work / "full.duckdb", args.ledger)
-            run, got = end_to_end(bodies, expected.calls, args.senders, ledger, work, None)
+            run, got = end_to_end(
+                bodies, expected.calls, args.senders, ledger, work, None, args.workers
+            )
             if got != expected:
                 raise SystemExit(f"the full ledger stored {got}, expected {expected}")
             empty = runs["this code"].rate

@@ -1,7 +1,8 @@
 """Bounded ingest queue and the one writer thread that normalises and stores what waits.
 
-Receivers ``submit`` the spans of one request (``FlatRequest``) and get a future that
-resolves only after the batch's transaction has committed, so an OTLP 200 always means
+Receivers ``submit`` the spans of one request (``FlatRequest``), or the request already
+normalised by an ingest worker process (``submit_normalised``: ``Normalised``), and get a
+future that resolves only after the batch's transaction has committed, so an OTLP 200 always means
 "stored". When the spans waiting would exceed the bound, ``submit`` raises
 ``BackpressureError`` (answered 429 + Retry-After).
 
@@ -9,7 +10,8 @@ A normaliser thread takes a group across requests: what arrived while the last g
 normalised and written, up to ``max_group_spans`` spans (``max_group_wait_s`` can hold it
 longer for more),
 normalises it at once (``normalize_spans``: Arrow compute over the group's columns,
-whatever the number of requests) and hands it to the writer thread, which writes it in
+whatever the number of requests; requests that came normalised are taken as they are) and
+hands it to the writer thread, which writes it in
 one transaction while the next group is normalised. A request with an impossible span is
 refused alone (``WriteRefusedError``, permanent).
 
@@ -37,6 +39,7 @@ import pyarrow as pa
 
 from collectors.genai.normalize import BEFORE_RETENTION, NOT_GENAI, Rejected, normalize_spans
 from collectors.otlp.flatten import FlatRequest
+from collectors.otlp.workers import Normalised
 from collectors.store import Batch, PreparedWrite, Store, StoreError, WriteResult
 from lens_errors import BadInputError, BusyError, UnavailableError
 
@@ -93,7 +96,9 @@ class WriterHealth:
 
 @dataclass
 class _Item:
-    flat: FlatRequest
+    flat: FlatRequest | None  # spans to normalise with the group, or
+    normalised: Normalised | None  # ... the request normalised by an ingest worker
+    spans: int
     source: str
     future: Future[IngestResult]
 
@@ -169,14 +174,23 @@ class IngestQueue:
             )
 
     def submit(self, flat: FlatRequest, *, source: str) -> Future[IngestResult]:
+        """One request's spans, to be normalised with the group they join."""
+        return self._submit(flat, None, flat.spans.num_rows, source)
+
+    def submit_normalised(self, normalised: Normalised, *, source: str) -> Future[IngestResult]:
+        """One request normalised already (by an ingest worker process)."""
+        return self._submit(None, normalised, normalised.spans, source)
+
+    def _submit(
+        self, flat: FlatRequest | None, normalised: Normalised | None, size: int, source: str
+    ) -> Future[IngestResult]:
         future: Future[IngestResult] = Future()
-        size = flat.spans.num_rows
         with self._cond:
             if self._closed:
                 raise QueueClosedError("the server is shutting down")
             if self._waiting and self._waiting + size > self._max_waiting:
                 raise BackpressureError(self._waiting, self._retry_after_s())
-            self._items.append(_Item(flat, source, future))
+            self._items.append(_Item(flat, normalised, size, source, future))
             self._waiting += size
             # Both threads wait on this condition (the normaliser for requests, the writer
             # for groups): wake both, or the normaliser may sleep through a request.
@@ -227,10 +241,10 @@ class IngestQueue:
                     break
                 self._cond.wait(left)
             group = [self._items.popleft()]
-            size = group[0].flat.spans.num_rows
-            while self._items and size + self._items[0].flat.spans.num_rows <= self._max_group:
+            size = group[0].spans
+            while self._items and size + self._items[0].spans <= self._max_group:
                 item = self._items.popleft()
-                size += item.flat.spans.num_rows
+                size += item.spans
                 group.append(item)
             return group
 
@@ -278,7 +292,7 @@ class IngestQueue:
 
     def _release(self, items: list[_Item]) -> None:
         with self._cond:
-            self._waiting -= sum(i.flat.spans.num_rows for i in items)
+            self._waiting -= sum(i.spans for i in items)
 
     def _prepare(self, group: list[_Item]) -> list[_Prepared]:
         """The group normalised at once; requests with an impossible span refused. If the
@@ -302,24 +316,41 @@ class IngestQueue:
         return prepared
 
     def _normalised(self, group: list[_Item]) -> _Prepared:
-        spans = pa.concat_tables(
-            _numbered(item.flat.spans, number) for number, item in enumerate(group)
-        )
-        batch = normalize_spans(spans, source=group[0].source, redact=self._redact)
+        """The group's requests that came as spans normalised at once, those that came
+        normalised taken as they are; each request's batch in the group's order."""
+        batches: dict[int, tuple[Rejected, Batch]] = {}
+        hints: list[pa.Table] = []
+        raw = [(item, item.flat) for item in group if item.flat is not None]
+        if raw:
+            spans = pa.concat_tables(
+                _numbered(flat.spans, number) for number, (_, flat) in enumerate(raw)
+            )
+            batch = normalize_spans(spans, source=raw[0][0].source, redact=self._redact)
+            hints.append(batch.hints)
+            for number, (item, flat) in enumerate(raw):
+                problem = batch.problems.get(number)
+                if problem is not None:  # the sender's data, not a failing writer
+                    if not item.future.done():
+                        item.future.set_exception(WriteRefusedError(problem))
+                    self._release([item])
+                    continue
+                rejected = batch.rejected.get(number, Rejected())
+                if flat.not_genai:
+                    rejected.counts[NOT_GENAI] += flat.not_genai
+                calls, verdicts = batch.calls_of(number), batch.verdicts_of(number)
+                batches[id(item)] = (rejected, Batch(calls, verdicts, item.source, rejected.total))
+        for item in group:
+            done = item.normalised
+            if done is not None:
+                batches[id(item)] = (done.rejected, Batch(done.calls, done.verdicts, item.source,
+                                                          done.rejected.total))  # fmt: skip
+                hints.append(done.hints)
         writes: list[tuple[_Item, Rejected, Batch]] = []
-        for number, item in enumerate(group):
-            problem = batch.problems.get(number)
-            if problem is not None:  # the sender's data, not a failing writer
-                if not item.future.done():
-                    item.future.set_exception(WriteRefusedError(problem))
-                self._release([item])
-                continue
-            rejected = batch.rejected.get(number, Rejected())
-            if item.flat.not_genai:
-                rejected.counts[NOT_GENAI] += item.flat.not_genai
-            calls, verdicts = batch.calls_of(number), batch.verdicts_of(number)
-            writes.append((item, rejected, Batch(calls, verdicts, item.source, rejected.total)))
-        return _Prepared(writes, batch.hints, self._prepared_write(writes))
+        for item in group:
+            if id(item) in batches:
+                rejected, batch_of_item = batches[id(item)]
+                writes.append((item, rejected, batch_of_item))
+        return _Prepared(writes, pa.concat_tables(hints), self._prepared_write(writes))
 
     def _prepared_write(self, writes: list[tuple[_Item, Rejected, Batch]]) -> PreparedWrite | None:
         """The group's calls conformed and summed here, beside the writer; None if that
@@ -410,7 +441,7 @@ class IngestQueue:
             for prepared in self._prepared:
                 left += [item for item, _, _ in prepared.writes]
             self._prepared.clear()
-            self._waiting -= sum(i.flat.spans.num_rows for i in left)
+            self._waiting -= sum(i.spans for i in left)
             self._cond.notify_all()
         self._fail(left, QueueClosedError("the server stopped before the batch was written"))
         if left:

@@ -29,6 +29,7 @@ from app.server.http_errors import answers_errors
 from collectors.loganalytics.sources import SOURCES, parse_since
 from collectors.otlp.grpc_receiver import OtlpGrpcReceiver
 from collectors.otlp.receiver import OtlpReceiver
+from collectors.otlp.workers import IngestWorkers
 from collectors.prices.fetch import RetailPricesError
 from collectors.queue import WriterHealth
 from collectors.store import StoreHealth
@@ -42,10 +43,12 @@ def health_response(
     waiting: int,
     receiver: OtlpReceiver,
     otlp_grpc: OtlpGrpcReceiver | None = None,
+    workers: IngestWorkers | None = None,
 ) -> JSONResponse:
     """``/healthz``: ``status`` is ``ok`` only while the writer is alive and writes succeed;
     the route answers 503 otherwise, so probes see a lens that stopped storing. ``otlp``
-    holds the OTLP/HTTP counts and, under ``grpc``, the OTLP/gRPC service's."""
+    holds the OTLP/HTTP counts and, under ``grpc``, the OTLP/gRPC service's; under
+    ``workers``, the ingest worker processes (none: ``count`` 0)."""
     status = "ok"
     if receiver.stopping:
         status = "stopping"
@@ -69,6 +72,7 @@ def health_response(
                 **receiver.counts.as_dict(),
                 "in_progress": receiver.in_flight,
                 "grpc": otlp_grpc.status() if otlp_grpc is not None else None,
+                "workers": workers.status() if workers is not None else {"count": 0},
             },
         },
         status_code=200 if status == "ok" else 503,
@@ -141,7 +145,7 @@ def build_routes(lens_of: Callable[[], Lens | None] = running_lens) -> list[Rout
             return JSONResponse({"status": "starting"}, status_code=503)
         health = await run_in_threadpool(store.health)
         answer = health_response(
-            health, queue.health(), queue.waiting, lens.receiver, lens.grpc_receiver
+            health, queue.health(), queue.waiting, lens.receiver, lens.grpc_receiver, lens.workers
         )
         if lens.access is not None and request_identity(request.scope) is None:
             status = json.loads(bytes(answer.body))["status"]  # the anonymous learn only this

@@ -2,8 +2,8 @@
 on its own port (``LENS_OTLP_GRPC_PORT``, 4317 by default, on the lens server's host).
 
 A ``grpc.aio`` server on the lens server's event loop, beside the HTTP routes: each call is
-a coroutine of that loop, and its CPU work (decode and flatten) runs in a worker thread, as
-for OTLP/HTTP. After the message has arrived the path is OTLP/HTTP's own
+a coroutine of that loop, and its CPU work (decode, flatten, normalise) runs in an ingest
+worker process, as for OTLP/HTTP. After the message has arrived the path is OTLP/HTTP's own
 (``ingest.OtlpIngest``: the same queue, cap on requests in progress, stop and
 classification), and the answers are the same in gRPC terms:
 
@@ -29,7 +29,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import Final, NoReturn
 
 import grpc
@@ -40,7 +39,7 @@ from grpc_status import rpc_status
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from collectors.otlp.decode import PROTOBUF
-from collectors.otlp.ingest import OtlpIngest, Outcome, ReceiverCounts, decode_and_flatten
+from collectors.otlp.ingest import OtlpIngest, Outcome, ReceiverCounts
 
 log = logging.getLogger(__name__)
 
@@ -152,8 +151,7 @@ class OtlpGrpcReceiver:
         if refusal is not None:
             await _abort(context, refusal)
         try:
-            decode = partial(decode_and_flatten, body, PROTOBUF, None, self._ingest.max_bytes)
-            outcome = await self._ingest.store(self.counts, decode)
+            outcome = await self._ingest.store(self.counts, body, PROTOBUF, None)
         finally:
             self._ingest.release(self.counts)
         if not outcome.accepted:

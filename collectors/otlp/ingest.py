@@ -3,14 +3,16 @@
 Both front-ends, OTLP/HTTP (``receiver.py``) and OTLP/gRPC (``grpc_receiver.py``), read a
 request their own way and hand it to one ``OtlpIngest``: ``admit`` takes it in, or refuses
 it at once (starting, stopping, more requests in progress than the cap, counted over both
-transports); ``store`` decodes and flattens it in a worker thread, gives the spans to the
-ingest queue and waits for the commit. The answer is an ``Outcome``, classified here once:
+transports); ``store`` decodes, flattens and normalises it in an ingest worker process
+(``workers.IngestWorkers``; without workers it decodes and flattens in a thread and the
+queue normalises), gives it to the ingest queue and waits for the commit. The answer is an
+``Outcome``, classified here once:
 
 - accepted (200), with the spans that are not model calls (OTLP partial success);
 - permanent (400, 408, 413, 415): bad input, nothing stored, never retried;
 - throttled (429): the ingest queue is full, come back after ``retry_after_s``;
-- transient (503): starting, stopping, too many at once, or the database cannot be
-  written; come back after ``retry_after_s``.
+- transient (503): starting, stopping, too many at once, an ingest worker that died, or
+  the database cannot be written; come back after ``retry_after_s``.
 
 Each front-end only translates it: an HTTP status with ``Retry-After``, or the gRPC code of
 ``GRPC_CODES`` with a ``google.rpc.RetryInfo``.
@@ -22,7 +24,6 @@ import asyncio
 import logging
 import threading
 import uuid
-from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Final
@@ -44,6 +45,7 @@ from collectors.genai.normalize import (
 )
 from collectors.otlp.decode import DEFAULT_MAX_BODY_BYTES, BadPayloadError, decode_export_request
 from collectors.otlp.flatten import FlatRequest, flatten_request
+from collectors.otlp.workers import IngestWorkers, Normalised, WorkerCrashedError
 from collectors.queue import BackpressureError, IngestQueue, QueueClosedError, WriteRefusedError
 
 log = logging.getLogger(__name__)
@@ -195,14 +197,25 @@ class OtlpIngest:
 
     def __init__(self) -> None:
         self._queue: IngestQueue | None = None
+        self._workers: IngestWorkers | None = None
         self._max_bytes = DEFAULT_MAX_BODY_BYTES
         self._max_in_flight = 64
         self._in_flight = 0
         self._lock = threading.Lock()
         self._stopping = threading.Event()
 
-    def attach(self, queue: IngestQueue, *, max_body_bytes: int, max_in_flight: int) -> None:
+    def attach(
+        self,
+        queue: IngestQueue,
+        *,
+        max_body_bytes: int,
+        max_in_flight: int,
+        workers: IngestWorkers | None = None,
+    ) -> None:
+        """``workers``: the processes that decode and normalise (None: a thread decodes,
+        the queue normalises)."""
         self._queue = queue
+        self._workers = workers
         self._max_bytes = max_body_bytes
         self._max_in_flight = max_in_flight
         self._stopping.clear()
@@ -213,6 +226,7 @@ class OtlpIngest:
 
     def detach(self) -> None:
         self._queue = None
+        self._workers = None
 
     @property
     def max_bytes(self) -> int:
@@ -250,26 +264,41 @@ class OtlpIngest:
             self._in_flight -= 1
             counts.add(_in_progress=-1)
 
-    async def store(self, counts: ReceiverCounts, decode: Callable[[], FlatRequest]) -> Outcome:
-        """Decode and flatten in a worker thread, enqueue, and wait for the commit."""
+    async def store(
+        self,
+        counts: ReceiverCounts,
+        body: bytes,
+        content_type: str | None,
+        content_encoding: str | None,
+    ) -> Outcome:
+        """Read the body (in an ingest worker process, else a thread), enqueue it, and
+        wait for the commit."""
         arriving = self._queue.arriving() if self._queue is not None else nullcontext()
         try:
             with arriving:  # the next group waits for this request
-                flat = await anyio.to_thread.run_sync(decode)
+                read = await self._read(body, content_type, content_encoding)
         except BadPayloadError as exc:
             counts.add(bad_requests=1)
             return Outcome.refused(exc.status, exc.reason)
-        except Exception as exc:  # a request no rule foresaw: refused, never a 500
+        except WriteRefusedError as exc:  # an impossible span, found by a worker
             counts.add(bad_requests=1)
-            error_id = uuid.uuid4().hex[:12]
-            log.warning("request %s could not be read", error_id, exc_info=True)
-            reason = f"the request could not be read ({type(exc).__name__}; error id {error_id})"
-            return Outcome.refused(400, reason)
+            return Outcome.refused(400, exc.reason)
+        except WorkerCrashedError as exc:
+            return Outcome.refused(503, str(exc), exc.retry_after_s)
+        except _UnreadableError as exc:  # a request no rule foresaw: refused, never a 500
+            counts.add(bad_requests=1)
+            return _unreadable(exc.kind, exc.detail)
+        except Exception as exc:
+            counts.add(bad_requests=1)
+            return _unreadable(type(exc).__name__, None)
         queue = self._queue
         if queue is None or self._stopping.is_set():
             return Outcome.refused(503, "the lens server is stopping")
         try:
-            future = queue.submit(flat, source="otlp")
+            if isinstance(read, FlatRequest):
+                future = queue.submit(read, source="otlp")
+            else:
+                future = queue.submit_normalised(read, source="otlp")
         except BackpressureError as exc:
             counts.add(throttled=1)
             return Outcome.refused(429, str(exc), exc.retry_after_s)
@@ -290,3 +319,45 @@ class OtlpIngest:
             spans_rejected=result.rejected.total,
         )
         return Outcome(ACCEPTED, rejected=result.rejected)
+
+    async def _read(
+        self, body: bytes, content_type: str | None, content_encoding: str | None
+    ) -> FlatRequest | Normalised:
+        """The body as spans (a thread decodes and flattens) or, with ingest workers, as
+        calls (a worker process decodes, flattens and normalises); raises what refuses it."""
+        workers = self._workers
+        if workers is None:
+            return await anyio.to_thread.run_sync(
+                decode_and_flatten, body, content_type, content_encoding, self._max_bytes
+            )
+        answer = await asyncio.wrap_future(
+            workers.submit(body, content_type, content_encoding, self._max_bytes)
+        )
+        if answer.refusal is not None:
+            status, reason = answer.refusal
+            raise BadPayloadError(reason, status)
+        if answer.unreadable is not None:
+            kind, _, detail = answer.unreadable.partition("\n")
+            raise _UnreadableError(kind, detail)
+        if answer.problem is not None:
+            raise WriteRefusedError(answer.problem)
+        return answer.normalised()
+
+
+class _UnreadableError(Exception):
+    """A worker met an error no rule foresaw while reading a request."""
+
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+        self.detail = detail
+
+
+def _unreadable(kind: str, detail: str | None) -> Outcome:
+    """The 400 of a request no rule foresaw, logged with an id the answer names."""
+    error_id = uuid.uuid4().hex[:12]
+    if detail is None:
+        log.warning("request %s could not be read", error_id, exc_info=True)
+    else:
+        log.warning("request %s could not be read (in an ingest worker):\n%s", error_id, detail)
+    return Outcome.refused(400, f"the request could not be read ({kind}; error id {error_id})")

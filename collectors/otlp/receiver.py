@@ -1,18 +1,17 @@
 """OTLP/HTTP trace receiver: ``POST /v1/traces``.
 
-method, media type, encoding, size -> decode -> flatten -> enqueue (the writer normalises and
-stores) -> 200 after commit. The path after the body is read is shared with OTLP/gRPC
-(``ingest.OtlpIngest``), and so is its classification: permanent (400/413/415, nothing
-stored, never retried), resource exhausted (429 + Retry-After), transient (503 +
-Retry-After); a body that does not arrive within its deadline is a 408. Error bodies are a
-``google.rpc.Status`` in the request's encoding, as the OTLP specification asks, quoting at
-most a short excerpt.
+method, media type, encoding, size -> decode -> flatten -> normalise (in an ingest worker
+process, else the queue normalises) -> enqueue (the writer stores) -> 200 after commit. The
+path after the body is read is shared with OTLP/gRPC (``ingest.OtlpIngest``), and so is its
+classification: permanent (400/413/415, nothing stored, never retried), resource exhausted
+(429 + Retry-After), transient (503 + Retry-After); a body that does not arrive within its
+deadline is a 408. Error bodies are a ``google.rpc.Status`` in the request's encoding, as
+the OTLP specification asks, quoting at most a short excerpt.
 """
 
 from __future__ import annotations
 
 import asyncio
-from functools import partial
 
 from google.protobuf import json_format
 from starlette.requests import ClientDisconnect, Request
@@ -20,12 +19,8 @@ from starlette.responses import Response
 
 from collectors.otlp.decode import JSON, PROTOBUF, BadPayloadError
 from collectors.otlp.decode import media_type as media_type_of
-from collectors.otlp.ingest import (
-    OtlpIngest,
-    Outcome,
-    ReceiverCounts,
-    decode_and_flatten,
-)
+from collectors.otlp.ingest import OtlpIngest, Outcome, ReceiverCounts
+from collectors.otlp.workers import IngestWorkers
 from collectors.queue import IngestQueue
 
 
@@ -51,8 +46,11 @@ class OtlpReceiver:
         max_body_bytes: int,
         body_timeout_s: float = 30.0,
         max_in_flight: int = 64,
+        workers: IngestWorkers | None = None,
     ) -> None:
-        self.ingest.attach(queue, max_body_bytes=max_body_bytes, max_in_flight=max_in_flight)
+        self.ingest.attach(
+            queue, max_body_bytes=max_body_bytes, max_in_flight=max_in_flight, workers=workers
+        )
         self._body_timeout_s = body_timeout_s
 
     def begin_stop(self) -> None:
@@ -95,14 +93,13 @@ class OtlpReceiver:
             return _answer(Outcome.refused(exc.status, exc.reason), reply_json)
         except ClientDisconnect:
             return Response(status_code=400)
-        decode = partial(
-            decode_and_flatten,
+        outcome = await self.ingest.store(
+            self.counts,
             body,
             request.headers.get("content-type"),
             request.headers.get("content-encoding"),
-            self.ingest.max_bytes,
         )
-        return _answer(await self.ingest.store(self.counts, decode), reply_json)
+        return _answer(outcome, reply_json)
 
     async def refuse_method(self, request: Request) -> Response:
         """Anything but POST on the OTLP path (else the dashboard's catch-all would answer)."""

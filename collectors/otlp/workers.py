@@ -1,0 +1,266 @@
+"""Decode, flatten and normalise OTLP requests in worker processes (decision 0025).
+
+The pure-Python part of ingest (protobuf or JSON to span columns, then the GenAI rules as
+Arrow compute) holds the GIL; in the server's own process it took turns with the HTTP and
+gRPC handling and the writer. ``IngestWorkers`` runs it in a small pool of processes
+(``LENS_INGEST_WORKERS``), started with the lens (``forkserver``, or ``spawn`` where there
+is none: the server has threads, so never ``fork``). A worker answers one request with a
+``WorkerAnswer``: its calls, verdicts and child-span hints as Arrow IPC bytes, the spans that
+are not calls, and the problem that refuses it (an impossible span), or the refusal of a
+body that cannot be read. The server's process keeps the transports, the group commit and
+the DuckDB insert, which releases the GIL.
+
+A worker ends when the server does, even after a SIGKILL of the server. A worker that dies
+(killed, out of memory) breaks the pool: the requests it held are answered
+``WorkerCrashedError`` (a transient 503 / ``UNAVAILABLE`` with a wait) and the pool is
+replaced, once, for the requests that follow.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+import time
+import traceback
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+import pyarrow as pa
+
+from collectors.genai.normalize import NOT_GENAI, Rejected, normalize_spans
+from collectors.otlp.decode import BadPayloadError, decode_export_request
+from collectors.otlp.flatten import flatten_request
+from lens_errors import UnavailableError
+
+log = logging.getLogger(__name__)
+
+# Seconds a sender is asked to wait after a worker died (a new pool starts in about one).
+RETRY_AFTER_CRASH_S: Final = 2
+# The modules a new worker imports before its first request (forkserver: once, in the
+# server that forks the workers).
+_PRELOAD: Final = ["collectors.otlp.workers"]
+# How often a worker checks that the server still runs.
+_PARENT_CHECK_S: Final = 0.5
+
+
+class WorkerCrashedError(UnavailableError):
+    """The worker process that held a request died; the sender should send it again."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "send the request again", RETRY_AFTER_CRASH_S)
+
+
+@dataclass(frozen=True)
+class Normalised:
+    """One request decoded, flattened and normalised: what the ingest queue commits."""
+
+    spans: int  # the request's spans a GenAI rule reads (the queue's bound counts them)
+    calls: pa.Table  # CALL_SCHEMA
+    verdicts: pa.Table  # FILTER_SCHEMA
+    hints: pa.Table  # HINT_SCHEMA: what child HTTP spans say of calls not in the request
+    rejected: Rejected = field(default_factory=Rejected)  # spans that are not calls
+
+
+@dataclass(frozen=True)
+class WorkerAnswer:
+    """What a worker sends back for one request (pickled; tables as Arrow IPC bytes)."""
+
+    spans: int = 0
+    tables: tuple[bytes, bytes, bytes] | None = None  # calls, verdicts, hints
+    rejected: Rejected = field(default_factory=Rejected)
+    refusal: tuple[int, str] | None = None  # a body that cannot be read: status, reason
+    problem: str | None = None  # an impossible span: the request is refused with a 400
+    unreadable: str | None = None  # an error no rule foresaw: its type and traceback
+
+    def normalised(self) -> Normalised:
+        if self.tables is None:
+            raise ValueError("a refused request has no tables")
+        calls, verdicts, hints = (_table(data) for data in self.tables)
+        return Normalised(self.spans, calls, verdicts, hints, self.rejected)
+
+
+def normalise_request(
+    body: bytes,
+    content_type: str | None,
+    content_encoding: str | None,
+    max_bytes: int,
+    redact: bool,
+) -> WorkerAnswer:
+    """A request body to its calls, in a worker process; never raises (nothing but plain
+    values crosses back)."""
+    try:
+        request = decode_export_request(body, content_type, content_encoding, max_bytes=max_bytes)
+        flat = flatten_request(request)
+    except BadPayloadError as exc:
+        return WorkerAnswer(refusal=(exc.status, exc.reason))
+    except Exception as exc:
+        return WorkerAnswer(unreadable=f"{type(exc).__name__}\n{traceback.format_exc()}")
+    spans = flat.spans.num_rows  # as the queue counts a request's spans
+    try:
+        batch = normalize_spans(flat.spans, source="otlp", redact=redact)
+    except Exception as exc:  # as the queue does when a group cannot be normalised
+        text = str(exc) or type(exc).__name__
+        reason = f"the batch cannot be stored: {type(exc).__name__}: {text[:300]}"
+        return WorkerAnswer(spans=spans, problem=reason)
+    problem = batch.problems.get(0)
+    if problem is not None:
+        return WorkerAnswer(spans=spans, problem=problem)
+    rejected = batch.rejected.get(0, Rejected())
+    if flat.not_genai:
+        rejected.counts[NOT_GENAI] += flat.not_genai
+    tables = (_ipc(batch.calls_of(0)), _ipc(batch.verdicts_of(0)), _ipc(batch.hints))
+    return WorkerAnswer(spans=spans, tables=tables, rejected=rejected)
+
+
+def _ipc(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    data: bytes = sink.getvalue().to_pybytes()
+    return data
+
+
+def _table(data: bytes) -> pa.Table:
+    return pa.ipc.open_stream(pa.py_buffer(data)).read_all()
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(_PRELOAD)
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def _ready() -> int:
+    return 0
+
+
+def _worker_start(server: int) -> None:
+    """In each worker as it starts: Ctrl-C is the server's to handle, and the worker ends
+    when the server does (a server killed with SIGKILL runs no shutdown code). The worker's
+    parent may be the forkserver, which lives as long as the workers do, so the server is
+    watched by its process id."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while _running(server):
+            time.sleep(_PARENT_CHECK_S)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="lens-worker-watch", daemon=True).start()
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, ended but not yet waited for, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+        return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, IndexError):  # no /proc here: os.kill said enough
+        return True
+
+
+class IngestWorkers:
+    """A pool of ``count`` worker processes that normalise requests; ``start`` before use,
+    ``stop`` at the end. Thread-safe: requests come from the event loop and its threads."""
+
+    def __init__(self, count: int, *, redact: bool = True) -> None:
+        if count < 1:
+            raise ValueError("IngestWorkers needs at least one worker")
+        self.count = count
+        self._redact = redact
+        self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+        self.replaced = 0  # pools replaced after a worker died
+
+    def start(self) -> None:
+        """Start the workers and wait until each has imported what it needs, so the first
+        requests do not pay for it."""
+        with self._lock:
+            if self._pool is None:
+                self._pool = self._new_pool()
+            pool = self._pool
+        for done in [pool.submit(_ready) for _ in range(self.count * 2)]:
+            done.result()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.count,
+            mp_context=_context(),
+            initializer=_worker_start,
+            initargs=(os.getpid(),),
+        )
+
+    def submit(
+        self, body: bytes, content_type: str | None, content_encoding: str | None, max_bytes: int
+    ) -> Future[WorkerAnswer]:
+        """``normalise_request`` of the body in a worker. The future fails with
+        ``WorkerCrashedError`` when the worker died (the pool is replaced)."""
+        answer: Future[WorkerAnswer] = Future()
+        with self._lock:
+            pool = self._pool
+            if pool is None:
+                raise WorkerCrashedError("the ingest workers are not running")
+        args = (body, content_type, content_encoding, max_bytes, self._redact)
+        try:
+            work = pool.submit(normalise_request, *args)
+        except BrokenProcessPool:
+            self._replace(pool)
+            answer.set_exception(WorkerCrashedError("an ingest worker stopped; send again"))
+            return answer
+        except RuntimeError:  # shut down since it was read above: the server is stopping
+            raise WorkerCrashedError("the ingest workers are stopping") from None
+        work.add_done_callback(lambda done: self._settle(pool, done, answer))
+        return answer
+
+    def _settle(
+        self, pool: ProcessPoolExecutor, work: Future[WorkerAnswer], answer: Future[WorkerAnswer]
+    ) -> None:
+        error = work.exception() if not work.cancelled() else None
+        if work.cancelled() or isinstance(error, BrokenProcessPool):
+            self._replace(pool)
+            answer.set_exception(WorkerCrashedError("an ingest worker stopped; send again"))
+        elif error is not None:
+            answer.set_exception(error)
+        else:
+            answer.set_result(work.result())
+
+    def _replace(self, broken: ProcessPoolExecutor) -> None:
+        """A new pool in place of ``broken`` (once, however many requests it failed)."""
+        with self._lock:
+            if self._pool is not broken:
+                return
+            log.error("an ingest worker process died; starting a new pool of %d", self.count)
+            self._pool = self._new_pool()
+            self.replaced += 1
+        broken.shutdown(wait=False, cancel_futures=True)
+
+    def pids(self) -> list[int]:
+        """The worker processes' ids (those started so far)."""
+        with self._lock:
+            pool = self._pool
+        processes = getattr(pool, "_processes", None) or {}  # the executor names no others
+        return sorted(processes)
+
+    def status(self) -> dict[str, object]:
+        """What /healthz shows: how many, their process ids, pools replaced since start."""
+        return {"count": self.count, "pids": self.pids(), "replaced": self.replaced}
+
+    def stop(self) -> None:
+        """Stop the workers; requests not yet taken fail with ``WorkerCrashedError``."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)

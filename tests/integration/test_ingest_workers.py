@@ -1,0 +1,253 @@
+"""Ingest worker processes (decision 0025): the calls they make are the calls the server's
+own threads make, a worker that dies costs its requests a 503 with Retry-After and nothing
+more, and workers end with their server, even one killed with SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import grpc
+import httpx
+import pytest
+from google.rpc.error_details_pb2 import RetryInfo
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
+
+from collectors.otlp.workers import IngestWorkers, WorkerCrashedError
+from collectors.queue import IngestQueue
+from collectors.store import Store
+from lens_harness.lens_process import LensServer
+from tests.fixtures import otlp_spans as f
+
+PROTOBUF = "application/x-protobuf"
+EXPORT = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
+PROTOBUF_HEADERS = {"Content-Type": PROTOBUF}
+PARENT = bytes.fromhex("1111111111111111")
+START_NS = time.time_ns() - 3_600_000_000_000  # an hour ago: within content retention
+END_NS = START_NS + 1_500_000_000
+EMAIL_PROMPT = [{"role": "user", "parts": [{"type": "text", "content": "I am ann@contoso.com"}]}]
+
+
+def _span(attributes: dict[str, object], **fields: object) -> Span:
+    return f.make_span(attributes, start=START_NS, end=END_NS, **fields)  # type: ignore[arg-type]
+
+
+def _requests() -> list[ExportTraceServiceRequest]:
+    """A child HTTP span alone (its model call comes in the next request), then a blocked
+    prompt, a filtered completion, a model call with an e-mail address in its prompt, the
+    parent of the child span (it names no deployment), and an agent span (not a call)."""
+    child = _span(
+        f.HTTPX_CLIENT_POST, name="POST", span_id=bytes.fromhex("2222222222222222"),
+        parent_span_id=PARENT,
+    )  # fmt: skip
+    calls = [
+        _span(
+            f.OURS_BLOCKED_PROMPT,
+            span_id=bytes.fromhex("3333333333333333"),
+            status_code=2,
+            status_message="content_filter",
+        ),
+        _span(f.OURS_FILTERED_COMPLETION, span_id=bytes.fromhex("4444444444444444")),
+        _span(
+            {**f.OURS_FILTERED_COMPLETION, "gen_ai.input.messages": json.dumps(EMAIL_PROMPT)},
+            span_id=bytes.fromhex("5555555555555555"),
+        ),
+        _span(
+            {
+                "gen_ai.operation.name": "chat",
+                "gen_ai.request.model": "chat",
+                "gen_ai.usage.input_tokens": 7,
+                "gen_ai.usage.output_tokens": 3,
+            },
+            span_id=PARENT,
+        ),
+        _span(f.EXECUTE_TOOL, name="execute_tool", span_id=bytes.fromhex("6666666666666666")),
+    ]
+    return [f.make_request(child), f.make_request(*calls)]
+
+
+def _ledger(db: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    """Every call (but when it was ingested) and every verdict, in call id order."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        calls = con.execute("SELECT * EXCLUDE (ingested_at) FROM calls ORDER BY call_id").fetchall()
+        verdicts = con.execute("SELECT * FROM filter_results ORDER BY ALL").fetchall()
+    return calls, verdicts
+
+
+def _send_all(server: LensServer) -> list[dict[str, object]]:
+    answers = []
+    for request in _requests():
+        response = httpx.post(
+            f"{server.url}/v1/traces", content=request.SerializeToString(),
+            headers=PROTOBUF_HEADERS, timeout=30,
+        )  # fmt: skip
+        assert response.status_code == 200, response.text
+        answers.append({"status": response.status_code, "body": response.content})
+    return answers
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[Callable[[str, dict[str, str]], LensServer]]:
+    made: list[LensServer] = []
+
+    def make(name: str, env: dict[str, str]) -> LensServer:
+        server = LensServer(tmp_path / f"{name}.duckdb", tmp_path / f"{name}.log", env=env)
+        made.append(server)
+        return server.start()
+
+    yield make
+    for server in made:
+        if server.process is not None:
+            server.kill()
+
+
+def test_workers_store_the_same_calls_and_verdicts_as_the_servers_threads(
+    servers: Callable[[str, dict[str, str]], LensServer],
+) -> None:
+    threads = servers("threads", {"LENS_INGEST_WORKERS": "0"})
+    workers = servers("workers", {"LENS_INGEST_WORKERS": "2"})
+    assert threads.health()["otlp"]["workers"] == {"count": 0}  # type: ignore[index]
+    assert workers.health()["otlp"]["workers"]["count"] == 2  # type: ignore[index]
+    assert _send_all(threads) == _send_all(workers)  # the same answers, partial success too
+    threads.stop()
+    workers.stop()
+    calls, verdicts = _ledger(workers.db_path)
+    assert (calls, verdicts) == _ledger(threads.db_path)
+    # What the rows hold, by hand: 4 calls (the agent span is not one); the parent took its
+    # deployment from the child's URL; the e-mail address was redacted; the blocked prompt's
+    # and the filtered completion's verdicts are there.
+    with duckdb.connect(str(workers.db_path), read_only=True) as con:
+        rows = con.execute(
+            "SELECT call_id[-16:], deployment, filter_action, input_tokens, attributes "
+            "FROM calls ORDER BY call_id"
+        ).fetchall()
+        filtered = con.execute("SELECT count(*) FROM filter_results WHERE filtered").fetchone()
+    assert [r[:4] for r in rows] == [
+        ("1111111111111111", "chat-prod", "none", 7),
+        ("3333333333333333", "chat-prod", "blocked_prompt", None),
+        ("4444444444444444", "chat-prod", "filtered_completion", 40),
+        ("5555555555555555", "chat-prod", "filtered_completion", 40),
+    ]
+    assert "ann@contoso.com" not in rows[3][4] and "[redacted:email]" in rows[3][4], rows[3][4]
+    assert filtered is not None and filtered[0] >= 3
+
+
+def test_a_worker_that_dies_costs_its_request_a_503_and_the_pool_is_replaced(
+    servers: Callable[[str, dict[str, str]], LensServer],
+) -> None:
+    server = servers("lens", {"LENS_INGEST_WORKERS": "2"})
+    before = server.health()["otlp"]["workers"]  # type: ignore[index]
+    assert len(before["pids"]) == 2 and before["replaced"] == 0
+    for pid in before["pids"]:
+        os.kill(pid, signal.SIGKILL)
+    body = f.make_request(_span(f.OURS_FILTERED_COMPLETION)).SerializeToString()
+    refused = httpx.post(f"{server.url}/v1/traces", content=body, headers=PROTOBUF_HEADERS)
+    assert refused.status_code == 503, refused.text
+    assert refused.headers["Retry-After"] == "2"
+    again = httpx.post(f"{server.url}/v1/traces", content=body, headers=PROTOBUF_HEADERS,
+                       timeout=60)  # fmt: skip
+    assert again.status_code == 200, again.text
+    after = server.health()
+    workers = after["otlp"]["workers"]  # type: ignore[index]
+    assert workers["replaced"] == 1 and not set(workers["pids"]) & set(before["pids"])
+    assert after["status"] == "ok" and after["calls"] == 1
+
+    # The same over OTLP/gRPC: UNAVAILABLE with the wait as a RetryInfo, then stored.
+    for pid in workers["pids"]:
+        os.kill(pid, signal.SIGKILL)
+    with grpc.insecure_channel(server.grpc_endpoint) as channel:
+        export: Any = channel.unary_unary(EXPORT)
+        with pytest.raises(grpc.RpcError) as caught:
+            export(body, timeout=60)
+        assert caught.value.code() == grpc.StatusCode.UNAVAILABLE, caught.value.details()
+        trailers: dict[str, Any] = dict(caught.value.trailing_metadata() or ())  # type: ignore[arg-type]
+        retry = RetryInfo.FromString(trailers["google.rpc.retryinfo-bin"])
+        assert retry.retry_delay.seconds == 2
+        assert export(body, timeout=60) == b""  # an empty ExportTraceServiceResponse
+    final = server.health()
+    assert final["otlp"]["workers"]["replaced"] == 2  # type: ignore[index]
+    assert final["calls"] == 1  # the same call, stored once
+
+
+def test_workers_end_with_a_server_killed_by_sigkill(
+    servers: Callable[[str, dict[str, str]], LensServer],
+) -> None:
+    server = servers("lens", {"LENS_INGEST_WORKERS": "2"})
+    pids = server.health()["otlp"]["workers"]["pids"]  # type: ignore[index]
+    server.kill()
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in pids if _alive(pid)]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended
+    except FileNotFoundError:
+        return False
+
+
+def test_a_request_whose_worker_dies_fails_with_a_retryable_error() -> None:
+    workers = IngestWorkers(1)
+    workers.start()
+    try:
+        body = f.make_request(_span(f.OURS_FILTERED_COMPLETION)).SerializeToString()
+        (pid,) = workers.pids()
+        os.kill(pid, signal.SIGSTOP)  # the request is handed over, but not read
+        held = workers.submit(body, PROTOBUF, None, 1_000_000)
+        time.sleep(0.2)
+        os.kill(pid, signal.SIGKILL)
+        with pytest.raises(WorkerCrashedError):
+            held.result(timeout=30)
+        answer = workers.submit(body, PROTOBUF, None, 1_000_000).result(timeout=60)
+        calls = answer.normalised().calls
+        assert calls["input_tokens"].to_pylist() == [40] and workers.replaced == 1
+    finally:
+        workers.stop()
+
+
+def test_a_child_span_and_its_model_call_normalised_apart_meet_in_one_group(
+    tmp_path: Path,
+) -> None:
+    """Workers normalise requests one by one; when a child HTTP span and its model call
+    come in two requests of one group, the store gives the call the child's deployment."""
+    store = Store(tmp_path / "lens.duckdb")
+    workers = IngestWorkers(1)
+    workers.start()
+    queue = IngestQueue(store, max_group_wait_s=2.0, max_group_spans=2)
+    try:
+        child, parent = _requests()[0], f.make_request(_requests()[1].resource_spans[0]
+                                                        .scope_spans[0].spans[3])  # fmt: skip
+        done = [
+            workers.submit(r.SerializeToString(), PROTOBUF, None, 1_000_000).result(timeout=60)
+            for r in (child, parent)
+        ]
+        futures = [queue.submit_normalised(a.normalised(), source="otlp") for a in done]
+        results = [future.result(timeout=30) for future in futures]
+        assert [r.write.calls_inserted for r in results] == [0, 1]
+        rows = (
+            store.cursor()
+            .execute("SELECT deployment, deployment_source, input_tokens FROM calls")
+            .fetchall()
+        )
+        assert rows == [("chat-prod", "url_path", 7)]
+        # One row a request, both from one transaction (current_timestamp is its start).
+        log_rows = (
+            store.cursor()
+            .execute("SELECT count(*), count(DISTINCT received_at) FROM ingest_log")
+            .fetchone()
+        )
+        assert log_rows == (2, 1)
+    finally:
+        queue.close()
+        workers.stop()
+        store.close()
