@@ -19,6 +19,7 @@ import json
 import logging
 import threading
 from collections.abc import Iterator
+from concurrent.futures.process import BrokenProcessPool
 from datetime import timedelta
 from typing import Any
 
@@ -60,6 +61,19 @@ def running_lens() -> Lens | None:
     """The lens this process runs (started and not yet stopped), or None."""
     with _running_lock:
         return _running
+
+
+def start_workers(settings: Settings) -> IngestWorkers | None:
+    """The ingest worker processes, started; None, logged, when they cannot start (a parent
+    whose ``__main__`` a child cannot run, say): the server's threads then decode."""
+    workers = IngestWorkers(settings.ingest_workers(), redact=settings.lens_redact)
+    try:
+        workers.start()
+    except (BrokenProcessPool, OSError) as exc:
+        workers.stop()
+        log.warning("ingest workers did not start (%s); the server's threads decode", exc)
+        return None
+    return workers
 
 
 def _set_running(lens: Lens | None) -> None:
@@ -141,8 +155,7 @@ class Lens:
             store, max_waiting_spans=settings.lens_queue_max_calls, redact=settings.lens_redact
         )
         if settings.ingest_workers():  # started before requests come: they import a lot
-            self.workers = IngestWorkers(settings.ingest_workers(), redact=settings.lens_redact)
-            await asyncio.to_thread(self.workers.start)
+            self.workers = await asyncio.to_thread(start_workers, settings)
         self.receiver.attach(
             self.queue,
             max_body_bytes=settings.lens_max_body_bytes,

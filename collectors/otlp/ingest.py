@@ -47,6 +47,7 @@ from collectors.otlp.decode import DEFAULT_MAX_BODY_BYTES, BadPayloadError, deco
 from collectors.otlp.flatten import FlatRequest, flatten_request
 from collectors.otlp.workers import IngestWorkers, Normalised, WorkerCrashedError
 from collectors.queue import BackpressureError, IngestQueue, QueueClosedError, WriteRefusedError
+from lens_errors import BadInputError
 
 log = logging.getLogger(__name__)
 
@@ -344,11 +345,14 @@ class OtlpIngest:
         return answer.normalised()
 
 
-class _UnreadableError(Exception):
-    """A worker met an error no rule foresaw while reading a request."""
+class _UnreadableError(BadInputError):
+    """A worker met an error no rule foresaw while reading a request: a bad input (400)."""
 
     def __init__(self, kind: str, detail: str) -> None:
-        super().__init__(kind)
+        super().__init__(
+            f"the request could not be read ({kind})",
+            "check the exporter's OTLP encoding; the server log has the details",
+        )
         self.kind = kind
         self.detail = detail
 

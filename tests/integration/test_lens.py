@@ -5,6 +5,8 @@ store it was given leaves that store open."""
 from __future__ import annotations
 
 import asyncio
+import sys
+import types
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -81,3 +83,30 @@ def test_a_lens_on_a_given_store_leaves_it_open(tmp_path: Path) -> None:
     assert lens.store is None
     assert store.health().calls == 0  # still open: a closed connection raises here
     store.close()
+
+
+def test_workers_that_cannot_start_leave_the_decoding_to_the_servers_threads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A child process re-runs its parent's __main__ script: one that fails there (as a test
+    # runner's generated script does) kills every worker before it is ready.
+    script = tmp_path / "main_script.py"
+    script.write_text("raise NameError('this script runs only in its parent')\n")
+    main = types.ModuleType("__main__")
+    main.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    lens = Lens(quiet_settings(tmp_path / "lens.duckdb", lens_ingest_workers=2))
+    end = datetime.now(UTC)
+    (batch,) = export_requests(end - timedelta(hours=1), end, 7, 7)
+    asyncio.run(lens.start())
+    try:
+        assert lens.workers is None  # started without them, not failed
+        with ThreadedServer(Starlette(routes=build_routes(lambda: lens))) as server:
+            answer = httpx.post(
+                f"{server.url}/v1/traces", content=batch.SerializeToString(), headers=PROTOBUF
+            )
+            health = httpx.get(f"{server.url}/healthz").json()
+        assert answer.status_code == 200
+        assert health["calls"] == 7
+    finally:
+        asyncio.run(lens.stop())
