@@ -16,8 +16,6 @@ from rich.markup import escape
 from app import audit
 from app.access import Identity
 from app.reconciliation import use_bill_prices
-from collectors.billing.cost_export import CostExportError
-from collectors.prices.fetch import RetailPricesError
 from collectors.store import Store
 
 console = Console(stderr=True, soft_wrap=True)
@@ -43,12 +41,9 @@ def apply_prices_through_server(
 def apply_prices_on_file(
     store: Store, who: Identity, month: str, uploads: list[tuple[str, bytes]]
 ) -> dict[str, Any]:
-    """Apply the bill's prices on the file this process owns; exit 1 for a bad export."""
-    try:
-        used = use_bill_prices(store, month, uploads, apply=True)
-    except (CostExportError, RetailPricesError) as exc:
-        console.print(f"[red]error:[/red] {escape(exc.message)}\n{escape(exc.hint)}")
-        raise SystemExit(1) from None
+    """Apply the bill's prices on the file this process owns (a ``CostExportError`` is bad
+    input, exit 2, through the CLI's one translation of errors)."""
+    used = use_bill_prices(store, month, uploads, apply=True)
     audit.record(store, who, "prices.apply", used.proposal.source,
                  {"via": "cli", **used.audit_detail()})  # fmt: skip
     return used.as_dict()

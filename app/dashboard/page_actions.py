@@ -20,8 +20,7 @@ from app.reconciliation import (
     use_bill_prices,
 )
 from collectors.billing.cost_export import CostExportError
-from collectors.prices.fetch import RetailPricesError
-from lens_errors import BadInputError, ForbiddenError, LensError
+from lens_errors import BadInputError, ForbiddenError
 from queries import audit_log
 
 
@@ -71,8 +70,6 @@ def apply_bill_prices(who: Identity, month: str, files: list[tuple[str, bytes]])
         used = use_bill_prices(store, month, files, apply=True)
     except CostExportError as exc:
         raise NotAnExportError(exc.message, exc.hint) from None
-    except RetailPricesError as exc:
-        raise LensError(exc.message, exc.hint) from None
     audit.record(store, who, "prices.apply", used.proposal.source,
                  {"via": "ui", **used.audit_detail()})  # fmt: skip
     st.cache_data.clear()  # every cost read before reads the new prices

@@ -30,7 +30,6 @@ from collectors.loganalytics.sources import SOURCES, parse_since
 from collectors.otlp.grpc_receiver import OtlpGrpcReceiver
 from collectors.otlp.receiver import OtlpReceiver
 from collectors.otlp.workers import IngestWorkers
-from collectors.prices.fetch import RetailPricesError
 from collectors.queue import WriterHealth
 from collectors.store import StoreHealth
 from lens_errors import BadInputError, ConfigError, ForbiddenError, UnavailableError
@@ -95,6 +94,11 @@ def month_param(month: str) -> str:
     except ValueError as exc:
         raise BadInputError(str(exc), "pass month=YYYY-MM, e.g. month=2026-10") from None
     return month
+
+
+def flag_param(request: Request, name: str) -> bool:
+    """A yes/no query parameter: ``1``, ``true`` or ``yes`` (any case) is yes."""
+    return request.query_params.get(name, "false").lower() in ("1", "true", "yes")
 
 
 def since_param(since: str) -> timedelta:
@@ -177,7 +181,7 @@ def build_routes(lens_of: Callable[[], Lens | None] = running_lens) -> list[Rout
         lens = lens_of()
         if lens is None:
             raise starting()
-        apply = request.query_params.get("apply", "false").lower() in ("1", "true", "yes")
+        apply = flag_param(request, "apply")
         who = request_identity(request.scope)
         if apply and (who is None or not who.may("prices.apply")):
             role = who.role if who is not None else "anonymous"
@@ -225,7 +229,7 @@ def build_routes(lens_of: Callable[[], Lens | None] = running_lens) -> list[Rout
         config = lens.alerts if lens is not None else None
         if lens is None or config is None:
             raise starting()
-        dry_run = request.query_params.get("dry_run", "false").lower() in ("1", "true", "yes")
+        dry_run = flag_param(request, "dry_run")
         try:
             report = await run_in_threadpool(lens.check_alerts, config, dry_run)
         except duckdb.Error as exc:
@@ -280,7 +284,7 @@ def build_routes(lens_of: Callable[[], Lens | None] = running_lens) -> list[Rout
         if lens is None:
             raise starting()
         month = month_param(request.query_params.get("month", ""))
-        apply = request.query_params.get("apply", "false").lower() in ("1", "true", "yes")
+        apply = flag_param(request, "apply")
         who = request_identity(request.scope)
         refused = refuse_bill_prices(who)
         if refused is not None:
@@ -290,10 +294,8 @@ def build_routes(lens_of: Callable[[], Lens | None] = running_lens) -> list[Rout
             raise ForbiddenError(refused, "ask an admin, or a finops identity for "
                                  "every tenant, to use the bill's prices")  # fmt: skip
         files = await uploaded_files(request)
-        try:  # a CostExportError is a BadInputError: 400
-            used = await run_in_threadpool(lens.bill_prices, month, files, apply)
-        except RetailPricesError as exc:  # the book could not take the bill's prices
-            raise ConfigError(exc.message, exc.hint) from None
+        # a CostExportError is a BadInputError (400), a PriceBookConflictError a ConfigError (409)
+        used = await run_in_threadpool(lens.bill_prices, month, files, apply)
         if apply:
             detail = {"via": "api", **used.audit_detail()}
             await run_in_threadpool(lens.audit, who, "prices.apply", used.proposal.source, detail)

@@ -33,7 +33,7 @@ from collectors.prices.book import (
     read_price_book_csv,
     write_price_book_csv,
 )
-from collectors.prices.fetch import RetailPricesConfig, RetailPricesError, fetch_retail_pages
+from collectors.prices.fetch import RetailPricesConfig, fetch_retail_pages
 from collectors.prices.parse import (
     CapacityPrice,
     PriceRow,
@@ -42,11 +42,17 @@ from collectors.prices.parse import (
     price_rows_from_items,
 )
 from collectors.store import Store
+from lens_errors import ConfigError
 from queries import registered
 
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str, str, str, str]  # model, deployment type, region, service tier, context
+
+
+class PriceBookConflictError(ConfigError):
+    """A book just loaded equals an earlier version while another is in force: the price
+    book's versions, not the API or the bill, need a person (409)."""
 
 
 @dataclass(frozen=True)
@@ -258,7 +264,7 @@ def apply_refresh(store: Store, rows: Sequence[PriceRow], read_on: date) -> str:
         )
     in_force, _ = read_price_book(store)
     if in_force != version:
-        raise RetailPricesError(
+        raise PriceBookConflictError(
             f"the refreshed book equals {version}, loaded earlier, but {in_force} is in force",
             "run the refresh again tomorrow, or edit the price book file by hand",
         )
@@ -355,7 +361,7 @@ def apply_bill_prices(store: Store, book: Sequence[PriceRow], month: str) -> str
         version = load_price_book(store, path, source=f"Cost Management bill of {month}")
     in_force, _ = read_price_book(store)
     if in_force != version:
-        raise RetailPricesError(
+        raise PriceBookConflictError(
             f"the book with the bill's prices equals {version}, loaded earlier, but {in_force} "
             "is in force",
             "edit the price book file by hand, or refresh the prices and apply the bill again",

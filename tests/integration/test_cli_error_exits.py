@@ -21,13 +21,14 @@ def run(*args: str) -> tuple[int, str]:
     return result.exit_code, " ".join(result.stderr.split())
 
 
+@pytest.mark.parametrize("more", [(), ("--apply-prices",)], ids=["reconcile", "apply-prices"])
 def test_a_file_that_is_not_an_export_is_bad_input_exit_2(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, more: tuple[str, ...]
 ) -> None:
     monkeypatch.setenv("LENS_DB", str(tmp_path / "lens.duckdb"))
     notes = tmp_path / "notes.csv"
     notes.write_text("a,b\n1,2\n", encoding="utf-8")
-    code, stderr = run("reconcile", "--month", "2026-10", str(notes), *NO_SERVER)
+    code, stderr = run("reconcile", "--month", "2026-10", str(notes), *more, *NO_SERVER)
     assert code == 2
     assert stderr.startswith("error: ")
     assert "neither the FOCUS columns" in stderr
