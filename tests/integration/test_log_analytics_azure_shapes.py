@@ -35,13 +35,6 @@ APP = "AppDependencies"
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeLogAnalytics]:
-    server = FakeLogAnalytics().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     opened = Store(tmp_path / "lens.duckdb")
     load_reference_data(opened, PRICES, DEPLOYMENT_TYPES)

@@ -9,11 +9,7 @@ cache-write field: their calls' cache_write_tokens stay NULL."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-import pytest
+from datetime import timedelta
 
 from collectors.genai.attributes import CACHE_WRITE_TOKENS
 from collectors.loganalytics.client import LogAnalyticsConfig
@@ -21,29 +17,9 @@ from collectors.loganalytics.poller import Poller
 from collectors.store import Store
 from lens_harness.log_analytics import WORKSPACE, FakeLogAnalytics, TokenCredential
 from lens_harness.log_analytics_rows import app_insights_row, diagnostics_row
+from tests.integration.log_analytics_polling import NOW, poll
 
-NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 AT = NOW - timedelta(minutes=10)
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeLogAnalytics]:
-    server = FakeLogAnalytics().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store(tmp_path / "lens.duckdb")
-    yield opened
-    opened.close()
-
-
-def poll(store: Store, fake: FakeLogAnalytics, source: str) -> None:
-    config = LogAnalyticsConfig(workspace_id=WORKSPACE, endpoint=fake.endpoint, retry_total=0)
-    report = Poller(store, config, credential=TokenCredential(), now=lambda: NOW).poll(source)
-    assert report.error is None
 
 
 def cache_writes(store: Store) -> dict[str, int | None]:

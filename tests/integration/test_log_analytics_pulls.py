@@ -5,12 +5,10 @@ credentials and the one-ledger merge."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from collectors.loganalytics.client import LogAnalyticsConfig
@@ -36,20 +34,6 @@ from tests.normalizing import normalized_tables
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 APIM = "ApiManagementGatewayLlmLog"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeLogAnalytics]:
-    server = FakeLogAnalytics().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store(tmp_path / "lens.duckdb")
-    yield opened
-    opened.close()
 
 
 class Clock:

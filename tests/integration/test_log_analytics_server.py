@@ -8,7 +8,7 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,13 +29,6 @@ from lens_harness.log_analytics_rows import apim_row
 CLI = Path(sys.executable).with_name("aoai-lens")
 APIM = "ApiManagementGatewayLlmLog"
 REQUEST_ID = "3f1c2a9e-4b7d-4e21-9c55-0a8f6d2b1e77"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeLogAnalytics]:
-    server = FakeLogAnalytics().start()
-    yield server
-    server.stop()
 
 
 def workspace_env(fake: FakeLogAnalytics, **extra: str) -> dict[str, str]:
