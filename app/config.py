@@ -105,8 +105,9 @@ class Settings(BaseSettings):
     lens_ingest_workers: int | None = Field(
         default=None,
         ge=0,
+        le=32,
         description="Processes that decode and normalise OTLP requests beside the server "
-        "(default: min(2, CPU count)); 0: the server's own threads do it.",
+        "(default: min(2, CPU count), at most 32); 0: the server's own threads do it.",
     )
     lens_queue_max_calls: int = Field(
         default=50_000,

@@ -34,6 +34,14 @@ def test_invalid_value_names_the_variable_and_the_fix(monkeypatch: pytest.Monkey
     assert "README" in caught.value.hint
 
 
+@pytest.mark.parametrize("value", ["-1", "33", "100000"])
+def test_ingest_workers_are_bounded(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("LENS_INGEST_WORKERS", value)  # a typo must not fork 100,000 processes
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert caught.value.message.startswith("LENS_INGEST_WORKERS is invalid")
+
+
 def test_otlp_grpc_listens_on_4317_of_the_server_host_by_default() -> None:
     config = load_settings().otlp_grpc_config()
     assert config is not None
