@@ -18,6 +18,7 @@ applied. Pure: no I/O.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -186,8 +187,11 @@ def _why_not(line: Mapping[Hashable, object]) -> str:
     for problem in (line["meter_problem"], line["unit_problem"]):
         if problem:
             return str(problem)
-    if float(str(line["effective_cost_usd"])) <= 0:
+    cost, tokens = float(str(line["effective_cost_usd"])), float(str(line["tokens"]))
+    if not math.isfinite(cost) or cost <= 0:
         return "no cost on the line"
+    if not math.isfinite(tokens) or tokens < 1:  # a price per token needs a token
+        return "the line counts no tokens"
     if line["deployment_type"] == "Standard" and not line["region"]:
         return "a regional (Standard) meter, and the export names no region"
     return ""

@@ -104,3 +104,16 @@ def test_a_bill_row_runs_until_the_books_next_dated_change() -> None:
         ("2026-11-15", "None", Decimal("2"), Decimal("8"), "test"),
         ("2026-10-01", "2026-11-15", Decimal("2.200000"), Decimal("9.6"), "bill-2026-10"),
     ]
+
+
+@pytest.mark.parametrize("quantity", ["0", "0.0004", "-2024", "nan", "inf"])
+def test_a_line_that_counts_no_tokens_is_listed_not_divided_by(quantity: str) -> None:
+    row = {
+        "ChargePeriodStart": "2026-11-20T00:00:00Z", "BilledCost": "0.004048",
+        "EffectiveCost": "0.004048", "ResourceId": f"{RG}/aoai-prod",
+        "SkuMeter": "gpt 4o 1120 Inp glbl", "ConsumedQuantity": quantity, "ConsumedUnit": "Units",
+    }  # fmt: skip
+    bill = read_cost_exports([("f.csv", pd.DataFrame([row]).to_csv(index=False).encode())])
+    proposal = propose_bill_prices(bill.lines, "2026-11", [], {})
+    assert proposal.rows == ()
+    assert [n.meter for n in proposal.not_applied] == ["gpt 4o 1120 Inp glbl"]
