@@ -66,7 +66,7 @@ def running_lens() -> Lens | None:
 def start_workers(settings: Settings) -> IngestWorkers | None:
     """The ingest worker processes, started; None, logged, when they cannot start (a parent
     whose ``__main__`` a child cannot run, say): the server's threads then decode."""
-    workers = IngestWorkers(settings.ingest_workers(), redact=settings.lens_redact)
+    workers = IngestWorkers(settings.ingest_workers())
     try:
         workers.start()
     except (BrokenProcessPool, OSError) as exc:

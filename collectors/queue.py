@@ -1,19 +1,18 @@
 """Bounded ingest queue and the one writer thread that normalises and stores what waits.
 
-Receivers ``submit`` the spans of one request (``FlatRequest``), or the request already
-normalised by an ingest worker process (``submit_normalised``: ``Normalised``), and get a
-future that resolves only after the batch's transaction has committed, so an OTLP 200 always means
+Receivers ``submit`` the spans of one request (``FlatRequest``) and get a future that
+resolves only after the batch's transaction has committed, so an OTLP 200 always means
 "stored". When the spans waiting would exceed the bound, ``submit`` raises
 ``BackpressureError`` (answered 429 + Retry-After).
 
 A normaliser thread takes a group across requests: what arrived while the last group was
 normalised and written, up to ``max_group_spans`` spans (``max_group_wait_s`` can hold it
-longer for more),
-normalises it at once (``normalize_spans``: Arrow compute over the group's columns,
-whatever the number of requests; requests that came normalised are taken as they are) and
-hands it to the writer thread, which writes it in
-one transaction while the next group is normalised. A request with an impossible span is
-refused alone (``WriteRefusedError``, permanent).
+longer for more; while the writer is busy, requests still being decoded are waited for,
+up to ``max_arrival_wait_s``, since they could not be written sooner anyway), normalises
+it at once (``normalize_spans``: Arrow compute over the group's columns, whose cost is
+mostly per batch, whatever the number of requests) and hands it to the writer thread,
+which writes it in one transaction while the next group is normalised. A request with an
+impossible span is refused alone (``WriteRefusedError``, permanent).
 
 The writer cannot die: any exception in a group write fails that group only, and the
 group is written again request by request, so one bad request is refused with its reason
@@ -39,7 +38,6 @@ import pyarrow as pa
 
 from collectors.genai.normalize import BEFORE_RETENTION, NOT_GENAI, Rejected, normalize_spans
 from collectors.otlp.flatten import FlatRequest
-from collectors.otlp.workers import Normalised
 from collectors.store import Batch, PreparedWrite, Store, StoreError, WriteResult
 from lens_errors import BadInputError, BusyError, UnavailableError
 
@@ -96,8 +94,7 @@ class WriterHealth:
 
 @dataclass
 class _Item:
-    flat: FlatRequest | None  # spans to normalise with the group, or
-    normalised: Normalised | None  # ... the request normalised by an ingest worker
+    flat: FlatRequest  # spans to normalise with the group
     spans: int
     source: str
     future: Future[IngestResult]
@@ -143,6 +140,7 @@ class IngestQueue:
         # Normalised groups waiting for the writer: one at most, so the next group is
         # normalised while the writer writes the last one.
         self._prepared: deque[_Prepared] = deque()
+        self._writing = False  # the writer is storing a group
         self._normalising = True
         self._normaliser = threading.Thread(
             target=self._normalise_loop, name="lens-normaliser", daemon=True
@@ -175,22 +173,14 @@ class IngestQueue:
 
     def submit(self, flat: FlatRequest, *, source: str) -> Future[IngestResult]:
         """One request's spans, to be normalised with the group they join."""
-        return self._submit(flat, None, flat.spans.num_rows, source)
-
-    def submit_normalised(self, normalised: Normalised, *, source: str) -> Future[IngestResult]:
-        """One request normalised already (by an ingest worker process)."""
-        return self._submit(None, normalised, normalised.spans, source)
-
-    def _submit(
-        self, flat: FlatRequest | None, normalised: Normalised | None, size: int, source: str
-    ) -> Future[IngestResult]:
+        size = flat.spans.num_rows
         future: Future[IngestResult] = Future()
         with self._cond:
             if self._closed:
                 raise QueueClosedError("the server is shutting down")
             if self._waiting and self._waiting + size > self._max_waiting:
                 raise BackpressureError(self._waiting, self._retry_after_s())
-            self._items.append(_Item(flat, normalised, size, source, future))
+            self._items.append(_Item(flat, size, source, future))
             self._waiting += size
             # Both threads wait on this condition (the normaliser for requests, the writer
             # for groups): wake both, or the normaliser may sleep through a request.
@@ -221,7 +211,8 @@ class IngestQueue:
 
     def _take_group(self) -> list[_Item] | None:
         """Wait for work; then up to ``max_group_spans`` spans, once that many wait or the
-        first has waited ``max_group_wait_s``. By default there is no wait: a group is what
+        first has waited ``max_group_wait_s``, or, while the writer is busy, requests being
+        decoded have arrived (``max_group_wait_s`` at most). By default a group is what
         arrived while the last one was normalised and written."""
         with self._cond:
             while not self._items and not self._closed:
@@ -230,12 +221,13 @@ class IngestQueue:
                 return None
             now = time.monotonic()
             deadline = now + self._max_wait_s
-            # Requests being decoded now join this group rather than the next: one commit
-            # for them all costs less than one each.
+            # While the writer is busy, requests being decoded now join this group rather
+            # than the next: they could not be written sooner, and one commit for them all
+            # costs less than one each. An idle writer is never kept waiting for them.
             arrival_deadline = now + self._max_arrival_wait_s
             while not self._closed and self._waiting < self._max_group:
                 left = deadline - time.monotonic()
-                if self._arriving:
+                if self._arriving and (self._writing or self._prepared):
                     left = max(left, arrival_deadline - time.monotonic())
                 if left <= 0:
                     break
@@ -279,6 +271,9 @@ class IngestQueue:
                     "the writer failed unexpectedly"))  # fmt: skip
             finally:
                 self._release([item for item, _, _ in prepared.writes])
+                with self._cond:
+                    self._writing = False
+                    self._cond.notify_all()
 
     def _take_prepared(self) -> _Prepared | None:
         with self._cond:
@@ -287,6 +282,7 @@ class IngestQueue:
             if not self._prepared:
                 return None
             prepared = self._prepared.popleft()
+            self._writing = True
             self._cond.notify_all()
             return prepared
 
@@ -316,41 +312,25 @@ class IngestQueue:
         return prepared
 
     def _normalised(self, group: list[_Item]) -> _Prepared:
-        """The group's requests that came as spans normalised at once, those that came
-        normalised taken as they are; each request's batch in the group's order."""
-        batches: dict[int, tuple[Rejected, Batch]] = {}
-        hints: list[pa.Table] = []
-        raw = [(item, item.flat) for item in group if item.flat is not None]
-        if raw:
-            spans = pa.concat_tables(
-                _numbered(flat.spans, number) for number, (_, flat) in enumerate(raw)
-            )
-            batch = normalize_spans(spans, source=raw[0][0].source, redact=self._redact)
-            hints.append(batch.hints)
-            for number, (item, flat) in enumerate(raw):
-                problem = batch.problems.get(number)
-                if problem is not None:  # the sender's data, not a failing writer
-                    if not item.future.done():
-                        item.future.set_exception(WriteRefusedError(problem))
-                    self._release([item])
-                    continue
-                rejected = batch.rejected.get(number, Rejected())
-                if flat.not_genai:
-                    rejected.counts[NOT_GENAI] += flat.not_genai
-                calls, verdicts = batch.calls_of(number), batch.verdicts_of(number)
-                batches[id(item)] = (rejected, Batch(calls, verdicts, item.source, rejected.total))
-        for item in group:
-            done = item.normalised
-            if done is not None:
-                batches[id(item)] = (done.rejected, Batch(done.calls, done.verdicts, item.source,
-                                                          done.rejected.total))  # fmt: skip
-                hints.append(done.hints)
+        """The group's requests normalised at once; each request's batch in the group's
+        order (a request with an impossible span is refused here)."""
+        spans = pa.concat_tables(_numbered(item.flat.spans, number)
+                                 for number, item in enumerate(group))  # fmt: skip
+        batch = normalize_spans(spans, source=group[0].source, redact=self._redact)
         writes: list[tuple[_Item, Rejected, Batch]] = []
-        for item in group:
-            if id(item) in batches:
-                rejected, batch_of_item = batches[id(item)]
-                writes.append((item, rejected, batch_of_item))
-        return _Prepared(writes, pa.concat_tables(hints), self._prepared_write(writes))
+        for number, item in enumerate(group):
+            problem = batch.problems.get(number)
+            if problem is not None:  # the sender's data, not a failing writer
+                if not item.future.done():
+                    item.future.set_exception(WriteRefusedError(problem))
+                self._release([item])
+                continue
+            rejected = batch.rejected.get(number, Rejected())
+            if item.flat.not_genai:
+                rejected.counts[NOT_GENAI] += item.flat.not_genai
+            calls, verdicts = batch.calls_of(number), batch.verdicts_of(number)
+            writes.append((item, rejected, Batch(calls, verdicts, item.source, rejected.total)))
+        return _Prepared(writes, batch.hints, self._prepared_write(writes))
 
     def _prepared_write(self, writes: list[tuple[_Item, Rejected, Batch]]) -> PreparedWrite | None:
         """The group's calls conformed and summed here, beside the writer; None if that

@@ -3,9 +3,10 @@
 Both front-ends, OTLP/HTTP (``receiver.py``) and OTLP/gRPC (``grpc_receiver.py``), read a
 request their own way and hand it to one ``OtlpIngest``: ``admit`` takes it in, or refuses
 it at once (starting, stopping, more requests in progress than the cap, counted over both
-transports); ``store`` decodes, flattens and normalises it in an ingest worker process
-(``workers.IngestWorkers``; without workers it decodes and flattens in a thread and the
-queue normalises), gives it to the ingest queue and waits for the commit. The answer is an
+transports); ``store`` decodes and flattens it in an ingest worker process
+(``workers.IngestWorkers``; without workers, in a thread), gives it to the ingest queue,
+which normalises and commits it with the group it joins, and waits for the commit. The
+answer is an
 ``Outcome``, classified here once:
 
 - accepted (200), with the spans that are not model calls (OTLP partial success);
@@ -45,7 +46,7 @@ from collectors.genai.normalize import (
 )
 from collectors.otlp.decode import DEFAULT_MAX_BODY_BYTES, BadPayloadError, decode_export_request
 from collectors.otlp.flatten import FlatRequest, flatten_request
-from collectors.otlp.workers import IngestWorkers, Normalised, WorkerCrashedError
+from collectors.otlp.workers import IngestWorkers, WorkerCrashedError
 from collectors.queue import BackpressureError, IngestQueue, QueueClosedError, WriteRefusedError
 from lens_errors import BadInputError
 
@@ -281,9 +282,6 @@ class OtlpIngest:
         except BadPayloadError as exc:
             counts.add(bad_requests=1)
             return Outcome.refused(exc.status, exc.reason)
-        except WriteRefusedError as exc:  # an impossible span, found by a worker
-            counts.add(bad_requests=1)
-            return Outcome.refused(400, exc.reason)
         except WorkerCrashedError as exc:
             return Outcome.refused(503, str(exc), exc.retry_after_s)
         except _UnreadableError as exc:  # a request no rule foresaw: refused, never a 500
@@ -296,10 +294,7 @@ class OtlpIngest:
         if queue is None or self._stopping.is_set():
             return Outcome.refused(503, "the lens server is stopping")
         try:
-            if isinstance(read, FlatRequest):
-                future = queue.submit(read, source="otlp")
-            else:
-                future = queue.submit_normalised(read, source="otlp")
+            future = queue.submit(read, source="otlp")
         except BackpressureError as exc:
             counts.add(throttled=1)
             return Outcome.refused(429, str(exc), exc.retry_after_s)
@@ -323,9 +318,9 @@ class OtlpIngest:
 
     async def _read(
         self, body: bytes, content_type: str | None, content_encoding: str | None
-    ) -> FlatRequest | Normalised:
-        """The body as spans (a thread decodes and flattens) or, with ingest workers, as
-        calls (a worker process decodes, flattens and normalises); raises what refuses it."""
+    ) -> FlatRequest:
+        """The body as span columns, decoded and flattened by an ingest worker process (or
+        a thread without workers); raises what refuses it."""
         workers = self._workers
         if workers is None:
             return await anyio.to_thread.run_sync(
@@ -340,9 +335,7 @@ class OtlpIngest:
         if answer.unreadable is not None:
             kind, _, detail = answer.unreadable.partition("\n")
             raise _UnreadableError(kind, detail)
-        if answer.problem is not None:
-            raise WriteRefusedError(answer.problem)
-        return answer.normalised()
+        return answer.flat()
 
 
 class _UnreadableError(BadInputError):

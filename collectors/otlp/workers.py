@@ -1,14 +1,14 @@
-"""Decode, flatten and normalise OTLP requests in worker processes (decision 0025).
+"""Decode and flatten OTLP requests in worker processes (decisions 0025 and 0029).
 
-The pure-Python part of ingest (protobuf or JSON to span columns, then the GenAI rules as
-Arrow compute) holds the GIL; in the server's own process it took turns with the HTTP and
-gRPC handling and the writer. ``IngestWorkers`` runs it in a small pool of processes
-(``LENS_INGEST_WORKERS``), started with the lens (``forkserver``, or ``spawn`` where there
-is none: the server has threads, so never ``fork``). A worker answers one request with a
-``WorkerAnswer``: its calls, verdicts and child-span hints as Arrow IPC bytes, the spans that
-are not calls, and the problem that refuses it (an impossible span), or the refusal of a
-body that cannot be read. The server's process keeps the transports, the group commit and
-the DuckDB insert, which releases the GIL.
+The pure-Python part of ingest (protobuf or JSON to span columns) holds the GIL; in the
+server's own process it took turns with the HTTP and gRPC handling and the writer.
+``IngestWorkers`` runs it in a small pool of processes (``LENS_INGEST_WORKERS``), started
+with the lens (``forkserver``, or ``spawn`` where there is none: the server has threads, so
+never ``fork``). A worker answers one request with a ``WorkerAnswer``: its span columns
+(``SPAN_SCHEMA``) as Arrow IPC bytes and the spans no GenAI rule reads, or the refusal of a
+body that cannot be read. The server's process keeps the transports and the ingest queue,
+which applies the GenAI rules to a whole group of requests at once (Arrow compute, whose
+cost is mostly per batch) and commits it (DuckDB, which releases the GIL).
 
 A worker ends when the server does, even after a SIGKILL of the server. A worker that dies
 (killed, out of memory) breaks the pool: the requests it held are answered
@@ -27,15 +27,14 @@ import time
 import traceback
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 import pyarrow as pa
 
-from collectors.genai.normalize import NOT_GENAI, Rejected, normalize_spans
 from collectors.otlp.decode import BadPayloadError, decode_export_request
-from collectors.otlp.flatten import flatten_request
+from collectors.otlp.flatten import FlatRequest, flatten_request
 from lens_errors import UnavailableError
 
 log = logging.getLogger(__name__)
@@ -57,43 +56,25 @@ class WorkerCrashedError(UnavailableError):
 
 
 @dataclass(frozen=True)
-class Normalised:
-    """One request decoded, flattened and normalised: what the ingest queue commits."""
-
-    spans: int  # the request's spans a GenAI rule reads (the queue's bound counts them)
-    calls: pa.Table  # CALL_SCHEMA
-    verdicts: pa.Table  # FILTER_SCHEMA
-    hints: pa.Table  # HINT_SCHEMA: what child HTTP spans say of calls not in the request
-    rejected: Rejected = field(default_factory=Rejected)  # spans that are not calls
-
-
-@dataclass(frozen=True)
 class WorkerAnswer:
-    """What a worker sends back for one request (pickled; tables as Arrow IPC bytes)."""
+    """What a worker sends back for one request (pickled; the spans as Arrow IPC bytes)."""
 
-    spans: int = 0
-    tables: tuple[bytes, bytes, bytes] | None = None  # calls, verdicts, hints
-    rejected: Rejected = field(default_factory=Rejected)
+    spans: bytes | None = None  # SPAN_SCHEMA, as Arrow IPC
+    not_genai: int = 0  # spans with nothing a GenAI rule reads
     refusal: tuple[int, str] | None = None  # a body that cannot be read: status, reason
-    problem: str | None = None  # an impossible span: the request is refused with a 400
     unreadable: str | None = None  # an error no rule foresaw: its type and traceback
 
-    def normalised(self) -> Normalised:
-        if self.tables is None:
-            raise ValueError("a refused request has no tables")
-        calls, verdicts, hints = (_table(data) for data in self.tables)
-        return Normalised(self.spans, calls, verdicts, hints, self.rejected)
+    def flat(self) -> FlatRequest:
+        if self.spans is None:
+            raise ValueError("a refused request has no spans")
+        return FlatRequest(_table(self.spans), self.not_genai)
 
 
-def normalise_request(
-    body: bytes,
-    content_type: str | None,
-    content_encoding: str | None,
-    max_bytes: int,
-    redact: bool,
+def flatten_body(
+    body: bytes, content_type: str | None, content_encoding: str | None, max_bytes: int
 ) -> WorkerAnswer:
-    """A request body to its calls, in a worker process; never raises (nothing but plain
-    values crosses back)."""
+    """A request body to its span columns, in a worker process; never raises (nothing but
+    plain values crosses back)."""
     try:
         request = decode_export_request(body, content_type, content_encoding, max_bytes=max_bytes)
         flat = flatten_request(request)
@@ -101,21 +82,7 @@ def normalise_request(
         return WorkerAnswer(refusal=(exc.status, exc.reason))
     except Exception as exc:
         return WorkerAnswer(unreadable=f"{type(exc).__name__}\n{traceback.format_exc()}")
-    spans = flat.spans.num_rows  # as the queue counts a request's spans
-    try:
-        batch = normalize_spans(flat.spans, source="otlp", redact=redact)
-    except Exception as exc:  # as the queue does when a group cannot be normalised
-        text = str(exc) or type(exc).__name__
-        reason = f"the batch cannot be stored: {type(exc).__name__}: {text[:300]}"
-        return WorkerAnswer(spans=spans, problem=reason)
-    problem = batch.problems.get(0)
-    if problem is not None:
-        return WorkerAnswer(spans=spans, problem=problem)
-    rejected = batch.rejected.get(0, Rejected())
-    if flat.not_genai:
-        rejected.counts[NOT_GENAI] += flat.not_genai
-    tables = (_ipc(batch.calls_of(0)), _ipc(batch.verdicts_of(0)), _ipc(batch.hints))
-    return WorkerAnswer(spans=spans, tables=tables, rejected=rejected)
+    return WorkerAnswer(_ipc(flat.spans), flat.not_genai)
 
 
 def _ipc(table: pa.Table) -> bytes:
@@ -173,14 +140,13 @@ def _running(pid: int) -> bool:
 
 
 class IngestWorkers:
-    """A pool of ``count`` worker processes that normalise requests; ``start`` before use,
+    """A pool of ``count`` worker processes that decode and flatten requests; ``start`` before use,
     ``stop`` at the end. Thread-safe: requests come from the event loop and its threads."""
 
-    def __init__(self, count: int, *, redact: bool = True) -> None:
+    def __init__(self, count: int) -> None:
         if count < 1:
             raise ValueError("IngestWorkers needs at least one worker")
         self.count = count
-        self._redact = redact
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
         self.replaced = 0  # pools replaced after a worker died
@@ -206,16 +172,15 @@ class IngestWorkers:
     def submit(
         self, body: bytes, content_type: str | None, content_encoding: str | None, max_bytes: int
     ) -> Future[WorkerAnswer]:
-        """``normalise_request`` of the body in a worker. The future fails with
+        """``flatten_body`` of the body in a worker. The future fails with
         ``WorkerCrashedError`` when the worker died (the pool is replaced)."""
         answer: Future[WorkerAnswer] = Future()
         with self._lock:
             pool = self._pool
             if pool is None:
                 raise WorkerCrashedError("the ingest workers are not running")
-        args = (body, content_type, content_encoding, max_bytes, self._redact)
         try:
-            work = pool.submit(normalise_request, *args)
+            work = pool.submit(flatten_body, body, content_type, content_encoding, max_bytes)
         except BrokenProcessPool:
             self._replace(pool)
             answer.set_exception(WorkerCrashedError("an ingest worker stopped; send again"))

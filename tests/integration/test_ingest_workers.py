@@ -209,17 +209,18 @@ def test_a_request_whose_worker_dies_fails_with_a_retryable_error() -> None:
         with pytest.raises(WorkerCrashedError):
             held.result(timeout=30)
         answer = workers.submit(body, PROTOBUF, None, 1_000_000).result(timeout=60)
-        calls = answer.normalised().calls
-        assert calls["input_tokens"].to_pylist() == [40] and workers.replaced == 1
+        spans = answer.flat().spans
+        assert spans["gen_ai.usage.input_tokens"].to_pylist() == ["40"]
+        assert workers.replaced == 1
     finally:
         workers.stop()
 
 
-def test_a_child_span_and_its_model_call_normalised_apart_meet_in_one_group(
+def test_a_child_span_and_its_model_call_flattened_apart_meet_in_one_group(
     tmp_path: Path,
 ) -> None:
-    """Workers normalise requests one by one; when a child HTTP span and its model call
-    come in two requests of one group, the store gives the call the child's deployment."""
+    """Workers flatten requests one by one; when a child HTTP span and its model call come
+    in two requests of one group, the call takes the child's deployment in one commit."""
     store = Store(tmp_path / "lens.duckdb")
     workers = IngestWorkers(1)
     workers.start()
@@ -231,7 +232,7 @@ def test_a_child_span_and_its_model_call_normalised_apart_meet_in_one_group(
             workers.submit(r.SerializeToString(), PROTOBUF, None, 1_000_000).result(timeout=60)
             for r in (child, parent)
         ]
-        futures = [queue.submit_normalised(a.normalised(), source="otlp") for a in done]
+        futures = [queue.submit(a.flat(), source="otlp") for a in done]
         results = [future.result(timeout=30) for future in futures]
         assert [r.write.calls_inserted for r in results] == [0, 1]
         rows = (

@@ -138,24 +138,40 @@ def test_closing_resolves_every_request_within_its_deadline(tmp_path: Path) -> N
     store.close()
 
 
-def test_a_request_still_being_decoded_joins_the_group_of_the_one_waiting(
+def test_while_the_writer_is_busy_a_request_being_decoded_joins_the_group_waiting(
     tmp_path: Path,
 ) -> None:
     store = Store(tmp_path / "lens.duckdb")
     queue = IngestQueue(store, max_arrival_wait_s=5.0)
-    first, second = batches(2)
-    with queue.arriving():  # a second request is being decoded
-        waiting = queue.submit(first, source="otlp")
+    busy, first, second = batches(3)
+    with store.transaction():  # the writer's commit of ``busy`` waits for this one
+        writing = queue.submit(busy, source="otlp")
         time.sleep(0.3)
-        assert not waiting.done()  # the normaliser waits for the second
-        joined = queue.submit(second, source="otlp")
+        with queue.arriving():  # a request is being decoded
+            waiting = queue.submit(first, source="otlp")
+            time.sleep(0.3)
+            joined = queue.submit(second, source="otlp")
+    assert stored_write(writing) == WriteResult(50, 0)
     assert stored_write(waiting) == WriteResult(50, 0)
     assert stored_write(joined) == WriteResult(50, 0)
     commits = (
         store.cursor()
-        .execute("SELECT count(DISTINCT received_at), count(*) FROM ingest_log")
+        .execute("SELECT received_at, count(*) FROM ingest_log GROUP BY ALL ORDER BY ALL")
         .fetchall()
     )
-    assert commits == [(1, 2)]  # one transaction for both requests
+    assert [count for _, count in commits] == [1, 2]  # the two in one transaction
+    assert queue.close()
+    store.close()
+
+
+def test_an_idle_writer_is_not_kept_waiting_for_a_request_being_decoded(
+    tmp_path: Path,
+) -> None:
+    store = Store(tmp_path / "lens.duckdb")
+    queue = IngestQueue(store, max_arrival_wait_s=30.0)
+    (first,) = batches(1)
+    with queue.arriving():  # a request is being decoded, and never comes
+        waiting = queue.submit(first, source="otlp")
+        assert stored_write(waiting) == WriteResult(50, 0)  # well before 30 s
     assert queue.close()
     store.close()
