@@ -57,7 +57,7 @@ def read_spans(spans: pa.Table) -> Reading:
     c = _Columns(spans)
     operation_name = c.given("gen_ai.operation.name")
     openinference = pc.utf8_lower(c.given(attr.OPENINFERENCE_KIND))
-    genai_provider = pc.coalesce(c.given(attr.PROVIDER_NAME), c.given(attr.SYSTEM))
+    genai_provider = _coalesce(c.given(attr.PROVIDER_NAME), c.given(attr.SYSTEM))
     request_model = c.given(attr.REQUEST_MODEL)
     first_word = pc.utf8_lower(last_part(_first_word(c.column("name"))))
     request_type = pc.utf8_lower(c.given(attr.TRACELOOP_REQUEST_TYPE))
@@ -73,8 +73,8 @@ def read_spans(spans: pa.Table) -> Reading:
         _lookup(pc.utf8_lower(operation_name)),
         pa.scalar("embeddings"),
         pc.if_else(pc.equal(c.column("name"), "Completion"), "text_completion", "chat"),
-        pc.coalesce(_lookup(request_type), request_type, by_name, pa.scalar("unknown")),
-        pc.coalesce(by_name, pa.scalar("unknown")),
+        _coalesce(_lookup(request_type), request_type, by_name, pa.scalar("unknown")),
+        _coalesce(by_name, pa.scalar("unknown")),
     )
     start_state = c.column("start_state")
     kinds = pc.case_when(
@@ -89,14 +89,14 @@ def read_spans(spans: pa.Table) -> Reading:
     )  # fmt: skip
     other = pc.if_else(
         pc.equal(kinds, OTHER_OPERATION),
-        pc.utf8_slice_codeunits(pc.coalesce(operation_name, openinference), 0, 40),
+        pc.utf8_slice_codeunits(_coalesce(operation_name, openinference), 0, 40),
         pa.scalar(None, pa.string()),
     )
-    url = pc.coalesce(*(c.given(name) for name in attr.URLS))
+    url = _coalesce(*(c.given(name) for name in attr.URLS))
     url_deployment = _url_part(url, r"/openai/deployments/(?P<v>[^/?#]+)")
     url_api_version = _url_part(url, r"[?&]api-version=(?P<v>[^&#]+)")
     url_host = _host(url)
-    explicit_status = pc.coalesce(*(_status(c.given(name)) for name in attr.HTTP_STATUS))
+    explicit_status = _coalesce(*(_status(c.given(name)) for name in attr.HTTP_STATUS))
     hints = _hints(c, kinds, url_deployment, url_api_version, url_host, explicit_status)
     is_call = pc.equal(kinds, CALL)
     invoked = _invoked_model(c)
@@ -112,25 +112,25 @@ def read_spans(spans: pa.Table) -> Reading:
         "duration_ms": c.column("duration_ms"),
         "ttft_ms": _ttft_ms(c.given(attr.TIME_TO_FIRST_CHUNK)),
         "operation": operation,
-        "endpoint": pc.coalesce(c.text(attr.SERVER_ADDRESS), url_host, c.column("endpoint_hint")),
+        "endpoint": _coalesce(c.text(attr.SERVER_ADDRESS), url_host, c.column("endpoint_hint")),
         "region": c.text(attr.AZURE_REGION),
         "named_deployment": c.text(attr.AZURE_DEPLOYMENT),
         "url_deployment": url_deployment,
-        "request_model": _cut(pc.coalesce(request_model, invoked)),
-        "model": _cut(pc.coalesce(*(c.given(name) for name in
+        "request_model": _cut(_coalesce(request_model, invoked)),
+        "model": _cut(_coalesce(*(c.given(name) for name in
                                     (attr.RESPONSE_MODEL, *attr.OPENINFERENCE_MODEL)))),
-        "provider": _cut(pc.coalesce(genai_provider, *(c.given(name) for name in
+        "provider": _cut(_coalesce(genai_provider, *(c.given(name) for name in
                                                        attr.OPENINFERENCE_PROVIDER))),
-        "api_version": pc.coalesce(c.text(attr.AZURE_API_VERSION),
+        "api_version": _coalesce(c.text(attr.AZURE_API_VERSION),
                                    c.text(attr.TRACELOOP_API_VERSION), url_api_version),
         "deployment_type": c.text(attr.AZURE_DEPLOYMENT_TYPE),
-        "tenant_id": pc.coalesce(c.text(attr.TENANT_ID), c.text(f"resource.{attr.TENANT_ID}")),
-        "apim_subscription": pc.coalesce(c.text(attr.APIM_SUBSCRIPTION),
+        "tenant_id": _coalesce(c.text(attr.TENANT_ID), c.text(f"resource.{attr.TENANT_ID}")),
+        "apim_subscription": _coalesce(c.text(attr.APIM_SUBSCRIPTION),
                                          c.text(f"resource.{attr.APIM_SUBSCRIPTION}")),
-        "end_user": pc.coalesce(*(c.text(name) for name in attr.END_USER)),
+        "end_user": _coalesce(*(c.text(name) for name in attr.END_USER)),
         "service": c.text(f"resource.{attr.SERVICE_NAME}"),
         "error_type": _error_type(c.given(attr.ERROR_TYPE)),
-        "explicit_status": pc.coalesce(explicit_status, c.column("http_status_hint")),
+        "explicit_status": _coalesce(explicit_status, c.column("http_status_hint")),
         "status_error": c.column("status_error"),
         "response_id": c.text(attr.RESPONSE_ID),
         "request_id": c.text(attr.AZURE_REQUEST_ID),
@@ -161,29 +161,56 @@ _VERDICT_ATTRIBUTES: Final = (
 
 
 class _Columns:
-    """The span rows' columns, read as the rules need them."""
+    """The span rows' columns, read as the rules need them (each once)."""
 
     def __init__(self, spans: pa.Table) -> None:
         self._spans = spans
+        self._read: dict[str, pa.Array] = {}
+        self._given: dict[str, pa.Array] = {}
 
     def column(self, name: str) -> pa.Array:
-        return self._spans[name].combine_chunks()
+        values = self._read.get(name)
+        if values is None:
+            values = self._read[name] = self._spans[name].combine_chunks()
+        return values
 
     def given(self, name: str) -> pa.Array:
         """An attribute's text, null when absent or empty."""
-        values = self.column(name)
-        return pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+        values = self._given.get(name)
+        if values is None:
+            values = self._given[name] = _nonempty(self.column(name))
+        return values
 
     def text(self, name: str) -> pa.Array:
         """An attribute's text for a text column: null when empty, at most 512 characters."""
         return _cut(self.given(name))
 
 
+def _absent(values: pa.Array) -> bool:
+    """Null in every row: most attributes are absent from a whole batch, and the rules
+    skip them without a compute call."""
+    return bool(values.null_count == len(values))
+
+
+def _coalesce(*values: pa.Array | pa.Scalar) -> pa.Array:
+    """``pc.coalesce`` of the arrays not absent from the batch (and the scalars)."""
+    present = [v for v in values if isinstance(v, pa.Scalar) or not _absent(v)]
+    if not present:
+        return values[0]
+    if len(present) == 1 and not isinstance(present[0], pa.Scalar):
+        return present[0]
+    return pc.coalesce(*present)
+
+
 def _nonempty(values: pa.Array) -> pa.Array:
+    if _absent(values):
+        return values
     return pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
 
 
 def _cut(values: pa.Array) -> pa.Array:
+    if _absent(values):
+        return values
     return pc.utf8_slice_codeunits(values, 0, limits.MAX_TEXT_CHARS)
 
 
@@ -208,6 +235,8 @@ def last_part(words: pa.Array) -> pa.Array:
 
 def _url_part(url: pa.Array, pattern: str) -> pa.Array:
     """A part of a URL (decoded, cut), null when absent."""
+    if _absent(url):
+        return url
     found = pc.struct_field(pc.extract_regex(url, pattern), "v")
     found = pc.if_else(pc.equal(found, ""), pa.scalar(None, pa.string()), found)
     encoded = pc.match_substring(pc.fill_null(found, ""), "%")
@@ -219,6 +248,8 @@ def _url_part(url: pa.Array, pattern: str) -> pa.Array:
 
 def _host(url: pa.Array) -> pa.Array:
     """The host of an absolute URL, lower case, without user info, port or brackets."""
+    if _absent(url):
+        return url
     found = pc.extract_regex(
         url, r"^[A-Za-z][A-Za-z0-9+.\-]*://(?:[^@/?#]*@)?(?P<v>\[[^\]/?#]*\]|[^:/?#]*)"
     )
@@ -228,6 +259,8 @@ def _host(url: pa.Array) -> pa.Array:
 
 def _status(values: pa.Array) -> pa.Array:
     """An HTTP status: exactly three ASCII digits from 100 to 599."""
+    if _absent(values):
+        return pa.nulls(len(values), pa.int32())
     digits = pc.match_substring_regex(values, r"^[0-9]{3}$")
     numbers = pc.cast(pc.if_else(digits, values, pa.scalar(None, pa.string())), pa.int32())
     return pc.if_else(pc.and_(pc.greater_equal(numbers, 100), pc.less_equal(numbers, 599)),
@@ -236,6 +269,8 @@ def _status(values: pa.Array) -> pa.Array:
 
 def _number(values: pa.Array) -> pa.Array:
     """Numeric text as a double (null for anything else)."""
+    if _absent(values):
+        return pa.nulls(len(values), pa.float64())
     numeric = pc.match_substring_regex(values, _NUMBER)
     return pc.cast(pc.if_else(numeric, values, pa.scalar(None, pa.string())), pa.float64())
 
@@ -248,14 +283,18 @@ def _ttft_ms(seconds: pa.Array) -> pa.Array:
 
 def _error_type(values: pa.Array) -> pa.Array:
     """``error.type``; a Python class repr ``<class 'openai.RateLimitError'>`` as its name."""
+    if _absent(values):
+        return values
     wrapped = pc.struct_field(pc.extract_regex(values, r"^<class '(?P<v>.*)'>$"), "v")
-    name = pc.coalesce(wrapped, values)
+    name = _coalesce(wrapped, values)
     return _cut(pc.if_else(pc.equal(name, ""), pa.scalar(None, pa.string()), name))
 
 
 def _invoked_model(c: _Columns) -> pa.Array:
     """OpenInference: the ``model`` of the request's parameters (the deployment asked for)."""
-    parameters = pc.coalesce(*(c.given(name) for name in attr.OPENINFERENCE_PARAMETERS))
+    parameters = _coalesce(*(c.given(name) for name in attr.OPENINFERENCE_PARAMETERS))
+    if _absent(parameters):
+        return parameters
     found = pc.struct_field(pc.extract_regex(parameters, r'"model"\s*:\s*"(?P<v>[^"\\]*)"'), "v")
     return pc.if_else(pc.equal(found, ""), pa.scalar(None, pa.string()), found)
 
@@ -270,10 +309,10 @@ def _routing(c: _Columns) -> dict[str, pa.Array]:
     spillover = pc.if_else(said, pc.equal(used, "true"), pa.scalar(None, pa.bool_()))
     return {
         "service_tier": pc.utf8_lower(
-            pc.coalesce(*(c.text(name) for name in attr.RESPONSE_SERVICE_TIER))
+            _coalesce(*(c.text(name) for name in attr.RESPONSE_SERVICE_TIER))
         ),
         "service_tier_requested": pc.utf8_lower(
-            pc.coalesce(*(c.text(name) for name in attr.REQUEST_SERVICE_TIER))
+            _coalesce(*(c.text(name) for name in attr.REQUEST_SERVICE_TIER))
         ),
         "backend": c.text(attr.AZURE_BACKEND),
         "failover_from": c.text(attr.AZURE_FAILOVER_FROM),
@@ -288,15 +327,24 @@ def _tokens(c: _Columns) -> dict[str, pa.Array]:
     a present value that is not one names itself in ``<column>:problem``."""
     out: dict[str, pa.Array] = {}
     for column, names in attr.TOKEN_GROUPS.items():
-        present = [c.column(name) for name in names]
-        text = pc.coalesce(*present)
+        spelt = [(name, c.column(name)) for name in names]
+        spelt = [(name, values) for name, values in spelt if not _absent(values)]
+        if not spelt:  # no spelling in the whole batch
+            rows = len(c.column("name"))
+            out[column] = pa.nulls(rows, pa.int64())
+            out[f"{column}:text"] = pa.nulls(rows, pa.string())
+            out[f"{column}:name"] = pa.nulls(rows, pa.string())
+            out[f"{column}:integral"] = pa.repeat(False, rows)
+            continue
+        present = [values for _, values in spelt]
+        text = _coalesce(*present)
         which = pc.case_when(conditions(*(pc.is_valid(p) for p in present)),
-                             *(pa.scalar(n) for n in names))  # fmt: skip
+                             *(pa.scalar(name) for name, _ in spelt))  # fmt: skip
         digits = pc.match_substring_regex(text, _DIGITS)
         whole = pc.cast(pc.if_else(digits, text, pa.scalar(None, pa.string())), pa.int64())
         number = _number(text)
         integral = pc.and_(pc.is_valid(number), pc.equal(number, pc.floor(number)))
-        count = pc.coalesce(whole, pc.cast(pc.if_else(
+        count = _coalesce(whole, pc.cast(pc.if_else(
             pc.and_(integral, pc.less_equal(pc.abs(number), 9e18)), number,
             pa.scalar(None, pa.float64())), pa.int64()))  # fmt: skip
         plausible = pc.and_(pc.greater_equal(count, 0), pc.less_equal(count, MAX_TOKENS_PER_CALL))
@@ -313,7 +361,7 @@ def _finish(c: _Columns) -> dict[str, pa.Array]:
     """The first finish reason (a JSON array, a Python tuple's repr, or one string; then
     OpenLLMetry's per choice; then the single ones), and whether any is content_filter."""
     reasons = _first_reason(c.given(attr.FINISH_REASONS))
-    single = _first_reason(pc.coalesce(*(c.given(n) for n in attr.SINGLE_FINISH_REASON)))
+    single = _first_reason(_coalesce(*(c.given(n) for n in attr.SINGLE_FINISH_REASON)))
     texts = [c.given(attr.FINISH_REASONS), *(c.given(n) for n in attr.SINGLE_FINISH_REASON)]
     joined = pc.binary_join_element_wise(*(pc.fill_null(t, "") for t in texts), " ")
     return {
@@ -324,11 +372,13 @@ def _finish(c: _Columns) -> dict[str, pa.Array]:
 
 
 def _first_reason(texts: pa.Array) -> pa.Array:
+    if _absent(texts):
+        return texts
     empty = pc.match_substring_regex(texts, r"^[\(\[]\s*[\)\]]$")
     quoted = pc.extract_regex(texts, _FIRST_QUOTED)
-    first = pc.coalesce(*(_nonempty(pc.struct_field(quoted, part)) for part in ("a", "b")))
+    first = _coalesce(*(_nonempty(pc.struct_field(quoted, part)) for part in ("a", "b")))
     return pc.if_else(pc.fill_null(empty, False), pa.scalar(None, pa.string()),
-                      pc.coalesce(first, texts))  # fmt: skip
+                      _coalesce(first, texts))  # fmt: skip
 
 
 def _hints(
@@ -350,7 +400,7 @@ def _hints(
             "start_time": c.column("start_time"),
             "deployment": deployment,
             "api_version": api_version,
-            "endpoint": pc.coalesce(c.text(attr.SERVER_ADDRESS), host),
+            "endpoint": _coalesce(c.text(attr.SERVER_ADDRESS), host),
             "http_status": status,
         }
     ).filter(child)
