@@ -52,6 +52,12 @@ COMPACT_EVERY_S: Final = 600.0
 # Days whose hourly usage summary commits appended rows to (today included) are folded into
 # one row per hour and keys at most this often, and when the store closes.
 FOLD_USAGE_EVERY_S: Final = 60.0
+# A commit that brings the write-ahead log to this size checkpoints the file. DuckDB's
+# default (16 MB, about 12,000 calls) made every commit pay about 9 us a call for
+# checkpoints: each one also rewrites the partly filled row groups the one before left
+# (vacuuming them into full ones). At 64 MB about 5; the calls not yet checkpointed stay
+# in memory (docs/decisions/0027-arrow-sums-and-cheaper-commits.md).
+CHECKPOINT_THRESHOLD: Final = "64MiB"
 
 
 @dataclass(frozen=True)
@@ -180,6 +186,7 @@ class Store:
             # TIMESTAMPTZ arithmetic and DATE comparisons are in UTC: dated prices and
             # month boundaries are UTC dates.
             self._con = duckdb.connect(str(self.path))
+            queries.execute(self._con, "set_checkpoint_threshold", size=CHECKPOINT_THRESHOLD)
         except duckdb.Error as exc:
             raise StoreError(f"cannot open {self.path}: {exc}") from exc
         self._write_lock = threading.Lock()
