@@ -54,9 +54,8 @@ COMPACT_EVERY_S: Final = 600.0
 FOLD_USAGE_EVERY_S: Final = 60.0
 # A commit that brings the write-ahead log to this size checkpoints the file (DuckDB's
 # default is 16 MB, about 12,000 calls). Each checkpoint leaves partly filled row groups
-# that later ones rewrite into full ones; fewer checkpoints, and row groups of 16,384 rows
-# (attach_ledger.sql), rewrite less. The calls not yet checkpointed stay in memory
-# (docs/decisions/0027-arrow-sums-and-cheaper-commits.md).
+# that later ones rewrite into full ones: fewer checkpoints rewrite less. The calls not yet
+# checkpointed stay in memory (docs/decisions/0027-arrow-sums-and-cheaper-commits.md).
 CHECKPOINT_THRESHOLD: Final = "64MiB"
 
 
@@ -185,9 +184,7 @@ class Store:
             # Without the ICU extension (not bundled, not downloadable offline) DuckDB's
             # TIMESTAMPTZ arithmetic and DATE comparisons are in UTC: dated prices and
             # month boundaries are UTC dates.
-            self._con = duckdb.connect()
-            queries.execute(self._con, "attach_ledger", path=str(self.path))
-            queries.execute(self._con, "use_ledger")
+            self._con = duckdb.connect(str(self.path))
             queries.execute(self._con, "set_checkpoint_threshold", size=CHECKPOINT_THRESHOLD)
         except duckdb.Error as exc:
             raise StoreError(f"cannot open {self.path}: {exc}") from exc
@@ -271,7 +268,6 @@ class Store:
         cur: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
         if cur is None:
             cur = self._con.cursor()
-            queries.execute(cur, "use_ledger")  # a cursor starts in the in-memory database
             self._local.cursor = cur
         return cur
 

@@ -110,8 +110,9 @@ def test_the_sums_by_hand() -> None:
 
 def test_a_commit_of_these_calls_keeps_the_summary_equal_to_the_ledger(tmp_path: Path) -> None:
     store = Store(tmp_path / "lens.duckdb")
-    batch = Batch(edge_calls(), None, "otlp")
-    store.write_many([batch], prepared=store.prepare([batch]))
+    calls = edge_calls()  # two requests in one group: c6 in the first, c7 in the second
+    group = [Batch(calls.slice(0, 7), None, "otlp"), Batch(calls.slice(7), None, "otlp")]
+    store.write_many(group, prepared=store.prepare(group))
     assert audits.usage_hourly_drift(store.cursor()).empty
     assert audits.latency_hourly_drift(store.cursor()).empty
     ((synthetic,),) = store.cursor().execute("SELECT sum(synthetic) FROM usage_hourly").fetchall()
