@@ -29,16 +29,15 @@ import queries
 from collectors.genai.attributes import CONTENT_KEY_PATTERN
 from collectors.retention import PurgeResult, RetentionConfig, horizons
 from collectors.rows import FILTER_SCHEMA
+from collectors.summaries import Summaries, summaries_of
 from collectors.writes import (
     CallsOutcome,
-    Summaries,
     cast_calls,
     compact_latency_days,
     count_latency_days,
     fold_usage_days,
     store_calls,
     store_hints,
-    summaries_of,
 )
 from lens_errors import BadInputError, UnavailableError
 from queries import registered
@@ -53,6 +52,11 @@ COMPACT_EVERY_S: Final = 600.0
 # Days whose hourly usage summary commits appended rows to (today included) are folded into
 # one row per hour and keys at most this often, and when the store closes.
 FOLD_USAGE_EVERY_S: Final = 60.0
+# A commit that brings the write-ahead log to this size checkpoints the file (DuckDB's
+# default is 16 MB, about 12,000 calls). Each checkpoint leaves partly filled row groups
+# that later ones rewrite into full ones: fewer checkpoints rewrite less. The calls not yet
+# checkpointed stay in memory (docs/decisions/0027-arrow-sums-and-cheaper-commits.md).
+CHECKPOINT_THRESHOLD: Final = "64MiB"
 
 
 @dataclass(frozen=True)
@@ -181,12 +185,16 @@ class Store:
             # TIMESTAMPTZ arithmetic and DATE comparisons are in UTC: dated prices and
             # month boundaries are UTC dates.
             self._con = duckdb.connect(str(self.path))
+            queries.execute(self._con, "set_checkpoint_threshold", size=CHECKPOINT_THRESHOLD)
         except duckdb.Error as exc:
             raise StoreError(f"cannot open {self.path}: {exc}") from exc
         self._write_lock = threading.Lock()
         # Counts the transactions other than ingest writes (reference data, rebuilds,
         # purges): a write prepared before one of them ends is summed again by the writer.
         self._generation = 0
+        # context_tiers (base model -> long-context threshold) as of a generation: reference
+        # data, changed only in a transaction of its own.
+        self._long_above: tuple[int, dict[str, int]] | None = None
         self._local = threading.local()
         self._calls_kept_from: datetime | None = None  # retention deleted the calls before
         self._content_kept_from: datetime | None = None  # ... and message content before
@@ -280,7 +288,23 @@ class Store:
         (beside a running write)."""
         generation = self._generation  # read first: a transaction ending later changes it
         tables, incoming = self._incoming(batches)
-        return PreparedWrite(tables, incoming, summaries_of(self.cursor(), incoming), generation)
+        long_above = self._context_tiers(self.cursor(), generation)
+        return PreparedWrite(tables, incoming, summaries_of(incoming, long_above), generation)
+
+    def _context_tiers(self, cur: duckdb.DuckDBPyConnection, generation: int) -> dict[str, int]:
+        """context_tiers (base model -> long-context threshold) as of ``generation``, read
+        again only after another transaction ended. Read after the caller took
+        ``generation``: a transaction ending in between makes the tiers newer than their
+        label, never older, and the write sums again all the same (generation changed)."""
+        cached = self._long_above
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        rules = queries.run_arrow(cur, "context_tier_rules")
+        long_above = dict(
+            zip(rules["model"].to_pylist(), rules["long_above_tokens"].to_pylist(), strict=True)
+        )
+        self._long_above = (generation, long_above)
+        return long_above
 
     def _incoming(self, batches: list[Batch]) -> tuple[list[pa.Table], pa.Table]:
         tables = [cast_calls(batch.calls) for batch in batches]
@@ -318,7 +342,8 @@ class Store:
                     tables, incoming = self._incoming(batches)
                 self._compact_latency_days(con)
                 self._fold_usage_days(con)
-                outcome = store_calls(con, incoming, summaries)
+                long_above = self._context_tiers(con, self._generation)
+                outcome = store_calls(con, incoming, long_above, summaries)
                 if len(outcome.inserted):
                     days = _days_of(outcome.inserted_start_times)
                     self._latency_days |= days

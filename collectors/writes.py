@@ -6,15 +6,16 @@ cost more than the rest of a write (docs/decisions/0004-one-ingest-shape.md).
 
 - ``store_calls`` inserts the new calls, merges a call another source already reported
   (the same ``request_id``) and refreshes calls read again; it adds what it inserted to
-  the hourly usage summary and the latency sketch (appended rows, folded later by
-  ``fold_usage_days`` and ``compact_latency_days``), and sums again the days of what changed
-  in place.
+  the hourly usage summary and the latency sketch (rows summed in Arrow,
+  ``collectors/summaries.py``, appended, folded later by ``fold_usage_days`` and
+  ``compact_latency_days``), and sums again the days of what changed in place.
 - ``store_hints`` keeps what child HTTP spans said of a model call (its deployment) and
   gives it to stored calls that lacked it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -25,25 +26,13 @@ import pyarrow.compute as pc
 
 import queries
 from collectors.rows import CALL_COLUMNS, CallRow, call_rows, calls_table, conform_calls
+from collectors.summaries import Summaries, summaries_of
 from queries import registered
 
 # A call reported by two sources, or read again, starts within this much of where the
 # batch's calls start.
 WINDOW_PAD: Final = timedelta(days=1)
 _WEAK_DEPLOYMENT: Final = pa.array(["unknown", "request_model"])
-
-
-@dataclass(frozen=True)
-class Summaries:
-    """What a group's calls add to the usage summary and the latency sketches, summed on a
-    reader's cursor before the commit (``summaries_of``). The commit appends them as they
-    are when it inserts every one of those calls unchanged (the common case); otherwise it
-    sums the calls it really inserted itself."""
-
-    calls: pa.Table  # the calls summed, exactly as given to store_calls
-    usage: pa.Table  # rows of usage_hourly
-    latency_hourly: pa.Table
-    latency_daily: pa.Table
 
 
 @dataclass(frozen=True)
@@ -60,22 +49,15 @@ def window(table: pa.Table) -> tuple[datetime, datetime]:
     return bounds["min"].as_py() - WINDOW_PAD, bounds["max"].as_py() + WINDOW_PAD
 
 
-def summaries_of(cur: duckdb.DuckDBPyConnection, calls: pa.Table) -> Summaries:
-    """The usage and latency rows ``calls`` add when all of them are inserted (read-only:
-    runs on any cursor, beside the writer)."""
-    with registered(cur, "summed_calls", calls):
-        usage = queries.run_arrow(cur, "usage_rows_of_calls")
-        hours = queries.run_arrow(cur, "latency_hourly_rows_of_calls")
-    with registered(cur, "summed_hours", hours):
-        days = queries.run_arrow(cur, "latency_daily_rows_of_calls")
-    return Summaries(calls, usage, hours, days)
-
-
 def store_calls(
-    con: duckdb.DuckDBPyConnection, table: pa.Table, summaries: Summaries | None = None
+    con: duckdb.DuckDBPyConnection,
+    table: pa.Table,
+    long_above: Mapping[str, int],
+    summaries: Summaries | None = None,
 ) -> CallsOutcome:
     """Insert new calls, merge calls known by request id, refresh calls read again; add what
-    was inserted to the summaries (``summaries`` when they sum exactly those calls)."""
+    was inserted to the summaries (``summaries`` when they sum exactly those calls, else
+    summed here with ``long_above``, the context tiers' thresholds)."""
     summed = summaries.calls if summaries is not None else None
     if not table.num_rows:
         return CallsOutcome(
@@ -109,13 +91,9 @@ def store_calls(
             queries.execute(con, "insert_calls")
         # Each step above returns the very table it was given when it leaves every call in
         # place, so ``new is summed`` says the summed calls are what was inserted.
-        if summaries is not None and new is summed:
-            _append_summaries(con, summaries)
-        else:
-            with registered(con, "new_calls", new):
-                queries.execute(con, "add_usage_hourly")
-                queries.execute(con, "add_latency_hourly")
-                queries.execute(con, "add_latency_daily")
+        if summaries is None or new is not summed:
+            summaries = summaries_of(new, long_above)
+        _append_summaries(con, summaries)
     verdicts_to = _merge_calls(con, table, read_again, merged, (start, end))
     return CallsOutcome(
         new["call_id"].combine_chunks(), new["start_time"].combine_chunks(), merged, verdicts_to

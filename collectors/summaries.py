@@ -1,0 +1,260 @@
+"""What a group of calls adds to the usage summary and the latency sketches, in Arrow.
+
+The write path sums the calls it inserts here, as Arrow compute over the columns in hand,
+instead of planning the summary macros for every group (docs/decisions/0027-...md). The
+sums are those of ``hourly_usage_of`` (queries/views/036_hourly_usage_of.sql),
+``hourly_latency_of`` and ``daily_latency_of_hours`` (queries/views/22_latency_source.sql),
+which still sum the ledger when days are summed again or the summary is rebuilt; a test
+holds the two to the same rows (tests/sql/test_summaries.py).
+
+No DuckDB here: the one thing the sums read from the ledger, each model's long-context
+threshold (``context_tiers``), is passed in.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+# base_model(): the model without its version date (queries/views/00_call_tiers.sql).
+_VERSION_SUFFIX: Final = r"-(\d{4}-\d{2}-\d{2}|\d{4})$"
+_DEFAULT_TIERS: Final = pa.array(["", "auto", "default", "standard"])
+_INCIDENTS: Final = pa.array(["blocked_prompt", "filtered_completion"])
+# latency_bucket(): ceil(ln(x) / ln(gamma)), gamma = 1.01 / 0.99 (0009-latency-sketches.md).
+_LN_GAMMA: Final = math.log(1.01 / 0.99)
+_ZERO_BUCKET: Final = -32768
+
+USAGE_KEYS: Final = (
+    "hour", "deployment", "model", "region", "deployment_type", "tenant_id",
+    "apim_subscription", "service", "filter_action", "incident_end_user", "service_tier",
+    "context_tier",
+)  # fmt: skip
+LATENCY_KEYS: Final = (
+    "hour", "deployment", "model", "deployment_type", "tenant_id", "apim_subscription",
+    "service", "bucket",
+)  # fmt: skip
+_COUNTS: Final = ("duration_calls", "ttft_calls", "speed_calls")
+
+
+@dataclass(frozen=True)
+class Summaries:
+    """What a group's calls add to the usage summary and the latency sketches, summed
+    before the commit (``summaries_of``). The commit appends them as they are when it
+    inserts every one of those calls unchanged (the common case); otherwise it sums the
+    calls it really inserted."""
+
+    calls: pa.Table  # the calls summed, exactly as given to store_calls
+    usage: pa.Table  # rows of usage_hourly
+    latency_hourly: pa.Table
+    latency_daily: pa.Table
+
+
+def summaries_of(calls: pa.Table, long_above: Mapping[str, int]) -> Summaries:
+    """The rows of usage_hourly, latency_hourly and latency_daily that ``calls``
+    (``CALL_SCHEMA``) add when all of them are inserted; ``long_above`` is context_tiers
+    (base model -> the prompt size above which it bills as long context)."""
+    hours = _latency_hourly(calls)
+    return Summaries(calls, _usage(calls, long_above), hours, _latency_daily(hours))
+
+
+def _text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    return pc.fill_null(column, "")
+
+
+def _hour(calls: pa.Table) -> pa.ChunkedArray:
+    return pc.floor_temporal(calls["start_time"], unit="hour")
+
+
+def _weight(calls: pa.Table) -> pa.ChunkedArray:
+    """call_weight(): round(sample_weight or 1), half away from zero, at least 1."""
+    weight = pc.round(pc.fill_null(calls["sample_weight"], 1.0), round_mode="half_towards_infinity")
+    return pc.max_element_wise(pc.cast(weight, pa.int64()), 1)
+
+
+def _billed_service_tier(reported: pa.ChunkedArray) -> pa.ChunkedArray:
+    lowered = pc.utf8_lower(_text(reported))
+    return pc.if_else(pc.is_in(lowered, _DEFAULT_TIERS), "default", lowered)
+
+
+def _context_tier(calls: pa.Table, long_above: Mapping[str, int]) -> pa.ChunkedArray:
+    """'long' when the prompt is above its base model's threshold, else 'short'."""
+    if not long_above:
+        return pa.chunked_array([pa.repeat("short", calls.num_rows)])
+    base = pc.replace_substring_regex(
+        pc.utf8_lower(_text(calls["model"])), _VERSION_SUFFIX, "", max_replacements=1
+    )
+    models = pa.array(list(long_above), pa.string())
+    thresholds = pa.array(list(long_above.values()), pa.int64())
+    threshold = pc.take(thresholds, pc.index_in(base, value_set=models))
+    prompt = pc.fill_null(calls["input_tokens"], 0)
+    return pc.if_else(pc.fill_null(pc.greater(prompt, threshold), False), "long", "short")
+
+
+def _synthetic(attributes: pa.ChunkedArray) -> pa.Array:
+    """synthetic_call() (queries/views/00_call_flags.sql): the attributes say lens.demo (of
+    the resource) or azure.openai.simulated is true (a JSON true or the text 'true'). Only
+    the attributes that mention either are parsed; a group whose text mentions neither is
+    told by one search of its bytes (pc.match_substring costs about ten times more)."""
+    flags = [False] * len(attributes)
+    if not any(_mentions_synthetic(chunk) for chunk in attributes.chunks):
+        return pa.array(flags, pa.bool_())
+    demo = pc.fill_null(pc.match_substring(attributes, "lens.demo"), False)
+    simulated = pc.fill_null(pc.match_substring(attributes, "azure.openai.simulated"), False)
+    mentioned = pc.or_(demo, simulated)
+    texts = attributes.to_pylist()
+    for i in pc.indices_nonzero(mentioned).to_pylist():
+        flags[i] = _says_synthetic(texts[i])
+    return pa.array(flags, pa.bool_())
+
+
+def _mentions_synthetic(chunk: pa.Array) -> bool:
+    """Whether the text bytes under ``chunk`` (those of other rows too: a slice shares its
+    parent's buffer) mention lens.demo or azure.openai.simulated."""
+    data = chunk.buffers()[2]
+    if data is None:
+        return False
+    text = data.to_pybytes()
+    return b"lens.demo" in text or b"azure.openai.simulated" in text
+
+
+def _says_synthetic(text: str) -> bool:
+    try:
+        attributes = json.loads(text)
+    except ValueError:
+        return False
+    if not isinstance(attributes, dict):
+        return False
+    resource = attributes.get("resource")
+    demo = resource.get("lens.demo") if isinstance(resource, dict) else None
+    return _is_true(demo) or _is_true(attributes.get("azure.openai.simulated"))
+
+
+def _is_true(value: Any) -> bool:
+    return value is True or value == "true"
+
+
+def _weighted(weight: pa.ChunkedArray, condition: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """``weight`` where ``condition`` holds, else null (a FILTER that sums nothing)."""
+    return pc.if_else(pc.fill_null(condition, False), weight, pa.scalar(None, pa.int64()))
+
+
+def _usage(calls: pa.Table, long_above: Mapping[str, int]) -> pa.Table:
+    """hourly_usage_of(calls)."""
+    weight = _weight(calls)
+    filter_action = calls["filter_action"]
+    status = calls["status"]
+    incident = pc.fill_null(pc.is_in(filter_action, _INCIDENTS), False)
+    unknown_tokens = pc.and_(
+        pc.not_equal(status, "error"),
+        pc.and_(pc.is_null(calls["input_tokens"]), pc.is_null(calls["output_tokens"])),
+    )
+    columns: dict[str, Any] = {
+        "hour": _hour(calls),
+        "deployment": calls["deployment"],
+        "model": _text(calls["model"]),
+        "region": _text(calls["region"]),
+        "deployment_type": _text(calls["deployment_type"]),
+        "tenant_id": _text(calls["tenant_id"]),
+        "apim_subscription": _text(calls["apim_subscription"]),
+        "service": _text(calls["service"]),
+        "filter_action": filter_action,
+        "incident_end_user": pc.if_else(incident, _text(calls["end_user"]), ""),
+        "service_tier": _billed_service_tier(calls["service_tier"]),
+        "context_tier": _context_tier(calls, long_above),
+        "requests": weight,
+        "errors": _weighted(weight, pc.equal(status, "error")),
+        "throttled": _weighted(weight, pc.equal(calls["http_status"], 429)),
+        "unknown_deployment": _weighted(weight, pc.equal(calls["deployment_source"], "unknown")),
+        "synthetic": _weighted(weight, _synthetic(calls["attributes"])),
+        "unknown_tokens": _weighted(weight, unknown_tokens),
+        "input_tokens": pc.multiply(calls["input_tokens"], weight),
+        "cached_input_tokens": pc.multiply(calls["cached_input_tokens"], weight),
+        "output_tokens": pc.multiply(calls["output_tokens"], weight),
+        "reasoning_tokens": pc.multiply(calls["reasoning_tokens"], weight),
+        "cache_write_tokens": pc.multiply(pc.fill_null(calls["cache_write_tokens"], 0), weight),
+    }
+    table = pa.table(columns)
+    sums = [name for name in table.column_names if name not in USAGE_KEYS]
+    grouped = table.group_by(list(USAGE_KEYS), use_threads=False).aggregate(
+        [(name, "sum") for name in sums]
+    )
+    # weighted(): a sum over no call (all null) is 0.
+    return pa.table(
+        {
+            **{key: grouped[key] for key in USAGE_KEYS},
+            **{name: pc.fill_null(grouped[f"{name}_sum"], 0) for name in sums},
+        }
+    )
+
+
+def _bucket(x: pa.ChunkedArray) -> pa.ChunkedArray:
+    """latency_bucket(x) of finite values: ceil(ln x / ln gamma) within SMALLINT, x <= 0 in
+    the zero bucket."""
+    positive = pc.greater(x, 0)
+    safe = pc.if_else(positive, x, 1.0)
+    bucket = pc.ceil(pc.divide(pc.ln(safe), _LN_GAMMA))
+    bucket = pc.min_element_wise(pc.max_element_wise(bucket, -32767.0), 32767.0)
+    return pc.cast(pc.if_else(positive, bucket, float(_ZERO_BUCKET)), pa.int16())
+
+
+def _latency_hourly(calls: pa.Table) -> pa.Table:
+    """hourly_latency_of(calls): per hour, keys and bucket, the calls whose duration, time
+    to first token and output speed fall in the bucket (unweighted)."""
+    keys = {
+        "hour": _hour(calls),
+        "deployment": calls["deployment"],
+        "model": _text(calls["model"]),
+        "deployment_type": _text(calls["deployment_type"]),
+        "tenant_id": _text(calls["tenant_id"]),
+        "apim_subscription": _text(calls["apim_subscription"]),
+        "service": _text(calls["service"]),
+    }
+    duration, ttft = calls["duration_ms"], calls["ttft_ms"]
+    waited = pc.fill_null(ttft, 0.0)
+    output = pc.cast(calls["output_tokens"], pa.float64())
+    streaming_s = pc.divide(pc.subtract(duration, waited), 1000.0)
+    has_speed = pc.and_(pc.greater(output, 0.0), pc.greater(duration, waited))
+    speed = pc.if_else(
+        pc.fill_null(has_speed, False),
+        pc.divide(output, streaming_s),
+        pa.scalar(None, pa.float64()),
+    )
+    parts = []
+    for measure, x in enumerate((duration, ttft, speed)):
+        kept = pc.fill_null(pc.is_finite(x), False)
+        part = pa.table({**keys, "x": x}).filter(kept)
+        counts = {
+            name: pa.repeat(1 if i == measure else 0, part.num_rows).cast(pa.int64())
+            for i, name in enumerate(_COUNTS)
+        }
+        parts.append(
+            pa.table({**{k: part[k] for k in keys}, "bucket": _bucket(part["x"]), **counts})
+        )
+    table = pa.concat_tables(parts)
+    return _grouped_counts(table, list(LATENCY_KEYS), "hour")
+
+
+def _latency_daily(hours: pa.Table) -> pa.Table:
+    """daily_latency_of_hours(hours): the hours' counts per UTC day."""
+    day = pc.cast(hours["hour"], pa.date32())
+    table = hours.drop_columns(["hour"]).add_column(0, "day", day)
+    return _grouped_counts(table, ["day", *LATENCY_KEYS[1:]], "day")
+
+
+def _grouped_counts(table: pa.Table, keys: list[str], time_key: str) -> pa.Table:
+    grouped = table.group_by(keys, use_threads=False).aggregate([(name, "sum") for name in _COUNTS])
+    grouped = grouped.rename_columns([n.removesuffix("_sum") for n in grouped.column_names])
+    time_type = pa.timestamp("us", tz="UTC") if time_key == "hour" else pa.date32()
+    schema = pa.schema(
+        [(time_key, time_type)]
+        + [(k, pa.string()) for k in keys[1:-1]]
+        + [("bucket", pa.int16())]
+        + [(name, pa.int32()) for name in _COUNTS]
+    )
+    return grouped.select(schema.names).cast(schema)
