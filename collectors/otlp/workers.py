@@ -34,7 +34,7 @@ from typing import Final
 import pyarrow as pa
 
 from collectors.genai.normalize import NOT_GENAI, Rejected, normalize_spans
-from collectors.otlp.decode import BadPayloadError, decode_export_request
+from collectors.otlp.decode import BadPayloadError, decode_raw_attributes_request
 from collectors.otlp.flatten import flatten_request
 from lens_errors import UnavailableError
 
@@ -95,7 +95,9 @@ def normalise_request(
     """A request body to its calls, in a worker process; never raises (nothing but plain
     values crosses back)."""
     try:
-        request = decode_export_request(body, content_type, content_encoding, max_bytes=max_bytes)
+        request = decode_raw_attributes_request(
+            body, content_type, content_encoding, max_bytes=max_bytes
+        )
         flat = flatten_request(request)
     except BadPayloadError as exc:
         return WorkerAnswer(refusal=(exc.status, exc.reason))
