@@ -129,9 +129,10 @@ def flatten_request(
             for i, span in enumerate(scope_spans.spans):
                 raw = span.attributes
                 known = list(map(learnt, raw))
-                found = known if None not in known else _learn(known, raw, r, s, i)
+                found = known if all(known) else _learn(known, raw, r, s, i)
                 found.append(_ABSENT)
-                keys, values, texts, sizes, value_flags = zip(*found, strict=True)
+                # Every attribute is a 5-tuple: ``strict`` would only cost.
+                keys, values, texts, sizes, value_flags = zip(*found, strict=False)
                 plan = _PLANS.get(keys) or _plan(keys)
                 flags = plan.flags
                 for at in plan.urls:
@@ -139,7 +140,7 @@ def flatten_request(
                 if not flags & _GENAI:
                     not_genai += 1
                     continue
-                kept = dict(zip(plan.kept_keys, plan.kept(values), strict=True))
+                kept = dict(zip(plan.kept_keys, plan.kept(values), strict=False))
                 if sum(plan.kept(sizes)) > limits.MAX_VALUE_CHARS:  # may be over the limits
                     kept = _bounded(kept, values, value_flags)
                 start, end = span.start_time_unix_nano, span.end_time_unix_nano
@@ -149,7 +150,8 @@ def flatten_request(
                     state = START_OK
                 else:
                     state = START_IMPLAUSIBLE
-                message = span.status.message[: limits.MAX_VALUE_CHARS]
+                status = span.status
+                message = status.message[: limits.MAX_VALUE_CHARS]
                 kept["span.name"] = span.name
                 kept["scope.name"] = scope.name
                 kept["scope.version"] = scope.version
@@ -173,7 +175,7 @@ def flatten_request(
                         start // 1000 if state == START_OK else None,
                         state,
                         (end - start) / 1e6 if end and end >= start else None,
-                        span.status.code == _STATUS_CODE_ERROR,
+                        status.code == _STATUS_CODE_ERROR,
                         message,
                         orjson.dumps(kept),
                         bool(flags & _MASK) or resource_mask,
@@ -215,6 +217,9 @@ _ABSENT: Final[_Attribute] = ("", None, None, 0, 0)  # ends every span: what a s
 _ATTRIBUTES: dict[bytes, _Attribute] = {}
 _MAX_ATTRIBUTES: Final = 16_384  # distinct attributes remembered, each at most:
 _MAX_LEARNT_BYTES: Final = 512
+# A key whose values differ call after call (ids, times, token counts) stops being learnt.
+_MAX_VALUES_A_KEY: Final = 1024
+_VALUES_LEARNT: dict[str, int] = {}
 _SCALAR_CHARS: Final = 8  # what limits.bounded_attributes counts for a number or a bool
 
 
@@ -259,10 +264,13 @@ def _attribute(raw: bytes) -> _Attribute:
             if "=" in value and _SECRET_QUERY.search(value) is not None:
                 flags |= _MASK
     attribute = (key, value, _text(value), size, flags)
-    if len(raw) <= _MAX_LEARNT_BYTES:
+    values = _VALUES_LEARNT.get(key, 0)
+    if len(raw) <= _MAX_LEARNT_BYTES and values < _MAX_VALUES_A_KEY:
         if len(_ATTRIBUTES) >= _MAX_ATTRIBUTES:
             _ATTRIBUTES.clear()
+            _VALUES_LEARNT.clear()
         _ATTRIBUTES[raw] = attribute
+        _VALUES_LEARNT[key] = values + 1
     return attribute
 
 
