@@ -125,7 +125,7 @@ def flatten_request(
         resource_read = tuple(_text(resource.get(name)) for name in RESOURCE_READ)
         resource_mask = any(map(is_credential, resource))
         for s, scope_spans in enumerate(resource_spans.scope_spans):
-            scope = scope_spans.scope
+            scope_name, scope_version = scope_spans.scope.name, scope_spans.scope.version
             for i, span in enumerate(scope_spans.spans):
                 raw = span.attributes
                 known = list(map(learnt, raw))
@@ -152,9 +152,10 @@ def flatten_request(
                     state = START_IMPLAUSIBLE
                 status = span.status
                 message = status.message[: limits.MAX_VALUE_CHARS]
-                kept["span.name"] = span.name
-                kept["scope.name"] = scope.name
-                kept["scope.version"] = scope.version
+                name = span.name
+                kept["span.name"] = name
+                kept["scope.name"] = scope_name
+                kept["scope.version"] = scope_version
                 if message:
                     kept["span.status_message"] = message
                 kept["resource"] = resource
@@ -171,7 +172,7 @@ def flatten_request(
                         span.trace_id.hex(),
                         span.span_id.hex(),
                         span.parent_span_id.hex() or None,
-                        span.name,
+                        name,
                         start // 1000 if state == START_OK else None,
                         state,
                         (end - start) / 1e6 if end and end >= start else None,

@@ -244,6 +244,7 @@ def test_synthetic_traffic_gives_the_same_tables() -> None:
 
 def test_forgetting_what_was_learnt_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(flatten, "_ATTRIBUTES", {})
+    monkeypatch.setattr(flatten, "_VALUES_LEARNT", {})
     monkeypatch.setattr(flatten, "_PLANS", {})
     monkeypatch.setattr(flatten, "_MAX_ATTRIBUTES", 3)
     monkeypatch.setattr(flatten, "_MAX_PLANS", 2)
@@ -252,6 +253,19 @@ def test_forgetting_what_was_learnt_changes_nothing(monkeypatch: pytest.MonkeyPa
         assert_same(request)
     assert len(flatten._ATTRIBUTES) <= 3
     assert len(flatten._PLANS) <= 2
+
+
+def test_a_key_of_ever_new_values_stops_being_learnt(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(flatten, "_ATTRIBUTES", {})
+    monkeypatch.setattr(flatten, "_VALUES_LEARNT", {})
+    monkeypatch.setattr(flatten, "_MAX_VALUES_A_KEY", 2)
+    spans = [_span({**BASE, "gen_ai.response.id": f"id-{n}"}, span_id=bytes([n + 1] * 8))
+             for n in range(5)]  # fmt: skip
+    flat = assert_same(_request(*spans))
+    assert flat.spans["gen_ai.response.id"].to_pylist() == [f"id-{n}" for n in range(5)]
+    learnt = [key for key, *_ in flatten._ATTRIBUTES.values()]
+    assert learnt.count("gen_ai.response.id") == 2
+    assert learnt.count("gen_ai.operation.name") == 1
 
 
 FIXTURES = {
