@@ -385,8 +385,10 @@ def test_credentials_content_and_choices_are_flagged_alike() -> None:
         _span({}, span_id=b"\x08" * 8),
         _span({"llm.model_name": "gpt-4o", "openinference.span.kind": "LLM"}, span_id=b"\x09" * 8),
     ]
-    flat = assert_same(_request(*spans, resource={"service.name": "s", "db.password": "p"}))
+    flat = assert_same(_request(*spans, resource={"service.name": "s"}))
     assert flat.not_genai == 3
+    assert flat.spans["mask"].to_pylist() == [True, True, False, False, False, False]
+    flat = assert_same(_request(*spans, resource={"service.name": "s", "db.password": "p"}))
     assert flat.spans["mask"].to_pylist() == [True] * 6  # the resource names a password
     assert flat.spans["content"].to_pylist() == [False, False, True, True, False, False]
     assert flat.spans["choices"].null_count == 5
