@@ -5,7 +5,8 @@ Run: ``python -m bench.flatten [--requests 48] [--baseline-rev 50976d8]``
 The bench's synthetic spans (22 attributes each) in protobuf requests of 512, decoded and
 flattened as the receiver does (``decode_raw_attributes_request`` where the code has it,
 else ``decode_export_request``), one request after the other, in a fresh process for each
-code tree; the CPU time (``time.process_time``) of the best of three passes. It first
+code tree; the CPU time (``time.process_time``) of the first pass (the flattener has learnt
+no attribute yet) and the best of the next two (what a running worker meets). It first
 checks what both computed: every span flattened (all of them are GenAI) and the same
 tables from both trees (a digest of their rows), then prints the figures and the machine's
 calibration. The default baseline is the flattener that read attribute by attribute.
@@ -47,18 +48,20 @@ while at < len(data):
     bodies.append(data[at + 4 : at + 4 + size])
     at += 4 + size
 now = datetime.fromisoformat(sys.argv[2])
-best = best_decode = float("inf")
+passes = []
+best_decode = float("inf")
 for _ in range(3):
     cpu = time.process_time()
     flats = [flatten_request(decode_for_flatten(b, decode.PROTOBUF), now=now) for b in bodies]
-    best = min(best, time.process_time() - cpu)
+    passes.append(time.process_time() - cpu)
     cpu = time.process_time()
     for b in bodies:
         decode_for_flatten(b, decode.PROTOBUF)
     best_decode = min(best_decode, time.process_time() - cpu)
 spans = sum(f.spans.num_rows for f in flats)
 rows = orjson.dumps([[f.spans.to_pylist(), f.not_genai] for f in flats])
-print(json.dumps({"spans": spans, "seconds": best, "decode_seconds": best_decode,
+print(json.dumps({"spans": spans, "first": passes[0], "seconds": min(passes[1:]),
+                  "decode_seconds": best_decode,
                   "digest": hashlib.sha256(rows).hexdigest()}))
 """
 
@@ -108,9 +111,13 @@ def main() -> None:
         raise SystemExit("the trees flattened the spans into different tables")
     print(f"{spans:,} spans in {args.requests} requests, the same tables from each tree")
     for label, result in results:
+        first = float(result["first"]) / spans * 1e6
         total = float(result["seconds"]) / spans * 1e6
         decode = float(result["decode_seconds"]) / spans * 1e6
-        print(f"{label}: decode + flatten {total:.1f} us/span (decode {decode:.1f})")
+        print(
+            f"{label}: decode + flatten {first:.1f} us/span on the first pass, {total:.1f} on"
+            f" the next (best of two; decode alone {decode:.1f})"
+        )
 
 
 if __name__ == "__main__":

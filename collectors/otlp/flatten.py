@@ -264,7 +264,8 @@ def _attribute(raw: bytes) -> _Attribute:
                 flags |= _GENAI
             if "=" in value and _SECRET_QUERY.search(value) is not None:
                 flags |= _MASK
-    attribute = (key, value, _text(value), size, flags)
+    text = str(value) if type(value) is int else _text(value)  # as JSON writes an int
+    attribute = (key, value, text, size, flags)
     values = _VALUES_LEARNT.get(key, 0)
     if len(raw) <= _MAX_LEARNT_BYTES and values < _MAX_VALUES_A_KEY:
         if len(_ATTRIBUTES) >= _MAX_ATTRIBUTES:

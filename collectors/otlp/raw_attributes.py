@@ -109,18 +109,24 @@ def _scalar(raw: bytes, at: int) -> tuple[Any] | None:
     """The scalar AnyValue that fills ``raw[at:]`` exactly, as a 1-tuple; None otherwise."""
     tag = raw[at]
     if tag == _STRING_TAG:
-        if raw[at + 1] + at + 2 == len(raw):  # a short string
+        if raw[at + 1] < 0x80 and raw[at + 1] + at + 2 == len(raw):  # a short string
             return (raw[at + 2 :].decode(),)
         length, start = _varint(raw, at + 1)
         if start + length == len(raw):
             return (raw[start:].decode(),)
     elif tag in (_INT_TAG, _BOOL_TAG):
-        number, end = _varint(raw, at + 1)
-        if end == len(raw):
+        if len(raw) == at + 2 and raw[at + 1] < 0x80:  # below 128
+            number = raw[at + 1]
+        elif len(raw) == at + 3 and raw[at + 1] >= 0x80 > raw[at + 2]:  # below 16,384
+            number = raw[at + 1] & 0x7F | raw[at + 2] << 7
+        else:
+            number, end = _varint(raw, at + 1)
+            if end != len(raw):
+                return None
             number &= 0xFFFF_FFFF_FFFF_FFFF  # an int64 is its low 64 bits
-            if tag == _BOOL_TAG:
-                return (number != 0,)
-            return (number - (1 << 64) if number >= 1 << 63 else number,)
+            if number >= 1 << 63:
+                number -= 1 << 64
+        return (number != 0,) if tag == _BOOL_TAG else (number,)
     elif tag == _DOUBLE_TAG and at + 9 == len(raw):
         return (_DOUBLE.unpack_from(raw, at + 1)[0],)
     return None

@@ -295,6 +295,7 @@ EVERY_KIND: dict[str, Any] = {
     "s": "text",
     "empty": "",
     "i": 42,
+    **{f"i{n}": n for n in (0, 127, 128, 16_383, 16_384, 2**35, -1)},  # varints of 1 to 10 bytes
     "negative": -(2**63),
     "largest": 2**63 - 1,
     "b": True,
