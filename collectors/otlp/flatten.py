@@ -17,18 +17,20 @@ are held to ``collectors.limits`` on the way: long values cut, start times check
 
 from __future__ import annotations
 
-import base64
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from itertools import compress, repeat
+from operator import is_, itemgetter
 from typing import Any, Final
 
 import orjson
 import pyarrow as pa
 from google.protobuf.internal.containers import RepeatedCompositeFieldContainer
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from google.protobuf.message import DecodeError, Message
+from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 
 from collectors import limits
 from collectors.credentials import CREDENTIAL_KEY_PATTERN, SECRET_QUERY_PATTERN
@@ -41,6 +43,9 @@ from collectors.genai.attributes import (
     RESOURCE_READ,
     URLS,
 )
+from collectors.otlp import raw_attributes
+from collectors.otlp.decode import BadPayloadError
+from collectors.otlp.raw_attributes import any_value
 
 # Missing or implausible start times are told apart for the rejection reasons.
 START_OK: Final = 0
@@ -85,7 +90,6 @@ SPAN_SCHEMA: Final = pa.schema(
 _GENAI_PREFIXES: Final = ("gen_ai.", "llm.", "openinference.", "embedding.", "azure.openai.")
 _URL_KEYS: Final = frozenset(URLS)
 _SLOT: Final = {name: slot for slot, name in enumerate(READ_NAMES)}
-_SCALAR_KINDS: Final = frozenset({"string_value", "int_value", "bool_value", "double_value"})
 _STATUS_CODE_ERROR: Final = 2
 _EARLIEST_NS: Final = int(limits.EARLIEST_START.timestamp()) * 1_000_000_000
 _FUTURE_NS: Final = int(limits.MAX_FUTURE.total_seconds()) * 1_000_000_000
@@ -102,39 +106,43 @@ class FlatRequest:
     not_genai: int  # spans with nothing a GenAI rule reads
 
 
-@dataclass
-class _Attributes:
-    """One span's attributes as the columns need them."""
-
-    read: list[str | None]  # by READ_NAMES slot
-    kept: dict[str, Any]
-    choices: dict[str, Any] | None
-    mask: bool
-    content: bool
-
-
 def flatten_request(
-    request: ExportTraceServiceRequest, *, request_no: int = 0, now: datetime | None = None
+    request: Message, *, request_no: int = 0, now: datetime | None = None
 ) -> FlatRequest:
-    """The GenAI-relevant spans of ``request`` as a ``SPAN_SCHEMA`` table."""
+    """The GenAI-relevant spans of ``request`` as a ``SPAN_SCHEMA`` table: a request parsed
+    by ``raw_attributes`` (the receiver's), or of the published definition (converted)."""
+    parsed: Any = request
+    if request.DESCRIPTOR is not raw_attributes.ExportTraceServiceRequest.DESCRIPTOR:
+        parsed = raw_attributes.from_published(request)
     latest_ns = int((now or datetime.now(UTC)).timestamp()) * 1_000_000_000 + _FUTURE_NS
-    fields: list[list[Any]] = [[] for _ in _SPAN_FIELDS]
-    (requests, rs_, ss_, is_, traces, spans_, parents, names, starts, states, durations,
-     errors, messages, kepts, masks, contents, choices) = fields  # fmt: skip
-    reads: list[list[str | None]] = []
+    rows: list[tuple[Any, ...]] = []  # _SPAN_FIELDS
+    reads: list[tuple[str | None, ...]] = []
     resources: list[tuple[str | None, ...]] = []
     not_genai = 0
-    for r, resource_spans in enumerate(request.resource_spans):
+    learnt = _ATTRIBUTES.get
+    for r, resource_spans in enumerate(parsed.resource_spans):
         resource = attribute_dict(resource_spans.resource.attributes)
         resource_read = tuple(_text(resource.get(name)) for name in RESOURCE_READ)
         resource_mask = any(map(is_credential, resource))
         for s, scope_spans in enumerate(resource_spans.scope_spans):
-            scope = scope_spans.scope
+            scope_name, scope_version = scope_spans.scope.name, scope_spans.scope.version
             for i, span in enumerate(scope_spans.spans):
-                attrs = genai_attributes(span.attributes)
-                if attrs is None:
+                raw = span.attributes
+                known = list(map(learnt, raw))
+                found = known if all(known) else _learn(known, raw, r, s, i)
+                found.append(_ABSENT)
+                # Every attribute is a 5-tuple: ``strict`` would only cost.
+                keys, values, texts, sizes, value_flags = zip(*found, strict=False)
+                plan = _PLANS.get(keys) or _plan(keys)
+                flags = plan.flags
+                for at in plan.urls:
+                    flags |= value_flags[at]
+                if not flags & _GENAI:
                     not_genai += 1
                     continue
+                kept = dict(zip(plan.kept_keys, plan.kept(values), strict=False))
+                if sum(plan.kept(sizes)) > limits.MAX_VALUE_CHARS:  # may be over the limits
+                    kept = _bounded(kept, values, value_flags)
                 start, end = span.start_time_unix_nano, span.end_time_unix_nano
                 if not start:
                     state = START_MISSING
@@ -142,86 +150,196 @@ def flatten_request(
                     state = START_OK
                 else:
                     state = START_IMPLAUSIBLE
-                requests.append(request_no)
-                rs_.append(r)
-                ss_.append(s)
-                is_.append(i)
-                traces.append(span.trace_id.hex())
-                spans_.append(span.span_id.hex())
-                parents.append(span.parent_span_id.hex() or None)
-                names.append(span.name)
-                starts.append(start // 1000 if state == START_OK else None)
-                states.append(state)
-                durations.append((end - start) / 1e6 if end and end >= start else None)
-                errors.append(span.status.code == _STATUS_CODE_ERROR)
-                message = span.status.message[: limits.MAX_VALUE_CHARS]
-                messages.append(message)
-                kept = attrs.kept
-                kept["span.name"] = span.name
-                kept["scope.name"] = scope.name
-                kept["scope.version"] = scope.version
+                status = span.status
+                message = status.message[: limits.MAX_VALUE_CHARS]
+                name = span.name
+                kept["span.name"] = name
+                kept["scope.name"] = scope_name
+                kept["scope.version"] = scope_version
                 if message:
                     kept["span.status_message"] = message
                 kept["resource"] = resource
-                kepts.append(orjson.dumps(kept))
-                masks.append(attrs.mask or resource_mask)
-                contents.append(attrs.content)
-                choices.append(orjson.dumps(attrs.choices) if attrs.choices else None)
-                reads.append(attrs.read)
+                choices = None
+                if plan.choice_keys:
+                    picked = zip(plan.choice_keys, plan.choices(values), strict=True)
+                    choices = orjson.dumps(dict(picked))
+                rows.append(
+                    (
+                        request_no,
+                        r,
+                        s,
+                        i,
+                        span.trace_id.hex(),
+                        span.span_id.hex(),
+                        span.parent_span_id.hex() or None,
+                        name,
+                        start // 1000 if state == START_OK else None,
+                        state,
+                        (end - start) / 1e6 if end and end >= start else None,
+                        status.code == _STATUS_CODE_ERROR,
+                        message,
+                        orjson.dumps(kept),
+                        bool(flags & _MASK) or resource_mask,
+                        bool(flags & _CONTENT),
+                        choices,
+                    )
+                )
+                reads.append(plan.read(texts))
                 resources.append(resource_read)
-    rows = len(traces)
+    count = len(rows)
+    fields = zip(*rows, strict=True) if count else ([()] * len(_SPAN_FIELDS))
     columns = [
         pa.array(values, type=kind) for values, (_, kind) in zip(fields, _SPAN_FIELDS, strict=True)
     ]
-    for values in zip(*reads, strict=True) if rows else ([()] * len(READ_NAMES)):
+    for values in zip(*reads, strict=True) if count else ([()] * len(READ_NAMES)):
         # Most attributes are absent from most spans: an all-null column costs nothing.
-        empty = values.count(None) == rows
-        columns.append(pa.nulls(rows, pa.string()) if empty else pa.array(values, pa.string()))
-    for values in zip(*resources, strict=True) if rows else ([()] * len(_RESOURCE_COLUMNS)):
+        empty = values.count(None) == count
+        columns.append(pa.nulls(count, pa.string()) if empty else pa.array(values, pa.string()))
+    for values in zip(*resources, strict=True) if count else ([()] * len(_RESOURCE_COLUMNS)):
         columns.append(pa.array(values, type=pa.string()))
-    columns += [pa.nulls(rows, kind) for _, kind in _HINT_FIELDS]
+    columns += [pa.nulls(count, kind) for _, kind in _HINT_FIELDS]
     return FlatRequest(pa.Table.from_arrays(columns, schema=SPAN_SCHEMA), not_genai)
 
 
-def genai_attributes(attributes: RepeatedCompositeFieldContainer[KeyValue]) -> _Attributes | None:
-    """A span's attributes as text by read slot, what the call keeps (a repeated key keeps
-    its last value; within the size limits), OpenLLMetry's per-choice ones, and whether a
-    kept one may hold a credential; None when no GenAI rule reads any of them."""
-    read: list[str | None] = [None] * len(READ_NAMES)
-    kept: dict[str, Any] = {}
-    choices: dict[str, Any] | None = None
-    genai = mask = content = nested = False
-    chars = 0
-    for item in attributes:
-        key, value = item.key, item.value
-        slot, keep, genai_key, credential, url, choice, message = _KEYS.get(key) or _key_facts(key)
-        kind = value.WhichOneof("value")
-        if kind == "string_value":
-            plain = value.string_value
-            chars += len(plain)
-            if url:
-                genai = genai or DEPLOYMENTS_PATH in plain
-                mask = mask or ("=" in plain and _SECRET_QUERY.search(plain) is not None)
-        elif kind in _SCALAR_KINDS:
-            plain = getattr(value, kind)
-        else:
-            plain = any_value(value)
-            nested = True
+# Flags of a span's attributes: some rule reads it as GenAI, kept ones may hold a
+# credential, kept ones hold message content; and of a value: not a string, an int, a bool
+# or a double.
+_GENAI: Final = 1
+_MASK: Final = 2
+_CONTENT: Final = 4
+_NESTED: Final = 8
+
+# What one attribute brings, learnt once per distinct ``KeyValue`` bytes: its key, its
+# value, the text a read column holds, at least the characters ``limits.bounded_attributes``
+# counts for it (a nested value: over the value limit, so that it always looks) and the
+# flags of its value (nested, a URL naming a deployment, a URL with a secret in its query).
+_Attribute = tuple[str, Any, str | None, int, int]
+_ABSENT: Final[_Attribute] = ("", None, None, 0, 0)  # ends every span: what a slot reads when unset
+_ATTRIBUTES: dict[bytes, _Attribute] = {}
+_MAX_ATTRIBUTES: Final = 16_384  # distinct attributes remembered, each at most:
+_MAX_LEARNT_BYTES: Final = 512
+# A key whose values differ call after call (ids, times, token counts) stops being learnt.
+_MAX_VALUES_A_KEY: Final = 1024
+_VALUES_LEARNT: dict[str, int] = {}
+_SCALAR_CHARS: Final = 8  # what limits.bounded_attributes counts for a number or a bool
+
+
+def _bounded(kept: dict[str, Any], values: Sequence[Any], flags: Sequence[int]) -> dict[str, Any]:
+    """``kept`` within ``collectors.limits`` when any value is nested or the strings are
+    long together (the rule since 0004; a map of many numbers is not cut)."""
+    strings = (
+        len(v) for v, f in zip(values, flags, strict=True) if not f & _NESTED and type(v) is str
+    )
+    nested = any(f & _NESTED for f in flags)
+    if nested or sum(strings) > limits.MAX_VALUE_CHARS:
+        return limits.bounded_attributes(kept)
+    return kept
+
+
+def _learn(known: list[Any], raw: Sequence[bytes], r: int, s: int, i: int) -> list[_Attribute]:
+    """``known`` with the attributes not met before read from their bytes."""
+    try:
+        for at in compress(range(len(known)), map(is_, known, repeat(None))):
+            known[at] = _attribute(raw[at])
+    except DecodeError as exc:
+        where = f"resourceSpans[{r}].scopeSpans[{s}].spans[{i}]"
+        raise BadPayloadError(
+            f"body is not a valid protobuf ExportTraceServiceRequest: {where} has an "
+            f"attribute that is not a KeyValue ({exc})"
+        ) from None
+    return known
+
+
+def _attribute(raw: bytes) -> _Attribute:
+    key, value, nested = raw_attributes.key_value(raw)
+    flags = 0
+    size = len(key) + _SCALAR_CHARS
+    if nested:
+        flags = _NESTED
+        size = limits.MAX_VALUE_CHARS + 1
+    elif type(value) is str:
+        size = len(key) + len(value)
+        if key in _URL_KEYS:
+            if DEPLOYMENTS_PATH in value:
+                flags |= _GENAI
+            if "=" in value and _SECRET_QUERY.search(value) is not None:
+                flags |= _MASK
+    text = str(value) if type(value) is int else _text(value)  # as JSON writes an int
+    attribute = (key, value, text, size, flags)
+    values = _VALUES_LEARNT.get(key, 0)
+    if len(raw) <= _MAX_LEARNT_BYTES and values < _MAX_VALUES_A_KEY:
+        if len(_ATTRIBUTES) >= _MAX_ATTRIBUTES:
+            _ATTRIBUTES.clear()
+            _VALUES_LEARNT.clear()
+        _ATTRIBUTES[raw] = attribute
+        _VALUES_LEARNT[key] = values + 1
+    return attribute
+
+
+_Pick = Callable[[Sequence[Any]], tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What a span's attributes give, learnt once per sequence of keys (positions index
+    the span's attributes, ``_ABSENT`` last)."""
+
+    read: _Pick  # the texts of READ_NAMES, in order (the last of a repeated key)
+    kept_keys: tuple[str, ...]  # what the call keeps, in order, repeats included
+    kept: _Pick  # their values
+    choice_keys: tuple[str, ...]  # OpenLLMetry's per-choice attributes
+    choices: _Pick
+    flags: int  # of the keys alone
+    urls: tuple[int, ...]  # positions of URLs, whose values may add flags
+
+
+_PLANS: dict[tuple[str, ...], _Plan] = {}
+_MAX_PLANS: Final = 4_096
+
+
+def _plan(keys: tuple[str, ...]) -> _Plan:
+    absent = len(keys) - 1
+    read = [absent] * len(READ_NAMES)
+    kept: list[int] = []
+    choices: list[int] = []
+    urls: list[int] = []
+    flags = 0
+    for at, key in enumerate(keys[:absent]):
+        slot, keep, genai, credential, url, choice, message = _KEYS.get(key) or _key_facts(key)
         if slot >= 0:
-            read[slot] = plain if type(plain) is str else _text(plain)
+            read[slot] = at
         elif choice:
-            choices = choices if choices is not None else {}
-            choices[key] = plain
+            choices.append(at)
         if keep:
-            kept[key] = plain
-            mask = mask or credential
-            content = content or message
-        genai = genai or genai_key
-    if not genai:
-        return None
-    if nested or chars > limits.MAX_VALUE_CHARS:
-        kept = limits.bounded_attributes(kept)
-    return _Attributes(read, kept, choices, mask, content)
+            kept.append(at)
+            flags |= (_MASK if credential else 0) | (_CONTENT if message else 0)
+        if genai:
+            flags |= _GENAI
+        if url:
+            urls.append(at)
+    plan = _Plan(
+        read=_picker(read),
+        kept_keys=tuple(keys[at] for at in kept),
+        kept=_picker(kept),
+        choice_keys=tuple(keys[at] for at in choices),
+        choices=_picker(choices),
+        flags=flags,
+        urls=tuple(urls),
+    )
+    if len(_PLANS) >= _MAX_PLANS:
+        _PLANS.clear()
+    _PLANS[keys] = plan
+    return plan
+
+
+def _picker(positions: list[int]) -> _Pick:
+    """A function taking these positions of a sequence, as a tuple (C's ``itemgetter``)."""
+    if len(positions) > 1:
+        return itemgetter(*positions)
+    if positions:
+        (at,) = positions
+        return lambda values: (values[at],)
+    return lambda values: ()
 
 
 # What the flattener needs to know of an attribute key, learnt once per key: its read slot
@@ -265,17 +383,3 @@ def attribute_dict(attributes: RepeatedCompositeFieldContainer[KeyValue]) -> dic
     """Repeated ``KeyValue`` -> dict (a repeated key keeps its last value), within limits."""
     out = {item.key: any_value(item.value) for item in attributes}
     return limits.bounded_attributes(out)
-
-
-def any_value(value: AnyValue) -> Any:
-    """An OTLP ``AnyValue`` as a JSON-serialisable Python value (bytes as base64)."""
-    kind = value.WhichOneof("value")
-    if kind in _SCALAR_KINDS:
-        return getattr(value, kind)
-    if kind == "array_value":
-        return [any_value(item) for item in value.array_value.values]
-    if kind == "kvlist_value":
-        return {item.key: any_value(item.value) for item in value.kvlist_value.values}
-    if kind == "bytes_value":
-        return base64.b64encode(value.bytes_value).decode("ascii")
-    return None

@@ -32,7 +32,6 @@ from typing import Final
 import anyio.to_thread
 from google.rpc import code_pb2, status_pb2
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
 
@@ -44,7 +43,11 @@ from collectors.genai.normalize import (
     OTHER_OPERATION,
     Rejected,
 )
-from collectors.otlp.decode import DEFAULT_MAX_BODY_BYTES, BadPayloadError, decode_export_request
+from collectors.otlp.decode import (
+    DEFAULT_MAX_BODY_BYTES,
+    BadPayloadError,
+    decode_raw_attributes_request,
+)
 from collectors.otlp.flatten import FlatRequest, flatten_request
 from collectors.otlp.workers import IngestWorkers, WorkerCrashedError
 from collectors.queue import BackpressureError, IngestQueue, QueueClosedError, WriteRefusedError
@@ -114,7 +117,7 @@ def decode_and_flatten(
     body: bytes, content_type: str | None, content_encoding: str | None, max_bytes: int
 ) -> FlatRequest:
     """The CPU part of a request: bytes to span columns (raises on bad input)."""
-    request: ExportTraceServiceRequest = decode_export_request(
+    request = decode_raw_attributes_request(
         body, content_type, content_encoding, max_bytes=max_bytes
     )
     return flatten_request(request)

@@ -33,7 +33,7 @@ from typing import Final
 
 import pyarrow as pa
 
-from collectors.otlp.decode import BadPayloadError, decode_export_request
+from collectors.otlp.decode import BadPayloadError, decode_raw_attributes_request
 from collectors.otlp.flatten import FlatRequest, flatten_request
 from lens_errors import UnavailableError
 
@@ -76,7 +76,9 @@ def flatten_body(
     """A request body to its span columns, in a worker process; never raises (nothing but
     plain values crosses back)."""
     try:
-        request = decode_export_request(body, content_type, content_encoding, max_bytes=max_bytes)
+        request = decode_raw_attributes_request(
+            body, content_type, content_encoding, max_bytes=max_bytes
+        )
         flat = flatten_request(request)
     except BadPayloadError as exc:
         return WorkerAnswer(refusal=(exc.status, exc.reason))
