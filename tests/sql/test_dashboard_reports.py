@@ -155,8 +155,8 @@ def test_incident_list_reads_back_far_enough_for_its_limit(
     # its own. The summary has 2 incident rows (hours 12 and 11) for 4 incident calls and
     # 8 weighted requests: the list must still reach back to i3 for a limit of 4.
     cur.execute(
-        "INSERT INTO calls SELECT c.* REPLACE (v.id AS call_id, v.t AS start_time, "
-        "v.w AS sample_weight) FROM calls AS c, (VALUES "
+        "INSERT INTO calls SELECT c.* REPLACE (v.id AS call_id, md5_number_lower(v.id) AS "
+        "call_key, v.t AS start_time, v.w AS sample_weight) FROM calls AS c, (VALUES "
         "('i1', TIMESTAMPTZ '2026-11-20 12:05:00+00', 1.0), "
         "('i2', TIMESTAMPTZ '2026-11-20 12:10:00+00', 5.0), "
         "('i3', TIMESTAMPTZ '2026-11-20 11:20:00+00', 1.0)) AS v(id, t, w) "
@@ -265,3 +265,28 @@ def test_sampled_calls_count_their_weight_in_the_deployment_stats(
     assert prod["error_rate"] == pytest.approx(3 / 6)
     assert prod["peak_tpm"] == 2 * 2448  # c02's minute, twice
     assert prod["p50_ms"] == pytest.approx(812.5)  # percentiles: over the stored calls
+
+
+def test_calls_search_reads_back_far_enough_for_its_limit(
+    cur: duckdb.DuckDBPyConnection,
+) -> None:
+    # Two more calls like c06 (12:30) in its hour and its summary row: j1 at 12:40 and j2 at
+    # 12:50, j2 standing for 5 sampled calls. Hour 12 has 2 summary rows (c05's, c06's)
+    # for 4 calls and 8 weighted requests: a limit of 5 must still reach back to c04.
+    cur.execute(
+        "INSERT INTO calls SELECT c.* REPLACE (v.id AS call_id, md5_number_lower(v.id) AS "
+        "call_key, v.t AS start_time, v.w AS sample_weight) FROM calls AS c, (VALUES "
+        "('j1', TIMESTAMPTZ '2026-11-20 12:40:00+00', 1.0), "
+        "('j2', TIMESTAMPTZ '2026-11-20 12:50:00+00', 5.0)) AS v(id, t, w) "
+        "WHERE c.call_id = 'c06'"
+    )
+    resum_usage_summary(cur)
+    newest = ["j2", "j1", "c06", "c05", "c04", "c03", "c02", "c01"]
+    for limit in range(1, 10):
+        found = calls.calls_search(cur, DAY, CallSearch(), limit=limit)
+        assert list(found["call_id"]) == newest[:limit]
+    assert list(calls.calls_search(cur, DAY, CallSearch(status="error"), limit=3)["call_id"]) == [
+        "j2",
+        "j1",
+        "c06",
+    ]
