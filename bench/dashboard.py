@@ -22,11 +22,13 @@ the Calls explorer following the coverage's link (`calls?priced=no`).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import statistics
 import tempfile
 import time
+import timeit
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -341,6 +343,117 @@ def check_costs(cur: duckdb.DuckDBPyConnection, scope: Scope) -> str:
     )
 
 
+class RecordingCursor:
+    """A cursor that runs as the one it wraps and keeps each statement the page ran (its
+    query file's name, text, bound parameters and the Arrow tables registered then), so
+    each can be timed again alone under the profiler."""
+
+    def __init__(self, cur: duckdb.DuckDBPyConnection) -> None:
+        self._cur = cur
+        self._registered: dict[str, Any] = {}
+        self.statements: list[tuple[str, str, dict[str, Any] | None, dict[str, Any]]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cur, name)
+
+    def register(self, name: str, table: Any) -> Any:
+        self._registered[name] = table
+        return self._cur.register(name, table)
+
+    def unregister(self, name: str) -> Any:
+        self._registered.pop(name, None)
+        return self._cur.unregister(name)
+
+    def _keep(self, text: str, params: dict[str, Any] | None) -> None:
+        header = text.lstrip().splitlines()[0] if text.strip() else ""
+        name = header.removeprefix("-- name:").strip() if header.startswith("-- name:") else "?"
+        self.statements.append((name, text, params, dict(self._registered)))
+
+    def sql(self, text: str, params: dict[str, Any] | None = None) -> Any:
+        self._keep(text, params)
+        return self._cur.sql(text, params=params)
+
+    def execute(self, text: str, params: Any = None) -> Any:
+        self._keep(text, params)
+        return self._cur.execute(text, params)
+
+
+def profiled_ms(cur: duckdb.DuckDBPyConnection, text: str, params: dict[str, Any] | None,
+                output: Path) -> tuple[float, float]:  # fmt: skip
+    """One run of a statement under DuckDB's profiler: (planning ms, whole ms). Planning is
+    the profiler's binding and logical planning, optimiser and physical planning, before a
+    row is read; whole is the query's total time."""
+    cur.execute("SET profiling_mode = 'detailed'")
+    cur.execute("SET enable_profiling = 'json'")
+    cur.execute(f"SET profiling_output = '{output}'")
+    try:
+        cur.sql(text, params=params).to_arrow_table()
+    finally:
+        cur.execute("SET enable_profiling = 'no_output'")
+        cur.execute("RESET profiling_output")
+        cur.execute("PRAGMA disable_profiling")
+    profile = json.loads(output.read_text(encoding="utf-8"))
+    planning = (
+        profile["planner"]["total_time"]
+        + profile["optimizer"]["total_time"]
+        + profile["physical_planner"]["total_time"]
+    )
+    return planning * 1000, profile["query"]["total_time"] * 1000
+
+
+def planning_of(cur: duckdb.DuckDBPyConnection, page: Callable[[], Any], record: RecordingCursor,
+                repeats: int = 3) -> list[tuple[str, float, float]]:  # fmt: skip
+    """Each statement a page ran: (query name, planning ms, whole ms), from the run whose
+    whole time is the median of ``repeats``."""
+    record.statements.clear()
+    page()
+    timed = []
+    with tempfile.TemporaryDirectory() as folder:
+        output = Path(folder) / "profile.json"
+        for name, text, params, tables in record.statements:
+            for relation, table in tables.items():
+                cur.register(relation, table)
+            try:
+                runs = sorted(
+                    (profiled_ms(cur, text, params, output) for _ in range(repeats)),
+                    key=lambda run: run[1],
+                )
+            finally:
+                for relation in tables:
+                    cur.unregister(relation)
+            plan, whole = runs[len(runs) // 2]
+            timed.append((name, plan, whole))
+    return timed
+
+
+def print_planning(cur: duckdb.DuckDBPyConnection, days: tuple[int, ...]) -> None:
+    """Per page and range, each statement's planning and whole time, and the page's share of
+    planning."""
+    record = RecordingCursor(cur)
+    now = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
+    for n_days in days:
+        scope = Scope(now - timedelta(days=n_days), now)
+        print(f"  range {n_days}d: each statement under the profiler, median of 3")
+        pages = page_queries(record, scope)  # type: ignore[arg-type]
+        for page, queries_of_page in pages.items():
+            if page == "deployments_exact":
+                continue
+            timed = planning_of(cur, queries_of_page, record)
+            plan = sum(t[1] for t in timed)
+            whole = sum(t[2] for t in timed)
+            wall = median_ms(queries_of_page, 5)
+            print(f"    {page:<18} {wall:8.0f} ms as the page calls them (median of 5); "
+                  f"profiled {whole:6.0f} ms, of which planning {plan:6.0f} ms "
+                  f"({plan / whole:.0%}), {len(timed)} statements")  # fmt: skip
+            for name, p, w in sorted(timed, key=lambda t: -t[2]):
+                print(f"      {name:<34} {w:7.1f} ms  planning {p:6.1f} ms")
+
+
+def calibration_us() -> float:
+    """The machine's speed now: one loop of sum(range(1000)), in microseconds."""
+    return min(timeit.repeat("sum(range(1000))", number=20_000, repeat=5)) / 20_000 * 1e6
+
+
 def median_ms(run: Callable[[], Any], repeats: int) -> float:
     times = []
     for _ in range(repeats):
@@ -376,7 +489,7 @@ def render_ms(path: Path, page: str, repeats: int = 3) -> float:
     return statistics.median(times)
 
 
-def run(n: int, folder: Path) -> None:
+def run(n: int, folder: Path, keep: bool = False) -> None:
     path = folder / f"dashboard-{n}.duckdb"
     began = time.perf_counter()
     build(path, n)
@@ -404,13 +517,37 @@ def run(n: int, folder: Path) -> None:
     print("  full render in AppTest (default range 7d), cache cleared, median of 3")
     for page in ("overview", "deployments", "content_safety", "calls", "tenants"):
         print(f"    {page:<18} {render_ms(path, page):8.0f} ms")
-    path.unlink()
+    if not keep:
+        path.unlink()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument(
+        "--planning",
+        type=Path,
+        metavar="LEDGER",
+        help="time each page statement's planning and whole run (DuckDB's profiler) on a "
+        "ledger this bench built (kept with --keep), for 7, 30 and 90 days, and stop",
+    )
+    parser.add_argument(
+        "--keep", type=Path, metavar="FOLDER", help="build the ledgers in FOLDER and keep them"
+    )
     args = parser.parse_args()
+    print(f"machine: timeit sum(range(1000)) = {calibration_us():.1f} us, {os.cpu_count()} cores")
+    if args.planning:
+        store = Store(args.planning)
+        try:
+            print_planning(store.cursor(), (7, 30, 90))
+        finally:
+            store.close()
+        return
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        for n in args.calls:
+            run(n, args.keep, keep=True)
+        return
     with tempfile.TemporaryDirectory() as folder:
         for n in args.calls:
             run(n, Path(folder))

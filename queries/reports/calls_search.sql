@@ -5,7 +5,32 @@
 -- search values match exactly ('' = any). All compare as given: no pattern characters.
 -- $unpriced keeps only calls with tokens and no price: no per-token price, or served by a
 -- provisioned deployment whose capacity has none (pricing_coverage.sql counts the same).
-WITH unpriced AS (
+-- With nothing to search for and no filter chosen, the newest $limit calls are read from the
+-- latest whole hour after which the hourly summary holds at least $limit rows: each row
+-- stands for at least one call of its hour, so that hour's start is a lower bound for the
+-- $limit-th newest call, and the scan stops there instead of reading the range.
+WITH since AS (
+    SELECT coalesce(
+        max(hour) FILTER (
+            WHERE rows_since >= $limit
+                AND len($tenants) + len($deployments) + len($models) + len($types)
+                    + len($services) = 0
+                AND $id_prefix = '' AND $end_user = '' AND $status = ''
+                AND $finish_reason = '' AND NOT $unpriced
+        ),
+        $start
+    ) AS cutoff
+    FROM (
+        SELECT hour, sum(count(*)) OVER (ORDER BY hour DESC) AS rows_since
+        FROM usage_hourly
+        -- Whole hours inside [$start, $end) only: every call they count is in the range.
+        WHERE hour >= date_trunc('hour', $start - INTERVAL 1 microsecond) + INTERVAL 1 hour
+            AND hour < date_trunc('hour', $end)
+            AND requests > 0
+        GROUP BY hour
+    )
+),
+unpriced AS (
     SELECT c.call_id
     FROM costed_usage($start, $end, true) AS c
     LEFT JOIN deployment_types AS t ON t.deployment_type = c.billed_type
@@ -27,6 +52,9 @@ newest AS (
         AND ($status = '' OR status = $status)
         AND ($finish_reason = '' OR finish_reason = $finish_reason)
         AND (NOT $unpriced OR call_id IN (SELECT call_id FROM unpriced))
+        -- (Not tested at all for the unpriced calls: the bound is the range's start there,
+        -- and the test would only stand in the way of the unpriced calls' semi-join.)
+        AND ($unpriced OR start_time >= (SELECT cutoff FROM since))
     ORDER BY start_time DESC, call_id
     LIMIT $limit
 ),

@@ -1,12 +1,37 @@
 -- name: safety_incidents
 -- returns: call_id, start_time, tenant_id, deployment, end_user, filter_action, categories, worst_severity (one row per incident call, newest first, at most $limit)
 -- params: $start TIMESTAMPTZ, $end TIMESTAMPTZ, $tenants VARCHAR[], $deployments VARCHAR[], $models VARCHAR[], $types VARCHAR[], $services VARCHAR[], $limit INTEGER
-WITH newest AS (
+-- With no filter chosen, the newest $limit incidents are read from the latest whole hour
+-- after which the hourly summary holds at least $limit rows of incidents: each such row
+-- stands for at least one incident call of its hour, so that hour's start is a lower bound
+-- for the $limit-th newest, and the scan of calls stops there instead of reading the range.
+WITH since AS (
+    SELECT coalesce(
+        max(hour) FILTER (
+            WHERE rows_since >= $limit
+                AND len($tenants) + len($deployments) + len($models) + len($types)
+                    + len($services) = 0
+        ),
+        $start
+    ) AS cutoff
+    FROM (
+        SELECT hour, sum(count(*)) OVER (ORDER BY hour DESC) AS rows_since
+        FROM usage_hourly
+        -- Whole hours inside [$start, $end) only: every call they count is in the range.
+        WHERE hour >= date_trunc('hour', $start - INTERVAL 1 microsecond) + INTERVAL 1 hour
+            AND hour < date_trunc('hour', $end)
+            AND filter_action IN ('blocked_prompt', 'filtered_completion')
+            AND requests > 0
+        GROUP BY hour
+    )
+),
+newest AS (
     SELECT
         call_id, start_time, deployment, end_user, filter_action,
         tenant_attr, apim_key, end_user_key, service_key
     FROM filtered_calls($start, $end, $tenants, $deployments, $models, $types, $services)
     WHERE filter_action IN ('blocked_prompt', 'filtered_completion')
+        AND start_time >= (SELECT cutoff FROM since)
     ORDER BY start_time DESC, call_id
     LIMIT $limit
 ),

@@ -17,8 +17,14 @@ WITH combos AS (
     FROM usage_hourly AS u, tenant_rule_kinds AS used
     WHERE NOT used.end_user AND u.hour >= date_trunc('hour', start_ts) AND u.hour < end_ts
     UNION
-    SELECT c.tenant_attr, c.apim_key, c.end_user_key, c.deployment, c.service_key
-    FROM call_keys AS c, tenant_rule_kinds AS used
+    -- The keys of 01_call_keys.sql, from calls itself (no view of every column to bind).
+    SELECT
+        tenant_key(used.attribute, c.tenant_id),
+        tenant_key(used.apim_subscription, c.apim_subscription),
+        tenant_key(used.end_user, c.end_user),
+        c.deployment,
+        tenant_key(used.service, c.service)
+    FROM calls AS c, tenant_rule_kinds AS used
     WHERE used.end_user AND c.start_time >= start_ts AND c.start_time < end_ts
     UNION
     -- Hourly rollups (Log Analytics rollup mode) carry the same keys, where they know them.

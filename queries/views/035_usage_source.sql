@@ -10,6 +10,8 @@
 -- multiplied by it, so a sampled source's totals are those of the calls it stands for.
 -- One call as a row of usage_source().
 CREATE OR REPLACE VIEW call_usage AS
+-- Read from calls itself, with the keys of 01_call_keys.sql written out: a view over
+-- call_keys (every calls column) is bound again wherever usage_source() is expanded.
 SELECT
     c.call_id,
     c.start_time,
@@ -19,10 +21,10 @@ SELECT
     c.model,
     c.region,
     c.deployment_type,
-    c.tenant_attr,
-    c.apim_key,
-    c.end_user_key,
-    c.service_key,
+    tenant_key(used.attribute, c.tenant_id) AS tenant_attr,
+    tenant_key(used.apim_subscription, c.apim_subscription) AS apim_key,
+    tenant_key(used.end_user, c.end_user) AS end_user_key,
+    tenant_key(used.service, c.service) AS service_key,
     coalesce(c.service, '') AS service,
     c.filter_action,
     CASE WHEN c.filter_action IN ('blocked_prompt', 'filtered_completion')
@@ -41,7 +43,15 @@ SELECT
     coalesce(c.output_tokens, 0) * c.weight AS output_tokens,
     coalesce(c.reasoning_tokens, 0) * c.weight AS reasoning_tokens,
     coalesce(c.cache_write_tokens, 0) * c.weight AS cache_write_tokens
-FROM (SELECT *, call_weight(sample_weight) AS weight FROM call_keys) AS c
+FROM (
+    SELECT
+        call_id, start_time, deployment, model, region, deployment_type, tenant_id,
+        apim_subscription, end_user, service, filter_action, service_tier, status, http_status,
+        deployment_source, attributes, input_tokens, cached_input_tokens, output_tokens,
+        reasoning_tokens, cache_write_tokens, call_weight(sample_weight) AS weight
+    FROM calls
+) AS c
+CROSS JOIN tenant_rule_kinds AS used
 LEFT JOIN context_tiers AS t ON t.model = base_model(c.model);
 
 CREATE OR REPLACE MACRO usage_source(start_ts, end_ts, per_call) AS TABLE

@@ -78,7 +78,9 @@ usage AS (
         -- Tokens of a model without figures make the hour's PTU-minutes unknown.
         bool_or(f.model IS NULL) AS unsized
     FROM usage_source(start_ts, end_ts, false) AS c
-    JOIN call_tenant_keys AS t USING (tenant_attr, apim_key, end_user_key, deployment, service_key)
+    -- The range's key combinations only (call_tenant_keys would resolve every hour's).
+    JOIN tenant_keys_between(start_ts, end_ts) AS t
+        USING (tenant_attr, apim_key, end_user_key, deployment, service_key)
     LEFT JOIN deployments AS d ON d.deployment = c.deployment
     LEFT JOIN ptu_figures AS f ON f.model = base_model(coalesce(c.model, d.model))
     WHERE (c.call_id IS NULL OR NOT starts_with(c.call_id, 'rollup:'))

@@ -109,7 +109,9 @@ GROUP BY ALL;
 -- around them from latency_hourly; without, every whole hour from latency_hourly; the
 -- partial hours at either edge from the calls (bucketed here); or every hour from the calls
 -- while a tenant rule reads end users (not kept in the sketch), as usage_source() does.
--- Filters as in filtered_calls().
+-- Filters as in filtered_calls(), written out here over the sketch's and the calls' own
+-- columns (no nested filtered_calls(): each of its expansions is bound and optimised again),
+-- and the tenant filter applied once, to both.
 CREATE OR REPLACE MACRO latency_source(
     start_ts, end_ts, by_day, f_tenants, f_deployments, f_models, f_types, f_services
 ) AS TABLE
@@ -144,7 +146,59 @@ WITH sketch AS NOT MATERIALIZED (
         AND l.hour >= date_trunc('day', end_ts)
         AND l.hour < date_trunc('hour', end_ts)
 ),
-whole AS NOT MATERIALIZED (
+-- The calls read here: those of the partial hours at either edge, or all of the range while
+-- an end-user rule is in use. Each branch names its bounds as values, so the scan reads
+-- only their row groups.
+edges AS NOT MATERIALIZED (
+    SELECT c.start_time, c.deployment, c.model, c.deployment_type, c.tenant_id,
+        c.apim_subscription, c.end_user, c.service, c.duration_ms, c.ttft_ms, c.output_tokens
+    FROM calls AS c, tenant_rule_kinds AS used
+    WHERE NOT used.end_user
+        AND c.start_time >= start_ts
+        AND c.start_time
+            < least(date_trunc('hour', start_ts - INTERVAL 1 microsecond) + INTERVAL 1 hour, end_ts)
+    UNION ALL
+    SELECT c.start_time, c.deployment, c.model, c.deployment_type, c.tenant_id,
+        c.apim_subscription, c.end_user, c.service, c.duration_ms, c.ttft_ms, c.output_tokens
+    FROM calls AS c, tenant_rule_kinds AS used
+    WHERE NOT used.end_user
+        AND c.start_time >= greatest(
+            date_trunc('hour', end_ts),
+            least(date_trunc('hour', start_ts - INTERVAL 1 microsecond) + INTERVAL 1 hour, end_ts)
+        )
+        AND c.start_time < end_ts
+    UNION ALL
+    SELECT c.start_time, c.deployment, c.model, c.deployment_type, c.tenant_id,
+        c.apim_subscription, c.end_user, c.service, c.duration_ms, c.ttft_ms, c.output_tokens
+    FROM calls AS c, tenant_rule_kinds AS used
+    WHERE used.end_user AND c.start_time >= start_ts AND c.start_time < end_ts
+),
+measured AS (
+    SELECT
+        date_trunc('hour', c.start_time) AS hour,
+        c.deployment,
+        coalesce(c.deployment_type, d.deployment_type, 'GlobalStandard') AS deployment_type,
+        tenant_key(used.attribute, c.tenant_id) AS tenant_attr,
+        tenant_key(used.apim_subscription, c.apim_subscription) AS apim_key,
+        tenant_key(used.end_user, c.end_user) AS end_user_key,
+        tenant_key(used.service, c.service) AS service_key,
+        unnest([
+            {'measure': 1, 'x': c.duration_ms},
+            {'measure': 2, 'x': c.ttft_ms},
+            {'measure': 3, 'x': CASE WHEN c.output_tokens > 0 AND c.duration_ms > coalesce(c.ttft_ms, 0)
+                THEN c.output_tokens / ((c.duration_ms - coalesce(c.ttft_ms, 0)) / 1000) END}
+        ]) AS m
+    FROM edges AS c
+    LEFT JOIN deployments AS d ON d.deployment = c.deployment
+    CROSS JOIN tenant_rule_kinds AS used
+    WHERE keeps(f_deployments, c.deployment)
+        AND keeps(f_models, coalesce(c.model, d.model, ''))
+        AND keeps(f_types, coalesce(c.deployment_type, d.deployment_type, 'GlobalStandard'))
+        AND keeps(f_services, coalesce(c.service, ''))
+),
+-- The sketch's rows and the edges' calls as bucket counts, each with the keys tenant rules
+-- read.
+keyed AS NOT MATERIALIZED (
     SELECT
         l.hour,
         l.deployment,
@@ -166,68 +220,32 @@ whole AS NOT MATERIALIZED (
         AND keeps(f_models, coalesce(nullif(l.model, ''), d.model, ''))
         AND keeps(f_types, coalesce(nullif(l.deployment_type, ''), d.deployment_type, 'GlobalStandard'))
         AND keeps(f_services, l.service)
-),
--- Each branch names its bounds as values, so the scan reads only their row groups.
-edges AS (
-    SELECT c.*
-    FROM filtered_calls(
-        start_ts,
-        least(date_trunc('hour', start_ts - INTERVAL 1 microsecond) + INTERVAL 1 hour, end_ts),
-        f_tenants, f_deployments, f_models, f_types, f_services
-    ) AS c, tenant_rule_kinds AS used
-    WHERE NOT used.end_user
     UNION ALL
-    SELECT c.*
-    FROM filtered_calls(
-        greatest(
-            date_trunc('hour', end_ts),
-            least(date_trunc('hour', start_ts - INTERVAL 1 microsecond) + INTERVAL 1 hour, end_ts)
-        ),
-        end_ts,
-        f_tenants, f_deployments, f_models, f_types, f_services
-    ) AS c, tenant_rule_kinds AS used
-    WHERE NOT used.end_user
-    UNION ALL
-    SELECT c.*
-    FROM filtered_calls(
-        start_ts, end_ts, f_tenants, f_deployments, f_models, f_types, f_services
-    ) AS c, tenant_rule_kinds AS used
-    WHERE used.end_user
-),
-measured AS (
     SELECT
-        date_trunc('hour', start_time) AS hour,
+        hour,
         deployment,
         deployment_type,
-        unnest([
-            {'measure': 1, 'x': duration_ms},
-            {'measure': 2, 'x': ttft_ms},
-            {'measure': 3, 'x': CASE WHEN output_tokens > 0 AND duration_ms > coalesce(ttft_ms, 0)
-                THEN output_tokens / ((duration_ms - coalesce(ttft_ms, 0)) / 1000) END}
-        ]) AS m
-    FROM edges
+        tenant_attr,
+        apim_key,
+        end_user_key,
+        service_key,
+        latency_bucket(m.x) AS bucket,
+        CAST(m.measure = 1 AS INTEGER) AS duration_calls,
+        CAST(m.measure = 2 AS INTEGER) AS ttft_calls,
+        CAST(m.measure = 3 AS INTEGER) AS speed_calls
+    FROM measured
+    WHERE m.x IS NOT NULL AND isfinite(m.x)
 )
 SELECT hour, deployment, deployment_type, bucket, duration_calls, ttft_calls, speed_calls
-FROM whole
+FROM keyed
 WHERE len(CAST(f_tenants AS VARCHAR[])) = 0
 UNION ALL
-SELECT w.hour, w.deployment, w.deployment_type, w.bucket, w.duration_calls, w.ttft_calls,
-    w.speed_calls
-FROM whole AS w
+SELECT k.hour, k.deployment, k.deployment_type, k.bucket, k.duration_calls, k.ttft_calls,
+    k.speed_calls
+FROM keyed AS k
 SEMI JOIN (
     SELECT *
     FROM tenant_keys_between(start_ts, end_ts)
     WHERE list_contains(CAST(f_tenants AS VARCHAR[]), tenant_id)
 ) AS t USING (tenant_attr, apim_key, end_user_key, deployment, service_key)
-WHERE len(CAST(f_tenants AS VARCHAR[])) > 0
-UNION ALL
-SELECT
-    hour,
-    deployment,
-    deployment_type,
-    latency_bucket(m.x) AS bucket,
-    CAST(m.measure = 1 AS INTEGER) AS duration_calls,
-    CAST(m.measure = 2 AS INTEGER) AS ttft_calls,
-    CAST(m.measure = 3 AS INTEGER) AS speed_calls
-FROM measured
-WHERE m.x IS NOT NULL AND isfinite(m.x);
+WHERE len(CAST(f_tenants AS VARCHAR[])) > 0;

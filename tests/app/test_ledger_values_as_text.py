@@ -141,8 +141,8 @@ def hostile_ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
                     {"d": DEPLOYMENT})  # fmt: skip
         con.execute("UPDATE calls SET tenant_id = $t WHERE tenant_id = 'contoso'",
                     {"t": TENANT_ID})  # fmt: skip
-        con.execute("UPDATE calls SET model = $m, call_id = $c WHERE call_id = 'c02'",
-                    {"m": MODEL, "c": CALL_ID})  # fmt: skip
+        con.execute("UPDATE calls SET model = $m, call_id = $c, call_key = md5_number_lower($c) "
+                    "WHERE call_id = 'c02'", {"m": MODEL, "c": CALL_ID})  # fmt: skip
         con.execute("UPDATE filter_results SET call_id = $c WHERE call_id = 'c02'",
                     {"c": CALL_ID})  # fmt: skip
         con.execute("UPDATE filter_results SET category = $k", {"k": CATEGORY})

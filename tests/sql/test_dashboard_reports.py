@@ -147,6 +147,32 @@ def test_incident_list_names_filtered_categories(cur: duckdb.DuckDBPyConnection)
     assert frame.iloc[0]["tenant_id"] == "unassigned"
 
 
+def test_incident_list_reads_back_far_enough_for_its_limit(
+    cur: duckdb.DuckDBPyConnection,
+) -> None:
+    # Three more blocked prompts like c06 (12:30): i1 12:05 and i2 12:10 share c06's hourly
+    # summary row (same keys), i2 standing for 5 sampled calls; i3 at 11:20 has a row of
+    # its own. The summary has 2 incident rows (hours 12 and 11) for 4 incident calls and
+    # 8 weighted requests: the list must still reach back to i3 for a limit of 4.
+    cur.execute(
+        "INSERT INTO calls SELECT c.* REPLACE (v.id AS call_id, md5_number_lower(v.id) AS "
+        "call_key, v.t AS start_time, v.w AS sample_weight) FROM calls AS c, (VALUES "
+        "('i1', TIMESTAMPTZ '2026-11-20 12:05:00+00', 1.0), "
+        "('i2', TIMESTAMPTZ '2026-11-20 12:10:00+00', 5.0), "
+        "('i3', TIMESTAMPTZ '2026-11-20 11:20:00+00', 1.0)) AS v(id, t, w) "
+        "WHERE c.call_id = 'c06'"
+    )
+    resum_usage_summary(cur)
+    newest = ["c06", "i2", "i1", "i3"]
+    for limit in (1, 2, 3, 4, 10):
+        assert list(safety.safety_incidents(cur, DAY, limit=limit)["call_id"]) == newest[:limit]
+    mini = Scope(DAY.start, DAY.end, deployments=("gpt-4o-mini",))
+    assert list(safety.safety_incidents(cur, mini, limit=4)["call_id"]) == newest
+    # A range that starts at 12:10 has no whole hour before 13:00: c06 and i2 only.
+    late = Scope(datetime(2026, 11, 20, 12, 10, tzinfo=UTC), DAY.end)
+    assert list(safety.safety_incidents(cur, late, limit=10)["call_id"]) == ["c06", "i2"]
+
+
 @pytest.mark.parametrize(
     ("search", "expected"),
     [
@@ -239,3 +265,28 @@ def test_sampled_calls_count_their_weight_in_the_deployment_stats(
     assert prod["error_rate"] == pytest.approx(3 / 6)
     assert prod["peak_tpm"] == 2 * 2448  # c02's minute, twice
     assert prod["p50_ms"] == pytest.approx(812.5)  # percentiles: over the stored calls
+
+
+def test_calls_search_reads_back_far_enough_for_its_limit(
+    cur: duckdb.DuckDBPyConnection,
+) -> None:
+    # Two more calls like c06 (12:30) in its hour and its summary row: j1 at 12:40 and j2 at
+    # 12:50, j2 standing for 5 sampled calls. Hour 12 has 2 summary rows (c05's, c06's)
+    # for 4 calls and 8 weighted requests: a limit of 5 must still reach back to c04.
+    cur.execute(
+        "INSERT INTO calls SELECT c.* REPLACE (v.id AS call_id, md5_number_lower(v.id) AS "
+        "call_key, v.t AS start_time, v.w AS sample_weight) FROM calls AS c, (VALUES "
+        "('j1', TIMESTAMPTZ '2026-11-20 12:40:00+00', 1.0), "
+        "('j2', TIMESTAMPTZ '2026-11-20 12:50:00+00', 5.0)) AS v(id, t, w) "
+        "WHERE c.call_id = 'c06'"
+    )
+    resum_usage_summary(cur)
+    newest = ["j2", "j1", "c06", "c05", "c04", "c03", "c02", "c01"]
+    for limit in range(1, 10):
+        found = calls.calls_search(cur, DAY, CallSearch(), limit=limit)
+        assert list(found["call_id"]) == newest[:limit]
+    assert list(calls.calls_search(cur, DAY, CallSearch(status="error"), limit=3)["call_id"]) == [
+        "j2",
+        "j1",
+        "c06",
+    ]
