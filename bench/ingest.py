@@ -10,7 +10,8 @@ themselves), then prints:
   the same for a baseline, the code at ``--baseline-rev`` (a git revision, checked out
   beside this one and started the same way), in the same run;
 - with ``--ledger N``: the same ingest into a ledger that already holds N calls;
-- where the time goes inside one process: decode + flatten, normalise and store write.
+- where the time goes inside one process: decode + flatten (the ingest workers' part),
+  then the rules and the sums and commit of groups of 2 and 16 requests.
 """
 
 from __future__ import annotations
@@ -270,31 +271,31 @@ def filled_ledger(path: Path, calls: int) -> Path:
 
 
 def in_process_split(bodies: list[bytes], work: Path) -> dict[str, float]:
-    """CPU microseconds per span of each step, in one process, 16 requests a group (and
-    the rules applied to each request alone, as the ingest workers do)."""
+    """CPU microseconds per span of each step, in one process: decoding and flattening (the
+    ingest workers' part), then the rules and the sums and commit of groups of 2 requests
+    (what the server's groups are under four senders) and of 16."""
     cpu = time.process_time()
     decode = decode_raw_attributes_request  # as the receiver decodes
     flats = [flatten_request(decode(b, PROTOBUF["Content-Type"])) for b in bodies]
-    steps = {"decode + flatten (Python)": time.process_time() - cpu}
-    store = Store(work / "split.duckdb")
-    normalise = write = 0.0
-    for first in range(0, len(flats), 16):
-        group = flats[first : first + 16]
-        spans = pa.concat_tables(f.spans for f in group)
+    steps = {"decode + flatten (workers)": time.process_time() - cpu}
+    for per_group in (2, 16):
+        store = Store(work / f"split-{per_group}.duckdb")
+        normalise = write = 0.0
+        for first in range(0, len(flats), per_group):
+            spans = pa.concat_tables(f.spans for f in flats[first : first + per_group])
+            cpu = time.process_time()
+            batch = normalize_spans(spans, source="otlp")
+            batches = [Batch(batch.calls_of(0), batch.verdicts_of(0), "otlp")]
+            normalise += time.process_time() - cpu
+            cpu = time.process_time()
+            store.write_many(batches, batch.hints, store.prepare(batches))
+            write += time.process_time() - cpu
         cpu = time.process_time()
-        batch = normalize_spans(spans, source="otlp")
-        normalise += time.process_time() - cpu
-        cpu = time.process_time()
-        store.write_many([Batch(batch.calls_of(0), batch.verdicts_of(0), "otlp")], batch.hints)
+        store.close()
         write += time.process_time() - cpu
-    store.close()
-    steps["normalise (Arrow, 8,192 spans a group)"] = normalise
-    cpu = time.process_time()
-    for flat in flats:  # as an ingest worker does: each request alone
-        alone = normalize_spans(flat.spans, source="otlp")
-        alone.calls_of(0), alone.verdicts_of(0)
-    steps["normalise (512 spans alone, as a worker)"] = time.process_time() - cpu
-    steps["store write (one transaction a group)"] = write
+        size = f"{per_group * 512:,} spans a group"
+        steps[f"rules ({size})"] = normalise
+        steps[f"sums + commit ({size})"] = write
     spans = sum(f.spans.num_rows for f in flats)
     return {step: seconds / spans * 1e6 for step, seconds in steps.items()}
 
