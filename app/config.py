@@ -106,7 +106,7 @@ class Settings(BaseSettings):
         default=None,
         ge=0,
         le=32,
-        description="Processes that decode and normalise OTLP requests beside the server "
+        description="Processes that decode and flatten OTLP requests beside the server "
         "(default: min(2, CPU count), at most 32); 0: the server's own threads do it.",
     )
     lens_queue_max_calls: int = Field(

@@ -98,7 +98,7 @@ class Lens:
         self.store: Store | None = store
         self._owns_store = store is None
         self.queue: IngestQueue | None = None
-        self.workers: IngestWorkers | None = None  # processes that decode and normalise OTLP
+        self.workers: IngestWorkers | None = None  # processes that decode and flatten OTLP
         self._import_queue: IngestQueue | None = None  # imports into a lens that is only open
         self.log_analytics: LogAnalyticsConfig | None = None
         self.metrics: MetricsConfig | None = None

@@ -217,8 +217,8 @@ class OtlpIngest:
         max_in_flight: int,
         workers: IngestWorkers | None = None,
     ) -> None:
-        """``workers``: the processes that decode and normalise (None: a thread decodes,
-        the queue normalises)."""
+        """``workers``: the processes that decode and flatten (None: a thread does it); the
+        queue normalises either way."""
         self._queue = queue
         self._workers = workers
         self._max_bytes = max_body_bytes
