@@ -71,6 +71,16 @@ def _hour(calls: pa.Table) -> pa.ChunkedArray:
     return pc.floor_temporal(calls["start_time"], unit="hour")
 
 
+def _hour_keys(calls: pa.Table) -> dict[str, pa.ChunkedArray]:
+    """The keys the usage summary and the latency sketch share (LATENCY_KEYS): the hour,
+    the deployment, and the other keys as text ('' for none)."""
+    return {
+        "hour": _hour(calls),
+        "deployment": calls["deployment"],
+        **{name: _text(calls[name]) for name in LATENCY_KEYS[2:-1]},
+    }
+
+
 def _weight(calls: pa.Table) -> pa.ChunkedArray:
     """call_weight(): round(sample_weight or 1), half away from zero, at least 1."""
     weight = pc.round(pc.fill_null(calls["sample_weight"], 1.0), round_mode="half_towards_infinity")
@@ -155,14 +165,8 @@ def _usage(calls: pa.Table, long_above: Mapping[str, int]) -> pa.Table:
         pc.and_(pc.is_null(calls["input_tokens"]), pc.is_null(calls["output_tokens"])),
     )
     columns: dict[str, Any] = {
-        "hour": _hour(calls),
-        "deployment": calls["deployment"],
-        "model": _text(calls["model"]),
+        **_hour_keys(calls),
         "region": _text(calls["region"]),
-        "deployment_type": _text(calls["deployment_type"]),
-        "tenant_id": _text(calls["tenant_id"]),
-        "apim_subscription": _text(calls["apim_subscription"]),
-        "service": _text(calls["service"]),
         "filter_action": filter_action,
         "incident_end_user": pc.if_else(incident, _text(calls["end_user"]), ""),
         "service_tier": _billed_service_tier(calls["service_tier"]),
@@ -206,15 +210,7 @@ def _bucket(x: pa.ChunkedArray) -> pa.ChunkedArray:
 def _latency_hourly(calls: pa.Table) -> pa.Table:
     """hourly_latency_of(calls): per hour, keys and bucket, the calls whose duration, time
     to first token and output speed fall in the bucket (unweighted)."""
-    keys = {
-        "hour": _hour(calls),
-        "deployment": calls["deployment"],
-        "model": _text(calls["model"]),
-        "deployment_type": _text(calls["deployment_type"]),
-        "tenant_id": _text(calls["tenant_id"]),
-        "apim_subscription": _text(calls["apim_subscription"]),
-        "service": _text(calls["service"]),
-    }
+    keys = _hour_keys(calls)
     duration, ttft = calls["duration_ms"], calls["ttft_ms"]
     waited = pc.fill_null(ttft, 0.0)
     output = pc.cast(calls["output_tokens"], pa.float64())

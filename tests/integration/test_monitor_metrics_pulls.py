@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -31,13 +30,6 @@ def fake() -> Iterator[FakeMonitorMetrics]:
     server = FakeMonitorMetrics().start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store(tmp_path / "lens.duckdb")
-    yield opened
-    opened.close()
 
 
 def poller_for(
