@@ -1,6 +1,12 @@
-"""The ``aoai-lens`` command line: ``main`` is the console script's entry point
-(``app.cli:main``), the click group in ``commands.py`` with every verb registered."""
+"""The ``aoai-lens`` command line. ``main`` is the console script's entry point
+(``app.cli:main``); the verbs are the click group ``main`` in ``commands.py``.
 
-from app.cli.commands import main
+``main`` imports the verbs only when it runs: a process that merely imports the console
+script (multiprocessing's forkserver workers import their parent's main script) stays
+light, and ``aoai-lens serve`` runs the server in its own process (``commands.serve``)."""
 
-__all__ = ["main"]
+
+def main() -> None:
+    from app.cli.commands import main as command_line
+
+    command_line()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -44,14 +43,13 @@ from app.errors import ConfigError, LensError, ServerError, UnavailableError, Up
 from app.exports import FORMATS
 from app.lens import Lens
 from app.local_mode import require_loopback
+from app.server.launch import run_server
 from collectors.loganalytics.sources import SOURCES, parse_since
 from collectors.otlp.decode import BadPayloadError
 from collectors.otlp.filelog import ExportLine, read_export_lines
 from collectors.queue import WriteRefusedError
 from collectors.store import Store, StoreError
 from queries.chargeback import last_full_month, month_bounds
-
-SERVER_SCRIPT = Path(__file__).parents[1] / "server" / "main.py"
 
 
 @dataclass
@@ -94,21 +92,11 @@ def serve(host: str | None, port: int | None, db_path: Path | None, demo: bool) 
         raise UnavailableError(
             str(exc), "Stop the process holding the file, or pass another --db (LENS_DB)."
         ) from None
-    env = dict(os.environ)
-    env["LENS_DB"] = str(db)
-    env["LENS_HOST"] = bind
-    env["LENS_PORT"] = str(port or settings.lens_port)
-    env["LENS_DEMO"] = "1" if demo else "0"
-    argv = [
-        sys.executable, "-m", "streamlit", "run", str(SERVER_SCRIPT),
-        "--server.address", env["LENS_HOST"],
-        "--server.port", env["LENS_PORT"],
-        "--server.headless", "true",
-        "--server.fileWatcherType", "none",  # nothing to reload: no polling thread
-        "--browser.gatherUsageStats", "false",
-        "--client.toolbarMode", "viewer",
-    ]  # fmt: skip
-    os.execvpe(sys.executable, argv, env)
+    os.environ["LENS_DB"] = str(db)
+    os.environ["LENS_HOST"] = bind
+    os.environ["LENS_PORT"] = str(port or settings.lens_port)
+    os.environ["LENS_DEMO"] = "1" if demo else "0"
+    run_server(bind, os.environ["LENS_PORT"])
 
 
 @main.command(name="import")

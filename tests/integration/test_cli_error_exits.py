@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from app.cli import main
+from app.cli.commands import main
 
 NO_SERVER = ("--url", "http://127.0.0.1:9")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 from click.testing import CliRunner
 
-from app.cli import main
+from app.cli.commands import main
 from app.config import documented_names
 from app.server.routes import build_routes
 from collectors.store import Store
