@@ -252,28 +252,32 @@ def _learn(known: list[Any], raw: Sequence[bytes], r: int, s: int, i: int) -> li
 
 def _attribute(raw: bytes) -> _Attribute:
     key, value, nested = raw_attributes.key_value(raw)
-    flags = 0
-    size = len(key) + _SCALAR_CHARS
+    attribute: _Attribute
     if nested:
-        flags = _NESTED
-        size = limits.MAX_VALUE_CHARS + 1
+        attribute = (key, value, _text(value), limits.MAX_VALUE_CHARS + 1, _NESTED)
     elif type(value) is str:
-        size = len(key) + len(value)
-        if key in _URL_KEYS:
-            if DEPLOYMENTS_PATH in value:
-                flags |= _GENAI
-            if "=" in value and _SECRET_QUERY.search(value) is not None:
-                flags |= _MASK
-    text = str(value) if type(value) is int else _text(value)  # as JSON writes an int
-    attribute = (key, value, text, size, flags)
+        flags = _url_flags(value) if key in _URL_KEYS else 0
+        attribute = (key, value, value, len(key) + len(value), flags)
+    else:  # an int's text is as JSON writes it; a bool's and a double's are JSON's
+        text = str(value) if type(value) is int else orjson.dumps(value).decode()
+        attribute = (key, value, text, len(key) + _SCALAR_CHARS, 0)
     values = _VALUES_LEARNT.get(key, 0)
-    if len(raw) <= _MAX_LEARNT_BYTES and values < _MAX_VALUES_A_KEY:
+    if values < _MAX_VALUES_A_KEY and len(raw) <= _MAX_LEARNT_BYTES:
         if len(_ATTRIBUTES) >= _MAX_ATTRIBUTES:
             _ATTRIBUTES.clear()
             _VALUES_LEARNT.clear()
         _ATTRIBUTES[raw] = attribute
         _VALUES_LEARNT[key] = values + 1
     return attribute
+
+
+def _url_flags(url: str) -> int:
+    """What a URL's value adds to a span's flags: it names a deployment, or has a secret in
+    its query."""
+    flags = _GENAI if DEPLOYMENTS_PATH in url else 0
+    if "=" in url and _SECRET_QUERY.search(url) is not None:
+        flags |= _MASK
+    return flags
 
 
 _Pick = Callable[[Sequence[Any]], tuple[Any, ...]]
