@@ -22,8 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from itertools import compress, repeat
-from operator import is_, itemgetter
+from operator import itemgetter
 from typing import Any, Final
 
 import orjson
@@ -119,7 +118,7 @@ def flatten_request(
     reads: list[tuple[str | None, ...]] = []
     resources: list[tuple[str | None, ...]] = []
     not_genai = 0
-    learnt = _ATTRIBUTES.get
+    learnt = _ATTRIBUTES.__getitem__  # reads an attribute not met before
     for r, resource_spans in enumerate(parsed.resource_spans):
         resource = attribute_dict(resource_spans.resource.attributes)
         resource_read = tuple(_text(resource.get(name)) for name in RESOURCE_READ)
@@ -127,9 +126,10 @@ def flatten_request(
         for s, scope_spans in enumerate(resource_spans.scope_spans):
             scope_name, scope_version = scope_spans.scope.name, scope_spans.scope.version
             for i, span in enumerate(scope_spans.spans):
-                raw = span.attributes
-                known = list(map(learnt, raw))
-                found = known if all(known) else _learn(known, raw, r, s, i)
+                try:
+                    found = list(map(learnt, span.attributes))
+                except DecodeError as exc:
+                    raise _not_a_key_value(r, s, i, exc) from None
                 found.append(_ABSENT)
                 # Every attribute is a 5-tuple: ``strict`` would only cost.
                 keys, values, texts, sizes, value_flags = zip(*found, strict=False)
@@ -215,7 +215,16 @@ _NESTED: Final = 8
 # flags of its value (nested, a URL naming a deployment, a URL with a secret in its query).
 _Attribute = tuple[str, Any, str | None, int, int]
 _ABSENT: Final[_Attribute] = ("", None, None, 0, 0)  # ends every span: what a slot reads when unset
-_ATTRIBUTES: dict[bytes, _Attribute] = {}
+
+
+class _Learnt(dict[bytes, _Attribute]):
+    """The attributes learnt, by their bytes: looking up one not met before reads it."""
+
+    def __missing__(self, raw: bytes) -> _Attribute:
+        return _attribute(raw)
+
+
+_ATTRIBUTES: _Learnt = _Learnt()
 _MAX_ATTRIBUTES: Final = 16_384  # distinct attributes remembered, each at most:
 _MAX_LEARNT_BYTES: Final = 512
 # A key whose values differ call after call (ids, times, token counts) stops being learnt.
@@ -236,18 +245,12 @@ def _bounded(kept: dict[str, Any], values: Sequence[Any], flags: Sequence[int]) 
     return kept
 
 
-def _learn(known: list[Any], raw: Sequence[bytes], r: int, s: int, i: int) -> list[_Attribute]:
-    """``known`` with the attributes not met before read from their bytes."""
-    try:
-        for at in compress(range(len(known)), map(is_, known, repeat(None))):
-            known[at] = _attribute(raw[at])
-    except DecodeError as exc:
-        where = f"resourceSpans[{r}].scopeSpans[{s}].spans[{i}]"
-        raise BadPayloadError(
-            f"body is not a valid protobuf ExportTraceServiceRequest: {where} has an "
-            f"attribute that is not a KeyValue ({exc})"
-        ) from None
-    return known
+def _not_a_key_value(r: int, s: int, i: int, error: DecodeError) -> BadPayloadError:
+    where = f"resourceSpans[{r}].scopeSpans[{s}].spans[{i}]"
+    return BadPayloadError(
+        f"body is not a valid protobuf ExportTraceServiceRequest: {where} has an "
+        f"attribute that is not a KeyValue ({error})"
+    )
 
 
 def _attribute(raw: bytes) -> _Attribute:

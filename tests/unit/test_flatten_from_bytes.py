@@ -243,7 +243,7 @@ def test_synthetic_traffic_gives_the_same_tables() -> None:
 
 
 def test_forgetting_what_was_learnt_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(flatten, "_ATTRIBUTES", {})
+    monkeypatch.setattr(flatten, "_ATTRIBUTES", flatten._Learnt())
     monkeypatch.setattr(flatten, "_VALUES_LEARNT", {})
     monkeypatch.setattr(flatten, "_PLANS", {})
     monkeypatch.setattr(flatten, "_MAX_ATTRIBUTES", 3)
@@ -256,7 +256,7 @@ def test_forgetting_what_was_learnt_changes_nothing(monkeypatch: pytest.MonkeyPa
 
 
 def test_a_key_of_ever_new_values_stops_being_learnt(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(flatten, "_ATTRIBUTES", {})
+    monkeypatch.setattr(flatten, "_ATTRIBUTES", flatten._Learnt())
     monkeypatch.setattr(flatten, "_VALUES_LEARNT", {})
     monkeypatch.setattr(flatten, "_MAX_VALUES_A_KEY", 2)
     spans = [_span({**BASE, "gen_ai.response.id": f"id-{n}"}, span_id=bytes([n + 1] * 8))
