@@ -115,7 +115,8 @@ def flatten_request(
         parsed = raw_attributes.from_published(request)
     latest_ns = int((now or datetime.now(UTC)).timestamp()) * 1_000_000_000 + _FUTURE_NS
     rows: list[tuple[Any, ...]] = []  # _SPAN_FIELDS
-    reads: list[tuple[str | None, ...]] = []
+    plans: list[_Plan] = []  # each GenAI span's, and its attributes' texts
+    texts_of: list[tuple[str | None, ...]] = []
     resources: list[tuple[str | None, ...]] = []
     not_genai = 0
     learnt = _ATTRIBUTES.__getitem__  # reads an attribute not met before
@@ -184,21 +185,34 @@ def flatten_request(
                         choices,
                     )
                 )
-                reads.append(plan.read(texts))
+                plans.append(plan)
+                texts_of.append(texts)
                 resources.append(resource_read)
     count = len(rows)
     fields = zip(*rows, strict=True) if count else ([()] * len(_SPAN_FIELDS))
     columns = [
         pa.array(values, type=kind) for values, (_, kind) in zip(fields, _SPAN_FIELDS, strict=True)
     ]
-    for values in zip(*reads, strict=True) if count else ([()] * len(READ_NAMES)):
-        # Most attributes are absent from most spans: an all-null column costs nothing.
-        empty = values.count(None) == count
-        columns.append(pa.nulls(count, pa.string()) if empty else pa.array(values, pa.string()))
+    columns += _read_columns(plans, texts_of)
     for values in zip(*resources, strict=True) if count else ([()] * len(_RESOURCE_COLUMNS)):
         columns.append(pa.array(values, type=pa.string()))
     columns += [pa.nulls(count, kind) for _, kind in _HINT_FIELDS]
     return FlatRequest(pa.Table.from_arrays(columns, schema=SPAN_SCHEMA), not_genai)
+
+
+def _read_columns(plans: list[_Plan], texts_of: list[tuple[str | None, ...]]) -> list[pa.Array]:
+    """The READ_NAMES columns of the spans of ``plans`` whose attributes' texts are
+    ``texts_of``: each span's texts of the names some span of the request has, picked by
+    one ``itemgetter`` of its plan, a column each; the other names' columns all null."""
+    count = len(plans)
+    distinct = dict(zip(map(id, plans), plans, strict=True))  # a plan's id: cheap to hash
+    slots = sorted(frozenset[int]().union(*(plan.slots for plan in distinct.values())))
+    pick = {key: _picker([plan.read[slot] for slot in slots]) for key, plan in distinct.items()}
+    picked = [pick[id(plan)](texts) for plan, texts in zip(plans, texts_of, strict=True)]
+    columns = [pa.nulls(count, pa.string())] * len(READ_NAMES)
+    for slot, values in zip(slots, zip(*picked, strict=True), strict=True):
+        columns[slot] = pa.array(values, pa.string())
+    return columns
 
 
 # Flags of a span's attributes: some rule reads it as GenAI, kept ones may hold a
@@ -291,7 +305,8 @@ class _Plan:
     """What a span's attributes give, learnt once per sequence of keys (positions index
     the span's attributes, ``_ABSENT`` last)."""
 
-    read: _Pick  # the texts of READ_NAMES, in order (the last of a repeated key)
+    read: tuple[int, ...]  # for each of READ_NAMES, its position (the last of a repeated key)
+    slots: frozenset[int]  # the READ_NAMES it has (their numbers)
     kept_keys: tuple[str, ...]  # what the call keeps, in order, repeats included
     kept: _Pick  # their values
     choice_keys: tuple[str, ...]  # OpenLLMetry's per-choice attributes
@@ -325,7 +340,8 @@ def _plan(keys: tuple[str, ...]) -> _Plan:
         if url:
             urls.append(at)
     plan = _Plan(
-        read=_picker(read),
+        read=tuple(read),
+        slots=frozenset(slot for slot, at in enumerate(read) if at != absent),
         kept_keys=tuple(keys[at] for at in kept),
         kept=_picker(kept),
         choice_keys=tuple(keys[at] for at in choices),
