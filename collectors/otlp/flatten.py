@@ -132,18 +132,18 @@ def flatten_request(
                 except DecodeError as exc:
                     raise _not_a_key_value(r, s, i, exc) from None
                 found.append(_ABSENT)
-                # Every attribute is a 5-tuple: ``strict`` would only cost.
-                keys, values, texts, sizes, value_flags = zip(*found, strict=False)
+                # Every attribute is a 4-tuple: ``strict`` would only cost.
+                keys, values, texts, sized_flags = zip(*found, strict=False)
                 plan = _PLANS.get(keys) or _plan(keys)
                 flags = plan.flags
                 for at in plan.urls:
-                    flags |= value_flags[at]
+                    flags |= sized_flags[at] & _FLAGS
                 if not flags & _GENAI:
                     not_genai += 1
                     continue
                 kept = dict(zip(plan.kept_keys, plan.kept(values), strict=False))
-                if sum(plan.kept(sizes)) > limits.MAX_VALUE_CHARS:  # may be over the limits
-                    kept = _bounded(kept, values, value_flags)
+                if sum(plan.kept(sized_flags)) >> _SIZE > limits.MAX_VALUE_CHARS:  # may be over
+                    kept = _bounded(kept, values, sized_flags)
                 start, end = span.start_time_unix_nano, span.end_time_unix_nano
                 if not start:
                     state = START_MISSING
@@ -222,13 +222,18 @@ _GENAI: Final = 1
 _MASK: Final = 2
 _CONTENT: Final = 4
 _NESTED: Final = 8
+_FLAGS: Final = 15
+_SIZE: Final = 4  # bits of flags below an attribute's size (below)
 
 # What one attribute brings, learnt once per distinct ``KeyValue`` bytes: its key, its
-# value, the text a read column holds, at least the characters ``limits.bounded_attributes``
-# counts for it (a nested value: over the value limit, so that it always looks) and the
-# flags of its value (nested, a URL naming a deployment, a URL with a secret in its query).
-_Attribute = tuple[str, Any, str | None, int, int]
-_ABSENT: Final[_Attribute] = ("", None, None, 0, 0)  # ends every span: what a slot reads when unset
+# value, the text a read column holds, and in one int (a span's zip costs per field) at
+# least the characters ``limits.bounded_attributes`` counts for it (a nested value: over
+# the value limit, so that it always looks), shifted by ``_SIZE``, with the flags of its
+# value (nested, a URL naming a deployment, a URL with a secret in its query). The sum of
+# a span's sizes so shifted is at least the sum of their characters: it may send a span to
+# ``_bounded`` that is within the limits, which then finds so and keeps it as it is.
+_Attribute = tuple[str, Any, str | None, int]
+_ABSENT: Final[_Attribute] = ("", None, None, 0)  # ends every span: what a slot reads when unset
 
 
 class _Learnt(dict[bytes, _Attribute]):
@@ -249,7 +254,8 @@ _SCALAR_CHARS: Final = 8  # what limits.bounded_attributes counts for a number o
 
 def _bounded(kept: dict[str, Any], values: Sequence[Any], flags: Sequence[int]) -> dict[str, Any]:
     """``kept`` within ``collectors.limits`` when any value is nested or the strings are
-    long together (the rule since 0004; a map of many numbers is not cut)."""
+    long together (the rule since 0004; a map of many numbers is not cut); ``flags`` are the
+    values' (with their sizes above them)."""
     strings = (
         len(v) for v, f in zip(values, flags, strict=True) if not f & _NESTED and type(v) is str
     )
@@ -271,13 +277,13 @@ def _attribute(raw: bytes) -> _Attribute:
     key, value, nested = raw_attributes.key_value(raw)
     attribute: _Attribute
     if nested:
-        attribute = (key, value, _text(value), limits.MAX_VALUE_CHARS + 1, _NESTED)
+        attribute = (key, value, _text(value), limits.MAX_VALUE_CHARS + 1 << _SIZE | _NESTED)
     elif type(value) is str:
         flags = _url_flags(value) if key in _URL_KEYS else 0
-        attribute = (key, value, value, len(key) + len(value), flags)
+        attribute = (key, value, value, len(key) + len(value) << _SIZE | flags)
     else:  # an int's text is as JSON writes it; a bool's and a double's are JSON's
         text = str(value) if type(value) is int else orjson.dumps(value).decode()
-        attribute = (key, value, text, len(key) + _SCALAR_CHARS, 0)
+        attribute = (key, value, text, len(key) + _SCALAR_CHARS << _SIZE)
     values = _VALUES_LEARNT.get(key, 0)
     if values < _MAX_VALUES_A_KEY and len(raw) <= _MAX_LEARNT_BYTES:
         if len(_ATTRIBUTES) >= _MAX_ATTRIBUTES:
