@@ -366,6 +366,17 @@ def test_long_values_are_cut_alike() -> None:
     assert "lens.truncated" not in json.loads(flat.spans["kept"][0].as_py())
 
 
+def test_kept_values_at_the_value_limit_read_alike() -> None:
+    """Kept strings of exactly the limit together, and one character more, beside a nested
+    value no column keeps (the flattener's size check may look at a span within the limits:
+    it must keep it as it is)."""
+    for extra in (0, 1):
+        value = "v" * (limits.MAX_VALUE_CHARS - len("long") + extra)
+        nested = {**BASE, "long": value, "gen_ai.response.finish_reasons": ["stop"]}
+        assert_same(_request(_span(nested)))
+        assert_same(_request(_span({**BASE, "long": value})))
+
+
 def test_long_keys_and_values_of_several_length_bytes_read_alike() -> None:
     values = {"k" * 200: "v" * 200, "K" * 20_000: 7, "m": "w" * 20_000, "n" * 130: 1.5}
     assert_same(_request(_span({**BASE, **values})))
