@@ -425,6 +425,37 @@ def test_start_times_and_statuses_are_told_alike() -> None:
     assert flat.spans["start_state"].to_pylist()[3:] == [START_OK] * 4
 
 
+def test_extreme_times_give_the_same_table() -> None:
+    """Start and end times are read as whole columns (NumPy): at the ends of their range,
+    and durations that a double rounds, they give what the span-by-span reading gave."""
+    top = 2**64 - 1
+    times = [(1, top), (top, top), (top - 1, top), (NOW_NS, top), (NOW_NS, NOW_NS + 2**53 + 1),
+             (2**63, 2**63 + 3), (top, 0), (top, 1), (0, top), (NOW_NS, NOW_NS)]  # fmt: skip
+    spans = [
+        _span(BASE, span_id=bytes([n + 1] * 8), start=start, end=end)
+        for n, (start, end) in enumerate(times)
+    ]
+    flat = assert_same(_request(*spans))
+    durations = flat.spans["duration_ms"].to_pylist()
+    assert durations[0] == (top - 1) / 1e6 and durations[4] == (2**53 + 1) / 1e6
+    assert durations[6:8] == [None, None]  # no end, an end before the start: no duration
+    assert durations[8] == top / 1e6  # no start: the duration since 1970, as before
+
+
+def test_ids_of_a_request_not_checked_read_alike() -> None:
+    """A request built by hand reaches the flattener without the receiver's id checks: ids
+    of other lengths are written as hex as before."""
+    spans = [
+        _span(BASE, trace_id=b"", span_id=b"\x01" * 3),
+        _span(BASE, trace_id=b"\x02" * 17, span_id=b"\x03" * 8, parent_span_id=b"\x04"),
+    ]
+    request = _request(*spans)
+    new = flatten.flatten_request(request, now=NOW)
+    _assert_equal(new, old_flatten_request(request, now=NOW))
+    assert new.spans["span_id"].to_pylist() == ["010101", "0303030303030303"]
+    assert new.spans["trace_id"].to_pylist() == ["", "02" * 17]
+
+
 def test_several_resources_and_scopes_give_the_same_table() -> None:
     request = ExportTraceServiceRequest()
     for r in range(3):
