@@ -236,14 +236,6 @@ _Attribute = tuple[str, Any, str | None, int]
 _ABSENT: Final[_Attribute] = ("", None, None, 0)  # ends every span: what a slot reads when unset
 
 
-class _Learnt(dict[bytes, _Attribute]):
-    """The attributes learnt, by their bytes: looking up one not met before reads it."""
-
-    def __missing__(self, raw: bytes) -> _Attribute:
-        return _attribute(raw)
-
-
-_ATTRIBUTES: _Learnt = _Learnt()
 _MAX_ATTRIBUTES: Final = 16_384  # distinct attributes remembered, each at most:
 _MAX_LEARNT_BYTES: Final = 512
 # A key whose values differ call after call (ids, times, token counts) stops being learnt.
@@ -292,6 +284,16 @@ def _attribute(raw: bytes) -> _Attribute:
         _ATTRIBUTES[raw] = attribute
         _VALUES_LEARNT[key] = values + 1
     return attribute
+
+
+class _Learnt(dict[bytes, _Attribute]):
+    """The attributes learnt, by their bytes: looking up one not met before reads it
+    (``_attribute`` itself, not a method calling it: one call less an attribute)."""
+
+    __missing__ = staticmethod(_attribute)
+
+
+_ATTRIBUTES: _Learnt = _Learnt()
 
 
 def _url_flags(url: str) -> int:
