@@ -78,7 +78,8 @@ def flatten_body(
     """A request body to its span columns, in a worker process; never raises (nothing but
     plain values crosses back)."""
     collecting = gc.isenabled()
-    gc.disable()  # the flattener makes no cycles; a worker holds nothing else between requests
+    gc.disable()  # the flattener makes no reference cycles; a collection would only rescan
+    # what it learnt (decision 0032)
     try:
         request = decode_raw_attributes_request(
             body, content_type, content_encoding, max_bytes=max_bytes

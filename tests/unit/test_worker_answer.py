@@ -14,7 +14,7 @@ import pytest
 from collectors.otlp import synthetic
 from collectors.otlp.decode import PROTOBUF, decode_raw_attributes_request
 from collectors.otlp.flatten import SPAN_SCHEMA, flatten_request
-from collectors.otlp.workers import WorkerAnswer, flatten_body
+from collectors.otlp.workers import WorkerAnswer, _ipc, _table, flatten_body
 from tests.fixtures import otlp_spans as fx
 
 MAX_BYTES = 16 * 1024 * 1024
@@ -86,3 +86,13 @@ def test_the_answer_is_one_record_batch_without_a_schema() -> None:
     assert batch.num_rows == 1
     with pytest.raises(OSError, match="Expected IPC message of type schema"):
         pa.ipc.open_stream(pa.py_buffer(data)).read_all()
+
+
+def test_a_table_of_several_chunks_is_answered_as_one_batch() -> None:
+    body = fx.make_request(fx.make_span(fx.OURS_FILTERED_COMPLETION)).SerializeToString()
+    one = flatten_request(decode_raw_attributes_request(body, PROTOBUF)).spans
+    table = pa.concat_tables([one, one, one])
+    assert table.column("kept").num_chunks == 3
+    back = _table(_ipc(table))
+    assert back.num_rows == 3
+    assert back.to_pylist() == table.to_pylist()
