@@ -190,6 +190,7 @@ def check_ids(request: Any) -> None:
 
 
 def _bad_ids(span: Any, where: str) -> None:
+    """Raise the refusal of the first bad id of ``span``, which has one."""
     if len(span.trace_id) != 16 or span.trace_id == bytes(16):
         raise BadPayloadError(
             f"{where}.traceId must be 16 non-zero bytes, got {len(span.trace_id)}"

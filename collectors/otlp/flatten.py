@@ -313,7 +313,8 @@ class _Plan:
     """What a span's attributes give, learnt once per sequence of keys (positions index
     the span's attributes, ``_ABSENT`` last)."""
 
-    read: tuple[int, ...]  # for each of READ_NAMES, its position (the last of a repeated key)
+    read: tuple[int, ...]  # for each of READ_NAMES its position (the last of a repeated key;
+    # ``_ABSENT``'s when the span has none)
     slots: frozenset[int]  # the READ_NAMES it has (their numbers)
     kept_keys: tuple[str, ...]  # what the call keeps, in order, repeats included
     kept: _Pick  # their values
