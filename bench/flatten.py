@@ -1,15 +1,18 @@
-"""OTLP decode + flatten: CPU microseconds a span, this code against a baseline revision.
+"""OTLP decode + flatten + the worker's answer: CPU microseconds a span, this code against a
+baseline revision.
 
-Run: ``python -m bench.flatten [--requests 48] [--baseline-rev 50976d8]``
+Run: ``python -m bench.flatten [--requests 48] [--batch 512] [--baseline-rev 50976d8]``
 
-The bench's synthetic spans (22 attributes each) in protobuf requests of 512, decoded and
-flattened as the receiver does (``decode_raw_attributes_request`` where the code has it,
-else ``decode_export_request``), one request after the other, in a fresh process for each
-code tree, the trees taking turns twice; the CPU time (``time.process_time``) of the first
-pass (the flattener has learnt no attribute yet) and of the best later pass (what a running
-worker meets), the lowest of the two turns. It first checks what both computed: every span
-flattened (all of them are GenAI) and the same tables from both trees (a digest of their
-rows), then prints the figures and the machine's calibration. The default baseline is the
+The bench's synthetic spans (22 attributes each) in protobuf requests of ``--batch``, each
+turned into what an ingest worker sends back (``workers.flatten_body``: decode, flatten and
+the Arrow IPC answer, where the code has it; else ``decode_raw_attributes_request`` or
+``decode_export_request``, ``flatten_request`` and an Arrow IPC stream written here), one
+request after the other, in a fresh process for each code tree, the trees taking turns
+twice; the CPU time (``time.process_time``) of the first pass (the flattener has learnt no
+attribute yet) and of the best later pass (what a running worker meets), the lowest of the
+two turns. It first checks what both computed: every span flattened (all of them are GenAI)
+and the same tables from both trees (a digest of their rows, read back from the answers),
+then prints the figures and the machine's calibration. The default baseline is the
 flattener that read attribute by attribute.
 """
 
@@ -30,37 +33,59 @@ from collectors.otlp.synthetic import export_requests
 
 BATCH = 512
 _END = datetime(2026, 11, 30, tzinfo=UTC)
-_NOW = _END + timedelta(hours=1)
 
 # Run in the tree measured, so that it imports that tree's collectors.
 _MEASURE = """
 import hashlib, json, struct, sys, time
 from datetime import datetime
 import orjson
+import pyarrow as pa
 from collectors.otlp import decode
 from collectors.otlp.flatten import flatten_request
 
+try:
+    from collectors.otlp.workers import flatten_body
+except ImportError:  # before the ingest workers
+    flatten_body = None
 decode_for_flatten = getattr(decode, "decode_raw_attributes_request", None)
 decode_for_flatten = decode_for_flatten or decode.decode_export_request
+
+
+def answer(body):
+    if flatten_body is not None:
+        return flatten_body(body, decode.PROTOBUF, None, decode.DEFAULT_MAX_BODY_BYTES)
+    table = flatten_request(decode_for_flatten(body, decode.PROTOBUF)).spans
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def table(answered):
+    if isinstance(answered, bytes):
+        return pa.ipc.open_stream(pa.py_buffer(answered)).read_all()
+    return answered.flat().spans
+
+
 data = open(sys.argv[1], "rb").read()
 bodies, at = [], 0
 while at < len(data):
     (size,) = struct.unpack_from("<I", data, at)
     bodies.append(data[at + 4 : at + 4 + size])
     at += 4 + size
-now = datetime.fromisoformat(sys.argv[2])
 passes = []
 best_decode = float("inf")
 for _ in range(3):
     cpu = time.process_time()
-    flats = [flatten_request(decode_for_flatten(b, decode.PROTOBUF), now=now) for b in bodies]
+    answers = [answer(b) for b in bodies]
     passes.append(time.process_time() - cpu)
     cpu = time.process_time()
     for b in bodies:
         decode_for_flatten(b, decode.PROTOBUF)
     best_decode = min(best_decode, time.process_time() - cpu)
-spans = sum(f.spans.num_rows for f in flats)
-rows = orjson.dumps([[f.spans.to_pylist(), f.not_genai] for f in flats])
+tables = [table(a) for a in answers]
+spans = sum(t.num_rows for t in tables)
+rows = orjson.dumps([t.to_pylist() for t in tables])
 print(json.dumps({"spans": spans, "first": passes[0], "seconds": min(passes[1:]),
                   "decode_seconds": best_decode,
                   "digest": hashlib.sha256(rows).hexdigest()}))
@@ -71,7 +96,7 @@ def measure(tree: Path, bodies_file: Path) -> dict[str, float | str]:
     """Decode + flatten of the bodies in a fresh process running the code of ``tree``."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
     done = subprocess.run(
-        [sys.executable, "-c", _MEASURE, str(bodies_file), _NOW.isoformat()],
+        [sys.executable, "-c", _MEASURE, str(bodies_file)],
         cwd=tree,
         env=env,
         check=True,
@@ -92,17 +117,18 @@ def _best(*runs: dict[str, float | str]) -> dict[str, float | str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=48, help="requests of 512 spans")
+    parser.add_argument("--requests", type=int, default=48, help="requests of --batch spans")
+    parser.add_argument("--batch", type=int, default=BATCH, help="spans a request")
     parser.add_argument("--baseline-rev", default="50976d8", help="git revision; '' for none")
     args = parser.parse_args()
-    spans = args.requests * BATCH
+    spans = args.requests * args.batch
     start = _END - timedelta(days=2)
     print(f"machine: timeit sum(range(1000)) = {calibration_us():.1f} us, {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
         bodies_file = work / "bodies.bin"
         with bodies_file.open("wb") as out:
-            for request in export_requests(start, _END, spans, BATCH):
+            for request in export_requests(start, _END, spans, args.batch):
                 body = request.SerializeToString()
                 out.write(struct.pack("<I", len(body)) + body)
         trees = [("this code", ROOT)]
@@ -128,8 +154,8 @@ def main() -> None:
         total = float(result["seconds"]) / spans * 1e6
         decode = float(result["decode_seconds"]) / spans * 1e6
         print(
-            f"{label}: decode + flatten {first:.1f} us/span on the first pass, {total:.1f} on"
-            f" the next (best; decode alone {decode:.1f})"
+            f"{label}: decode + flatten + answer {first:.1f} us/span on the first pass,"
+            f" {total:.1f} on the next (best; decode alone {decode:.1f})"
         )
 
 

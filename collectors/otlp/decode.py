@@ -173,23 +173,33 @@ def _hex_ids_to_base64(node: Any, where: str) -> None:
 def check_ids(request: Any) -> None:
     """Reject ids of the wrong length: trace 16 bytes, span 8, parent 8 or empty (in a
     request of either definition)."""
+    no_trace, no_span = bytes(16), bytes(8)
     for r, resource_spans in enumerate(request.resource_spans):
         for s, scope_spans in enumerate(resource_spans.scope_spans):
             for i, span in enumerate(scope_spans.spans):
-                where = f"resourceSpans[{r}].scopeSpans[{s}].spans[{i}]"
-                if len(span.trace_id) != 16 or span.trace_id == bytes(16):
-                    raise BadPayloadError(
-                        f"{where}.traceId must be 16 non-zero bytes, got {len(span.trace_id)}"
-                    )
-                if len(span.span_id) != 8 or span.span_id == bytes(8):
-                    raise BadPayloadError(
-                        f"{where}.spanId must be 8 non-zero bytes, got {len(span.span_id)}"
-                    )
-                if len(span.parent_span_id) not in (0, 8):
-                    raise BadPayloadError(
-                        f"{where}.parentSpanId must be 8 bytes or empty, "
-                        f"got {len(span.parent_span_id)}"
-                    )
+                trace_id, span_id = span.trace_id, span.span_id
+                if (
+                    len(trace_id) == 16
+                    and len(span_id) == 8
+                    and len(span.parent_span_id) in (0, 8)
+                    and trace_id != no_trace
+                    and span_id != no_span
+                ):
+                    continue
+                _bad_ids(span, f"resourceSpans[{r}].scopeSpans[{s}].spans[{i}]")
+
+
+def _bad_ids(span: Any, where: str) -> None:
+    """Raise the refusal of the first bad id of ``span``, which has one."""
+    if len(span.trace_id) != 16 or span.trace_id == bytes(16):
+        raise BadPayloadError(
+            f"{where}.traceId must be 16 non-zero bytes, got {len(span.trace_id)}"
+        )
+    if len(span.span_id) != 8 or span.span_id == bytes(8):
+        raise BadPayloadError(f"{where}.spanId must be 8 non-zero bytes, got {len(span.span_id)}")
+    raise BadPayloadError(
+        f"{where}.parentSpanId must be 8 bytes or empty, got {len(span.parent_span_id)}"
+    )
 
 
 def hex_id(raw: bytes) -> str:

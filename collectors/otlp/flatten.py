@@ -22,8 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from itertools import compress, repeat
-from operator import is_, itemgetter
+from operator import itemgetter
 from typing import Any, Final
 
 import orjson
@@ -116,10 +115,11 @@ def flatten_request(
         parsed = raw_attributes.from_published(request)
     latest_ns = int((now or datetime.now(UTC)).timestamp()) * 1_000_000_000 + _FUTURE_NS
     rows: list[tuple[Any, ...]] = []  # _SPAN_FIELDS
-    reads: list[tuple[str | None, ...]] = []
+    plans: list[_Plan] = []  # each GenAI span's, and its attributes' texts
+    texts_of: list[tuple[str | None, ...]] = []
     resources: list[tuple[str | None, ...]] = []
     not_genai = 0
-    learnt = _ATTRIBUTES.get
+    learnt = _ATTRIBUTES.__getitem__  # reads an attribute not met before
     for r, resource_spans in enumerate(parsed.resource_spans):
         resource = attribute_dict(resource_spans.resource.attributes)
         resource_read = tuple(_text(resource.get(name)) for name in RESOURCE_READ)
@@ -127,22 +127,23 @@ def flatten_request(
         for s, scope_spans in enumerate(resource_spans.scope_spans):
             scope_name, scope_version = scope_spans.scope.name, scope_spans.scope.version
             for i, span in enumerate(scope_spans.spans):
-                raw = span.attributes
-                known = list(map(learnt, raw))
-                found = known if all(known) else _learn(known, raw, r, s, i)
+                try:
+                    found = list(map(learnt, span.attributes))
+                except DecodeError as exc:
+                    raise _not_a_key_value(r, s, i, exc) from None
                 found.append(_ABSENT)
-                # Every attribute is a 5-tuple: ``strict`` would only cost.
-                keys, values, texts, sizes, value_flags = zip(*found, strict=False)
+                # Every attribute is a 4-tuple: ``strict`` would only cost.
+                keys, values, texts, sized_flags = zip(*found, strict=False)
                 plan = _PLANS.get(keys) or _plan(keys)
                 flags = plan.flags
                 for at in plan.urls:
-                    flags |= value_flags[at]
+                    flags |= sized_flags[at] & _FLAGS
                 if not flags & _GENAI:
                     not_genai += 1
                     continue
                 kept = dict(zip(plan.kept_keys, plan.kept(values), strict=False))
-                if sum(plan.kept(sizes)) > limits.MAX_VALUE_CHARS:  # may be over the limits
-                    kept = _bounded(kept, values, value_flags)
+                if sum(plan.kept(sized_flags)) >> _SIZE > limits.MAX_VALUE_CHARS:  # may be over
+                    kept = _bounded(kept, values, sized_flags)
                 start, end = span.start_time_unix_nano, span.end_time_unix_nano
                 if not start:
                     state = START_MISSING
@@ -184,21 +185,34 @@ def flatten_request(
                         choices,
                     )
                 )
-                reads.append(plan.read(texts))
+                plans.append(plan)
+                texts_of.append(texts)
                 resources.append(resource_read)
     count = len(rows)
     fields = zip(*rows, strict=True) if count else ([()] * len(_SPAN_FIELDS))
     columns = [
         pa.array(values, type=kind) for values, (_, kind) in zip(fields, _SPAN_FIELDS, strict=True)
     ]
-    for values in zip(*reads, strict=True) if count else ([()] * len(READ_NAMES)):
-        # Most attributes are absent from most spans: an all-null column costs nothing.
-        empty = values.count(None) == count
-        columns.append(pa.nulls(count, pa.string()) if empty else pa.array(values, pa.string()))
+    columns += _read_columns(plans, texts_of)
     for values in zip(*resources, strict=True) if count else ([()] * len(_RESOURCE_COLUMNS)):
         columns.append(pa.array(values, type=pa.string()))
     columns += [pa.nulls(count, kind) for _, kind in _HINT_FIELDS]
     return FlatRequest(pa.Table.from_arrays(columns, schema=SPAN_SCHEMA), not_genai)
+
+
+def _read_columns(plans: list[_Plan], texts_of: list[tuple[str | None, ...]]) -> list[pa.Array]:
+    """The READ_NAMES columns of the spans of ``plans`` whose attributes' texts are
+    ``texts_of``: each span's texts of the names some span of the request has, picked by
+    one ``itemgetter`` of its plan, a column each; the other names' columns all null."""
+    count = len(plans)
+    distinct = dict(zip(map(id, plans), plans, strict=True))  # a plan's id: cheap to hash
+    slots = sorted(frozenset[int]().union(*(plan.slots for plan in distinct.values())))
+    pick = {key: _picker([plan.read[slot] for slot in slots]) for key, plan in distinct.items()}
+    picked = [pick[id(plan)](texts) for plan, texts in zip(plans, texts_of, strict=True)]
+    columns = [pa.nulls(count, pa.string())] * len(READ_NAMES)
+    for slot, values in zip(slots, zip(*picked, strict=True), strict=True):
+        columns[slot] = pa.array(values, pa.string())
+    return columns
 
 
 # Flags of a span's attributes: some rule reads it as GenAI, kept ones may hold a
@@ -208,14 +222,20 @@ _GENAI: Final = 1
 _MASK: Final = 2
 _CONTENT: Final = 4
 _NESTED: Final = 8
+_FLAGS: Final = 15
+_SIZE: Final = 4  # bits of flags below an attribute's size (below)
 
 # What one attribute brings, learnt once per distinct ``KeyValue`` bytes: its key, its
-# value, the text a read column holds, at least the characters ``limits.bounded_attributes``
-# counts for it (a nested value: over the value limit, so that it always looks) and the
-# flags of its value (nested, a URL naming a deployment, a URL with a secret in its query).
-_Attribute = tuple[str, Any, str | None, int, int]
-_ABSENT: Final[_Attribute] = ("", None, None, 0, 0)  # ends every span: what a slot reads when unset
-_ATTRIBUTES: dict[bytes, _Attribute] = {}
+# value, the text a read column holds, and in one int (a span's zip costs per field) at
+# least the characters ``limits.bounded_attributes`` counts for it (a nested value: over
+# the value limit, so that it always looks), shifted by ``_SIZE``, with the flags of its
+# value (nested, a URL naming a deployment, a URL with a secret in its query). The sum of
+# a span's sizes so shifted is at least the sum of their characters: it may send a span to
+# ``_bounded`` that is within the limits, which then finds so and keeps it as it is.
+_Attribute = tuple[str, Any, str | None, int]
+_ABSENT: Final[_Attribute] = ("", None, None, 0)  # ends every span: what a slot reads when unset
+
+
 _MAX_ATTRIBUTES: Final = 16_384  # distinct attributes remembered, each at most:
 _MAX_LEARNT_BYTES: Final = 512
 # A key whose values differ call after call (ids, times, token counts) stops being learnt.
@@ -226,7 +246,8 @@ _SCALAR_CHARS: Final = 8  # what limits.bounded_attributes counts for a number o
 
 def _bounded(kept: dict[str, Any], values: Sequence[Any], flags: Sequence[int]) -> dict[str, Any]:
     """``kept`` within ``collectors.limits`` when any value is nested or the strings are
-    long together (the rule since 0004; a map of many numbers is not cut)."""
+    long together (the rule since 0004; a map of many numbers is not cut); ``flags`` are the
+    values' (with their sizes above them)."""
     strings = (
         len(v) for v, f in zip(values, flags, strict=True) if not f & _NESTED and type(v) is str
     )
@@ -236,44 +257,52 @@ def _bounded(kept: dict[str, Any], values: Sequence[Any], flags: Sequence[int]) 
     return kept
 
 
-def _learn(known: list[Any], raw: Sequence[bytes], r: int, s: int, i: int) -> list[_Attribute]:
-    """``known`` with the attributes not met before read from their bytes."""
-    try:
-        for at in compress(range(len(known)), map(is_, known, repeat(None))):
-            known[at] = _attribute(raw[at])
-    except DecodeError as exc:
-        where = f"resourceSpans[{r}].scopeSpans[{s}].spans[{i}]"
-        raise BadPayloadError(
-            f"body is not a valid protobuf ExportTraceServiceRequest: {where} has an "
-            f"attribute that is not a KeyValue ({exc})"
-        ) from None
-    return known
+def _not_a_key_value(r: int, s: int, i: int, error: DecodeError) -> BadPayloadError:
+    where = f"resourceSpans[{r}].scopeSpans[{s}].spans[{i}]"
+    return BadPayloadError(
+        f"body is not a valid protobuf ExportTraceServiceRequest: {where} has an "
+        f"attribute that is not a KeyValue ({error})"
+    )
 
 
 def _attribute(raw: bytes) -> _Attribute:
     key, value, nested = raw_attributes.key_value(raw)
-    flags = 0
-    size = len(key) + _SCALAR_CHARS
+    attribute: _Attribute
     if nested:
-        flags = _NESTED
-        size = limits.MAX_VALUE_CHARS + 1
+        attribute = (key, value, _text(value), limits.MAX_VALUE_CHARS + 1 << _SIZE | _NESTED)
     elif type(value) is str:
-        size = len(key) + len(value)
-        if key in _URL_KEYS:
-            if DEPLOYMENTS_PATH in value:
-                flags |= _GENAI
-            if "=" in value and _SECRET_QUERY.search(value) is not None:
-                flags |= _MASK
-    text = str(value) if type(value) is int else _text(value)  # as JSON writes an int
-    attribute = (key, value, text, size, flags)
+        flags = _url_flags(value) if key in _URL_KEYS else 0
+        attribute = (key, value, value, len(key) + len(value) << _SIZE | flags)
+    else:  # an int's text is as JSON writes it; a bool's and a double's are JSON's
+        text = str(value) if type(value) is int else orjson.dumps(value).decode()
+        attribute = (key, value, text, len(key) + _SCALAR_CHARS << _SIZE)
     values = _VALUES_LEARNT.get(key, 0)
-    if len(raw) <= _MAX_LEARNT_BYTES and values < _MAX_VALUES_A_KEY:
+    if values < _MAX_VALUES_A_KEY and len(raw) <= _MAX_LEARNT_BYTES:
         if len(_ATTRIBUTES) >= _MAX_ATTRIBUTES:
             _ATTRIBUTES.clear()
             _VALUES_LEARNT.clear()
         _ATTRIBUTES[raw] = attribute
         _VALUES_LEARNT[key] = values + 1
     return attribute
+
+
+class _Learnt(dict[bytes, _Attribute]):
+    """The attributes learnt, by their bytes: looking up one not met before reads it
+    (``_attribute`` itself, not a method calling it: one call less an attribute)."""
+
+    __missing__ = staticmethod(_attribute)
+
+
+_ATTRIBUTES: _Learnt = _Learnt()
+
+
+def _url_flags(url: str) -> int:
+    """What a URL's value adds to a span's flags: it names a deployment, or has a secret in
+    its query."""
+    flags = _GENAI if DEPLOYMENTS_PATH in url else 0
+    if "=" in url and _SECRET_QUERY.search(url) is not None:
+        flags |= _MASK
+    return flags
 
 
 _Pick = Callable[[Sequence[Any]], tuple[Any, ...]]
@@ -284,7 +313,9 @@ class _Plan:
     """What a span's attributes give, learnt once per sequence of keys (positions index
     the span's attributes, ``_ABSENT`` last)."""
 
-    read: _Pick  # the texts of READ_NAMES, in order (the last of a repeated key)
+    read: tuple[int, ...]  # for each of READ_NAMES its position (the last of a repeated key;
+    # ``_ABSENT``'s when the span has none)
+    slots: frozenset[int]  # the READ_NAMES it has (their numbers)
     kept_keys: tuple[str, ...]  # what the call keeps, in order, repeats included
     kept: _Pick  # their values
     choice_keys: tuple[str, ...]  # OpenLLMetry's per-choice attributes
@@ -318,7 +349,8 @@ def _plan(keys: tuple[str, ...]) -> _Plan:
         if url:
             urls.append(at)
     plan = _Plan(
-        read=_picker(read),
+        read=tuple(read),
+        slots=frozenset(slot for slot, at in enumerate(read) if at != absent),
         kept_keys=tuple(keys[at] for at in kept),
         kept=_picker(kept),
         choice_keys=tuple(keys[at] for at in choices),

@@ -84,7 +84,15 @@ def key_value(raw: bytes) -> tuple[str, Any, bool]:
     try:
         if raw[0] == _KEY_TAG and raw[1] < 0x80:  # the common case: a short key and value
             at = 2 + raw[1]
-            if raw[at] == _VALUE_TAG and raw[at + 1] < 0x80 and at + 2 + raw[at + 1] == len(raw):
+            end = len(raw)
+            if raw[at] == _VALUE_TAG and raw[at + 1] < 0x80 and at + 2 + raw[at + 1] == end:
+                tag = raw[at + 2]
+                if tag == _STRING_TAG and raw[at + 3] < 0x80 and at + 4 + raw[at + 3] == end:
+                    return raw[2:at].decode(), raw[at + 4 :].decode(), False  # a short string
+                if tag == _DOUBLE_TAG and at + 11 == end:
+                    return raw[2:at].decode(), _DOUBLE.unpack_from(raw, at + 3)[0], False
+                if tag == _INT_TAG and at + 5 == end and raw[at + 3] >= 0x80 > raw[at + 4]:
+                    return raw[2:at].decode(), raw[at + 3] & 0x7F | raw[at + 4] << 7, False
                 found = _scalar(raw, at + 2)
                 if found is not None:
                     return raw[2:at].decode(), found[0], False

@@ -18,6 +18,7 @@ replaced, once, for the requests that follow.
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -34,7 +35,7 @@ from typing import Final
 import pyarrow as pa
 
 from collectors.otlp.decode import BadPayloadError, decode_raw_attributes_request
-from collectors.otlp.flatten import FlatRequest, flatten_request
+from collectors.otlp.flatten import SPAN_SCHEMA, FlatRequest, flatten_request
 from lens_errors import UnavailableError
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ RETRY_AFTER_CRASH_S: Final = 2
 _PRELOAD: Final = ["collectors.otlp.workers"]
 # How often a worker checks that the server still runs.
 _PARENT_CHECK_S: Final = 0.5
+_EMPTY_BATCH: Final = pa.RecordBatch.from_pylist([], schema=SPAN_SCHEMA)
 
 
 class WorkerCrashedError(UnavailableError):
@@ -59,7 +61,7 @@ class WorkerCrashedError(UnavailableError):
 class WorkerAnswer:
     """What a worker sends back for one request (pickled; the spans as Arrow IPC bytes)."""
 
-    spans: bytes | None = None  # SPAN_SCHEMA, as Arrow IPC
+    spans: bytes | None = None  # SPAN_SCHEMA, as the Arrow IPC message of one record batch
     not_genai: int = 0  # spans with nothing a GenAI rule reads
     refusal: tuple[int, str] | None = None  # a body that cannot be read: status, reason
     unreadable: str | None = None  # an error no rule foresaw: its type and traceback
@@ -75,28 +77,36 @@ def flatten_body(
 ) -> WorkerAnswer:
     """A request body to its span columns, in a worker process; never raises (nothing but
     plain values crosses back)."""
+    collecting = gc.isenabled()
+    gc.disable()  # the flattener makes no reference cycles; a collection would only rescan
+    # what it learnt (decision 0032)
     try:
         request = decode_raw_attributes_request(
             body, content_type, content_encoding, max_bytes=max_bytes
         )
         flat = flatten_request(request)
+        return WorkerAnswer(_ipc(flat.spans), flat.not_genai)
     except BadPayloadError as exc:
         return WorkerAnswer(refusal=(exc.status, exc.reason))
     except Exception as exc:
         return WorkerAnswer(unreadable=f"{type(exc).__name__}\n{traceback.format_exc()}")
-    return WorkerAnswer(_ipc(flat.spans), flat.not_genai)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _ipc(table: pa.Table) -> bytes:
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    data: bytes = sink.getvalue().to_pybytes()
+    """The table as the Arrow IPC message of one record batch, without the schema: both
+    sides know it is ``SPAN_SCHEMA``."""
+    batches = table.to_batches()
+    if len(batches) != 1:  # no rows (no batch), or more than one chunk
+        batches = table.combine_chunks().to_batches() or [_EMPTY_BATCH]
+    data: bytes = batches[0].serialize().to_pybytes()
     return data
 
 
 def _table(data: bytes) -> pa.Table:
-    return pa.ipc.open_stream(pa.py_buffer(data)).read_all()
+    return pa.Table.from_batches([pa.ipc.read_record_batch(pa.py_buffer(data), SPAN_SCHEMA)])
 
 
 def _context() -> multiprocessing.context.BaseContext:

@@ -9,7 +9,12 @@ import zlib
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from collectors.otlp.decode import BadPayloadError, decode_export_request, hex_id
+from collectors.otlp.decode import (
+    BadPayloadError,
+    decode_export_request,
+    decode_raw_attributes_request,
+    hex_id,
+)
 
 TRACE = "5b8efff798038103d269b633813fc60c"
 SPAN = "eee19b7ec3c1b174"
@@ -112,6 +117,7 @@ BAD_BODIES = [
     ("long span id", json_body(span=SPAN + "00"), "application/json", None, 400, "spanId"),
     ("zero trace id", json_body(trace="0" * 32), "application/json", None, 400, "traceId"),
     ("bad parent", json_body(parent="abc123"), "application/json", None, 400, "parentSpanId"),
+    ("zero span id", json_body(span="0" * 16), "application/json", None, 400, "spanId"),
     ("non-hex id", json_body(span="zzzzzzzzzzzzzzzz"), "application/json", None, 400, "not hex"),
 ]
 
@@ -128,6 +134,23 @@ def test_bad_bodies_get_a_status_and_a_reason(
         decode_export_request(body, content_type, encoding)
     assert caught.value.status == status
     assert reason in caught.value.reason
+
+
+def test_a_bad_id_is_named_with_its_span_in_either_definition() -> None:
+    """Ids are checked span by span, the reason naming the first bad one (a receiver's
+    request, whose attributes stay bytes, as a published one)."""
+    request = decode_export_request(json_body(), "application/json")
+    spans = request.resource_spans[0].scope_spans[0].spans
+    spans.add().CopyFrom(spans[0])
+    spans.add().CopyFrom(spans[0])
+    spans[2].parent_span_id = b"\x01" * 7
+    body = request.SerializeToString()
+    for decode in (decode_export_request, decode_raw_attributes_request):
+        with pytest.raises(BadPayloadError) as caught:
+            decode(body, "application/x-protobuf")
+        assert caught.value.reason == (
+            "resourceSpans[0].scopeSpans[0].spans[2].parentSpanId must be 8 bytes or empty, got 7"
+        )
 
 
 def test_gzip_bomb_is_refused_without_inflating_it() -> None:

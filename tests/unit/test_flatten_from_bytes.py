@@ -243,7 +243,7 @@ def test_synthetic_traffic_gives_the_same_tables() -> None:
 
 
 def test_forgetting_what_was_learnt_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(flatten, "_ATTRIBUTES", {})
+    monkeypatch.setattr(flatten, "_ATTRIBUTES", flatten._Learnt())
     monkeypatch.setattr(flatten, "_VALUES_LEARNT", {})
     monkeypatch.setattr(flatten, "_PLANS", {})
     monkeypatch.setattr(flatten, "_MAX_ATTRIBUTES", 3)
@@ -256,7 +256,7 @@ def test_forgetting_what_was_learnt_changes_nothing(monkeypatch: pytest.MonkeyPa
 
 
 def test_a_key_of_ever_new_values_stops_being_learnt(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(flatten, "_ATTRIBUTES", {})
+    monkeypatch.setattr(flatten, "_ATTRIBUTES", flatten._Learnt())
     monkeypatch.setattr(flatten, "_VALUES_LEARNT", {})
     monkeypatch.setattr(flatten, "_MAX_VALUES_A_KEY", 2)
     spans = [_span({**BASE, "gen_ai.response.id": f"id-{n}"}, span_id=bytes([n + 1] * 8))
@@ -366,6 +366,17 @@ def test_long_values_are_cut_alike() -> None:
     assert "lens.truncated" not in json.loads(flat.spans["kept"][0].as_py())
 
 
+def test_kept_values_at_the_value_limit_read_alike() -> None:
+    """Kept strings of exactly the limit together, and one character more, beside a nested
+    value no column keeps (the flattener's size check may look at a span within the limits:
+    it must keep it as it is)."""
+    for extra in (0, 1):
+        value = "v" * (limits.MAX_VALUE_CHARS - len("long") + extra)
+        nested = {**BASE, "long": value, "gen_ai.response.finish_reasons": ["stop"]}
+        assert_same(_request(_span(nested)))
+        assert_same(_request(_span({**BASE, "long": value})))
+
+
 def test_long_keys_and_values_of_several_length_bytes_read_alike() -> None:
     values = {"k" * 200: "v" * 200, "K" * 20_000: 7, "m": "w" * 20_000, "n" * 130: 1.5}
     assert_same(_request(_span({**BASE, **values})))
@@ -412,6 +423,37 @@ def test_start_times_and_statuses_are_told_alike() -> None:
         START_IMPLAUSIBLE,
     ]
     assert flat.spans["start_state"].to_pylist()[3:] == [START_OK] * 4
+
+
+def test_extreme_times_give_the_same_table() -> None:
+    """Start and end times are read as whole columns (NumPy): at the ends of their range,
+    and durations that a double rounds, they give what the span-by-span reading gave."""
+    top = 2**64 - 1
+    times = [(1, top), (top, top), (top - 1, top), (NOW_NS, top), (NOW_NS, NOW_NS + 2**53 + 1),
+             (2**63, 2**63 + 3), (top, 0), (top, 1), (0, top), (NOW_NS, NOW_NS)]  # fmt: skip
+    spans = [
+        _span(BASE, span_id=bytes([n + 1] * 8), start=start, end=end)
+        for n, (start, end) in enumerate(times)
+    ]
+    flat = assert_same(_request(*spans))
+    durations = flat.spans["duration_ms"].to_pylist()
+    assert durations[0] == (top - 1) / 1e6 and durations[4] == (2**53 + 1) / 1e6
+    assert durations[6:8] == [None, None]  # no end, an end before the start: no duration
+    assert durations[8] == top / 1e6  # no start: the duration since 1970, as before
+
+
+def test_ids_of_a_request_not_checked_read_alike() -> None:
+    """A request built by hand reaches the flattener without the receiver's id checks: ids
+    of other lengths are written as hex as before."""
+    spans = [
+        _span(BASE, trace_id=b"", span_id=b"\x01" * 3),
+        _span(BASE, trace_id=b"\x02" * 17, span_id=b"\x03" * 8, parent_span_id=b"\x04"),
+    ]
+    request = _request(*spans)
+    new = flatten.flatten_request(request, now=NOW)
+    _assert_equal(new, old_flatten_request(request, now=NOW))
+    assert new.spans["span_id"].to_pylist() == ["010101", "0303030303030303"]
+    assert new.spans["trace_id"].to_pylist() == ["", "02" * 17]
 
 
 def test_several_resources_and_scopes_give_the_same_table() -> None:
