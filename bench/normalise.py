@@ -121,10 +121,11 @@ def measure(tree: Path, groups_file: Path, repeats: int) -> dict[str, dict[str, 
         [sys.executable, "-c", _MEASURE, str(groups_file), _NOW.isoformat(), str(repeats)],
         cwd=tree,
         env=env,
-        check=True,
         capture_output=True,
         text=True,
     )
+    if done.returncode:
+        raise SystemExit(f"the code of {tree} failed:\n{done.stderr[-3000:]}")
     result: dict[str, dict[str, object]] = json.loads(done.stdout)
     return result
 

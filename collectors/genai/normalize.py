@@ -19,6 +19,7 @@ No Python runs per span in the common case, and nothing is planned per batch.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -109,24 +110,28 @@ class Rejected:
 class GenAIBatch:
     """What the normaliser makes of a batch of span rows, by request."""
 
-    calls: pa.Table  # CALL_SCHEMA, and request_no
-    verdicts: pa.Table  # FILTER_SCHEMA, and request_no
+    calls: pa.Table  # CALL_SCHEMA: every request's calls, request after request
+    verdicts: pa.Table  # FILTER_SCHEMA: their verdicts, request after request
     problems: dict[int, str]  # request_no -> why one of its spans is impossible
     rejected: dict[int, Rejected]  # request_no -> spans that are not calls
     hints: pa.Table  # HINT_SCHEMA: what child HTTP spans say of calls not in the batch
+    call_rows: dict[int, tuple[int, int]] = field(default_factory=dict)  # request_no ->
+    verdict_rows: dict[int, tuple[int, int]] = field(default_factory=dict)  # (first, count)
 
     def calls_of(self, request_no: int) -> pa.Table:
-        return conform_calls(_of(self.calls, request_no))
+        first, count = self.call_rows.get(request_no, (0, 0))
+        return self.calls.slice(first, count)
 
     def verdicts_of(self, request_no: int) -> pa.Table:
-        return _of(self.verdicts, request_no).select(FILTER_SCHEMA.names).cast(FILTER_SCHEMA)
+        first, count = self.verdict_rows.get(request_no, (0, 0))
+        return self.verdicts.slice(first, count)
 
 
 def normalize_spans(spans: pa.Table, *, source: str, redact: bool = True) -> GenAIBatch:
     """Calls and verdicts of ``spans`` (``SPAN_SCHEMA`` rows, ``request_no`` telling the
-    requests of a group apart); nothing here raises for bad input: an impossible call is
-    named in ``problems``. With ``redact``, personal data in message content is replaced
-    (``collectors/redaction.py``) before anything is written."""
+    requests of a group apart, never null); nothing here raises for bad input: an impossible
+    call is named in ``problems``. With ``redact``, personal data in message content is
+    replaced (``collectors/redaction.py``) before anything is written."""
     reading = rules.read_spans(spans)
     calls = reading.calls
     few = _per_row(calls)
@@ -137,13 +142,36 @@ def normalize_spans(spans: pa.Table, *, source: str, redact: bool = True) -> Gen
     verdicts, blocked, index_problems = _verdicts(calls, sources, texts)
     problems = {**index_problems, **few.problems}
     finished = _decided(calls, reading.hints, blocked, verdicts, few, source)
+    by_request, call_rows = _in_request_order(finished)
+    verdicts, verdict_rows = _in_request_order(verdicts)
     return GenAIBatch(
-        calls=finished,
-        verdicts=verdicts,
+        calls=conform_calls(by_request),
+        verdicts=verdicts.select(FILTER_SCHEMA.names).cast(FILTER_SCHEMA),
         problems=_by_request(finished, problems),
         rejected=_rejected(spans, reading),
         hints=_hints(reading.hints, finished),
+        call_rows=call_rows,
+        verdict_rows=verdict_rows,
     )
+
+
+def _in_request_order(table: pa.Table) -> tuple[pa.Table, dict[int, tuple[int, int]]]:
+    """``table`` request after request, and where each request's rows are in it (first
+    row, count): each request's calls and verdicts are then a slice, not a filter. The
+    queue concatenates a group's requests in order, so only another caller's rows may need
+    a (stable) sort."""
+    numbers = table["request_no"].combine_chunks()
+    runs = pc.run_end_encode(numbers)
+    values = runs.values.to_pylist()
+    if any(later <= earlier for earlier, later in itertools.pairwise(values)):
+        table = table.take(pc.sort_indices(numbers))
+        runs = pc.run_end_encode(table["request_no"].combine_chunks())
+        values = runs.values.to_pylist()
+    ends = runs.run_ends.to_pylist()
+    return table, {
+        number: (first, end - first)
+        for number, first, end in zip(values, [0, *ends][:-1], ends, strict=True)
+    }
 
 
 @dataclass
@@ -600,10 +628,3 @@ def _hints(hints: pa.Table, calls: pa.Table) -> pa.Table:
     """The child-span hints whose model call is not among ``calls``."""
     waiting = hints.filter(pc.invert(pc.is_in(hints["call_id"], value_set=calls["call_id"])))
     return waiting.select(HINT_SCHEMA.names).cast(HINT_SCHEMA)
-
-
-def _of(table: pa.Table, request_no: int) -> pa.Table:
-    numbers = table["request_no"]
-    if pc.all(pc.equal(numbers, request_no)).as_py() is not False:
-        return table
-    return table.filter(pc.equal(numbers, request_no))
