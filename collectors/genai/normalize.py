@@ -370,6 +370,10 @@ def _verdicts(
          for r in results],
         pa.list_(_VERDICT_ITEM),
     )  # fmt: skip
+    # Each call's texts in the order a merge prefers them: its verdicts then come out in the
+    # order first reported (row, then seen), with no sort of their own.
+    by_call = pc.sort_indices(sources, [("row", "ascending"), ("ord", "ascending")])
+    sources, ids = sources.take(by_call), pc.take(ids, by_call)
     taken = pc.take(lists, ids)
     items = pc.list_flatten(taken)
     if not len(items):
@@ -388,11 +392,13 @@ def _verdicts(
         "detected": pc.struct_field(items, "detected"),
         "details": pc.struct_field(items, "details"),
         "intervention_point": pc.struct_field(items, "intervention_point"),
-        "seen": pc.add(pc.multiply(order, 4096), position),
+        "seen": pc.add(pc.multiply(order, _PER_TEXT), position),
         "score": pc.subtract(
             pc.multiply(pc.cast(pc.struct_field(items, "strength"), pa.int64()), 1 << 24),
-            pc.add(pc.multiply(order, 4096), position)),
+            pc.add(pc.multiply(order, _PER_TEXT), position)),
     })  # fmt: skip
+    if max(len(r.verdicts) for r in results) > _PER_TEXT:  # seen no longer tells texts apart
+        exploded = exploded.sort_by([("row", "ascending"), ("seen", "ascending")])
     merged = _strongest(exploded, sources)
     rows = merged["row"]
     table = pa.table(
@@ -424,17 +430,33 @@ _VERDICT_ITEM: Final = pa.struct(
 
 def _strongest(exploded: pa.Table, sources: pa.Table) -> pa.Table:
     """One verdict per (call, target, idx, category): the strongest, among equals the first
-    reported; in the order first reported. A call with one verdict text needs no merge."""
-    counts = pc.value_counts(sources["row"])
-    if not len(counts) or pc.max(pc.struct_field(counts, "counts")).as_py() <= 1:
-        return exploded.sort_by([("row", "ascending"), ("seen", "ascending")])
+    reported; in the order first reported, which ``exploded`` comes in. Only a call with
+    several verdict texts can hold two verdicts of one key: only those calls are merged, and
+    only when two of their verdicts share a key."""
+    rows = sources["row"].combine_chunks()
+    if len(rows) < 2:
+        return exploded
+    again = pc.equal(rows.slice(1), rows.slice(0, len(rows) - 1))  # sources are by call
+    if not pc.any(again).as_py():
+        return exploded
+    several = pc.is_in(exploded["row"], value_set=pc.filter(rows.slice(1), again))
+    merging = exploded.filter(several)
     keys = ["row", "target", "idx", "category"]
-    best = exploded.group_by(keys).aggregate([("score", "max"), ("seen", "min")])
-    return exploded.join(
+    best = merging.group_by(keys).aggregate([("score", "max"), ("seen", "min")])
+    if best.num_rows == merging.num_rows:
+        return exploded
+    merged = merging.join(
         best.rename_columns([*keys, "score", "first_seen"]), keys=[*keys, "score"]
-    ).sort_by([("row", "ascending"), ("first_seen", "ascending")])
+    )
+    rest = exploded.filter(pc.invert(several))
+    rest = rest.append_column("first_seen", rest["seen"])
+    return pa.concat_tables([rest, merged.select(rest.column_names)]).sort_by(
+        [("row", "ascending"), ("first_seen", "ascending")]
+    )
 
 
+# A text's verdicts are numbered below this, after its order (``seen``).
+_PER_TEXT: Final = 4096
 _ORD_NAMES: Final = {
     **{order: name for name, _, order in _SOURCES},
     _OUTPUT_ORD: attr.OUTPUT_MESSAGES,
