@@ -315,6 +315,8 @@ def _output_verdicts(messages: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 def _source(texts: pa.Array | pa.ChunkedArray, order: int, kind: str) -> pa.Table:
+    if texts.null_count == len(texts):
+        return _SOURCE_SCHEMA.empty_table()
     rows = pc.indices_nonzero(pc.is_valid(texts))
     return pa.table(
         {
@@ -648,5 +650,7 @@ def _rejected(spans: pa.Table, reading: rules.Reading) -> dict[int, Rejected]:
 
 def _hints(hints: pa.Table, calls: pa.Table) -> pa.Table:
     """The child-span hints whose model call is not among ``calls``."""
+    if not hints.num_rows:
+        return HINT_SCHEMA.empty_table()
     waiting = hints.filter(pc.invert(pc.is_in(hints["call_id"], value_set=calls["call_id"])))
     return waiting.select(HINT_SCHEMA.names).cast(HINT_SCHEMA)

@@ -40,6 +40,7 @@ _DIGITS: Final = r"^[0-9]{1,18}$"
 _NUMBER: Final = r"^-?[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?$"
 _FIRST_QUOTED: Final = r"""^[\(\[]\s*(?:'(?P<a>[^']*)'|"(?P<b>[^"]*)")"""
 _CONTENT_FILTER: Final = r"""(^|[\s\[\(,'"])content_filter([\s\]\),'"]|$)"""
+_NULL_TEXT: Final = pa.scalar(None, pa.string())
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,10 @@ def read_spans(spans: pa.Table) -> Reading:
         **_finish(c),
         **{f"verdicts:{name}": c.given(name) for name in _VERDICT_ATTRIBUTES},
     }  # fmt: skip
-    calls = _first_per_request(pa.table(columns).filter(is_call))
+    calls = pa.table(columns)
+    if not pc.all(is_call).as_py():  # spans that are not calls are rare: no copy without
+        calls = calls.filter(is_call)
+    calls = _first_per_request(calls)
     return Reading(kinds, other, calls, hints)
 
 
@@ -167,6 +171,7 @@ class _Columns:
         self._spans = spans
         self._read: dict[str, pa.Array] = {}
         self._given: dict[str, pa.Array] = {}
+        self._short: set[str] = set()  # given attributes no longer than a text column keeps
 
     def column(self, name: str) -> pa.Array:
         values = self._read.get(name)
@@ -178,12 +183,23 @@ class _Columns:
         """An attribute's text, null when absent or empty."""
         values = self._given.get(name)
         if values is None:
-            values = self._given[name] = _nonempty(self.column(name))
+            values = self.column(name)
+            if not _absent(values):
+                # Its lengths in bytes tell both whether one is empty and whether one is
+                # longer than a text column keeps (a character is one byte or more).
+                lengths = pc.binary_length(values)
+                shortest, longest = pc.min_max(lengths).values()
+                if shortest.as_py() == 0:
+                    values = pc.if_else(pc.equal(lengths, 0), _NULL_TEXT, values)
+                if longest.as_py() <= limits.MAX_TEXT_CHARS:
+                    self._short.add(name)
+            self._given[name] = values
         return values
 
     def text(self, name: str) -> pa.Array:
         """An attribute's text for a text column: null when empty, at most 512 characters."""
-        return _cut(self.given(name))
+        values = self.given(name)
+        return values if name in self._short else _cut(values)
 
 
 def _absent(values: pa.Array) -> bool:
@@ -209,18 +225,31 @@ def _nonempty(values: pa.Array) -> pa.Array:
 
 
 def _cut(values: pa.Array) -> pa.Array:
-    if _absent(values):
+    if _absent(values) or _short(values):
         return values
     return pc.utf8_slice_codeunits(values, 0, limits.MAX_TEXT_CHARS)
 
 
+def _short(values: pa.Array) -> bool:
+    """No value is longer than a text column keeps: all of them together are not (a few
+    rows), or the longest in bytes is not."""
+    if isinstance(values, pa.StringArray):
+        data = values.buffers()[2]
+        if data is None or data.size <= limits.MAX_TEXT_CHARS:
+            return True
+    return bool(pc.max(pc.binary_length(values)).as_py() <= limits.MAX_TEXT_CHARS)
+
+
 def conditions(*conditions: pa.Array) -> pa.Array:
-    return pc.make_struct(*(pc.fill_null(c, False) for c in conditions),
+    """``pc.case_when``'s conditions, null as false."""
+    return pc.make_struct(*(pc.fill_null(c, False) if c.null_count else c for c in conditions),
                           field_names=[str(n) for n in range(len(conditions))])  # fmt: skip
 
 
 def _lookup(names: pa.Array) -> pa.Array:
     """An operation name -> the ``operation`` column's value (null for other names)."""
+    if _absent(names):
+        return names
     return pc.take(_OPERATIONS, pc.index_in(names, value_set=_OPERATION_NAMES))
 
 
@@ -415,6 +444,8 @@ def _hints(
 def _first_per_request(calls: pa.Table) -> pa.Table:
     """One row per request and call id: the first sent (a span twice in one request is one
     call)."""
+    if pc.count_distinct(calls["call_id"]).as_py() == calls.num_rows:
+        return calls  # no call id twice in the whole group
     keys = pc.binary_join_element_wise(
         pc.cast(calls["request_no"], pa.string()), calls["call_id"], ":"
     ).combine_chunks()
