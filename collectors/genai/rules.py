@@ -57,42 +57,32 @@ def read_spans(spans: pa.Table) -> Reading:
     """The rules applied to ``spans`` (``SPAN_SCHEMA``)."""
     c = _Columns(spans)
     operation_name = c.given("gen_ai.operation.name")
-    openinference = pc.utf8_lower(c.given(attr.OPENINFERENCE_KIND))
-    genai_provider = _coalesce(c.given(attr.PROVIDER_NAME), c.given(attr.SYSTEM))
-    request_model = c.given(attr.REQUEST_MODEL)
-    first_word = pc.utf8_lower(last_part(_first_word(c.column("name"))))
-    request_type = pc.utf8_lower(c.given(attr.TRACELOOP_REQUEST_TYPE))
-    by_name = _lookup(first_word)
-    operation = pc.case_when(
-        conditions(
-            pc.is_valid(operation_name),
-            pc.equal(openinference, "embedding"),
-            pc.equal(openinference, "llm"),
-            pc.and_(pc.is_valid(genai_provider), pc.is_valid(request_model)),
-            pc.and_(pc.fill_null(c.column("genai_hint"), False), pc.is_null(openinference)),
-        ),
-        _lookup(pc.utf8_lower(operation_name)),
-        pa.scalar("embeddings"),
-        pc.if_else(pc.equal(c.column("name"), "Completion"), "text_completion", "chat"),
-        _coalesce(_lookup(request_type), request_type, by_name, pa.scalar("unknown")),
-        _coalesce(by_name, pa.scalar("unknown")),
-    )
+    openinference = _lower(c.given(attr.OPENINFERENCE_KIND))
+    operation = _operation(c, operation_name, openinference)
     start_state = c.column("start_state")
-    kinds = pc.case_when(
-        conditions(
-            pc.and_(pc.is_valid(operation), pc.equal(start_state, 0)),
-            pc.and_(pc.is_valid(operation), pc.equal(start_state, 1)),
-            pc.is_valid(operation),
-            pc.or_(pc.is_valid(operation_name), pc.is_valid(openinference)),
-        ),
-        pa.scalar(CALL), pa.scalar(NO_START), pa.scalar(IMPLAUSIBLE_START),
-        pa.scalar(OTHER_OPERATION), pa.scalar(NOT_GENAI),
-    )  # fmt: skip
-    other = pc.if_else(
-        pc.equal(kinds, OTHER_OPERATION),
-        pc.utf8_slice_codeunits(_coalesce(operation_name, openinference), 0, 40),
-        pa.scalar(None, pa.string()),
-    )
+    if (
+        operation.null_count == 0
+        and start_state.null_count == 0
+        and (pc.max(start_state).as_py() == 0)
+    ):  # every span a model call that started when it could (the common group)
+        kinds = pa.repeat(pa.scalar(CALL), len(operation))
+        other = pa.nulls(len(operation), pa.string())
+    else:
+        kinds = pc.case_when(
+            conditions(
+                pc.and_(pc.is_valid(operation), pc.equal(start_state, 0)),
+                pc.and_(pc.is_valid(operation), pc.equal(start_state, 1)),
+                pc.is_valid(operation),
+                pc.or_(pc.is_valid(operation_name), pc.is_valid(openinference)),
+            ),
+            pa.scalar(CALL), pa.scalar(NO_START), pa.scalar(IMPLAUSIBLE_START),
+            pa.scalar(OTHER_OPERATION), pa.scalar(NOT_GENAI),
+        )  # fmt: skip
+        other = pc.if_else(
+            pc.equal(kinds, OTHER_OPERATION),
+            pc.utf8_slice_codeunits(_coalesce(operation_name, openinference), 0, 40),
+            pa.scalar(None, pa.string()),
+        )
     url = _coalesce(*(c.given(name) for name in attr.URLS))
     url_deployment = _url_part(url, r"/openai/deployments/(?P<v>[^/?#]+)")
     url_api_version = _url_part(url, r"[?&]api-version=(?P<v>[^&#]+)")
@@ -117,11 +107,11 @@ def read_spans(spans: pa.Table) -> Reading:
         "region": c.text(attr.AZURE_REGION),
         "named_deployment": c.text(attr.AZURE_DEPLOYMENT),
         "url_deployment": url_deployment,
-        "request_model": _cut(_coalesce(request_model, invoked)),
+        "request_model": _cut(_coalesce(c.given(attr.REQUEST_MODEL), invoked)),
         "model": _cut(_coalesce(*(c.given(name) for name in
                                     (attr.RESPONSE_MODEL, *attr.OPENINFERENCE_MODEL)))),
-        "provider": _cut(_coalesce(genai_provider, *(c.given(name) for name in
-                                                       attr.OPENINFERENCE_PROVIDER))),
+        "provider": _cut(_coalesce(c.given(attr.PROVIDER_NAME), c.given(attr.SYSTEM),
+                                   *(c.given(name) for name in attr.OPENINFERENCE_PROVIDER))),
         "api_version": _coalesce(c.text(attr.AZURE_API_VERSION),
                                    c.text(attr.TRACELOOP_API_VERSION), url_api_version),
         "deployment_type": c.text(attr.AZURE_DEPLOYMENT_TYPE),
@@ -151,6 +141,32 @@ def read_spans(spans: pa.Table) -> Reading:
         calls = calls.filter(is_call)
     calls = _first_per_request(calls)
     return Reading(kinds, other, calls, hints)
+
+
+def _operation(c: _Columns, operation_name: pa.Array, openinference: pa.Array) -> pa.Array:
+    """The ``operation`` column's value of each span; null: not a model call."""
+    named = _lookup(_lower(operation_name))
+    if operation_name.null_count == 0:  # every span names it (the GenAI conventions)
+        return named
+    genai_provider = _coalesce(c.given(attr.PROVIDER_NAME), c.given(attr.SYSTEM))
+    request_model = c.given(attr.REQUEST_MODEL)
+    first_word = pc.utf8_lower(last_part(_first_word(c.column("name"))))
+    request_type = _lower(c.given(attr.TRACELOOP_REQUEST_TYPE))
+    by_name = _lookup(first_word)
+    return pc.case_when(
+        conditions(
+            pc.is_valid(operation_name),
+            pc.equal(openinference, "embedding"),
+            pc.equal(openinference, "llm"),
+            pc.and_(pc.is_valid(genai_provider), pc.is_valid(request_model)),
+            pc.and_(pc.fill_null(c.column("genai_hint"), False), pc.is_null(openinference)),
+        ),
+        named,
+        pa.scalar("embeddings"),
+        pc.if_else(pc.equal(c.column("name"), "Completion"), "text_completion", "chat"),
+        _coalesce(_lookup(request_type), request_type, by_name, pa.scalar("unknown")),
+        _coalesce(by_name, pa.scalar("unknown")),
+    )
 
 
 # The attributes that carry verdict texts (collectors/genai/normalize.py reads them).
@@ -222,6 +238,10 @@ def _nonempty(values: pa.Array) -> pa.Array:
     if _absent(values):
         return values
     return pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+
+
+def _lower(values: pa.Array) -> pa.Array:
+    return values if _absent(values) else pc.utf8_lower(values)
 
 
 def _cut(values: pa.Array) -> pa.Array:
@@ -367,9 +387,23 @@ def _tokens(c: _Columns) -> dict[str, pa.Array]:
             continue
         present = [values for _, values in spelt]
         text = _coalesce(*present)
-        which = pc.case_when(conditions(*(pc.is_valid(p) for p in present)),
-                             *(pa.scalar(name) for name, _ in spelt))  # fmt: skip
+        if len(spelt) == 1:
+            which = pc.if_else(pc.is_valid(text), pa.scalar(spelt[0][0]), _NULL_TEXT)
+        else:
+            which = pc.case_when(conditions(*(pc.is_valid(p) for p in present)),
+                                 *(pa.scalar(name) for name, _ in spelt))  # fmt: skip
         digits = pc.match_substring_regex(text, _DIGITS)
+        if digits.false_count == 0:  # every count as digits (the common group): no other case
+            count = pc.cast(text, pa.int64())
+            if pc.max(count).as_py() <= MAX_TOKENS_PER_CALL:
+                out[column] = count
+            else:
+                out[column] = pc.if_else(pc.less_equal(count, MAX_TOKENS_PER_CALL), count,
+                                         pa.scalar(None, pa.int64()))  # fmt: skip
+            out[f"{column}:text"] = text
+            out[f"{column}:name"] = which
+            out[f"{column}:integral"] = pc.is_valid(text)
+            continue
         whole = pc.cast(pc.if_else(digits, text, pa.scalar(None, pa.string())), pa.int64())
         number = _number(text)
         integral = pc.and_(pc.is_valid(number), pc.equal(number, pc.floor(number)))
