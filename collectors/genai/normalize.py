@@ -146,13 +146,18 @@ def normalize_spans(spans: pa.Table, *, source: str, redact: bool = True) -> Gen
     verdicts, verdict_rows = _in_request_order(verdicts)
     return GenAIBatch(
         calls=conform_calls(by_request),
-        verdicts=verdicts.select(FILTER_SCHEMA.names).cast(FILTER_SCHEMA),
+        verdicts=_conform_verdicts(verdicts),
         problems=_by_request(finished, problems),
         rejected=_rejected(spans, reading),
         hints=_hints(reading.hints, finished),
         call_rows=call_rows,
         verdict_rows=verdict_rows,
     )
+
+
+def _conform_verdicts(verdicts: pa.Table) -> pa.Table:
+    verdicts = verdicts.select(FILTER_SCHEMA.names)
+    return verdicts if verdicts.schema.equals(FILTER_SCHEMA) else verdicts.cast(FILTER_SCHEMA)
 
 
 def _in_request_order(table: pa.Table) -> tuple[pa.Table, dict[int, tuple[int, int]]]:
@@ -223,11 +228,16 @@ _FEW_COLUMNS: Final = (
 def _token_trouble(calls: pa.Table) -> pa.Array:
     trouble = pa.repeat(False, calls.num_rows)
     for column in attr.TOKEN_GROUPS:
-        missing = pc.and_(pc.is_valid(calls[f"{column}:text"]), pc.is_null(calls[column]))
+        text, count = calls[f"{column}:text"], calls[column]
+        if text.null_count == count.null_count:  # a count wherever a text (read from it)
+            continue
+        missing = pc.and_(pc.is_valid(text), pc.is_null(count))
         trouble = pc.or_(trouble, missing)
     for part, whole in (("cached_input_tokens", "input_tokens"),
                         ("cache_write_tokens", "input_tokens"),
                         ("reasoning_tokens", "output_tokens")):  # fmt: skip
+        if calls[part].null_count == calls.num_rows:
+            continue
         trouble = pc.or_(trouble, pc.fill_null(pc.greater(calls[part], calls[whole]), False))
     return trouble
 
@@ -304,6 +314,8 @@ def _verdict_sources(calls: pa.Table, choice_texts: list[tuple[int, int, str]]) 
 def _output_verdicts(messages: pa.Array | pa.ChunkedArray) -> pa.Array:
     """The verdicts inside output messages as completion verdict texts (null elsewhere);
     only the few messages that carry some are parsed."""
+    if messages.null_count == len(messages):
+        return pa.nulls(len(messages), pa.string())
     carrying = pc.fill_null(pc.match_substring(messages, "content_filter_result"), False)
     rows = pc.indices_nonzero(carrying).to_pylist()
     if not rows:
@@ -492,9 +504,12 @@ def _decided(
 ) -> pa.Table:
     """The call columns that follow from children, verdicts and the few-row pass."""
     count = calls.num_rows
-    at = pc.index_in(calls["call_id"], value_set=hints["call_id"])
-    child = {name: pc.take(hints[name], at) for name in ("deployment", "api_version",
-                                                         "endpoint", "http_status")}  # fmt: skip
+    told = ("deployment", "api_version", "endpoint", "http_status")
+    if hints.num_rows:
+        at = pc.index_in(calls["call_id"], value_set=hints["call_id"])
+        child = {name: pc.take(hints[name], at) for name in told}
+    else:  # no child span told anything
+        child = {name: pa.nulls(count, hints.schema.field(name).type) for name in told}
     known_status = pc.coalesce(calls["explicit_status"], child["http_status"])
     blocked = pc.or_(pc.fill_null(calls["blocked_attribute"], False), blocked_by_text)
     flags = _verdict_flags(verdicts, count)
@@ -574,6 +589,8 @@ def _verdict_flags(verdicts: pa.Table, count: int) -> dict[str, pa.Array]:
     filtered = pc.fill_null(verdicts["filtered"], False)
 
     def rows_where(mask: pa.Array) -> pa.Array:
+        if not pc.any(mask).as_py():
+            return pa.repeat(False, count)
         hits = pc.unique(pc.filter(rows, mask))
         return pc.is_in(pa.array(range(count), pa.int64()), value_set=hits)
 

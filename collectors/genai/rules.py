@@ -426,11 +426,17 @@ def _finish(c: _Columns) -> dict[str, pa.Array]:
     reasons = _first_reason(c.given(attr.FINISH_REASONS))
     single = _first_reason(_coalesce(*(c.given(n) for n in attr.SINGLE_FINISH_REASON)))
     texts = [c.given(attr.FINISH_REASONS), *(c.given(n) for n in attr.SINGLE_FINISH_REASON)]
-    joined = pc.binary_join_element_wise(*(pc.fill_null(t, "") for t in texts), " ")
+    texts = [t for t in texts if not _absent(t)]
+    if not texts:
+        said = pa.repeat(False, len(c.column("name")))
+    else:  # null, where no text is, counts as false
+        joined = texts[0] if len(texts) == 1 else pc.binary_join_element_wise(
+            *(pc.fill_null(t, "") for t in texts), " ")  # fmt: skip
+        said = pc.match_substring_regex(joined, _CONTENT_FILTER)
     return {
         "finish_reason": _cut(reasons),
         "finish_single": _cut(single),
-        "finish_content_filter": pc.match_substring_regex(joined, _CONTENT_FILTER),
+        "finish_content_filter": said,
     }
 
 
