@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -139,9 +140,9 @@ def normalize_spans(spans: pa.Table, *, source: str, redact: bool = True) -> Gen
         _redact_content(calls, few)
     sources = _verdict_sources(calls, few.choice_texts)
     texts = {pair: content_filter.text_verdicts(*pair) for pair in _distinct(sources)}
-    verdicts, blocked, index_problems = _verdicts(calls, sources, texts)
+    verdicts, blocked, flags, index_problems = _verdicts(calls, sources, texts)
     problems = {**index_problems, **few.problems}
-    finished = _decided(calls, reading.hints, blocked, verdicts, few, source)
+    finished = _decided(calls, reading.hints, blocked, flags, few, source)
     by_request, call_rows = _in_request_order(finished)
     verdicts, verdict_rows = _in_request_order(verdicts)
     return GenAIBatch(
@@ -357,9 +358,10 @@ def _verdicts(
     calls: pa.Table,
     sources: pa.Table,
     texts: dict[tuple[str, str], content_filter.TextVerdicts],
-) -> tuple[pa.Table, pa.Array, dict[int, str]]:
+) -> tuple[pa.Table, pa.Array, dict[str, pa.Array], dict[int, str]]:
     """The calls' verdicts (the strongest per target, idx and category, in the order first
-    reported), which calls a text says were blocked, and the impossible indexes by row."""
+    reported), which calls a text says were blocked, what the verdicts flag of each call
+    (``_verdict_flags``), and the impossible indexes by row."""
     pairs = list(texts)
     keys = pc.binary_join_element_wise(sources["kind"], sources["text"], "\x00")
     ids = pc.index_in(keys, value_set=pa.array([f"{k}\x00{t}" for k, t in pairs], pa.string()))
@@ -391,7 +393,8 @@ def _verdicts(
     taken = pc.take(lists, ids)
     items = pc.list_flatten(taken)
     if not len(items):
-        return _empty_verdicts(), blocked, index_problems
+        none = pa.repeat(False, calls.num_rows)
+        return _empty_verdicts(), blocked, dict.fromkeys(_FLAGS, none), index_problems
     parents = pc.list_parent_indices(taken)
     rows = pc.take(sources["row"], parents)
     order = pc.cast(pc.take(sources["ord"], parents), pa.int64())
@@ -414,6 +417,11 @@ def _verdicts(
     if max(len(r.verdicts) for r in results) > _PER_TEXT:  # seen no longer tells texts apart
         exploded = exploded.sort_by([("row", "ascending"), ("seen", "ascending")])
     merged = _strongest(exploded, sources)
+    if merged is exploded:  # each verdict as its text says it: a text's flags are its calls'
+        flags = {name: _rows_with(sources["row"], ids, [flag(r.verdicts) for r in results],
+                                  calls.num_rows) for name, flag in _FLAGS.items()}  # fmt: skip
+    else:
+        flags = _verdict_flags(merged, calls.num_rows)
     rows = merged["row"]
     table = pa.table(
         {
@@ -431,7 +439,7 @@ def _verdicts(
             "row": rows,
         }
     )
-    return table, blocked, index_problems
+    return table, blocked, flags, index_problems
 
 
 _VERDICT_ITEM: Final = pa.struct(
@@ -498,7 +506,7 @@ def _decided(
     calls: pa.Table,
     hints: pa.Table,
     blocked_by_text: pa.Array,
-    verdicts: pa.Table,
+    flags: dict[str, pa.Array],
     few: _FewRows,
     source: str,
 ) -> pa.Table:
@@ -512,7 +520,6 @@ def _decided(
         child = {name: pa.nulls(count, hints.schema.field(name).type) for name in told}
     known_status = pc.coalesce(calls["explicit_status"], child["http_status"])
     blocked = pc.or_(pc.fill_null(calls["blocked_attribute"], False), blocked_by_text)
-    flags = _verdict_flags(verdicts, count)
     error_type = calls["error_type"]
     failed = pc.or_(
         pc.or_(pc.is_valid(error_type), pc.fill_null(calls["status_error"], False)),
@@ -584,7 +591,8 @@ _ROUTING: Final = ("service_tier", "service_tier_requested", "backend", "failove
 
 
 def _verdict_flags(verdicts: pa.Table, count: int) -> dict[str, pa.Array]:
-    """Per call row: a prompt verdict filtered, a completion one, a non-safe annotation."""
+    """Per call row: a prompt verdict filtered, a completion one, a non-safe annotation
+    (``_FLAGS``, read from the merged verdicts themselves)."""
     rows = verdicts["row"]
     filtered = pc.fill_null(verdicts["filtered"], False)
 
@@ -604,6 +612,20 @@ def _verdict_flags(verdicts: pa.Table, count: int) -> dict[str, pa.Array]:
         ),
         "annotated": rows_where(annotated),
     }
+
+
+# What the verdicts of one text flag (a text's verdicts: target, idx, category, severity,
+# filtered, detected, ...), as _verdict_flags reads them from verdict rows.
+def _annotates(verdict: tuple[Any, ...]) -> bool:
+    severity = verdict[3] if verdict[3] is not None else "safe"
+    return not verdict[4] and (severity != "safe" or verdict[5] is True)
+
+
+_FLAGS: Final[dict[str, Callable[[Sequence[tuple[Any, ...]]], bool]]] = {
+    "prompt_filtered": lambda verdicts: any(v[4] and v[0] == "prompt" for v in verdicts),
+    "completion_filtered": lambda verdicts: any(v[4] and v[0] == "completion" for v in verdicts),
+    "annotated": lambda verdicts: any(_annotates(v) for v in verdicts),
+}
 
 
 def _http_status(
