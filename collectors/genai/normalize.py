@@ -139,8 +139,9 @@ def normalize_spans(spans: pa.Table, *, source: str, redact: bool = True) -> Gen
     if redact:
         _redact_content(calls, few)
     sources = _verdict_sources(calls, few.choice_texts)
-    texts = {pair: content_filter.text_verdicts(*pair) for pair in _distinct(sources)}
-    verdicts, blocked, flags, index_problems = _verdicts(calls, sources, texts)
+    keys = pc.binary_join_element_wise(sources["kind"], sources["text"], "\x00")
+    texts = {pair: content_filter.text_verdicts(*pair) for pair in _distinct(keys)}
+    verdicts, blocked, flags, index_problems = _verdicts(calls, sources, keys, texts)
     problems = {**index_problems, **few.problems}
     finished = _decided(calls, reading.hints, blocked, flags, few, source)
     by_request, call_rows = _in_request_order(finished)
@@ -343,11 +344,12 @@ def _source(texts: pa.Array | pa.ChunkedArray, order: int, kind: str) -> pa.Tabl
     )
 
 
-def _distinct(sources: pa.Table) -> list[tuple[str, str]]:
-    if not sources.num_rows:
+def _distinct(keys: pa.Array | pa.ChunkedArray) -> list[tuple[str, str]]:
+    """The distinct (kind, text) pairs of the verdict sources' keys (kind NUL text)."""
+    if not len(keys):
         return []
-    pairs = sources.group_by(["kind", "text"]).aggregate([])
-    return list(zip(pairs["kind"].to_pylist(), pairs["text"].to_pylist(), strict=True))
+    pairs = [key.split("\x00", 1) for key in pc.unique(keys).to_pylist()]
+    return [(kind, text) for kind, text in pairs]
 
 
 def _strength(severity: str | None, filtered: bool, detected: bool | None) -> int:
@@ -357,13 +359,13 @@ def _strength(severity: str | None, filtered: bool, detected: bool | None) -> in
 def _verdicts(
     calls: pa.Table,
     sources: pa.Table,
+    keys: pa.Array | pa.ChunkedArray,  # each source's kind NUL text
     texts: dict[tuple[str, str], content_filter.TextVerdicts],
 ) -> tuple[pa.Table, pa.Array, dict[str, pa.Array], dict[int, str]]:
     """The calls' verdicts (the strongest per target, idx and category, in the order first
     reported), which calls a text says were blocked, what the verdicts flag of each call
     (``_verdict_flags``), and the impossible indexes by row."""
     pairs = list(texts)
-    keys = pc.binary_join_element_wise(sources["kind"], sources["text"], "\x00")
     ids = pc.index_in(keys, value_set=pa.array([f"{k}\x00{t}" for k, t in pairs], pa.string()))
     results = [texts[pair] for pair in pairs]
     blocked = _rows_with(sources["row"], ids, [r.blocks for r in results], calls.num_rows)

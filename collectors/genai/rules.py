@@ -192,7 +192,9 @@ class _Columns:
     def column(self, name: str) -> pa.Array:
         values = self._read.get(name)
         if values is None:
-            values = self._read[name] = self._spans[name].combine_chunks()
+            chunked = self._spans[name]
+            values = chunked.chunk(0) if chunked.num_chunks == 1 else chunked.combine_chunks()
+            self._read[name] = values
         return values
 
     def given(self, name: str) -> pa.Array:
