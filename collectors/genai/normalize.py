@@ -390,6 +390,7 @@ def _verdicts(
     )  # fmt: skip
     # Each call's texts in the order a merge prefers them: its verdicts then come out in the
     # order first reported (row, then seen), with no sort of their own.
+    sources = sources.select(["row", "ord", "choice"])  # the texts, long, are read (ids)
     by_call = pc.sort_indices(sources, [("row", "ascending"), ("ord", "ascending")])
     sources, ids = sources.take(by_call), pc.take(ids, by_call)
     taken = pc.take(lists, ids)
@@ -527,7 +528,7 @@ def _decided(
         pc.or_(pc.is_valid(error_type), pc.fill_null(calls["status_error"], False)),
         pc.or_(blocked, pc.fill_null(pc.greater_equal(known_status, 400), False)),
     )
-    error_name = rules.last_part(pc.fill_null(error_type, ""))
+    error_name = rules.last_part(error_type)  # null without an error type
     request_model = calls["request_model"]
     names_deployment = pc.and_(
         pc.is_valid(request_model), pc.invert(rules.not_a_deployment(request_model))

@@ -145,7 +145,9 @@ def read_spans(spans: pa.Table) -> Reading:
 
 def _operation(c: _Columns, operation_name: pa.Array, openinference: pa.Array) -> pa.Array:
     """The ``operation`` column's value of each span; null: not a model call."""
-    named = _lookup(_lower(operation_name))
+    named = _lookup(operation_name)
+    if named.null_count != operation_name.null_count:  # a name not as listed (in lower case)
+        named = _lookup(_lower(operation_name))
     if operation_name.null_count == 0:  # every span names it (the GenAI conventions)
         return named
     genai_provider = _coalesce(c.given(attr.PROVIDER_NAME), c.given(attr.SYSTEM))
@@ -486,7 +488,7 @@ def _hints(
 def _first_per_request(calls: pa.Table) -> pa.Table:
     """One row per request and call id: the first sent (a span twice in one request is one
     call)."""
-    if pc.count_distinct(calls["call_id"]).as_py() == calls.num_rows:
+    if len(pc.unique(calls["call_id"])) == calls.num_rows:
         return calls  # no call id twice in the whole group
     keys = pc.binary_join_element_wise(
         pc.cast(calls["request_no"], pa.string()), calls["call_id"], ":"
