@@ -90,9 +90,8 @@ _SECRET_QUERY: Final = re.compile(SECRET_QUERY_PATTERN)
 _URL_KEYS: Final = frozenset({"url.full", "http.url", "url.query", "gen_ai.openai.api_base"})
 _NOTHING: Final = (None, "", "None", "null", "{}", "[]")
 _SOURCE_SCHEMA: Final = pa.schema(
-    [("row", pa.int64()), ("ord", pa.int32()), ("kind", pa.string()), ("text", pa.string()),
-     ("choice", pa.int32())]
-)  # fmt: skip
+    [("row", pa.int64()), ("ord", pa.int32()), ("choice", pa.int32()), ("text_id", pa.int32())]
+)
 
 
 @dataclass
@@ -139,9 +138,7 @@ def normalize_spans(spans: pa.Table, *, source: str, redact: bool = True) -> Gen
     if redact:
         _redact_content(calls, few)
     sources = _verdict_sources(calls, few.choice_texts)
-    keys = pc.binary_join_element_wise(sources["kind"], sources["text"], "\x00")
-    texts = {pair: content_filter.text_verdicts(*pair) for pair in _distinct(keys)}
-    verdicts, blocked, flags, index_problems = _verdicts(calls, sources, keys, texts)
+    verdicts, blocked, flags, index_problems = _verdicts(calls, sources)
     problems = {**index_problems, **few.problems}
     finished = _decided(calls, reading.hints, blocked, flags, few, source)
     by_request, call_rows = _in_request_order(finished)
@@ -290,27 +287,57 @@ def _masked(attributes: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _verdict_sources(calls: pa.Table, choice_texts: list[tuple[int, int, str]]) -> pa.Table:
-    """One row per verdict text of a call: its row, order, kind, text and choice index."""
+@dataclass(frozen=True)
+class _Sources:
+    """The verdict texts of the calls: one row per text of a call (``_SOURCE_SCHEMA``), and
+    each distinct text by its ``text_id`` with its kind (``content_filter`` reads both)."""
+
+    table: pa.Table
+    texts: list[tuple[str, str]]
+
+
+def _verdict_sources(calls: pa.Table, choice_texts: list[tuple[int, int, str]]) -> _Sources:
+    """Each text found once per attribute by a dictionary, not copied per call."""
     parts: list[pa.Table] = []
+    texts: list[tuple[str, str]] = []
+
+    def add(values: pa.Array | pa.ChunkedArray, order: int, kind: str) -> None:
+        if values.null_count == len(values):
+            return
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        rows = pc.indices_nonzero(pc.is_valid(values))
+        encoded = pc.dictionary_encode(values)
+        ids = pc.add(encoded.indices.drop_null(), pa.scalar(len(texts), pa.int32()))
+        texts.extend((kind, text) for text in encoded.dictionary.to_pylist())
+        parts.append(pa.table({
+            "row": pc.cast(rows, pa.int64()),
+            "ord": pa.repeat(pa.scalar(order, pa.int32()), len(rows)),
+            "choice": pa.nulls(len(rows), pa.int32()),
+            "text_id": ids,
+        }, schema=_SOURCE_SCHEMA))  # fmt: skip
+
     for name, kind, order in _SOURCES:
-        parts.append(_source(calls[f"verdicts:{name}"], order, kind))
-    parts.append(_source(_output_verdicts(calls[f"verdicts:{attr.OUTPUT_MESSAGES}"]),
-                         _OUTPUT_ORD, content_filter.COMPLETION_TEXT))  # fmt: skip
+        add(calls[f"verdicts:{name}"], order, kind)
+    add(_output_verdicts(calls[f"verdicts:{attr.OUTPUT_MESSAGES}"]), _OUTPUT_ORD,
+        content_filter.COMPLETION_TEXT)  # fmt: skip
     status = calls["status_message"].combine_chunks()
     blocked_text = pc.fill_null(pc.starts_with(status, "Error code: 400"), False)
-    parts.append(_source(pc.if_else(blocked_text, status, pa.scalar(None, pa.string())),
-                         _STATUS_ORD, content_filter.STATUS_TEXT))  # fmt: skip
+    add(pc.if_else(blocked_text, status, pa.scalar(None, pa.string())), _STATUS_ORD,
+        content_filter.STATUS_TEXT)  # fmt: skip
     if choice_texts:
-        rows, indexes, texts = zip(*choice_texts, strict=True)
+        rows, indexes, choices = zip(*choice_texts, strict=True)
+        first = len(texts)
+        ids = {text: first + n for n, text in enumerate(dict.fromkeys(choices))}
+        texts.extend((content_filter.CHOICE_TEXT, text) for text in ids)
         parts.append(pa.table({
             "row": pa.array(rows, pa.int64()),
             "ord": pa.repeat(pa.scalar(_CHOICE_ORD, pa.int32()), len(rows)),
-            "kind": pa.repeat(pa.scalar(content_filter.CHOICE_TEXT), len(rows)),
-            "text": pa.array(texts, pa.string()),
             "choice": pa.array(indexes, pa.int32()),
-        }))  # fmt: skip
-    return pa.concat_tables(parts)
+            "text_id": pa.array([ids[text] for text in choices], pa.int32()),
+        }, schema=_SOURCE_SCHEMA))  # fmt: skip
+    table = pa.concat_tables(parts) if parts else _SOURCE_SCHEMA.empty_table()
+    return _Sources(table, texts)
 
 
 def _output_verdicts(messages: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -328,55 +355,27 @@ def _output_verdicts(messages: pa.Array | pa.ChunkedArray) -> pa.Array:
     return pa.array(texts, pa.string())
 
 
-def _source(texts: pa.Array | pa.ChunkedArray, order: int, kind: str) -> pa.Table:
-    if texts.null_count == len(texts):
-        return _SOURCE_SCHEMA.empty_table()
-    rows = pc.indices_nonzero(pc.is_valid(texts))
-    return pa.table(
-        {
-            "row": pc.cast(rows, pa.int64()),
-            "ord": pa.repeat(pa.scalar(order, pa.int32()), len(rows)),
-            "kind": pa.repeat(pa.scalar(kind), len(rows)),
-            "text": pc.take(texts, rows),
-            "choice": pa.nulls(len(rows), pa.int32()),
-        },
-        schema=_SOURCE_SCHEMA,
-    )
-
-
-def _distinct(keys: pa.Array | pa.ChunkedArray) -> list[tuple[str, str]]:
-    """The distinct (kind, text) pairs of the verdict sources' keys (kind NUL text)."""
-    if not len(keys):
-        return []
-    pairs = [key.split("\x00", 1) for key in pc.unique(keys).to_pylist()]
-    return [(kind, text) for kind, text in pairs]
-
-
 def _strength(severity: str | None, filtered: bool, detected: bool | None) -> int:
     return (filtered << 4) | (_SEVERITY_RANK.get(severity or "", 0) << 1) | (detected is True)
 
 
 def _verdicts(
     calls: pa.Table,
-    sources: pa.Table,
-    keys: pa.Array | pa.ChunkedArray,  # each source's kind NUL text
-    texts: dict[tuple[str, str], content_filter.TextVerdicts],
+    found: _Sources,
 ) -> tuple[pa.Table, pa.Array, dict[str, pa.Array], dict[int, str]]:
     """The calls' verdicts (the strongest per target, idx and category, in the order first
     reported), which calls a text says were blocked, what the verdicts flag of each call
     (``_verdict_flags``), and the impossible indexes by row."""
-    pairs = list(texts)
-    ids = pc.index_in(keys, value_set=pa.array([f"{k}\x00{t}" for k, t in pairs], pa.string()))
-    results = [texts[pair] for pair in pairs]
+    results = [content_filter.text_verdicts(kind, text) for kind, text in found.texts]
+    sources = found.table
+    ids = sources["text_id"]
     blocked = _rows_with(sources["row"], ids, [r.blocks for r in results], calls.num_rows)
     index_problems: dict[int, str] = {}
     troubled = [n for n, r in enumerate(results) if r.index_error is not None]
     if troubled:
         hit = sources.filter(pc.is_in(ids, value_set=pa.array(troubled, pa.int32())))
-        hit_ids = pc.index_in(pc.binary_join_element_wise(hit["kind"], hit["text"], "\x00"),
-                              value_set=pa.array([f"{k}\x00{t}" for k, t in pairs]))  # fmt: skip
         for row, order, n in zip(hit["row"].to_pylist(), hit["ord"].to_pylist(),
-                                 hit_ids.to_pylist(), strict=True):  # fmt: skip
+                                 hit["text_id"].to_pylist(), strict=True):  # fmt: skip
             name = _ORD_NAMES.get(order, attr.AZURE_PROMPT_FILTER)
             index_problems.setdefault(row, f"{name}: {results[n].index_error}")
     # Each text's verdicts as one list, taken for every source of it: no join per call.
@@ -390,7 +389,6 @@ def _verdicts(
     )  # fmt: skip
     # Each call's texts in the order a merge prefers them: its verdicts then come out in the
     # order first reported (row, then seen), with no sort of their own.
-    sources = sources.select(["row", "ord", "choice"])  # the texts, long, are read (ids)
     by_call = pc.sort_indices(sources, [("row", "ascending"), ("ord", "ascending")])
     sources, ids = sources.take(by_call), pc.take(ids, by_call)
     taken = pc.take(lists, ids)
