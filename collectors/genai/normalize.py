@@ -417,7 +417,7 @@ def _verdicts(
     })  # fmt: skip
     if max(len(r.verdicts) for r in results) > _PER_TEXT:  # seen no longer tells texts apart
         exploded = exploded.sort_by([("row", "ascending"), ("seen", "ascending")])
-    merged = _strongest(exploded, sources)
+    merged = _strongest(exploded, sources, results)
     if merged is exploded:  # each verdict as its text says it: a text's flags are its calls'
         flags = {name: _rows_with(sources["row"], ids, [flag(r.verdicts) for r in results],
                                   calls.num_rows) for name, flag in _FLAGS.items()}  # fmt: skip
@@ -451,7 +451,9 @@ _VERDICT_ITEM: Final = pa.struct(
 )  # fmt: skip
 
 
-def _strongest(exploded: pa.Table, sources: pa.Table) -> pa.Table:
+def _strongest(
+    exploded: pa.Table, sources: pa.Table, results: list[content_filter.TextVerdicts]
+) -> pa.Table:
     """One verdict per (call, target, idx, category): the strongest, among equals the first
     reported; in the order first reported, which ``exploded`` comes in. Only a call with
     several verdict texts can hold two verdicts of one key: only those calls are merged, and
@@ -462,12 +464,13 @@ def _strongest(exploded: pa.Table, sources: pa.Table) -> pa.Table:
     again = pc.equal(rows.slice(1), rows.slice(0, len(rows) - 1))  # sources are by call
     if not pc.any(again).as_py():
         return exploded
-    several = pc.is_in(exploded["row"], value_set=pc.filter(rows.slice(1), again))
+    several_rows = pc.filter(rows.slice(1), again)
+    if not _share_a_key(sources.filter(pc.is_in(rows, value_set=several_rows)), results):
+        return exploded
+    several = pc.is_in(exploded["row"], value_set=several_rows)
     merging = exploded.filter(several)
     keys = ["row", "target", "idx", "category"]
     best = merging.group_by(keys).aggregate([("score", "max"), ("seen", "min")])
-    if best.num_rows == merging.num_rows:
-        return exploded
     merged = merging.join(
         best.rename_columns([*keys, "score", "first_seen"]), keys=[*keys, "score"]
     )
@@ -476,6 +479,32 @@ def _strongest(exploded: pa.Table, sources: pa.Table) -> pa.Table:
     return pa.concat_tables([rest, merged.select(rest.column_names)]).sort_by(
         [("row", "ascending"), ("first_seen", "ascending")]
     )
+
+
+def _share_a_key(sources: pa.Table, results: list[content_filter.TextVerdicts]) -> bool:
+    """Whether a call's verdicts, from its several texts (``sources``, by call), hold two of
+    one (target, idx, category); read from each distinct set of texts once."""
+    keys: dict[tuple[int, int | None], set[tuple[str, int, str]]] = {}
+    seen: dict[tuple[tuple[int, int | None], ...], bool] = {}
+    calls = itertools.groupby(
+        zip(sources["row"].to_pylist(), sources["text_id"].to_pylist(),
+            sources["choice"].to_pylist(), strict=True),
+        key=lambda source: source[0],
+    )  # fmt: skip
+    for _, texts in calls:
+        found = tuple((text, choice) for _, text, choice in texts)
+        if found not in seen:
+            count, together = 0, set()
+            for text, choice in found:
+                if (text, choice) not in keys:
+                    keys[text, choice] = {(v[0], v[1] if choice is None else choice, v[2])
+                                          for v in results[text].verdicts}  # fmt: skip
+                count += len(results[text].verdicts)
+                together |= keys[text, choice]
+            seen[found] = len(together) < count
+        if seen[found]:
+            return True
+    return False
 
 
 # A text's verdicts are numbered below this, after its order (``seen``).
