@@ -465,18 +465,22 @@ def _hints(
     """What each child HTTP span naming a deployment says of its parent model call: the
     child that started last, per parent."""
     parent = c.column("parent_span_id")
-    child = pc.and_(pc.and_(pc.equal(kinds, NOT_GENAI), pc.is_valid(parent)),
-                    pc.is_valid(deployment))  # fmt: skip
+    telling = not _absent(deployment) and not _absent(parent)
     table = pa.table(
         {
-            "call_id": pc.binary_join_element_wise(c.column("trace_id"), parent, ""),
+            "call_id": (pc.binary_join_element_wise(c.column("trace_id"), parent, "")
+                        if telling else parent),
             "start_time": c.column("start_time"),
             "deployment": deployment,
             "api_version": api_version,
             "endpoint": _coalesce(c.text(attr.SERVER_ADDRESS), host),
             "http_status": status,
         }
-    ).filter(child)
+    )  # fmt: skip
+    if not telling:  # no span with a parent names a deployment in its URL
+        return table.slice(0, 0)
+    table = table.filter(pc.and_(pc.and_(pc.equal(kinds, NOT_GENAI), pc.is_valid(parent)),
+                                 pc.is_valid(deployment)))  # fmt: skip
     if table.num_rows < 2:
         return table
     table = table.sort_by([("call_id", "ascending"), ("start_time", "descending")])
