@@ -141,11 +141,13 @@ FILTER_SCHEMA: Final = pa.schema(
 def conform_calls(table: pa.Table) -> pa.Table:
     """A calls table in ``CALL_SCHEMA``'s columns and types; the columns a source does not
     give (a normaliser written before they existed) are added as nulls."""
+    given = set(table.column_names)  # a new list each time it is asked for
     for name in CALL_SCHEMA.names:
-        if name not in table.column_names:
+        if name not in given:
             missing = pa.nulls(table.num_rows, CALL_SCHEMA.field(name).type)
             table = table.append_column(name, missing)
-    return table.select(CALL_SCHEMA.names).cast(CALL_SCHEMA)
+    table = table.select(CALL_SCHEMA.names)
+    return table if table.schema.equals(CALL_SCHEMA) else table.cast(CALL_SCHEMA)
 
 
 def calls_table(calls: Sequence[CallRow]) -> pa.Table:

@@ -19,8 +19,10 @@ No Python runs per span in the common case, and nothing is planned per batch.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -88,9 +90,8 @@ _SECRET_QUERY: Final = re.compile(SECRET_QUERY_PATTERN)
 _URL_KEYS: Final = frozenset({"url.full", "http.url", "url.query", "gen_ai.openai.api_base"})
 _NOTHING: Final = (None, "", "None", "null", "{}", "[]")
 _SOURCE_SCHEMA: Final = pa.schema(
-    [("row", pa.int64()), ("ord", pa.int32()), ("kind", pa.string()), ("text", pa.string()),
-     ("choice", pa.int32())]
-)  # fmt: skip
+    [("row", pa.int64()), ("ord", pa.int32()), ("choice", pa.int32()), ("text_id", pa.int32())]
+)
 
 
 @dataclass
@@ -109,41 +110,72 @@ class Rejected:
 class GenAIBatch:
     """What the normaliser makes of a batch of span rows, by request."""
 
-    calls: pa.Table  # CALL_SCHEMA, and request_no
-    verdicts: pa.Table  # FILTER_SCHEMA, and request_no
+    calls: pa.Table  # CALL_SCHEMA: every request's calls, request after request
+    verdicts: pa.Table  # FILTER_SCHEMA: their verdicts, request after request
     problems: dict[int, str]  # request_no -> why one of its spans is impossible
     rejected: dict[int, Rejected]  # request_no -> spans that are not calls
     hints: pa.Table  # HINT_SCHEMA: what child HTTP spans say of calls not in the batch
+    call_rows: dict[int, tuple[int, int]] = field(default_factory=dict)  # request_no ->
+    verdict_rows: dict[int, tuple[int, int]] = field(default_factory=dict)  # (first, count)
 
     def calls_of(self, request_no: int) -> pa.Table:
-        return conform_calls(_of(self.calls, request_no))
+        first, count = self.call_rows.get(request_no, (0, 0))
+        return self.calls.slice(first, count)
 
     def verdicts_of(self, request_no: int) -> pa.Table:
-        return _of(self.verdicts, request_no).select(FILTER_SCHEMA.names).cast(FILTER_SCHEMA)
+        first, count = self.verdict_rows.get(request_no, (0, 0))
+        return self.verdicts.slice(first, count)
 
 
 def normalize_spans(spans: pa.Table, *, source: str, redact: bool = True) -> GenAIBatch:
     """Calls and verdicts of ``spans`` (``SPAN_SCHEMA`` rows, ``request_no`` telling the
-    requests of a group apart); nothing here raises for bad input: an impossible call is
-    named in ``problems``. With ``redact``, personal data in message content is replaced
-    (``collectors/redaction.py``) before anything is written."""
+    requests of a group apart, never null); nothing here raises for bad input: an impossible
+    call is named in ``problems``. With ``redact``, personal data in message content is
+    replaced (``collectors/redaction.py``) before anything is written."""
     reading = rules.read_spans(spans)
     calls = reading.calls
     few = _per_row(calls)
     if redact:
         _redact_content(calls, few)
     sources = _verdict_sources(calls, few.choice_texts)
-    texts = {pair: content_filter.text_verdicts(*pair) for pair in _distinct(sources)}
-    verdicts, blocked, index_problems = _verdicts(calls, sources, texts)
+    verdicts, blocked, flags, index_problems = _verdicts(calls, sources)
     problems = {**index_problems, **few.problems}
-    finished = _decided(calls, reading.hints, blocked, verdicts, few, source)
+    finished = _decided(calls, reading.hints, blocked, flags, few, source)
+    by_request, call_rows = _in_request_order(finished)
+    verdicts, verdict_rows = _in_request_order(verdicts)
     return GenAIBatch(
-        calls=finished,
-        verdicts=verdicts,
+        calls=conform_calls(by_request),
+        verdicts=_conform_verdicts(verdicts),
         problems=_by_request(finished, problems),
         rejected=_rejected(spans, reading),
         hints=_hints(reading.hints, finished),
+        call_rows=call_rows,
+        verdict_rows=verdict_rows,
     )
+
+
+def _conform_verdicts(verdicts: pa.Table) -> pa.Table:
+    verdicts = verdicts.select(FILTER_SCHEMA.names)
+    return verdicts if verdicts.schema.equals(FILTER_SCHEMA) else verdicts.cast(FILTER_SCHEMA)
+
+
+def _in_request_order(table: pa.Table) -> tuple[pa.Table, dict[int, tuple[int, int]]]:
+    """``table`` request after request, and where each request's rows are in it (first
+    row, count): each request's calls and verdicts are then a slice, not a filter. The
+    queue concatenates a group's requests in order, so only another caller's rows may need
+    a (stable) sort."""
+    numbers = table["request_no"].combine_chunks()
+    runs = pc.run_end_encode(numbers)
+    values = runs.values.to_pylist()
+    if any(later <= earlier for earlier, later in itertools.pairwise(values)):
+        table = table.take(pc.sort_indices(numbers))
+        runs = pc.run_end_encode(table["request_no"].combine_chunks())
+        values = runs.values.to_pylist()
+    ends = runs.run_ends.to_pylist()
+    return table, {
+        number: (first, end - first)
+        for number, first, end in zip(values, [0, *ends][:-1], ends, strict=True)
+    }
 
 
 @dataclass
@@ -195,11 +227,16 @@ _FEW_COLUMNS: Final = (
 def _token_trouble(calls: pa.Table) -> pa.Array:
     trouble = pa.repeat(False, calls.num_rows)
     for column in attr.TOKEN_GROUPS:
-        missing = pc.and_(pc.is_valid(calls[f"{column}:text"]), pc.is_null(calls[column]))
+        text, count = calls[f"{column}:text"], calls[column]
+        if text.null_count == count.null_count:  # a count wherever a text (read from it)
+            continue
+        missing = pc.and_(pc.is_valid(text), pc.is_null(count))
         trouble = pc.or_(trouble, missing)
     for part, whole in (("cached_input_tokens", "input_tokens"),
                         ("cache_write_tokens", "input_tokens"),
                         ("reasoning_tokens", "output_tokens")):  # fmt: skip
+        if calls[part].null_count == calls.num_rows:
+            continue
         trouble = pc.or_(trouble, pc.fill_null(pc.greater(calls[part], calls[whole]), False))
     return trouble
 
@@ -250,32 +287,64 @@ def _masked(attributes: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _verdict_sources(calls: pa.Table, choice_texts: list[tuple[int, int, str]]) -> pa.Table:
-    """One row per verdict text of a call: its row, order, kind, text and choice index."""
+@dataclass(frozen=True)
+class _Sources:
+    """The verdict texts of the calls: one row per text of a call (``_SOURCE_SCHEMA``), and
+    each distinct text by its ``text_id`` with its kind (``content_filter`` reads both)."""
+
+    table: pa.Table
+    texts: list[tuple[str, str]]
+
+
+def _verdict_sources(calls: pa.Table, choice_texts: list[tuple[int, int, str]]) -> _Sources:
+    """Each text found once per attribute by a dictionary, not copied per call."""
     parts: list[pa.Table] = []
+    texts: list[tuple[str, str]] = []
+
+    def add(values: pa.Array | pa.ChunkedArray, order: int, kind: str) -> None:
+        if values.null_count == len(values):
+            return
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        rows = pc.indices_nonzero(pc.is_valid(values))
+        encoded = pc.dictionary_encode(values)
+        ids = pc.add(encoded.indices.drop_null(), pa.scalar(len(texts), pa.int32()))
+        texts.extend((kind, text) for text in encoded.dictionary.to_pylist())
+        parts.append(pa.table({
+            "row": pc.cast(rows, pa.int64()),
+            "ord": pa.repeat(pa.scalar(order, pa.int32()), len(rows)),
+            "choice": pa.nulls(len(rows), pa.int32()),
+            "text_id": ids,
+        }, schema=_SOURCE_SCHEMA))  # fmt: skip
+
     for name, kind, order in _SOURCES:
-        parts.append(_source(calls[f"verdicts:{name}"], order, kind))
-    parts.append(_source(_output_verdicts(calls[f"verdicts:{attr.OUTPUT_MESSAGES}"]),
-                         _OUTPUT_ORD, content_filter.COMPLETION_TEXT))  # fmt: skip
+        add(calls[f"verdicts:{name}"], order, kind)
+    add(_output_verdicts(calls[f"verdicts:{attr.OUTPUT_MESSAGES}"]), _OUTPUT_ORD,
+        content_filter.COMPLETION_TEXT)  # fmt: skip
     status = calls["status_message"].combine_chunks()
     blocked_text = pc.fill_null(pc.starts_with(status, "Error code: 400"), False)
-    parts.append(_source(pc.if_else(blocked_text, status, pa.scalar(None, pa.string())),
-                         _STATUS_ORD, content_filter.STATUS_TEXT))  # fmt: skip
+    add(pc.if_else(blocked_text, status, pa.scalar(None, pa.string())), _STATUS_ORD,
+        content_filter.STATUS_TEXT)  # fmt: skip
     if choice_texts:
-        rows, indexes, texts = zip(*choice_texts, strict=True)
+        rows, indexes, choices = zip(*choice_texts, strict=True)
+        first = len(texts)
+        ids = {text: first + n for n, text in enumerate(dict.fromkeys(choices))}
+        texts.extend((content_filter.CHOICE_TEXT, text) for text in ids)
         parts.append(pa.table({
             "row": pa.array(rows, pa.int64()),
             "ord": pa.repeat(pa.scalar(_CHOICE_ORD, pa.int32()), len(rows)),
-            "kind": pa.repeat(pa.scalar(content_filter.CHOICE_TEXT), len(rows)),
-            "text": pa.array(texts, pa.string()),
             "choice": pa.array(indexes, pa.int32()),
-        }))  # fmt: skip
-    return pa.concat_tables(parts)
+            "text_id": pa.array([ids[text] for text in choices], pa.int32()),
+        }, schema=_SOURCE_SCHEMA))  # fmt: skip
+    table = pa.concat_tables(parts) if parts else _SOURCE_SCHEMA.empty_table()
+    return _Sources(table, texts)
 
 
 def _output_verdicts(messages: pa.Array | pa.ChunkedArray) -> pa.Array:
     """The verdicts inside output messages as completion verdict texts (null elsewhere);
     only the few messages that carry some are parsed."""
+    if messages.null_count == len(messages):
+        return pa.nulls(len(messages), pa.string())
     carrying = pc.fill_null(pc.match_substring(messages, "content_filter_result"), False)
     rows = pc.indices_nonzero(carrying).to_pylist()
     if not rows:
@@ -286,51 +355,27 @@ def _output_verdicts(messages: pa.Array | pa.ChunkedArray) -> pa.Array:
     return pa.array(texts, pa.string())
 
 
-def _source(texts: pa.Array | pa.ChunkedArray, order: int, kind: str) -> pa.Table:
-    rows = pc.indices_nonzero(pc.is_valid(texts))
-    return pa.table(
-        {
-            "row": pc.cast(rows, pa.int64()),
-            "ord": pa.repeat(pa.scalar(order, pa.int32()), len(rows)),
-            "kind": pa.repeat(pa.scalar(kind), len(rows)),
-            "text": pc.take(texts, rows),
-            "choice": pa.nulls(len(rows), pa.int32()),
-        },
-        schema=_SOURCE_SCHEMA,
-    )
-
-
-def _distinct(sources: pa.Table) -> list[tuple[str, str]]:
-    if not sources.num_rows:
-        return []
-    pairs = sources.group_by(["kind", "text"]).aggregate([])
-    return list(zip(pairs["kind"].to_pylist(), pairs["text"].to_pylist(), strict=True))
-
-
 def _strength(severity: str | None, filtered: bool, detected: bool | None) -> int:
     return (filtered << 4) | (_SEVERITY_RANK.get(severity or "", 0) << 1) | (detected is True)
 
 
 def _verdicts(
     calls: pa.Table,
-    sources: pa.Table,
-    texts: dict[tuple[str, str], content_filter.TextVerdicts],
-) -> tuple[pa.Table, pa.Array, dict[int, str]]:
+    found: _Sources,
+) -> tuple[pa.Table, pa.Array, dict[str, pa.Array], dict[int, str]]:
     """The calls' verdicts (the strongest per target, idx and category, in the order first
-    reported), which calls a text says were blocked, and the impossible indexes by row."""
-    pairs = list(texts)
-    keys = pc.binary_join_element_wise(sources["kind"], sources["text"], "\x00")
-    ids = pc.index_in(keys, value_set=pa.array([f"{k}\x00{t}" for k, t in pairs], pa.string()))
-    results = [texts[pair] for pair in pairs]
+    reported), which calls a text says were blocked, what the verdicts flag of each call
+    (``_verdict_flags``), and the impossible indexes by row."""
+    results = [content_filter.text_verdicts(kind, text) for kind, text in found.texts]
+    sources = found.table
+    ids = sources["text_id"]
     blocked = _rows_with(sources["row"], ids, [r.blocks for r in results], calls.num_rows)
     index_problems: dict[int, str] = {}
     troubled = [n for n, r in enumerate(results) if r.index_error is not None]
     if troubled:
         hit = sources.filter(pc.is_in(ids, value_set=pa.array(troubled, pa.int32())))
-        hit_ids = pc.index_in(pc.binary_join_element_wise(hit["kind"], hit["text"], "\x00"),
-                              value_set=pa.array([f"{k}\x00{t}" for k, t in pairs]))  # fmt: skip
         for row, order, n in zip(hit["row"].to_pylist(), hit["ord"].to_pylist(),
-                                 hit_ids.to_pylist(), strict=True):  # fmt: skip
+                                 hit["text_id"].to_pylist(), strict=True):  # fmt: skip
             name = _ORD_NAMES.get(order, attr.AZURE_PROMPT_FILTER)
             index_problems.setdefault(row, f"{name}: {results[n].index_error}")
     # Each text's verdicts as one list, taken for every source of it: no join per call.
@@ -342,10 +387,15 @@ def _verdicts(
          for r in results],
         pa.list_(_VERDICT_ITEM),
     )  # fmt: skip
+    # Each call's texts in the order a merge prefers them: its verdicts then come out in the
+    # order first reported (row, then seen), with no sort of their own.
+    by_call = pc.sort_indices(sources, [("row", "ascending"), ("ord", "ascending")])
+    sources, ids = sources.take(by_call), pc.take(ids, by_call)
     taken = pc.take(lists, ids)
     items = pc.list_flatten(taken)
     if not len(items):
-        return _empty_verdicts(), blocked, index_problems
+        none = pa.repeat(False, calls.num_rows)
+        return _empty_verdicts(), blocked, dict.fromkeys(_FLAGS, none), index_problems
     parents = pc.list_parent_indices(taken)
     rows = pc.take(sources["row"], parents)
     order = pc.cast(pc.take(sources["ord"], parents), pa.int64())
@@ -360,12 +410,19 @@ def _verdicts(
         "detected": pc.struct_field(items, "detected"),
         "details": pc.struct_field(items, "details"),
         "intervention_point": pc.struct_field(items, "intervention_point"),
-        "seen": pc.add(pc.multiply(order, 4096), position),
+        "seen": pc.add(pc.multiply(order, _PER_TEXT), position),
         "score": pc.subtract(
             pc.multiply(pc.cast(pc.struct_field(items, "strength"), pa.int64()), 1 << 24),
-            pc.add(pc.multiply(order, 4096), position)),
+            pc.add(pc.multiply(order, _PER_TEXT), position)),
     })  # fmt: skip
-    merged = _strongest(exploded, sources)
+    if max(len(r.verdicts) for r in results) > _PER_TEXT:  # seen no longer tells texts apart
+        exploded = exploded.sort_by([("row", "ascending"), ("seen", "ascending")])
+    merged = _strongest(exploded, sources, results)
+    if merged is exploded:  # each verdict as its text says it: a text's flags are its calls'
+        flags = {name: _rows_with(sources["row"], ids, [flag(r.verdicts) for r in results],
+                                  calls.num_rows) for name, flag in _FLAGS.items()}  # fmt: skip
+    else:
+        flags = _verdict_flags(merged, calls.num_rows)
     rows = merged["row"]
     table = pa.table(
         {
@@ -383,7 +440,7 @@ def _verdicts(
             "row": rows,
         }
     )
-    return table, blocked, index_problems
+    return table, blocked, flags, index_problems
 
 
 _VERDICT_ITEM: Final = pa.struct(
@@ -394,19 +451,64 @@ _VERDICT_ITEM: Final = pa.struct(
 )  # fmt: skip
 
 
-def _strongest(exploded: pa.Table, sources: pa.Table) -> pa.Table:
+def _strongest(
+    exploded: pa.Table, sources: pa.Table, results: list[content_filter.TextVerdicts]
+) -> pa.Table:
     """One verdict per (call, target, idx, category): the strongest, among equals the first
-    reported; in the order first reported. A call with one verdict text needs no merge."""
-    counts = pc.value_counts(sources["row"])
-    if not len(counts) or pc.max(pc.struct_field(counts, "counts")).as_py() <= 1:
-        return exploded.sort_by([("row", "ascending"), ("seen", "ascending")])
+    reported; in the order first reported, which ``exploded`` comes in. Only a call with
+    several verdict texts can hold two verdicts of one key: only those calls are merged, and
+    only when two of their verdicts share a key."""
+    rows = sources["row"].combine_chunks()
+    if len(rows) < 2:
+        return exploded
+    again = pc.equal(rows.slice(1), rows.slice(0, len(rows) - 1))  # sources are by call
+    if not pc.any(again).as_py():
+        return exploded
+    several_rows = pc.filter(rows.slice(1), again)
+    if not _share_a_key(sources.filter(pc.is_in(rows, value_set=several_rows)), results):
+        return exploded
+    several = pc.is_in(exploded["row"], value_set=several_rows)
+    merging = exploded.filter(several)
     keys = ["row", "target", "idx", "category"]
-    best = exploded.group_by(keys).aggregate([("score", "max"), ("seen", "min")])
-    return exploded.join(
+    best = merging.group_by(keys).aggregate([("score", "max"), ("seen", "min")])
+    merged = merging.join(
         best.rename_columns([*keys, "score", "first_seen"]), keys=[*keys, "score"]
-    ).sort_by([("row", "ascending"), ("first_seen", "ascending")])
+    )
+    rest = exploded.filter(pc.invert(several))
+    rest = rest.append_column("first_seen", rest["seen"])
+    return pa.concat_tables([rest, merged.select(rest.column_names)]).sort_by(
+        [("row", "ascending"), ("first_seen", "ascending")]
+    )
 
 
+def _share_a_key(sources: pa.Table, results: list[content_filter.TextVerdicts]) -> bool:
+    """Whether a call's verdicts, from its several texts (``sources``, by call), hold two of
+    one (target, idx, category); read from each distinct set of texts once."""
+    keys: dict[tuple[int, int | None], set[tuple[str, int, str]]] = {}
+    seen: dict[tuple[tuple[int, int | None], ...], bool] = {}
+    calls = itertools.groupby(
+        zip(sources["row"].to_pylist(), sources["text_id"].to_pylist(),
+            sources["choice"].to_pylist(), strict=True),
+        key=lambda source: source[0],
+    )  # fmt: skip
+    for _, texts in calls:
+        found = tuple((text, choice) for _, text, choice in texts)
+        if found not in seen:
+            count, together = 0, set()
+            for text, choice in found:
+                if (text, choice) not in keys:
+                    keys[text, choice] = {(v[0], v[1] if choice is None else choice, v[2])
+                                          for v in results[text].verdicts}  # fmt: skip
+                count += len(results[text].verdicts)
+                together |= keys[text, choice]
+            seen[found] = len(together) < count
+        if seen[found]:
+            return True
+    return False
+
+
+# A text's verdicts are numbered below this, after its order (``seen``).
+_PER_TEXT: Final = 4096
 _ORD_NAMES: Final = {
     **{order: name for name, _, order in _SOURCES},
     _OUTPUT_ORD: attr.OUTPUT_MESSAGES,
@@ -434,24 +536,26 @@ def _decided(
     calls: pa.Table,
     hints: pa.Table,
     blocked_by_text: pa.Array,
-    verdicts: pa.Table,
+    flags: dict[str, pa.Array],
     few: _FewRows,
     source: str,
 ) -> pa.Table:
     """The call columns that follow from children, verdicts and the few-row pass."""
     count = calls.num_rows
-    at = pc.index_in(calls["call_id"], value_set=hints["call_id"])
-    child = {name: pc.take(hints[name], at) for name in ("deployment", "api_version",
-                                                         "endpoint", "http_status")}  # fmt: skip
+    told = ("deployment", "api_version", "endpoint", "http_status")
+    if hints.num_rows:
+        at = pc.index_in(calls["call_id"], value_set=hints["call_id"])
+        child = {name: pc.take(hints[name], at) for name in told}
+    else:  # no child span told anything
+        child = {name: pa.nulls(count, hints.schema.field(name).type) for name in told}
     known_status = pc.coalesce(calls["explicit_status"], child["http_status"])
     blocked = pc.or_(pc.fill_null(calls["blocked_attribute"], False), blocked_by_text)
-    flags = _verdict_flags(verdicts, count)
     error_type = calls["error_type"]
     failed = pc.or_(
         pc.or_(pc.is_valid(error_type), pc.fill_null(calls["status_error"], False)),
         pc.or_(blocked, pc.fill_null(pc.greater_equal(known_status, 400), False)),
     )
-    error_name = rules.last_part(pc.fill_null(error_type, ""))
+    error_name = rules.last_part(error_type)  # null without an error type
     request_model = calls["request_model"]
     names_deployment = pc.and_(
         pc.is_valid(request_model), pc.invert(rules.not_a_deployment(request_model))
@@ -517,11 +621,14 @@ _ROUTING: Final = ("service_tier", "service_tier_requested", "backend", "failove
 
 
 def _verdict_flags(verdicts: pa.Table, count: int) -> dict[str, pa.Array]:
-    """Per call row: a prompt verdict filtered, a completion one, a non-safe annotation."""
+    """Per call row: a prompt verdict filtered, a completion one, a non-safe annotation
+    (``_FLAGS``, read from the merged verdicts themselves)."""
     rows = verdicts["row"]
     filtered = pc.fill_null(verdicts["filtered"], False)
 
     def rows_where(mask: pa.Array) -> pa.Array:
+        if not pc.any(mask).as_py():
+            return pa.repeat(False, count)
         hits = pc.unique(pc.filter(rows, mask))
         return pc.is_in(pa.array(range(count), pa.int64()), value_set=hits)
 
@@ -535,6 +642,20 @@ def _verdict_flags(verdicts: pa.Table, count: int) -> dict[str, pa.Array]:
         ),
         "annotated": rows_where(annotated),
     }
+
+
+# What the verdicts of one text flag (a text's verdicts: target, idx, category, severity,
+# filtered, detected, ...), as _verdict_flags reads them from verdict rows.
+def _annotates(verdict: tuple[Any, ...]) -> bool:
+    severity = verdict[3] if verdict[3] is not None else "safe"
+    return not verdict[4] and (severity != "safe" or verdict[5] is True)
+
+
+_FLAGS: Final[dict[str, Callable[[Sequence[tuple[Any, ...]]], bool]]] = {
+    "prompt_filtered": lambda verdicts: any(v[4] and v[0] == "prompt" for v in verdicts),
+    "completion_filtered": lambda verdicts: any(v[4] and v[0] == "completion" for v in verdicts),
+    "annotated": lambda verdicts: any(_annotates(v) for v in verdicts),
+}
 
 
 def _http_status(
@@ -598,12 +719,7 @@ def _rejected(spans: pa.Table, reading: rules.Reading) -> dict[int, Rejected]:
 
 def _hints(hints: pa.Table, calls: pa.Table) -> pa.Table:
     """The child-span hints whose model call is not among ``calls``."""
+    if not hints.num_rows:
+        return HINT_SCHEMA.empty_table()
     waiting = hints.filter(pc.invert(pc.is_in(hints["call_id"], value_set=calls["call_id"])))
     return waiting.select(HINT_SCHEMA.names).cast(HINT_SCHEMA)
-
-
-def _of(table: pa.Table, request_no: int) -> pa.Table:
-    numbers = table["request_no"]
-    if pc.all(pc.equal(numbers, request_no)).as_py() is not False:
-        return table
-    return table.filter(pc.equal(numbers, request_no))

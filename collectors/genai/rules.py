@@ -40,6 +40,7 @@ _DIGITS: Final = r"^[0-9]{1,18}$"
 _NUMBER: Final = r"^-?[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?$"
 _FIRST_QUOTED: Final = r"""^[\(\[]\s*(?:'(?P<a>[^']*)'|"(?P<b>[^"]*)")"""
 _CONTENT_FILTER: Final = r"""(^|[\s\[\(,'"])content_filter([\s\]\),'"]|$)"""
+_NULL_TEXT: Final = pa.scalar(None, pa.string())
 
 
 @dataclass(frozen=True)
@@ -56,42 +57,32 @@ def read_spans(spans: pa.Table) -> Reading:
     """The rules applied to ``spans`` (``SPAN_SCHEMA``)."""
     c = _Columns(spans)
     operation_name = c.given("gen_ai.operation.name")
-    openinference = pc.utf8_lower(c.given(attr.OPENINFERENCE_KIND))
-    genai_provider = _coalesce(c.given(attr.PROVIDER_NAME), c.given(attr.SYSTEM))
-    request_model = c.given(attr.REQUEST_MODEL)
-    first_word = pc.utf8_lower(last_part(_first_word(c.column("name"))))
-    request_type = pc.utf8_lower(c.given(attr.TRACELOOP_REQUEST_TYPE))
-    by_name = _lookup(first_word)
-    operation = pc.case_when(
-        conditions(
-            pc.is_valid(operation_name),
-            pc.equal(openinference, "embedding"),
-            pc.equal(openinference, "llm"),
-            pc.and_(pc.is_valid(genai_provider), pc.is_valid(request_model)),
-            pc.and_(pc.fill_null(c.column("genai_hint"), False), pc.is_null(openinference)),
-        ),
-        _lookup(pc.utf8_lower(operation_name)),
-        pa.scalar("embeddings"),
-        pc.if_else(pc.equal(c.column("name"), "Completion"), "text_completion", "chat"),
-        _coalesce(_lookup(request_type), request_type, by_name, pa.scalar("unknown")),
-        _coalesce(by_name, pa.scalar("unknown")),
-    )
+    openinference = _lower(c.given(attr.OPENINFERENCE_KIND))
+    operation = _operation(c, operation_name, openinference)
     start_state = c.column("start_state")
-    kinds = pc.case_when(
-        conditions(
-            pc.and_(pc.is_valid(operation), pc.equal(start_state, 0)),
-            pc.and_(pc.is_valid(operation), pc.equal(start_state, 1)),
-            pc.is_valid(operation),
-            pc.or_(pc.is_valid(operation_name), pc.is_valid(openinference)),
-        ),
-        pa.scalar(CALL), pa.scalar(NO_START), pa.scalar(IMPLAUSIBLE_START),
-        pa.scalar(OTHER_OPERATION), pa.scalar(NOT_GENAI),
-    )  # fmt: skip
-    other = pc.if_else(
-        pc.equal(kinds, OTHER_OPERATION),
-        pc.utf8_slice_codeunits(_coalesce(operation_name, openinference), 0, 40),
-        pa.scalar(None, pa.string()),
-    )
+    if (
+        operation.null_count == 0
+        and start_state.null_count == 0
+        and (pc.max(start_state).as_py() == 0)
+    ):  # every span a model call that started when it could (the common group)
+        kinds = pa.repeat(pa.scalar(CALL), len(operation))
+        other = pa.nulls(len(operation), pa.string())
+    else:
+        kinds = pc.case_when(
+            conditions(
+                pc.and_(pc.is_valid(operation), pc.equal(start_state, 0)),
+                pc.and_(pc.is_valid(operation), pc.equal(start_state, 1)),
+                pc.is_valid(operation),
+                pc.or_(pc.is_valid(operation_name), pc.is_valid(openinference)),
+            ),
+            pa.scalar(CALL), pa.scalar(NO_START), pa.scalar(IMPLAUSIBLE_START),
+            pa.scalar(OTHER_OPERATION), pa.scalar(NOT_GENAI),
+        )  # fmt: skip
+        other = pc.if_else(
+            pc.equal(kinds, OTHER_OPERATION),
+            pc.utf8_slice_codeunits(_coalesce(operation_name, openinference), 0, 40),
+            pa.scalar(None, pa.string()),
+        )
     url = _coalesce(*(c.given(name) for name in attr.URLS))
     url_deployment = _url_part(url, r"/openai/deployments/(?P<v>[^/?#]+)")
     url_api_version = _url_part(url, r"[?&]api-version=(?P<v>[^&#]+)")
@@ -116,11 +107,11 @@ def read_spans(spans: pa.Table) -> Reading:
         "region": c.text(attr.AZURE_REGION),
         "named_deployment": c.text(attr.AZURE_DEPLOYMENT),
         "url_deployment": url_deployment,
-        "request_model": _cut(_coalesce(request_model, invoked)),
+        "request_model": _cut(_coalesce(c.given(attr.REQUEST_MODEL), invoked)),
         "model": _cut(_coalesce(*(c.given(name) for name in
                                     (attr.RESPONSE_MODEL, *attr.OPENINFERENCE_MODEL)))),
-        "provider": _cut(_coalesce(genai_provider, *(c.given(name) for name in
-                                                       attr.OPENINFERENCE_PROVIDER))),
+        "provider": _cut(_coalesce(c.given(attr.PROVIDER_NAME), c.given(attr.SYSTEM),
+                                   *(c.given(name) for name in attr.OPENINFERENCE_PROVIDER))),
         "api_version": _coalesce(c.text(attr.AZURE_API_VERSION),
                                    c.text(attr.TRACELOOP_API_VERSION), url_api_version),
         "deployment_type": c.text(attr.AZURE_DEPLOYMENT_TYPE),
@@ -145,8 +136,39 @@ def read_spans(spans: pa.Table) -> Reading:
         **_finish(c),
         **{f"verdicts:{name}": c.given(name) for name in _VERDICT_ATTRIBUTES},
     }  # fmt: skip
-    calls = _first_per_request(pa.table(columns).filter(is_call))
+    calls = pa.table(columns)
+    if not pc.all(is_call).as_py():  # spans that are not calls are rare: no copy without
+        calls = calls.filter(is_call)
+    calls = _first_per_request(calls)
     return Reading(kinds, other, calls, hints)
+
+
+def _operation(c: _Columns, operation_name: pa.Array, openinference: pa.Array) -> pa.Array:
+    """The ``operation`` column's value of each span; null: not a model call."""
+    named = _lookup(operation_name)
+    if named.null_count != operation_name.null_count:  # a name not as listed (in lower case)
+        named = _lookup(_lower(operation_name))
+    if operation_name.null_count == 0:  # every span names it (the GenAI conventions)
+        return named
+    genai_provider = _coalesce(c.given(attr.PROVIDER_NAME), c.given(attr.SYSTEM))
+    request_model = c.given(attr.REQUEST_MODEL)
+    first_word = pc.utf8_lower(last_part(_first_word(c.column("name"))))
+    request_type = _lower(c.given(attr.TRACELOOP_REQUEST_TYPE))
+    by_name = _lookup(first_word)
+    return pc.case_when(
+        conditions(
+            pc.is_valid(operation_name),
+            pc.equal(openinference, "embedding"),
+            pc.equal(openinference, "llm"),
+            pc.and_(pc.is_valid(genai_provider), pc.is_valid(request_model)),
+            pc.and_(pc.fill_null(c.column("genai_hint"), False), pc.is_null(openinference)),
+        ),
+        named,
+        pa.scalar("embeddings"),
+        pc.if_else(pc.equal(c.column("name"), "Completion"), "text_completion", "chat"),
+        _coalesce(_lookup(request_type), request_type, by_name, pa.scalar("unknown")),
+        _coalesce(by_name, pa.scalar("unknown")),
+    )
 
 
 # The attributes that carry verdict texts (collectors/genai/normalize.py reads them).
@@ -167,23 +189,37 @@ class _Columns:
         self._spans = spans
         self._read: dict[str, pa.Array] = {}
         self._given: dict[str, pa.Array] = {}
+        self._short: set[str] = set()  # given attributes no longer than a text column keeps
 
     def column(self, name: str) -> pa.Array:
         values = self._read.get(name)
         if values is None:
-            values = self._read[name] = self._spans[name].combine_chunks()
+            chunked = self._spans[name]
+            values = chunked.chunk(0) if chunked.num_chunks == 1 else chunked.combine_chunks()
+            self._read[name] = values
         return values
 
     def given(self, name: str) -> pa.Array:
         """An attribute's text, null when absent or empty."""
         values = self._given.get(name)
         if values is None:
-            values = self._given[name] = _nonempty(self.column(name))
+            values = self.column(name)
+            if not _absent(values):
+                # Its lengths in bytes tell both whether one is empty and whether one is
+                # longer than a text column keeps (a character is one byte or more).
+                lengths = pc.binary_length(values)
+                shortest, longest = pc.min_max(lengths).values()
+                if shortest.as_py() == 0:
+                    values = pc.if_else(pc.equal(lengths, 0), _NULL_TEXT, values)
+                if longest.as_py() <= limits.MAX_TEXT_CHARS:
+                    self._short.add(name)
+            self._given[name] = values
         return values
 
     def text(self, name: str) -> pa.Array:
         """An attribute's text for a text column: null when empty, at most 512 characters."""
-        return _cut(self.given(name))
+        values = self.given(name)
+        return values if name in self._short else _cut(values)
 
 
 def _absent(values: pa.Array) -> bool:
@@ -208,19 +244,36 @@ def _nonempty(values: pa.Array) -> pa.Array:
     return pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
 
 
+def _lower(values: pa.Array) -> pa.Array:
+    return values if _absent(values) else pc.utf8_lower(values)
+
+
 def _cut(values: pa.Array) -> pa.Array:
-    if _absent(values):
+    if _absent(values) or _short(values):
         return values
     return pc.utf8_slice_codeunits(values, 0, limits.MAX_TEXT_CHARS)
 
 
+def _short(values: pa.Array) -> bool:
+    """No value is longer than a text column keeps: all of them together are not (a few
+    rows), or the longest in bytes is not."""
+    if isinstance(values, pa.StringArray):
+        data = values.buffers()[2]
+        if data is None or data.size <= limits.MAX_TEXT_CHARS:
+            return True
+    return bool(pc.max(pc.binary_length(values)).as_py() <= limits.MAX_TEXT_CHARS)
+
+
 def conditions(*conditions: pa.Array) -> pa.Array:
-    return pc.make_struct(*(pc.fill_null(c, False) for c in conditions),
+    """``pc.case_when``'s conditions, null as false."""
+    return pc.make_struct(*(pc.fill_null(c, False) if c.null_count else c for c in conditions),
                           field_names=[str(n) for n in range(len(conditions))])  # fmt: skip
 
 
 def _lookup(names: pa.Array) -> pa.Array:
     """An operation name -> the ``operation`` column's value (null for other names)."""
+    if _absent(names):
+        return names
     return pc.take(_OPERATIONS, pc.index_in(names, value_set=_OPERATION_NAMES))
 
 
@@ -338,9 +391,23 @@ def _tokens(c: _Columns) -> dict[str, pa.Array]:
             continue
         present = [values for _, values in spelt]
         text = _coalesce(*present)
-        which = pc.case_when(conditions(*(pc.is_valid(p) for p in present)),
-                             *(pa.scalar(name) for name, _ in spelt))  # fmt: skip
+        if len(spelt) == 1:
+            which = pc.if_else(pc.is_valid(text), pa.scalar(spelt[0][0]), _NULL_TEXT)
+        else:
+            which = pc.case_when(conditions(*(pc.is_valid(p) for p in present)),
+                                 *(pa.scalar(name) for name, _ in spelt))  # fmt: skip
         digits = pc.match_substring_regex(text, _DIGITS)
+        if digits.false_count == 0:  # every count as digits (the common group): no other case
+            count = pc.cast(text, pa.int64())
+            if pc.max(count).as_py() <= MAX_TOKENS_PER_CALL:
+                out[column] = count
+            else:
+                out[column] = pc.if_else(pc.less_equal(count, MAX_TOKENS_PER_CALL), count,
+                                         pa.scalar(None, pa.int64()))  # fmt: skip
+            out[f"{column}:text"] = text
+            out[f"{column}:name"] = which
+            out[f"{column}:integral"] = pc.is_valid(text)
+            continue
         whole = pc.cast(pc.if_else(digits, text, pa.scalar(None, pa.string())), pa.int64())
         number = _number(text)
         integral = pc.and_(pc.is_valid(number), pc.equal(number, pc.floor(number)))
@@ -363,11 +430,17 @@ def _finish(c: _Columns) -> dict[str, pa.Array]:
     reasons = _first_reason(c.given(attr.FINISH_REASONS))
     single = _first_reason(_coalesce(*(c.given(n) for n in attr.SINGLE_FINISH_REASON)))
     texts = [c.given(attr.FINISH_REASONS), *(c.given(n) for n in attr.SINGLE_FINISH_REASON)]
-    joined = pc.binary_join_element_wise(*(pc.fill_null(t, "") for t in texts), " ")
+    texts = [t for t in texts if not _absent(t)]
+    if not texts:
+        said = pa.repeat(False, len(c.column("name")))
+    else:  # null, where no text is, counts as false
+        joined = texts[0] if len(texts) == 1 else pc.binary_join_element_wise(
+            *(pc.fill_null(t, "") for t in texts), " ")  # fmt: skip
+        said = pc.match_substring_regex(joined, _CONTENT_FILTER)
     return {
         "finish_reason": _cut(reasons),
         "finish_single": _cut(single),
-        "finish_content_filter": pc.match_substring_regex(joined, _CONTENT_FILTER),
+        "finish_content_filter": said,
     }
 
 
@@ -392,18 +465,22 @@ def _hints(
     """What each child HTTP span naming a deployment says of its parent model call: the
     child that started last, per parent."""
     parent = c.column("parent_span_id")
-    child = pc.and_(pc.and_(pc.equal(kinds, NOT_GENAI), pc.is_valid(parent)),
-                    pc.is_valid(deployment))  # fmt: skip
+    telling = not _absent(deployment) and not _absent(parent)
     table = pa.table(
         {
-            "call_id": pc.binary_join_element_wise(c.column("trace_id"), parent, ""),
+            "call_id": (pc.binary_join_element_wise(c.column("trace_id"), parent, "")
+                        if telling else parent),
             "start_time": c.column("start_time"),
             "deployment": deployment,
             "api_version": api_version,
             "endpoint": _coalesce(c.text(attr.SERVER_ADDRESS), host),
             "http_status": status,
         }
-    ).filter(child)
+    )  # fmt: skip
+    if not telling:  # no span with a parent names a deployment in its URL
+        return table.slice(0, 0)
+    table = table.filter(pc.and_(pc.and_(pc.equal(kinds, NOT_GENAI), pc.is_valid(parent)),
+                                 pc.is_valid(deployment)))  # fmt: skip
     if table.num_rows < 2:
         return table
     table = table.sort_by([("call_id", "ascending"), ("start_time", "descending")])
@@ -415,6 +492,8 @@ def _hints(
 def _first_per_request(calls: pa.Table) -> pa.Table:
     """One row per request and call id: the first sent (a span twice in one request is one
     call)."""
+    if len(pc.unique(calls["call_id"])) == calls.num_rows:
+        return calls  # no call id twice in the whole group
     keys = pc.binary_join_element_wise(
         pc.cast(calls["request_no"], pa.string()), calls["call_id"], ":"
     ).combine_chunks()
