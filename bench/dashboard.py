@@ -136,6 +136,13 @@ FROM calls WHERE filter_action = 'filtered_completion'
 def build(path: Path, n: int) -> None:
     """A DuckDB file with the schema, the shipped prices, default tenants, two PTU
     deployments with quotas, and ``n`` generated calls ending now."""
+    register(path)
+    build_calls(path, n)
+
+
+def register(path: Path) -> None:
+    """The reference data, tenants and deployments (a lens that started on the file
+    without a deployments file has emptied its registry)."""
     store = Store(path)
     load_reference_data(store)
     write_tenants(store, default_tenants())
@@ -151,6 +158,9 @@ def build(path: Path, n: int) -> None:
         ),
     )
     store.close()
+
+
+def build_calls(path: Path, n: int) -> None:
     con = duckdb.connect(str(path))
     try:
         con.execute(
@@ -492,6 +502,7 @@ def render_ms(path: Path, page: str, repeats: int = 3) -> float:
 def run(n: int, folder: Path, keep: bool = False) -> None:
     path = folder / f"dashboard-{n}.duckdb"
     if keep and path.exists():  # kept by an earlier run: its 90 days end when it was built
+        register(path)
         print(f"\n{n:,} calls: the ledger kept in {path}")
     else:
         began = time.perf_counter()
