@@ -3,9 +3,9 @@
 -- params: $window_start TIMESTAMPTZ, $window_end TIMESTAMPTZ
 -- A call keeps its start time when it is sent again, so the window around a batch's start
 -- times finds it; zone maps on start_time skip the row groups of other times, and call_key
--- (8 bytes) is compared before call_id.
+-- (8 bytes, md5_number_lower(call_id) as insert_calls computes it) is compared before call_id.
 SELECT i.call_id
 FROM incoming_calls AS i
 SEMI JOIN (
     SELECT call_key, call_id FROM calls WHERE start_time BETWEEN $window_start AND $window_end
-) AS c ON c.call_key = md5_number_lower(i.call_id) AND c.call_id = i.call_id;
+) AS c ON c.call_key = (md5_number(i.call_id) >> 64)::UBIGINT AND c.call_id = i.call_id;
