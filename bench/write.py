@@ -9,10 +9,11 @@ one group (the group's child-span hints with it), into a copy of a ledger that a
 ``--ledger`` calls over the same days, for groups of one span and of 512, 1,024 and 2,048
 spans (requests of 512). The CPU time (``time.process_time``, DuckDB's and Arrow's threads
 included) of prepare + write, the trees taking turns (``--rounds``), the lowest of the
-turns, the first group of each size left out (it reads the query files). It first checks what both stored: the calls, verdicts, ingest log (counts), hints and
-summaries of each tree the same (a digest of their rows, the summaries summed per key),
-after the first group was sent again (stored once), then prints ms a group and µs a span,
-and the machine's calibration.
+turns, the first group of each size left out (it reads the query files). It first checks
+what both stored: the calls, verdicts, ingest log (counts), hints and summaries of each
+tree the same (a digest of their rows, the summaries summed per key), after the first group
+was sent again (stored once), then prints ms a group and µs a span, and the machine's
+calibration.
 """
 
 from __future__ import annotations
@@ -20,14 +21,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pyarrow as pa
 import pyarrow.feather as feather
 
 from bench.ingest import ROOT, calibration_us, checkout, remove_checkout
@@ -46,7 +45,6 @@ _MEASURE = """
 import hashlib, json, shutil, sys, time
 from pathlib import Path
 import duckdb
-import pyarrow as pa
 import pyarrow.feather as feather
 from collectors.store import Batch, Store
 
@@ -63,7 +61,9 @@ def read(folder):
     return requests
 
 DIGESTS = {
-    "calls": "SELECT * EXCLUDE (ingested_at) FROM calls ORDER BY call_id",
+    "calls": "SELECT * EXCLUDE (ingested_at) FROM calls WHERE call_id NOT LIKE 'ledger%'"
+             " ORDER BY call_id",
+    "ledger": "SELECT count(*), sum(input_tokens) FROM calls WHERE call_id LIKE 'ledger%'",
     "filter_results": "SELECT * FROM filter_results ORDER BY ALL",
     "ingest_log": "SELECT source, sum(calls), sum(rejected), count(*) FROM ingest_log"
                   " GROUP BY ALL ORDER BY ALL",
@@ -115,7 +115,7 @@ for size in sizes:
     results[str(size)] = {"groups": len(groups) - 1, "spans": spans, "seconds": seconds,
                           "digest": digest(db)}
     db.unlink()
-print(json.dumps(results))
+print("results:", json.dumps(results))
 """
 
 # Run in this tree: a ledger of ``n`` calls over the week before the spans, and over them.
@@ -173,7 +173,8 @@ def measure(tree: Path, data: Path, ledger: Path, work: Path) -> dict[str, dict]
     )
     if done.returncode:
         raise SystemExit(f"the write in {tree} failed:\n{done.stderr}")
-    result: dict[str, dict] = json.loads(done.stdout)
+    last = done.stdout.splitlines()[-1]  # after anything DuckDB printed
+    result: dict[str, dict] = json.loads(last.removeprefix("results:"))
     return result
 
 
@@ -213,20 +214,20 @@ def main() -> None:
             raise SystemExit(f"groups of {size} spans: the trees or turns stored different rows")
     first = rounds[0][0]
     stored = first[str(BATCH)]["digest"]
-    print(f"checked: each tree stored the same rows ({stored['calls'][0]:,} calls with the"
-          f" ledger's, {stored['filter_results'][0]:,} verdicts), the first group sent twice")  # fmt: skip
+    print(f"checked: each tree stored the same rows ({stored['calls'][0]:,} calls beside"
+          f" the ledger's, {stored['filter_results'][0]:,} verdicts), the first group sent"
+          " twice")  # fmt: skip
     for size in map(str, GROUPS):
         groups, count = first[size]["groups"], first[size]["spans"]
         line = [f"groups of {int(size):>5,} spans ({groups} groups):"]
         for index, (label, _) in enumerate(trees):
             best = min(turn[index][size]["seconds"] for turn in rounds)
-            line.append(
-                f"{label} {best / groups * 1e3:6.1f} ms a group, {best / count * 1e6:7.1f} us a span"
-            )
+            per_group, per_span = best / groups * 1e3, best / count * 1e6
+            line.append(f"{label} {per_group:6.1f} ms a group, {per_span:7.1f} us a span")
         if len(trees) == 2:
             ours = min(turn[0][size]["seconds"] for turn in rounds)
             theirs = min(turn[1][size]["seconds"] for turn in rounds)
-            line.append(f"({(1 - ours / theirs) * 100:+.0f} % less CPU)")
+            line.append(f"({(1 - ours / theirs) * 100:.0f} % less CPU)")
         print("  ".join(line))
 
 
