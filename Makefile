@@ -49,6 +49,7 @@ test: lint unit browser
 bench: $(STAMP)
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.flatten
+	$(BIN)/python -m bench.write
 	$(BIN)/python -m bench.chargeback
 	$(BIN)/python -m bench.dashboard
 	$(BIN)/python -m bench.routing

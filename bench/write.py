@@ -45,6 +45,7 @@ _MEASURE = """
 import hashlib, json, shutil, sys, time
 from pathlib import Path
 import duckdb
+import pyarrow as pa
 import pyarrow.feather as feather
 from collectors.store import Batch, Store
 
