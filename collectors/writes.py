@@ -90,27 +90,22 @@ def store_calls(
     if merged:
         to_insert = table.filter(pc.invert(pc.is_in(table["call_id"], pa.array(list(merged)))))
     read_again = pa.chunked_array([], pa.string())
-    new = to_insert
-    inserted = False
     if to_insert.num_rows:
         near_start, near_end = window(to_insert, SAME_CALL_PAD)
-        # One registration for the lookup and, when every call is new and needs no hint
-        # (the common case), for the insert too.
-        with registered(con, "incoming_calls", to_insert):
-            stored = queries.run_arrow(
-                con, "stored_calls_in_window", window_start=near_start, window_end=near_end
-            )
-            read_again = stored["call_id"]
-            if not len(read_again) and not _may_take_hints(con, to_insert):
-                queries.execute(con, "insert_calls")
-                inserted = True
+        read_again = queries.run_arrow(
+            con,
+            "stored_calls_in_window",
+            call_ids=to_insert["call_id"].to_pylist(),
+            window_start=near_start,
+            window_end=near_end,
+        )["call_id"]
+    new = to_insert
     if len(read_again):
         new = to_insert.filter(pc.invert(pc.is_in(to_insert["call_id"], read_again)))
     if new.num_rows:
-        if not inserted:
-            new = _with_stored_hints(con, new)
-            with registered(con, "incoming_calls", new):
-                queries.execute(con, "insert_calls")
+        new = _with_stored_hints(con, new)
+        with registered(con, "incoming_calls", new):
+            queries.execute(con, "insert_calls")
         # Each step above returns the very table it was given when it leaves every call in
         # place, so ``new is summed`` says the summed calls are what was inserted.
         if summaries is None or new is not summed:
@@ -161,19 +156,14 @@ def store_hints(con: duckdb.DuckDBPyConnection, hints: pa.Table) -> None:
 def _with_stored_hints(con: duckdb.DuckDBPyConnection, new: pa.Table) -> pa.Table:
     """``new`` with deployments that child spans stored earlier name (only looked up when a
     call lacks one and hints are waiting)."""
-    if not _may_take_hints(con, new):
+    weak = pc.is_in(new["deployment_source"], _WEAK_DEPLOYMENT)
+    if not pc.any(weak).as_py() or not _hints_waiting(con):
         return new
     start, end = window(new)
     with registered(con, "incoming_calls", new):
         return queries.run_arrow(con, "hinted_calls", window_start=start, window_end=end).cast(
             new.schema
         )
-
-
-def _may_take_hints(con: duckdb.DuckDBPyConnection, calls: pa.Table) -> bool:
-    """Whether a call of ``calls`` lacks a deployment while child-span hints wait."""
-    weak = pc.is_in(calls["deployment_source"], _WEAK_DEPLOYMENT)
-    return bool(pc.any(weak).as_py()) and _hints_waiting(con)
 
 
 def _hints_waiting(con: duckdb.DuckDBPyConnection) -> bool:
