@@ -6,10 +6,11 @@ The bench's synthetic spans (``collectors/otlp/synthetic.py``), decoded, flatten
 normalised by this code once, kept as Arrow files, then written by each code tree in a
 fresh process as the server's writer does: ``Store.prepare`` then ``Store.write_many`` of
 one group (the group's child-span hints with it), into a copy of a ledger that already holds
-``--ledger`` calls over the same days, for groups of one span and of 512, 1,024 and 2,048
-spans (requests of 512). The CPU time (``time.process_time``, DuckDB's and Arrow's threads
-included) of prepare + write, the trees taking turns (``--rounds``), the lowest of the
-turns, the first group of each size left out (it reads the query files). It first checks
+``--ledger`` calls over the same days (purged once, as a running lens does daily), for
+groups of one span and of 512, 1,024 and 2,048 spans (requests of 512). The CPU time
+(``time.process_time``, DuckDB's and Arrow's threads included) of prepare + write, the
+trees taking turns (``--rounds``), the lowest of the turns, the first group of each size
+left out (it reads the query files). It first checks
 what both stored: the calls, verdicts, ingest log (counts), hints and summaries of each
 tree the same (a digest of their rows, the summaries summed per key), after the first group
 was sent again (stored once), then prints ms a group and µs a span, and the machine's
@@ -152,6 +153,7 @@ def fill_ledger(path: Path, calls: int) -> None:
     """A ledger file holding ``calls`` calls over the week to ``_END`` (summaries included)."""
     import duckdb
 
+    from collectors.retention import RetentionConfig
     from collectors.store import Store
 
     Store(path).close()
@@ -159,7 +161,11 @@ def fill_ledger(path: Path, calls: int) -> None:
         step = int(timedelta(days=7) / timedelta(microseconds=1)) // calls
         with duckdb.connect(str(path)) as con:
             con.execute(_FILL, {"end": _END, "step": step, "n": calls})
-    Store(path).close()  # sums the summaries again, as for any file written by SQL
+    store = Store(path)  # sums the summaries again, as for any file written by SQL
+    # A running lens purges daily: the store then knows retention's horizons (400 days of
+    # calls by default, nothing of the ledger's week), and each write checks them.
+    store.purge(RetentionConfig())
+    store.close()
 
 
 def measure(tree: Path, data: Path, ledger: Path, work: Path) -> dict[str, dict]:

@@ -369,8 +369,11 @@ class Store:
         if self._calls_kept_from is not None:
             # Calls from before retention's horizon are not stored again: their hours are
             # in the summary already, and would count twice.
+            # A filter copies every column: only when some call is that old.
             kept_from = pa.scalar(self._calls_kept_from, incoming.schema.field("start_time").type)
-            incoming = incoming.filter(pc.greater_equal(incoming["start_time"], kept_from))
+            kept = pc.fill_null(pc.greater_equal(incoming["start_time"], kept_from), False)
+            if not pc.all(kept).as_py():
+                incoming = incoming.filter(kept)
         return tables, incoming
 
     def write_many(
