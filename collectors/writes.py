@@ -5,7 +5,7 @@ the time window of its batch (``window``): the ledger keeps no index on call ids
 cost more than the rest of a write (docs/decisions/0004-one-ingest-shape.md). A copy sent
 again keeps its start time, so the same call id is looked for within a minute of the
 batch's start times (``SAME_CALL_PAD``); a report of another source, matched by request
-id, within a day (``WINDOW_PAD``) (docs/decisions/0030-...).
+id, within a day (``WINDOW_PAD``) (docs/decisions/0030-cheaper-group-writes.md).
 
 - ``store_calls`` inserts the new calls, merges a call another source already reported
   (the same ``request_id``) and refreshes calls read again; it adds what it inserted to
