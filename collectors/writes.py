@@ -92,13 +92,14 @@ def store_calls(
     read_again = pa.chunked_array([], pa.string())
     if to_insert.num_rows:
         near_start, near_end = window(to_insert, SAME_CALL_PAD)
-        read_again = queries.run_arrow(
+        stored = queries.run_rows(
             con,
             "stored_calls_in_window",
             call_ids=to_insert["call_id"].to_pylist(),
             window_start=near_start,
             window_end=near_end,
-        )["call_id"]
+        )
+        read_again = pa.chunked_array([[row[0] for row in stored]], pa.string())
     new = to_insert
     if len(read_again):
         new = to_insert.filter(pc.invert(pc.is_in(to_insert["call_id"], read_again)))
