@@ -52,19 +52,15 @@ class Summaries:
     calls: pa.Table  # the calls summed, exactly as given to store_calls
     usage: pa.Table  # rows of usage_hourly
     latency_hourly: pa.Table
-
-    @property
-    def latency_daily(self) -> pa.Table:
-        """The rows of latency_daily: latency_hourly's per UTC day. The commit sums them in
-        SQL from latency_hourly's registration (append_latency_daily_of_hours.sql)."""
-        return _latency_daily(self.latency_hourly)
+    latency_daily: pa.Table
 
 
 def summaries_of(calls: pa.Table, long_above: Mapping[str, int]) -> Summaries:
     """The rows of usage_hourly, latency_hourly and latency_daily that ``calls``
     (``CALL_SCHEMA``) add when all of them are inserted; ``long_above`` is context_tiers
     (base model -> the prompt size above which it bills as long context)."""
-    return Summaries(calls, _usage(calls, long_above), _latency_hourly(calls))
+    hours = _latency_hourly(calls)
+    return Summaries(calls, _usage(calls, long_above), hours, _latency_daily(hours))
 
 
 def _text(column: pa.ChunkedArray) -> pa.ChunkedArray:

@@ -119,15 +119,14 @@ def store_calls(
 
 
 def _append_summaries(con: duckdb.DuckDBPyConnection, summaries: Summaries) -> None:
-    """Append the summed rows; latency_daily's are summed in SQL from latency_hourly's, on
-    their registration (one registration and one Arrow grouping fewer)."""
-    if summaries.usage.num_rows:
-        with registered(con, "summed_rows", summaries.usage):
-            queries.execute(con, "append_usage_rows")
-    if summaries.latency_hourly.num_rows:
-        with registered(con, "summed_rows", summaries.latency_hourly):
-            queries.execute(con, "append_latency_hourly_rows")
-            queries.execute(con, "append_latency_daily_of_hours")
+    for statement, rows in (
+        ("append_usage_rows", summaries.usage),
+        ("append_latency_hourly_rows", summaries.latency_hourly),
+        ("append_latency_daily_rows", summaries.latency_daily),
+    ):
+        if rows.num_rows:
+            with registered(con, "summed_rows", rows):
+                queries.execute(con, statement)
 
 
 def store_hints(con: duckdb.DuckDBPyConnection, hints: pa.Table) -> None:
