@@ -160,6 +160,63 @@ def _verdicts_kept(
     return kept.select(FILTER_SCHEMA.names).cast(FILTER_SCHEMA)
 
 
+_Outcomes = tuple[list[pa.Table], list[tuple[str, int, int]], list[WriteResult]]
+
+
+def _new_batch_outcomes(tables: list[pa.Table], batches: list[Batch]) -> _Outcomes:
+    """Each batch's verdicts to insert, ingest log row and result, when every call of every
+    batch was inserted."""
+    kept: list[pa.Table] = []
+    log_rows: list[tuple[str, int, int]] = []
+    results: list[WriteResult] = []
+    for table, batch in zip(tables, batches, strict=True):
+        if batch.verdicts is not None and batch.verdicts.num_rows:
+            kept.append(_verdicts_of(batch.verdicts, table["call_id"]))
+        log_rows.append((batch.source, table.num_rows, batch.rejected))
+        results.append(WriteResult(table.num_rows, 0))
+    return kept, log_rows, results
+
+
+def _batch_outcomes(
+    tables: list[pa.Table],
+    batches: list[Batch],
+    outcome: CallsOutcome,
+    kept_from: datetime | None,
+) -> _Outcomes:
+    """Each batch's verdicts to insert, ingest log row and result, whatever ``outcome``
+    (calls stored already, merged, twice in the group, or from before ``kept_from``)."""
+    inserted = set(outcome.inserted.to_pylist())
+    claimed: set[str] = set()
+    kept: list[pa.Table] = []
+    log_rows: list[tuple[str, int, int]] = []
+    results: list[WriteResult] = []
+    for table, batch in zip(tables, batches, strict=True):
+        call_ids = table["call_id"].to_pylist()
+        too_old = _count_before(table, kept_from)
+        ids = set(call_ids)
+        fresh = (ids & inserted) - claimed
+        merged = (ids & outcome.verdicts_to.keys()) - claimed
+        claimed |= fresh | merged  # a call twice in one group is counted once
+        if batch.verdicts is not None and batch.verdicts.num_rows:
+            kept.append(_verdicts_kept(batch.verdicts, fresh, merged, outcome))
+        log_rows.append((batch.source, len(fresh), batch.rejected))
+        results.append(
+            WriteResult(
+                len(fresh),
+                len(call_ids) - len(fresh) - too_old,
+                sum(1 for cid in call_ids if cid in outcome.merged),
+                too_old,
+            )
+        )
+    return kept, log_rows, results
+
+
+def _verdicts_of(verdicts: pa.Table, call_ids: pa.ChunkedArray) -> pa.Table:
+    """The verdicts of ``call_ids`` (every call of their batch was inserted)."""
+    kept = verdicts.filter(pc.is_in(verdicts["call_id"], value_set=call_ids.combine_chunks()))
+    return kept.select(FILTER_SCHEMA.names).cast(FILTER_SCHEMA)
+
+
 def _count_before(calls: pa.Table, horizon: datetime | None) -> int:
     """How many of ``calls`` started before ``horizon`` (none when there is none)."""
     if horizon is None or not calls.num_rows:
@@ -312,8 +369,11 @@ class Store:
         if self._calls_kept_from is not None:
             # Calls from before retention's horizon are not stored again: their hours are
             # in the summary already, and would count twice.
+            # A filter copies every column: only when some call is that old.
             kept_from = pa.scalar(self._calls_kept_from, incoming.schema.field("start_time").type)
-            incoming = incoming.filter(pc.greater_equal(incoming["start_time"], kept_from))
+            kept = pc.fill_null(pc.greater_equal(incoming["start_time"], kept_from), False)
+            if not pc.all(kept).as_py():
+                incoming = incoming.filter(kept)
         return tables, incoming
 
     def write_many(
@@ -349,28 +409,16 @@ class Store:
                     self._latency_days |= days
                     self._usage_days |= days
                 self._remove_old_content(con, incoming)
-                inserted = set(outcome.inserted.to_pylist())
-                claimed: set[str] = set()
-                kept: list[pa.Table] = []
-                log_rows: list[tuple[str, int, int]] = []
-                results: list[WriteResult] = []
-                for table, batch in zip(tables, batches, strict=True):
-                    call_ids = table["call_id"].to_pylist()
-                    too_old = _count_before(table, self._calls_kept_from)
-                    ids = set(call_ids)
-                    fresh = (ids & inserted) - claimed
-                    merged = (ids & outcome.verdicts_to.keys()) - claimed
-                    claimed |= fresh | merged  # a call twice in one group is counted once
-                    if batch.verdicts is not None and batch.verdicts.num_rows:
-                        kept.append(_verdicts_kept(batch.verdicts, fresh, merged, outcome))
-                    log_rows.append((batch.source, len(fresh), batch.rejected))
-                    results.append(
-                        WriteResult(
-                            len(fresh),
-                            len(call_ids) - len(fresh) - too_old,
-                            sum(1 for cid in call_ids if cid in outcome.merged),
-                            too_old,
-                        )
+                # The common case, every call of every batch inserted (none twice, none
+                # stored, merged or too old), is told without sets of ids in Python.
+                every_call_new = not outcome.merged and len(outcome.inserted) == sum(
+                    table.num_rows for table in tables
+                )
+                if every_call_new:
+                    kept, log_rows, results = _new_batch_outcomes(tables, batches)
+                else:
+                    kept, log_rows, results = _batch_outcomes(
+                        tables, batches, outcome, self._calls_kept_from
                     )
                 verdicts = pa.concat_tables(kept) if kept else None
                 if verdicts is not None and verdicts.num_rows:

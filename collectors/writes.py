@@ -2,7 +2,10 @@
 
 Calls arrive as tables (``CALL_SCHEMA``). A call is found again by its ``call_id`` within
 the time window of its batch (``window``): the ledger keeps no index on call ids, which
-cost more than the rest of a write (docs/decisions/0004-one-ingest-shape.md).
+cost more than the rest of a write (docs/decisions/0004-one-ingest-shape.md). A copy sent
+again keeps its start time, so the same call id is looked for within a minute of the
+batch's start times (``SAME_CALL_PAD``); a report of another source, matched by request
+id, within a day (``WINDOW_PAD``) (docs/decisions/0030-cheaper-group-writes.md).
 
 - ``store_calls`` inserts the new calls, merges a call another source already reported
   (the same ``request_id``) and refreshes calls read again; it adds what it inserted to
@@ -25,13 +28,22 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 import queries
-from collectors.rows import CALL_COLUMNS, CallRow, call_rows, calls_table, conform_calls
+from collectors.rows import (
+    CALL_COLUMNS,
+    CALL_SCHEMA,
+    CallRow,
+    call_rows,
+    calls_table,
+    conform_calls,
+)
 from collectors.summaries import Summaries, summaries_of
 from queries import registered
 
-# A call reported by two sources, or read again, starts within this much of where the
-# batch's calls start.
+# A call reported by two sources starts within this much of where the batch's calls start.
 WINDOW_PAD: Final = timedelta(days=1)
+# A call sent or read again under its call id keeps its start time: its stored copy starts
+# within the batch's start times (a minute either side for a source that rounds them).
+SAME_CALL_PAD: Final = timedelta(minutes=1)
 _WEAK_DEPLOYMENT: Final = pa.array(["unknown", "request_model"])
 
 
@@ -43,10 +55,10 @@ class CallsOutcome:
     verdicts_to: dict[str, str]  # merged call id -> stored call that takes its verdicts
 
 
-def window(table: pa.Table) -> tuple[datetime, datetime]:
+def window(table: pa.Table, pad: timedelta = WINDOW_PAD) -> tuple[datetime, datetime]:
     """The start times around a batch's calls in which a stored copy of them may lie."""
     bounds = pc.min_max(table["start_time"])
-    return bounds["min"].as_py() - WINDOW_PAD, bounds["max"].as_py() + WINDOW_PAD
+    return bounds["min"].as_py() - pad, bounds["max"].as_py() + pad
 
 
 def store_calls(
@@ -77,11 +89,17 @@ def store_calls(
     to_insert = table
     if merged:
         to_insert = table.filter(pc.invert(pc.is_in(table["call_id"], pa.array(list(merged)))))
-    with registered(con, "incoming_calls", to_insert):
-        stored = queries.run_arrow(
-            con, "stored_calls_in_window", window_start=start, window_end=end
+    read_again = pa.chunked_array([], pa.string())
+    if to_insert.num_rows:
+        near_start, near_end = window(to_insert, SAME_CALL_PAD)
+        stored = queries.run_rows(
+            con,
+            "stored_calls_in_window",
+            call_ids=to_insert["call_id"].to_pylist(),
+            window_start=near_start,
+            window_end=near_end,
         )
-    read_again = stored["call_id"]
+        read_again = pa.chunked_array([[row[0] for row in stored]], pa.string())
     new = to_insert
     if len(read_again):
         new = to_insert.filter(pc.invert(pc.is_in(to_insert["call_id"], read_again)))
@@ -305,5 +323,9 @@ def _one_per_request(calls: list[CallRow]) -> list[CallRow]:
 
 
 def cast_calls(calls: pa.Table) -> pa.Table:
-    """A calls table in ``CALL_SCHEMA``'s columns and types."""
+    """A calls table in ``CALL_SCHEMA``'s columns and types: the very table when it is
+    already (as the normalisers' are), since a cast of every column costs about 1 ms a table
+    even when it changes nothing."""
+    if calls.schema.equals(CALL_SCHEMA):
+        return calls
     return conform_calls(calls)

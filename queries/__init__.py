@@ -191,6 +191,19 @@ def execute(cur: duckdb.DuckDBPyConnection, name: str, **params: Any) -> None:
     cur.execute(query.body, params or None)
 
 
+def run_rows(cur: duckdb.DuckDBPyConnection, name: str, **params: Any) -> list[tuple[Any, ...]]:
+    """Run query ``name`` with bound ``params`` and return its rows as tuples: a few rows
+    read in Python, without the relation and the Arrow result of ``run_arrow`` (about half
+    a millisecond less a query)."""
+    query = load(name)
+    if set(params) != query.params:
+        raise QueryFileError(
+            f"query {name} takes params {sorted(query.params)}, got {sorted(params)}"
+        )
+    rows: list[tuple[Any, ...]] = cur.execute(query.body, params or None).fetchall()
+    return rows
+
+
 def run_arrow(
     cur: duckdb.DuckDBPyConnection,
     name: str,

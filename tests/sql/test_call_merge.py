@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from collectors.rows import CallRow, FilterResultRow
@@ -188,3 +188,46 @@ def test_the_client_and_the_gateway_each_add_their_part_of_the_route(tmp_path: P
         ("t1s1", "default", "priority", "aoai-weu-backend", "https://aoai-swc.openai.azure.com",
          2, False, None),
     ]  # fmt: skip
+
+
+def test_a_reread_whose_start_a_source_rounded_refreshes_the_stored_call(
+    tmp_path: Path,
+) -> None:
+    """The same call id is looked for within a minute of the batch's start times: a copy
+    whose start another source rounded to the millisecond is still the same call."""
+    store = Store(tmp_path / "lens.duckdb")
+    first = call("t1s1", "otlp", start_time=AT.replace(microsecond=999_600), input_tokens=10)
+    store.write_many([rows_batch([first], [], "otlp")])
+    rounded = replace(first, start_time=AT.replace(microsecond=999_000), input_tokens=11)
+    (result,) = store.write_many([rows_batch([rounded], [], "otlp")])
+    assert (result.calls_inserted, result.calls_duplicate) == (0, 1)
+    ((call_id, *_, tokens, _, _, _, _),) = stored(store)
+    assert (call_id, tokens) == ("t1s1", 11)
+
+
+def test_a_reread_in_a_batch_of_later_calls_is_found(tmp_path: Path) -> None:
+    """The window is the batch's first to last start, whatever lies between."""
+    store = Store(tmp_path / "lens.duckdb")
+    early = call("t1s1", "otlp", input_tokens=10)
+    store.write_many([rows_batch([early], [], "otlp")])
+    later = call("t2s2", "otlp", start_time=AT + timedelta(hours=5), input_tokens=20)
+    (result,) = store.write_many([rows_batch([later, early], [], "otlp")])
+    assert (result.calls_inserted, result.calls_duplicate) == (1, 1)
+    assert [(row[0], row[5]) for row in stored(store)] == [("t1s1", 10), ("t2s2", 20)]
+
+
+def test_stored_call_keys_are_the_md5_number_lower_of_their_ids(tmp_path: Path) -> None:
+    """insert_calls computes md5_number_lower without its macro; a call's page finds its
+    row by md5_number_lower($call_id) (call_start_time.sql)."""
+    store = Store(tmp_path / "lens.duckdb")
+    calls = [call(f"t{i}s{i}", "otlp") for i in range(50)]
+    store.write_many([rows_batch(calls, [], "otlp")])
+    ((count, same),) = (
+        store.cursor()
+        .execute(
+            "SELECT count(*), count(*) FILTER (WHERE call_key = md5_number_lower(call_id)) "
+            "FROM calls"
+        )
+        .fetchall()
+    )
+    assert count == same == 50

@@ -10,6 +10,7 @@ import duckdb
 import pyarrow as pa
 
 from collectors.otlp.synthetic import export_requests
+from collectors.retention import RetentionConfig
 from collectors.rows import call_rows
 from collectors.store import Batch, Store, WriteResult
 from queries import audits
@@ -122,3 +123,27 @@ def test_audits_find_planted_bad_rows(tmp_path: Path) -> None:
         orphans = audits.orphan_verdicts(con)
     assert len(duplicates) == 1 and duplicates.iloc[0]["copies"] == 2
     assert orphans.to_dict("records") == [{"call_id": "no-such-call", "verdicts": 1}]
+
+
+def test_under_a_retention_horizon_only_older_calls_are_left_out(tmp_path: Path) -> None:
+    """A running lens always knows a horizon (it purges daily): a group whose calls are all
+    newer stores every one, a batch of older calls is reported too old."""
+    old, new = batches(2)  # 2026-11-19, before the horizon below
+    newer = [replace(c, start_time=c.start_time + timedelta(days=2)) for c in call_rows(new.calls)]
+    new = rows_batch(newer, source="otlp")
+    store = Store(tmp_path / "lens.duckdb")
+    store.purge(
+        RetentionConfig(calls_days=1, content_days=1), now=datetime(2026, 11, 21, 1, tzinfo=UTC)
+    )
+    assert store.write_many([new]) == [WriteResult(100, 0)]
+    again = rows_batch([replace(c, call_id=f"{c.call_id}-2") for c in newer], source="otlp")
+    assert store.write_many([old, again]) == [WriteResult(0, 0, 0, 100), WriteResult(100, 0)]
+    ((calls, before),) = (
+        store.cursor()
+        .execute("SELECT count(*), count(*) FILTER (WHERE start_time < '2026-11-20') FROM calls")
+        .fetchall()
+    )
+    assert (calls, before) == (200, 0)
+    for audit in audits.AUDITS:
+        assert getattr(audits, audit)(store.cursor()).empty, audit
+    store.close()
