@@ -22,13 +22,11 @@ import argparse
 import json
 import os
 import struct
-import subprocess
-import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.ingest import ROOT, calibration_us, checkout, remove_checkout
+from bench.ingest import ROOT, calibration_us, checkout, remove_checkout, run_in_tree
 from collectors.otlp.synthetic import export_requests
 
 BATCH = 512
@@ -94,16 +92,7 @@ print(json.dumps({"spans": spans, "first": passes[0], "seconds": min(passes[1:])
 
 def measure(tree: Path, bodies_file: Path) -> dict[str, float | str]:
     """Decode + flatten of the bodies in a fresh process running the code of ``tree``."""
-    env = {**os.environ, "PYTHONPATH": str(tree)}
-    done = subprocess.run(
-        [sys.executable, "-c", _MEASURE, str(bodies_file)],
-        cwd=tree,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    result: dict[str, float | str] = json.loads(done.stdout)
+    result: dict[str, float | str] = json.loads(run_in_tree(tree, _MEASURE, str(bodies_file)))
     return result
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -238,6 +239,20 @@ def checkout(rev: str, work: Path) -> Path:
         capture_output=True,
     )
     return tree
+
+
+def run_in_tree(tree: Path, script: str, *args: str) -> str:
+    """What ``script`` prints, run in a fresh process on the code of ``tree`` (this venv)."""
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        cwd=tree,
+        env={**os.environ, "PYTHONPATH": str(tree)},
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        raise SystemExit(f"the code of {tree} failed:\n{done.stderr[-3000:]}")
+    return done.stdout
 
 
 def remove_checkout(tree: Path) -> None:

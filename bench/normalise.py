@@ -23,8 +23,6 @@ import argparse
 import json
 import os
 import pickle
-import subprocess
-import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,7 +32,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
-from bench.ingest import ROOT, calibration_us, checkout, remove_checkout
+from bench.ingest import ROOT, calibration_us, checkout, remove_checkout, run_in_tree
 from collectors.otlp.synthetic import export_requests
 
 BATCH = 512
@@ -116,17 +114,8 @@ print(json.dumps({"results": results, "seconds": seconds}))
 
 def measure(tree: Path, groups_file: Path, repeats: int) -> dict[str, dict[str, object]]:
     """The groups normalised in a fresh process running the code of ``tree``."""
-    env = {**os.environ, "PYTHONPATH": str(tree)}
-    done = subprocess.run(
-        [sys.executable, "-c", _MEASURE, str(groups_file), _NOW.isoformat(), str(repeats)],
-        cwd=tree,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode:
-        raise SystemExit(f"the code of {tree} failed:\n{done.stderr[-3000:]}")
-    result: dict[str, dict[str, object]] = json.loads(done.stdout)
+    printed = run_in_tree(tree, _MEASURE, str(groups_file), _NOW.isoformat(), str(repeats))
+    result: dict[str, dict[str, object]] = json.loads(printed)
     return result
 
 

@@ -22,15 +22,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow.feather as feather
 
-from bench.ingest import ROOT, calibration_us, checkout, remove_checkout
+from bench.ingest import ROOT, calibration_us, checkout, remove_checkout, run_in_tree
 from collectors.genai.normalize import normalize_spans
 from collectors.otlp.decode import PROTOBUF, decode_raw_attributes_request
 from collectors.otlp.flatten import flatten_request
@@ -170,17 +168,8 @@ def fill_ledger(path: Path, calls: int) -> None:
 
 def measure(tree: Path, data: Path, ledger: Path, work: Path) -> dict[str, dict]:
     """Every group size written by the code of ``tree`` in a fresh process."""
-    env = {**os.environ, "PYTHONPATH": str(tree)}
-    done = subprocess.run(
-        [sys.executable, "-c", _MEASURE, str(data), str(ledger), str(work), json.dumps(GROUPS)],
-        cwd=tree,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode:
-        raise SystemExit(f"the write in {tree} failed:\n{done.stderr}")
-    last = done.stdout.splitlines()[-1]  # after anything DuckDB printed
+    printed = run_in_tree(tree, _MEASURE, str(data), str(ledger), str(work), json.dumps(GROUPS))
+    last = printed.splitlines()[-1]  # after anything DuckDB printed
     result: dict[str, dict] = json.loads(last.removeprefix("results:"))
     return result
 
