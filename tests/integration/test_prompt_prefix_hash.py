@@ -52,12 +52,11 @@ def lens(tmp_path: Path) -> Iterator[tuple[ThreadedServer, Store, InMemorySpanEx
 
 
 def ask(server: ThreadedServer, key: str | None, system: str, user: str) -> str:
-    client = build_client(
-        ClientConfig(endpoint=f"{server.url}/simulator", api_key="k", max_retries=0,
-                     prompt_prefix_key=key)
-    )  # fmt: skip
+    config = ClientConfig(endpoint=f"{server.url}/simulator", api_key="k", max_retries=0,
+                          prompt_prefix_key=key)  # fmt: skip
     request = ChatRequest("gpt-4o-mini", user, system=system)
-    answer = client.chat.completions.create(model="gpt-4o-mini", messages=request.messages())
+    with build_client(config) as client:  # its connection closed, not left to the collector
+        answer = client.chat.completions.create(model="gpt-4o-mini", messages=request.messages())
     return str(answer.choices[0].message.content)
 
 
