@@ -8,5 +8,5 @@ UPDATE calls AS c SET
     endpoint = coalesce(c.endpoint, h.endpoint)
 FROM call_hinted AS h
 WHERE c.start_time BETWEEN $window_start AND $window_end
-    AND c.call_key = md5_number_lower(h.call_id)
+    AND c.call_key = call_key_of(h.call_id)
     AND c.call_id = h.call_id;

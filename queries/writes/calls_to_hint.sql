@@ -12,5 +12,5 @@ FROM (
         AND deployment_source IN ('unknown', 'request_model')
 ) AS c
 JOIN incoming_hints AS h
-    ON c.call_key = md5_number_lower(h.call_id) AND c.call_id = h.call_id
+    ON c.call_key = call_key_of(h.call_id) AND c.call_id = h.call_id
 GROUP BY c.call_id;

@@ -7,7 +7,7 @@ SELECT x.incoming_id, x.stored_id, x.incoming_first
 FROM call_matches AS x
 JOIN incoming_calls AS i ON i.call_id = x.incoming_id
 JOIN (SELECT * FROM calls WHERE start_time BETWEEN $window_start AND $window_end) AS c
-    ON c.call_key = md5_number_lower(x.stored_id) AND c.call_id = x.stored_id
+    ON c.call_key = call_key_of(x.stored_id) AND c.call_id = x.stored_id
 WHERE NOT x.incoming_first
     OR (c.input_tokens, c.cached_input_tokens, c.output_tokens, c.reasoning_tokens,
         c.status, c.http_status, c.duration_ms, c.deployment, c.model, c.request_id,

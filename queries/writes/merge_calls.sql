@@ -74,5 +74,5 @@ FROM (
     JOIN incoming_calls AS n ON n.call_id = x.incoming_id
 ) AS i
 WHERE c.start_time BETWEEN $window_start AND $window_end
-    AND c.call_key = md5_number_lower(i.stored_id)
+    AND c.call_key = call_key_of(i.stored_id)
     AND c.call_id = i.stored_id;
