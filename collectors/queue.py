@@ -11,8 +11,11 @@ longer for more; while the writer is busy, requests still being decoded are wait
 up to ``max_arrival_wait_s``, since they could not be written sooner anyway), normalises
 it at once (``normalize_spans``: Arrow compute over the group's columns, whose cost is
 mostly per batch, whatever the number of requests) and hands it to the writer thread,
-which writes it in one transaction while the next group is normalised. A request with an
-impossible span is refused alone (``WriteRefusedError``, permanent).
+which writes it while the next group is normalised. The writer takes every group
+normalised by the time it is free (up to ``max_group_spans`` spans) into one transaction:
+a commit costs much the same for one request or four, so what waited while the last
+commit ran goes in together. A request with an impossible span is refused alone
+(``WriteRefusedError``, permanent).
 
 The writer cannot die: any exception in a group write fails that group only, and the
 group is written again request by request, so one bad request is refused with its reason
@@ -27,7 +30,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,7 +41,14 @@ import pyarrow as pa
 
 from collectors.genai.normalize import BEFORE_RETENTION, NOT_GENAI, Rejected, normalize_spans
 from collectors.otlp.flatten import FlatRequest
-from collectors.store import Batch, PreparedWrite, Store, StoreError, WriteResult
+from collectors.store import (
+    Batch,
+    PreparedWrite,
+    Store,
+    StoreError,
+    WriteResult,
+    joined_writes,
+)
 from lens_errors import BadInputError, BusyError, UnavailableError
 
 log = logging.getLogger(__name__)
@@ -137,8 +147,8 @@ class IngestQueue:
         self._last_commit_at: datetime | None = None
         self._last_error: str | None = None
         self._last_error_at: datetime | None = None
-        # Normalised groups waiting for the writer: one at most, so the next group is
-        # normalised while the writer writes the last one.
+        # Normalised groups waiting for the writer, up to about max_group_spans spans: the
+        # writer takes them all into its next transaction.
         self._prepared: deque[_Prepared] = deque()
         self._writing = False  # the writer is storing a group
         self._normalising = True
@@ -241,7 +251,8 @@ class IngestQueue:
             return group
 
     def _normalise_loop(self) -> None:
-        """Take groups, normalise them, hand them to the writer (one waits at most)."""
+        """Take groups, normalise them, hand them to the writer (while fewer than
+        ``max_group_spans`` spans wait for it: a bound on what is held normalised)."""
         try:
             while (group := self._take_group()) is not None:
                 try:
@@ -252,7 +263,7 @@ class IngestQueue:
                     self._release(group)
                     continue
                 with self._cond:
-                    while self._prepared:
+                    while _spans_of(self._prepared) >= self._max_group:
                         self._cond.wait()
                     self._prepared.extend(prepared)
                     self._cond.notify_all()
@@ -276,15 +287,21 @@ class IngestQueue:
                     self._cond.notify_all()
 
     def _take_prepared(self) -> _Prepared | None:
+        """Every normalised group waiting, up to ``max_group_spans`` spans (one at least),
+        as one write."""
         with self._cond:
             while not self._prepared and self._normalising:
                 self._cond.wait()
             if not self._prepared:
                 return None
-            prepared = self._prepared.popleft()
+            taken = [self._prepared.popleft()]
+            size = _spans_of(taken)
+            while self._prepared and size + _spans_of([self._prepared[0]]) <= self._max_group:
+                size += _spans_of([self._prepared[0]])
+                taken.append(self._prepared.popleft())
             self._writing = True
             self._cond.notify_all()
-            return prepared
+        return _joined(taken)
 
     def _release(self, items: list[_Item]) -> None:
         with self._cond:
@@ -429,6 +446,21 @@ class IngestQueue:
         self._store.interrupt()  # a write still running is rolled back; its senders retry
         self._thread.join(2.0)
         return not self._thread.is_alive()
+
+
+def _spans_of(groups: Iterable[_Prepared]) -> int:
+    return sum(item.spans for group in groups for item, _, _ in group.writes)
+
+
+def _joined(groups: list[_Prepared]) -> _Prepared:
+    """Normalised groups as one: their requests in order, their hints together."""
+    if len(groups) == 1:
+        return groups[0]
+    return _Prepared(
+        [write for group in groups for write in group.writes],
+        pa.concat_tables([group.hints for group in groups]),
+        joined_writes([group.write for group in groups]),
+    )
 
 
 def _numbered(spans: pa.Table, number: int) -> pa.Table:

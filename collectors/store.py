@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -29,7 +29,7 @@ import queries
 from collectors.genai.attributes import CONTENT_KEY_PATTERN
 from collectors.retention import PurgeResult, RetentionConfig, horizons
 from collectors.rows import FILTER_SCHEMA
-from collectors.summaries import Summaries, summaries_of
+from collectors.summaries import Summaries, joined_summaries, summaries_of
 from collectors.writes import (
     CallsOutcome,
     cast_calls,
@@ -78,6 +78,22 @@ class PreparedWrite:
     incoming: pa.Table  # all of them, those before retention's horizon left out
     summaries: Summaries
     generation: int
+
+
+def joined_writes(parts: Sequence[PreparedWrite | None]) -> PreparedWrite | None:
+    """Several groups prepared apart, as one write (their batches in order); None when
+    one of them was not prepared or the store changed between them (the writer then
+    prepares them itself)."""
+    known = [part for part in parts if part is not None]
+    if len(known) < len(parts) or len({part.generation for part in known}) != 1:
+        return None
+    incoming = pa.concat_tables([part.incoming for part in known])
+    return PreparedWrite(
+        [table for part in known for table in part.tables],
+        incoming,
+        joined_summaries(incoming, [part.summaries for part in known]),
+        known[0].generation,
+    )
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -61,6 +61,17 @@ def summaries_of(calls: pa.Table, long_above: Mapping[str, int]) -> Summaries:
     (base model -> the prompt size above which it bills as long context)."""
     hours = _latency_hourly(calls)
     return Summaries(calls, _usage(calls, long_above), hours, _latency_daily(hours))
+
+
+def joined_summaries(calls: pa.Table, parts: Sequence[Summaries]) -> Summaries:
+    """What several groups add, as one: ``calls`` is their calls joined (the summary rows
+    are appended and folded later, so rows of the same hour from two groups may repeat)."""
+    return Summaries(
+        calls,
+        pa.concat_tables([part.usage for part in parts]),
+        pa.concat_tables([part.latency_hourly for part in parts]),
+        pa.concat_tables([part.latency_daily for part in parts]),
+    )
 
 
 def _text(column: pa.ChunkedArray) -> pa.ChunkedArray:

@@ -164,6 +164,51 @@ def test_while_the_writer_is_busy_a_request_being_decoded_joins_the_group_waitin
     store.close()
 
 
+def commit_sizes(store: Store) -> list[int]:
+    """The requests of each transaction, in commit order (one ingest_log row a request)."""
+    rows = store.cursor().execute(
+        "SELECT received_at, count(*) FROM ingest_log GROUP BY ALL ORDER BY ALL"
+    )
+    return [count for _, count in rows.fetchall()]
+
+
+def test_the_writer_takes_every_group_normalised_while_it_was_busy_into_one_commit(
+    tmp_path: Path,
+) -> None:
+    store = Store(tmp_path / "lens.duckdb")
+    queue = IngestQueue(store, max_arrival_wait_s=0)
+    busy, first, second, third = batches(4)
+    with store.transaction():  # the writer's commit of ``busy`` waits for this one
+        writing = queue.submit(busy, source="otlp")
+        time.sleep(0.3)
+        futures = []
+        for flat in (first, second, third):  # each normalised alone, none decoding
+            futures.append(queue.submit(flat, source="otlp"))
+            time.sleep(0.3)
+    assert [stored_write(f) for f in (writing, *futures)] == [WriteResult(50, 0)] * 4
+    assert commit_sizes(store) == [1, 3]
+    assert stored_calls(store) == 200
+    assert queue.close()
+    store.close()
+
+
+def test_what_the_writer_takes_at_once_is_bounded_by_the_group_size(tmp_path: Path) -> None:
+    store = Store(tmp_path / "lens.duckdb")
+    queue = IngestQueue(store, max_group_spans=100, max_arrival_wait_s=0)
+    busy, *rest = batches(4)
+    with store.transaction():
+        writing = queue.submit(busy, source="otlp")
+        time.sleep(0.3)
+        futures = []
+        for flat in rest:
+            futures.append(queue.submit(flat, source="otlp"))
+            time.sleep(0.3)
+    assert [stored_write(f) for f in (writing, *futures)] == [WriteResult(50, 0)] * 4
+    assert commit_sizes(store) == [1, 2, 1]  # 100 spans at most a commit
+    assert queue.close()
+    store.close()
+
+
 def test_an_idle_writer_is_not_kept_waiting_for_a_request_being_decoded(
     tmp_path: Path,
 ) -> None:

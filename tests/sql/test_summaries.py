@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 
 from collectors.rows import calls_table
-from collectors.store import Batch, Store
+from collectors.store import Batch, Store, joined_writes
 from collectors.summaries import summaries_of
 from queries import audits, registered
 from tests.sql.test_call_merge import call
@@ -117,4 +117,36 @@ def test_a_commit_of_these_calls_keeps_the_summary_equal_to_the_ledger(tmp_path:
     assert audits.latency_hourly_drift(store.cursor()).empty
     ((synthetic,),) = store.cursor().execute("SELECT sum(synthetic) FROM usage_hourly").fetchall()
     assert synthetic == 3
+    store.close()
+
+
+def test_groups_prepared_apart_and_committed_together_keep_the_summary_equal_to_the_ledger(
+    tmp_path: Path,
+) -> None:
+    store = Store(tmp_path / "lens.duckdb")
+    calls = edge_calls()  # c6 in the first group, c7 in the second
+    first, second = [Batch(calls.slice(0, 7), None, "otlp")], [Batch(calls.slice(7), None, "otlp")]
+    joined = joined_writes([store.prepare(first), store.prepare(second)])
+    assert joined is not None and joined.incoming.num_rows == calls.num_rows
+    store.write_many(first + second, prepared=joined)
+    assert audits.usage_hourly_drift(store.cursor()).empty
+    assert audits.latency_hourly_drift(store.cursor()).empty
+    ((synthetic, requests),) = (
+        store.cursor().execute("SELECT sum(synthetic), sum(requests) FROM usage_hourly").fetchall()
+    )
+    assert (synthetic, requests) == (3, 18)  # as summed by hand above
+    store.close()
+
+
+def test_groups_are_not_joined_when_one_was_not_prepared_or_the_store_changed_between(
+    tmp_path: Path,
+) -> None:
+    store = Store(tmp_path / "lens.duckdb")
+    calls = edge_calls()
+    first, second = [Batch(calls.slice(0, 7), None, "otlp")], [Batch(calls.slice(7), None, "otlp")]
+    before = store.prepare(first)
+    assert joined_writes([before, None]) is None
+    with store.transaction():  # another write ends: the context tiers may have changed
+        pass
+    assert joined_writes([before, store.prepare(second)]) is None
     store.close()
