@@ -40,7 +40,6 @@ from collectors.writes import (
     store_hints,
 )
 from lens_errors import BadInputError, UnavailableError
-from queries import registered
 
 log = logging.getLogger(__name__)
 
@@ -438,8 +437,7 @@ class Store:
                     )
                 verdicts = pa.concat_tables(kept) if kept else None
                 if verdicts is not None and verdicts.num_rows:
-                    with registered(con, "incoming_filter_results", verdicts):
-                        queries.execute(con, "insert_filter_results")
+                    queries.execute_over(con, "insert_filter_results", verdicts)
                 sources, calls, rejected = zip(*log_rows, strict=True)
                 queries.execute(con, "insert_ingest_log", sources=list(sources),
                                 calls=list(calls), rejected=list(rejected))  # fmt: skip

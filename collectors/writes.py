@@ -105,8 +105,7 @@ def store_calls(
         new = to_insert.filter(pc.invert(pc.is_in(to_insert["call_id"], read_again)))
     if new.num_rows:
         new = _with_stored_hints(con, new)
-        with registered(con, "incoming_calls", new):
-            queries.execute(con, "insert_calls")
+        queries.execute_over(con, "insert_calls", new)
         # Each step above returns the very table it was given when it leaves every call in
         # place, so ``new is summed`` says the summed calls are what was inserted.
         if summaries is None or new is not summed:
@@ -125,8 +124,7 @@ def _append_summaries(con: duckdb.DuckDBPyConnection, summaries: Summaries) -> N
         ("append_latency_daily_rows", summaries.latency_daily),
     ):
         if rows.num_rows:
-            with registered(con, "summed_rows", rows):
-                queries.execute(con, statement)
+            queries.execute_over(con, statement, rows)
 
 
 def store_hints(con: duckdb.DuckDBPyConnection, hints: pa.Table) -> None:

@@ -1,7 +1,7 @@
 -- name: insert_calls
--- returns: nothing; inserts every call of the registered relation incoming_calls (none stored yet: stored_calls_in_window found those), with its call_key
+-- returns: nothing; inserts every call of rows_in_hand, the incoming calls (queries.execute_over; none stored yet: stored_calls_in_window found those), with its call_key
 -- params:
 -- call_key_of() (00_call_key.sql): md5_number_lower's value without its bit string.
 INSERT INTO calls BY NAME
 SELECT *, call_key_of(call_id) AS call_key
-FROM incoming_calls;
+FROM rows_in_hand;
