@@ -16,7 +16,9 @@ every call (the exact reports short ranges use), as before the sketch. The total
 (pay-as-you-go + provisioned per deployment) is checked against the Overview's two parts,
 and the pricing coverage's unpriced calls against a count made call by call (the bench's
 `ptu-eu` is provisioned and not registered, so its calls are unpriced); `calls_unpriced` is
-the Calls explorer following the coverage's link (`calls?priced=no`).
+the Calls explorer following the coverage's link (`calls?priced=no`). Content safety's heat map
+and verdicts by category, read from the verdict summary of sealed hours, are checked against
+the same reports read from the calls alone.
 """
 
 from __future__ import annotations
@@ -233,6 +235,7 @@ def page_queries(cur: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, Call
         safety.safety_totals(cur, usage)
         safety.safety_over_time(cur, usage, bucket)
         safety.safety_heatmap(cur, scope)
+        safety.safety_by_category(cur, scope)
         safety.safety_by_group(cur, usage, "tenant_id")
         safety.safety_incidents(cur, scope, 200)
 
@@ -288,6 +291,29 @@ def check_sketches(cur: duckdb.DuckDBPyConnection, scope: Scope) -> str:
     if worst > 0.01 + 1e-9:
         raise SystemExit(f"a percentile from the latency sketch is {worst:.2%} off the exact one")
     return f"{len(truth)} deployments, worst relative error {worst:.3%}"
+
+
+def check_safety(cur: duckdb.DuckDBPyConnection, scope: Scope) -> str:
+    """The Content safety page's heat map and verdicts by category, read from the verdict
+    summary of sealed hours (summed here first where it does not answer, as the page's
+    first read does), equal those read from the calls alone."""
+    began = time.perf_counter()
+    summed = safety.safety_heatmap(cur, scope)
+    first_ms = (time.perf_counter() - began) * 1000
+    from_calls: dict[str, Any] = {"summarised": False, "stale": [], "calls_from": scope.start}
+    truth = run_query(cur, "safety_heatmap", **from_calls, **scope.params())
+    if summed.to_dict("records") != truth.to_dict("records"):
+        raise SystemExit("the heat map from the verdict summary differs from the calls'")
+    by_category = safety.safety_by_category(cur, scope)
+    truth = run_query(cur, "safety_by_category", categories=[], **from_calls, **scope.params())
+    if by_category.to_dict("records") != truth.to_dict("records"):
+        raise SystemExit("the verdicts by category from the summary differ from the calls'")
+    ((hours,),) = cur.execute("SELECT count(*) FROM safety_hours").fetchall()
+    return (
+        f"{int(summed['calls'].sum()):,} heat map calls in {len(summed)} cells, "
+        f"{int(by_category['calls'].sum()):,} by category; {hours:,} hours kept "
+        f"(the first read {first_ms:,.0f} ms)"
+    )
 
 
 def baseline_overview(cur: duckdb.DuckDBPyConnection, scope: Scope) -> tuple[int, float]:
@@ -518,6 +544,8 @@ def run(n: int, folder: Path, keep: bool = False) -> None:
         print(f"  range {days}d: checked, sketch percentiles within 1 % of exact: "
               f"{check_sketches(cur, scope)}")  # fmt: skip
         print(f"  range {days}d: checked, total cost and coverage: {check_costs(cur, scope)}")
+        print(f"  range {days}d: checked, verdict summary equals the calls: "
+              f"{check_safety(cur, scope)}")  # fmt: skip
         print(
             f"  range {days}d: page queries together, uncached, median of 5 "
             "(deployments_exact: the Deployments page reading every call, median of 3)"

@@ -1,17 +1,27 @@
-"""Questions the Content safety page asks: incidents, verdicts and what they cost."""
+"""Questions the Content safety page asks: incidents, verdicts and what they cost.
+
+The heat map and the verdicts by category read the verdict summary of sealed hours
+(``summarise_safety_hours``) and the calls of the other hours
+(docs/decisions/0031-dashboard-pages-at-10m-calls.md).
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Literal
+import contextlib
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, Literal
 
 import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from queries import run
+from queries import execute, run, run_rows
 from queries.scope import Scope
 from queries.usage import sum_usage
+
+# An hour is summarised once a day has passed since it ended: a call's verdicts are written
+# within a day of its start (a merged report's), so by then its cells seldom change.
+SEALED_AFTER: Final = timedelta(days=1)
 
 SafetyGroupBy = Literal["tenant_id", "deployment"]  # kept in the scope's usage
 IncidentsBy = SafetyGroupBy | Literal["end_user"]  # what the page offers
@@ -29,17 +39,104 @@ def safety_over_time(
     return sum_usage(cur, "safety_over_time", usage, bucket=bucket)
 
 
-def safety_heatmap(cur: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+def safety_heatmap(
+    cur: duckdb.DuckDBPyConnection, scope: Scope, now: datetime | None = None
+) -> pd.DataFrame:
     """Calls per prompt/completion x category x severity with something detected."""
-    return run(cur, "safety_heatmap", **scope.params())
+    return _read_summarised(cur, "safety_heatmap", scope, now or datetime.now(UTC))
 
 
 def safety_by_category(
-    cur: duckdb.DuckDBPyConnection, scope: Scope, categories: tuple[str, ...] = ()
+    cur: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    categories: tuple[str, ...] = (),
+    now: datetime | None = None,
 ) -> pd.DataFrame:
     """Calls per category and intervention point with something detected or filtered; the
     categories given only (all when none)."""
-    return run(cur, "safety_by_category", categories=list(categories), **scope.params())
+    return _read_summarised(
+        cur, "safety_by_category", scope, now or datetime.now(UTC), categories=list(categories)
+    )
+
+
+def summarise_safety_hours(cur: duckdb.DuckDBPyConnection, hours: list[datetime]) -> None:
+    """Sum the verdict summary of ``hours`` (whole UTC hours, in order) again from their
+    calls and verdicts, with the fingerprints it is summed at; in the caller's transaction."""
+    if not hours:
+        return
+    bounds = {"hours": hours, "first": hours[0], "last": hours[-1]}
+    execute(cur, "clear_safety_hours", hours=hours)
+    execute(cur, "clear_safety_heatmap_hours", hours=hours)
+    execute(cur, "clear_safety_category_hours", hours=hours)
+    execute(cur, "fill_safety_hours", **bounds)
+    execute(cur, "fill_safety_heatmap_hours", **bounds)
+    execute(cur, "fill_safety_category_hours", **bounds)
+
+
+def _read_summarised(
+    cur: duckdb.DuckDBPyConnection, name: str, scope: Scope, now: datetime, **params: Any
+) -> pd.DataFrame:
+    """Run report ``name`` over the verdict summary in one transaction: the hours it does
+    not answer for are found, those sealed by ``now`` summed again and kept, and the
+    report reads the summary for the others and the calls for the rest, all from the same
+    snapshot. Should keeping them fail (another reader summing the same hours first, a
+    read-only file), the report is read again without keeping anything: it is exact
+    either way."""
+    for keep in (True, False):
+        cur.begin()
+        try:
+            frame = _read_in_transaction(cur, name, scope, now, keep, params)
+        except duckdb.Error:
+            _roll_back(cur)
+            if keep:
+                continue
+            raise
+        try:
+            cur.commit()
+        except duckdb.Error:  # another reader kept the same hours first: the answer stands
+            _roll_back(cur)
+        return frame
+    raise AssertionError("unreachable")
+
+
+def _read_in_transaction(
+    cur: duckdb.DuckDBPyConnection,
+    name: str,
+    scope: Scope,
+    now: datetime,
+    keep: bool,
+    params: dict[str, Any],
+) -> pd.DataFrame:
+    first = _hour_of(scope.start - timedelta(microseconds=1)) + timedelta(hours=1)
+    last = max(first, _hour_of(scope.end))
+    ((stale, end_user_rules),) = run_rows(cur, "stale_safety_hours", start=first, end=last)
+    stale = list(stale)
+    sealed = [hour for hour in stale if hour < _hour_of(now) - SEALED_AFTER]
+    if keep and sealed:
+        summarise_safety_hours(cur, sealed)
+        stale = stale[len(sealed) :]
+    # The summary keeps no end users: with a tenant chosen under an end-user rule, every
+    # hour is read from the calls.
+    summarised = not (end_user_rules and scope.tenant_list())
+    calls_from = (stale[0] if stale else last) if summarised else first
+    return run(
+        cur,
+        name,
+        summarised=summarised,
+        stale=stale,
+        calls_from=calls_from,
+        **scope.params(),
+        **params,
+    )
+
+
+def _hour_of(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def _roll_back(cur: duckdb.DuckDBPyConnection) -> None:
+    with contextlib.suppress(duckdb.Error):  # no transaction open
+        cur.rollback()
 
 
 def safety_by_group(

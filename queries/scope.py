@@ -9,6 +9,18 @@ from typing import Any, Final
 NO_TENANT: Final = "\x00none"  # a tenant id no call resolves to
 
 
+def chart_bucket(start: datetime, end: datetime) -> timedelta:
+    """The charts' time bucket for [start, end): 24 to 200 points. A whole number of hours
+    from UTC midnight, so a scope's usage is summed per bucket before it is priced
+    (``queries.usage.usage_in_scope``)."""
+    span = end - start
+    if span <= timedelta(days=2):
+        return timedelta(hours=1)
+    if span <= timedelta(days=31):
+        return timedelta(hours=6)
+    return timedelta(days=1)
+
+
 @dataclass(frozen=True)
 class Scope:
     """A time range [start, end) and, per dimension, the values to keep (empty = all)."""
@@ -23,6 +35,11 @@ class Scope:
     # The tenants the asker may see (None: every tenant). Applied here, to the one tenant
     # list every scoped report binds, so no page, export or route can forget it.
     allowed_tenants: tuple[str, ...] | None = None
+
+    @property
+    def bucket(self) -> timedelta:
+        """The charts' time bucket for the scope's range (``chart_bucket``)."""
+        return chart_bucket(self.start, self.end)
 
     def tenant_list(self) -> list[str]:
         """The ``$tenants`` bound: the chosen tenants the asker may see; when they may see

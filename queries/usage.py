@@ -7,6 +7,7 @@ registered as ``scoped_usage``, so a page prices its scope once rather than once
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import duckdb
@@ -20,9 +21,11 @@ RELATION = "scoped_usage"
 
 
 def usage_in_scope(cur: duckdb.DuckDBPyConnection, scope: Scope) -> pa.Table:
-    """The scope's priced usage: one row per hour's group of calls (or edge call) that
-    passes the scope's filters."""
-    return run_arrow(cur, "usage_in_scope", **scope.params())
+    """The scope's priced usage: one row per group of calls of the scope's chart bucket
+    (``Scope.bucket``: 1, 6 or 24 whole hours) or edge call that passes the scope's
+    filters. Sums over time read it in buckets of that width or wider."""
+    hours = int(scope.bucket / timedelta(hours=1))
+    return run_arrow(cur, "usage_in_scope", hours=hours, **scope.params())
 
 
 def sum_usage(

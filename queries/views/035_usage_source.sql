@@ -1,5 +1,5 @@
 -- name: 035_usage_source
--- returns: view call_usage (one call as a usage row) and table macro usage_source(start_ts, end_ts, per_call): call_id (a call's, or rollup:... for an hourly rollup group), start_time (per call and rollup rows), hour, day, deployment, model, region, deployment_type, the tenant keys of 01_call_keys, service, filter_action, incident_end_user, service_tier, context_tier (00_call_tiers), requests, errors, throttled, unknown_deployment, synthetic, unknown_tokens (answered calls whose tokens no source gave) and token counts (cache_write_tokens last) (one row per call, or per usage_hourly row for whole UTC hours)
+-- returns: view call_usage (one call as a usage row) and table macro usage_source(start_ts, end_ts, per_call, hours := 1): call_id (a call's, or rollup:... for an hourly rollup group), start_time (per call and rollup rows), hour, day, deployment, model, region, deployment_type, the tenant keys of 01_call_keys, service, filter_action, incident_end_user, service_tier, context_tier (00_call_tiers), requests, errors, throttled, unknown_deployment, synthetic, unknown_tokens (answered calls whose tokens no source gave) and token counts (cache_write_tokens last) (one row per call, or per usage_hourly row for whole UTC hours; with hours 6 or 24, per such bucket of whole hours and keys, hour its start and incident_end_user null)
 -- params:
 -- What the reports sum and costed_usage() prices. Whole UTC hours inside [start_ts, end_ts)
 -- come from the hourly summary (usage_hourly); the partial hours at either edge, and every
@@ -54,7 +54,7 @@ FROM (
 CROSS JOIN tenant_rule_kinds AS used
 LEFT JOIN context_tiers AS t ON t.model = base_model(c.model);
 
-CREATE OR REPLACE MACRO usage_source(start_ts, end_ts, per_call) AS TABLE
+CREATE OR REPLACE MACRO usage_source(start_ts, end_ts, per_call, hours := 1) AS TABLE
 WITH mode AS (
     -- Calls only: a call-by-call answer, or a tenant rule on end users is in use.
     SELECT per_call OR (SELECT end_user FROM tenant_rule_kinds) AS calls_only
@@ -92,8 +92,64 @@ SELECT
 FROM usage_hourly AS u, mode AS w, tenant_rule_kinds AS used
 -- The whole hours: [the first hour after start_ts, the hour of end_ts).
 WHERE NOT w.calls_only
+    AND hours = 1
     AND u.hour >= date_trunc('hour', start_ts - INTERVAL 1 microsecond) + INTERVAL 1 hour
     AND u.hour < date_trunc('hour', end_ts)
+UNION ALL
+-- The same whole hours summed per `hours` hours (6 or 24: buckets from UTC midnight), for a
+-- chart of that bucket or wider: fewer rows to price, the same sums, without the end users of
+-- incidents (safety_by_end_user.sql reads them per hour). Rows are summed only
+-- with rows that price alike: the same keys, and whether they hold tokens, unknown tokens
+-- and output tokens (what makes a group unpriced in costed_usage(), and what
+-- pricing_coverage.sql and overview_totals.sql count apart).
+SELECT
+    NULL AS call_id,
+    NULL AS start_time,
+    b.bucket AS hour,
+    CAST(b.bucket AS DATE) AS day,
+    b.deployment,
+    nullif(b.model, '') AS model,
+    nullif(b.region, '') AS region,
+    nullif(b.deployment_type, '') AS deployment_type,
+    tenant_key(used.attribute, b.tenant_id) AS tenant_attr,
+    tenant_key(used.apim_subscription, b.apim_subscription) AS apim_key,
+    '' AS end_user_key,
+    tenant_key(used.service, b.service) AS service_key,
+    b.service,
+    b.filter_action,
+    NULL AS incident_end_user,
+    b.service_tier,
+    b.context_tier,
+    sum(b.requests) AS requests,
+    sum(b.errors) AS errors,
+    sum(b.throttled) AS throttled,
+    sum(b.unknown_deployment) AS unknown_deployment,
+    sum(b.synthetic) AS synthetic,
+    sum(b.unknown_tokens) AS unknown_tokens,
+    sum(b.input_tokens) AS input_tokens,
+    sum(b.cached_input_tokens) AS cached_input_tokens,
+    sum(b.output_tokens) AS output_tokens,
+    sum(b.reasoning_tokens) AS reasoning_tokens,
+    sum(b.cache_write_tokens) AS cache_write_tokens
+FROM (
+    SELECT
+        u.*,
+        make_timestamptz(epoch_us(u.hour) // (hours * 3600000000) * (hours * 3600000000))
+            AS bucket,
+        u.input_tokens + u.output_tokens > 0 AS has_tokens,
+        u.unknown_tokens > 0 AS has_unknown_tokens,
+        u.output_tokens > 0 AS has_output_tokens
+    FROM usage_hourly AS u, mode AS w
+    WHERE NOT w.calls_only
+        AND hours > 1
+        AND u.hour >= date_trunc('hour', start_ts - INTERVAL 1 microsecond) + INTERVAL 1 hour
+        AND u.hour < date_trunc('hour', end_ts)
+) AS b, tenant_rule_kinds AS used
+GROUP BY
+    b.bucket, b.deployment, b.model, b.region, b.deployment_type, b.tenant_id,
+    b.apim_subscription, b.service, b.filter_action, b.service_tier,
+    b.context_tier, b.has_tokens, b.has_unknown_tokens, b.has_output_tokens,
+    used.attribute, used.apim_subscription, used.service
 UNION ALL
 -- The calls: each of them for a call-by-call answer; all of them summed per hour and keys
 -- while an end-user rule is in use; else those of the partial hours at either edge. Each

@@ -1,5 +1,5 @@
 -- name: 04_call_cost_rules
--- returns: table macro costed_usage(start_ts, end_ts, per_call): call_id (a call's, or rollup:... for an hourly rollup group; per call only), start_time (per call only), hour, day, requests, errors, throttled, unknown_deployment, synthetic, unknown_tokens, deployment, model, tenant keys, service, filter_action, incident_end_user, token sums, base_model, billed_type, type_assumed, billing, priced, unpriced_reason, input, cached input and output cost in USD, payg_cost_usd, then service_tier, context_tier, cache_write_tokens, cache_write_cost_usd, price_row (the price book row used), price_meters (its Azure meters) (one row per row of usage_source(): per call, or per hour's group of calls with the same price and tenant keys)
+-- returns: table macro costed_usage(start_ts, end_ts, per_call, hours := 1): call_id (a call's, or rollup:... for an hourly rollup group; per call only), start_time (per call only), hour, day, requests, errors, throttled, unknown_deployment, synthetic, unknown_tokens, deployment, model, tenant keys, service, filter_action, incident_end_user, token sums, base_model, billed_type, type_assumed, billing, priced, unpriced_reason, input, cached input and output cost in USD, payg_cost_usd, then service_tier, context_tier, cache_write_tokens, cache_write_cost_usd, price_row (the price book row used), price_meters (its Azure meters) (one row per row of usage_source(): per call, or per hour's group of calls with the same price and tenant keys)
 -- params:
 -- The price book version in force is the newest loaded. A model is matched by its base name
 -- (the version date suffix removed: gpt-4o-2024-08-06 -> gpt-4o). A row for the call's own
@@ -20,7 +20,7 @@
 -- unpriced, 'tokens unknown'; in a group with priced calls, unknown_tokens still counts it.
 -- Cost is linear in tokens, so reports price the hourly groups of usage_source()
 -- (per_call = false) and get the same totals as pricing each call, from far fewer rows.
-CREATE OR REPLACE MACRO costed_usage(start_ts, end_ts, per_call) AS TABLE
+CREATE OR REPLACE MACRO costed_usage(start_ts, end_ts, per_call, hours := 1) AS TABLE
 WITH in_force AS (
     SELECT p.*
     FROM price_book AS p
@@ -64,7 +64,7 @@ typed AS (
         c.output_tokens,
         c.reasoning_tokens,
         c.cache_write_tokens
-    FROM usage_source(start_ts, end_ts, per_call) AS c
+    FROM usage_source(start_ts, end_ts, per_call, hours := hours) AS c
     -- The deployments registry fills in what the call does not say.
     LEFT JOIN deployments AS d ON d.deployment = c.deployment
 ),

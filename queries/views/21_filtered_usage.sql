@@ -1,11 +1,11 @@
 -- name: 21_filtered_usage
--- returns: table macro filtered_usage(start_ts, end_ts, f_tenants, f_deployments, f_models, f_types, f_services): hour, day, deployment, model, deployment_type, service, filter_action, incident_end_user (the end user of a blocked or filtered call, else null), tenant_id, requests, errors, throttled, unknown_deployment, synthetic, unknown_tokens, token sums, payg_cost_usd, priced, unpriced_reason (one row per row of usage_source() in the range that passes the filters: an hour's group of calls, or a call at the range's edges)
+-- returns: table macro filtered_usage(start_ts, end_ts, f_tenants, f_deployments, f_models, f_types, f_services, hours := 1): hour, day, deployment, model, deployment_type, service, filter_action, incident_end_user (the end user of a blocked or filtered call, else null), tenant_id, requests, errors, throttled, unknown_deployment, synthetic, unknown_tokens, token sums, payg_cost_usd, priced, unpriced_reason (one row per row of usage_source() in the range that passes the filters: an hour's group of calls, or a call at the range's edges)
 -- params:
 -- costed_usage() priced per group of calls (same hour, price, tenant keys and filter action),
 -- the tenant resolved, and the dashboard's filters (20_filtered_calls.sql) applied to the
 -- group keys: the same totals as filtering and pricing each call.
 CREATE OR REPLACE MACRO filtered_usage(
-    start_ts, end_ts, f_tenants, f_deployments, f_models, f_types, f_services
+    start_ts, end_ts, f_tenants, f_deployments, f_models, f_types, f_services, hours := 1
 ) AS TABLE
 SELECT
     u.hour,
@@ -30,7 +30,7 @@ SELECT
     u.payg_cost_usd,
     u.priced,
     u.unpriced_reason
-FROM costed_usage(start_ts, end_ts, false) AS u
+FROM costed_usage(start_ts, end_ts, false, hours := hours) AS u
 JOIN tenant_keys_between(start_ts, end_ts) AS t
     USING (tenant_attr, apim_key, end_user_key, deployment, service_key)
 WHERE keeps(f_tenants, t.tenant_id)

@@ -80,13 +80,9 @@ class Filters:
 
     @property
     def bucket(self) -> timedelta:
-        """A chart bucket that gives 24-200 points for the range."""
-        span = self.end - self.start
-        if span <= timedelta(days=2):
-            return timedelta(hours=1)
-        if span <= timedelta(days=31):
-            return timedelta(hours=6)
-        return timedelta(days=1)
+        """A chart bucket that gives 24-200 points for the range (the scope's usage is
+        summed per such bucket: ``Scope.bucket``)."""
+        return self.scope.bucket
 
     @property
     def period(self) -> str:
