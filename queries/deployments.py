@@ -8,8 +8,9 @@ from typing import Final
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
-from queries import run
+from queries import run, run_arrow, run_over
 from queries.chargeback import capacity_until
 from queries.scope import Scope
 
@@ -17,6 +18,9 @@ from queries.scope import Scope
 # percentiles); shorter ones read the calls and are exact
 # (docs/decisions/0009-latency-sketches.md).
 SKETCHES_PAST: Final = timedelta(days=14)
+# The name the latency reports over long ranges read the scope's sketch under
+# (latency_in_scope).
+LATENCY: Final = "scoped_latency"
 
 
 def reads_sketches(scope: Scope) -> bool:
@@ -24,28 +28,57 @@ def reads_sketches(scope: Scope) -> bool:
     return scope.end - scope.start > SKETCHES_PAST
 
 
-def deployment_stats(cur: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
-    """Per deployment: latency percentiles, TTFT, output speed, 429 and error rates, peak TPM."""
+def latency_in_scope(cur: duckdb.DuckDBPyConnection, scope: Scope) -> pa.Table:
+    """The scope's latency sketch, read once for the three latency reports of a long range:
+    per chart bucket (``Scope.bucket``), deployment, billed type and sketch bucket, the
+    calls counted per measure. The reports below read it when given, else read it
+    themselves."""
+    return run_arrow(cur, "latency_in_scope", bucket=scope.bucket, **scope.params())
+
+
+def deployment_stats(
+    cur: duckdb.DuckDBPyConnection, scope: Scope, latency: pa.Table | None = None
+) -> pd.DataFrame:
+    """Per deployment: latency percentiles, TTFT, output speed, 429 and error rates, peak TPM.
+    ``latency`` is the scope's ``latency_in_scope``, read here when not given (long ranges
+    only; short ones read the calls)."""
     if reads_sketches(scope):
-        return run(cur, "deployment_stats_from_sketches", **scope.params())
+        sketch = latency if latency is not None else latency_in_scope(cur, scope)
+        return run_over(cur, "deployment_stats_from_sketches", (LATENCY, sketch), **scope.params())
     return run(cur, "deployment_stats", **scope.params())
 
 
 def latency_histogram(
-    cur: duckdb.DuckDBPyConnection, scope: Scope, bin_ms: float, max_ms: float
+    cur: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    bin_ms: float,
+    max_ms: float,
+    latency: pa.Table | None = None,
 ) -> pd.DataFrame:
     """Calls per latency bin and deployment family; the last bin holds ``max_ms`` and up."""
-    name = "latency_histogram_from_sketches" if reads_sketches(scope) else "latency_histogram"
-    return run(cur, name, bin_ms=bin_ms, max_ms=max_ms, **scope.params())
+    if reads_sketches(scope):
+        sketch = latency if latency is not None else latency_in_scope(cur, scope)
+        return run_over(
+            cur, "latency_histogram_from_sketches", (LATENCY, sketch), bin_ms=bin_ms, max_ms=max_ms
+        )
+    return run(cur, "latency_histogram", bin_ms=bin_ms, max_ms=max_ms, **scope.params())
 
 
 def latency_over_time(
-    cur: duckdb.DuckDBPyConnection, scope: Scope, bucket: timedelta
+    cur: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    bucket: timedelta,
+    latency: pa.Table | None = None,
 ) -> pd.DataFrame:
-    """p50 and p95 latency per time bucket and deployment."""
-    whole_hours = bucket % timedelta(hours=1) == timedelta(0)
-    if reads_sketches(scope) and whole_hours:
-        return run(cur, "latency_over_time_from_sketches", bucket=bucket, **scope.params())
+    """p50 and p95 latency per time bucket and deployment. Over a long range, buckets that
+    are whole multiples of the scope's chart bucket are summed from ``latency`` (read here
+    when not given), other whole hours from the sketch read in those buckets."""
+    if reads_sketches(scope) and bucket % timedelta(hours=1) == timedelta(0):
+        if bucket % scope.bucket != timedelta(0):
+            latency = run_arrow(cur, "latency_in_scope", bucket=bucket, **scope.params())
+        elif latency is None:
+            latency = latency_in_scope(cur, scope)
+        return run_over(cur, "latency_over_time_from_sketches", (LATENCY, latency), bucket=bucket)
     return run(cur, "latency_over_time", bucket=bucket, **scope.params())
 
 
