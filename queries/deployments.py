@@ -29,11 +29,10 @@ def reads_sketches(scope: Scope) -> bool:
 
 
 def latency_in_scope(cur: duckdb.DuckDBPyConnection, scope: Scope) -> pa.Table:
-    """The scope's latency sketch, read once for the three latency reports of a long range:
-    per chart bucket (``Scope.bucket``), deployment, billed type and sketch bucket, the
-    calls counted per measure. The reports below read it when given, else read it
-    themselves."""
-    return run_arrow(cur, "latency_in_scope", bucket=scope.bucket, **scope.params())
+    """The scope's latency sketch per UTC day, read once for the latency reports of a long
+    range: per day, deployment, billed type and sketch bucket, the calls counted per
+    measure. The reports below read it when given, else read it themselves."""
+    return run_arrow(cur, "latency_in_scope", **scope.params())
 
 
 def deployment_stats(
@@ -70,15 +69,14 @@ def latency_over_time(
     bucket: timedelta,
     latency: pa.Table | None = None,
 ) -> pd.DataFrame:
-    """p50 and p95 latency per time bucket and deployment. Over a long range, buckets that
-    are whole multiples of the scope's chart bucket are summed from ``latency`` (read here
-    when not given), other whole hours from the sketch read in those buckets."""
+    """p50 and p95 latency per time bucket and deployment. Over a long range, buckets of
+    whole days are summed from ``latency`` (read here when not given), buckets of whole
+    hours from the hourly sketch."""
+    if reads_sketches(scope) and bucket % timedelta(days=1) == timedelta(0):
+        sketch = latency if latency is not None else latency_in_scope(cur, scope)
+        return run_over(cur, "latency_days_from_sketches", (LATENCY, sketch), bucket=bucket)
     if reads_sketches(scope) and bucket % timedelta(hours=1) == timedelta(0):
-        if bucket % scope.bucket != timedelta(0):
-            latency = run_arrow(cur, "latency_in_scope", bucket=bucket, **scope.params())
-        elif latency is None:
-            latency = latency_in_scope(cur, scope)
-        return run_over(cur, "latency_over_time_from_sketches", (LATENCY, latency), bucket=bucket)
+        return run(cur, "latency_over_time_from_sketches", bucket=bucket, **scope.params())
     return run(cur, "latency_over_time", bucket=bucket, **scope.params())
 
 

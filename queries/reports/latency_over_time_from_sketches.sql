@@ -1,16 +1,16 @@
 -- name: latency_over_time_from_sketches
--- returns: bucket, deployment, calls, p50_ms, p95_ms (one row per bucket x deployment, from the registered relation scoped_latency)
--- params: $bucket INTERVAL
--- latency_over_time.sql over a long range from the latency sketch (latency_in_scope.sql,
--- whose periods $bucket is a whole multiple of), percentiles within 1 % of the exact ones.
+-- returns: bucket, deployment, calls, p50_ms, p95_ms (one row per bucket x deployment)
+-- params: $start TIMESTAMPTZ, $end TIMESTAMPTZ, $tenants VARCHAR[], $deployments VARCHAR[], $models VARCHAR[], $types VARCHAR[], $services VARCHAR[], $bucket INTERVAL
+-- latency_over_time.sql over a long range from the latency sketch (time buckets of whole
+-- hours), percentiles within 1 % of the exact ones.
 WITH counts AS (
     SELECT
-        hours_bucket($bucket, period) AS period,
+        hours_bucket($bucket, hour) AS period,
         deployment,
         bucket AS b,
-        CAST(sum(durations) AS BIGINT) AS durations
-    FROM scoped_latency
-    WHERE durations > 0
+        CAST(sum(duration_calls) AS BIGINT) AS durations
+    FROM latency_source($start, $end, epoch($bucket) % 86400 = 0, $tenants, $deployments, $models, $types, $services)
+    WHERE duration_calls > 0
     GROUP BY ALL
 ),
 running AS (
