@@ -218,7 +218,7 @@ def page_queries(cur: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, Call
         stats = deployments.deployment_stats(cur, scope, sketch)
         bin_ms, max_ms = deployments.latency_bins(stats)
         deployments.latency_histogram(cur, scope, bin_ms, max_ms, sketch)
-        deployments.latency_over_time(cur, scope, bucket, sketch)
+        deployments.latency_over_time(cur, scope, bucket)
         usage = usage_in_scope(cur, scope)
         costs.deployment_costs(cur, scope, usage, scope.end)
         costs.pricing_coverage(cur, usage)

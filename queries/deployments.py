@@ -29,9 +29,9 @@ def reads_sketches(scope: Scope) -> bool:
 
 
 def latency_in_scope(cur: duckdb.DuckDBPyConnection, scope: Scope) -> pa.Table:
-    """The scope's latency sketch per UTC day, read once for the latency reports of a long
-    range: per day, deployment, billed type and sketch bucket, the calls counted per
-    measure. The reports below read it when given, else read it themselves."""
+    """The scope's latency sketch over the whole range, read once for the stats and the
+    histogram of a long range: per deployment, billed type and sketch bucket, the calls
+    counted per measure. The reports below read it when given, else read it themselves."""
     return run_arrow(cur, "latency_in_scope", **scope.params())
 
 
@@ -64,18 +64,11 @@ def latency_histogram(
 
 
 def latency_over_time(
-    cur: duckdb.DuckDBPyConnection,
-    scope: Scope,
-    bucket: timedelta,
-    latency: pa.Table | None = None,
+    cur: duckdb.DuckDBPyConnection, scope: Scope, bucket: timedelta
 ) -> pd.DataFrame:
-    """p50 and p95 latency per time bucket and deployment. Over a long range, buckets of
-    whole days are summed from ``latency`` (read here when not given), buckets of whole
-    hours from the hourly sketch."""
-    if reads_sketches(scope) and bucket % timedelta(days=1) == timedelta(0):
-        sketch = latency if latency is not None else latency_in_scope(cur, scope)
-        return run_over(cur, "latency_days_from_sketches", (LATENCY, sketch), bucket=bucket)
-    if reads_sketches(scope) and bucket % timedelta(hours=1) == timedelta(0):
+    """p50 and p95 latency per time bucket and deployment."""
+    whole_hours = bucket % timedelta(hours=1) == timedelta(0)
+    if reads_sketches(scope) and whole_hours:
         return run(cur, "latency_over_time_from_sketches", bucket=bucket, **scope.params())
     return run(cur, "latency_over_time", bucket=bucket, **scope.params())
 

@@ -76,9 +76,9 @@ def spend_by_group(scope: Scope, group_by: GroupBy, version: str) -> pd.DataFram
 
 @st.cache_data(ttl=300, max_entries=16, show_spinner=False)
 def latency_in_scope(scope: Scope, version: str) -> pa.Table | None:
-    """The scope's latency sketch, read once for the Deployments page's three latency
-    reports over a long range (queries/deployments.py); None for a short range, whose
-    reports read the calls."""
+    """The scope's latency sketch, read once for the Deployments page's stats and histogram
+    over a long range (queries/deployments.py); None for a short range, whose reports read
+    the calls."""
     if not deployments.reads_sketches(scope):
         return None
     return deployments.latency_in_scope(db.cursor(), scope)
@@ -108,9 +108,7 @@ def latency_histogram(scope: Scope, bin_ms: float, max_ms: float, version: str) 
 
 @st.cache_data(ttl=300, max_entries=64, show_spinner=False)
 def latency_over_time(scope: Scope, bucket: timedelta, version: str) -> pd.DataFrame:
-    return deployments.latency_over_time(
-        db.cursor(), scope, bucket, latency_in_scope(scope, version)
-    )
+    return deployments.latency_over_time(db.cursor(), scope, bucket)
 
 
 @st.cache_data(ttl=300, max_entries=64, show_spinner=False)

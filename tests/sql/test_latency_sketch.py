@@ -138,7 +138,7 @@ def test_long_range_reports_match_the_exact_ones(tmp_path: Path) -> None:
             for got, want in zip(sketched[column], truth[column], strict=True):
                 assert got == pytest.approx(want, rel=REL), column
         for width in (timedelta(days=1), timedelta(hours=6)):  # whole days, whole hours
-            over_time = deployments.latency_over_time(cur, scope, width, sketch)
+            over_time = deployments.latency_over_time(cur, scope, width)
             exact_over_time = run(cur, "latency_over_time", bucket=width, **params)
             assert list(over_time["bucket"]) == list(exact_over_time["bucket"])
             assert list(over_time["calls"]) == list(exact_over_time["calls"])
@@ -167,13 +167,13 @@ def timed_call(name: str, start: datetime, duration_ms: float, ttft_ms: float | 
     )
 
 
-def test_latency_in_scope_counts_each_utc_day_by_hand(tmp_path: Path) -> None:
-    """The scope's sketch read once per UTC day: the partial hours at either edge from the
-    calls, the whole hours around the whole days from latency_hourly, whole days from
-    latency_daily, each row's period its UTC day; calls outside [start, end) left out.
-    Buckets by hand: ceil(ln x / ln(1.01 / 0.99)) = 346 for 1,000 ms (345.38), 381 for
-    2,000 ms (380.03), 265 for a 200 ms TTFT (264.91), 231 for 100 tokens/s (230.25: 80
-    output tokens over 1,000 - 200 ms)."""
+def test_latency_in_scope_counts_the_edges_hours_and_days_by_hand(tmp_path: Path) -> None:
+    """The scope's sketch read once over a long range: the partial hours at either edge
+    from the calls, the whole hours around the whole days from latency_hourly, whole days
+    from latency_daily; calls outside [start, end) left out. Buckets by hand:
+    ceil(ln x / ln(1.01 / 0.99)) = 346 for 1,000 ms (345.38), 381 for 2,000 ms (380.03), 265
+    for a 200 ms TTFT (264.91), 231 for 100 tokens/s (230.25: 80 output tokens over
+    1,000 - 200 ms)."""
     scope = Scope(END - timedelta(days=20), END)  # 2026-10-31 06:30 to 2026-11-20 06:30
     at = datetime(2026, 10, 31, 6, 40, tzinfo=UTC)
     calls = [
@@ -191,17 +191,15 @@ def test_latency_in_scope_counts_each_utc_day_by_hand(tmp_path: Path) -> None:
     assert deployments.reads_sketches(scope)
     table = deployments.latency_in_scope(cur, scope)
     got = sorted(
-        (row["period"].date().isoformat(), row["deployment"], row["bucket"], row["durations"],
+        (row["deployment"], row["deployment_type"], row["bucket"], row["durations"],
          row["ttfts"], row["speeds"])
         for row in table.to_pylist()
     )  # fmt: skip
     assert got == [
-        ("2026-10-31", "chat-mini", 346, 2, 0, 0),
-        ("2026-11-01", "chat-mini", 231, 0, 0, 1),
-        ("2026-11-01", "chat-mini", 265, 0, 1, 0),
-        ("2026-11-01", "chat-mini", 346, 1, 0, 0),
-        ("2026-11-20", "chat-mini", 346, 1, 0, 0),
-        ("2026-11-20", "chat-mini", 381, 1, 0, 0),
+        ("chat-mini", "GlobalStandard", 231, 0, 0, 1),
+        ("chat-mini", "GlobalStandard", 265, 0, 1, 0),
+        ("chat-mini", "GlobalStandard", 346, 4, 0, 0),  # first edge, two hours, one day
+        ("chat-mini", "GlobalStandard", 381, 1, 0, 0),  # the last edge's call
     ]
     # The reports that sum it: five durations (four of 1,000 ms, one of 2,000), one TTFT.
     stats = deployments.deployment_stats(cur, scope, table)
@@ -214,7 +212,7 @@ def test_latency_in_scope_counts_each_utc_day_by_hand(tmp_path: Path) -> None:
         ("global", 1000.0, 4),
         ("global", 2000.0, 1),
     ]
-    days = deployments.latency_over_time(cur, scope, timedelta(days=1), table)
+    days = deployments.latency_over_time(cur, scope, timedelta(days=1))
     assert [
         (b.date().isoformat(), n) for b, n in zip(days["bucket"], days["calls"], strict=True)
     ] == [
