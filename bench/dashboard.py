@@ -42,7 +42,7 @@ from collectors.deployments import Deployment, write_deployments
 from collectors.prices.book import load_reference_data
 from collectors.store import Store
 from collectors.tenants import default_tenants, write_tenants
-from queries import calls, costs, deployments, overview, run_over, safety
+from queries import calls, costs, deployments, overview, safety
 from queries import run as run_query
 from queries.calls import CallSearch
 from queries.scope import Scope
@@ -212,12 +212,9 @@ def page_queries(cur: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, Call
 
     def deployments_page() -> None:
         overview.filter_options(cur, scope.start, scope.end)
-        sketch = (
-            deployments.latency_in_scope(cur, scope) if deployments.reads_sketches(scope) else None
-        )
-        stats = deployments.deployment_stats(cur, scope, sketch)
+        stats = deployments.deployment_stats(cur, scope)
         bin_ms, max_ms = deployments.latency_bins(stats)
-        deployments.latency_histogram(cur, scope, bin_ms, max_ms, sketch)
+        deployments.latency_histogram(cur, scope, bin_ms, max_ms)
         deployments.latency_over_time(cur, scope, bucket)
         usage = usage_in_scope(cur, scope)
         costs.deployment_costs(cur, scope, usage, scope.end)
@@ -280,12 +277,7 @@ def check_sketches(cur: duckdb.DuckDBPyConnection, scope: Scope) -> str:
     """The Deployments page's percentiles from the latency sketch are within 1 % of the exact
     ones (quantile_cont over the calls), and its counts equal."""
     params = scope.params()
-    sketched = run_over(
-        cur,
-        "deployment_stats_from_sketches",
-        (deployments.LATENCY, deployments.latency_in_scope(cur, scope)),
-        **params,
-    )
+    sketched = run_query(cur, "deployment_stats_from_sketches", **params)
     truth = run_query(cur, "deployment_stats", **params)
     if list(sketched["deployment"]) != list(truth["deployment"]) or list(sketched["calls"]) != list(
         truth["calls"]

@@ -8,9 +8,8 @@ from typing import Final
 
 import duckdb
 import pandas as pd
-import pyarrow as pa
 
-from queries import run, run_arrow, run_over
+from queries import run
 from queries.chargeback import capacity_until
 from queries.scope import Scope
 
@@ -18,9 +17,6 @@ from queries.scope import Scope
 # percentiles); shorter ones read the calls and are exact
 # (docs/decisions/0009-latency-sketches.md).
 SKETCHES_PAST: Final = timedelta(days=14)
-# The name the latency reports over long ranges read the scope's sketch under
-# (latency_in_scope).
-LATENCY: Final = "scoped_latency"
 
 
 def reads_sketches(scope: Scope) -> bool:
@@ -28,39 +24,19 @@ def reads_sketches(scope: Scope) -> bool:
     return scope.end - scope.start > SKETCHES_PAST
 
 
-def latency_in_scope(cur: duckdb.DuckDBPyConnection, scope: Scope) -> pa.Table:
-    """The scope's latency sketch over the whole range, read once for the stats and the
-    histogram of a long range: per deployment, billed type and sketch bucket, the calls
-    counted per measure. The reports below read it when given, else read it themselves."""
-    return run_arrow(cur, "latency_in_scope", **scope.params())
-
-
-def deployment_stats(
-    cur: duckdb.DuckDBPyConnection, scope: Scope, latency: pa.Table | None = None
-) -> pd.DataFrame:
-    """Per deployment: latency percentiles, TTFT, output speed, 429 and error rates, peak TPM.
-    ``latency`` is the scope's ``latency_in_scope``, read here when not given (long ranges
-    only; short ones read the calls)."""
+def deployment_stats(cur: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    """Per deployment: latency percentiles, TTFT, output speed, 429 and error rates, peak TPM."""
     if reads_sketches(scope):
-        sketch = latency if latency is not None else latency_in_scope(cur, scope)
-        return run_over(cur, "deployment_stats_from_sketches", (LATENCY, sketch), **scope.params())
+        return run(cur, "deployment_stats_from_sketches", **scope.params())
     return run(cur, "deployment_stats", **scope.params())
 
 
 def latency_histogram(
-    cur: duckdb.DuckDBPyConnection,
-    scope: Scope,
-    bin_ms: float,
-    max_ms: float,
-    latency: pa.Table | None = None,
+    cur: duckdb.DuckDBPyConnection, scope: Scope, bin_ms: float, max_ms: float
 ) -> pd.DataFrame:
     """Calls per latency bin and deployment family; the last bin holds ``max_ms`` and up."""
-    if reads_sketches(scope):
-        sketch = latency if latency is not None else latency_in_scope(cur, scope)
-        return run_over(
-            cur, "latency_histogram_from_sketches", (LATENCY, sketch), bin_ms=bin_ms, max_ms=max_ms
-        )
-    return run(cur, "latency_histogram", bin_ms=bin_ms, max_ms=max_ms, **scope.params())
+    name = "latency_histogram_from_sketches" if reads_sketches(scope) else "latency_histogram"
+    return run(cur, name, bin_ms=bin_ms, max_ms=max_ms, **scope.params())
 
 
 def latency_over_time(

@@ -74,19 +74,9 @@ def spend_by_group(scope: Scope, group_by: GroupBy, version: str) -> pd.DataFram
     return overview.spend_by_group(db.cursor(), usage_in_scope(scope, version), group_by)
 
 
-@st.cache_data(ttl=300, max_entries=16, show_spinner=False)
-def latency_in_scope(scope: Scope, version: str) -> pa.Table | None:
-    """The scope's latency sketch, read once for the Deployments page's stats and histogram
-    over a long range (queries/deployments.py); None for a short range, whose reports read
-    the calls."""
-    if not deployments.reads_sketches(scope):
-        return None
-    return deployments.latency_in_scope(db.cursor(), scope)
-
-
 @st.cache_data(ttl=300, max_entries=64, show_spinner=False)
 def deployment_stats(scope: Scope, version: str) -> pd.DataFrame:
-    return deployments.deployment_stats(db.cursor(), scope, latency_in_scope(scope, version))
+    return deployments.deployment_stats(db.cursor(), scope)
 
 
 @st.cache_data(ttl=300, max_entries=64, show_spinner=False)
@@ -101,9 +91,7 @@ def ptu_hours(scope: Scope, version: str) -> pd.DataFrame:
 
 @st.cache_data(ttl=300, max_entries=64, show_spinner=False)
 def latency_histogram(scope: Scope, bin_ms: float, max_ms: float, version: str) -> pd.DataFrame:
-    return deployments.latency_histogram(
-        db.cursor(), scope, bin_ms, max_ms, latency_in_scope(scope, version)
-    )
+    return deployments.latency_histogram(db.cursor(), scope, bin_ms, max_ms)
 
 
 @st.cache_data(ttl=300, max_entries=64, show_spinner=False)

@@ -2,8 +2,7 @@
 -- returns: deployment, deployment_type, family, calls, p50_ms, p95_ms, p99_ms, ttft_p50_ms, ttft_p95_ms, output_tokens_per_s, throttled_rate, error_rate, peak_tpm, tpm_quota, peak_quota_pct (one row per deployment, busiest first)
 -- params: $start TIMESTAMPTZ, $end TIMESTAMPTZ, $tenants VARCHAR[], $deployments VARCHAR[], $models VARCHAR[], $types VARCHAR[], $services VARCHAR[]
 -- deployment_stats.sql over a long range without reading every call: percentiles (and the
--- median output speed) from the latency sketch (the registered relation scoped_latency,
--- latency_in_scope.sql), within 1 % of the exact ones; calls,
+-- median output speed) from the latency sketch, within 1 % of the exact ones; calls,
 -- rates and each deployment's busiest hour from the hourly usage summary (usage_source(),
 -- without Log Analytics rollups, which are not calls); the busiest minute from the calls of
 -- that hour only.
@@ -110,10 +109,10 @@ buckets AS (
     SELECT
         deployment,
         bucket,
-        CAST(sum(durations) AS BIGINT) AS durations,
-        CAST(sum(ttfts) AS BIGINT) AS ttfts,
-        CAST(sum(speeds) AS BIGINT) AS speeds
-    FROM scoped_latency
+        CAST(sum(duration_calls) AS BIGINT) AS durations,
+        CAST(sum(ttft_calls) AS BIGINT) AS ttfts,
+        CAST(sum(speed_calls) AS BIGINT) AS speeds
+    FROM latency_source($start, $end, true, $tenants, $deployments, $models, $types, $services)
     GROUP BY ALL
 ),
 running AS (

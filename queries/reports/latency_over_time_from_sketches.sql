@@ -4,11 +4,8 @@
 -- latency_over_time.sql over a long range from the latency sketch (time buckets of whole
 -- hours), percentiles within 1 % of the exact ones.
 WITH counts AS (
-    -- Grouped on the bucket's number from time_bucket's origin (Monday 2000-01-03, as
-    -- hours_bucket() counts): an integer, turned into its start only once a group.
     SELECT
-        (epoch_us(hour) - 946857600000000) // CAST(epoch($bucket) * 1000000 AS BIGINT)
-            AS period,
+        hours_bucket($bucket, hour) AS period,
         deployment,
         bucket AS b,
         CAST(sum(duration_calls) AS BIGINT) AS durations
@@ -28,9 +25,7 @@ running AS (
         upto AS (PARTITION BY period, deployment ORDER BY b ROWS UNBOUNDED PRECEDING)
 )
 SELECT
-    make_timestamptz(
-        946857600000000 + period * CAST(epoch($bucket) * 1000000 AS BIGINT)
-    ) AS bucket,
+    period AS bucket,
     deployment,
     CAST(max(durations_n) AS BIGINT) AS calls,
     sketch_quantile(b, durations_upto, durations_n, 0.5) AS p50_ms,

@@ -120,15 +120,13 @@ def test_sketch_percentiles_are_within_one_percent_of_exact(tmp_path: Path, kind
 def test_long_range_reports_match_the_exact_ones(tmp_path: Path) -> None:
     """Every column of the Deployments page's reports, sketch against calls: counts, rates
     and peaks equal; percentiles and output speed within 1 %; also for one tenant, and over
-    60 days (whole days from latency_daily). The sketch is read once and summed by the three
-    reports, as the page does."""
+    60 days (whole days from latency_daily)."""
     store = filled_store(tmp_path / "lens.duckdb")
     cur = store.cursor()
     sixty_days = replace(LONG, start=END - timedelta(days=60))
     for scope in (LONG, replace(LONG, tenants=("fabrikam",)), sixty_days):
         params = scope.params()
-        sketch = deployments.latency_in_scope(cur, scope)
-        sketched = deployments.deployment_stats(cur, scope, sketch)
+        sketched = deployments.deployment_stats(cur, scope)
         truth = run(cur, "deployment_stats", **params)
         assert list(sketched.columns) == list(truth.columns)
         assert list(sketched["deployment"]) == list(truth["deployment"])
@@ -145,7 +143,7 @@ def test_long_range_reports_match_the_exact_ones(tmp_path: Path) -> None:
             for column in ("p50_ms", "p95_ms"):
                 for got, want in zip(over_time[column], exact_over_time[column], strict=True):
                     assert got == pytest.approx(want, rel=REL), column
-        histogram = deployments.latency_histogram(cur, scope, 1000.0, 4000.0, sketch)
+        histogram = deployments.latency_histogram(cur, scope, 1000.0, 4000.0)
         exact_histogram = run(cur, "latency_histogram", bin_ms=1000.0, max_ms=4000.0, **params)
         assert histogram["calls"].sum() == truth["calls"].sum()
         assert (
@@ -167,10 +165,10 @@ def timed_call(name: str, start: datetime, duration_ms: float, ttft_ms: float | 
     )
 
 
-def test_latency_in_scope_counts_the_edges_hours_and_days_by_hand(tmp_path: Path) -> None:
-    """The scope's sketch read once over a long range: the partial hours at either edge
-    from the calls, the whole hours around the whole days from latency_hourly, whole days
-    from latency_daily; calls outside [start, end) left out. Buckets by hand:
+def test_long_range_reports_count_the_edges_hours_and_days_by_hand(tmp_path: Path) -> None:
+    """The sketch reports over a long range: the partial hours at either edge from the
+    calls, the whole hours around the whole days from latency_hourly, whole days from
+    latency_daily; calls outside [start, end) left out. Buckets by hand:
     ceil(ln x / ln(1.01 / 0.99)) = 346 for 1,000 ms (345.38), 381 for 2,000 ms (380.03), 265
     for a 200 ms TTFT (264.91), 231 for 100 tokens/s (230.25: 80 output tokens over
     1,000 - 200 ms)."""
@@ -189,24 +187,12 @@ def test_latency_in_scope_counts_the_edges_hours_and_days_by_hand(tmp_path: Path
     store.write_many([rows_batch(calls)])
     cur = store.cursor()
     assert deployments.reads_sketches(scope)
-    table = deployments.latency_in_scope(cur, scope)
-    got = sorted(
-        (row["deployment"], row["deployment_type"], row["bucket"], row["durations"],
-         row["ttfts"], row["speeds"])
-        for row in table.to_pylist()
-    )  # fmt: skip
-    assert got == [
-        ("chat-mini", "GlobalStandard", 231, 0, 0, 1),
-        ("chat-mini", "GlobalStandard", 265, 0, 1, 0),
-        ("chat-mini", "GlobalStandard", 346, 4, 0, 0),  # first edge, two hours, one day
-        ("chat-mini", "GlobalStandard", 381, 1, 0, 0),  # the last edge's call
-    ]
-    # The reports that sum it: five durations (four of 1,000 ms, one of 2,000), one TTFT.
-    stats = deployments.deployment_stats(cur, scope, table)
+    # Five durations (four of 1,000 ms, one of 2,000), one TTFT, one speed.
+    stats = deployments.deployment_stats(cur, scope)
     assert list(stats["calls"]) == [5]
     assert stats["p50_ms"].iloc[0] == pytest.approx(1000, rel=REL)
     assert stats["ttft_p50_ms"].iloc[0] == pytest.approx(200, rel=REL)
-    histogram = deployments.latency_histogram(cur, scope, 1000.0, 4000.0, table)
+    histogram = deployments.latency_histogram(cur, scope, 1000.0, 4000.0)
     # Bucket 346's value 2 g^346 / (g + 1) = 1,002.43 ms, bucket 381's 2,018.69 ms.
     assert list(zip(histogram["family"], histogram["bin_ms"], histogram["calls"], strict=True)) == [
         ("global", 1000.0, 4),
