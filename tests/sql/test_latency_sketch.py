@@ -192,6 +192,7 @@ def test_long_range_reports_count_the_edges_hours_and_days_by_hand(tmp_path: Pat
     assert list(stats["calls"]) == [5]
     assert stats["p50_ms"].iloc[0] == pytest.approx(1000, rel=REL)
     assert stats["ttft_p50_ms"].iloc[0] == pytest.approx(200, rel=REL)
+    assert stats["output_tokens_per_s"].iloc[0] == pytest.approx(100, rel=REL)
     histogram = deployments.latency_histogram(cur, scope, 1000.0, 4000.0)
     # Bucket 346's value 2 g^346 / (g + 1) = 1,002.43 ms, bucket 381's 2,018.69 ms.
     assert list(zip(histogram["family"], histogram["bin_ms"], histogram["calls"], strict=True)) == [
