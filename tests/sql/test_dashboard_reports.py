@@ -83,6 +83,30 @@ def test_latency_over_time_per_bucket(cur: duckdb.DuckDBPyConnection) -> None:
     assert first["p50_ms"] == pytest.approx((812.5 + 1500) / 2)
 
 
+def test_latency_over_time_in_buckets_of_hours_and_of_minutes(
+    cur: duckdb.DuckDBPyConnection,
+) -> None:
+    """6-hour buckets from UTC midnight (counted in whole hours), 30-minute ones as
+    time_bucket makes them. gpt-4o-prod's 10:05, 10:35 and 11:10 calls (812.5, 1,500 and
+    95 ms) share 06:00-12:00: p50 812.5, p95 at rank 0.95 x 2 = 1.9: 812.5 + 0.9 x 687.5."""
+    six = deployments.latency_over_time(cur, DAY, timedelta(hours=6))
+    got = [
+        (b.hour, d, n)
+        for b, d, n in zip(six["bucket"], six["deployment"], six["calls"], strict=True)
+    ]
+    assert got == [
+        (6, "gpt-4o-prod", 3),
+        (6, "o4-mini", 1),
+        (12, "embed-small", 1),
+        (12, "gpt-4o-mini", 1),
+    ]
+    assert six["p95_ms"].iloc[0] == pytest.approx(1431.25)
+    half = deployments.latency_over_time(cur, DAY, timedelta(minutes=30))
+    prod = half[half["deployment"] == "gpt-4o-prod"]
+    assert [(b.hour, b.minute) for b in prod["bucket"]] == [(10, 0), (10, 30), (11, 0)]
+    assert list(prod["p50_ms"]) == [812.5, 1500.0, 95.0]
+
+
 def test_safety_totals_count_incidents_and_their_cost(cur: duckdb.DuckDBPyConnection) -> None:
     got = safety.safety_totals(cur, usage_in_scope(cur, DAY)).iloc[0]
     assert (got["calls"], got["blocked_prompts"], got["filtered_completions"]) == (6, 1, 0)

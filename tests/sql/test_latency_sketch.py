@@ -119,10 +119,12 @@ def test_sketch_percentiles_are_within_one_percent_of_exact(tmp_path: Path, kind
 
 def test_long_range_reports_match_the_exact_ones(tmp_path: Path) -> None:
     """Every column of the Deployments page's reports, sketch against calls: counts, rates
-    and peaks equal; percentiles and output speed within 1 %; also for one tenant."""
+    and peaks equal; percentiles and output speed within 1 %; also for one tenant, and over
+    60 days (whole days from latency_daily)."""
     store = filled_store(tmp_path / "lens.duckdb")
     cur = store.cursor()
-    for scope in (LONG, replace(LONG, tenants=("fabrikam",))):
+    sixty_days = replace(LONG, start=END - timedelta(days=60))
+    for scope in (LONG, replace(LONG, tenants=("fabrikam",)), sixty_days):
         params = scope.params()
         sketched = deployments.deployment_stats(cur, scope)
         truth = run(cur, "deployment_stats", **params)
@@ -142,7 +144,69 @@ def test_long_range_reports_match_the_exact_ones(tmp_path: Path) -> None:
                 for got, want in zip(over_time[column], exact_over_time[column], strict=True):
                     assert got == pytest.approx(want, rel=REL), column
         histogram = deployments.latency_histogram(cur, scope, 1000.0, 4000.0)
+        exact_histogram = run(cur, "latency_histogram", bin_ms=1000.0, max_ms=4000.0, **params)
         assert histogram["calls"].sum() == truth["calls"].sum()
+        assert (
+            histogram.groupby("family")["calls"].sum().to_dict()
+            == exact_histogram.groupby("family")["calls"].sum().to_dict()
+        )
+    store.close()
+
+
+def timed_call(name: str, start: datetime, duration_ms: float, ttft_ms: float | None = None,
+               output_tokens: int = 0) -> CallRow:  # fmt: skip
+    return replace(
+        skewed_call(0),
+        call_id=name,
+        start_time=start,
+        duration_ms=duration_ms,
+        ttft_ms=ttft_ms,
+        output_tokens=output_tokens,
+    )
+
+
+def test_long_range_reports_count_the_edges_hours_and_days_by_hand(tmp_path: Path) -> None:
+    """The sketch reports over a long range: the partial hours at either edge from the
+    calls, the whole hours around the whole days from latency_hourly, whole days from
+    latency_daily; calls outside [start, end) left out. Buckets by hand:
+    ceil(ln x / ln(1.01 / 0.99)) = 346 for 1,000 ms (345.38), 381 for 2,000 ms (380.03), 265
+    for a 200 ms TTFT (264.91), 231 for 100 tokens/s (230.25: 80 output tokens over
+    1,000 - 200 ms)."""
+    scope = Scope(END - timedelta(days=20), END)  # 2026-10-31 06:30 to 2026-11-20 06:30
+    at = datetime(2026, 10, 31, 6, 40, tzinfo=UTC)
+    calls = [
+        timed_call("before", datetime(2026, 10, 31, 6, 20, tzinfo=UTC), 1000),  # left out
+        timed_call("first-edge", at, 1000),  # the partial first hour: from the calls
+        timed_call("last-hour", datetime(2026, 10, 31, 23, 59, 59, tzinfo=UTC), 1000),
+        timed_call("whole-day", datetime(2026, 11, 1, tzinfo=UTC), 1000, 200, 80),
+        timed_call("hour-after", datetime(2026, 11, 20, 5, 30, tzinfo=UTC), 1000),
+        timed_call("last-edge", datetime(2026, 11, 20, 6, 10, tzinfo=UTC), 2000),
+        timed_call("at-end", END, 1000),  # left out
+    ]
+    store = Store(tmp_path / "lens.duckdb")
+    store.write_many([rows_batch(calls)])
+    cur = store.cursor()
+    assert deployments.reads_sketches(scope)
+    # Five durations (four of 1,000 ms, one of 2,000), one TTFT, one speed.
+    stats = deployments.deployment_stats(cur, scope)
+    assert list(stats["calls"]) == [5]
+    assert stats["p50_ms"].iloc[0] == pytest.approx(1000, rel=REL)
+    assert stats["ttft_p50_ms"].iloc[0] == pytest.approx(200, rel=REL)
+    assert stats["output_tokens_per_s"].iloc[0] == pytest.approx(100, rel=REL)
+    histogram = deployments.latency_histogram(cur, scope, 1000.0, 4000.0)
+    # Bucket 346's value 2 g^346 / (g + 1) = 1,002.43 ms, bucket 381's 2,018.69 ms.
+    assert list(zip(histogram["family"], histogram["bin_ms"], histogram["calls"], strict=True)) == [
+        ("global", 1000.0, 4),
+        ("global", 2000.0, 1),
+    ]
+    days = deployments.latency_over_time(cur, scope, timedelta(days=1))
+    assert [
+        (b.date().isoformat(), n) for b, n in zip(days["bucket"], days["calls"], strict=True)
+    ] == [
+        ("2026-10-31", 2),
+        ("2026-11-01", 1),
+        ("2026-11-20", 2),
+    ]
     store.close()
 
 
