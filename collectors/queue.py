@@ -273,22 +273,22 @@ class IngestQueue:
                 self._cond.notify_all()
 
     def _write_loop(self) -> None:
-        while (prepared := self._take_prepared()) is not None:
+        while (taken := self._take_prepared()) is not None:
+            items = [item for group in taken for item, _, _ in group.writes]
             try:
-                self._write_prepared(prepared)
+                self._write_prepared(_joined(taken))
             except BaseException:  # never leave a future unresolved, whatever happened
                 log.exception("the writer failed unexpectedly; the group is failed")
-                self._fail([item for item, _, _ in prepared.writes], StoreError(
-                    "the writer failed unexpectedly"))  # fmt: skip
+                self._fail(items, StoreError("the writer failed unexpectedly"))
             finally:
-                self._release([item for item, _, _ in prepared.writes])
+                self._release(items)
                 with self._cond:
                     self._writing = False
                     self._cond.notify_all()
 
-    def _take_prepared(self) -> _Prepared | None:
+    def _take_prepared(self) -> list[_Prepared] | None:
         """Every normalised group waiting, up to ``max_group_spans`` spans (one at least),
-        as one write."""
+        to be joined into one write (``_joined``, inside the writer's guard)."""
         with self._cond:
             while not self._prepared and self._normalising:
                 self._cond.wait()
@@ -301,7 +301,7 @@ class IngestQueue:
                 taken.append(self._prepared.popleft())
             self._writing = True
             self._cond.notify_all()
-        return _joined(taken)
+        return taken
 
     def _release(self, items: list[_Item]) -> None:
         with self._cond:
