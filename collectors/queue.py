@@ -296,8 +296,11 @@ class IngestQueue:
                 return None
             taken = [self._prepared.popleft()]
             size = _spans_of(taken)
-            while self._prepared and size + _spans_of([self._prepared[0]]) <= self._max_group:
-                size += _spans_of([self._prepared[0]])
+            while self._prepared:
+                more = _spans_of([self._prepared[0]])
+                if size + more > self._max_group:
+                    break
+                size += more
                 taken.append(self._prepared.popleft())
             self._writing = True
             self._cond.notify_all()

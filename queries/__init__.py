@@ -158,11 +158,7 @@ def _relation(
     choices: dict[str, str] | None,
     params: dict[str, Any],
 ) -> duckdb.DuckDBPyRelation | None:
-    query = load(name)
-    if set(params) != query.params:
-        raise QueryFileError(
-            f"query {name} takes params {sorted(query.params)}, got {sorted(params)}"
-        )
+    query = _checked(name, params)
     return cur.sql(query.render(choices), params=params)
 
 
@@ -180,14 +176,20 @@ def run(
     return frame
 
 
-def execute(cur: duckdb.DuckDBPyConnection, name: str, **params: Any) -> None:
-    """Run statement ``name`` (an insert, an update, ...) with bound ``params``; nothing is
-    read back, so nothing is converted."""
+def _checked(name: str, params: dict[str, Any]) -> Query:
+    """Query ``name``, once the given ``params`` are those its header declares."""
     query = load(name)
     if set(params) != query.params:
         raise QueryFileError(
             f"query {name} takes params {sorted(query.params)}, got {sorted(params)}"
         )
+    return query
+
+
+def execute(cur: duckdb.DuckDBPyConnection, name: str, **params: Any) -> None:
+    """Run statement ``name`` (an insert, an update, ...) with bound ``params``; nothing is
+    read back, so nothing is converted."""
+    query = _checked(name, params)
     cur.execute(query.body, params or None)
 
 
@@ -199,11 +201,8 @@ def execute_over(
     variable (a replacement scan), which costs about half a millisecond less than
     registering it and dropping it again (``registered``): the write path runs several
     such statements in every commit."""
-    query = load(name)
-    if set(params) != query.params:
-        raise QueryFileError(
-            f"query {name} takes params {sorted(query.params)}, got {sorted(params)}"
-        )
+    query = _checked(name, params)
+    # Here, not in a helper: DuckDB looks for rows_in_hand in the frame that executes.
     cur.execute(query.body, params or None)
 
 
@@ -211,11 +210,7 @@ def run_rows(cur: duckdb.DuckDBPyConnection, name: str, **params: Any) -> list[t
     """Run query ``name`` with bound ``params`` and return its rows as tuples: a few rows
     read in Python, without the relation and the Arrow result of ``run_arrow`` (about half
     a millisecond less a query)."""
-    query = load(name)
-    if set(params) != query.params:
-        raise QueryFileError(
-            f"query {name} takes params {sorted(query.params)}, got {sorted(params)}"
-        )
+    query = _checked(name, params)
     rows: list[tuple[Any, ...]] = cur.execute(query.body, params or None).fetchall()
     return rows
 
