@@ -6,6 +6,7 @@ gpt-new, priced from 2026-11-11; ptu-paid is provisioned with a capacity price, 
 provisioned and not in the registry:
   a1 D 09:00     chat      gpt-4o       contoso   1,000 in, 100 out   priced
   a2 D 09:30     ptu-free  gpt-4o       fabrikam  1,000 in, 100 out   unpriced: no capacity price
+                                                  (end user u-big)
   a3 D 10:00     ptu-paid  gpt-4o       contoso   1,000 in, 100 out   priced (its capacity)
   a4 D 10:15     mystery   gpt-mystery  contoso   500 in, 50 out      unpriced: no price
   a5 D 10:20     mystery   gpt-mystery  contoso   failed, no tokens   not unpriced: no tokens
@@ -14,7 +15,7 @@ provisioned and not in the registry:
   a8 D 11:20     embed     embedding    contoso   100 in, 5 out       unpriced: no output price
   b1 D+1 08:00   new       gpt-new      contoso   400 in, 40 out      priced from this day
   b2 D+1 09:00   ptu-free  gpt-4o       fabrikam  1,000 in, 100 out   unpriced
-  b3 D+1 09:30   mystery   gpt-mystery  fabrikam  500 in, 50 out      unpriced
+  b3 D+1 09:30   mystery   gpt-mystery  fabrikam  500 in, 50 out      unpriced (end user u-big)
   b4 D+1 10:00   ptu-free  gpt-4o       contoso   1,000 in, 100 out   unpriced
   b5 D+1 10:30   ptu-free  gpt-4o       contoso   failed, no tokens   not unpriced: no tokens
 a7 and a8 share an hour's group of usage, unpriced (it has output tokens): a7 is priced all
@@ -35,7 +36,7 @@ from collectors.deployments import Deployment, write_deployments
 from collectors.prices.book import DEPLOYMENT_TYPES, load_reference_data
 from collectors.rows import CallRow
 from collectors.store import Store
-from collectors.tenants import default_tenants, write_tenants
+from collectors.tenants import Tenant, TenantRule, TenantsConfig, default_tenants, write_tenants
 from queries import calls
 from queries.calls import CallSearch
 from queries.scope import Scope
@@ -45,6 +46,7 @@ from tests.sql.test_call_merge import call
 
 D = datetime(2026, 11, 10, tzinfo=UTC)
 PTU = "ProvisionedManaged"
+BIG = {"end_user": "u-big"}
 GPT_NEW_PRICE = "gpt-new,GlobalStandard,,1.00,0.50,4.00,2026-11-11,,test\n"
 WEEK = Scope(D - timedelta(days=3), D + timedelta(days=4))
 UNPRICED = ["b4", "b3", "b2", "a8", "a6", "a4", "a2"]
@@ -70,7 +72,7 @@ FAILED = {"status": "error", "http_status": 500}
 EMBED = "text-embedding-3-small"
 CALLS = [
     on("a1", hm(9), "chat", "gpt-4o", "contoso", **TOKENS),
-    on("a2", hm(9, 30), "ptu-free", "gpt-4o", "fabrikam", deployment_type=PTU, **TOKENS),
+    on("a2", hm(9, 30), "ptu-free", "gpt-4o", "fabrikam", deployment_type=PTU, **TOKENS, **BIG),
     on("a3", hm(10), "ptu-paid", "gpt-4o", "contoso", deployment_type=PTU, **TOKENS),
     on("a4", hm(10, 15), "mystery", "gpt-mystery", "contoso", **MYSTERY),
     on("a5", hm(10, 20), "mystery", "gpt-mystery", "contoso", **FAILED),
@@ -79,7 +81,7 @@ CALLS = [
     on("a8", hm(11, 20), "embed", EMBED, "contoso", input_tokens=100, output_tokens=5),
     on("b1", hm(8, days=1), "new", "gpt-new", "contoso", input_tokens=400, output_tokens=40),
     on("b2", hm(9, days=1), "ptu-free", "gpt-4o", "fabrikam", deployment_type=PTU, **TOKENS),
-    on("b3", hm(9, 30, days=1), "mystery", "gpt-mystery", "fabrikam", **MYSTERY),
+    on("b3", hm(9, 30, days=1), "mystery", "gpt-mystery", "fabrikam", **MYSTERY, **BIG),
     on("b4", hm(10, days=1), "ptu-free", "gpt-4o", "contoso", deployment_type=PTU, **TOKENS),
     on("b5", hm(10, 30, days=1), "ptu-free", "gpt-4o", "contoso", deployment_type=PTU, **FAILED),
 ]
@@ -131,6 +133,19 @@ def test_with_a_tenant_chosen(store: Store) -> None:
     fabrikam = Scope(WEEK.start, WEEK.end, tenants=("fabrikam",))
     assert unpriced(store, fabrikam, limit=2) == ["b3", "b2"]
     assert unpriced(store, fabrikam) == ["b3", "b2", "a2"]
+
+
+def test_with_a_tenant_resolved_by_end_user(store: Store) -> None:
+    # An end-user rule first (the summary keeps no end users: the usage is read from the
+    # calls): a2 and b3 are u-big's, of bigco; the attribute rule places the others.
+    big = Tenant("bigco", "BigCo", None, None, None)
+    rules = (TenantRule("end_user", "u-big", "bigco"), TenantRule("attribute", None, None))
+    write_tenants(store, TenantsConfig((big,), rules))
+    bigco = Scope(WEEK.start, WEEK.end, tenants=("bigco",))
+    assert unpriced(store, bigco) == ["b3", "a2"]
+    fabrikam = Scope(WEEK.start, WEEK.end, tenants=("fabrikam",))
+    assert unpriced(store, fabrikam) == ["b2"]
+    assert unpriced(store, WEEK, limit=4) == UNPRICED[:4]
 
 
 def test_with_the_other_filters_and_search_fields(store: Store) -> None:
