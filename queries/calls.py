@@ -39,10 +39,62 @@ class CallSearch:
     unpriced: bool = False  # only calls with tokens and no price
 
 
+# How much further back each look for the unpriced calls reaches at least: WIDEN times
+# as many calls in unpriced usage as the look before.
+WIDEN: Final = 8
+
+
 def calls_search(
     cur: duckdb.DuckDBPyConnection, scope: Scope, search: CallSearch, limit: int
 ) -> pd.DataFrame:
-    """Calls in the scope that match the search, newest first."""
+    """Calls in the scope that match the search, newest first.
+
+    The unpriced calls are looked for from the latest hour after which the summary counts
+    ``limit`` calls in unpriced usage (``unpriced_hours``), each call from there priced on
+    its own. When fewer than ``limit`` match from there, the next look reaches back as far
+    as the share of matches found says ``limit`` needs, twice over, and at least ``WIDEN``
+    times as far in counted calls. A look that finds ``limit`` calls has the newest of the
+    whole range (every call it did not read is older), and one from the oldest hour the
+    summary names has every unpriced call of the range."""
+    if not search.unpriced:
+        return _search(cur, scope, search, limit, scope.start)
+    hours = unpriced_hours(cur, scope)
+    wanted = limit
+    while True:
+        since, counted = _unpriced_from(hours, scope, wanted)
+        found = _search(cur, scope, search, limit, since)
+        if len(found) >= limit or counted < wanted:
+            return found
+        wanted = max(wanted * WIDEN, 2 * counted * limit // max(len(found), 1))
+
+
+def unpriced_hours(cur: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+    """Per hour that starts a row of unpriced usage in the scope, the calls of those rows,
+    newest first (where unpriced calls can be; not all of those calls are unpriced)."""
+    return run(cur, "unpriced_hours", **scope.params())
+
+
+def _unpriced_from(hours: pd.DataFrame, scope: Scope, wanted: int) -> tuple[datetime, int]:
+    """The latest hour from which ``hours`` counts ``wanted`` calls (never before the
+    range's start), and the calls it counts from there. When it counts fewer, its oldest
+    hour, before which no unpriced call is; the range's end when it names none."""
+    since = scope.end
+    counted = 0
+    for hour, calls in zip(hours["hour"], hours["calls"], strict=True):
+        since = max(hour.to_pydatetime(), scope.start)
+        counted += int(calls)
+        if counted >= wanted:
+            break
+    return since, counted
+
+
+def _search(
+    cur: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    search: CallSearch,
+    limit: int,
+    unpriced_from: datetime,
+) -> pd.DataFrame:
     return run(
         cur,
         "calls_search",
@@ -51,6 +103,7 @@ def calls_search(
         status=search.status,
         finish_reason=search.finish_reason.strip(),
         unpriced=search.unpriced,
+        unpriced_from=unpriced_from,
         limit=limit,
         **scope.params(),
     )

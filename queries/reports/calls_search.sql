@@ -1,10 +1,14 @@
 -- name: calls_search
 -- returns: call_id, start_time, tenant_id, deployment, model, operation, end_user, status, http_status, finish_reason, filter_action, duration_ms, input_tokens, output_tokens, trace_id (one row per matching call, newest first, at most $limit)
--- params: $start TIMESTAMPTZ, $end TIMESTAMPTZ, $tenants VARCHAR[], $deployments VARCHAR[], $models VARCHAR[], $types VARCHAR[], $services VARCHAR[], $id_prefix VARCHAR, $end_user VARCHAR, $status VARCHAR, $finish_reason VARCHAR, $unpriced BOOLEAN, $limit INTEGER
+-- params: $start TIMESTAMPTZ, $end TIMESTAMPTZ, $tenants VARCHAR[], $deployments VARCHAR[], $models VARCHAR[], $types VARCHAR[], $services VARCHAR[], $id_prefix VARCHAR, $end_user VARCHAR, $status VARCHAR, $finish_reason VARCHAR, $unpriced BOOLEAN, $unpriced_from TIMESTAMPTZ, $limit INTEGER
 -- $id_prefix matches the start of a call id, trace id or response id ('' = any); the other
 -- search values match exactly ('' = any). All compare as given: no pattern characters.
 -- $unpriced keeps only calls with tokens and no price: no per-token price, or served by a
--- provisioned deployment whose capacity has none (pricing_coverage.sql counts the same).
+-- provisioned deployment whose capacity has none (unpriced_usage(), which
+-- pricing_coverage.sql counts by). Only the calls from $unpriced_from (>= $start) are priced
+-- and searched for them: the newest $limit unpriced calls of the range when at least $limit
+-- match from there, else all those from there (queries/calls.py widens it to $start then).
+-- $unpriced_from is not read for other searches.
 -- With nothing to search for and no filter chosen, the newest $limit calls are read from the
 -- latest whole hour after which the hourly summary holds at least $limit rows: each row
 -- stands for at least one call of its hour, so that hour's start is a lower bound for the
@@ -31,14 +35,12 @@ WITH since AS (
     )
 ),
 unpriced AS (
+    -- Each call from $unpriced_from priced on its own: a price group may hold calls with
+    -- and without output tokens, so not every call of an unpriced group is unpriced.
     SELECT c.call_id
-    FROM costed_usage($start, $end, true) AS c
-    LEFT JOIN deployment_types AS t ON t.deployment_type = c.billed_type
+    FROM costed_usage($unpriced_from, $end, true) AS c
     WHERE $unpriced
-        AND c.input_tokens + c.output_tokens > 0
-        AND (NOT c.priced OR (
-            t.billing = 'ptu' AND c.deployment NOT IN (SELECT deployment FROM capacity_priced)
-        ))
+        AND unpriced_usage(c.input_tokens + c.output_tokens, c.priced, c.billing, c.deployment)
 ),
 newest AS (
     -- The matching calls' ids first, reading only the columns the search compares.
@@ -51,9 +53,11 @@ newest AS (
         AND ($end_user = '' OR end_user = $end_user)
         AND ($status = '' OR status = $status)
         AND ($finish_reason = '' OR finish_reason = $finish_reason)
-        AND (NOT $unpriced OR call_id IN (SELECT call_id FROM unpriced))
-        -- (Not tested at all for the unpriced calls: the bound is the range's start there,
-        -- and the test would only stand in the way of the unpriced calls' semi-join.)
+        AND (NOT $unpriced OR (
+            start_time >= $unpriced_from AND call_id IN (SELECT call_id FROM unpriced)
+        ))
+        -- (Not tested at all for the unpriced calls: their bound is $unpriced_from, a value,
+        -- so the scan reads only its row groups.)
         AND ($unpriced OR start_time >= (SELECT cutoff FROM since))
     ORDER BY start_time DESC, call_id
     LIMIT $limit
