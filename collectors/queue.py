@@ -285,6 +285,15 @@ class IngestQueue:
                 with self._cond:
                     self._writing = False
                     self._cond.notify_all()
+            self._checkpoint_if_due()
+
+    def _checkpoint_if_due(self) -> None:
+        """After the senders have their answers: the store's checkpoint, if its log is due
+        one (requests arriving meanwhile are decoded and normalised; their commit waits)."""
+        try:
+            self._store.checkpoint_if_due()
+        except Exception:  # the writer goes on; DuckDB checkpoints at its own threshold
+            log.exception("checkpointing failed unexpectedly")
 
     def _take_prepared(self) -> list[_Prepared] | None:
         """Every normalised group waiting, up to ``max_group_spans`` spans (one at least),

@@ -51,11 +51,21 @@ COMPACT_EVERY_S: Final = 600.0
 # Days whose hourly usage summary commits appended rows to (today included) are folded into
 # one row per hour and keys at most this often, and when the store closes.
 FOLD_USAGE_EVERY_S: Final = 60.0
-# A commit that brings the write-ahead log to this size checkpoints the file (DuckDB's
-# default is 16 MB, about 12,000 calls). Each checkpoint leaves partly filled row groups
-# that later ones rewrite into full ones: fewer checkpoints rewrite less. The calls not yet
-# checkpointed stay in memory (docs/decisions/0027-arrow-sums-and-cheaper-commits.md).
-CHECKPOINT_THRESHOLD: Final = "64MiB"
+# The store checkpoints the file once its write-ahead log reaches this size (about 37,000
+# calls; DuckDB's default is 16 MB), after the commit's senders have their answer
+# (``checkpoint_if_due``). The calls not yet checkpointed stay in memory
+# (docs/decisions/0027-arrow-sums-and-cheaper-commits.md,
+# docs/decisions/0036-checkpoints-after-the-answer.md).
+CHECKPOINT_AT_BYTES: Final = 64 * 2**20
+# DuckDB's own automatic checkpoint, inside a commit, is kept for a log the store does not
+# checkpoint itself (writes no writer follows with ``checkpoint_if_due``).
+CHECKPOINT_THRESHOLD: Final = "256MiB"
+# A checkpoint leaves the rows appended since the one before as new, partly filled row
+# groups, and the rows deleted (summary folds, retention) where they were. Vacuuming merges
+# them into full row groups, several times the cost of the checkpoint itself: the store's
+# checkpoints vacuum at most this often, and after a purge.
+VACUUM_EVERY_S: Final = 600.0
+VACUUM_TASKS: Final = 100  # DuckDB's default max_vacuum_tasks
 
 
 @dataclass(frozen=True)
@@ -249,8 +259,9 @@ def _days_of(start_times: pa.Array) -> set[date]:
 class Store:
     """Owner of the DuckDB file. Thread-safe: writes are serialised by a lock."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, checkpoint_at_bytes: int = CHECKPOINT_AT_BYTES) -> None:
         self.path = path.resolve()
+        self._checkpoint_at_bytes = checkpoint_at_bytes
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             # Without the ICU extension (not bundled, not downloadable offline) DuckDB's
@@ -258,6 +269,7 @@ class Store:
             # month boundaries are UTC dates.
             self._con = duckdb.connect(str(self.path))
             queries.execute(self._con, "set_checkpoint_threshold", size=CHECKPOINT_THRESHOLD)
+            queries.execute(self._con, "set_vacuum_tasks", tasks=0)
         except duckdb.Error as exc:
             raise StoreError(f"cannot open {self.path}: {exc}") from exc
         self._write_lock = threading.Lock()
@@ -268,6 +280,7 @@ class Store:
         # data, changed only in a transaction of its own.
         self._long_above: tuple[int, dict[str, int]] | None = None
         self._local = threading.local()
+        self._vacuumed_at: float | None = None  # never by this store: its first vacuums
         self._calls_kept_from: datetime | None = None  # retention deleted the calls before
         self._content_kept_from: datetime | None = None  # ... and message content before
         # Days whose latency sketch holds rows appended by commits, and when the store last
@@ -476,6 +489,7 @@ class Store:
             queries.execute(con, "record_purge", calls_before=calls_before,
                             content_before=content_before, at=now or datetime.now(UTC))  # fmt: skip
             self._read_horizons(con)
+        self._try_checkpoint(vacuum=True)  # the deleted rows' space reclaimed
         row = counted.iloc[0]
         return PurgeResult(
             calls_before=calls_before,
@@ -484,6 +498,45 @@ class Store:
             verdicts_deleted=int(row["verdicts"]),
             contents_removed=int(row["contents"]),
         )
+
+    def checkpoint_if_due(self) -> bool:
+        """Checkpoint the file if its write-ahead log has reached ``checkpoint_at_bytes``
+        (the writer calls it after answering a commit's senders, so they do not wait for
+        it); vacuuming if the store has not in ``VACUUM_EVERY_S``. True if it checkpointed;
+        a checkpoint that fails leaves the log as it was, for the next one."""
+        if self._log_bytes() < self._checkpoint_at_bytes:
+            return False
+        due = self._vacuumed_at is None or time.monotonic() - self._vacuumed_at >= VACUUM_EVERY_S
+        return self._try_checkpoint(vacuum=due)
+
+    def _try_checkpoint(self, *, vacuum: bool) -> bool:
+        try:
+            self.checkpoint(vacuum=vacuum)
+        except duckdb.Error as exc:  # e.g. another transaction writing: the log stays
+            log.warning("checkpointing %s failed (%s); a later commit tries again", self.path,
+                        exc)  # fmt: skip
+            return False
+        return True
+
+    def checkpoint(self, *, vacuum: bool) -> None:
+        """Write what the log holds into the file; ``vacuum`` also merges the row groups
+        that appends left partly filled and those that deletes thinned."""
+        with self._write_lock:
+            if not vacuum:
+                queries.execute(self._con, "checkpoint")
+                return
+            queries.execute(self._con, "set_vacuum_tasks", tasks=VACUUM_TASKS)
+            try:
+                queries.execute(self._con, "checkpoint")
+            finally:
+                queries.execute(self._con, "set_vacuum_tasks", tasks=0)
+            self._vacuumed_at = time.monotonic()
+
+    def _log_bytes(self) -> int:
+        try:
+            return self.path.with_name(self.path.name + ".wal").stat().st_size
+        except FileNotFoundError:
+            return 0
 
     def _read_horizons(self, cur: duckdb.DuckDBPyConnection) -> None:
         row = queries.run(cur, "retention_horizons").iloc[0]
