@@ -57,8 +57,8 @@ FOLD_USAGE_EVERY_S: Final = 60.0
 # (docs/decisions/0027-arrow-sums-and-cheaper-commits.md,
 # docs/decisions/0036-checkpoints-after-the-answer.md).
 CHECKPOINT_AT_BYTES: Final = 64 * 2**20
-# DuckDB's own automatic checkpoint, inside a commit, is kept for a log the store does not
-# checkpoint itself (writes no writer follows with ``checkpoint_if_due``).
+# DuckDB's own automatic checkpoint, inside a commit, is kept as a backstop for a log the
+# store does not checkpoint itself.
 CHECKPOINT_THRESHOLD: Final = "256MiB"
 # A checkpoint leaves the rows appended since the one before as new, partly filled row
 # groups, and the rows deleted (summary folds, retention) where they were. Vacuuming merges
@@ -281,6 +281,7 @@ class Store:
         self._long_above: tuple[int, dict[str, int]] | None = None
         self._local = threading.local()
         self._vacuumed_at: float | None = None  # never by this store: its first vacuums
+        self._vacuum_wanted = False  # after a purge: its next checkpoint vacuums
         self._calls_kept_from: datetime | None = None  # retention deleted the calls before
         self._content_kept_from: datetime | None = None  # ... and message content before
         # Days whose latency sketch holds rows appended by commits, and when the store last
@@ -340,13 +341,15 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """The owner connection inside one transaction, writes serialised; all or none."""
+        """The owner connection inside one transaction, writes serialised; all or none.
+        Then the store's checkpoint, if its log is due one."""
         with self._write_lock:
             try:
                 with _transaction(self._con):
                     yield self._con
             finally:
                 self._generation += 1
+        self.checkpoint_if_due()
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for the calling thread (DuckDB cursors are not shared across threads)."""
@@ -364,8 +367,12 @@ class Store:
         source: str,
         rejected: int = 0,
     ) -> WriteResult:
-        """Store one batch in one transaction; re-sent calls are ignored, not doubled."""
-        return self.write_many([Batch(calls, verdicts, source, rejected)])[0]
+        """Store one batch in one transaction; re-sent calls are ignored, not doubled. Then
+        the store's checkpoint, if its log is due one (the ingest queue's writer checks
+        after answering its senders instead)."""
+        result = self.write_many([Batch(calls, verdicts, source, rejected)])[0]
+        self.checkpoint_if_due()
+        return result
 
     def prepare(self, batches: list[Batch]) -> PreparedWrite:
         """What ``write_many`` computes of ``batches`` before it writes: their calls
@@ -489,7 +496,9 @@ class Store:
             queries.execute(con, "record_purge", calls_before=calls_before,
                             content_before=content_before, at=now or datetime.now(UTC))  # fmt: skip
             self._read_horizons(con)
-        self._try_checkpoint(vacuum=True)  # the deleted rows' space reclaimed
+            self._vacuum_wanted = True  # the deleted rows' space reclaimed
+        if self._vacuum_wanted:  # the log was not due a checkpoint after the purge
+            self._try_checkpoint(vacuum=True)
         row = counted.iloc[0]
         return PurgeResult(
             calls_before=calls_before,
@@ -506,8 +515,12 @@ class Store:
         a checkpoint that fails leaves the log as it was, for the next one."""
         if self._log_bytes() < self._checkpoint_at_bytes:
             return False
-        due = self._vacuumed_at is None or time.monotonic() - self._vacuumed_at >= VACUUM_EVERY_S
-        return self._try_checkpoint(vacuum=due)
+        return self._try_checkpoint(vacuum=self._vacuum_due())
+
+    def _vacuum_due(self) -> bool:
+        if self._vacuum_wanted or self._vacuumed_at is None:
+            return True
+        return time.monotonic() - self._vacuumed_at >= VACUUM_EVERY_S
 
     def _try_checkpoint(self, *, vacuum: bool) -> bool:
         try:
@@ -531,6 +544,7 @@ class Store:
             finally:
                 queries.execute(self._con, "set_vacuum_tasks", tasks=0)
             self._vacuumed_at = time.monotonic()
+            self._vacuum_wanted = False
 
     def _log_bytes(self) -> int:
         try:

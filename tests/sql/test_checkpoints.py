@@ -122,3 +122,17 @@ def test_a_purge_vacuums(tmp_path: Path) -> None:
     assert row_groups(store) == 1
     assert vacuum_tasks(store) == 0
     store.close()
+
+
+def test_a_single_write_and_a_transaction_checkpoint_when_due(tmp_path: Path) -> None:
+    store = Store(tmp_path / "lens.duckdb", checkpoint_at_bytes=1)
+    batch = normalize_spans(requests(1)[0].spans, source="otlp")
+    # the Log Analytics poller's write: no queue after it
+    assert store.write(batch.calls_of(0), batch.verdicts_of(0), source="otlp").calls_inserted == 50
+    assert log_bytes(store) == 0
+    assert calls_in_file_alone(store, tmp_path) == 50
+    with store.transaction() as con:  # reference data, rebuilds
+        con.execute("DELETE FROM calls WHERE call_id IN (SELECT call_id FROM calls LIMIT 20)")
+    assert log_bytes(store) == 0
+    assert calls_in_file_alone(store, tmp_path) == 30
+    store.close()
