@@ -1,15 +1,21 @@
-"""Questions the Deployments page asks: latency, throughput, throttling and quota."""
+"""Questions the Deployments page asks: latency, throughput, throttling and quota.
+
+Over long ranges the busiest minute of each deployment's busiest hour is read from the
+summary of sealed hours ``busiest_minutes`` where it answers, and kept there by the read
+(docs/decisions/0034-busiest-minutes-of-sealed-hours.md).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import math
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 import duckdb
 import pandas as pd
 
-from queries import run
+from queries import execute, run, run_rows
 from queries.chargeback import capacity_until
 from queries.scope import Scope
 
@@ -18,17 +24,133 @@ from queries.scope import Scope
 # (docs/decisions/0009-latency-sketches.md).
 SKETCHES_PAST: Final = timedelta(days=14)
 
+# An hour's busiest minute is kept once a day has passed since the hour ended: calls are
+# written (late ones, merged reports) within a day of their start, so by then it seldom
+# changes; a change sends the hour back to its calls until it is kept again.
+BUSIEST_MINUTE_SEALED_AFTER: Final = timedelta(days=1)
+
 
 def reads_sketches(scope: Scope) -> bool:
     """Whether the latency reports of ``scope`` read the hourly sketches."""
     return scope.end - scope.start > SKETCHES_PAST
 
 
-def deployment_stats(cur: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFrame:
+def deployment_stats(
+    cur: duckdb.DuckDBPyConnection, scope: Scope, now: datetime | None = None
+) -> pd.DataFrame:
     """Per deployment: latency percentiles, TTFT, output speed, 429 and error rates, peak TPM."""
-    if reads_sketches(scope):
-        return run(cur, "deployment_stats_from_sketches", **scope.params())
-    return run(cur, "deployment_stats", **scope.params())
+    if not reads_sketches(scope):
+        return run(cur, "deployment_stats", **scope.params())
+    if not answers_busiest_minutes(scope):
+        return _stats_from_sketches(cur, scope, False, scope.start)
+    # Kept hours are sealed ones: the calls of the hours since are read, and every busiest
+    # hour before them is answered by a kept row, as a rule. Where one is not, the hours to
+    # keep are kept and the report read again.
+    sealed_before = _hour_of(now or datetime.now(UTC)) - BUSIEST_MINUTE_SEALED_AFTER
+    calls_from = max(scope.start, sealed_before)
+    frame = run(cur, "deployment_stats_from_sketches", summarised=True, calls_from=calls_from,
+                **scope.params())  # fmt: skip
+    if _answered(frame, scope, calls_from):
+        return frame.drop(columns="unanswered_from")
+    return _stats_keeping_busiest_minutes(cur, scope, sealed_before)
+
+
+def answers_busiest_minutes(scope: Scope) -> bool:
+    """Whether ``busiest_minutes`` answers the scope: it keeps the busiest minute over all of
+    a deployment's calls, so it answers a scope that chooses deployments only."""
+    return not (scope.tenant_list() or scope.models or scope.deployment_types or scope.services)
+
+
+def keep_busiest_minutes(
+    cur: duckdb.DuckDBPyConnection, hours: list[datetime], deployments: list[str]
+) -> None:
+    """Sum the busiest minute of ``hours[i]`` of ``deployments[i]`` again from their calls
+    and keep it with the hour's usage now; in the caller's transaction."""
+    if not hours:
+        return
+    execute(cur, "clear_busiest_minutes", hours=hours, deployments=deployments)
+    execute(
+        cur,
+        "fill_busiest_minutes",
+        hours=hours,
+        deployments=deployments,
+        first=min(hours),
+        last=max(hours),
+    )
+
+
+def _stats_from_sketches(
+    cur: duckdb.DuckDBPyConnection, scope: Scope, summarised: bool, calls_from: datetime
+) -> pd.DataFrame:
+    frame = run(cur, "deployment_stats_from_sketches", summarised=summarised,
+                calls_from=calls_from, **scope.params())  # fmt: skip
+    return frame.drop(columns="unanswered_from")
+
+
+def _answered(frame: pd.DataFrame, scope: Scope, calls_from: datetime) -> bool:
+    """Whether every busiest hour the summary did not answer was read from the calls."""
+    if calls_from <= scope.start:
+        return True
+    if frame.empty:  # no row to say it: a deployment whose busiest hour went unread has none
+        return False
+    first = frame["unanswered_from"].iloc[0]
+    return bool(pd.isna(first) or first >= calls_from)
+
+
+def _stats_keeping_busiest_minutes(
+    cur: duckdb.DuckDBPyConnection, scope: Scope, sealed_before: datetime
+) -> pd.DataFrame:
+    """The stats in one transaction: the busiest hours the summary does not answer are
+    found, those sealed by ``sealed_before`` kept, and the report reads the summary for the
+    others and the calls for the rest, from the same snapshot. Should keeping fail (another
+    reader keeping the same hours first, a read-only file), the report is read again
+    without keeping anything: it is exact either way."""
+    for keep in (True, False):
+        cur.begin()
+        try:
+            frame = _stats_in_transaction(cur, scope, sealed_before, keep)
+        except duckdb.Error:
+            _roll_back(cur)
+            if keep:
+                continue
+            raise
+        try:
+            cur.commit()
+        except duckdb.Error:  # another reader kept the same hours first: the answer stands
+            _roll_back(cur)
+        return frame
+    raise AssertionError("unreachable")
+
+
+def _stats_in_transaction(
+    cur: duckdb.DuckDBPyConnection, scope: Scope, sealed_before: datetime, keep: bool
+) -> pd.DataFrame:
+    ((hours, deployments, calls_from, calls_from_unkept),) = run_rows(
+        cur,
+        "busiest_hours_to_keep",
+        start=scope.start,
+        end=scope.end,
+        deployments=list(scope.deployments),
+        sealed_before=sealed_before,
+    )
+    if keep:
+        keep_busiest_minutes(cur, list(hours), list(deployments))
+    else:
+        calls_from = calls_from_unkept
+    frame = run(cur, "deployment_stats_from_sketches", summarised=True, calls_from=calls_from,
+                **scope.params())  # fmt: skip
+    if not _answered(frame, scope, calls_from):  # not expected: read every busiest hour's calls
+        return _stats_from_sketches(cur, scope, True, scope.start)
+    return frame.drop(columns="unanswered_from")
+
+
+def _hour_of(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def _roll_back(cur: duckdb.DuckDBPyConnection) -> None:
+    with contextlib.suppress(duckdb.Error):  # no transaction open
+        cur.rollback()
 
 
 def latency_histogram(
