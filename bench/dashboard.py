@@ -217,15 +217,17 @@ def page_queries(cur: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, Call
         deployments.latency_histogram(cur, scope, bin_ms, max_ms)
         deployments.latency_over_time(cur, scope, bucket)
         usage = usage_in_scope(cur, scope)
-        costs.deployment_costs(cur, scope, usage, scope.end)
+        capacity = costs.capacity_in_scope(cur, scope, scope.end)
+        costs.deployment_costs(cur, scope, usage, scope.end, capacity)
         costs.pricing_coverage(cur, usage)
         costs.unregistered_provisioned(cur, usage)
-        deployments.ptu_hours(cur, scope, scope.end)
+        deployments.ptu_hours(cur, scope, scope.end, capacity)
         deployments.ptu_utilization(cur, scope)
 
     def deployment_costs() -> None:  # the Deployments page's cost section alone
         usage = usage_in_scope(cur, scope)
-        costs.deployment_costs(cur, scope, usage, scope.end)
+        capacity = costs.capacity_in_scope(cur, scope, scope.end)
+        costs.deployment_costs(cur, scope, usage, scope.end, capacity)
         costs.pricing_coverage(cur, usage)
         costs.unregistered_provisioned(cur, usage)
 

@@ -14,9 +14,10 @@ from typing import Final
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
-from queries import execute, run, run_rows
-from queries.chargeback import capacity_until
+from queries import execute, run, run_over, run_rows
+from queries.costs import CAPACITY_RELATION, capacity_in_scope
 from queries.scope import Scope
 
 # Ranges longer than this read latency from the hourly sketches (within 1 % of the exact
@@ -202,15 +203,17 @@ def ptu_utilization(cur: duckdb.DuckDBPyConnection, scope: Scope) -> pd.DataFram
     return frame.merge(lens, on="deployment", how="left")
 
 
-def ptu_hours(cur: duckdb.DuckDBPyConnection, scope: Scope, now: datetime) -> pd.DataFrame:
+def ptu_hours(
+    cur: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    now: datetime,
+    capacity: pa.Table | None = None,
+) -> pd.DataFrame:
     """Per provisioned deployment and charged hour (the scope's whole hours before ``now``'s
     hour): its utilisation against what its PTUs can serve, its cost and the part of it
-    idle. Whole-deployment numbers: an asker who may see only some tenants gets none."""
-    frame = run(
-        cur,
-        "ptu_hours",
-        start=scope.start,
-        until=capacity_until(scope.end, now),
-        deployments=list(scope.deployments),
-    )
+    idle; from ``capacity`` when given (``queries.costs.capacity_in_scope`` at ``now``).
+    Whole-deployment numbers: an asker who may see only some tenants gets none."""
+    if capacity is None:
+        capacity = capacity_in_scope(cur, scope, now)
+    frame = run_over(cur, "ptu_hours", (CAPACITY_RELATION, capacity))
     return frame.iloc[0:0] if scope.allowed_tenants is not None else frame
