@@ -272,6 +272,7 @@ def page_queries(cur: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, Call
     }
 
 
+DAY = timedelta(days=1)
 SKETCHED = ("p50_ms", "p95_ms", "p99_ms", "ttft_p50_ms", "ttft_p95_ms", "output_tokens_per_s")
 
 
@@ -294,6 +295,19 @@ def check_sketches(cur: duckdb.DuckDBPyConnection, scope: Scope) -> str:
             raise SystemExit("deployment_stats from the kept busiest minutes != the calls'")
         ((hours,),) = cur.execute("SELECT count(*) FROM busiest_minutes").fetchall()
         kept = f"; busiest minutes as the calls' ({hours} kept, the first read {first_ms:,.0f} ms)"
+        # p95 over time, with the sealed buckets kept, against the sketch alone.
+        bucket = timedelta(hours=6) if scope.end - scope.start <= timedelta(days=31) else DAY
+        began = time.perf_counter()
+        summarised = deployments.latency_over_time(cur, scope, bucket)
+        first_ms = (time.perf_counter() - began) * 1000
+        from_sketch = run_query(
+            cur, "latency_over_time_from_sketches", bucket=bucket, summarised=False,
+            sketch_from=scope.start, **params,
+        ).drop(columns=["durations_fp", "kept", "complete"])  # fmt: skip
+        if not summarised.equals(from_sketch):
+            raise SystemExit("p95 over time from the kept buckets != the sketch's")
+        ((periods,),) = cur.execute("SELECT count(*) FROM latency_periods").fetchall()
+        kept += f", p95 over time as the sketch's ({periods} kept, first read {first_ms:,.0f} ms)"
     if list(sketched["deployment"]) != list(truth["deployment"]) or list(sketched["calls"]) != list(
         truth["calls"]
     ):

@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from queries import execute, run, run_over, run_rows
+from queries import execute, execute_over, run, run_over, run_rows
 from queries.costs import CAPACITY_RELATION, capacity_in_scope
 from queries.scope import Scope
 
@@ -25,10 +25,11 @@ from queries.scope import Scope
 # (docs/decisions/0009-latency-sketches.md).
 SKETCHES_PAST: Final = timedelta(days=14)
 
-# An hour's busiest minute is kept once a day has passed since the hour ended: calls are
-# written (late ones, merged reports) within a day of their start, so by then it seldom
-# changes; a change sends the hour back to its calls until it is kept again.
-BUSIEST_MINUTE_SEALED_AFTER: Final = timedelta(days=1)
+# An hour's busiest minute, or a chart bucket's latency, is kept once a day has passed since
+# it ended: calls are written (late ones, merged reports) within a day of their start, so by
+# then it seldom changes; a change sends it back to the calls or the sketch until it is
+# kept again.
+SEALED_AFTER: Final = timedelta(days=1)
 
 
 def reads_sketches(scope: Scope) -> bool:
@@ -42,12 +43,12 @@ def deployment_stats(
     """Per deployment: latency percentiles, TTFT, output speed, 429 and error rates, peak TPM."""
     if not reads_sketches(scope):
         return run(cur, "deployment_stats", **scope.params())
-    if not answers_busiest_minutes(scope):
+    if not answers_summaries(scope):
         return _stats_from_sketches(cur, scope, False, scope.start)
     # Kept hours are sealed ones: the calls of the hours since are read, and every busiest
     # hour before them is answered by a kept row, as a rule. Where one is not, the hours to
     # keep are kept and the report read again.
-    sealed_before = _hour_of(now or datetime.now(UTC)) - BUSIEST_MINUTE_SEALED_AFTER
+    sealed_before = _hour_of(now or datetime.now(UTC)) - SEALED_AFTER
     calls_from = max(scope.start, sealed_before)
     frame = run(cur, "deployment_stats_from_sketches", summarised=True, calls_from=calls_from,
                 **scope.params())  # fmt: skip
@@ -56,9 +57,10 @@ def deployment_stats(
     return _stats_keeping_busiest_minutes(cur, scope, sealed_before)
 
 
-def answers_busiest_minutes(scope: Scope) -> bool:
-    """Whether ``busiest_minutes`` answers the scope: it keeps the busiest minute over all of
-    a deployment's calls, so it answers a scope that chooses deployments only."""
+def answers_summaries(scope: Scope) -> bool:
+    """Whether ``busiest_minutes`` and ``latency_periods`` answer the scope: they keep a
+    deployment's numbers over all of its calls, so they answer a scope that chooses
+    deployments only."""
     return not (scope.tenant_list() or scope.models or scope.deployment_types or scope.services)
 
 
@@ -163,13 +165,62 @@ def latency_histogram(
 
 
 def latency_over_time(
-    cur: duckdb.DuckDBPyConnection, scope: Scope, bucket: timedelta
+    cur: duckdb.DuckDBPyConnection, scope: Scope, bucket: timedelta, now: datetime | None = None
 ) -> pd.DataFrame:
     """p50 and p95 latency per time bucket and deployment."""
     whole_hours = bucket % timedelta(hours=1) == timedelta(0)
-    if reads_sketches(scope) and whole_hours:
-        return run(cur, "latency_over_time_from_sketches", bucket=bucket, **scope.params())
-    return run(cur, "latency_over_time", bucket=bucket, **scope.params())
+    if not (reads_sketches(scope) and whole_hours):
+        return run(cur, "latency_over_time", bucket=bucket, **scope.params())
+    if not answers_summaries(scope):
+        return _over_time_from_sketches(cur, scope, bucket, False, scope.start)
+    # Kept buckets are sealed ones: the sketch is read from the bucket of the hours since,
+    # and every bucket before is answered by a kept row, as a rule. Where one is not, the
+    # whole range is read from the sketch and its sealed buckets kept.
+    sealed_before = _hour_of(now or datetime.now(UTC)) - SEALED_AFTER
+    sketch_from = max(scope.start, sealed_before)
+    frame = run(cur, "latency_over_time_from_sketches", bucket=bucket, summarised=True,
+                sketch_from=sketch_from, **scope.params())  # fmt: skip
+    if sketch_from > scope.start and (frame.empty or not frame["complete"].iloc[0]):
+        frame = run(cur, "latency_over_time_from_sketches", bucket=bucket, summarised=True,
+                    sketch_from=scope.start, **scope.params())  # fmt: skip
+    _keep_latency_periods(cur, frame, scope, bucket, sealed_before)
+    return frame.drop(columns=list(_KEPT_COLUMNS))
+
+
+_KEPT_COLUMNS: Final = ("durations_fp", "kept", "complete")
+
+
+def _over_time_from_sketches(
+    cur: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    bucket: timedelta,
+    summarised: bool,
+    sketch_from: datetime,
+) -> pd.DataFrame:
+    frame = run(cur, "latency_over_time_from_sketches", bucket=bucket, summarised=summarised,
+                sketch_from=sketch_from, **scope.params())  # fmt: skip
+    return frame.drop(columns=list(_KEPT_COLUMNS))
+
+
+def _keep_latency_periods(
+    cur: duckdb.DuckDBPyConnection,
+    frame: pd.DataFrame,
+    scope: Scope,
+    bucket: timedelta,
+    sealed_before: datetime,
+) -> None:
+    """Keep the buckets of ``frame`` read from the sketch that are of whole hours inside the
+    scope and ended before ``sealed_before``. Should keeping fail (another reader keeping the
+    same buckets first, a read-only file), nothing is kept: the answer stands."""
+    first = _hour_of(scope.start - timedelta(microseconds=1)) + timedelta(hours=1)
+    until = min(_hour_of(scope.end), sealed_before)
+    new = frame[~frame["kept"] & (frame["bucket"] >= first) & (frame["bucket"] + bucket <= until)]
+    if new.empty:
+        return
+    rows = new[["bucket", "deployment", "calls", "durations_fp", "p50_ms", "p95_ms"]]
+    rows = rows.rename(columns={"bucket": "period"}).assign(hours=bucket // timedelta(hours=1))
+    with contextlib.suppress(duckdb.Error):
+        execute_over(cur, "keep_latency_periods", pa.Table.from_pandas(rows, preserve_index=False))
 
 
 def latency_bins(stats: pd.DataFrame, bins: int = 40) -> tuple[float, float]:
