@@ -1,4 +1,4 @@
-"""The Deployments page's busiest minutes of sealed hours (057_busiest_minutes.sql): the peak
+"""The Deployments page's busiest minutes of sealed hours (057_deployment_summaries.sql): the peak
 tokens per minute over a long range read from them equal those read from the calls, at
 every moment: a late call, a purge, a filter, an hour not yet sealed, two readers.
 

@@ -1,5 +1,5 @@
 """The Deployments page's p50 and p95 over time of sealed chart buckets (latency_periods,
-057_busiest_minutes.sql): over a long range, read from the kept buckets they equal those
+057_deployment_summaries.sql): over a long range, read from the kept buckets they equal those
 read from the latency sketch, at every moment: a late call, a filter, a bucket at the
 range's edge or not yet sealed, a read-only file.
 

@@ -1,4 +1,4 @@
--- name: 057_busiest_minutes
+-- name: 057_deployment_summaries
 -- returns: nothing (migration): the Deployments page's summaries of sealed hours, kept by its reads: busiest_minutes (each deployment's busiest minute of an hour, with the usage it was summed at) and latency_periods (p50 and p95 latency of a chart bucket of whole hours per deployment, with the sketch it was read from)
 -- params:
 -- Over ranges longer than 14 days the Deployments page finds each deployment's busiest hour
