@@ -9,6 +9,7 @@
 -- caller reads again from $start when the rows are not complete).
 WITH source AS NOT MATERIALIZED (
     SELECT
+        hour,
         hours_bucket($bucket, hour) AS period,
         -- Whether the bucket is of whole hours inside the range: only such are kept.
         hours_bucket($bucket, hour) >= date_trunc('hour', $start - INTERVAL 1 microsecond)
@@ -43,7 +44,18 @@ counts AS (
     SELECT s.period, s.deployment, s.b, CAST(sum(s.duration_calls) AS BIGINT) AS durations
     FROM source AS s
     ANTI JOIN kept AS k USING (period, deployment)
-    WHERE NOT s.whole OR s.period >= hours_bucket($bucket, $sketch_from)
+    -- The same test on the hour itself, so that it filters the sketch as it is read: the
+    -- hours before the first bucket of whole hours, and those from the last one's end or
+    -- $sketch_from's bucket on.
+    WHERE (
+            s.hour < hours_bucket($bucket, date_trunc('hour', $start - INTERVAL 1 microsecond)
+                + INTERVAL 1 hour - INTERVAL 1 microsecond) + $bucket
+            OR s.hour >= least(
+                hours_bucket($bucket, date_trunc('hour', $end)),
+                hours_bucket($bucket, $sketch_from)
+            )
+        )
+        AND (NOT s.whole OR s.period >= hours_bucket($bucket, $sketch_from))
     GROUP BY ALL
 ),
 running AS (

@@ -154,6 +154,15 @@ def test_buckets_at_the_edges_and_not_sealed_are_read_from_the_sketch(store: Sto
     assert near(rows, [(P1, "gpt-4o-prod", 1, 300.0, 300.0), *EXPECTED[1:]])
     assert rows == from_sketch(cur, inside)
     assert kept(cur) == [(6, P2, "gpt-4o-mini", 1), (6, P2, "gpt-4o-prod", 1)]
+    assert over_time(cur, inside) == rows  # P2 kept, P1 from the sketch
+    # To 13:30, inside P2: P2 holds q4 only and is not of whole hours inside the range.
+    cur.execute("DELETE FROM latency_periods")
+    before_end = Scope(P1 - timedelta(days=15), P2 + timedelta(hours=1, minutes=30))
+    rows = over_time(cur, before_end)
+    assert near(rows, [EXPECTED[0], EXPECTED[2]])
+    assert rows == from_sketch(cur, before_end)
+    assert kept(cur) == [(6, P1, "gpt-4o-prod", 3)]
+    assert over_time(cur, before_end) == rows  # P1 kept, P2 from the sketch
 
 
 def test_a_read_only_file_answers_without_keeping(store: Store, tmp_path: Path) -> None:
