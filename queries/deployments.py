@@ -1,7 +1,8 @@
 """Questions the Deployments page asks: latency, throughput, throttling and quota.
 
-Over long ranges the busiest minute of each deployment's busiest hour is read from the
-summary of sealed hours ``busiest_minutes`` where it answers, and kept there by the read
+Over long ranges the busiest minute of each deployment's busiest hour and p95 over time are
+read from what the page's reads keep of sealed hours (``busiest_minutes``,
+``latency_periods``) where it answers, and kept there by the reads
 (docs/decisions/0034-busiest-minutes-of-sealed-hours.md).
 """
 
@@ -30,6 +31,9 @@ SKETCHES_PAST: Final = timedelta(days=14)
 # then it seldom changes; a change sends it back to the calls or the sketch until it is
 # kept again.
 SEALED_AFTER: Final = timedelta(days=1)
+
+# What latency_over_time_from_sketches.sql returns besides the page's columns.
+_KEPT_COLUMNS: Final = ("durations_fp", "kept", "complete")
 
 
 def reads_sketches(scope: Scope) -> bool:
@@ -185,9 +189,6 @@ def latency_over_time(
                     sketch_from=scope.start, **scope.params())  # fmt: skip
     _keep_latency_periods(cur, frame, scope, bucket, sealed_before)
     return frame.drop(columns=list(_KEPT_COLUMNS))
-
-
-_KEPT_COLUMNS: Final = ("durations_fp", "kept", "complete")
 
 
 def _over_time_from_sketches(
