@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from queries import execute, execute_over, run, run_over, run_rows
+from queries import execute, registered, run, run_over, run_rows
 from queries.costs import CAPACITY_RELATION, capacity_in_scope
 from queries.scope import Scope
 
@@ -220,8 +220,11 @@ def _keep_latency_periods(
         return
     rows = new[["bucket", "deployment", "calls", "durations_fp", "p50_ms", "p95_ms"]]
     rows = rows.rename(columns={"bucket": "period"}).assign(hours=bucket // timedelta(hours=1))
-    with contextlib.suppress(duckdb.Error):
-        execute_over(cur, "keep_latency_periods", pa.Table.from_pandas(rows, preserve_index=False))
+    with (
+        contextlib.suppress(duckdb.Error),
+        registered(cur, "periods_read", pa.Table.from_pandas(rows, preserve_index=False)),
+    ):
+        execute(cur, "keep_latency_periods")
 
 
 def latency_bins(stats: pd.DataFrame, bins: int = 40) -> tuple[float, float]:
