@@ -13,10 +13,12 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from queries import run_over
+from queries import registered, run_arrow, run_over
 from queries.chargeback import capacity_until
 from queries.scope import Scope
 from queries.usage import RELATION, sum_usage
+
+CAPACITY_RELATION = "scoped_capacity"  # the name capacity_in_scope's rows are read by
 
 
 def pricing_coverage(cur: duckdb.DuckDBPyConnection, usage: pa.Table) -> pd.DataFrame:
@@ -35,17 +37,35 @@ def carries_capacity(scope: Scope) -> bool:
     return not (scope.models or scope.deployment_types or scope.services)
 
 
-def deployment_costs(
-    cur: duckdb.DuckDBPyConnection, scope: Scope, usage: pa.Table, now: datetime
-) -> pd.DataFrame:
-    """Per deployment: pay-as-you-go + provisioned capacity = total, most cost first."""
-    return run_over(
+def capacity_in_scope(cur: duckdb.DuckDBPyConnection, scope: Scope, now: datetime) -> pa.Table:
+    """The provisioned capacity of the scope's deployments over its charged hours (those
+    over by ``now``), per hour and tenant: fetched once, summed by ``deployment_costs`` and
+    ``queries.deployments.ptu_hours``."""
+    return run_arrow(
         cur,
-        "deployment_costs",
-        (RELATION, usage),
+        "capacity_in_scope",
         start=scope.start,
         until=capacity_until(scope.end, now),
-        tenants=scope.tenant_list(),
         deployments=list(scope.deployments),
-        with_capacity=carries_capacity(scope),
     )
+
+
+def deployment_costs(
+    cur: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    usage: pa.Table,
+    now: datetime,
+    capacity: pa.Table | None = None,
+) -> pd.DataFrame:
+    """Per deployment: pay-as-you-go + provisioned capacity = total, most cost first; the
+    capacity from ``capacity`` when given (``capacity_in_scope`` at ``now``)."""
+    if capacity is None:
+        capacity = capacity_in_scope(cur, scope, now)
+    with registered(cur, CAPACITY_RELATION, capacity):
+        return run_over(
+            cur,
+            "deployment_costs",
+            (RELATION, usage),
+            tenants=scope.tenant_list(),
+            with_capacity=carries_capacity(scope),
+        )

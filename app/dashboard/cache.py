@@ -85,8 +85,16 @@ def ptu_utilization(scope: Scope, version: str) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=300, max_entries=64, show_spinner=False)
+def capacity_in_scope(scope: Scope, version: str) -> pa.Table:
+    """The scope's provisioned capacity per hour and tenant, read once for the cost per
+    deployment and the charged hours."""
+    return costs.capacity_in_scope(db.cursor(), scope, datetime.now(UTC))
+
+
+@st.cache_data(ttl=300, max_entries=64, show_spinner=False)
 def ptu_hours(scope: Scope, version: str) -> pd.DataFrame:
-    return deployments.ptu_hours(db.cursor(), scope, datetime.now(UTC))
+    capacity = capacity_in_scope(scope, version)
+    return deployments.ptu_hours(db.cursor(), scope, datetime.now(UTC), capacity)
 
 
 @st.cache_data(ttl=300, max_entries=64, show_spinner=False)
@@ -264,4 +272,5 @@ def unregistered_provisioned(scope: Scope, version: str) -> pd.DataFrame:
 @st.cache_data(ttl=300, max_entries=64, show_spinner=False)
 def deployment_costs(scope: Scope, version: str) -> pd.DataFrame:
     usage = usage_in_scope(scope, version)
-    return costs.deployment_costs(db.cursor(), scope, usage, datetime.now(UTC))
+    capacity = capacity_in_scope(scope, version)
+    return costs.deployment_costs(db.cursor(), scope, usage, datetime.now(UTC), capacity)

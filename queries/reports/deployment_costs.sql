@@ -1,10 +1,11 @@
 -- name: deployment_costs
--- returns: deployment, payg_cost_usd, ptu_cost_usd, total_cost_usd, tokens (one row per deployment with tokens or capacity in the scope of the registered relation scoped_usage, most cost first; amounts rounded to 6 decimals and the total the sum of its rounded parts, as in the chargeback)
--- params: $start TIMESTAMPTZ, $until TIMESTAMPTZ, $tenants VARCHAR[], $deployments VARCHAR[], $with_capacity BOOLEAN
+-- returns: deployment, payg_cost_usd, ptu_cost_usd, total_cost_usd, tokens (one row per deployment with tokens or capacity in the scope of the registered relations scoped_usage and scoped_capacity, most cost first; amounts rounded to 6 decimals and the total the sum of its rounded parts, as in the chargeback)
+-- params: $tenants VARCHAR[], $with_capacity BOOLEAN
 -- Pay-as-you-go from the scope's priced usage; provisioned (PTU) capacity of the whole
--- hours in [$start, $until) from ptu_allocation(), as the Overview counts it: with tenants
--- chosen, only their shares (idle hours belong to no tenant). $with_capacity is false when
--- the scope chooses models, deployment types or services, which capacity is not split by.
+-- hours charged from ptu_allocation() (the scope's, capacity_in_scope.sql), as the Overview
+-- counts it: with tenants chosen, only their shares (idle hours belong to no tenant).
+-- $with_capacity is false when the scope chooses models, deployment types or services,
+-- which capacity is not split by.
 WITH payg AS (
     SELECT
         deployment,
@@ -15,8 +16,8 @@ WITH payg AS (
 ),
 capacity AS (
     SELECT deployment, sum(ptu_cost_usd) AS ptu_cost_usd
-    FROM ptu_allocation($start, $until)
-    WHERE $with_capacity AND keeps($deployments, deployment) AND keeps($tenants, tenant_id)
+    FROM scoped_capacity
+    WHERE $with_capacity AND keeps($tenants, tenant_id)
     GROUP BY deployment
 ),
 rounded AS (

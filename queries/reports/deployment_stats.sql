@@ -6,7 +6,7 @@
 -- input + output tokens of the busiest minute of the busiest hour; tpm_quota comes from
 -- deployments.toml (tpm). Counts and tokens are weighted by call_weight(); percentiles are
 -- over the stored calls.
-WITH f AS (SELECT * FROM filtered_calls($start, $end, $tenants, $deployments, $models, $types, $services)),
+WITH f AS NOT MATERIALIZED (SELECT * FROM filtered_calls($start, $end, $tenants, $deployments, $models, $types, $services)),
 -- The busiest minute is looked for inside each deployment's busiest hour: minute totals
 -- for one hour per deployment instead of for every minute of the range.
 per_hour AS (

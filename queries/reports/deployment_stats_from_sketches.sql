@@ -1,11 +1,16 @@
 -- name: deployment_stats_from_sketches
--- returns: deployment, deployment_type, family, calls, p50_ms, p95_ms, p99_ms, ttft_p50_ms, ttft_p95_ms, output_tokens_per_s, throttled_rate, error_rate, peak_tpm, tpm_quota, peak_quota_pct (one row per deployment, busiest first)
--- params: $start TIMESTAMPTZ, $end TIMESTAMPTZ, $tenants VARCHAR[], $deployments VARCHAR[], $models VARCHAR[], $types VARCHAR[], $services VARCHAR[]
+-- returns: deployment, deployment_type, family, calls, p50_ms, p95_ms, p99_ms, ttft_p50_ms, ttft_p95_ms, output_tokens_per_s, throttled_rate, error_rate, peak_tpm, tpm_quota, peak_quota_pct, unanswered_from (the earliest busiest hour busiest_minutes did not answer, the same in every row: the rows are exact when it is NULL, not before $calls_from, or $calls_from is not after $start) (one row per deployment, busiest first)
+-- params: $start TIMESTAMPTZ, $end TIMESTAMPTZ, $tenants VARCHAR[], $deployments VARCHAR[], $models VARCHAR[], $types VARCHAR[], $services VARCHAR[], $summarised BOOLEAN, $calls_from TIMESTAMPTZ
 -- deployment_stats.sql over a long range without reading every call: percentiles (and the
 -- median output speed) from the latency sketch, within 1 % of the exact ones; calls,
 -- rates and each deployment's busiest hour from the hourly usage summary (usage_source(),
--- without Log Analytics rollups, which are not calls); the busiest minute from the calls of
--- that hour only.
+-- without Log Analytics rollups, which are not calls); the busiest minute of that hour from
+-- busiest_minutes (with $summarised: a scope that chooses deployments only) where a kept
+-- row answers it (a whole hour of the range after calls_kept_from(), summed at the
+-- requests and tokens the usage summary has now), else from the calls of that hour only,
+-- read from $calls_from on ($start without $summarised; the caller reads again from
+-- busiest_hours_to_keep.sql's calls_from when unanswered_from is earlier). An hour that
+-- ended before calls_kept_from() has no calls left to read.
 WITH usage AS NOT MATERIALIZED (
     SELECT
         u.hour,
@@ -65,6 +70,22 @@ busiest_hour AS (
     FROM per_hour
     GROUP BY ALL
 ),
+kept AS (
+    SELECT b.deployment, k.peak_tokens
+    FROM busiest_hour AS b
+    JOIN per_hour AS p USING (deployment, hour)
+    JOIN busiest_minutes AS k USING (deployment, hour)
+    WHERE $summarised
+        AND b.hour >= $start AND b.hour + INTERVAL 1 hour <= $end
+        AND b.hour >= calls_kept_from()
+        AND k.requests = p.requests AND k.tokens IS NOT DISTINCT FROM p.tokens
+),
+from_calls AS (
+    SELECT *
+    FROM busiest_hour
+    ANTI JOIN kept USING (deployment)
+    WHERE hour + INTERVAL 1 hour > calls_kept_from()
+),
 per_minute AS (
     -- The calls of each deployment's busiest hour, with the filters of filtered_calls()
     -- written out after the hour tests, so that only those calls meet the registry and the
@@ -83,11 +104,11 @@ per_minute AS (
             tenant_key(used.end_user, c.end_user) AS end_user_key,
             tenant_key(used.service, c.service) AS service_key
         FROM calls AS c, tenant_rule_kinds AS used
-        WHERE c.start_time >= $start AND c.start_time < $end
+        WHERE c.start_time >= greatest($start, $calls_from) AND c.start_time < $end
             AND epoch_us(c.start_time) // 3600000000
-                IN (SELECT epoch_us(hour) // 3600000000 FROM busiest_hour)
+                IN (SELECT epoch_us(hour) // 3600000000 FROM from_calls)
             AND (c.deployment, date_trunc('hour', c.start_time))
-                IN (SELECT (deployment, hour) FROM busiest_hour)
+                IN (SELECT (deployment, hour) FROM from_calls)
     ) AS c
     LEFT JOIN deployments AS d ON d.deployment = c.deployment
     WHERE keeps($deployments, c.deployment)
@@ -104,7 +125,11 @@ per_minute AS (
         )
     GROUP BY ALL
 ),
-peaks AS (SELECT deployment, max(tokens) AS peak_tpm FROM per_minute GROUP BY deployment),
+peaks AS (
+    SELECT deployment, max(tokens) AS peak_tpm FROM per_minute GROUP BY deployment
+    UNION ALL
+    SELECT deployment, peak_tokens FROM kept
+),
 buckets AS (
     SELECT
         deployment,
@@ -156,7 +181,8 @@ SELECT
     s.error_rate,
     p.peak_tpm,
     d.tpm_quota,
-    p.peak_tpm / d.tpm_quota AS peak_quota_pct
+    p.peak_tpm / d.tpm_quota AS peak_quota_pct,
+    (SELECT min(hour) FROM from_calls) AS unanswered_from
 FROM counts AS s
 JOIN peaks AS p USING (deployment)
 LEFT JOIN percentiles AS q USING (deployment)
