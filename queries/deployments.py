@@ -20,6 +20,7 @@ import pyarrow as pa
 from queries import execute, registered, run, run_over, run_rows
 from queries.costs import CAPACITY_RELATION, capacity_in_scope
 from queries.scope import Scope
+from queries.sealed import hour_of, read_keeping
 
 # Ranges longer than this read latency from the hourly sketches (within 1 % of the exact
 # percentiles); shorter ones read the calls and are exact
@@ -52,7 +53,7 @@ def deployment_stats(
     # Kept hours are sealed ones: the calls of the hours since are read, and every busiest
     # hour before them is answered by a kept row, as a rule. Where one is not, the hours to
     # keep are kept and the report read again.
-    sealed_before = _hour_of(now or datetime.now(UTC)) - SEALED_AFTER
+    sealed_before = hour_of(now or datetime.now(UTC)) - SEALED_AFTER
     calls_from = max(scope.start, sealed_before)
     frame = run(cur, "deployment_stats_from_sketches", summarised=True, calls_from=calls_from,
                 **scope.params())  # fmt: skip
@@ -112,21 +113,7 @@ def _stats_keeping_busiest_minutes(
     others and the calls for the rest, from the same snapshot. Should keeping fail (another
     reader keeping the same hours first, a read-only file), the report is read again
     without keeping anything: it is exact either way."""
-    for keep in (True, False):
-        cur.begin()
-        try:
-            frame = _stats_in_transaction(cur, scope, sealed_before, keep)
-        except duckdb.Error:
-            _roll_back(cur)
-            if keep:
-                continue
-            raise
-        try:
-            cur.commit()
-        except duckdb.Error:  # another reader kept the same hours first: the answer stands
-            _roll_back(cur)
-        return frame
-    raise AssertionError("unreachable")
+    return read_keeping(cur, lambda keep: _stats_in_transaction(cur, scope, sealed_before, keep))
 
 
 def _stats_in_transaction(
@@ -151,15 +138,6 @@ def _stats_in_transaction(
     return frame.drop(columns="unanswered_from")
 
 
-def _hour_of(moment: datetime) -> datetime:
-    return moment.replace(minute=0, second=0, microsecond=0)
-
-
-def _roll_back(cur: duckdb.DuckDBPyConnection) -> None:
-    with contextlib.suppress(duckdb.Error):  # no transaction open
-        cur.rollback()
-
-
 def latency_histogram(
     cur: duckdb.DuckDBPyConnection, scope: Scope, bin_ms: float, max_ms: float
 ) -> pd.DataFrame:
@@ -180,7 +158,7 @@ def latency_over_time(
     # Kept buckets are sealed ones: the sketch is read from the bucket of the hours since,
     # and every bucket before is answered by a kept row, as a rule. Where one is not, the
     # whole range is read from the sketch and its sealed buckets kept.
-    sealed_before = _hour_of(now or datetime.now(UTC)) - SEALED_AFTER
+    sealed_before = hour_of(now or datetime.now(UTC)) - SEALED_AFTER
     sketch_from = max(scope.start, sealed_before)
     frame = run(cur, "latency_over_time_from_sketches", bucket=bucket, summarised=True,
                 sketch_from=sketch_from, **scope.params())  # fmt: skip
@@ -213,8 +191,8 @@ def _keep_latency_periods(
     """Keep the buckets of ``frame`` read from the sketch that are of whole hours inside the
     scope and ended before ``sealed_before``. Should keeping fail (another reader keeping the
     same buckets first, a read-only file), nothing is kept: the answer stands."""
-    first = _hour_of(scope.start - timedelta(microseconds=1)) + timedelta(hours=1)
-    until = min(_hour_of(scope.end), sealed_before)
+    first = hour_of(scope.start - timedelta(microseconds=1)) + timedelta(hours=1)
+    until = min(hour_of(scope.end), sealed_before)
     new = frame[~frame["kept"] & (frame["bucket"] >= first) & (frame["bucket"] + bucket <= until)]
     if new.empty:
         return

@@ -7,7 +7,6 @@ The heat map and the verdicts by category read the verdict summary of sealed hou
 
 from __future__ import annotations
 
-import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal
 
@@ -17,6 +16,7 @@ import pyarrow as pa
 
 from queries import execute, run, run_rows
 from queries.scope import Scope
+from queries.sealed import hour_of, read_keeping
 from queries.usage import sum_usage
 
 # An hour is summarised once a day has passed since it ended: a call's verdicts are written
@@ -82,21 +82,7 @@ def _read_summarised(
     snapshot. Should keeping them fail (another reader summing the same hours first, a
     read-only file), the report is read again without keeping anything: it is exact
     either way."""
-    for keep in (True, False):
-        cur.begin()
-        try:
-            frame = _read_in_transaction(cur, name, scope, now, keep, params)
-        except duckdb.Error:
-            _roll_back(cur)
-            if keep:
-                continue
-            raise
-        try:
-            cur.commit()
-        except duckdb.Error:  # another reader kept the same hours first: the answer stands
-            _roll_back(cur)
-        return frame
-    raise AssertionError("unreachable")
+    return read_keeping(cur, lambda keep: _read_in_transaction(cur, name, scope, now, keep, params))
 
 
 def _read_in_transaction(
@@ -107,11 +93,11 @@ def _read_in_transaction(
     keep: bool,
     params: dict[str, Any],
 ) -> pd.DataFrame:
-    first = _hour_of(scope.start - timedelta(microseconds=1)) + timedelta(hours=1)
-    last = max(first, _hour_of(scope.end))
+    first = hour_of(scope.start - timedelta(microseconds=1)) + timedelta(hours=1)
+    last = max(first, hour_of(scope.end))
     ((stale, end_user_rules),) = run_rows(cur, "stale_safety_hours", start=first, end=last)
     stale = list(stale)
-    sealed = [hour for hour in stale if hour < _hour_of(now) - SEALED_AFTER]
+    sealed = [hour for hour in stale if hour < hour_of(now) - SEALED_AFTER]
     if keep and sealed:
         summarise_safety_hours(cur, sealed)
         stale = stale[len(sealed) :]
@@ -128,15 +114,6 @@ def _read_in_transaction(
         **scope.params(),
         **params,
     )
-
-
-def _hour_of(moment: datetime) -> datetime:
-    return moment.replace(minute=0, second=0, microsecond=0)
-
-
-def _roll_back(cur: duckdb.DuckDBPyConnection) -> None:
-    with contextlib.suppress(duckdb.Error):  # no transaction open
-        cur.rollback()
 
 
 def safety_by_group(
