@@ -63,7 +63,8 @@ CHECKPOINT_THRESHOLD: Final = "256MiB"
 # A checkpoint leaves the rows appended since the one before as new, partly filled row
 # groups, and the rows deleted (summary folds, retention) where they were. Vacuuming merges
 # them into full row groups, several times the cost of the checkpoint itself: the store's
-# checkpoints vacuum at most this often, and after a purge.
+# checkpoints vacuum once this long after the last vacuum (or the store's opening), and
+# after a purge.
 VACUUM_EVERY_S: Final = 600.0
 VACUUM_TASKS: Final = 100  # DuckDB's default max_vacuum_tasks
 
@@ -280,7 +281,7 @@ class Store:
         # data, changed only in a transaction of its own.
         self._long_above: tuple[int, dict[str, int]] | None = None
         self._local = threading.local()
-        self._vacuumed_at: float | None = None  # never by this store: its first vacuums
+        self._vacuumed_at = time.monotonic()  # the first vacuum VACUUM_EVERY_S after opening
         self._vacuum_wanted = False  # after a purge: its next checkpoint vacuums
         self._calls_kept_from: datetime | None = None  # retention deleted the calls before
         self._content_kept_from: datetime | None = None  # ... and message content before
@@ -518,9 +519,7 @@ class Store:
         return self._try_checkpoint(vacuum=self._vacuum_due())
 
     def _vacuum_due(self) -> bool:
-        if self._vacuum_wanted or self._vacuumed_at is None:
-            return True
-        return time.monotonic() - self._vacuumed_at >= VACUUM_EVERY_S
+        return self._vacuum_wanted or time.monotonic() - self._vacuumed_at >= VACUUM_EVERY_S
 
     def _try_checkpoint(self, *, vacuum: bool) -> bool:
         try:
