@@ -94,11 +94,12 @@ per_minute AS (
     SELECT
         c.deployment,
         epoch_us(c.start_time) // 60000000 AS minute,
-        sum(coalesce(c.input_tokens, 0) + coalesce(c.output_tokens, 0)) AS tokens
+        sum((coalesce(c.input_tokens, 0) + coalesce(c.output_tokens, 0))
+            * call_weight(c.sample_weight)) AS tokens
     FROM (
         SELECT
             c.start_time, c.deployment, c.model, c.deployment_type, c.service,
-            c.input_tokens, c.output_tokens,
+            c.input_tokens, c.output_tokens, c.sample_weight,
             tenant_key(used.attribute, c.tenant_id) AS tenant_attr,
             tenant_key(used.apim_subscription, c.apim_subscription) AS apim_key,
             tenant_key(used.end_user, c.end_user) AS end_user_key,

@@ -1,9 +1,10 @@
 -- name: fill_busiest_minutes
 -- returns: nothing; the busiest minute of the given hours and deployments ($hours[i] with $deployments[i]) summed from their calls into busiest_minutes, with the hour's requests and tokens in the usage summary now (after clear_busiest_minutes); $first and $last + 1 hour bound the hours
 -- params: $hours TIMESTAMPTZ[], $deployments VARCHAR[], $first TIMESTAMPTZ, $last TIMESTAMPTZ
--- A minute's tokens are its calls' input + output tokens, as deployment_stats_from_sketches.sql
--- sums them; requests and tokens as it sums the hour from usage_source(). An hour without
--- a call (purged) is not kept.
+-- A minute's tokens are its calls' input + output tokens weighted by call_weight(), as
+-- deployment_stats_from_sketches.sql and deployment_stats.sql sum them; requests and tokens
+-- as the former sums the hour from usage_source(). An hour without a call (purged) is not
+-- kept.
 INSERT INTO busiest_minutes BY NAME
 WITH pairs AS (
     SELECT unnest($hours) AS hour, unnest($deployments) AS deployment
@@ -24,7 +25,8 @@ per_minute AS (
         date_trunc('hour', c.start_time) AS hour,
         c.deployment,
         epoch_us(c.start_time) // 60000000 AS minute,
-        sum(coalesce(c.input_tokens, 0) + coalesce(c.output_tokens, 0)) AS tokens
+        sum((coalesce(c.input_tokens, 0) + coalesce(c.output_tokens, 0))
+            * call_weight(c.sample_weight)) AS tokens
     FROM calls AS c
     SEMI JOIN pairs AS p
         ON p.hour = date_trunc('hour', c.start_time) AND p.deployment = c.deployment

@@ -182,3 +182,19 @@ def test_a_read_only_file_answers_without_keeping(store: Store, tmp_path: Path) 
         assert kept(con.cursor()) == []
     finally:
         con.close()
+
+
+def test_a_sampled_call_counts_as_the_calls_it_stands_for(store: Store) -> None:
+    """A sampled source's call with sample_weight 4 at 11:21:30 (10 + 5 tokens): minute 11:21
+    of gpt-4o-mini holds 70 + 4 x 15 = 130 tokens, at 7 days (the exact report) as at 16
+    (from the calls, then kept); unweighted it would be 85."""
+    cur = store.cursor()
+    sampled = used("m3", H2 + timedelta(minutes=21, seconds=30), "contoso", "gpt-4o-mini", (10, 5))
+    store.write_many([rows_batch([replace(sampled, sample_weight=4.0)], [], "otlp")])
+    week = Scope(H1 - timedelta(days=3), H1 + timedelta(days=4))
+    exact = deployments.deployment_stats(cur, week, NOW)
+    assert dict(zip(exact["deployment"], exact["peak_tpm"], strict=True))["gpt-4o-mini"] == 130
+    weighted = {"gpt-4o-prod": 350, "gpt-4o-mini": 130}
+    assert from_calls(cur) == weighted
+    assert peaks(cur) == weighted
+    assert (H2, "gpt-4o-mini", 6, 190, 130) in kept(cur)
