@@ -9,8 +9,9 @@
 -- row answers it (a whole hour of the range after calls_kept_from(), summed at the
 -- requests and tokens the usage summary has now), else from the calls of that hour only,
 -- read from $calls_from on ($start without $summarised; the caller reads again from
--- busiest_hours_to_keep.sql's calls_from when unanswered_from is earlier). An hour that
--- ended before calls_kept_from() has no calls left to read.
+-- busiest_hours_to_keep.sql's calls_from when unanswered_from is earlier). The busiest hour
+-- is among those retention left calls of (after calls_kept_from()); a deployment with none
+-- in the range is listed without a peak (NULL).
 WITH usage AS NOT MATERIALIZED (
     SELECT
         u.hour,
@@ -66,8 +67,10 @@ counts AS (
     GROUP BY deployment
 ),
 busiest_hour AS (
+    -- Among the hours retention left calls of: an older one has no minutes left to read.
     SELECT deployment, arg_max(hour, {'tokens': tokens, 'hour': hour}) AS hour
     FROM per_hour
+    WHERE hour + INTERVAL 1 hour > calls_kept_from()
     GROUP BY ALL
 ),
 kept AS (
@@ -81,10 +84,7 @@ kept AS (
         AND k.requests = p.requests AND k.tokens IS NOT DISTINCT FROM p.tokens
 ),
 from_calls AS (
-    SELECT *
-    FROM busiest_hour
-    ANTI JOIN kept USING (deployment)
-    WHERE hour + INTERVAL 1 hour > calls_kept_from()
+    SELECT * FROM busiest_hour ANTI JOIN kept USING (deployment)
 ),
 per_minute AS (
     -- The calls of each deployment's busiest hour, with the filters of filtered_calls()
@@ -185,7 +185,7 @@ SELECT
     p.peak_tpm / d.tpm_quota AS peak_quota_pct,
     (SELECT min(hour) FROM from_calls) AS unanswered_from
 FROM counts AS s
-JOIN peaks AS p USING (deployment)
+LEFT JOIN peaks AS p USING (deployment)
 LEFT JOIN percentiles AS q USING (deployment)
 LEFT JOIN deployments AS d USING (deployment)
 ORDER BY s.calls DESC, s.deployment;

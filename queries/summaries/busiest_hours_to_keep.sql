@@ -3,12 +3,12 @@
 -- params: $start TIMESTAMPTZ, $end TIMESTAMPTZ, $deployments VARCHAR[], $sealed_before TIMESTAMPTZ
 -- For a scope that chooses deployments only (no tenant, model, deployment type or service):
 -- the busiest hours as deployment_stats_from_sketches.sql finds them (the hourly usage
--- summary's input + output tokens; on a tie the latest hour), judged as it judges them. A
--- kept row answers a whole hour of the range after calls_kept_from() while the hour's
--- requests and tokens equal those it was summed at; an hour is kept once it ended before
--- $sealed_before (late calls are written within a day). The others are read from the
--- calls, from calls_from on, but for those that ended before calls_kept_from(): retention
--- left them no calls.
+-- summary's input + output tokens, among the hours retention left calls of, after
+-- calls_kept_from(); on a tie the latest hour), judged as it judges them. A kept row
+-- answers a whole hour of the range after calls_kept_from() while the hour's requests and
+-- tokens equal those it was summed at; an hour is kept once it ended before $sealed_before
+-- (late calls are written within a day). The others are read from the calls, from
+-- calls_from on.
 WITH per_hour AS (
     SELECT
         u.deployment,
@@ -23,6 +23,7 @@ WITH per_hour AS (
 busiest_hour AS (
     SELECT deployment, arg_max(hour, {'tokens': tokens, 'hour': hour}) AS hour
     FROM per_hour
+    WHERE hour + INTERVAL 1 hour > calls_kept_from()
     GROUP BY ALL
 ),
 judged AS (
@@ -32,8 +33,7 @@ judged AS (
         b.hour >= $start AND b.hour + INTERVAL 1 hour <= $end AND b.hour >= calls_kept_from()
             AS whole,
         coalesce(k.requests = p.requests AND k.tokens IS NOT DISTINCT FROM p.tokens, false)
-            AS answered,
-        b.hour + INTERVAL 1 hour <= calls_kept_from() AS purged
+            AS answered
     FROM busiest_hour AS b
     JOIN per_hour AS p USING (deployment, hour)
     LEFT JOIN busiest_minutes AS k USING (deployment, hour)
@@ -46,8 +46,6 @@ SELECT
         AS hours,
     coalesce(list(deployment ORDER BY hour, deployment) FILTER (WHERE keep), CAST([] AS VARCHAR[]))
         AS deployments,
-    coalesce(min(hour) FILTER (WHERE NOT (whole AND answered) AND NOT keep AND NOT purged), $end)
-        AS calls_from,
-    coalesce(min(hour) FILTER (WHERE NOT (whole AND answered) AND NOT purged), $end)
-        AS calls_from_unkept
+    coalesce(min(hour) FILTER (WHERE NOT (whole AND answered) AND NOT keep), $end) AS calls_from,
+    coalesce(min(hour) FILTER (WHERE NOT (whole AND answered)), $end) AS calls_from_unkept
 FROM to_keep;

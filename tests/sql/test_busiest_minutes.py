@@ -19,8 +19,10 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import pandas as pd
 import pytest
 
 from collectors.retention import RetentionConfig
@@ -66,15 +68,19 @@ def store(tmp_path: Path) -> Iterator[Store]:
     store.close()
 
 
+def peak_of(row: Any) -> int | None:
+    return None if pd.isna(row.peak_tpm) else int(row.peak_tpm)
+
+
 def peaks(cur: duckdb.DuckDBPyConnection, scope: Scope = LONG, now: datetime = NOW) -> dict:
     frame = deployments.deployment_stats(cur, scope, now)
-    return {row.deployment: int(row.peak_tpm) for row in frame.itertuples()}
+    return {row.deployment: peak_of(row) for row in frame.itertuples()}
 
 
 def from_calls(cur: duckdb.DuckDBPyConnection, scope: Scope = LONG) -> dict:
     frame = run(cur, "deployment_stats_from_sketches", summarised=False, calls_from=scope.start,
                 **scope.params())  # fmt: skip
-    return {row.deployment: int(row.peak_tpm) for row in frame.itertuples()}
+    return {row.deployment: peak_of(row) for row in frame.itertuples()}
 
 
 def kept(cur: duckdb.DuckDBPyConnection) -> list[tuple[object, ...]]:
@@ -153,12 +159,17 @@ def test_hours_not_sealed_and_partial_hours_are_read_from_the_calls(store: Store
 def test_purged_hours_are_not_read_from_the_summary(store: Store) -> None:
     cur = store.cursor()
     assert peaks(cur) == PEAKS
-    # Calls before 2026-11-11 00:00 are deleted (both hours); the usage summary keeps them,
-    # so the busiest hours stay H1 and H2, which no longer have calls: as read from the
-    # calls, neither deployment has a busiest minute, and neither a row.
+    # A call the next day (2026-11-11 10:00, gpt-4o-prod, 5 + 5 tokens), then the calls
+    # before 2026-11-11 00:00 are deleted (H1 and H2). The usage summary keeps those hours,
+    # but their minutes are gone: gpt-4o-prod's busiest hour with calls left is the next
+    # day's (10 tokens); gpt-4o-mini has none and is listed without a peak.
+    next_day = used("p7", H1 + timedelta(days=1), "contoso", "gpt-4o-prod", (5, 5))
+    store.write_many([rows_batch([next_day], [], "otlp")])
     store.purge(RetentionConfig(calls_days=9, content_days=9), now=NOW)
-    assert from_calls(cur) == {}
-    assert peaks(cur) == {}
+    assert from_calls(cur) == {"gpt-4o-prod": 10, "gpt-4o-mini": None}
+    assert peaks(cur) == {"gpt-4o-prod": 10, "gpt-4o-mini": None}
+    stats = deployments.deployment_stats(cur, LONG, NOW).set_index("deployment")
+    assert stats.loc["gpt-4o-mini", "calls"] == 2  # its counts from the summary stand
 
 
 def test_a_reader_that_cannot_keep_the_hours_still_answers(store: Store) -> None:
