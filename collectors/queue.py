@@ -221,9 +221,9 @@ class IngestQueue:
 
     def _take_group(self) -> list[_Item] | None:
         """Wait for work; then up to ``max_group_spans`` spans, once that many wait or the
-        first has waited ``max_group_wait_s``, or, while the writer is busy, requests being
-        decoded have arrived (``max_group_wait_s`` at most). By default a group is what
-        arrived while the last one was normalised and written."""
+        first has waited ``max_group_wait_s``, and requests being decoded have arrived
+        (``max_arrival_wait_s`` at most). By default a group is what arrived while the last
+        one was normalised and written, with the requests that were being decoded then."""
         with self._cond:
             while not self._items and not self._closed:
                 self._cond.wait()
@@ -231,13 +231,13 @@ class IngestQueue:
                 return None
             now = time.monotonic()
             deadline = now + self._max_wait_s
-            # While the writer is busy, requests being decoded now join this group rather
-            # than the next: they could not be written sooner, and one commit for them all
-            # costs less than one each. An idle writer is never kept waiting for them.
+            # Requests being decoded now join this group rather than the next: one commit
+            # for them all costs the writer and the normaliser less than one each, by more
+            # than the wait (docs/decisions/0037-groups-wait-for-requests-being-decoded.md).
             arrival_deadline = now + self._max_arrival_wait_s
             while not self._closed and self._waiting < self._max_group:
                 left = deadline - time.monotonic()
-                if self._arriving and (self._writing or self._prepared):
+                if self._arriving:
                     left = max(left, arrival_deadline - time.monotonic())
                 if left <= 0:
                     break

@@ -209,14 +209,33 @@ def test_what_the_writer_takes_at_once_is_bounded_by_the_group_size(tmp_path: Pa
     store.close()
 
 
-def test_an_idle_writer_is_not_kept_waiting_for_a_request_being_decoded(
+def test_an_idle_writer_waits_for_a_request_being_decoded_to_join_the_group(
     tmp_path: Path,
 ) -> None:
     store = Store(tmp_path / "lens.duckdb")
-    queue = IngestQueue(store, max_arrival_wait_s=30.0)
+    queue = IngestQueue(store, max_arrival_wait_s=5.0)
+    first, second = batches(2)
+    with queue.arriving():  # a request is being decoded
+        waiting = queue.submit(first, source="otlp")
+        time.sleep(0.3)
+        joined = queue.submit(second, source="otlp")
+    assert stored_write(waiting) == WriteResult(50, 0)
+    assert stored_write(joined) == WriteResult(50, 0)
+    assert commit_sizes(store) == [2]  # one transaction for both
+    assert queue.close()
+    store.close()
+
+
+def test_a_request_being_decoded_holds_the_group_no_longer_than_the_wait(
+    tmp_path: Path,
+) -> None:
+    store = Store(tmp_path / "lens.duckdb")
+    queue = IngestQueue(store, max_arrival_wait_s=0.5)
     (first,) = batches(1)
     with queue.arriving():  # a request is being decoded, and never comes
+        started = time.monotonic()
         waiting = queue.submit(first, source="otlp")
-        assert stored_write(waiting) == WriteResult(50, 0)  # well before 30 s
+        assert stored_write(waiting) == WriteResult(50, 0)
+        assert 0.5 <= time.monotonic() - started < 5
     assert queue.close()
     store.close()
