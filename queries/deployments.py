@@ -55,8 +55,7 @@ def deployment_stats(
     # keep are kept and the report read again.
     sealed_before = hour_of(now or datetime.now(UTC)) - SEALED_AFTER
     calls_from = max(scope.start, sealed_before)
-    frame = run(cur, "deployment_stats_from_sketches", summarised=True, calls_from=calls_from,
-                **scope.params())  # fmt: skip
+    frame = _read_stats(cur, scope, True, calls_from)
     if _answered(frame, scope, calls_from):
         return frame.drop(columns="unanswered_from")
     return _stats_keeping_busiest_minutes(cur, scope, sealed_before)
@@ -87,12 +86,18 @@ def keep_busiest_minutes(
     )
 
 
+def _read_stats(
+    cur: duckdb.DuckDBPyConnection, scope: Scope, summarised: bool, calls_from: datetime
+) -> pd.DataFrame:
+    """deployment_stats_from_sketches.sql as it answers, ``unanswered_from`` included."""
+    return run(cur, "deployment_stats_from_sketches", summarised=summarised,
+               calls_from=calls_from, **scope.params())  # fmt: skip
+
+
 def _stats_from_sketches(
     cur: duckdb.DuckDBPyConnection, scope: Scope, summarised: bool, calls_from: datetime
 ) -> pd.DataFrame:
-    frame = run(cur, "deployment_stats_from_sketches", summarised=summarised,
-                calls_from=calls_from, **scope.params())  # fmt: skip
-    return frame.drop(columns="unanswered_from")
+    return _read_stats(cur, scope, summarised, calls_from).drop(columns="unanswered_from")
 
 
 def _answered(frame: pd.DataFrame, scope: Scope, calls_from: datetime) -> bool:
@@ -131,8 +136,7 @@ def _stats_in_transaction(
         keep_busiest_minutes(cur, list(hours), list(deployments))
     else:
         calls_from = calls_from_unkept
-    frame = run(cur, "deployment_stats_from_sketches", summarised=True, calls_from=calls_from,
-                **scope.params())  # fmt: skip
+    frame = _read_stats(cur, scope, True, calls_from)
     if not _answered(frame, scope, calls_from):  # not expected: read every busiest hour's calls
         return _stats_from_sketches(cur, scope, True, scope.start)
     return frame.drop(columns="unanswered_from")
@@ -160,13 +164,23 @@ def latency_over_time(
     # whole range is read from the sketch and its sealed buckets kept.
     sealed_before = hour_of(now or datetime.now(UTC)) - SEALED_AFTER
     sketch_from = max(scope.start, sealed_before)
-    frame = run(cur, "latency_over_time_from_sketches", bucket=bucket, summarised=True,
-                sketch_from=sketch_from, **scope.params())  # fmt: skip
+    frame = _read_over_time(cur, scope, bucket, True, sketch_from)
     if sketch_from > scope.start and (frame.empty or not frame["complete"].iloc[0]):
-        frame = run(cur, "latency_over_time_from_sketches", bucket=bucket, summarised=True,
-                    sketch_from=scope.start, **scope.params())  # fmt: skip
+        frame = _read_over_time(cur, scope, bucket, True, scope.start)
     _keep_latency_periods(cur, frame, scope, bucket, sealed_before)
     return frame.drop(columns=list(_KEPT_COLUMNS))
+
+
+def _read_over_time(
+    cur: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    bucket: timedelta,
+    summarised: bool,
+    sketch_from: datetime,
+) -> pd.DataFrame:
+    """latency_over_time_from_sketches.sql as it answers, ``_KEPT_COLUMNS`` included."""
+    return run(cur, "latency_over_time_from_sketches", bucket=bucket, summarised=summarised,
+               sketch_from=sketch_from, **scope.params())  # fmt: skip
 
 
 def _over_time_from_sketches(
@@ -176,8 +190,7 @@ def _over_time_from_sketches(
     summarised: bool,
     sketch_from: datetime,
 ) -> pd.DataFrame:
-    frame = run(cur, "latency_over_time_from_sketches", bucket=bucket, summarised=summarised,
-                sketch_from=sketch_from, **scope.params())  # fmt: skip
+    frame = _read_over_time(cur, scope, bucket, summarised, sketch_from)
     return frame.drop(columns=list(_KEPT_COLUMNS))
 
 
