@@ -7,8 +7,8 @@ resolves only after the batch's transaction has committed, so an OTLP 200 always
 
 A normaliser thread takes a group across requests: what arrived while the last group was
 normalised and written, up to ``max_group_spans`` spans (``max_group_wait_s`` can hold it
-longer for more; while the writer is busy, requests still being decoded are waited for,
-up to ``max_arrival_wait_s``, since they could not be written sooner anyway), normalises
+longer for more; requests still being decoded are waited for, up to
+``max_arrival_wait_s``, so a round of requests is one commit: decision 0037), normalises
 it at once (``normalize_spans``: Arrow compute over the group's columns, whose cost is
 mostly per batch, whatever the number of requests) and hands it to the writer thread,
 which writes it while the next group is normalised. The writer takes every group
