@@ -10,6 +10,13 @@ body that cannot be read. The server's process keeps the transports and the inge
 which applies the GenAI rules to a whole group of requests at once (Arrow compute, whose
 cost is mostly per batch) and commits it (DuckDB, which releases the GIL).
 
+A body and its answer cross between the server and a worker as files in a spool folder
+(on ``/dev/shm`` where there is one: memory, no disk), not through the pool's pipes: the
+pool's pickling and 64 KiB pipe writes cost the server's threads and the round trip about
+as much as the flattening itself (decision 0038). Only the files' names and the small fields
+of ``WorkerAnswer`` are pickled; a body that cannot be spooled (the folder full) crosses
+the pipe as before.
+
 A worker ends when the server does, even after a SIGKILL of the server. A worker that dies
 (killed, out of memory) breaks the pool: the requests it held are answered
 ``WorkerCrashedError`` (a transient 503 / ``UNAVAILABLE`` with a wait) and the pool is
@@ -19,14 +26,17 @@ replaced, once, for the requests that follow.
 from __future__ import annotations
 
 import gc
+import itertools
 import logging
 import multiprocessing
 import os
+import shutil
 import signal
+import tempfile
 import threading
 import time
 import traceback
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, InvalidStateError, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +57,10 @@ RETRY_AFTER_CRASH_S: Final = 2
 _PRELOAD: Final = ["collectors.otlp.workers"]
 # How often a worker checks that the server still runs.
 _PARENT_CHECK_S: Final = 0.5
+# Where the spool folders are made: memory where the system has it (tmpfs), else the
+# temporary folder (files deleted before they are written back never reach the disk).
+_SHARED_MEMORY: Final = Path("/dev/shm")
+_SPOOL_PREFIX: Final = "aoai-lens-ingest-"
 _EMPTY_BATCH: Final = pa.RecordBatch.from_pylist([], schema=SPAN_SCHEMA)
 
 
@@ -65,11 +79,25 @@ class WorkerAnswer:
     not_genai: int = 0  # spans with nothing a GenAI rule reads
     refusal: tuple[int, str] | None = None  # a body that cannot be read: status, reason
     unreadable: str | None = None  # an error no rule foresaw: its type and traceback
+    spans_file: str | None = None  # ``spans`` written to this spool file instead
 
     def flat(self) -> FlatRequest:
+        """The span columns (a spooled answer's file is read and removed)."""
+        if self.spans_file is not None:
+            path = Path(self.spans_file)
+            try:
+                data = path.read_bytes()
+            finally:
+                path.unlink(missing_ok=True)
+            return FlatRequest(_table(data), self.not_genai)
         if self.spans is None:
             raise ValueError("a refused request has no spans")
         return FlatRequest(_table(self.spans), self.not_genai)
+
+    def discard(self) -> None:
+        """Remove a spooled answer that will not be read."""
+        if self.spans_file is not None:
+            Path(self.spans_file).unlink(missing_ok=True)
 
 
 def flatten_body(
@@ -93,6 +121,35 @@ def flatten_body(
     finally:
         if collecting:
             gc.enable()
+
+
+def flatten_spooled(
+    path: str, content_type: str | None, content_encoding: str | None, max_bytes: int
+) -> WorkerAnswer:
+    """``flatten_body`` of the body spooled at ``path`` (the file is removed), its spans
+    spooled beside it (inline when the file cannot be written); never raises."""
+    body_file = Path(path)
+    try:
+        body = body_file.read_bytes()
+    except OSError as exc:  # the server wrote it a moment ago: the spool is gone
+        return WorkerAnswer(unreadable=f"{type(exc).__name__}\n{traceback.format_exc()}")
+    finally:
+        body_file.unlink(missing_ok=True)
+    answer = flatten_body(body, content_type, content_encoding, max_bytes)
+    if answer.spans is None:
+        return answer
+    spans_file = body_file.with_suffix(".spans")
+    try:
+        spans_file.write_bytes(answer.spans)
+    except OSError:  # the spool is full: the answer crosses the pipe
+        spans_file.unlink(missing_ok=True)
+        return answer
+    return WorkerAnswer(not_genai=answer.not_genai, spans_file=str(spans_file))
+
+
+def _remove(path: Path | None) -> None:
+    if path is not None:
+        path.unlink(missing_ok=True)
 
 
 def _ipc(table: pa.Table) -> bytes:
@@ -136,6 +193,23 @@ def _worker_start(server: int) -> None:
     threading.Thread(target=watch, name="lens-worker-watch", daemon=True).start()
 
 
+def _spool_folder() -> Path:
+    """A new spool folder for this server's workers (named after its process, so a later
+    server removes it if this one is killed before it can)."""
+    memory = _SHARED_MEMORY.is_dir() and os.access(_SHARED_MEMORY, os.W_OK)
+    root = _SHARED_MEMORY if memory else Path(tempfile.gettempdir())
+    _remove_abandoned_spools(root)
+    return Path(tempfile.mkdtemp(prefix=f"{_SPOOL_PREFIX}{os.getpid()}-", dir=root))
+
+
+def _remove_abandoned_spools(root: Path) -> None:
+    """Spool folders of servers that no longer run (killed: no stop removed them)."""
+    for folder in root.glob(f"{_SPOOL_PREFIX}*"):
+        owner = folder.name.removeprefix(_SPOOL_PREFIX).partition("-")[0]
+        if owner.isdigit() and not _running(int(owner)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def _running(pid: int) -> bool:
     """Whether process ``pid`` runs (a zombie, ended but not yet waited for, does not)."""
     try:
@@ -161,6 +235,8 @@ class IngestWorkers:
         self.count = count
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
+        self._spool: Path | None = None  # where bodies and answers cross (decision 0038)
+        self._numbers = itertools.count()  # the spool files' names
         self.replaced = 0  # pools replaced after a worker died
 
     def start(self) -> None:
@@ -169,6 +245,8 @@ class IngestWorkers:
         with self._lock:
             if self._pool is None:
                 self._pool = self._new_pool()
+            if self._spool is None:
+                self._spool = _spool_folder()
             pool = self._pool
         for done in [pool.submit(_ready) for _ in range(self.count * 2)]:
             done.result()
@@ -188,19 +266,45 @@ class IngestWorkers:
         ``WorkerCrashedError`` when the worker died (the pool is replaced)."""
         answer: Future[WorkerAnswer] = Future()
         with self._lock:
-            pool = self._pool
+            pool, spool = self._pool, self._spool
             if pool is None:
                 raise WorkerCrashedError("the ingest workers are not running")
+        spooled = self._spooled(spool, body)
         try:
-            work = pool.submit(flatten_body, body, content_type, content_encoding, max_bytes)
+            if spooled is None:
+                work = pool.submit(flatten_body, body, content_type, content_encoding, max_bytes)
+            else:
+                work = pool.submit(
+                    flatten_spooled, str(spooled), content_type, content_encoding, max_bytes
+                )
         except BrokenProcessPool:
+            _remove(spooled)
             self._replace(pool)
             answer.set_exception(WorkerCrashedError("an ingest worker stopped; send again"))
             return answer
         except RuntimeError:  # shut down since it was read above: the server is stopping
+            _remove(spooled)
             raise WorkerCrashedError("the ingest workers are stopping") from None
         work.add_done_callback(lambda done: self._settle(pool, done, answer))
         return answer
+
+    @property
+    def spool(self) -> Path | None:
+        """The folder where bodies and answers cross (None before ``start``)."""
+        with self._lock:
+            return self._spool
+
+    def _spooled(self, spool: Path | None, body: bytes) -> Path | None:
+        """``body`` written to a new spool file; None when it cannot be (the pipe takes it)."""
+        if spool is None:
+            return None
+        path = spool / f"{next(self._numbers)}.body"
+        try:
+            path.write_bytes(body)
+        except OSError:
+            path.unlink(missing_ok=True)
+            return None
+        return path
 
     def _settle(
         self, pool: ProcessPoolExecutor, work: Future[WorkerAnswer], answer: Future[WorkerAnswer]
@@ -208,11 +312,15 @@ class IngestWorkers:
         error = work.exception() if not work.cancelled() else None
         if work.cancelled() or isinstance(error, BrokenProcessPool):
             self._replace(pool)
-            answer.set_exception(WorkerCrashedError("an ingest worker stopped; send again"))
-        elif error is not None:
-            answer.set_exception(error)
-        else:
-            answer.set_result(work.result())
+            error = WorkerCrashedError("an ingest worker stopped; send again")
+        try:
+            if error is not None:
+                answer.set_exception(error)
+            else:
+                answer.set_result(work.result())
+        except InvalidStateError:  # the request stopped waiting (cancelled): nobody reads it
+            if error is None:
+                work.result().discard()
 
     def _replace(self, broken: ProcessPoolExecutor) -> None:
         """A new pool in place of ``broken`` (once, however many requests it failed)."""
@@ -239,5 +347,8 @@ class IngestWorkers:
         """Stop the workers; requests not yet taken fail with ``WorkerCrashedError``."""
         with self._lock:
             pool, self._pool = self._pool, None
+            spool, self._spool = self._spool, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+        if spool is not None:
+            shutil.rmtree(spool, ignore_errors=True)

@@ -1,12 +1,16 @@
 """Ingest worker processes (decision 0025): the calls they make are the calls the server's
 own threads make, a worker that dies costs its requests a 503 with Retry-After and nothing
-more, and workers end with their server, even one killed with SIGKILL."""
+more, and workers end with their server, even one killed with SIGKILL. Bodies and answers
+cross as spool files (decision 0038), removed once read; a body that cannot be spooled
+crosses the pipe."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +24,8 @@ from google.rpc.error_details_pb2 import RetryInfo
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
+from collectors.otlp.decode import decode_raw_attributes_request
+from collectors.otlp.flatten import flatten_request
 from collectors.otlp.workers import IngestWorkers, WorkerCrashedError
 from collectors.queue import IngestQueue
 from collectors.store import Store
@@ -252,3 +258,82 @@ def test_a_child_span_and_its_model_call_flattened_apart_meet_in_one_group(
         queue.close()
         workers.stop()
         store.close()
+
+
+def _flattened(body: bytes) -> list[dict[str, Any]]:
+    return flatten_request(decode_raw_attributes_request(body, PROTOBUF)).spans.to_pylist()
+
+
+def test_bodies_and_answers_cross_as_spool_files_that_are_removed() -> None:
+    """Decision 0038: a body goes to its worker as a file, the answer comes back as one;
+    each is removed once read, and the folder with the workers."""
+    workers = IngestWorkers(2)
+    workers.start()
+    spool = workers.spool
+    try:
+        assert spool is not None and spool.is_dir()
+        bodies = [r.SerializeToString() for r in _requests()]
+        answers = [workers.submit(b, PROTOBUF, None, 1_000_000).result(60) for b in bodies]
+        assert all(a.spans is None and a.spans_file is not None for a in answers)
+        assert sorted(p.suffix for p in spool.iterdir()) == [".spans"] * len(bodies)
+        for body, answer in zip(bodies, answers, strict=True):
+            assert answer.flat().spans.to_pylist() == _flattened(body)
+        assert list(spool.iterdir()) == []
+    finally:
+        workers.stop()
+    assert not spool.exists()
+
+
+def test_a_body_that_cannot_be_spooled_crosses_the_pipe() -> None:
+    workers = IngestWorkers(1)
+    workers.start()
+    try:
+        assert workers.spool is not None
+        shutil.rmtree(workers.spool)  # the spool is gone (or full): nothing can be written
+        body = f.make_request(_span(f.OURS_FILTERED_COMPLETION)).SerializeToString()
+        answer = workers.submit(body, PROTOBUF, None, 1_000_000).result(timeout=60)
+        assert answer.spans_file is None and answer.spans is not None
+        assert answer.flat().spans.to_pylist() == _flattened(body)
+    finally:
+        workers.stop()
+
+
+def test_an_answer_nobody_waits_for_is_removed() -> None:
+    workers = IngestWorkers(1)
+    workers.start()
+    try:
+        spool = workers.spool
+        assert spool is not None
+        first, second = (r.SerializeToString() for r in _requests()[:2])
+        abandoned = workers.submit(first, PROTOBUF, None, 1_000_000)
+        assert abandoned.cancel()  # the request stopped waiting (its sender went away)
+        # One worker answers in order: once the second is answered, the first was settled.
+        kept = workers.submit(second, PROTOBUF, None, 1_000_000).result(timeout=60)
+        assert [p.name for p in spool.iterdir()] == [Path(str(kept.spans_file)).name]
+        kept.flat()
+        assert list(spool.iterdir()) == []
+    finally:
+        workers.stop()
+
+
+def test_the_spool_of_a_server_that_was_killed_is_removed_by_the_next() -> None:
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    workers = IngestWorkers(1)
+    workers.start()
+    try:
+        assert workers.spool is not None
+        root = workers.spool.parent
+        abandoned = root / f"aoai-lens-ingest-{dead.pid}-abandoned"
+        abandoned.mkdir()
+        (abandoned / "0.body").write_bytes(b"left behind")
+        living = root / f"aoai-lens-ingest-{os.getpid()}-another"
+        living.mkdir()
+        second = IngestWorkers(1)
+        second.start()
+        second.stop()
+        assert not abandoned.exists()
+        assert living.exists()  # its server runs: not removed
+        living.rmdir()
+    finally:
+        workers.stop()
