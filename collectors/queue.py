@@ -49,6 +49,7 @@ from collectors.store import (
     WriteResult,
     joined_writes,
 )
+from collectors.summaries import ComingSummaries
 from lens_errors import BadInputError, BusyError, UnavailableError
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,7 @@ class _Prepared:
     writes: list[tuple[_Item, Rejected, Batch]]
     hints: pa.Table
     write: PreparedWrite | None  # the calls conformed and summed (None: the writer does it)
+    sums: ComingSummaries | None = None  # its sums, made once the writer has the group
 
 
 class IngestQueue:
@@ -262,11 +264,18 @@ class IngestQueue:
                     self._fail(group, StoreError("the writer failed unexpectedly"))
                     self._release(group)
                     continue
-                with self._cond:
-                    while _spans_of(self._prepared) >= self._max_group:
-                        self._cond.wait()
-                    self._prepared.extend(prepared)
-                    self._cond.notify_all()
+                try:
+                    with self._cond:
+                        while _spans_of(self._prepared) >= self._max_group:
+                            self._cond.wait()
+                        self._prepared.extend(prepared)
+                        self._cond.notify_all()
+                finally:
+                    # Summed now, while the writer inserts the calls: it waits for the
+                    # sums only to append them (decision 0039).
+                    for each in prepared:
+                        if each.sums is not None:
+                            each.sums.sum()
         finally:
             with self._cond:
                 self._normalising = False
@@ -359,18 +368,22 @@ class IngestQueue:
                 rejected.counts[NOT_GENAI] += item.flat.not_genai
             calls, verdicts = batch.calls_of(number), batch.verdicts_of(number)
             writes.append((item, rejected, Batch(calls, verdicts, item.source, rejected.total)))
-        return _Prepared(writes, batch.hints, self._prepared_write(writes))
+        write, sums = self._prepared_write(writes)
+        return _Prepared(writes, batch.hints, write, sums)
 
-    def _prepared_write(self, writes: list[tuple[_Item, Rejected, Batch]]) -> PreparedWrite | None:
-        """The group's calls conformed and summed here, beside the writer; None if that
-        fails (the writer then does it itself, and meets the error if there is one)."""
+    def _prepared_write(
+        self, writes: list[tuple[_Item, Rejected, Batch]]
+    ) -> tuple[PreparedWrite | None, ComingSummaries | None]:
+        """The group's calls conformed here, beside the writer, and their sums to be made
+        (``ComingSummaries.sum``); None if that fails (the writer then does it itself, and
+        meets the error if there is one)."""
         if not writes:
-            return None
+            return None, None
         try:
-            return self._store.prepare([batch for _, _, batch in writes])
+            return self._store.prepare_unsummed([batch for _, _, batch in writes])
         except Exception as exc:
             log.warning("preparing a write failed (%s); the writer does it", _describe(exc))
-            return None
+            return None, None
 
     def _write_prepared(self, prepared: _Prepared) -> None:
         """Store a normalised group in one transaction; if that fails, each request alone."""

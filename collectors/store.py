@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -29,7 +29,7 @@ import queries
 from collectors.genai.attributes import CONTENT_KEY_PATTERN
 from collectors.retention import PurgeResult, RetentionConfig, horizons
 from collectors.rows import FILTER_SCHEMA
-from collectors.summaries import Summaries, joined_summaries, summaries_of
+from collectors.summaries import ComingSummaries, Summaries, joined_summaries
 from collectors.writes import (
     CallsOutcome,
     cast_calls,
@@ -86,7 +86,7 @@ class PreparedWrite:
 
     tables: list[pa.Table]  # each batch's calls in CALL_SCHEMA
     incoming: pa.Table  # all of them, those before retention's horizon left out
-    summaries: Summaries
+    summaries: Callable[[], Summaries]  # what incoming adds to them (may wait for the sums)
     generation: int
 
 
@@ -98,10 +98,11 @@ def joined_writes(parts: Sequence[PreparedWrite | None]) -> PreparedWrite | None
     if len(known) < len(parts) or len({part.generation for part in known}) != 1:
         return None
     incoming = pa.concat_tables([part.incoming for part in known])
+    sums = [part.summaries for part in known]
     return PreparedWrite(
         [table for part in known for table in part.tables],
         incoming,
-        joined_summaries(incoming, [part.summaries for part in known]),
+        lambda: joined_summaries(incoming, [summed() for summed in sums]),
         known[0].generation,
     )
 
@@ -379,10 +380,18 @@ class Store:
         """What ``write_many`` computes of ``batches`` before it writes: their calls
         conformed, and what they add to the summaries, on the calling thread's cursor
         (beside a running write)."""
+        write, sums = self.prepare_unsummed(batches)
+        sums.sum()
+        return write
+
+    def prepare_unsummed(self, batches: list[Batch]) -> tuple[PreparedWrite, ComingSummaries]:
+        """``prepare`` whose sums are yet to be made: ``sum()`` them on this thread, while
+        ``write_many`` inserts the calls on the writer's (it waits for them to append)."""
         generation = self._generation  # read first: a transaction ending later changes it
         tables, incoming = self._incoming(batches)
         long_above = self._context_tiers(self.cursor(), generation)
-        return PreparedWrite(tables, incoming, summaries_of(incoming, long_above), generation)
+        sums = ComingSummaries(incoming, long_above)
+        return PreparedWrite(tables, incoming, sums.result, generation), sums
 
     def _context_tiers(self, cur: duckdb.DuckDBPyConnection, generation: int) -> dict[str, int]:
         """context_tiers (base model -> long-context threshold) as of ``generation``, read
@@ -430,7 +439,7 @@ class Store:
         try:
             with self._write_lock, _transaction(self._con):
                 con = self._con
-                summaries: Summaries | None = None
+                summaries: Callable[[], Summaries] | None = None
                 if prepared is not None and prepared.generation == self._generation:
                     tables, incoming = prepared.tables, prepared.incoming
                     summaries = prepared.summaries

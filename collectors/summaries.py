@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -29,6 +30,9 @@ _INCIDENTS: Final = pa.array(["blocked_prompt", "filtered_completion"])
 # latency_bucket(): ceil(ln(x) / ln(gamma)), gamma = 1.01 / 0.99 (0009-latency-sketches.md).
 _LN_GAMMA: Final = math.log(1.01 / 0.99)
 _ZERO_BUCKET: Final = -32768
+# How long a write waits for sums being made on another thread before it sums the calls
+# itself (that thread is stuck or gone).
+SUMS_WAIT_S: Final = 30.0
 
 USAGE_KEYS: Final = (
     "hour", "deployment", "model", "region", "deployment_type", "tenant_id",
@@ -53,6 +57,39 @@ class Summaries:
     usage: pa.Table  # rows of usage_hourly
     latency_hourly: pa.Table
     latency_daily: pa.Table
+
+
+class ComingSummaries:
+    """What ``calls`` add to the summaries, summed once by ``sum`` on one thread while
+    another inserts the calls and waits for them (``result``) only when it appends them
+    (docs/decisions/0039-sums-beside-the-insert.md)."""
+
+    def __init__(self, calls: pa.Table, long_above: Mapping[str, int]) -> None:
+        self.calls = calls
+        self._long_above = long_above
+        self._done = threading.Event()
+        self._summaries: Summaries | None = None
+        self._error: Exception | None = None
+
+    def sum(self) -> None:
+        """Sum the calls (once; an error is kept for ``result``)."""
+        if self._done.is_set():
+            return
+        try:
+            self._summaries = summaries_of(self.calls, self._long_above)
+        except Exception as exc:
+            self._error = exc
+        finally:
+            self._done.set()
+
+    def result(self, timeout_s: float = SUMS_WAIT_S) -> Summaries:
+        """The summaries, once summed; raises what summing met, or ``TimeoutError``."""
+        if not self._done.wait(timeout_s):
+            raise TimeoutError(f"the calls were not summed within {timeout_s:g} s")
+        if self._error is not None:
+            raise self._error
+        assert self._summaries is not None
+        return self._summaries
 
 
 def summaries_of(calls: pa.Table, long_above: Mapping[str, int]) -> Summaries:

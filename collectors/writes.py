@@ -18,7 +18,8 @@ id, within a day (``WINDOW_PAD``) (docs/decisions/0030-cheaper-group-writes.md).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -38,6 +39,8 @@ from collectors.rows import (
 )
 from collectors.summaries import Summaries, summaries_of
 from queries import registered
+
+log = logging.getLogger(__name__)
 
 # A call reported by two sources starts within this much of where the batch's calls start.
 WINDOW_PAD: Final = timedelta(days=1)
@@ -65,12 +68,14 @@ def store_calls(
     con: duckdb.DuckDBPyConnection,
     table: pa.Table,
     long_above: Mapping[str, int],
-    summaries: Summaries | None = None,
+    summaries: Callable[[], Summaries] | None = None,
 ) -> CallsOutcome:
     """Insert new calls, merge calls known by request id, refresh calls read again; add what
-    was inserted to the summaries (``summaries`` when they sum exactly those calls, else
-    summed here with ``long_above``, the context tiers' thresholds)."""
-    summed = summaries.calls if summaries is not None else None
+    was inserted to the summaries (``summaries()``, the sums of ``table``, when they sum
+    exactly those calls; they may still be being made on another thread, and are waited
+    for only once the calls are in; else summed here with ``long_above``, the context
+    tiers' thresholds)."""
+    summed = table
     if not table.num_rows:
         return CallsOutcome(
             pa.array([], pa.string()), pa.array([], pa.timestamp("us", tz="UTC")), {}, {}
@@ -108,13 +113,27 @@ def store_calls(
         queries.execute_over(con, "insert_calls", new)
         # Each step above returns the very table it was given when it leaves every call in
         # place, so ``new is summed`` says the summed calls are what was inserted.
-        if summaries is None or new is not summed:
-            summaries = summaries_of(new, long_above)
-        _append_summaries(con, summaries)
+        _append_summaries(con, _sums_of(new, summed, summaries, long_above))
     verdicts_to = _merge_calls(con, table, read_again, merged, (start, end))
     return CallsOutcome(
         new["call_id"].combine_chunks(), new["start_time"].combine_chunks(), merged, verdicts_to
     )
+
+
+def _sums_of(
+    new: pa.Table,
+    summed: pa.Table,
+    summaries: Callable[[], Summaries] | None,
+    long_above: Mapping[str, int],
+) -> Summaries:
+    """What the calls inserted (``new``) add to the summaries: the sums in hand when they
+    are of exactly those calls and could be made, else summed here."""
+    if summaries is not None and new is summed:
+        try:
+            return summaries()
+        except Exception as exc:  # the sums failed or never came: summed here instead
+            log.warning("the calls' sums made beside the write failed (%s); summed again", exc)
+    return summaries_of(new, long_above)
 
 
 def _append_summaries(con: duckdb.DuckDBPyConnection, summaries: Summaries) -> None:

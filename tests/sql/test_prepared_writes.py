@@ -1,16 +1,25 @@
 """A write prepared beside the writer (its calls summed before the commit) stores what an
 unprepared write stores: the same summary and sketches, a re-sent batch counted once, and
-sums made again when the store changed between the two."""
+sums made again when the store changed between the two. Sums made on another thread while
+the writer inserts (decision 0039) are appended once made; sums that fail or never come are
+made by the writer."""
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
+
+import pyarrow as pa
+import pytest
 
 from collectors.otlp.synthetic import export_requests
 from collectors.rows import calls_table
 from collectors.store import Batch, Store
+from collectors.summaries import ComingSummaries
 from queries import audits
 from tests.normalizing import normalized_tables
 from tests.sql.test_call_merge import call
@@ -82,3 +91,46 @@ def test_a_write_prepared_before_the_context_tiers_changed_is_summed_again(
     rows = store.cursor().execute(SUMS["usage_hourly"]).fetchall()
     assert [(row[5], row[6]) for row in rows] == [("long", 2)]
     store.close()
+
+
+def test_sums_made_on_another_thread_while_the_writer_inserts_are_appended(
+    tmp_path: Path,
+) -> None:
+    plain, beside = Store(tmp_path / "plain.duckdb"), Store(tmp_path / "beside.duckdb")
+    for batch in batches():
+        plain.write_many([batch])
+        write, coming = beside.prepare_unsummed([batch])
+        # The sums start only after the writer has begun: it waits for them to append.
+        summer = threading.Timer(0.2, coming.sum)
+        started = time.monotonic()
+        summer.start()
+        beside.write_many([batch], prepared=write)
+        assert time.monotonic() - started >= 0.2  # it waited for these sums
+        summer.join()
+    assert sums(beside) == sums(plain)
+    ((requests,),) = beside.cursor().execute("SELECT sum(requests) FROM usage_hourly").fetchall()
+    assert requests == 400
+    plain.close()
+    beside.close()
+
+
+def test_sums_that_fail_or_never_come_are_made_by_the_writer(tmp_path: Path) -> None:
+    plain, beside = Store(tmp_path / "plain.duckdb"), Store(tmp_path / "beside.duckdb")
+    failing, missing = batches()[:2]
+    for batch in (failing, missing):
+        plain.write_many([batch])
+    write, coming = beside.prepare_unsummed([failing])
+    broken = ComingSummaries(write.incoming, {"gpt-4o": "not a number"})  # type: ignore[dict-item]
+    broken.sum()
+    with pytest.raises(pa.ArrowInvalid):  # the sums failed
+        broken.result()
+    beside.write_many([failing], prepared=replace(write, summaries=broken.result))
+    write, coming = beside.prepare_unsummed([missing])  # never summed
+    started = time.monotonic()
+    beside.write_many([missing], prepared=replace(write, summaries=partial(coming.result, 0.2)))
+    assert 0.2 <= time.monotonic() - started < 10
+    assert sums(beside) == sums(plain)
+    ((requests,),) = beside.cursor().execute("SELECT sum(requests) FROM usage_hourly").fetchall()
+    assert requests == 200
+    plain.close()
+    beside.close()
