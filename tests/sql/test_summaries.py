@@ -150,3 +150,25 @@ def test_groups_are_not_joined_when_one_was_not_prepared_or_the_store_changed_be
         pass
     assert joined_writes([before, store.prepare(second)]) is None
     store.close()
+
+
+def _synthetic_calls(usage: pa.Table) -> int:
+    return sum(usage["synthetic"].to_pylist())
+
+
+def test_a_demo_call_is_found_in_any_slice_of_a_group_or_any_table_of_it() -> None:
+    base = call(
+        "c0", "otlp", start_time=AT, deployment="gpt-4o", deployment_source="attribute",
+        model="gpt-4o", input_tokens=10, output_tokens=5,
+    )  # fmt: skip
+    demo = replace(base, call_id="c3", attributes={"resource": {"lens.demo": True}})
+    plain = [replace(base, call_id=f"c{i}") for i in range(3)]
+    group = calls_table([*plain, demo])
+    # A group's requests are slices of one table: every chunk shares the column's buffer.
+    sliced = pa.concat_tables([group.slice(at, 1) for at in range(4)])
+    assert sliced["attributes"].num_chunks == 4
+    assert _synthetic_calls(summaries_of(sliced, LONG_ABOVE).usage) == 1
+    # Tables made apart have a buffer each: the demo call is in the last one only.
+    apart = pa.concat_tables([calls_table(plain), calls_table([demo])])
+    assert _synthetic_calls(summaries_of(apart, LONG_ABOVE).usage) == 1
+    assert _synthetic_calls(summaries_of(calls_table(plain), LONG_ABOVE).usage) == 0
