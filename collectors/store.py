@@ -283,7 +283,7 @@ class Store:
         self._long_above: tuple[int, dict[str, int]] | None = None
         self._local = threading.local()
         self._vacuumed_at = time.monotonic()  # the first vacuum VACUUM_EVERY_S after opening
-        self._vacuum_wanted = False  # after a purge: its next checkpoint vacuums
+        self._vacuum_wanted = False  # after a purge that deleted: its next checkpoint vacuums
         self._calls_kept_from: datetime | None = None  # retention deleted the calls before
         self._content_kept_from: datetime | None = None  # ... and message content before
         # Days whose latency sketch holds rows appended by commits, and when the store last
@@ -506,10 +506,11 @@ class Store:
             queries.execute(con, "record_purge", calls_before=calls_before,
                             content_before=content_before, at=now or datetime.now(UTC))  # fmt: skip
             self._read_horizons(con)
-            self._vacuum_wanted = True  # the deleted rows' space reclaimed
+            row = counted.iloc[0]
+            if row["calls"] or row["verdicts"] or row["contents"]:
+                self._vacuum_wanted = True  # the deleted rows' space reclaimed
         if self._vacuum_wanted:  # the log was not due a checkpoint after the purge
             self._try_checkpoint(vacuum=True)
-        row = counted.iloc[0]
         return PurgeResult(
             calls_before=calls_before,
             content_before=content_before,

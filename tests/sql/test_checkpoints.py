@@ -127,6 +127,22 @@ def test_a_purge_vacuums(tmp_path: Path) -> None:
     store.close()
 
 
+def test_a_purge_that_deletes_nothing_does_not_vacuum(tmp_path: Path) -> None:
+    """A server's first purge, on a ledger with nothing past retention, leaves the row
+    groups to the ten-minute vacuum instead of merging them all under ingest."""
+    store = Store(tmp_path / "lens.duckdb", checkpoint_at_bytes=1)
+    for flat in (requests(1)[0], requests(1, days_ago=1)[0]):
+        write(store, flat)
+        store.checkpoint_if_due()
+    assert row_groups(store) == 2
+    result = store.purge(RetentionConfig())
+    assert (result.calls_deleted, result.verdicts_deleted, result.contents_removed) == (0, 0, 0)
+    write(store, requests(1, days_ago=2)[0])
+    assert store.checkpoint_if_due()  # an ordinary checkpoint: no vacuum wanted
+    assert row_groups(store) == 3
+    store.close()
+
+
 def test_a_single_write_and_a_transaction_checkpoint_when_due(tmp_path: Path) -> None:
     store = Store(tmp_path / "lens.duckdb", checkpoint_at_bytes=1)
     batch = normalize_spans(requests(1)[0].spans, source="otlp")
