@@ -82,11 +82,15 @@ class WorkerAnswer:
     spans_file: str | None = None  # ``spans`` written to this spool file instead
 
     def flat(self) -> FlatRequest:
-        """The span columns (a spooled answer's file is read and removed)."""
+        """The span columns (a spooled answer's file is read and removed). A spooled
+        answer that cannot be read (its file gone) raises ``WorkerCrashedError``: the
+        request is sound, the sender sends it again."""
         if self.spans_file is not None:
             path = Path(self.spans_file)
             try:
                 data = path.read_bytes()
+            except OSError as exc:
+                raise WorkerCrashedError(f"the worker's answer could not be read ({exc})") from exc
             finally:
                 path.unlink(missing_ok=True)
             return FlatRequest(_table(data), self.not_genai)

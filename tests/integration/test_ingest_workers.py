@@ -337,3 +337,20 @@ def test_the_spool_of_a_server_that_was_killed_is_removed_by_the_next() -> None:
         living.rmdir()
     finally:
         workers.stop()
+
+
+def test_an_answer_whose_file_is_gone_is_a_retryable_error() -> None:
+    """The request was sound: a spooled answer lost before it is read (its folder removed)
+    asks the sender to send it again, as a crashed worker does, rather than refusing it."""
+    workers = IngestWorkers(1)
+    workers.start()
+    try:
+        body = f.make_request(_span(f.OURS_FILTERED_COMPLETION)).SerializeToString()
+        answer = workers.submit(body, PROTOBUF, None, 1_000_000).result(timeout=60)
+        assert answer.spans_file is not None
+        Path(answer.spans_file).unlink()
+        with pytest.raises(WorkerCrashedError, match="answer could not be read"):
+            answer.flat()
+        assert WorkerCrashedError("x").retry_after_s == 2
+    finally:
+        workers.stop()
