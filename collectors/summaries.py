@@ -88,7 +88,8 @@ class ComingSummaries:
             raise TimeoutError(f"the calls were not summed within {timeout_s:g} s")
         if self._error is not None:
             raise self._error
-        assert self._summaries is not None
+        if self._summaries is None:  # summing was interrupted (not by an Exception)
+            raise RuntimeError("the calls' sums were interrupted")
         return self._summaries
 
 
