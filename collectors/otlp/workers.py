@@ -80,11 +80,14 @@ class WorkerAnswer:
     refusal: tuple[int, str] | None = None  # a body that cannot be read: status, reason
     unreadable: str | None = None  # an error no rule foresaw: its type and traceback
     spans_file: str | None = None  # ``spans`` written to this spool file instead
+    lost: str | None = None  # the spooled body could not be read: why (sent again)
 
     def flat(self) -> FlatRequest:
         """The span columns (a spooled answer's file is read and removed). A spooled
         answer that cannot be read (its file gone) raises ``WorkerCrashedError``: the
-        request is sound, the sender sends it again."""
+        request is sound, the sender sends it again; so does a body lost on its way."""
+        if self.lost is not None:
+            raise WorkerCrashedError(f"the request's body did not reach a worker ({self.lost})")
         if self.spans_file is not None:
             path = Path(self.spans_file)
             try:
@@ -136,7 +139,7 @@ def flatten_spooled(
     try:
         body = body_file.read_bytes()
     except OSError as exc:  # the server wrote it a moment ago: the spool is gone
-        return WorkerAnswer(unreadable=f"{type(exc).__name__}\n{traceback.format_exc()}")
+        return WorkerAnswer(lost=f"{type(exc).__name__}: {exc}")
     finally:
         body_file.unlink(missing_ok=True)
     answer = flatten_body(body, content_type, content_encoding, max_bytes)

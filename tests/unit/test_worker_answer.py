@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -14,7 +15,14 @@ import pytest
 from collectors.otlp import synthetic
 from collectors.otlp.decode import PROTOBUF, decode_raw_attributes_request
 from collectors.otlp.flatten import SPAN_SCHEMA, flatten_request
-from collectors.otlp.workers import WorkerAnswer, _ipc, _table, flatten_body
+from collectors.otlp.workers import (
+    WorkerAnswer,
+    WorkerCrashedError,
+    _ipc,
+    _table,
+    flatten_body,
+    flatten_spooled,
+)
 from tests.fixtures import otlp_spans as fx
 
 MAX_BYTES = 16 * 1024 * 1024
@@ -96,3 +104,25 @@ def test_a_table_of_several_chunks_is_answered_as_one_batch() -> None:
     back = _table(_ipc(table))
     assert back.num_rows == 3
     assert back.to_pylist() == table.to_pylist()
+
+
+def test_a_spooled_body_that_is_gone_asks_for_the_request_again(tmp_path: Path) -> None:
+    answer = flatten_spooled(str(tmp_path / "0.body"), PROTOBUF, None, MAX_BYTES)
+    assert answer.refusal is None and answer.unreadable is None  # not the sender's fault
+    with pytest.raises(WorkerCrashedError, match="did not reach a worker"):
+        answer.flat()
+
+
+def test_a_spooled_body_is_answered_by_a_spooled_answer(tmp_path: Path) -> None:
+    body = fx.make_request(fx.make_span(fx.OURS_FILTERED_COMPLETION)).SerializeToString()
+    spooled = tmp_path / "7.body"
+    spooled.write_bytes(body)
+    answer = flatten_spooled(str(spooled), PROTOBUF, None, MAX_BYTES)
+    assert not spooled.exists()  # read and removed
+    assert answer.spans is None and answer.spans_file == str(tmp_path / "7.spans")
+    assert answer.flat().spans.to_pylist() == _answer(body).flat().spans.to_pylist()
+    assert list(tmp_path.iterdir()) == []  # the answer's file removed once read
+    refused = tmp_path / "8.body"
+    refused.write_bytes(b"\x0a\x05nope")
+    assert flatten_spooled(str(refused), PROTOBUF, None, MAX_BYTES).refusal is not None
+    assert list(tmp_path.iterdir()) == []
