@@ -329,9 +329,13 @@ class OtlpIngest:
             return await anyio.to_thread.run_sync(
                 decode_and_flatten, body, content_type, content_encoding, self._max_bytes
             )
-        answer = await asyncio.wrap_future(
-            workers.submit(body, content_type, content_encoding, self._max_bytes)
-        )
+        work = workers.submit(body, content_type, content_encoding, self._max_bytes)
+        try:
+            answer = await asyncio.wrap_future(work)
+        except asyncio.CancelledError:  # the request stopped waiting: its answer is unread
+            if work.done() and not work.cancelled() and work.exception() is None:
+                work.result().discard()
+            raise
         if answer.refusal is not None:
             status, reason = answer.refusal
             raise BadPayloadError(reason, status)

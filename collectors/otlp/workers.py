@@ -253,7 +253,10 @@ class IngestWorkers:
             if self._pool is None:
                 self._pool = self._new_pool()
             if self._spool is None:
-                self._spool = _spool_folder()
+                try:
+                    self._spool = _spool_folder()
+                except OSError as exc:  # nowhere to spool: bodies cross the pipe
+                    log.warning("no spool folder for the ingest workers (%s); pipes it is", exc)
             pool = self._pool
         for done in [pool.submit(_ready) for _ in range(self.count * 2)]:
             done.result()
@@ -292,7 +295,7 @@ class IngestWorkers:
         except RuntimeError:  # shut down since it was read above: the server is stopping
             _remove(spooled)
             raise WorkerCrashedError("the ingest workers are stopping") from None
-        work.add_done_callback(lambda done: self._settle(pool, done, answer))
+        work.add_done_callback(lambda done: self._settle(pool, done, answer, spooled))
         return answer
 
     @property
@@ -314,12 +317,19 @@ class IngestWorkers:
         return path
 
     def _settle(
-        self, pool: ProcessPoolExecutor, work: Future[WorkerAnswer], answer: Future[WorkerAnswer]
+        self,
+        pool: ProcessPoolExecutor,
+        work: Future[WorkerAnswer],
+        answer: Future[WorkerAnswer],
+        spooled: Path | None,
     ) -> None:
         error = work.exception() if not work.cancelled() else None
         if work.cancelled() or isinstance(error, BrokenProcessPool):
             self._replace(pool)
             error = WorkerCrashedError("an ingest worker stopped; send again")
+        if error is not None:  # no answer will be read: nor will its files
+            _remove(spooled)
+            _remove(spooled and spooled.with_suffix(".spans"))
         try:
             if error is not None:
                 answer.set_exception(error)

@@ -6,6 +6,7 @@ crosses the pipe."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -26,6 +27,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from collectors.otlp.decode import decode_raw_attributes_request
 from collectors.otlp.flatten import flatten_request
+from collectors.otlp.ingest import OtlpIngest
 from collectors.otlp.workers import IngestWorkers, WorkerCrashedError
 from collectors.queue import IngestQueue
 from collectors.store import Store
@@ -261,7 +263,10 @@ def test_a_child_span_and_its_model_call_flattened_apart_meet_in_one_group(
 
 
 def _flattened(body: bytes) -> list[dict[str, Any]]:
-    return flatten_request(decode_raw_attributes_request(body, PROTOBUF)).spans.to_pylist()
+    rows: list[dict[str, Any]] = flatten_request(
+        decode_raw_attributes_request(body, PROTOBUF)
+    ).spans.to_pylist()
+    return rows
 
 
 def test_bodies_and_answers_cross_as_spool_files_that_are_removed() -> None:
@@ -353,3 +358,59 @@ def test_an_answer_whose_file_is_gone_is_a_retryable_error() -> None:
             answer.flat()  # answered 503 with Retry-After, as for a worker that died
     finally:
         workers.stop()
+
+
+def test_requests_held_by_a_worker_that_dies_leave_nothing_in_the_spool() -> None:
+    workers = IngestWorkers(1)
+    workers.start()
+    try:
+        spool = workers.spool
+        assert spool is not None
+        (pid,) = workers.pids()
+        os.kill(pid, signal.SIGSTOP)  # handed over (or queued), never read
+        body = f.make_request(_span(f.OURS_FILTERED_COMPLETION)).SerializeToString()
+        held = [workers.submit(body, PROTOBUF, None, 1_000_000) for _ in range(3)]
+        assert len(list(spool.iterdir())) == 3
+        time.sleep(0.2)
+        os.kill(pid, signal.SIGKILL)
+        for future in held:
+            with pytest.raises(WorkerCrashedError):
+                future.result(timeout=30)
+        assert list(spool.iterdir()) == []
+    finally:
+        workers.stop()
+
+
+def test_an_answer_that_arrives_as_its_request_is_cancelled_is_removed(tmp_path: Path) -> None:
+    """The answer is in, but the request's task is cancelled before it reads it (a gRPC
+    deadline, a stop): its spooled answer is removed, not left in memory."""
+    store = Store(tmp_path / "lens.duckdb")
+    queue = IngestQueue(store)
+    workers = IngestWorkers(1)
+    workers.start()
+    ingest = OtlpIngest()
+    ingest.attach(queue, max_body_bytes=1_000_000, max_in_flight=4, workers=workers)
+    spool = workers.spool
+    assert spool is not None
+    body = f.make_request(_span(f.OURS_FILTERED_COMPLETION)).SerializeToString()
+
+    async def cancelled_once_answered() -> None:
+        reading = asyncio.ensure_future(ingest._read(body, PROTOBUF, None))
+        await asyncio.sleep(0)  # the body is handed to the worker
+        deadline = time.monotonic() + 30
+        # The event loop is held here: the answer arrives but the task cannot resume.
+        while not [p for p in spool.iterdir() if p.suffix == ".spans"]:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        time.sleep(0.2)  # the pool has set the answer
+        reading.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await reading
+
+    try:
+        asyncio.run(cancelled_once_answered())
+        assert list(spool.iterdir()) == []
+    finally:
+        workers.stop()
+        queue.close()
+        store.close()
