@@ -11,7 +11,9 @@ longer for more; requests still being decoded are waited for, up to
 ``max_arrival_wait_s``, so a round of requests is one commit: decision 0037), normalises
 it at once (``normalize_spans``: Arrow compute over the group's columns, whose cost is
 mostly per batch, whatever the number of requests) and hands it to the writer thread,
-which writes it while the next group is normalised. The writer takes every group
+which writes it while the next group is normalised. The group's sums (usage summary,
+latency sketch) are made after the hand-over, while the writer inserts its calls: it
+waits for them only to append them (decision 0039). The writer takes every group
 normalised by the time it is free (up to ``max_group_spans`` spans) into one transaction:
 a commit costs much the same for one request or four, so what waited while the last
 commit ran goes in together. A request with an impossible span is refused alone

@@ -158,7 +158,8 @@ def latency_over_time(
     if not (reads_sketches(scope) and whole_hours):
         return run(cur, "latency_over_time", bucket=bucket, **scope.params())
     if not answers_summaries(scope):
-        return _over_time_from_sketches(cur, scope, bucket, False, scope.start)
+        frame = _read_over_time(cur, scope, bucket, False, scope.start)
+        return frame.drop(columns=list(_KEPT_COLUMNS))
     # Kept buckets are sealed ones: the sketch is read from the bucket of the hours since,
     # and every bucket before is answered by a kept row, as a rule. Where one is not, the
     # whole range is read from the sketch and its sealed buckets kept.
@@ -181,17 +182,6 @@ def _read_over_time(
     """latency_over_time_from_sketches.sql as it answers, ``_KEPT_COLUMNS`` included."""
     return run(cur, "latency_over_time_from_sketches", bucket=bucket, summarised=summarised,
                sketch_from=sketch_from, **scope.params())  # fmt: skip
-
-
-def _over_time_from_sketches(
-    cur: duckdb.DuckDBPyConnection,
-    scope: Scope,
-    bucket: timedelta,
-    summarised: bool,
-    sketch_from: datetime,
-) -> pd.DataFrame:
-    frame = _read_over_time(cur, scope, bucket, summarised, sketch_from)
-    return frame.drop(columns=list(_KEPT_COLUMNS))
 
 
 def _keep_latency_periods(

@@ -9,12 +9,32 @@ import duckdb
 
 import queries
 from collectors.prices.book import DEPLOYMENT_TYPES, load_reference_data
+from collectors.rows import CallRow, FilterResultRow
 from collectors.store import Store
 from collectors.tenants import default_tenants, write_tenants
 from collectors.writes import count_latency_days
+from tests.normalizing import rows_batch
 
 SEED = Path(__file__).parent / "fixtures" / "seed"
 TEST_PRICES = Path(__file__).parent / "fixtures" / "prices" / "price_book.csv"
+
+
+def ledger_holding(
+    path: Path,
+    calls: list[CallRow],
+    verdicts: list[FilterResultRow] | None = None,
+    *,
+    reference_data: bool = False,
+) -> Store:
+    """A store at ``path`` holding ``calls`` (and ``verdicts``) as one OTLP write, tenants
+    by the default rule (the tenant.id attribute names the tenant); with ``reference_data``,
+    the shipped price book and deployment types too."""
+    store = Store(path)
+    if reference_data:
+        load_reference_data(store)
+    write_tenants(store, default_tenants())
+    store.write_many([rows_batch(calls, verdicts or [], "otlp")])
+    return store
 
 
 def seeded_database(path: Path, latest: datetime | None = None, tenants: bool = False) -> Path:

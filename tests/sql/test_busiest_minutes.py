@@ -28,10 +28,10 @@ import pytest
 from collectors.retention import RetentionConfig
 from collectors.rows import CallRow
 from collectors.store import Store
-from collectors.tenants import default_tenants, write_tenants
 from queries import deployments, run
 from queries.scope import Scope
 from tests.normalizing import rows_batch
+from tests.seeding import ledger_holding
 from tests.sql.test_call_merge import call
 
 H1 = datetime(2026, 11, 10, 10, 0, tzinfo=UTC)
@@ -61,9 +61,7 @@ CALLS = [
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
-    store = Store(tmp_path / "lens.duckdb")
-    write_tenants(store, default_tenants())  # the tenant.id attribute names the tenant
-    store.write_many([rows_batch(CALLS, [], "otlp")])
+    store = ledger_holding(tmp_path / "lens.duckdb", CALLS)
     yield store
     store.close()
 

@@ -20,14 +20,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from collectors.prices.book import load_reference_data
 from collectors.retention import RetentionConfig
 from collectors.rows import CallRow, FilterResultRow
 from collectors.store import Store
-from collectors.tenants import default_tenants, write_tenants
 from queries import safety
 from queries.scope import Scope
 from tests.normalizing import rows_batch
+from tests.seeding import ledger_holding
 from tests.sql.test_call_merge import call
 
 H1 = datetime(2026, 11, 10, 23, 0, tzinfo=UTC)
@@ -68,10 +67,7 @@ VERDICTS = [
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
-    store = Store(tmp_path / "lens.duckdb")
-    load_reference_data(store)
-    write_tenants(store, default_tenants())  # the tenant.id attribute names the tenant
-    store.write_many([rows_batch(CALLS, VERDICTS, "otlp")])
+    store = ledger_holding(tmp_path / "lens.duckdb", CALLS, VERDICTS, reference_data=True)
     yield store
     store.close()
 

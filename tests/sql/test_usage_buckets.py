@@ -20,14 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from collectors.prices.book import load_reference_data
 from collectors.rows import CallRow
 from collectors.store import Store
-from collectors.tenants import default_tenants, write_tenants
 from queries import costs, overview
 from queries.scope import Scope, chart_bucket
 from queries.usage import usage_in_scope
 from tests.normalizing import rows_batch
+from tests.seeding import ledger_holding
 from tests.sql.test_call_merge import call
 
 DAY = datetime(2026, 11, 10, tzinfo=UTC)
@@ -63,10 +62,7 @@ ONE_DAY = Scope(DAY, DAY + timedelta(days=1))
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
-    store = Store(tmp_path / "lens.duckdb")
-    load_reference_data(store)
-    write_tenants(store, default_tenants())
-    store.write_many([rows_batch(CALLS, [], "otlp")])
+    store = ledger_holding(tmp_path / "lens.duckdb", CALLS, reference_data=True)
     yield store
     store.close()
 
