@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,7 @@ from typing import Final, Protocol
 log = logging.getLogger(__name__)
 
 PURGE_EVERY: Final = timedelta(days=1)
+_INTERRUPT_EVERY_S: Final = 0.05  # a stopping purge's interrupts, until it has rolled back
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ def horizons(config: RetentionConfig, now: datetime) -> tuple[datetime, datetime
 class Purging(Protocol):
     def purge(self, config: RetentionConfig, now: datetime | None = None) -> PurgeResult: ...
 
-    def interrupt(self) -> None: ...
+    def interrupt_purge(self) -> None: ...
 
 
 class PurgeTimer:
@@ -77,13 +79,17 @@ class PurgeTimer:
         self._thread.start()
 
     def stop(self, grace_s: float = 1.0, timeout_s: float = 5.0) -> None:
+        """End the timer: a purge still running after ``grace_s`` is interrupted, again
+        and again (a statement that had not begun at one interrupt meets the next) until
+        it has rolled back, for ``timeout_s`` at most."""
         self._stop.set()
         if not self._thread.is_alive():
             return
         self._thread.join(grace_s)
-        if self._thread.is_alive():
-            self._store.interrupt()
-            self._thread.join(timeout_s)
+        deadline = time.monotonic() + timeout_s
+        while self._thread.is_alive() and time.monotonic() < deadline:
+            self._store.interrupt_purge()
+            self._thread.join(_INTERRUPT_EVERY_S)
 
     def _loop(self) -> None:
         while not self._stop.is_set():

@@ -275,6 +275,8 @@ class Store:
         except duckdb.Error as exc:
             raise StoreError(f"cannot open {self.path}: {exc}") from exc
         self._write_lock = threading.Lock()
+        # The purge's own connection to the file, so that stopping it interrupts nothing else.
+        self._purge_con = self._con.cursor()
         # Counts the transactions other than ingest writes (reference data, rebuilds,
         # purges): a write prepared before one of them ends is summed again by the writer.
         self._generation = 0
@@ -342,13 +344,17 @@ class Store:
         log.info("rebuilt the hourly latency sketch of %s", self.path)
 
     @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """The owner connection inside one transaction, writes serialised; all or none.
-        Then the store's checkpoint, if its log is due one."""
+    def transaction(
+        self, on: duckdb.DuckDBPyConnection | None = None
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The owner connection (or ``on``, another connection of the store's) inside one
+        transaction, writes serialised; all or none. Then the store's checkpoint, if its
+        log is due one."""
+        con = self._con if on is None else on
         with self._write_lock:
             try:
-                with _transaction(self._con):
-                    yield self._con
+                with _transaction(con):
+                    yield con
             finally:
                 self._generation += 1
         self.checkpoint_if_due()
@@ -482,7 +488,7 @@ class Store:
         retention no longer keeps at ``now``, in one transaction; the hourly usage summary
         keeps every hour."""
         calls_before, content_before = horizons(config, now or datetime.now(UTC))
-        with self.transaction() as con:
+        with self.transaction(on=self._purge_con) as con:  # interrupt_purge() stops it
             done = queries.run(con, "retention_horizons").iloc[0]
             after = done["content_purged_before"]
             content_after = None if pd.isna(after) else after.to_pydatetime()
@@ -617,6 +623,11 @@ class Store:
         """Stop a query or write running on the owner connection (it raises and rolls back)."""
         self._con.interrupt()
 
+    def interrupt_purge(self) -> None:
+        """Stop a purge's statement running now (the purge raises and rolls back); nothing
+        else runs on its connection."""
+        self._purge_con.interrupt()
+
     def close(self) -> None:
         if self._usage_days:
             try:
@@ -625,4 +636,5 @@ class Store:
             except duckdb.Error:  # the appended rows stay, summed by readers all the same
                 log.warning("folding the hourly usage summary failed at close", exc_info=True)
         with self._write_lock:
+            self._purge_con.close()
             self._con.close()

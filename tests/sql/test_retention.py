@@ -146,7 +146,7 @@ def test_the_timer_purges_at_start_and_stops(tmp_path: Path) -> None:
             purged.append(now or LATER)
             raise duckdb.IOException("disk full")  # logged, tried again the next day
 
-        def interrupt(self) -> None:
+        def interrupt_purge(self) -> None:
             raise AssertionError("nothing to interrupt")
 
     timer = PurgeTimer(Recorder(), RETENTION, clock=lambda: LATER)
@@ -178,6 +178,38 @@ def test_stopping_interrupts_a_long_purge(tmp_path: Path) -> None:
     assert time.monotonic() - started < 5
     assert count(store, "SELECT count(*) FROM calls") == 300_000
     assert count(store, "SELECT count(*) FROM retention_state WHERE purged_at IS NULL") == 1
+    store.close()
+
+
+def test_a_purge_that_begins_after_the_first_interrupt_is_stopped_all_the_same(
+    tmp_path: Path,
+) -> None:
+    """A stop that comes as the purge thread starts (its statement not begun when the first
+    interrupt lands) still rolls the purge back: the interrupts go on until it ends."""
+    store = Store(tmp_path / "lens.duckdb")
+    with store.transaction() as con:  # calls with content, 30 s apart
+        con.execute(
+            "INSERT INTO calls BY NAME SELECT 'c' || i AS call_id, hash('c' || i) AS call_key,"
+            " 'test' AS source, TIMESTAMPTZ '2027-01-01' + to_seconds(i * 30) AS start_time,"
+            " 'chat' AS operation, 'd' AS deployment, 'attribute' AS deployment_source,"
+            " 'ok' AS status, 'none' AS filter_action,"
+            ' \'{"gen_ai.prompt.0.content": "hi"}\' AS attributes FROM range(300000) t(i)'
+        )
+
+    class LateStart:
+        def purge(self, config: RetentionConfig, now: datetime | None = None) -> Any:
+            time.sleep(0.3)  # the stop's grace (0.05 s) and its first interrupt pass
+            return store.purge(config, now)
+
+        def interrupt_purge(self) -> None:
+            store.interrupt_purge()
+
+    timer = PurgeTimer(LateStart(), RetentionConfig(calls_days=400, content_days=1),
+                       clock=lambda: LATER)  # fmt: skip
+    timer.start()
+    timer.stop(grace_s=0.05)
+    assert count(store, "SELECT count(*) FROM retention_state WHERE purged_at IS NULL") == 1
+    assert count(store, "SELECT count(*) FROM calls WHERE attributes LIKE '%content%'") == 300_000
     store.close()
 
 
