@@ -9,7 +9,11 @@ themselves), then prints:
   span, its ingest worker processes included (``--workers`` sets ``LENS_INGEST_WORKERS``);
   the same for a baseline, the code at ``--baseline-rev`` (a git revision, checked out
   beside this one and started the same way), in the same run;
-- with ``--ledger N``: the same ingest into a ledger that already holds N calls;
+- with ``--ledger N``: the same ingest into a ledger that already holds N calls over the
+  same week;
+- with ``--request-ids``: every span carries a request id of its own (the instrumented
+  client's ``azure.openai.request_id``), so each write also looks for another source's
+  report of its calls;
 - where the time goes inside one process: decode + flatten (the ingest workers' part),
   then the rules and the sums and commit of groups of 2 and 16 requests.
 """
@@ -34,6 +38,7 @@ import httpx
 import pyarrow as pa
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from collectors.genai.attributes import AZURE_REQUEST_ID
 from collectors.genai.normalize import normalize_spans
 from collectors.otlp.decode import decode_raw_attributes_request
 from collectors.otlp.flatten import flatten_request
@@ -147,9 +152,18 @@ def family_cpu_s(pids: list[int]) -> dict[int, float]:
     return {pid: cpu_s(pid) for pid in pids}
 
 
-def make_bodies(spans: int, batch: int) -> list[bytes]:
+def make_bodies(spans: int, batch: int, request_ids: bool = False) -> list[bytes]:
+    """The week to 5 minutes ago, in requests of ``batch`` spans; with ``request_ids``,
+    each span carrying a request id of its own, as the instrumented client records one."""
     end = datetime.now(UTC) - timedelta(minutes=5)
-    requests = export_requests(end - timedelta(days=7), end, spans, batch)
+    requests = list(export_requests(end - timedelta(days=7), end, spans, batch))
+    if request_ids:
+        for request in requests:
+            for resource_spans in request.resource_spans:
+                for scope_spans in resource_spans.scope_spans:
+                    for span in scope_spans.spans:
+                        item = span.attributes.add(key=AZURE_REQUEST_ID)
+                        item.value.string_value = f"bench-{span.span_id.hex()}"
     return [r.SerializeToString() for r in requests]
 
 
@@ -262,15 +276,17 @@ def remove_checkout(tree: Path) -> None:
 
 
 def filled_ledger(path: Path, calls: int) -> Path:
-    """A ledger file that already holds ``calls`` calls (their hourly summary included)."""
+    """A ledger file that already holds ``calls`` calls over the week the bench's spans
+    start in (their hourly summary included), so that every write's windows meet them."""
     Store(path).close()
+    step_us = int(timedelta(days=7) / timedelta(microseconds=1)) // max(calls, 1)
     with duckdb.connect(str(path)) as con:
         con.execute(
             """
             INSERT INTO calls BY NAME
             SELECT 'bench' || i AS call_id, md5_number_lower('bench' || i) AS call_key,
                 'bench' AS source,
-                now() - INTERVAL 8 DAY - to_microseconds(CAST(i AS BIGINT) * 700_000)
+                now() - INTERVAL 5 MINUTE - to_microseconds(CAST(i AS BIGINT) * $step)
                     AS start_time,
                 'chat' AS operation, 'dep-' || (i % 6) AS deployment,
                 'attribute' AS deployment_source, 'gpt-4o-2024-11-20' AS model,
@@ -279,7 +295,7 @@ def filled_ledger(path: Path, calls: int) -> Path:
                 'none' AS filter_action, '{}' AS attributes, 'req-' || i AS request_id
             FROM range($n) AS r(i)
             """,
-            {"n": calls},
+            {"n": calls, "step": step_us},
         )
     Store(path).close()  # sums the hourly summary again, as for any file written by SQL
     return path
@@ -329,6 +345,11 @@ def main() -> None:
         "--ledger", type=int, default=0, help="also ingest into a ledger that holds this many calls"
     )
     parser.add_argument(
+        "--request-ids",
+        action="store_true",
+        help="each span carries a request id, as the instrumented client records one",
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         default=None,
@@ -337,7 +358,7 @@ def main() -> None:
     args = parser.parse_args()  # fmt: skip
     print(f"machine: timeit sum(range(1000)) = {calibration_us():.1f} us, {os.cpu_count()} cores")
     print(f"generating {args.spans:,} spans in batches of {args.batch} ...", flush=True)
-    bodies = make_bodies(args.spans, args.batch)
+    bodies = make_bodies(args.spans, args.batch, args.request_ids)
     expected = expected_of(bodies)
     mib = sum(map(len, bodies)) / 2**20
     print(f"{len(bodies)} protobuf bodies, {mib:.1f} MiB, {expected.input_tokens:,} input tokens")

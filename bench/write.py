@@ -14,7 +14,9 @@ left out (it reads the query files). It first checks
 what both stored: the calls, verdicts, ingest log (counts), hints and summaries of each
 tree the same (a digest of their rows, the summaries summed per key), after the first group
 was sent again (stored once), then prints ms a group and µs a span, and the machine's
-calibration.
+calibration. With ``--request-ids`` every span carries a request id of its own, as the
+lens's instrumented client records one (``azure.openai.request_id``): each write then also
+looks for another source's report of its calls (decision 0040).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pathlib import Path
 import pyarrow.feather as feather
 
 from bench.ingest import ROOT, calibration_us, checkout, remove_checkout, run_in_tree
+from collectors.genai.attributes import AZURE_REQUEST_ID
 from collectors.genai.normalize import normalize_spans
 from collectors.otlp.decode import PROTOBUF, decode_raw_attributes_request
 from collectors.otlp.flatten import flatten_request
@@ -132,11 +135,20 @@ FROM range($n) AS r(i)
 """
 
 
-def write_requests(folder: Path, start: datetime, spans: int, batch: int) -> None:
-    """The requests' calls, verdicts and hints as this code normalises them, as Arrow files."""
+def write_requests(
+    folder: Path, start: datetime, spans: int, batch: int, request_ids: bool = False
+) -> None:
+    """The requests' calls, verdicts and hints as this code normalises them, as Arrow files;
+    with ``request_ids``, each span carrying one of its own."""
     folder.mkdir()
     requests = export_requests(start, _END, spans, batch)
     for number, request in enumerate(requests):
+        if request_ids:
+            for resource_spans in request.resource_spans:
+                for scope_spans in resource_spans.scope_spans:
+                    for span in scope_spans.spans:
+                        item = span.attributes.add(key=AZURE_REQUEST_ID)
+                        item.value.string_value = f"bench-{span.span_id.hex()}"
         flat = flatten_request(
             decode_raw_attributes_request(request.SerializeToString(), PROTOBUF), now=_NOW
         )
@@ -180,6 +192,7 @@ def main() -> None:
     parser.add_argument("--ledger", type=int, default=1_000_000, help="calls stored before")
     parser.add_argument("--rounds", type=int, default=3, help="turns of each tree")
     parser.add_argument("--baseline-rev", default="8f242ab", help="git revision; '' for none")
+    parser.add_argument("--request-ids", action="store_true", help="each span carries a request id")
     args = parser.parse_args()
     spans = args.requests * BATCH
     print(f"machine: timeit sum(range(1000)) = {calibration_us():.1f} us, {os.cpu_count()} cores")
@@ -188,8 +201,9 @@ def main() -> None:
         data = work / "data"
         data.mkdir()
         # Live traffic: the spans of the last hour, and of one-span requests the last minute.
-        write_requests(data / "many", _END - timedelta(hours=1), spans, BATCH)
-        write_requests(data / "one", _END - timedelta(minutes=1), 64, 1)
+        ids = args.request_ids
+        write_requests(data / "many", _END - timedelta(hours=1), spans, BATCH, ids)
+        write_requests(data / "one", _END - timedelta(minutes=1), 64, 1, ids)
         print(f"filling a ledger with {args.ledger:,} calls ...", flush=True)
         ledger = work / "ledger.duckdb"
         fill_ledger(ledger, args.ledger)

@@ -3,9 +3,11 @@
 Calls arrive as tables (``CALL_SCHEMA``). A call is found again by its ``call_id`` within
 the time window of its batch (``window``): the ledger keeps no index on call ids, which
 cost more than the rest of a write (docs/decisions/0004-one-ingest-shape.md). A copy sent
-again keeps its start time, so the same call id is looked for within a minute of the
-batch's start times (``SAME_CALL_PAD``); a report of another source, matched by request
-id, within a day (``WINDOW_PAD``) (docs/decisions/0030-cheaper-group-writes.md).
+again keeps its start time, so the same call id is looked for within a second of an OTLP
+batch's start times (``SPAN_COPY_PAD``), a minute of a Log Analytics batch's
+(``SAME_CALL_PAD``); a report of another source, matched by request id, and a child HTTP
+span's hint within an hour (``REPORT_PAD``) (docs/decisions/0030-cheaper-group-writes.md,
+0040-narrow-windows-for-live-traffic.md).
 
 - ``store_calls`` inserts the new calls, merges a call another source already reported
   (the same ``request_id``) and refreshes calls read again; it adds what it inserted to
@@ -42,12 +44,21 @@ from queries import registered
 
 log = logging.getLogger(__name__)
 
-# A call reported by two sources starts within this much of where the batch's calls start.
-WINDOW_PAD: Final = timedelta(days=1)
 # A call sent or read again under its call id keeps its start time: its stored copy starts
-# within the batch's start times (a minute either side for a source that rounds them).
+# within the batch's start times. A span keeps its start exactly (a second either side, for
+# a source that rounds it to the millisecond); a log row read again may carry a rounded
+# stamp, or another of the call's rows' (a minute either side).
+SPAN_COPY_PAD: Final = timedelta(seconds=1)
 SAME_CALL_PAD: Final = timedelta(minutes=1)
+# Another report of a call (another source's, found by request id; a child HTTP span's)
+# starts within this much of the call's own start: they differ by the call's duration and
+# the two clocks' skew (decision 0040). Every batch looks this far, so it stays narrow.
+REPORT_PAD: Final = timedelta(hours=1)
+# A merge, and the days summed again after one, look this far around the batch: they run
+# only when a call was matched.
+WINDOW_PAD: Final = timedelta(days=1)
 _WEAK_DEPLOYMENT: Final = pa.array(["unknown", "request_model"])
+OTLP_SOURCE: Final = "otlp"
 
 
 @dataclass(frozen=True)
@@ -85,9 +96,10 @@ def store_calls(
     start, end = window(table)
     merged: dict[str, str] = {}
     if table["request_id"].null_count < table.num_rows:
+        near_start, near_end = window(table, REPORT_PAD)
         with registered(con, "incoming_calls", table):
             found = queries.run_arrow(
-                con, "match_calls_by_request_id", window_start=start, window_end=end
+                con, "match_calls_by_request_id", window_start=near_start, window_end=near_end
             )
         merged = dict(zip(found["incoming_id"].to_pylist(), found["stored_id"].to_pylist(),
                           strict=True))  # fmt: skip
@@ -96,7 +108,8 @@ def store_calls(
         to_insert = table.filter(pc.invert(pc.is_in(table["call_id"], pa.array(list(merged)))))
     read_again = pa.chunked_array([], pa.string())
     if to_insert.num_rows:
-        near_start, near_end = window(to_insert, SAME_CALL_PAD)
+        pad = SPAN_COPY_PAD if _spans_only(to_insert) else SAME_CALL_PAD
+        near_start, near_end = window(to_insert, pad)
         stored = queries.run_rows(
             con,
             "stored_calls_in_window",
@@ -118,6 +131,11 @@ def store_calls(
     return CallsOutcome(
         new["call_id"].combine_chunks(), new["start_time"].combine_chunks(), merged, verdicts_to
     )
+
+
+def _spans_only(table: pa.Table) -> bool:
+    """Whether every call of ``table`` came as an OTLP span."""
+    return bool(pc.all(pc.equal(table["source"], OTLP_SOURCE)).as_py())
 
 
 def _sums_of(
@@ -152,7 +170,7 @@ def store_hints(con: duckdb.DuckDBPyConnection, hints: pa.Table) -> None:
     the model-call spans that arrive later."""
     if not hints.num_rows:
         return
-    start, end = window(hints)
+    start, end = window(hints, REPORT_PAD)
     with registered(con, "incoming_hints", hints):
         hinted = queries.run_arrow(con, "calls_to_hint", window_start=start, window_end=end)
     if hinted.num_rows:
@@ -177,7 +195,7 @@ def _with_stored_hints(con: duckdb.DuckDBPyConnection, new: pa.Table) -> pa.Tabl
     weak = pc.is_in(new["deployment_source"], _WEAK_DEPLOYMENT)
     if not pc.any(weak).as_py() or not _hints_waiting(con):
         return new
-    start, end = window(new)
+    start, end = window(new, REPORT_PAD)
     with registered(con, "incoming_calls", new):
         return queries.run_arrow(con, "hinted_calls", window_start=start, window_end=end).cast(
             new.schema

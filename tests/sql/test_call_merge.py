@@ -193,7 +193,7 @@ def test_the_client_and_the_gateway_each_add_their_part_of_the_route(tmp_path: P
 def test_a_reread_whose_start_a_source_rounded_refreshes_the_stored_call(
     tmp_path: Path,
 ) -> None:
-    """The same call id is looked for within a minute of the batch's start times: a copy
+    """The same call id is looked for within a second of the batch's start times: a copy
     whose start another source rounded to the millisecond is still the same call."""
     store = Store(tmp_path / "lens.duckdb")
     first = call("t1s1", "otlp", start_time=AT.replace(microsecond=999_600), input_tokens=10)
@@ -203,6 +203,51 @@ def test_a_reread_whose_start_a_source_rounded_refreshes_the_stored_call(
     assert (result.calls_inserted, result.calls_duplicate) == (0, 1)
     ((call_id, *_, tokens, _, _, _, _),) = stored(store)
     assert (call_id, tokens) == ("t1s1", 11)
+
+
+def test_a_span_copy_is_looked_for_within_a_second_and_a_log_row_within_a_minute(
+    tmp_path: Path,
+) -> None:
+    """What the narrow windows cost (decision 0040): an OTLP copy whose start moved by more
+    than a second (SPAN_COPY_PAD) is stored again, and the duplicate-calls audit names it;
+    a log row read again with a stamp 30 seconds off (another of the call's rows) is the
+    same call."""
+    store = Store(tmp_path / "lens.duckdb")
+    span = call("t1s1", "otlp", input_tokens=10)
+    row = call("apim:c1", "loganalytics:apim", input_tokens=20)
+    store.write_many([rows_batch([span], [], "otlp")])
+    store.write_many([rows_batch([row], [], "loganalytics:apim")])
+    moved = replace(span, start_time=AT + timedelta(seconds=2))
+    (result,) = store.write_many([rows_batch([moved], [], "otlp")])
+    assert (result.calls_inserted, result.calls_duplicate) == (1, 0)
+    stamped = replace(row, start_time=AT + timedelta(seconds=30), input_tokens=21)
+    (result,) = store.write_many([rows_batch([stamped], [], "loganalytics:apim")])
+    assert (result.calls_inserted, result.calls_duplicate) == (0, 1)
+    assert audits.duplicate_calls(store.cursor())["call_id"].tolist() == ["t1s1"]
+
+
+def test_another_source_within_an_hour_of_the_call_is_merged_and_beyond_is_not(
+    tmp_path: Path,
+) -> None:
+    """A report of another source (the same request_id) is looked for within an hour of the
+    batch's start times (REPORT_PAD): a gateway log stamped 50 minutes after the client's
+    span is the same call; one two hours after is a call of its own."""
+    store = Store(tmp_path / "lens.duckdb")
+    store.write_many([rows_batch([
+        call("t1s1", "otlp", request_id="r1", input_tokens=100),
+        call("t2s2", "otlp", request_id="r2", input_tokens=200),
+    ], [], "otlp")])  # fmt: skip
+    near = call("apim:c1", "loganalytics:apim", request_id="r1",
+                start_time=AT + timedelta(minutes=50), apim_subscription="sub-1")  # fmt: skip
+    far = call("apim:c2", "loganalytics:apim", request_id="r2",
+               start_time=AT + timedelta(hours=2), apim_subscription="sub-2")  # fmt: skip
+    (result,) = store.write_many([rows_batch([near], [], "loganalytics:apim")])
+    assert (result.calls_inserted, result.calls_merged) == (0, 1)
+    (result,) = store.write_many([rows_batch([far], [], "loganalytics:apim")])
+    assert (result.calls_inserted, result.calls_merged) == (1, 0)
+    assert [(row[0], row[6]) for row in stored(store)] == [
+        ("apim:c2", "sub-2"), ("t1s1", "sub-1"), ("t2s2", None),
+    ]  # fmt: skip
 
 
 def test_a_reread_in_a_batch_of_later_calls_is_found(tmp_path: Path) -> None:
