@@ -509,6 +509,10 @@ class Store:
                 before=content_before,
                 content_keys=CONTENT_KEY_PATTERN,
             )
+            # Hints whose model call never came (an HTTP client traced without its GenAI
+            # calls) are forgotten too, or they would wait until the next start.
+            forgotten_before = (now or datetime.now(UTC)) - HINTS_KEPT
+            queries.execute(con, "clear_old_call_hints", before=forgotten_before)
             queries.execute(con, "record_purge", calls_before=calls_before,
                             content_before=content_before, at=now or datetime.now(UTC))  # fmt: skip
             self._read_horizons(con)

@@ -197,9 +197,12 @@ def _with_stored_hints(con: duckdb.DuckDBPyConnection, new: pa.Table) -> pa.Tabl
         return new
     start, end = window(new, REPORT_PAD)
     with registered(con, "incoming_calls", new):
-        return queries.run_arrow(con, "hinted_calls", window_start=start, window_end=end).cast(
-            new.schema
-        )
+        hinted = queries.run_arrow(con, "hinted_calls", window_start=start, window_end=end)
+    # The calls are stored now: what waited for them is forgotten, or the hints of a live
+    # feed would pile up until the next start (decision 0040).
+    waited = pc.filter(new["call_id"], weak).to_pylist()
+    queries.execute(con, "forget_call_hints", call_ids=waited)
+    return hinted.cast(new.schema)
 
 
 def _hints_waiting(con: duckdb.DuckDBPyConnection) -> bool:

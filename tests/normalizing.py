@@ -3,7 +3,8 @@ request at a time, for tests that check what a request becomes call by call."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
@@ -19,6 +20,23 @@ from collectors.rows import (
     verdicts_table,
 )
 from collectors.store import Batch
+
+HAND_BUILT_AT = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def hand_built_call(call_id: str, source: str, **fields: object) -> CallRow:
+    """A chat call at ``HAND_BUILT_AT`` that names nothing but its id and source, with
+    ``fields`` set."""
+    base = CallRow(
+        call_id=call_id, source=source, trace_id=None, span_id=None, start_time=HAND_BUILT_AT,
+        duration_ms=None, ttft_ms=None, operation="chat", endpoint=None, region=None,
+        deployment="unknown", deployment_source="unknown", model=None, request_model=None,
+        provider=None, api_version=None, deployment_type=None, tenant_id=None, end_user=None,
+        service=None, status="ok", http_status=None, error_type=None, input_tokens=None,
+        cached_input_tokens=None, output_tokens=None, reasoning_tokens=None,
+        finish_reason=None, filter_action="none", response_id=None, attributes={},
+    )  # fmt: skip
+    return replace(base, **fields)  # type: ignore[arg-type]
 
 
 class ImpossibleSpanError(ValueError):

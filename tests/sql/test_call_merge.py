@@ -5,28 +5,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
-from collectors.rows import CallRow, FilterResultRow
+from collectors.rows import FilterResultRow
 from collectors.store import Store
 from queries import audits
-from tests.normalizing import rows_batch
+from tests.normalizing import HAND_BUILT_AT, hand_built_call, rows_batch
 
-AT = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-
-
-def call(call_id: str, source: str, **fields: object) -> CallRow:
-    base = CallRow(
-        call_id=call_id, source=source, trace_id=None, span_id=None, start_time=AT,
-        duration_ms=None, ttft_ms=None, operation="chat", endpoint=None, region=None,
-        deployment="unknown", deployment_source="unknown", model=None, request_model=None,
-        provider=None, api_version=None, deployment_type=None, tenant_id=None, end_user=None,
-        service=None, status="ok", http_status=None, error_type=None, input_tokens=None,
-        cached_input_tokens=None, output_tokens=None, reasoning_tokens=None,
-        finish_reason=None, filter_action="none", response_id=None, attributes={},
-    )  # fmt: skip
-    return replace(base, **fields)  # type: ignore[arg-type]
+AT = HAND_BUILT_AT
+call = hand_built_call
 
 
 def stored(store: Store) -> list[tuple[object, ...]]:
