@@ -159,11 +159,11 @@ def test_the_timer_purges_at_start_and_stops(tmp_path: Path) -> None:
     assert purged == [LATER]
 
 
-def test_stopping_interrupts_a_long_purge(tmp_path: Path) -> None:
-    """The first purge of a large ledger may take seconds: the server's stop does not wait,
-    and the purge is rolled back whole."""
+def store_of_calls_with_content(tmp_path: Path) -> Store:
+    """A store of 300,000 calls with message content, 30 s apart: a purge of their content
+    takes long enough to be stopped."""
     store = Store(tmp_path / "lens.duckdb")
-    with store.transaction() as con:  # calls with content, 30 s apart
+    with store.transaction() as con:
         con.execute(
             "INSERT INTO calls BY NAME SELECT 'c' || i AS call_id, hash('c' || i) AS call_key,"
             " 'test' AS source, TIMESTAMPTZ '2027-01-01' + to_seconds(i * 30) AS start_time,"
@@ -171,6 +171,13 @@ def test_stopping_interrupts_a_long_purge(tmp_path: Path) -> None:
             " 'ok' AS status, 'none' AS filter_action,"
             ' \'{"gen_ai.prompt.0.content": "hi"}\' AS attributes FROM range(300000) t(i)'
         )
+    return store
+
+
+def test_stopping_interrupts_a_long_purge(tmp_path: Path) -> None:
+    """The first purge of a large ledger may take seconds: the server's stop does not wait,
+    and the purge is rolled back whole."""
+    store = store_of_calls_with_content(tmp_path)
     timer = PurgeTimer(store, RetentionConfig(calls_days=400, content_days=1), clock=lambda: LATER)
     started = time.monotonic()
     timer.start()
@@ -186,15 +193,7 @@ def test_a_purge_that_begins_after_the_first_interrupt_is_stopped_all_the_same(
 ) -> None:
     """A stop that comes as the purge thread starts (its statement not begun when the first
     interrupt lands) still rolls the purge back: the interrupts go on until it ends."""
-    store = Store(tmp_path / "lens.duckdb")
-    with store.transaction() as con:  # calls with content, 30 s apart
-        con.execute(
-            "INSERT INTO calls BY NAME SELECT 'c' || i AS call_id, hash('c' || i) AS call_key,"
-            " 'test' AS source, TIMESTAMPTZ '2027-01-01' + to_seconds(i * 30) AS start_time,"
-            " 'chat' AS operation, 'd' AS deployment, 'attribute' AS deployment_source,"
-            " 'ok' AS status, 'none' AS filter_action,"
-            ' \'{"gen_ai.prompt.0.content": "hi"}\' AS attributes FROM range(300000) t(i)'
-        )
+    store = store_of_calls_with_content(tmp_path)
 
     class LateStart:
         def purge(self, config: RetentionConfig, now: datetime | None = None) -> Any:
