@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.flatten
 	$(BIN)/python -m bench.normalise
 	$(BIN)/python -m bench.write
+	$(BIN)/python -m bench.write --request-ids
 	$(BIN)/python -m bench.chargeback
 	$(BIN)/python -m bench.dashboard
 	$(BIN)/python -m bench.routing
