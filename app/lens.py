@@ -49,6 +49,7 @@ from collectors.prices.apply import RefreshReport, refresh_prices
 from collectors.prices.fetch import RetailPricesConfig
 from collectors.queue import IngestQueue, IngestResult
 from collectors.retention import PurgeTimer
+from collectors.rows import SOURCE_OTLP
 from collectors.store import Store
 from simulator import SimulatorConfig, build_simulator_app
 
@@ -262,7 +263,7 @@ class Lens:
                 )
             queue = self._import_queue
         flat = decode_and_flatten(body, JSON, None, DEFAULT_MAX_BODY_BYTES)
-        return queue.submit(flat, source="otlp").result()
+        return queue.submit(flat, source=SOURCE_OTLP).result()
 
     def chargeback_file(self, month: str, fmt: str, tenants: tuple[str, ...] | None = None) -> str:
         return chargeback_file(self.ledger().cursor(), month, fmt, tenants)

@@ -30,8 +30,14 @@ from pathlib import Path
 
 import pyarrow.feather as feather
 
-from bench.ingest import ROOT, calibration_us, checkout, remove_checkout, run_in_tree
-from collectors.genai.attributes import AZURE_REQUEST_ID
+from bench.ingest import (
+    ROOT,
+    calibration_us,
+    checkout,
+    give_request_ids,
+    remove_checkout,
+    run_in_tree,
+)
 from collectors.genai.normalize import normalize_spans
 from collectors.otlp.decode import PROTOBUF, decode_raw_attributes_request
 from collectors.otlp.flatten import flatten_request
@@ -144,11 +150,7 @@ def write_requests(
     requests = export_requests(start, _END, spans, batch)
     for number, request in enumerate(requests):
         if request_ids:
-            for resource_spans in request.resource_spans:
-                for scope_spans in resource_spans.scope_spans:
-                    for span in scope_spans.spans:
-                        item = span.attributes.add(key=AZURE_REQUEST_ID)
-                        item.value.string_value = f"bench-{span.span_id.hex()}"
+            give_request_ids(request)
         flat = flatten_request(
             decode_raw_attributes_request(request.SerializeToString(), PROTOBUF), now=_NOW
         )

@@ -23,6 +23,9 @@ DEPLOYMENT_FROM_URL: Final = "url_path"  # .../openai/deployments/{name}/... in 
 DEPLOYMENT_FROM_REQUEST_MODEL: Final = "request_model"  # AzureOpenAI(model=<deployment>)
 DEPLOYMENT_FROM_LOG: Final = "log"  # a Log Analytics row's deployment column
 DEPLOYMENT_UNKNOWN: Final = "unknown"  # nothing said which deployment served the call
+# The source of a call that came as an OTLP span (the Log Analytics sources are
+# "loganalytics:<name>").
+SOURCE_OTLP: Final = "otlp"
 
 FILTER_ACTIONS: Final = ("none", "annotated", "blocked_prompt", "filtered_completion")
 FILTER_TARGETS: Final = ("prompt", "completion")

@@ -487,7 +487,8 @@ class Store:
         """Delete the calls (and their verdicts) and remove the message content that
         retention no longer keeps at ``now``, in one transaction; the hourly usage summary
         keeps every hour."""
-        calls_before, content_before = horizons(config, now or datetime.now(UTC))
+        now = now or datetime.now(UTC)
+        calls_before, content_before = horizons(config, now)
         with self.transaction(on=self._purge_con) as con:  # interrupt_purge() stops it
             done = queries.run(con, "retention_horizons").iloc[0]
             after = done["content_purged_before"]
@@ -511,10 +512,9 @@ class Store:
             )
             # Hints whose model call never came (an HTTP client traced without its GenAI
             # calls) are forgotten too, or they would wait until the next start.
-            forgotten_before = (now or datetime.now(UTC)) - HINTS_KEPT
-            queries.execute(con, "clear_old_call_hints", before=forgotten_before)
+            queries.execute(con, "clear_old_call_hints", before=now - HINTS_KEPT)
             queries.execute(con, "record_purge", calls_before=calls_before,
-                            content_before=content_before, at=now or datetime.now(UTC))  # fmt: skip
+                            content_before=content_before, at=now)  # fmt: skip
             self._read_horizons(con)
             row = counted.iloc[0]
             if row["calls"] or row["verdicts"] or row["contents"]:

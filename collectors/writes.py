@@ -34,6 +34,7 @@ import queries
 from collectors.rows import (
     CALL_COLUMNS,
     CALL_SCHEMA,
+    SOURCE_OTLP,
     CallRow,
     call_rows,
     calls_table,
@@ -58,7 +59,6 @@ REPORT_PAD: Final = timedelta(hours=1)
 # only when a call was matched.
 WINDOW_PAD: Final = timedelta(days=1)
 _WEAK_DEPLOYMENT: Final = pa.array(["unknown", "request_model"])
-OTLP_SOURCE: Final = "otlp"
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,7 @@ def store_calls(
 
 def _spans_only(table: pa.Table) -> bool:
     """Whether every call of ``table`` came as an OTLP span."""
-    return bool(pc.all(pc.equal(table["source"], OTLP_SOURCE)).as_py())
+    return bool(pc.all(pc.equal(table["source"], SOURCE_OTLP)).as_py())
 
 
 def _sums_of(

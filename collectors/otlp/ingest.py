@@ -51,6 +51,7 @@ from collectors.otlp.decode import (
 from collectors.otlp.flatten import FlatRequest, flatten_request
 from collectors.otlp.workers import IngestWorkers, WorkerCrashedError
 from collectors.queue import BackpressureError, IngestQueue, QueueClosedError, WriteRefusedError
+from collectors.rows import SOURCE_OTLP
 from lens_errors import BadInputError
 
 log = logging.getLogger(__name__)
@@ -297,7 +298,7 @@ class OtlpIngest:
         if queue is None or self._stopping.is_set():
             return Outcome.refused(503, "the lens server is stopping")
         try:
-            future = queue.submit(read, source="otlp")
+            future = queue.submit(read, source=SOURCE_OTLP)
         except BackpressureError as exc:
             counts.add(throttled=1)
             return Outcome.refused(429, str(exc), exc.retry_after_s)

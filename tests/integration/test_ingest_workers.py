@@ -116,6 +116,20 @@ def servers(tmp_path: Path) -> Iterator[Callable[[str, dict[str, str]], LensServ
             server.kill()
 
 
+@pytest.fixture
+def workers() -> Iterator[IngestWorkers]:
+    """One started ingest worker, stopped after the test."""
+    started = IngestWorkers(1)
+    started.start()
+    yield started
+    started.stop()
+
+
+def _filtered_body() -> bytes:
+    """A request of one model call whose completion Azure filtered, as protobuf."""
+    return f.make_request(_span(f.OURS_FILTERED_COMPLETION)).SerializeToString()
+
+
 def test_workers_store_the_same_calls_and_verdicts_as_the_servers_threads(
     servers: Callable[[str, dict[str, str]], LensServer],
 ) -> None:
@@ -155,7 +169,7 @@ def test_a_worker_that_dies_costs_its_request_a_503_and_the_pool_is_replaced(
     assert len(before["pids"]) == 2 and before["replaced"] == 0
     for pid in before["pids"]:
         os.kill(pid, signal.SIGKILL)
-    body = f.make_request(_span(f.OURS_FILTERED_COMPLETION)).SerializeToString()
+    body = _filtered_body()
     refused = httpx.post(f"{server.url}/v1/traces", content=body, headers=PROTOBUF_HEADERS)
     assert refused.status_code == 503, refused.text
     assert refused.headers["Retry-After"] == "2"
@@ -204,24 +218,21 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_a_request_whose_worker_dies_fails_with_a_retryable_error() -> None:
-    workers = IngestWorkers(1)
-    workers.start()
-    try:
-        body = f.make_request(_span(f.OURS_FILTERED_COMPLETION)).SerializeToString()
-        (pid,) = workers.pids()
-        os.kill(pid, signal.SIGSTOP)  # the request is handed over, but not read
-        held = workers.submit(body, PROTOBUF, None, 1_000_000)
-        time.sleep(0.2)
-        os.kill(pid, signal.SIGKILL)
-        with pytest.raises(WorkerCrashedError):
-            held.result(timeout=30)
-        answer = workers.submit(body, PROTOBUF, None, 1_000_000).result(timeout=60)
-        spans = answer.flat().spans
-        assert spans["gen_ai.usage.input_tokens"].to_pylist() == ["40"]
-        assert workers.replaced == 1
-    finally:
-        workers.stop()
+def test_a_request_whose_worker_dies_fails_with_a_retryable_error(
+    workers: IngestWorkers,
+) -> None:
+    body = _filtered_body()
+    (pid,) = workers.pids()
+    os.kill(pid, signal.SIGSTOP)  # the request is handed over, but not read
+    held = workers.submit(body, PROTOBUF, None, 1_000_000)
+    time.sleep(0.2)
+    os.kill(pid, signal.SIGKILL)
+    with pytest.raises(WorkerCrashedError):
+        held.result(timeout=30)
+    answer = workers.submit(body, PROTOBUF, None, 1_000_000).result(timeout=60)
+    spans = answer.flat().spans
+    assert spans["gen_ai.usage.input_tokens"].to_pylist() == ["40"]
+    assert workers.replaced == 1
 
 
 def test_a_child_span_and_its_model_call_flattened_apart_meet_in_one_group(
@@ -289,36 +300,26 @@ def test_bodies_and_answers_cross_as_spool_files_that_are_removed() -> None:
     assert not spool.exists()
 
 
-def test_a_body_that_cannot_be_spooled_crosses_the_pipe() -> None:
-    workers = IngestWorkers(1)
-    workers.start()
-    try:
-        assert workers.spool is not None
-        shutil.rmtree(workers.spool)  # the spool is gone (or full): nothing can be written
-        body = f.make_request(_span(f.OURS_FILTERED_COMPLETION)).SerializeToString()
-        answer = workers.submit(body, PROTOBUF, None, 1_000_000).result(timeout=60)
-        assert answer.spans_file is None and answer.spans is not None
-        assert answer.flat().spans.to_pylist() == _flattened(body)
-    finally:
-        workers.stop()
+def test_a_body_that_cannot_be_spooled_crosses_the_pipe(workers: IngestWorkers) -> None:
+    assert workers.spool is not None
+    shutil.rmtree(workers.spool)  # the spool is gone (or full): nothing can be written
+    body = _filtered_body()
+    answer = workers.submit(body, PROTOBUF, None, 1_000_000).result(timeout=60)
+    assert answer.spans_file is None and answer.spans is not None
+    assert answer.flat().spans.to_pylist() == _flattened(body)
 
 
-def test_an_answer_nobody_waits_for_is_removed() -> None:
-    workers = IngestWorkers(1)
-    workers.start()
-    try:
-        spool = workers.spool
-        assert spool is not None
-        first, second = (r.SerializeToString() for r in _requests()[:2])
-        abandoned = workers.submit(first, PROTOBUF, None, 1_000_000)
-        assert abandoned.cancel()  # the request stopped waiting (its sender went away)
-        # One worker answers in order: once the second is answered, the first was settled.
-        kept = workers.submit(second, PROTOBUF, None, 1_000_000).result(timeout=60)
-        assert [p.name for p in spool.iterdir()] == [Path(str(kept.spans_file)).name]
-        kept.flat()
-        assert list(spool.iterdir()) == []
-    finally:
-        workers.stop()
+def test_an_answer_nobody_waits_for_is_removed(workers: IngestWorkers) -> None:
+    spool = workers.spool
+    assert spool is not None
+    first, second = (r.SerializeToString() for r in _requests()[:2])
+    abandoned = workers.submit(first, PROTOBUF, None, 1_000_000)
+    assert abandoned.cancel()  # the request stopped waiting (its sender went away)
+    # One worker answers in order: once the second is answered, the first was settled.
+    kept = workers.submit(second, PROTOBUF, None, 1_000_000).result(timeout=60)
+    assert [p.name for p in spool.iterdir()] == [Path(str(kept.spans_file)).name]
+    kept.flat()
+    assert list(spool.iterdir()) == []
 
 
 def test_the_spool_of_a_server_that_was_killed_is_removed_by_the_next() -> None:
@@ -344,41 +345,33 @@ def test_the_spool_of_a_server_that_was_killed_is_removed_by_the_next() -> None:
         workers.stop()
 
 
-def test_an_answer_whose_file_is_gone_is_a_retryable_error() -> None:
+def test_an_answer_whose_file_is_gone_is_a_retryable_error(workers: IngestWorkers) -> None:
     """The request was sound: a spooled answer lost before it is read (its folder removed)
     asks the sender to send it again, as a crashed worker does, rather than refusing it."""
-    workers = IngestWorkers(1)
-    workers.start()
-    try:
-        body = f.make_request(_span(f.OURS_FILTERED_COMPLETION)).SerializeToString()
-        answer = workers.submit(body, PROTOBUF, None, 1_000_000).result(timeout=60)
-        assert answer.spans_file is not None
-        Path(answer.spans_file).unlink()
-        with pytest.raises(WorkerCrashedError, match="answer could not be read"):
-            answer.flat()  # answered 503 with Retry-After, as for a worker that died
-    finally:
-        workers.stop()
+    body = _filtered_body()
+    answer = workers.submit(body, PROTOBUF, None, 1_000_000).result(timeout=60)
+    assert answer.spans_file is not None
+    Path(answer.spans_file).unlink()
+    with pytest.raises(WorkerCrashedError, match="answer could not be read"):
+        answer.flat()  # answered 503 with Retry-After, as for a worker that died
 
 
-def test_requests_held_by_a_worker_that_dies_leave_nothing_in_the_spool() -> None:
-    workers = IngestWorkers(1)
-    workers.start()
-    try:
-        spool = workers.spool
-        assert spool is not None
-        (pid,) = workers.pids()
-        os.kill(pid, signal.SIGSTOP)  # handed over (or queued), never read
-        body = f.make_request(_span(f.OURS_FILTERED_COMPLETION)).SerializeToString()
-        held = [workers.submit(body, PROTOBUF, None, 1_000_000) for _ in range(3)]
-        assert len(list(spool.iterdir())) == 3
-        time.sleep(0.2)
-        os.kill(pid, signal.SIGKILL)
-        for future in held:
-            with pytest.raises(WorkerCrashedError):
-                future.result(timeout=30)
-        assert list(spool.iterdir()) == []
-    finally:
-        workers.stop()
+def test_requests_held_by_a_worker_that_dies_leave_nothing_in_the_spool(
+    workers: IngestWorkers,
+) -> None:
+    spool = workers.spool
+    assert spool is not None
+    (pid,) = workers.pids()
+    os.kill(pid, signal.SIGSTOP)  # handed over (or queued), never read
+    body = _filtered_body()
+    held = [workers.submit(body, PROTOBUF, None, 1_000_000) for _ in range(3)]
+    assert len(list(spool.iterdir())) == 3
+    time.sleep(0.2)
+    os.kill(pid, signal.SIGKILL)
+    for future in held:
+        with pytest.raises(WorkerCrashedError):
+            future.result(timeout=30)
+    assert list(spool.iterdir()) == []
 
 
 def test_an_answer_that_arrives_as_its_request_is_cancelled_is_removed(tmp_path: Path) -> None:
@@ -392,7 +385,7 @@ def test_an_answer_that_arrives_as_its_request_is_cancelled_is_removed(tmp_path:
     ingest.attach(queue, max_body_bytes=1_000_000, max_in_flight=4, workers=workers)
     spool = workers.spool
     assert spool is not None
-    body = f.make_request(_span(f.OURS_FILTERED_COMPLETION)).SerializeToString()
+    body = _filtered_body()
 
     async def cancelled_once_answered() -> None:
         reading = asyncio.ensure_future(ingest._read(body, PROTOBUF, None))
