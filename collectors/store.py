@@ -36,6 +36,7 @@ from collectors.writes import (
     compact_latency_days,
     count_latency_days,
     fold_usage_days,
+    insert_rows,
     store_calls,
     store_hints,
 )
@@ -473,7 +474,7 @@ class Store:
                     )
                 verdicts = pa.concat_tables(kept) if kept else None
                 if verdicts is not None and verdicts.num_rows:
-                    queries.execute_over(con, "insert_filter_results", verdicts)
+                    insert_rows(con, "insert_filter_results", verdicts)
                 sources, calls, rejected = zip(*log_rows, strict=True)
                 queries.execute(con, "insert_ingest_log", sources=list(sources),
                                 calls=list(calls), rejected=list(rejected))  # fmt: skip

@@ -59,6 +59,11 @@ REPORT_PAD: Final = timedelta(hours=1)
 # only when a call was matched.
 WINDOW_PAD: Final = timedelta(days=1)
 _WEAK_DEPLOYMENT: Final = pa.array(["unknown", "request_model"])
+# Up to this many rows, calls and verdicts are inserted by the plain insert of their
+# statement (``RETURNING NULL``; a commit of the ingest queue: up to 8,192 calls and their
+# verdicts); more (a Log Analytics pull's) by its ``_in_bulk`` twin, DuckDB's batch insert,
+# whose threads convert them faster (decision 0041).
+PLAIN_INSERT_ROWS: Final = 32_768
 
 
 @dataclass(frozen=True)
@@ -123,7 +128,7 @@ def store_calls(
         new = to_insert.filter(pc.invert(pc.is_in(to_insert["call_id"], read_again)))
     if new.num_rows:
         new = _with_stored_hints(con, new)
-        queries.execute_over(con, "insert_calls", new)
+        insert_rows(con, "insert_calls", new)
         # Each step above returns the very table it was given when it leaves every call in
         # place, so ``new is summed`` says the summed calls are what was inserted.
         _append_summaries(con, _sums_of(new, summed, summaries, long_above))
@@ -131,6 +136,12 @@ def store_calls(
     return CallsOutcome(
         new["call_id"].combine_chunks(), new["start_time"].combine_chunks(), merged, verdicts_to
     )
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, statement: str, rows: pa.Table) -> None:
+    """Insert ``rows`` by ``statement``, or by its ``_in_bulk`` twin when they are many."""
+    chosen = statement if rows.num_rows <= PLAIN_INSERT_ROWS else f"{statement}_in_bulk"
+    queries.execute_over(con, chosen, rows)
 
 
 def _spans_only(table: pa.Table) -> bool:

@@ -3,10 +3,14 @@
 -- params:
 -- A verdict that does not name its intervention point takes its target's: a prompt is
 -- user_input, a completion is output.
+-- RETURNING NULL (the result is dropped) makes DuckDB plan a plain insert: on more than
+-- one thread it plans a batch insert, whose per-thread row collections cost a commit's
+-- few thousand rows more than they save (decision 0041).
 INSERT INTO filter_results BY NAME
 SELECT * REPLACE (
     coalesce(
         intervention_point, CASE target WHEN 'prompt' THEN 'user_input' ELSE 'output' END
     ) AS intervention_point
 )
-FROM rows_in_hand;
+FROM rows_in_hand
+RETURNING NULL;
