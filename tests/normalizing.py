@@ -6,12 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+import pyarrow as pa
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from collectors.genai.normalize import NOT_GENAI, Rejected, normalize_spans
+from collectors.genai.normalize import HINT_SCHEMA, NOT_GENAI, Rejected, normalize_spans
 from collectors.otlp.flatten import flatten_request
 from collectors.otlp.ingest import rejection_reasons
 from collectors.rows import (
+    FILTER_SCHEMA,
     CallRow,
     FilterResultRow,
     call_rows,
@@ -37,6 +39,33 @@ def hand_built_call(call_id: str, source: str, **fields: object) -> CallRow:
         finish_reason=None, filter_action="none", response_id=None, attributes={},
     )  # fmt: skip
     return replace(base, **fields)  # type: ignore[arg-type]
+
+
+def hand_built_hints(*call_ids: str, at: datetime) -> pa.Table:
+    """What a child HTTP span says of each of ``call_ids`` (``HINT_SCHEMA``), started ``at``."""
+    count = len(call_ids)
+    return pa.table(
+        {
+            "call_id": list(call_ids),
+            "start_time": [at] * count,
+            "deployment": ["gpt-4o-prod"] * count,
+            "api_version": ["2024-10-21"] * count,
+            "endpoint": ["https://acme.openai.azure.com"] * count,
+            "http_status": [200] * count,
+        },
+        schema=HINT_SCHEMA,
+    )
+
+
+def hand_built_verdicts(call_id: str, count: int, at: datetime = HAND_BUILT_AT) -> pa.Table:
+    """``count`` safe verdicts of ``call_id`` for each target (``FILTER_SCHEMA``)."""
+    rows = [
+        {"call_id": call_id, "target": target, "idx": 0, "category": f"c{n}",
+         "severity": "safe", "filtered": False, "start_time": at}
+        for n in range(count)
+        for target in ("prompt", "completion")
+    ]  # fmt: skip
+    return pa.Table.from_pylist(rows, FILTER_SCHEMA)
 
 
 class ImpossibleSpanError(ValueError):

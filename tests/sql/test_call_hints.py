@@ -6,27 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pyarrow as pa
-
-from collectors.genai.normalize import HINT_SCHEMA
 from collectors.retention import RetentionConfig
 from collectors.store import HINTS_KEPT, Store
-from tests.normalizing import hand_built_call, rows_batch
-
-
-def hints(*call_ids: str, at: datetime) -> pa.Table:
-    count = len(call_ids)
-    return pa.table(
-        {
-            "call_id": list(call_ids),
-            "start_time": [at] * count,
-            "deployment": ["gpt-4o-prod"] * count,
-            "api_version": ["2024-10-21"] * count,
-            "endpoint": ["https://acme.openai.azure.com"] * count,
-            "http_status": [200] * count,
-        },
-        schema=HINT_SCHEMA,
-    )
+from tests.normalizing import hand_built_call, hand_built_hints, rows_batch
 
 
 def waiting(store: Store) -> list[str]:
@@ -37,7 +19,7 @@ def waiting(store: Store) -> list[str]:
 def test_a_call_takes_its_waiting_hint_and_the_hint_is_forgotten(tmp_path: Path) -> None:
     store = Store(tmp_path / "lens.duckdb")
     now = datetime.now(UTC).replace(microsecond=0)
-    store.write_many([rows_batch([], [], "otlp")], hints("t1s1", "t2s2", at=now))
+    store.write_many([rows_batch([], [], "otlp")], hand_built_hints("t1s1", "t2s2", at=now))
     assert waiting(store) == ["t1s1", "t2s2"]
     model_call = hand_built_call("t1s1", "otlp", start_time=now - timedelta(seconds=3))
     store.write_many([rows_batch([model_call], [], "otlp")])
@@ -53,7 +35,7 @@ def test_a_call_takes_its_waiting_hint_and_the_hint_is_forgotten(tmp_path: Path)
 def test_the_purge_forgets_hints_whose_call_never_came(tmp_path: Path) -> None:
     store = Store(tmp_path / "lens.duckdb")
     now = datetime.now(UTC)
-    store.write_many([rows_batch([], [], "otlp")], hints("t1s1", at=now))
+    store.write_many([rows_batch([], [], "otlp")], hand_built_hints("t1s1", at=now))
     store.purge(RetentionConfig(), now + HINTS_KEPT - timedelta(hours=1))
     assert waiting(store) == ["t1s1"]  # still within HINTS_KEPT of its arrival
     store.purge(RetentionConfig(), now + HINTS_KEPT + timedelta(hours=1))

@@ -12,21 +12,15 @@ import pyarrow as pa
 import pytest
 
 import queries
-from collectors.rows import FILTER_SCHEMA
 from collectors.store import Store
 from queries import QueryFileError
+from tests.normalizing import hand_built_verdicts
 
 AT = datetime(2026, 11, 20, 6, 30, tzinfo=UTC)
 
 
 def verdicts(call_id: str, count: int) -> pa.Table:
-    rows = [
-        {"call_id": call_id, "target": target, "idx": 0, "category": f"c{n}",
-         "severity": "safe", "filtered": False, "start_time": AT}
-        for n in range(count)
-        for target in ("prompt", "completion")
-    ]  # fmt: skip
-    return pa.Table.from_pylist(rows, FILTER_SCHEMA)
+    return hand_built_verdicts(call_id, count, at=AT)
 
 
 def stored(store: Store) -> list[tuple[str, str, int]]:

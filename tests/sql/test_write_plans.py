@@ -20,9 +20,12 @@ from collectors.rows import calls_table
 from collectors.store import Store
 from collectors.summaries import summaries_of
 from collectors.writes import PLAIN_INSERT_ROWS, insert_rows
-from tests.normalizing import HAND_BUILT_AT, hand_built_call
-from tests.sql.test_call_hints import hints
-from tests.sql.test_execute_over import verdicts
+from tests.normalizing import (
+    HAND_BUILT_AT,
+    hand_built_call,
+    hand_built_hints,
+    hand_built_verdicts,
+)
 
 # Each commit's inserts and the table each one writes.
 COMMIT_INSERTS = {
@@ -43,11 +46,11 @@ def rows_for(statement: str) -> pa.Table:
     sums = summaries_of(calls, {})
     return {
         "insert_calls": calls,
-        "insert_filter_results": verdicts("c1", 2),
+        "insert_filter_results": hand_built_verdicts("c1", 2),
         "append_usage_rows": sums.usage,
         "append_latency_hourly_rows": sums.latency_hourly,
         "append_latency_daily_rows": sums.latency_daily,
-        "insert_call_hints": hints("c3", at=HAND_BUILT_AT),
+        "insert_call_hints": hand_built_hints("c3", at=HAND_BUILT_AT),
     }[statement]
 
 
