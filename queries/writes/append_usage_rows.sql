@@ -1,5 +1,5 @@
 -- name: append_usage_rows
--- returns: nothing; appends rows_in_hand, the rows summed of the inserted calls (queries.execute_over; usage_rows_of_calls), to usage_hourly
+-- returns: one NULL a row inserted, dropped (it only chooses the plan: see below); appends rows_in_hand, the rows summed of the inserted calls (queries.execute_over; usage_rows_of_calls), to usage_hourly
 -- params:
 -- Run in the transaction that inserts the calls those rows sum, in place of the statement
 -- that sums the inserted calls itself.

@@ -1,5 +1,5 @@
 -- name: insert_filter_results
--- returns: nothing; inserts rows_in_hand, the verdicts of newly inserted calls only (queries.execute_over), each with its call's start_time
+-- returns: one NULL a row inserted, dropped (it only chooses the plan: see below); inserts rows_in_hand, the verdicts of newly inserted calls only (queries.execute_over), each with its call's start_time
 -- params:
 -- A verdict that does not name its intervention point takes its target's: a prompt is
 -- user_input, a completion is output.
