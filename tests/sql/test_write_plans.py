@@ -10,6 +10,7 @@ its rows."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -55,10 +56,11 @@ def rows_for(statement: str) -> pa.Table:
 
 
 @pytest.fixture
-def two_threads(tmp_path: Path) -> Store:
+def two_threads(tmp_path: Path) -> Iterator[Store]:
     store = Store(tmp_path / "lens.duckdb")
     store.cursor().execute("SET threads = 2")
-    return store
+    yield store
+    store.close()
 
 
 def plan_of(store: Store, statement: str, rows: pa.Table) -> str:
@@ -94,7 +96,7 @@ def test_a_bulk_twin_is_its_statement_without_the_returning(statement: str) -> N
 
 
 @pytest.mark.parametrize("statement", BULK_TWINS)
-def test_more_rows_than_a_plain_insert_takes_are_all_stored(
+def test_more_rows_than_a_plain_insert_takes_go_by_the_bulk_twin(
     two_threads: Store, statement: str
 ) -> None:
     one = rows_for(statement)
@@ -106,10 +108,22 @@ def test_more_rows_than_a_plain_insert_takes_are_all_stored(
     assert many.num_rows > PLAIN_INSERT_ROWS
     with two_threads.transaction() as con:
         insert_rows(con, statement, many)
+        answered = con.fetchmany(2)  # a NULL a row would be many: two tell them apart
+    assert answered == [(many.num_rows,)]  # the batch insert's count, not a NULL a row
     table = COMMIT_INSERTS[statement]
     count = two_threads.cursor().execute(f"SELECT count(*) FROM {table}").fetchone()
     assert count == (many.num_rows,)
-    two_threads.close()
+
+
+@pytest.mark.parametrize("statement", BULK_TWINS)
+def test_a_commit_of_calls_and_verdicts_goes_by_the_plain_insert(
+    two_threads: Store, statement: str
+) -> None:
+    rows = rows_for(statement)
+    with two_threads.transaction() as con:
+        insert_rows(con, statement, rows)
+        answered = con.fetchall()
+    assert answered == [(None,)] * rows.num_rows  # RETURNING NULL: the plain insert
 
 
 @pytest.mark.parametrize("statement", COMMIT_INSERTS)
@@ -124,4 +138,3 @@ def test_a_commit_insert_stores_every_row(two_threads: Store, statement: str) ->
     table = COMMIT_INSERTS[statement]
     count = two_threads.cursor().execute(f"SELECT count(*) FROM {table}").fetchone()
     assert count == (rows.num_rows,)
-    two_threads.close()
