@@ -296,11 +296,16 @@ class IngestQueue:
                 with self._cond:
                     self._writing = False
                     self._cond.notify_all()
-            self._checkpoint_if_due()
+            self._upkeep()
 
-    def _checkpoint_if_due(self) -> None:
-        """After the senders have their answers: the store's checkpoint, if its log is due
-        one (requests arriving meanwhile are decoded and normalised; their commit waits)."""
+    def _upkeep(self) -> None:
+        """After the senders have their answers: the latency sketch's days due to be sealed,
+        and the store's checkpoint, if its log is due one (requests arriving meanwhile are
+        decoded and normalised; their commit waits)."""
+        try:
+            self._store.seal_if_due()
+        except Exception:  # the days stay open: readers read their calls
+            log.exception("sealing the latency sketch's days failed unexpectedly")
         try:
             self._store.checkpoint_if_due()
         except Exception:  # the writer goes on; DuckDB checkpoints at its own threshold

@@ -33,10 +33,11 @@ from collectors.summaries import ComingSummaries, Summaries, joined_summaries
 from collectors.writes import (
     CallsOutcome,
     cast_calls,
-    compact_latency_days,
     count_latency_days,
     fold_usage_days,
     insert_rows,
+    open_latency_days,
+    seal_latency_days,
     store_calls,
     store_hints,
 )
@@ -46,9 +47,12 @@ log = logging.getLogger(__name__)
 
 # Child-span hints wait this long for their model-call span, then are forgotten.
 HINTS_KEPT: Final = timedelta(days=2)
-# Past days whose latency sketch commits appended to are folded into one row per bucket at
-# most this often (the current UTC day keeps its appended rows until it is over).
-COMPACT_EVERY_S: Final = 600.0
+# The latency sketch counts a day's calls once the day is over and sealed
+# (docs/decisions/0042-latency-sketch-sealed-by-day.md): the store seals the open days
+# before today at most this often, the oldest first, at most this many days at a time
+# (a backfill's days are sealed over several passes; readers read an open day's calls).
+SEAL_LATENCY_EVERY_S: Final = 600.0
+SEAL_DAYS_AT_ONCE: Final = 7
 # Days whose hourly usage summary commits appended rows to (today included) are folded into
 # one row per hour and keys at most this often, and when the store closes.
 FOLD_USAGE_EVERY_S: Final = 60.0
@@ -289,10 +293,10 @@ class Store:
         self._vacuum_wanted = False  # after a purge that deleted: its next checkpoint vacuums
         self._calls_kept_from: datetime | None = None  # retention deleted the calls before
         self._content_kept_from: datetime | None = None  # ... and message content before
-        # Days whose latency sketch holds rows appended by commits, and when the store last
-        # folded such days into one row per bucket (compact_latency_days).
-        self._latency_days: set[date] = set()
-        self._compacted_at = time.monotonic()
+        # The days whose calls the latency sketch does not count yet (latency_open_days, as
+        # of the last commit), and when the store last sealed such days.
+        self._open_days: set[date] = set()
+        self._sealed_at = time.monotonic()
         # The same for the hourly usage summary (fold_usage_days).
         self._usage_days: set[date] = set()
         self._usage_folded_at = time.monotonic()
@@ -315,6 +319,7 @@ class Store:
                 applied_now.append(step.name)
             for view in queries.views():
                 con.execute(view.body)
+            self._open_days = {day for (day,) in queries.run_rows(con, "latency_open_days")}
         if applied_now:
             log.info("applied migrations %s to %s", ", ".join(applied_now), self.path)
         self._read_horizons(self.cursor())
@@ -338,11 +343,39 @@ class Store:
 
     def rebuild_latency_sketch(self) -> None:
         """Count latency_hourly and latency_daily again from the whole ledger (as
-        rebuild_usage_summary does the usage summary)."""
+        rebuild_usage_summary does the usage summary); every day is sealed then."""
         with self.transaction() as con:
             count_latency_days(con, None)
-            self._latency_days.clear()
+            queries.execute(con, "close_latency_days", days=None)
+            self._open_days = set()  # as in purge(), should the commit fail
         log.info("rebuilt the hourly latency sketch of %s", self.path)
+
+    def seal_latency_days(
+        self, *, before: date | None = None, most: int | None = None
+    ) -> list[date]:
+        """Seal the open days before ``before`` (today, UTC, when None), the oldest first
+        and at most ``most`` of them: count their calls into the latency sketch, in one
+        transaction. The days sealed."""
+        today = datetime.now(UTC).date()
+        with self._write_lock:
+            due = sorted(day for day in self._open_days if day < (before or today))[:most]
+            if due:
+                with _transaction(self._con):
+                    seal_latency_days(self._con, set(due))
+                self._open_days -= set(due)
+            self._sealed_at = time.monotonic()
+        return due
+
+    def seal_if_due(self) -> list[date]:
+        """``seal_latency_days`` of at most SEAL_DAYS_AT_ONCE days, once SEAL_LATENCY_EVERY_S
+        have passed since the last (the writers call it after answering their senders)."""
+        if not self._open_days or time.monotonic() - self._sealed_at < SEAL_LATENCY_EVERY_S:
+            return []
+        try:
+            return self.seal_latency_days(most=SEAL_DAYS_AT_ONCE)
+        except duckdb.Error as exc:  # the days stay open: readers read their calls
+            log.warning("sealing the latency sketch's days failed (%s); retried later", exc)
+            return []
 
     @contextmanager
     def transaction(
@@ -380,6 +413,7 @@ class Store:
         the store's checkpoint, if its log is due one (the ingest queue's writer checks
         after answering its senders instead)."""
         result = self.write_many([Batch(calls, verdicts, source, rejected)])[0]
+        self.seal_if_due()
         self.checkpoint_if_due()
         return result
 
@@ -444,53 +478,67 @@ class Store:
         ``prepared`` is ``prepare(batches)``, made earlier on another thread."""
         batches = list(batches)
         try:
-            with self._write_lock, _transaction(self._con):
-                con = self._con
-                summaries: Callable[[], Summaries] | None = None
-                if prepared is not None and prepared.generation == self._generation:
-                    tables, incoming = prepared.tables, prepared.incoming
-                    summaries = prepared.summaries
-                else:
-                    tables, incoming = self._incoming(batches)
-                self._compact_latency_days(con)
-                self._fold_usage_days(con)
-                long_above = self._context_tiers(con, self._generation)
-                outcome = store_calls(con, incoming, long_above, summaries)
-                if len(outcome.inserted):
-                    days = _days_of(outcome.inserted_start_times)
-                    self._latency_days |= days
-                    self._usage_days |= days
-                self._remove_old_content(con, incoming)
-                # The common case, every call of every batch inserted (none twice, none
-                # stored, merged or too old), is told without sets of ids in Python.
-                every_call_new = not outcome.merged and len(outcome.inserted) == sum(
-                    table.num_rows for table in tables
-                )
-                if every_call_new:
-                    kept, log_rows, results = _new_batch_outcomes(tables, batches)
-                else:
-                    kept, log_rows, results = _batch_outcomes(
-                        tables, batches, outcome, self._calls_kept_from
-                    )
-                verdicts = pa.concat_tables(kept) if kept else None
-                if verdicts is not None and verdicts.num_rows:
-                    insert_rows(con, "insert_filter_results", verdicts)
-                sources, calls, rejected = zip(*log_rows, strict=True)
-                queries.execute(con, "insert_ingest_log", sources=list(sources),
-                                calls=list(calls), rejected=list(rejected))  # fmt: skip
-                if hints is not None:
-                    store_hints(con, hints)
+            with self._write_lock:
+                results, opened = self._write_in_transaction(batches, hints, prepared)
+                self._open_days |= opened
         except duckdb.Error as exc:
             raise _store_error(self.path, exc) from exc
         return results
 
+    def _write_in_transaction(
+        self, batches: list[Batch], hints: pa.Table | None, prepared: PreparedWrite | None
+    ) -> tuple[list[WriteResult], set[date]]:
+        """``write_many``'s transaction (the caller holds the write lock); its results, and
+        the days it opened in the latency sketch (known to the store once committed)."""
+        opened: set[date] = set()
+        with _transaction(self._con):
+            con = self._con
+            summaries: Callable[[], Summaries] | None = None
+            if prepared is not None and prepared.generation == self._generation:
+                tables, incoming = prepared.tables, prepared.incoming
+                summaries = prepared.summaries
+            else:
+                tables, incoming = self._incoming(batches)
+            self._fold_usage_days(con)
+            long_above = self._context_tiers(con, self._generation)
+            outcome = store_calls(con, incoming, long_above, summaries)
+            if len(outcome.inserted):
+                days = _days_of(outcome.inserted_start_times)
+                opened = days - self._open_days
+                open_latency_days(con, opened)
+                self._usage_days |= days
+            self._remove_old_content(con, incoming)
+            # The common case, every call of every batch inserted (none twice, none
+            # stored, merged or too old), is told without sets of ids in Python.
+            every_call_new = not outcome.merged and len(outcome.inserted) == sum(
+                table.num_rows for table in tables
+            )
+            if every_call_new:
+                kept, log_rows, results = _new_batch_outcomes(tables, batches)
+            else:
+                kept, log_rows, results = _batch_outcomes(
+                    tables, batches, outcome, self._calls_kept_from
+                )
+            verdicts = pa.concat_tables(kept) if kept else None
+            if verdicts is not None and verdicts.num_rows:
+                insert_rows(con, "insert_filter_results", verdicts)
+            sources, calls, rejected = zip(*log_rows, strict=True)
+            queries.execute(con, "insert_ingest_log", sources=list(sources),
+                            calls=list(calls), rejected=list(rejected))  # fmt: skip
+            if hints is not None:
+                store_hints(con, hints)
+        return results, opened
+
     def purge(self, config: RetentionConfig, now: datetime | None = None) -> PurgeResult:
         """Delete the calls (and their verdicts) and remove the message content that
         retention no longer keeps at ``now``, in one transaction; the hourly usage summary
-        keeps every hour."""
+        and the latency sketch keep every hour (an open day among the purged is sealed
+        first, while its calls are there to be counted)."""
         now = now or datetime.now(UTC)
         calls_before, content_before = horizons(config, now)
         with self.transaction(on=self._purge_con) as con:  # interrupt_purge() stops it
+            purged_days = {day for day in self._open_days if day < calls_before.date()}
+            seal_latency_days(con, purged_days)
             done = queries.run(con, "retention_horizons").iloc[0]
             after = done["content_purged_before"]
             content_after = None if pd.isna(after) else after.to_pydatetime()
@@ -517,6 +565,9 @@ class Store:
             queries.execute(con, "record_purge", calls_before=calls_before,
                             content_before=content_before, at=now)  # fmt: skip
             self._read_horizons(con)
+            # Should the commit fail, the table names these days still: readers read their
+            # calls, and the store seals them after its next start.
+            self._open_days -= purged_days
             row = counted.iloc[0]
             if row["calls"] or row["verdicts"] or row["contents"]:
                 self._vacuum_wanted = True  # the deleted rows' space reclaimed
@@ -590,18 +641,6 @@ class Store:
         latest = pc.max(calls["start_time"]).as_py() + timedelta(microseconds=1)
         queries.execute(con, "purge_content", after=earliest, before=min(latest, horizon),
                         content_keys=CONTENT_KEY_PATTERN)  # fmt: skip
-
-    def _compact_latency_days(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Fold the past days commits appended sketch rows to, once every COMPACT_EVERY_S
-        (in the caller's transaction, under the write lock). Should that transaction roll
-        back, those days keep their appended rows, which readers sum all the same."""
-        if not self._latency_days or time.monotonic() - self._compacted_at < COMPACT_EVERY_S:
-            return
-        today = datetime.now(UTC).date()
-        past = {day for day in self._latency_days if day < today}
-        compact_latency_days(con, past)
-        self._latency_days -= past
-        self._compacted_at = time.monotonic()
 
     def _fold_usage_days(self, con: duckdb.DuckDBPyConnection, *, now: bool = False) -> None:
         """Fold the days commits appended usage rows to, today included, once every

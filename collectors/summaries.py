@@ -1,11 +1,12 @@
-"""What a group of calls adds to the usage summary and the latency sketches, in Arrow.
+"""What a group of calls adds to the hourly usage summary, in Arrow.
 
 The write path sums the calls it inserts here, as Arrow compute over the columns in hand,
-instead of planning the summary macros for every group (docs/decisions/0027-...md). The
-sums are those of ``hourly_usage_of`` (queries/views/036_hourly_usage_of.sql),
-``hourly_latency_of`` and ``daily_latency_of_hours`` (queries/views/22_latency_source.sql),
-which still sum the ledger when days are summed again or the summary is rebuilt; a test
-holds the two to the same rows (tests/sql/test_summaries.py).
+instead of planning the summary macro for every group (docs/decisions/0027-...md). The
+sums are those of ``hourly_usage_of`` (queries/views/036_hourly_usage_of.sql), which still
+sums the ledger when days are summed again or the summary is rebuilt; a test holds the two
+to the same rows (tests/sql/test_summaries.py). The latency sketch is not summed per
+commit: the store counts a day's calls into it once the day is over
+(docs/decisions/0042-latency-sketch-sealed-by-day.md).
 
 No DuckDB here: the one thing the sums read from the ledger, each model's long-context
 threshold (``context_tiers``), is passed in.
@@ -14,7 +15,6 @@ threshold (``context_tiers``), is passed in.
 from __future__ import annotations
 
 import json
-import math
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -27,9 +27,6 @@ import pyarrow.compute as pc
 _VERSION_SUFFIX: Final = r"-(\d{4}-\d{2}-\d{2}|\d{4})$"
 _DEFAULT_TIERS: Final = pa.array(["", "auto", "default", "standard"])
 _INCIDENTS: Final = pa.array(["blocked_prompt", "filtered_completion"])
-# latency_bucket(): ceil(ln(x) / ln(gamma)), gamma = 1.01 / 0.99 (0009-latency-sketches.md).
-_LN_GAMMA: Final = math.log(1.01 / 0.99)
-_ZERO_BUCKET: Final = -32768
 # How long a write waits for sums being made on another thread before it sums the calls
 # itself (that thread is stuck or gone).
 SUMS_WAIT_S: Final = 30.0
@@ -39,24 +36,19 @@ USAGE_KEYS: Final = (
     "apim_subscription", "service", "filter_action", "incident_end_user", "service_tier",
     "context_tier",
 )  # fmt: skip
-LATENCY_KEYS: Final = (
-    "hour", "deployment", "model", "deployment_type", "tenant_id", "apim_subscription",
-    "service", "bucket",
-)  # fmt: skip
-_COUNTS: Final = ("duration_calls", "ttft_calls", "speed_calls")
+# The usage keys read as text ('' for none) besides the hour and the deployment.
+_TEXT_KEYS: Final = ("model", "deployment_type", "tenant_id", "apim_subscription", "service")
 
 
 @dataclass(frozen=True)
 class Summaries:
-    """What a group's calls add to the usage summary and the latency sketches, summed
-    before the commit (``summaries_of``). The commit appends them as they are when it
-    inserts every one of those calls unchanged (the common case); otherwise it sums the
-    calls it really inserted."""
+    """What a group's calls add to the usage summary, summed before the commit
+    (``summaries_of``). The commit appends them as they are when it inserts every one of
+    those calls unchanged (the common case); otherwise it sums the calls it really
+    inserted."""
 
     calls: pa.Table  # the calls summed, exactly as given to store_calls
     usage: pa.Table  # rows of usage_hourly
-    latency_hourly: pa.Table
-    latency_daily: pa.Table
 
 
 class ComingSummaries:
@@ -94,22 +86,16 @@ class ComingSummaries:
 
 
 def summaries_of(calls: pa.Table, long_above: Mapping[str, int]) -> Summaries:
-    """The rows of usage_hourly, latency_hourly and latency_daily that ``calls``
-    (``CALL_SCHEMA``) add when all of them are inserted; ``long_above`` is context_tiers
-    (base model -> the prompt size above which it bills as long context)."""
-    hours = _latency_hourly(calls)
-    return Summaries(calls, _usage(calls, long_above), hours, _latency_daily(hours))
+    """The rows of usage_hourly that ``calls`` (``CALL_SCHEMA``) add when all of them are
+    inserted; ``long_above`` is context_tiers (base model -> the prompt size above which
+    it bills as long context)."""
+    return Summaries(calls, _usage(calls, long_above))
 
 
 def joined_summaries(calls: pa.Table, parts: Sequence[Summaries]) -> Summaries:
     """What several groups add, as one: ``calls`` is their calls joined (the summary rows
     are appended and folded later, so rows of the same hour from two groups may repeat)."""
-    return Summaries(
-        calls,
-        pa.concat_tables([part.usage for part in parts]),
-        pa.concat_tables([part.latency_hourly for part in parts]),
-        pa.concat_tables([part.latency_daily for part in parts]),
-    )
+    return Summaries(calls, pa.concat_tables([part.usage for part in parts]))
 
 
 def _text(column: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -121,12 +107,11 @@ def _hour(calls: pa.Table) -> pa.ChunkedArray:
 
 
 def _hour_keys(calls: pa.Table) -> dict[str, pa.ChunkedArray]:
-    """The keys the usage summary and the latency sketch share (LATENCY_KEYS): the hour,
-    the deployment, and the other keys as text ('' for none)."""
+    """The hour, the deployment, and the keys read as text ('' for none)."""
     return {
         "hour": _hour(calls),
         "deployment": calls["deployment"],
-        **{name: _text(calls[name]) for name in LATENCY_KEYS[2:-1]},
+        **{name: _text(calls[name]) for name in _TEXT_KEYS},
     }
 
 
@@ -250,62 +235,3 @@ def _usage(calls: pa.Table, long_above: Mapping[str, int]) -> pa.Table:
             **{name: pc.fill_null(grouped[f"{name}_sum"], 0) for name in sums},
         }
     )
-
-
-def _bucket(x: pa.ChunkedArray) -> pa.ChunkedArray:
-    """latency_bucket(x) of finite values: ceil(ln x / ln gamma) within SMALLINT, x <= 0 in
-    the zero bucket."""
-    positive = pc.greater(x, 0)
-    safe = pc.if_else(positive, x, 1.0)
-    bucket = pc.ceil(pc.divide(pc.ln(safe), _LN_GAMMA))
-    bucket = pc.min_element_wise(pc.max_element_wise(bucket, -32767.0), 32767.0)
-    return pc.cast(pc.if_else(positive, bucket, float(_ZERO_BUCKET)), pa.int16())
-
-
-def _latency_hourly(calls: pa.Table) -> pa.Table:
-    """hourly_latency_of(calls): per hour, keys and bucket, the calls whose duration, time
-    to first token and output speed fall in the bucket (unweighted)."""
-    keys = _hour_keys(calls)
-    duration, ttft = calls["duration_ms"], calls["ttft_ms"]
-    waited = pc.fill_null(ttft, 0.0)
-    output = pc.cast(calls["output_tokens"], pa.float64())
-    streaming_s = pc.divide(pc.subtract(duration, waited), 1000.0)
-    has_speed = pc.and_(pc.greater(output, 0.0), pc.greater(duration, waited))
-    speed = pc.if_else(
-        pc.fill_null(has_speed, False),
-        pc.divide(output, streaming_s),
-        pa.scalar(None, pa.float64()),
-    )
-    parts = []
-    for measure, x in enumerate((duration, ttft, speed)):
-        kept = pc.fill_null(pc.is_finite(x), False)
-        part = pa.table({**keys, "x": x}).filter(kept)
-        counts = {
-            name: pa.repeat(1 if i == measure else 0, part.num_rows).cast(pa.int64())
-            for i, name in enumerate(_COUNTS)
-        }
-        parts.append(
-            pa.table({**{k: part[k] for k in keys}, "bucket": _bucket(part["x"]), **counts})
-        )
-    table = pa.concat_tables(parts)
-    return _grouped_counts(table, list(LATENCY_KEYS), "hour")
-
-
-def _latency_daily(hours: pa.Table) -> pa.Table:
-    """daily_latency_of_hours(hours): the hours' counts per UTC day."""
-    day = pc.cast(hours["hour"], pa.date32())
-    table = hours.drop_columns(["hour"]).add_column(0, "day", day)
-    return _grouped_counts(table, ["day", *LATENCY_KEYS[1:]], "day")
-
-
-def _grouped_counts(table: pa.Table, keys: list[str], time_key: str) -> pa.Table:
-    grouped = table.group_by(keys, use_threads=False).aggregate([(name, "sum") for name in _COUNTS])
-    grouped = grouped.rename_columns([n.removesuffix("_sum") for n in grouped.column_names])
-    time_type = pa.timestamp("us", tz="UTC") if time_key == "hour" else pa.date32()
-    schema = pa.schema(
-        [(time_key, time_type)]
-        + [(k, pa.string()) for k in keys[1:-1]]
-        + [("bucket", pa.int16())]
-        + [(name, pa.int32()) for name in _COUNTS]
-    )
-    return grouped.select(schema.names).cast(schema)

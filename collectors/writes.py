@@ -11,9 +11,11 @@ span's hint within an hour (``REPORT_PAD``) (docs/decisions/0030-cheaper-group-w
 
 - ``store_calls`` inserts the new calls, merges a call another source already reported
   (the same ``request_id``) and refreshes calls read again; it adds what it inserted to
-  the hourly usage summary and the latency sketch (rows summed in Arrow,
-  ``collectors/summaries.py``, appended, folded later by ``fold_usage_days`` and
-  ``compact_latency_days``), and sums again the days of what changed in place.
+  the hourly usage summary (rows summed in Arrow, ``collectors/summaries.py``, appended,
+  folded later by ``fold_usage_days``), and sums again the days of what changed in place.
+  The latency sketch counts a day's calls once the day is sealed (``seal_latency_days``);
+  the store names the days of the calls it inserts open until then
+  (``open_latency_days``, docs/decisions/0042-latency-sketch-sealed-by-day.md).
 - ``store_hints`` keeps what child HTTP spans said of a model call (its deployment) and
   gives it to stored calls that lacked it.
 """
@@ -166,13 +168,8 @@ def _sums_of(
 
 
 def _append_summaries(con: duckdb.DuckDBPyConnection, summaries: Summaries) -> None:
-    for statement, rows in (
-        ("append_usage_rows", summaries.usage),
-        ("append_latency_hourly_rows", summaries.latency_hourly),
-        ("append_latency_daily_rows", summaries.latency_daily),
-    ):
-        if rows.num_rows:
-            queries.execute_over(con, statement, rows)
+    if summaries.usage.num_rows:
+        queries.execute_over(con, "append_usage_rows", summaries.usage)
 
 
 def store_hints(con: duckdb.DuckDBPyConnection, hints: pa.Table) -> None:
@@ -308,18 +305,19 @@ def count_latency_days(con: duckdb.DuckDBPyConnection, days: set[Any] | None) ->
     _sum_latency_daily(con, chosen)
 
 
-def compact_latency_days(con: duckdb.DuckDBPyConnection, days: set[Any]) -> None:
-    """Fold the rows commits appended to the latency sketch of ``days`` into one row per
-    hour (per day in latency_daily), keys and bucket; reads the sketch, not the calls."""
-    if not days:
-        return
-    chosen = sorted(days)
-    bounds = {"first_day": chosen[0], "last_day": chosen[-1]}
-    kept = queries.run_arrow(con, "latency_hours_of_days", days=chosen, **bounds)
-    queries.execute(con, "clear_latency_days", days=chosen, **bounds)
-    with registered(con, "compacted_hours", kept):
-        queries.execute(con, "insert_latency_hours")
-    _sum_latency_daily(con, chosen)
+def open_latency_days(con: duckdb.DuckDBPyConnection, days: set[Any]) -> None:
+    """Name ``days`` in latency_open_days: the latency sketch does not count their calls
+    until they are sealed, and readers read those calls instead."""
+    if days:
+        queries.execute(con, "open_latency_days", days=sorted(days))
+
+
+def seal_latency_days(con: duckdb.DuckDBPyConnection, days: set[Any]) -> None:
+    """Count the latency sketch of the open ``days`` from their calls (latency_hourly, then
+    latency_daily) and take them out of latency_open_days."""
+    if days:
+        count_latency_days(con, days)
+        queries.execute(con, "close_latency_days", days=sorted(days))
 
 
 def fold_usage_days(con: duckdb.DuckDBPyConnection, days: set[Any]) -> None:

@@ -1,5 +1,5 @@
 -- name: latency_hourly_in_step
--- returns: in_step (one row: whether latency_hourly counts as many durations, times to first token and output speeds as the ledger holds, and latency_daily as many as latency_hourly, from calls_kept_from() on; the hours before it outlive their purged calls)
+-- returns: in_step (one row: whether latency_hourly counts as many durations, times to first token and output speeds as the ledger holds, and latency_daily as many as latency_hourly, from calls_kept_from() on and outside the open days (latency_open_days: not counted yet); the hours before it outlive their purged calls)
 -- params:
 WITH ledger AS (
     SELECT
@@ -11,6 +11,7 @@ WITH ledger AS (
         ) AS speeds
     FROM calls
     WHERE start_time >= calls_kept_from()
+        AND CAST(start_time AS DATE) NOT IN (SELECT day FROM latency_open_days)
 ),
 sketch AS (
     SELECT
@@ -19,6 +20,7 @@ sketch AS (
         coalesce(sum(speed_calls), 0) AS speeds
     FROM latency_hourly
     WHERE hour >= calls_kept_from()
+        AND CAST(hour AS DATE) NOT IN (SELECT day FROM latency_open_days)
 ),
 daily AS (
     SELECT
@@ -27,6 +29,7 @@ daily AS (
         coalesce(sum(speed_calls), 0) AS speeds
     FROM latency_daily
     WHERE day >= CAST(calls_kept_from() AS DATE)
+        AND day NOT IN (SELECT day FROM latency_open_days)
 )
 SELECT
     l.durations = s.durations AND l.ttfts = s.ttfts AND l.speeds = s.speeds

@@ -1,11 +1,13 @@
-"""The hourly latency sketch (041_latency_sketch): kept by the store's writes, and its
-percentiles within 1 % of DuckDB's exact ones on a real DuckDB file."""
+"""The hourly latency sketch (041_latency_sketch): a day's calls counted into it once the
+day is sealed (058_latency_open_days, decision 0042), an open day's read from its calls;
+its percentiles within 1 % of DuckDB's exact ones on a real DuckDB file, whichever days
+are open."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -65,12 +67,18 @@ def skewed_call(i: int) -> CallRow:
     )
 
 
-def filled_store(path: Path) -> Store:
+# Which days of a filled store are sealed: none (every day read from its calls), the days
+# before 2026-11-10 (some days from the sketch, the rest from their calls), or all of them.
+SEALED_BEFORE = {"open": date(2026, 10, 1), "half": date(2026, 11, 10), "sealed": None}
+
+
+def filled_store(path: Path, sealed: str = "sealed") -> Store:
     store = Store(path)
     write_tenants(store, default_tenants())
     calls = [skewed_call(i) for i in range(CALLS)]
     for start in range(0, CALLS, 500):  # commits as the ingest queue makes them
         store.write_many([rows_batch(calls[start : start + 500])])
+    store.seal_latency_days(before=SEALED_BEFORE[sealed])
     return store
 
 
@@ -99,9 +107,12 @@ def exact(cur: duckdb.DuckDBPyConnection, kind: str, column: str, deployment: st
     return [float(v) for v in chosen]
 
 
+@pytest.mark.parametrize("sealed", ["open", "half", "sealed"])
 @pytest.mark.parametrize("kind", ["quantile_cont", "quantile_disc"])
-def test_sketch_percentiles_are_within_one_percent_of_exact(tmp_path: Path, kind: str) -> None:
-    store = filled_store(tmp_path / "lens.duckdb")
+def test_sketch_percentiles_are_within_one_percent_of_exact(
+    tmp_path: Path, kind: str, sealed: str
+) -> None:
+    store = filled_store(tmp_path / "lens.duckdb", sealed)
     cur = store.cursor()
     assert deployments.reads_sketches(LONG)
     stats = deployments.deployment_stats(cur, LONG).set_index("deployment")
@@ -117,11 +128,12 @@ def test_sketch_percentiles_are_within_one_percent_of_exact(tmp_path: Path, kind
     store.close()
 
 
-def test_long_range_reports_match_the_exact_ones(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sealed", ["open", "half", "sealed"])
+def test_long_range_reports_match_the_exact_ones(tmp_path: Path, sealed: str) -> None:
     """Every column of the Deployments page's reports, sketch against calls: counts, rates
     and peaks equal; percentiles and output speed within 1 %; also for one tenant, and over
-    60 days (whole days from latency_daily)."""
-    store = filled_store(tmp_path / "lens.duckdb")
+    60 days (whole days from latency_daily); whichever days are sealed."""
+    store = filled_store(tmp_path / "lens.duckdb", sealed)
     cur = store.cursor()
     sixty_days = replace(LONG, start=END - timedelta(days=60))
     for scope in (LONG, replace(LONG, tenants=("fabrikam",)), sixty_days):
@@ -165,7 +177,10 @@ def timed_call(name: str, start: datetime, duration_ms: float, ttft_ms: float | 
     )
 
 
-def test_long_range_reports_count_the_edges_hours_and_days_by_hand(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sealed", ["open", "half", "sealed"])
+def test_long_range_reports_count_the_edges_hours_and_days_by_hand(
+    tmp_path: Path, sealed: str
+) -> None:
     """The sketch reports over a long range: the partial hours at either edge from the
     calls, the whole hours around the whole days from latency_hourly, whole days from
     latency_daily; calls outside [start, end) left out. Buckets by hand:
@@ -185,6 +200,7 @@ def test_long_range_reports_count_the_edges_hours_and_days_by_hand(tmp_path: Pat
     ]
     store = Store(tmp_path / "lens.duckdb")
     store.write_many([rows_batch(calls)])
+    store.seal_latency_days(before=SEALED_BEFORE[sealed])
     cur = store.cursor()
     assert deployments.reads_sketches(scope)
     # Five durations (four of 1,000 ms, one of 2,000), one TTFT, one speed.
@@ -210,15 +226,64 @@ def test_long_range_reports_count_the_edges_hours_and_days_by_hand(tmp_path: Pat
     store.close()
 
 
-def test_sketch_is_kept_by_the_writes(tmp_path: Path) -> None:
-    """Each commit adds its calls to the sketch: no rebuild, no reopening of the file."""
-    store = filled_store(tmp_path / "lens.duckdb")
-    cur = store.cursor()
-    ((durations, ttfts, speeds),) = cur.execute(
-        "SELECT sum(duration_calls), sum(ttft_calls), sum(speed_calls) FROM latency_hourly"
-    ).fetchall()
-    assert (durations, ttfts, speeds) == (CALLS, CALLS * 3 // 5, CALLS)
-    assert audits.latency_hourly_drift(cur).empty
+def sketched(store: Store) -> tuple[int, int, int]:
+    ((durations, ttfts, speeds),) = (
+        store.cursor()
+        .execute(
+            "SELECT coalesce(sum(duration_calls), 0), coalesce(sum(ttft_calls), 0), "
+            "coalesce(sum(speed_calls), 0) FROM latency_hourly"
+        )
+        .fetchall()
+    )
+    return int(durations), int(ttfts), int(speeds)
+
+
+def open_days(store: Store) -> list[date]:
+    return [day for (day,) in store.cursor().execute(
+        "SELECT day FROM latency_open_days ORDER BY day").fetchall()]  # fmt: skip
+
+
+def test_commits_open_their_days_and_a_seal_counts_them(tmp_path: Path) -> None:
+    """A commit counts nothing into the sketch: it names its calls' days open. Sealing
+    counts every call of the days before today, and leaves today open."""
+    store = filled_store(tmp_path / "lens.duckdb", "open")
+    days = open_days(store)
+    assert len(days) == 21 and days[-1] == END.date()  # 20 days of hours, both ends
+    assert sketched(store) == (0, 0, 0)
+    store.write_many([rows_batch([replace(skewed_call(0), call_id="now",
+                                          start_time=datetime.now(UTC))])])  # fmt: skip
+    assert store.seal_latency_days() == days
+    assert open_days(store) == [datetime.now(UTC).date()]
+    assert sketched(store) == (CALLS, CALLS * 3 // 5, CALLS)  # not today's call
+    assert audits.latency_hourly_drift(store.cursor()).empty
+    daily = "SELECT sum(duration_calls) FROM latency_daily"
+    assert store.cursor().execute(daily).fetchall() == [(CALLS,)]
+    store.close()
+
+
+def test_open_days_outlive_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "lens.duckdb"
+    store = Store(path)
+    store.write_many([rows_batch([skewed_call(i) for i in range(200)])])
+    days = open_days(store)
+    store.close()
+    reopened = Store(path)  # in step: the open days are not counted, nothing is rebuilt
+    assert open_days(reopened) == days and sketched(reopened) == (0, 0, 0)
+    assert reopened.seal_latency_days() == days
+    assert sketched(reopened)[0] == 200
+    reopened.close()
+
+
+def test_sealing_is_due_every_ten_minutes_a_week_at_most(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = filled_store(tmp_path / "lens.duckdb", "open")
+    days = open_days(store)
+    assert store.seal_if_due() == []  # the store has just opened: not due yet
+    monkeypatch.setattr(collectors.store, "SEAL_LATENCY_EVERY_S", 0.0)
+    assert store.seal_if_due() == days[:7]  # the oldest first
+    assert store.seal_if_due() == days[7:14]
+    assert open_days(store) == days[14:]
     store.close()
 
 
@@ -227,19 +292,23 @@ def test_resent_batch_is_not_counted_twice(tmp_path: Path) -> None:
     batch = rows_batch([skewed_call(i) for i in range(200)])
     store.write_many([batch, batch])  # twice in one group
     store.write_many([batch])  # and again later
-    ((durations,),) = (
-        store.cursor().execute("SELECT sum(duration_calls) FROM latency_hourly").fetchall()
-    )
-    assert durations == 200
+    store.seal_latency_days()
+    store.write_many([batch])  # and once its days are sealed
+    assert sketched(store)[0] == 200
+    assert open_days(store) == []
     assert audits.latency_hourly_drift(store.cursor()).empty
     store.close()
 
 
-def test_a_call_read_again_moves_to_its_new_bucket(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sealed", [False, True])
+def test_a_call_read_again_moves_to_its_new_bucket(tmp_path: Path, sealed: bool) -> None:
     store = Store(tmp_path / "lens.duckdb")
     call = skewed_call(0)
     store.write_many([rows_batch([call])])
+    if sealed:  # the day summed again from its calls at the merge
+        store.seal_latency_days()
     store.write_many([rows_batch([replace(call, duration_ms=9_000.0)])])  # a re-read knows more
+    store.seal_latency_days()
     ((value, calls),) = (
         store.cursor()
         .execute(
@@ -252,20 +321,25 @@ def test_a_call_read_again_moves_to_its_new_bucket(tmp_path: Path) -> None:
     store.close()
 
 
-def test_past_days_are_compacted_to_one_row_per_bucket(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_late_call_opens_its_sealed_day_again(tmp_path: Path) -> None:
+    """A call of a sealed day opens it again: the day is read from its calls (the late one
+    included) until it is sealed again, then counted once, one row per bucket."""
     store = Store(tmp_path / "lens.duckdb")
     twins = [replace(skewed_call(0), call_id=f"twin-{i}") for i in range(3)]
-    for twin in twins:  # three commits, three rows of the same hour and bucket
-        store.write_many([rows_batch([twin])])
+    store.write_many([rows_batch(twins[:2])])
+    store.seal_latency_days()
+    store.write_many([rows_batch(twins[2:])])
+    hour = skewed_call(0).start_time.replace(minute=0)
+    assert open_days(store) == [hour.date()]
+    scope = Scope(hour - timedelta(days=20), hour + timedelta(days=1))
+    assert deployments.reads_sketches(scope)
+    assert list(deployments.deployment_stats(store.cursor(), scope)["calls"]) == [3]
+    store.seal_latency_days()
     count = "SELECT count(*), sum(duration_calls) FROM latency_hourly WHERE duration_calls > 0"
-    assert store.cursor().execute(count).fetchall() == [(3, 3)]
-    monkeypatch.setattr(collectors.store, "COMPACT_EVERY_S", 0.0)
-    store.write_many([rows_batch([replace(skewed_call(1), start_time=datetime.now(UTC))])])
-    assert store.cursor().execute(
-        count + " AND hour = $hour", {"hour": skewed_call(0).start_time.replace(minute=0)}
-    ).fetchall() == [(1, 3)]
+    assert store.cursor().execute(count + " AND hour = $hour", {"hour": hour}).fetchall() == [
+        (1, 3)
+    ]
+    assert list(deployments.deployment_stats(store.cursor(), scope)["calls"]) == [3]
     store.close()
 
 

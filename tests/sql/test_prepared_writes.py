@@ -1,5 +1,5 @@
 """A write prepared beside the writer (its calls summed before the commit) stores what an
-unprepared write stores: the same summary and sketches, a re-sent batch counted once, and
+unprepared write stores: the same usage summary, a re-sent batch counted once, and
 sums made again when the store changed between the two. Sums made on another thread while
 the writer inserts (decision 0039) are appended once made; sums that fail or never come are
 made by the writer."""
@@ -29,10 +29,6 @@ SUMS = {
     "usage_hourly": "SELECT hour, deployment, model, tenant_id, service_tier, context_tier, "
     "sum(requests), sum(errors), sum(input_tokens), sum(output_tokens) "
     "FROM usage_hourly GROUP BY ALL ORDER BY ALL",
-    "latency_hourly": "SELECT hour, deployment, tenant_id, bucket, sum(duration_calls), "
-    "sum(ttft_calls), sum(speed_calls) FROM latency_hourly GROUP BY ALL ORDER BY ALL",
-    "latency_daily": "SELECT day, deployment, tenant_id, bucket, sum(duration_calls), "
-    "sum(ttft_calls), sum(speed_calls) FROM latency_daily GROUP BY ALL ORDER BY ALL",
 }
 
 
@@ -67,10 +63,6 @@ def test_a_prepared_resend_is_counted_once(tmp_path: Path) -> None:
     store.write_many([first, second], prepared=resend)
     ((requests,),) = store.cursor().execute("SELECT sum(requests) FROM usage_hourly").fetchall()
     assert requests == 200  # 100 + 100, not 300
-    ((buckets,),) = (
-        store.cursor().execute("SELECT sum(duration_calls) FROM latency_daily").fetchall()
-    )
-    assert buckets == 200
     assert audits.usage_hourly_drift(store.cursor()).empty
     store.close()
 

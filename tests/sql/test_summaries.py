@@ -1,7 +1,8 @@
-"""The sums a commit appends (collectors/summaries.py, Arrow) are the rows the summary
-macros give for the same calls (hourly_usage_of, hourly_latency_of,
-daily_latency_of_hours: what rebuilds and days summed again read), on calls chosen for
-every branch of those macros; and a few of the sums by hand."""
+"""The usage sums a commit appends (collectors/summaries.py, Arrow) are the rows the
+summary macro gives for the same calls (hourly_usage_of: what rebuilds and days summed
+again read), on calls chosen for every branch of that macro; a few of the sums by hand;
+and the latency sketch of sealed days (hourly_latency_of, counted when a day is sealed)
+by hand."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
-import pytest
 
 from collectors.rows import calls_table
 from collectors.store import Batch, Store, joined_writes
@@ -59,25 +59,21 @@ def rows(table: pa.Table, columns: list[str]) -> list[tuple[object, ...]]:
     return sorted(tuple(row[c] for c in columns) for row in table.to_pylist())
 
 
-def macro_rows(tmp_path: Path, calls: pa.Table) -> dict[str, pa.Table]:
+def macro_usage(tmp_path: Path, calls: pa.Table) -> pa.Table:
     store = Store(tmp_path / "lens.duckdb")
     cur = store.cursor()
     with store.transaction() as con:
         con.execute("INSERT INTO context_tiers VALUES ('gpt-4o', 1000, 'test')")
     with registered(cur, "summed_calls", calls):
         usage = cur.sql("SELECT * FROM hourly_usage_of('summed_calls')").to_arrow_table()
-        hours = cur.sql("SELECT * FROM hourly_latency_of('summed_calls')").to_arrow_table()
-    with registered(cur, "summed_hours", hours):
-        days = cur.sql("SELECT * FROM daily_latency_of_hours('summed_hours')").to_arrow_table()
     store.close()
-    return {"usage": usage, "latency_hourly": hours, "latency_daily": days}
+    return usage
 
 
-@pytest.mark.parametrize("summary", ["usage", "latency_hourly", "latency_daily"])
-def test_the_sums_a_commit_appends_are_the_macros_sums(tmp_path: Path, summary: str) -> None:
+def test_the_sums_a_commit_appends_are_the_macros_sums(tmp_path: Path) -> None:
     calls = edge_calls()
-    expected = macro_rows(tmp_path, calls)[summary]
-    summed = getattr(summaries_of(calls, LONG_ABOVE), summary)
+    expected = macro_usage(tmp_path, calls)
+    summed = summaries_of(calls, LONG_ABOVE).usage
     assert expected.num_rows > 3
     assert rows(summed, expected.column_names) == rows(expected, expected.column_names)
 
@@ -99,13 +95,23 @@ def test_the_sums_by_hand() -> None:
     assert total("requests", incident_end_user="u1", service_tier="priority") == 1
     assert total("cache_write_tokens") == 7
     assert total("input_tokens") == 100 * 10 + 5_000 * 3 + 5_000 + 100 * 2  # c6 twice
-    hours = summaries_of(edge_calls(), LONG_ABOVE).latency_hourly.to_pylist()
+
+
+def test_the_sketch_of_sealed_days_by_hand(tmp_path: Path) -> None:
+    store = Store(tmp_path / "lens.duckdb")
+    store.write(edge_calls(), source="otlp")
+    assert store.seal_latency_days() == [AT.date(), AT.date() + timedelta(days=1)]
+    hours = store.cursor().sql("SELECT * FROM latency_hourly").to_arrow_table().to_pylist()
     # c5's duration -3 and c3's 0 are in the zero bucket; c5's infinite ttft is not counted.
     assert sum(r["duration_calls"] for r in hours if r["bucket"] == -32768) == 2
+    assert sum(r["duration_calls"] for r in hours) == 14  # 15 less c13
     assert sum(r["ttft_calls"] for r in hours) == 12  # 15 less c3, c5 and c13
     # Speed: not c3, c4 (no tokens), c5 (ttft above duration), c11 (0 tokens), c12 (ttft
     # above duration), c13 (no duration).
     assert sum(r["speed_calls"] for r in hours) == 9
+    ((daily,),) = store.cursor().execute("SELECT sum(ttft_calls) FROM latency_daily").fetchall()
+    assert daily == 12
+    store.close()
 
 
 def test_a_commit_of_these_calls_keeps_the_summary_equal_to_the_ledger(tmp_path: Path) -> None:
@@ -114,6 +120,7 @@ def test_a_commit_of_these_calls_keeps_the_summary_equal_to_the_ledger(tmp_path:
     group = [Batch(calls.slice(0, 7), None, "otlp"), Batch(calls.slice(7), None, "otlp")]
     store.write_many(group, prepared=store.prepare(group))
     assert audits.usage_hourly_drift(store.cursor()).empty
+    store.seal_latency_days()
     assert audits.latency_hourly_drift(store.cursor()).empty
     ((synthetic,),) = store.cursor().execute("SELECT sum(synthetic) FROM usage_hourly").fetchall()
     assert synthetic == 3
@@ -130,6 +137,7 @@ def test_groups_prepared_apart_and_committed_together_keep_the_summary_equal_to_
     assert joined is not None and joined.incoming.num_rows == calls.num_rows
     store.write_many(first + second, prepared=joined)
     assert audits.usage_hourly_drift(store.cursor()).empty
+    store.seal_latency_days()
     assert audits.latency_hourly_drift(store.cursor()).empty
     ((synthetic, requests),) = (
         store.cursor().execute("SELECT sum(synthetic), sum(requests) FROM usage_hourly").fetchall()

@@ -33,8 +33,6 @@ COMMIT_INSERTS = {
     "insert_calls": "calls",
     "insert_filter_results": "filter_results",
     "append_usage_rows": "usage_hourly",
-    "append_latency_hourly_rows": "latency_hourly",
-    "append_latency_daily_rows": "latency_daily",
     "insert_call_hints": "call_hints",
 }
 # The statements with a twin for a bulk of rows.
@@ -49,8 +47,6 @@ def rows_for(statement: str) -> pa.Table:
         "insert_calls": calls,
         "insert_filter_results": hand_built_verdicts("c1", 2),
         "append_usage_rows": sums.usage,
-        "append_latency_hourly_rows": sums.latency_hourly,
-        "append_latency_daily_rows": sums.latency_daily,
         "insert_call_hints": hand_built_hints("c3", at=HAND_BUILT_AT),
     }[statement]
 
