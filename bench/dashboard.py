@@ -18,7 +18,8 @@ and the pricing coverage's unpriced calls against a count made call by call (the
 `ptu-eu` is provisioned and not registered, so its calls are unpriced); `calls_unpriced` is
 the Calls explorer following the coverage's link (`calls?priced=no`). Content safety's heat map
 and verdicts by category, read from the verdict summary of sealed hours, are checked against
-the same reports read from the calls alone.
+the same reports read from the calls alone. The current hour is left open in the latency
+sketch, as a live lens has it (decision 0042): the pages read its calls for it.
 """
 
 from __future__ import annotations
@@ -188,6 +189,10 @@ def build_calls(path: Path, n: int) -> None:
     store = Store(path)
     store.close()
     print(f"  summary and latency sketch summed at open in {time.perf_counter() - began:.1f} s")
+    # As a live lens has it, the current hour is open: its calls are counted into the
+    # latency sketch once it is over, and the pages read them until then (decision 0042).
+    with duckdb.connect(str(path)) as con:
+        con.execute("INSERT INTO latency_open_hours VALUES (date_trunc('hour', now()))")
 
 
 def page_queries(cur: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, Callable[[], Any]]:

@@ -9,9 +9,9 @@ themselves), then prints:
   span, its ingest worker processes included (``--workers`` sets ``LENS_INGEST_WORKERS``);
   the same for a baseline, the code at ``--baseline-rev`` (a git revision, checked out
   beside this one and started the same way), in the same run;
-- the seal of the latency sketch's days this code's run left open (its calls counted into
-  the sketch, as the server does ten minutes on: decision 0042), timed once the server has
-  stopped, and the rate with that seal counted in;
+- the seal of the latency sketch's hours this code's run left open (their calls counted
+  into the sketch, as the server does within ten minutes of an hour's end: decision 0042),
+  timed once the server has stopped, and the rate with that seal counted in;
 - with ``--ledger N``: the same ingest into a ledger that already holds N calls over the
   same week;
 - with ``--request-ids``: every span carries a request id of its own (the instrumented
@@ -33,7 +33,7 @@ import time
 import timeit
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -254,13 +254,13 @@ def end_to_end(
 
 
 def sealing(db: Path) -> tuple[int, float]:
-    """The days of the latency sketch a run left open, and the seconds their seal takes
-    (every call of them counted, today's included), the server stopped."""
+    """The hours of the latency sketch a run left open, and the seconds their seal takes
+    (every call of them counted, the current hour's included), the server stopped."""
     store = Store(db)
     try:
         began = time.perf_counter()
-        days = store.seal_latency_days(before=date.max)
-        return len(days), time.perf_counter() - began
+        hours = store.seal_latency_hours(before=datetime.max.replace(tzinfo=UTC))
+        return len(hours), time.perf_counter() - began
     finally:
         store.close()
 
@@ -412,9 +412,9 @@ def main() -> None:
         if len(runs) == 2:
             ours, theirs = runs.values()
             print(f"speed-up over the baseline: {ours.rate / theirs.rate:.1f}x")
-        days, seal_s = sealing(work / "this.duckdb")
+        hours, seal_s = sealing(work / "this.duckdb")
         counted_in = expected.calls / (expected.calls / runs["this code"].rate + seal_s)
-        print(f"then sealing the {days} days this code's run left open in the latency sketch:"
+        print(f"then sealing the {hours} hours this code's run left open in the latency sketch:"
               f" {seal_s * 1e3:,.0f} ms ({seal_s / expected.calls * 1e6:.1f} us a span);"
               f" with it counted in, {counted_in:,.0f} spans/s")  # fmt: skip
         if args.ledger:

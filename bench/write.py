@@ -14,7 +14,7 @@ left out (it reads the query files). It first checks
 what both stored: the calls, verdicts, ingest log (counts), hints and summaries of each
 tree the same (a digest of their rows, the summaries summed per key), after the first group
 was sent again (stored once) and, in a tree that counts a day's latency once the day is
-sealed (decision 0042), after its open days were sealed, then prints ms a group and µs a
+sealed (decision 0042), after its open hours were sealed, then prints ms a group and µs a
 span, the CPU of that seal, and the machine's calibration. With ``--request-ids`` every
 span carries a request id of its own, as the lens's instrumented client records one
 (``azure.openai.request_id``): each write then also looks for another source's report of
@@ -123,9 +123,9 @@ for size in sizes:
     again = [Batch(calls, verdicts, "otlp") for calls, verdicts, _ in groups[0]]
     store.write_many(again, pa.concat_tables([h for _, _, h in groups[0]]))
     sealing = None
-    if hasattr(store, "seal_latency_days"):  # a tree whose sketch counts a day once sealed
+    if hasattr(store, "seal_latency_hours"):  # a tree whose sketch counts sealed hours
         cpu = time.process_time()
-        store.seal_latency_days()
+        store.seal_latency_hours()
         sealing = time.process_time() - cpu
     store.close()
     results[str(size)] = {"groups": len(groups) - 1, "spans": spans, "seconds": seconds,
@@ -251,8 +251,8 @@ def main() -> None:
     sealed = [min(turn[0][size]["sealing"] for turn in rounds) for size in map(str, GROUPS)]
     if all(seconds is not None for seconds in sealed):
         print(
-            f"then, this code's seal of the latency sketch's open days (their calls counted"
-            f" once, the ledger's of those days included): {min(sealed) * 1e3:.0f} to"
+            f"then, this code's seal of the latency sketch's open hours (their calls counted"
+            f" once, the ledger's of those hours included): {min(sealed) * 1e3:.0f} to"
             f" {max(sealed) * 1e3:.0f} ms"
         )
 

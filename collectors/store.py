@@ -36,8 +36,8 @@ from collectors.writes import (
     count_latency_days,
     fold_usage_days,
     insert_rows,
-    open_latency_days,
-    seal_latency_days,
+    open_latency_hours,
+    seal_hours,
     store_calls,
     store_hints,
 )
@@ -47,12 +47,13 @@ log = logging.getLogger(__name__)
 
 # Child-span hints wait this long for their model-call span, then are forgotten.
 HINTS_KEPT: Final = timedelta(days=2)
-# The latency sketch counts a day's calls once the day is over and sealed
-# (docs/decisions/0042-latency-sketch-sealed-by-day.md): the store seals the open days
-# before today at most this often, the oldest first, at most this many days at a time
-# (a backfill's days are sealed over several passes; readers read an open day's calls).
+# The latency sketch counts an hour's calls once the hour is over and sealed
+# (docs/decisions/0042-latency-sketch-sealed-by-hour.md): the store seals the open hours
+# before the current one at most this often, the oldest first, at most a week of hours at
+# a time (a backfill's hours are sealed over several passes; readers read an open hour's
+# calls).
 SEAL_LATENCY_EVERY_S: Final = 600.0
-SEAL_DAYS_AT_ONCE: Final = 7
+SEAL_HOURS_AT_ONCE: Final = 7 * 24
 # Days whose hourly usage summary commits appended rows to (today included) are folded into
 # one row per hour and keys at most this often, and when the store closes.
 FOLD_USAGE_EVERY_S: Final = 60.0
@@ -257,10 +258,10 @@ def _count_before(calls: pa.Table, horizon: datetime | None) -> int:
     return int(pc.sum(pc.less(calls["start_time"], moment)).as_py() or 0)
 
 
-def _days_of(start_times: pa.Array) -> set[date]:
-    """The distinct UTC days of ``start_times``."""
-    days = pc.unique(pc.cast(start_times, pa.timestamp("us", tz="UTC")).cast(pa.date32()))
-    return set(days.to_pylist())
+def _hours_of(start_times: pa.Array) -> set[datetime]:
+    """The distinct UTC hours of ``start_times`` (each hour's start)."""
+    hours = pc.floor_temporal(pc.cast(start_times, pa.timestamp("us", tz="UTC")), unit="hour")
+    return set(pc.unique(hours).to_pylist())
 
 
 class Store:
@@ -293,9 +294,9 @@ class Store:
         self._vacuum_wanted = False  # after a purge that deleted: its next checkpoint vacuums
         self._calls_kept_from: datetime | None = None  # retention deleted the calls before
         self._content_kept_from: datetime | None = None  # ... and message content before
-        # The days whose calls the latency sketch does not count yet (latency_open_days, as
-        # of the last commit), and when the store last sealed such days.
-        self._open_days: set[date] = set()
+        # The hours whose calls the latency sketch does not count yet (latency_open_hours, as
+        # of the last commit), and when the store last sealed such hours.
+        self._open_hours: set[datetime] = set()
         self._sealed_at = time.monotonic()
         # The same for the hourly usage summary (fold_usage_days).
         self._usage_days: set[date] = set()
@@ -319,7 +320,7 @@ class Store:
                 applied_now.append(step.name)
             for view in queries.views():
                 con.execute(view.body)
-            self._open_days = {day for (day,) in queries.run_rows(con, "latency_open_days")}
+            self._open_hours = {hour for (hour,) in queries.run_rows(con, "latency_open_hours")}
         if applied_now:
             log.info("applied migrations %s to %s", ", ".join(applied_now), self.path)
         self._read_horizons(self.cursor())
@@ -343,38 +344,39 @@ class Store:
 
     def rebuild_latency_sketch(self) -> None:
         """Count latency_hourly and latency_daily again from the whole ledger (as
-        rebuild_usage_summary does the usage summary); every day is sealed then."""
+        rebuild_usage_summary does the usage summary); every hour is sealed then."""
         with self.transaction() as con:
             count_latency_days(con, None)
-            queries.execute(con, "close_latency_days", days=None)
-            self._open_days = set()  # as in purge(), should the commit fail
+            queries.execute(con, "close_latency_hours", hours=None)
+            self._open_hours = set()  # as in purge(), should the commit fail
         log.info("rebuilt the hourly latency sketch of %s", self.path)
 
-    def seal_latency_days(
-        self, *, before: date | None = None, most: int | None = None
-    ) -> list[date]:
-        """Seal the open days before ``before`` (today, UTC, when None), the oldest first
-        and at most ``most`` of them: count their calls into the latency sketch, in one
-        transaction. The days sealed."""
-        today = datetime.now(UTC).date()
+    def seal_latency_hours(
+        self, *, before: datetime | None = None, most: int | None = None
+    ) -> list[datetime]:
+        """Seal the open hours that start before ``before`` (the current UTC hour's start when
+        None), the oldest first and at most ``most`` of them: count their calls into the
+        latency sketch, in one transaction. The hours sealed."""
+        now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
         with self._write_lock:
-            due = sorted(day for day in self._open_days if day < (before or today))[:most]
+            due = sorted(hour for hour in self._open_hours if hour < (before or now))[:most]
             if due:
                 with _transaction(self._con):
-                    seal_latency_days(self._con, set(due))
-                self._open_days -= set(due)
+                    seal_hours(self._con, set(due))
+                self._open_hours -= set(due)
             self._sealed_at = time.monotonic()
         return due
 
-    def seal_if_due(self) -> list[date]:
-        """``seal_latency_days`` of at most SEAL_DAYS_AT_ONCE days, once SEAL_LATENCY_EVERY_S
-        have passed since the last (the writers call it after answering their senders)."""
-        if not self._open_days or time.monotonic() - self._sealed_at < SEAL_LATENCY_EVERY_S:
+    def seal_if_due(self) -> list[datetime]:
+        """``seal_latency_hours`` of at most SEAL_HOURS_AT_ONCE hours, once
+        SEAL_LATENCY_EVERY_S have passed since the last (the writers call it after answering
+        their senders)."""
+        if not self._open_hours or time.monotonic() - self._sealed_at < SEAL_LATENCY_EVERY_S:
             return []
         try:
-            return self.seal_latency_days(most=SEAL_DAYS_AT_ONCE)
-        except duckdb.Error as exc:  # the days stay open: readers read their calls
-            log.warning("sealing the latency sketch's days failed (%s); retried later", exc)
+            return self.seal_latency_hours(most=SEAL_HOURS_AT_ONCE)
+        except duckdb.Error as exc:  # the hours stay open: readers read their calls
+            log.warning("sealing the latency sketch's hours failed (%s); retried later", exc)
             return []
 
     @contextmanager
@@ -480,17 +482,17 @@ class Store:
         try:
             with self._write_lock:
                 results, opened = self._write_in_transaction(batches, hints, prepared)
-                self._open_days |= opened
+                self._open_hours |= opened
         except duckdb.Error as exc:
             raise _store_error(self.path, exc) from exc
         return results
 
     def _write_in_transaction(
         self, batches: list[Batch], hints: pa.Table | None, prepared: PreparedWrite | None
-    ) -> tuple[list[WriteResult], set[date]]:
+    ) -> tuple[list[WriteResult], set[datetime]]:
         """``write_many``'s transaction (the caller holds the write lock); its results, and
-        the days it opened in the latency sketch (known to the store once committed)."""
-        opened: set[date] = set()
+        the hours it opened in the latency sketch (known to the store once committed)."""
+        opened: set[datetime] = set()
         with _transaction(self._con):
             con = self._con
             summaries: Callable[[], Summaries] | None = None
@@ -503,10 +505,10 @@ class Store:
             long_above = self._context_tiers(con, self._generation)
             outcome = store_calls(con, incoming, long_above, summaries)
             if len(outcome.inserted):
-                days = _days_of(outcome.inserted_start_times)
-                opened = days - self._open_days
-                open_latency_days(con, opened)
-                self._usage_days |= days
+                hours = _hours_of(outcome.inserted_start_times)
+                opened = hours - self._open_hours
+                open_latency_hours(con, opened)
+                self._usage_days |= {hour.date() for hour in hours}
             self._remove_old_content(con, incoming)
             # The common case, every call of every batch inserted (none twice, none
             # stored, merged or too old), is told without sets of ids in Python.
@@ -532,13 +534,13 @@ class Store:
     def purge(self, config: RetentionConfig, now: datetime | None = None) -> PurgeResult:
         """Delete the calls (and their verdicts) and remove the message content that
         retention no longer keeps at ``now``, in one transaction; the hourly usage summary
-        and the latency sketch keep every hour (an open day among the purged is sealed
+        and the latency sketch keep every hour (an open hour among the purged is sealed
         first, while its calls are there to be counted)."""
         now = now or datetime.now(UTC)
         calls_before, content_before = horizons(config, now)
         with self.transaction(on=self._purge_con) as con:  # interrupt_purge() stops it
-            purged_days = {day for day in self._open_days if day < calls_before.date()}
-            seal_latency_days(con, purged_days)
+            purged_hours = {hour for hour in self._open_hours if hour < calls_before}
+            seal_hours(con, purged_hours)
             done = queries.run(con, "retention_horizons").iloc[0]
             after = done["content_purged_before"]
             content_after = None if pd.isna(after) else after.to_pydatetime()
@@ -565,9 +567,9 @@ class Store:
             queries.execute(con, "record_purge", calls_before=calls_before,
                             content_before=content_before, at=now)  # fmt: skip
             self._read_horizons(con)
-            # Should the commit fail, the table names these days still: readers read their
+            # Should the commit fail, the table names these hours still: readers read their
             # calls, and the store seals them after its next start.
-            self._open_days -= purged_days
+            self._open_hours -= purged_hours
             row = counted.iloc[0]
             if row["calls"] or row["verdicts"] or row["contents"]:
                 self._vacuum_wanted = True  # the deleted rows' space reclaimed

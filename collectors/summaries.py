@@ -5,8 +5,8 @@ instead of planning the summary macro for every group (docs/decisions/0027-...md
 sums are those of ``hourly_usage_of`` (queries/views/036_hourly_usage_of.sql), which still
 sums the ledger when days are summed again or the summary is rebuilt; a test holds the two
 to the same rows (tests/sql/test_summaries.py). The latency sketch is not summed per
-commit: the store counts a day's calls into it once the day is over
-(docs/decisions/0042-latency-sketch-sealed-by-day.md).
+commit: the store counts an hour's calls into it once the hour is over
+(docs/decisions/0042-latency-sketch-sealed-by-hour.md).
 
 No DuckDB here: the one thing the sums read from the ledger, each model's long-context
 threshold (``context_tiers``), is passed in.

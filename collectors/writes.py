@@ -13,9 +13,9 @@ span's hint within an hour (``REPORT_PAD``) (docs/decisions/0030-cheaper-group-w
   (the same ``request_id``) and refreshes calls read again; it adds what it inserted to
   the hourly usage summary (rows summed in Arrow, ``collectors/summaries.py``, appended,
   folded later by ``fold_usage_days``), and sums again the days of what changed in place.
-  The latency sketch counts a day's calls once the day is sealed (``seal_latency_days``);
-  the store names the days of the calls it inserts open until then
-  (``open_latency_days``, docs/decisions/0042-latency-sketch-sealed-by-day.md).
+  The latency sketch counts an hour's calls once the hour is sealed (``seal_hours``);
+  the store names the hours of the calls it inserts open until then
+  (``open_latency_hours``, docs/decisions/0042-latency-sketch-sealed-by-hour.md).
 - ``store_hints`` keeps what child HTTP spans said of a model call (its deployment) and
   gives it to stored calls that lacked it.
 """
@@ -305,19 +305,24 @@ def count_latency_days(con: duckdb.DuckDBPyConnection, days: set[Any] | None) ->
     _sum_latency_daily(con, chosen)
 
 
-def open_latency_days(con: duckdb.DuckDBPyConnection, days: set[Any]) -> None:
-    """Name ``days`` in latency_open_days: the latency sketch does not count their calls
+def open_latency_hours(con: duckdb.DuckDBPyConnection, hours: set[datetime]) -> None:
+    """Name ``hours`` in latency_open_hours: the latency sketch does not count their calls
     until they are sealed, and readers read those calls instead."""
-    if days:
-        queries.execute(con, "open_latency_days", days=sorted(days))
+    if hours:
+        queries.execute(con, "open_latency_hours", hours=sorted(hours))
 
 
-def seal_latency_days(con: duckdb.DuckDBPyConnection, days: set[Any]) -> None:
-    """Count the latency sketch of the open ``days`` from their calls (latency_hourly, then
-    latency_daily) and take them out of latency_open_days."""
-    if days:
-        count_latency_days(con, days)
-        queries.execute(con, "close_latency_days", days=sorted(days))
+def seal_hours(con: duckdb.DuckDBPyConnection, hours: set[datetime]) -> None:
+    """Count the latency sketch of the open ``hours`` from their calls (latency_hourly, then
+    latency_daily of their days) and take them out of latency_open_hours."""
+    if not hours:
+        return
+    chosen = sorted(hours)
+    bounds = {"first_hour": chosen[0], "last_hour": chosen[-1]}
+    queries.execute(con, "clear_latency_hours", hours=chosen, **bounds)
+    queries.execute(con, "fill_latency_hours", hours=chosen, **bounds)
+    _sum_latency_daily(con, sorted({hour.date() for hour in chosen}))
+    queries.execute(con, "close_latency_hours", hours=chosen)
 
 
 def fold_usage_days(con: duckdb.DuckDBPyConnection, days: set[Any]) -> None:

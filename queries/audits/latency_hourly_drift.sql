@@ -1,5 +1,5 @@
 -- name: latency_hourly_drift
--- returns: hour, deployment, ledger_durations, sketch_durations, ledger_ttfts, sketch_ttfts (one row per hour x deployment where the latency sketch and the calls disagree, from calls_kept_from() on, outside the open days (latency_open_days: not counted yet): the hours of purged calls have only their sketch; must be none)
+-- returns: hour, deployment, ledger_durations, sketch_durations, ledger_ttfts, sketch_ttfts (one row per hour x deployment where the latency sketch and the calls disagree, from calls_kept_from() on, outside the open hours (latency_open_hours: not counted yet): the hours of purged calls have only their sketch; must be none)
 -- params:
 WITH ledger AS (
     SELECT
@@ -9,14 +9,14 @@ WITH ledger AS (
         count(*) FILTER (WHERE isfinite(ttft_ms)) AS ttfts
     FROM calls
     WHERE start_time >= calls_kept_from()
-        AND CAST(start_time AS DATE) NOT IN (SELECT day FROM latency_open_days)
+        AND date_trunc('hour', start_time) NOT IN (SELECT hour FROM latency_open_hours)
     GROUP BY ALL
 ),
 sketch AS (
     SELECT hour, deployment, sum(duration_calls) AS durations, sum(ttft_calls) AS ttfts
     FROM latency_hourly
     WHERE hour >= calls_kept_from()
-        AND CAST(hour AS DATE) NOT IN (SELECT day FROM latency_open_days)
+        AND hour NOT IN (SELECT hour FROM latency_open_hours)
     GROUP BY ALL
 )
 SELECT

@@ -109,8 +109,9 @@ GROUP BY ALL;
 -- around them from latency_hourly; without, every whole hour from latency_hourly; the
 -- partial hours at either edge from the calls (bucketed here); or every hour from the calls
 -- while a tenant rule reads end users (not kept in the sketch), as usage_source() does.
--- The whole hours of an open day (latency_open_days: its calls are not counted in the
--- sketch yet, decision 0042) are read from its calls too, and its sketch rows not at all.
+-- An open hour (latency_open_hours: its calls are not counted in the sketch yet, decision
+-- 0042) is read from its calls too, its sketch rows not at all, and its whole day, if in
+-- the range, from latency_hourly's other hours of that day instead of latency_daily.
 -- Filters as in filtered_calls(), written out here over the sketch's and the calls' own
 -- columns (no nested filtered_calls(): each of its expansions is bound and optimised again),
 -- and the tenant filter applied once, to both.
@@ -128,7 +129,7 @@ WITH sketch AS NOT MATERIALIZED (
     WHERE by_day
         AND l.day >= CAST(date_trunc('day', start_ts - INTERVAL 1 microsecond) + INTERVAL 1 day AS DATE)
         AND l.day < CAST(date_trunc('day', end_ts) AS DATE)
-        AND l.day NOT IN (SELECT o.day FROM latency_open_days AS o)
+        AND l.day NOT IN (SELECT CAST(o.hour AS DATE) FROM latency_open_hours AS o)
     UNION ALL
     -- The whole hours before the first whole day (every whole hour without by_day) ...
     SELECT l.*
@@ -139,7 +140,7 @@ WITH sketch AS NOT MATERIALIZED (
                 < date_trunc('day', end_ts)
             THEN date_trunc('day', start_ts - INTERVAL 1 microsecond) + INTERVAL 1 day
             ELSE date_trunc('hour', end_ts) END
-        AND CAST(l.hour AS DATE) NOT IN (SELECT o.day FROM latency_open_days AS o)
+        AND l.hour NOT IN (SELECT o.hour FROM latency_open_hours AS o)
     UNION ALL
     -- ... and after the last.
     SELECT l.*
@@ -149,11 +150,23 @@ WITH sketch AS NOT MATERIALIZED (
             < date_trunc('day', end_ts)
         AND l.hour >= date_trunc('day', end_ts)
         AND l.hour < date_trunc('hour', end_ts)
-        AND CAST(l.hour AS DATE) NOT IN (SELECT o.day FROM latency_open_days AS o)
+        AND l.hour NOT IN (SELECT o.hour FROM latency_open_hours AS o)
+    UNION ALL
+    -- ... and the hours of the whole days that have an open hour, that one aside (the join
+    -- bounds the scan to those days).
+    SELECT l.*
+    FROM latency_hourly AS l
+    JOIN (
+        SELECT DISTINCT date_trunc('day', o.hour) AS day_start FROM latency_open_hours AS o
+    ) AS d ON l.hour >= d.day_start AND l.hour < d.day_start + INTERVAL 1 day
+    WHERE by_day
+        AND l.hour >= date_trunc('day', start_ts - INTERVAL 1 microsecond) + INTERVAL 1 day
+        AND l.hour < date_trunc('day', end_ts)
+        AND l.hour NOT IN (SELECT o.hour FROM latency_open_hours AS o)
 ),
--- The calls read here: those of the partial hours at either edge and of the whole hours of
--- open days, or all of the range while an end-user rule is in use. Each branch names its
--- bounds as values, so the scan reads only their row groups (an open day's, by the join's
+-- The calls read here: those of the partial hours at either edge and of the open whole
+-- hours, or all of the range while an end-user rule is in use. Each branch names its
+-- bounds as values, so the scan reads only their row groups (an open hour's, by the join's
 -- filter on start_time).
 edges AS NOT MATERIALIZED (
     SELECT c.start_time, c.deployment, c.model, c.deployment_type, c.tenant_id,
@@ -177,9 +190,8 @@ edges AS NOT MATERIALIZED (
     SELECT c.start_time, c.deployment, c.model, c.deployment_type, c.tenant_id,
         c.apim_subscription, c.end_user, c.service, c.duration_ms, c.ttft_ms, c.output_tokens
     FROM calls AS c
-    JOIN latency_open_days AS o
-        ON c.start_time >= CAST(o.day AS TIMESTAMPTZ)
-        AND c.start_time < CAST(o.day AS TIMESTAMPTZ) + INTERVAL 1 day
+    JOIN latency_open_hours AS o
+        ON c.start_time >= o.hour AND c.start_time < o.hour + INTERVAL 1 hour
     CROSS JOIN tenant_rule_kinds AS used
     WHERE NOT used.end_user
         AND c.start_time >= date_trunc('hour', start_ts - INTERVAL 1 microsecond) + INTERVAL 1 hour

@@ -1,13 +1,13 @@
-"""The hourly latency sketch (041_latency_sketch): a day's calls counted into it once the
-day is sealed (058_latency_open_days, decision 0042), an open day's read from its calls;
-its percentiles within 1 % of DuckDB's exact ones on a real DuckDB file, whichever days
+"""The hourly latency sketch (041_latency_sketch): an hour's calls counted into it once the
+hour is sealed (058_latency_open_hours, decision 0042), an open hour's read from its calls;
+its percentiles within 1 % of DuckDB's exact ones on a real DuckDB file, whichever hours
 are open."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -22,6 +22,7 @@ from queries.scope import Scope
 from tests.normalizing import rows_batch
 
 END = datetime(2026, 11, 20, 6, 30, tzinfo=UTC)  # the last calls: 06:00 to 06:59
+FIRST_HOUR = datetime(2026, 10, 31, 6, tzinfo=UTC)  # the first calls' hour, 20 days before
 LONG = Scope(END - timedelta(days=30), END)  # past SKETCHES_PAST: read from the sketch
 CALLS = 6_000
 REL = 0.01 + 1e-9  # the sketch's bound, with room for floating point at a bucket's edge
@@ -67,9 +68,14 @@ def skewed_call(i: int) -> CallRow:
     )
 
 
-# Which days of a filled store are sealed: none (every day read from its calls), the days
-# before 2026-11-10 (some days from the sketch, the rest from their calls), or all of them.
-SEALED_BEFORE = {"open": date(2026, 10, 1), "half": date(2026, 11, 10), "sealed": None}
+# Which hours of a filled store are sealed: none (every hour read from its calls), those
+# before 2026-11-10 13:00 (whole days from the sketch, a day half from its sealed hours and
+# half from its calls, the rest from the calls), or all of them.
+SEALED_BEFORE = {
+    "open": datetime(2026, 10, 1, tzinfo=UTC),
+    "half": datetime(2026, 11, 10, 13, tzinfo=UTC),
+    "sealed": None,
+}
 
 
 def filled_store(path: Path, sealed: str = "sealed") -> Store:
@@ -78,7 +84,7 @@ def filled_store(path: Path, sealed: str = "sealed") -> Store:
     calls = [skewed_call(i) for i in range(CALLS)]
     for start in range(0, CALLS, 500):  # commits as the ingest queue makes them
         store.write_many([rows_batch(calls[start : start + 500])])
-    store.seal_latency_days(before=SEALED_BEFORE[sealed])
+    store.seal_latency_hours(before=SEALED_BEFORE[sealed])
     return store
 
 
@@ -200,7 +206,7 @@ def test_long_range_reports_count_the_edges_hours_and_days_by_hand(
     ]
     store = Store(tmp_path / "lens.duckdb")
     store.write_many([rows_batch(calls)])
-    store.seal_latency_days(before=SEALED_BEFORE[sealed])
+    store.seal_latency_hours(before=SEALED_BEFORE[sealed])
     cur = store.cursor()
     assert deployments.reads_sketches(scope)
     # Five durations (four of 1,000 ms, one of 2,000), one TTFT, one speed.
@@ -238,52 +244,53 @@ def sketched(store: Store) -> tuple[int, int, int]:
     return int(durations), int(ttfts), int(speeds)
 
 
-def open_days(store: Store) -> list[date]:
-    return [day for (day,) in store.cursor().execute(
-        "SELECT day FROM latency_open_days ORDER BY day").fetchall()]  # fmt: skip
+def open_hours(store: Store) -> list[datetime]:
+    return [hour for (hour,) in store.cursor().execute(
+        "SELECT hour FROM latency_open_hours ORDER BY hour").fetchall()]  # fmt: skip
 
 
-def test_commits_open_their_days_and_a_seal_counts_them(tmp_path: Path) -> None:
-    """A commit counts nothing into the sketch: it names its calls' days open. Sealing
-    counts every call of the days before today, and leaves today open."""
+def test_commits_open_their_hours_and_a_seal_counts_them(tmp_path: Path) -> None:
+    """A commit counts nothing into the sketch: it names its calls' hours open. Sealing
+    counts every call of the hours before the current one, and leaves that one open."""
     store = filled_store(tmp_path / "lens.duckdb", "open")
-    days = open_days(store)
-    assert len(days) == 21 and days[-1] == END.date()  # 20 days of hours, both ends
+    hours = open_hours(store)
+    # Every hour from 2026-10-31 06:00 to 2026-11-20 06:00: 20 days of hours, both ends.
+    assert (len(hours), hours[0], hours[-1]) == (481, FIRST_HOUR, END.replace(minute=0))
     assert sketched(store) == (0, 0, 0)
-    store.write_many([rows_batch([replace(skewed_call(0), call_id="now",
-                                          start_time=datetime.now(UTC))])])  # fmt: skip
-    assert store.seal_latency_days() == days
-    assert open_days(store) == [datetime.now(UTC).date()]
-    assert sketched(store) == (CALLS, CALLS * 3 // 5, CALLS)  # not today's call
+    now = datetime.now(UTC)
+    store.write_many([rows_batch([replace(skewed_call(0), call_id="now", start_time=now)])])
+    assert store.seal_latency_hours() == hours
+    assert open_hours(store) == [now.replace(minute=0, second=0, microsecond=0)]
+    assert sketched(store) == (CALLS, CALLS * 3 // 5, CALLS)  # not the current hour's call
     assert audits.latency_hourly_drift(store.cursor()).empty
     daily = "SELECT sum(duration_calls) FROM latency_daily"
     assert store.cursor().execute(daily).fetchall() == [(CALLS,)]
     store.close()
 
 
-def test_open_days_outlive_a_restart(tmp_path: Path) -> None:
+def test_open_hours_outlive_a_restart(tmp_path: Path) -> None:
     path = tmp_path / "lens.duckdb"
     store = Store(path)
     store.write_many([rows_batch([skewed_call(i) for i in range(200)])])
-    days = open_days(store)
+    hours = open_hours(store)
     store.close()
-    reopened = Store(path)  # in step: the open days are not counted, nothing is rebuilt
-    assert open_days(reopened) == days and sketched(reopened) == (0, 0, 0)
-    assert reopened.seal_latency_days() == days
+    reopened = Store(path)  # in step: the open hours are not counted, nothing is rebuilt
+    assert open_hours(reopened) == hours and sketched(reopened) == (0, 0, 0)
+    assert reopened.seal_latency_hours() == hours
     assert sketched(reopened)[0] == 200
     reopened.close()
 
 
-def test_sealing_is_due_every_ten_minutes_a_week_at_most(
+def test_sealing_is_due_every_ten_minutes_a_week_of_hours_at_most(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = filled_store(tmp_path / "lens.duckdb", "open")
-    days = open_days(store)
+    hours = open_hours(store)
     assert store.seal_if_due() == []  # the store has just opened: not due yet
     monkeypatch.setattr(collectors.store, "SEAL_LATENCY_EVERY_S", 0.0)
-    assert store.seal_if_due() == days[:7]  # the oldest first
-    assert store.seal_if_due() == days[7:14]
-    assert open_days(store) == days[14:]
+    assert store.seal_if_due() == hours[:168]  # the oldest first
+    assert store.seal_if_due() == hours[168:336]
+    assert open_hours(store) == hours[336:]
     store.close()
 
 
@@ -292,10 +299,10 @@ def test_resent_batch_is_not_counted_twice(tmp_path: Path) -> None:
     batch = rows_batch([skewed_call(i) for i in range(200)])
     store.write_many([batch, batch])  # twice in one group
     store.write_many([batch])  # and again later
-    store.seal_latency_days()
-    store.write_many([batch])  # and once its days are sealed
+    store.seal_latency_hours()
+    store.write_many([batch])  # and once its hours are sealed
     assert sketched(store)[0] == 200
-    assert open_days(store) == []
+    assert open_hours(store) == []
     assert audits.latency_hourly_drift(store.cursor()).empty
     store.close()
 
@@ -305,10 +312,10 @@ def test_a_call_read_again_moves_to_its_new_bucket(tmp_path: Path, sealed: bool)
     store = Store(tmp_path / "lens.duckdb")
     call = skewed_call(0)
     store.write_many([rows_batch([call])])
-    if sealed:  # the day summed again from its calls at the merge
-        store.seal_latency_days()
+    if sealed:  # the day counted again from its calls at the merge
+        store.seal_latency_hours()
     store.write_many([rows_batch([replace(call, duration_ms=9_000.0)])])  # a re-read knows more
-    store.seal_latency_days()
+    store.seal_latency_hours()
     ((value, calls),) = (
         store.cursor()
         .execute(
@@ -321,20 +328,20 @@ def test_a_call_read_again_moves_to_its_new_bucket(tmp_path: Path, sealed: bool)
     store.close()
 
 
-def test_a_late_call_opens_its_sealed_day_again(tmp_path: Path) -> None:
-    """A call of a sealed day opens it again: the day is read from its calls (the late one
+def test_a_late_call_opens_its_sealed_hour_again(tmp_path: Path) -> None:
+    """A call of a sealed hour opens it again: the hour is read from its calls (the late one
     included) until it is sealed again, then counted once, one row per bucket."""
     store = Store(tmp_path / "lens.duckdb")
     twins = [replace(skewed_call(0), call_id=f"twin-{i}") for i in range(3)]
     store.write_many([rows_batch(twins[:2])])
-    store.seal_latency_days()
+    store.seal_latency_hours()
     store.write_many([rows_batch(twins[2:])])
     hour = skewed_call(0).start_time.replace(minute=0)
-    assert open_days(store) == [hour.date()]
+    assert open_hours(store) == [hour]
     scope = Scope(hour - timedelta(days=20), hour + timedelta(days=1))
     assert deployments.reads_sketches(scope)
     assert list(deployments.deployment_stats(store.cursor(), scope)["calls"]) == [3]
-    store.seal_latency_days()
+    store.seal_latency_hours()
     count = "SELECT count(*), sum(duration_calls) FROM latency_hourly WHERE duration_calls > 0"
     assert store.cursor().execute(count + " AND hour = $hour", {"hour": hour}).fetchall() == [
         (1, 3)

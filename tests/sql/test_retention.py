@@ -70,7 +70,7 @@ def test_chargeback_of_a_purged_month_is_the_same_csv(
     assert chargeback_months(store.cursor(), "2026-11", 12) == months_before
     assert run(store.cursor(), "usage_hourly_drift").empty  # the audit holds after a purge
     assert run(store.cursor(), "latency_hourly_drift").empty  # and the latency sketch's
-    # October's days were open (their calls not counted in the latency sketch yet): the
+    # October's hours were open (their calls not counted in the latency sketch yet): the
     # purge sealed them before deleting their calls, so their durations outlive the calls,
     # as the summary does.
     sketched = count(store, OCTOBER_DURATIONS)

@@ -1,7 +1,7 @@
 """The usage sums a commit appends (collectors/summaries.py, Arrow) are the rows the
 summary macro gives for the same calls (hourly_usage_of: what rebuilds and days summed
 again read), on calls chosen for every branch of that macro; a few of the sums by hand;
-and the latency sketch of sealed days (hourly_latency_of, counted when a day is sealed)
+and the latency sketch of sealed hours (hourly_latency_of, counted when an hour is sealed)
 by hand."""
 
 from __future__ import annotations
@@ -97,10 +97,11 @@ def test_the_sums_by_hand() -> None:
     assert total("input_tokens") == 100 * 10 + 5_000 * 3 + 5_000 + 100 * 2  # c6 twice
 
 
-def test_the_sketch_of_sealed_days_by_hand(tmp_path: Path) -> None:
+def test_the_sketch_of_sealed_hours_by_hand(tmp_path: Path) -> None:
     store = Store(tmp_path / "lens.duckdb")
     store.write(edge_calls(), source="otlp")
-    assert store.seal_latency_days() == [AT.date(), AT.date() + timedelta(days=1)]
+    hour = AT.replace(minute=0)  # c11 an hour later, c12 a day later
+    assert store.seal_latency_hours() == [hour, hour + timedelta(hours=1), hour + timedelta(days=1)]
     hours = store.cursor().sql("SELECT * FROM latency_hourly").to_arrow_table().to_pylist()
     # c5's duration -3 and c3's 0 are in the zero bucket; c5's infinite ttft is not counted.
     assert sum(r["duration_calls"] for r in hours if r["bucket"] == -32768) == 2
@@ -120,7 +121,7 @@ def test_a_commit_of_these_calls_keeps_the_summary_equal_to_the_ledger(tmp_path:
     group = [Batch(calls.slice(0, 7), None, "otlp"), Batch(calls.slice(7), None, "otlp")]
     store.write_many(group, prepared=store.prepare(group))
     assert audits.usage_hourly_drift(store.cursor()).empty
-    store.seal_latency_days()
+    store.seal_latency_hours()
     assert audits.latency_hourly_drift(store.cursor()).empty
     ((synthetic,),) = store.cursor().execute("SELECT sum(synthetic) FROM usage_hourly").fetchall()
     assert synthetic == 3
@@ -137,7 +138,7 @@ def test_groups_prepared_apart_and_committed_together_keep_the_summary_equal_to_
     assert joined is not None and joined.incoming.num_rows == calls.num_rows
     store.write_many(first + second, prepared=joined)
     assert audits.usage_hourly_drift(store.cursor()).empty
-    store.seal_latency_days()
+    store.seal_latency_hours()
     assert audits.latency_hourly_drift(store.cursor()).empty
     ((synthetic, requests),) = (
         store.cursor().execute("SELECT sum(synthetic), sum(requests) FROM usage_hourly").fetchall()
