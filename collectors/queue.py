@@ -299,13 +299,13 @@ class IngestQueue:
             self._upkeep()
 
     def _upkeep(self) -> None:
-        """After the senders have their answers: the latency sketch's days due to be sealed,
+        """After the senders have their answers: the latency sketch's hours due to be sealed,
         and the store's checkpoint, if its log is due one (requests arriving meanwhile are
         decoded and normalised; their commit waits)."""
         try:
             self._store.seal_if_due()
-        except Exception:  # the days stay open: readers read their calls
-            log.exception("sealing the latency sketch's days failed unexpectedly")
+        except Exception:  # the hours stay open: readers read their calls
+            log.exception("sealing the latency sketch's hours failed unexpectedly")
         try:
             self._store.checkpoint_if_due()
         except Exception:  # the writer goes on; DuckDB checkpoints at its own threshold

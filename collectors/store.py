@@ -356,14 +356,17 @@ class Store:
     ) -> list[datetime]:
         """Seal the open hours that start before ``before`` (the current UTC hour's start when
         None), the oldest first and at most ``most`` of them: count their calls into the
-        latency sketch, in one transaction. The hours sealed."""
+        latency sketch, in one transaction. The hours sealed. The hours are those the table
+        names, which the store's list then follows again (a transaction that failed to
+        commit may have left them apart)."""
         now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
         with self._write_lock:
-            due = sorted(hour for hour in self._open_hours if hour < (before or now))[:most]
+            named = [hour for (hour,) in queries.run_rows(self._con, "latency_open_hours")]
+            due = [hour for hour in named if hour < (before or now)][:most]
             if due:
                 with _transaction(self._con):
                     seal_hours(self._con, set(due))
-                self._open_hours -= set(due)
+            self._open_hours = set(named) - set(due)
             self._sealed_at = time.monotonic()
         return due
 
@@ -371,13 +374,16 @@ class Store:
         """``seal_latency_hours`` of at most SEAL_HOURS_AT_ONCE hours, once
         SEAL_LATENCY_EVERY_S have passed since the last (the writers call it after answering
         their senders)."""
-        if not self._open_hours or time.monotonic() - self._sealed_at < SEAL_LATENCY_EVERY_S:
+        if time.monotonic() - self._sealed_at < SEAL_LATENCY_EVERY_S:
             return []
         try:
             return self.seal_latency_hours(most=SEAL_HOURS_AT_ONCE)
         except duckdb.Error as exc:  # the hours stay open: readers read their calls
             log.warning("sealing the latency sketch's hours failed (%s); retried later", exc)
-            return []
+        except Exception:  # the calls written before are stored: their writer is not failed
+            log.exception("sealing the latency sketch's hours failed unexpectedly")
+        self._sealed_at = time.monotonic()  # retried at the next pass, not at every commit
+        return []
 
     @contextmanager
     def transaction(
@@ -539,7 +545,9 @@ class Store:
         now = now or datetime.now(UTC)
         calls_before, content_before = horizons(config, now)
         with self.transaction(on=self._purge_con) as con:  # interrupt_purge() stops it
-            purged_hours = {hour for hour in self._open_hours if hour < calls_before}
+            # The hours the table names (the store's list could lag it after a failed commit).
+            named = {hour for (hour,) in queries.run_rows(con, "latency_open_hours")}
+            purged_hours = {hour for hour in named if hour < calls_before}
             seal_hours(con, purged_hours)
             done = queries.run(con, "retention_horizons").iloc[0]
             after = done["content_purged_before"]
@@ -568,8 +576,8 @@ class Store:
                             content_before=content_before, at=now)  # fmt: skip
             self._read_horizons(con)
             # Should the commit fail, the table names these hours still: readers read their
-            # calls, and the store seals them after its next start.
-            self._open_hours -= purged_hours
+            # calls, and the next seal or purge reads them from the table.
+            self._open_hours = named - purged_hours
             row = counted.iloc[0]
             if row["calls"] or row["verdicts"] or row["contents"]:
                 self._vacuum_wanted = True  # the deleted rows' space reclaimed

@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 import duckdb
@@ -321,7 +321,7 @@ def seal_hours(con: duckdb.DuckDBPyConnection, hours: set[datetime]) -> None:
     bounds = {"first_hour": chosen[0], "last_hour": chosen[-1]}
     queries.execute(con, "clear_latency_hours", hours=chosen, **bounds)
     queries.execute(con, "fill_latency_hours", hours=chosen, **bounds)
-    _sum_latency_daily(con, sorted({hour.date() for hour in chosen}))
+    _sum_latency_daily(con, sorted({hour.astimezone(UTC).date() for hour in chosen}))
     queries.execute(con, "close_latency_hours", hours=chosen)
 
 

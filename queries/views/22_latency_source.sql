@@ -44,8 +44,8 @@ CREATE OR REPLACE MACRO deployment_family(deployment_type) AS
         ELSE 'standard'
     END;
 
--- One definition of the sketch's sums, for the calls of one commit (add_latency_hourly.sql)
--- and for the whole ledger or some days of it (fill_latency_days.sql), of the calls that
+-- One definition of the sketch's sums, for the hours sealed (fill_latency_hours.sql) and
+-- for the whole ledger or some days of it (fill_latency_days.sql), of the calls that
 -- start in [start_ts, end_ts) (values, so a scan of the ledger reads only those row groups). Output speed is
 -- output tokens / (duration - time to first token) in seconds, as deployment_stats.sql has it.
 CREATE OR REPLACE MACRO hourly_latency_between(relation, start_ts, end_ts) AS TABLE
@@ -190,7 +190,7 @@ edges AS NOT MATERIALIZED (
     SELECT c.start_time, c.deployment, c.model, c.deployment_type, c.tenant_id,
         c.apim_subscription, c.end_user, c.service, c.duration_ms, c.ttft_ms, c.output_tokens
     FROM calls AS c
-    JOIN latency_open_hours AS o
+    JOIN (SELECT DISTINCT hour FROM latency_open_hours) AS o
         ON c.start_time >= o.hour AND c.start_time < o.hour + INTERVAL 1 hour
     CROSS JOIN tenant_rule_kinds AS used
     WHERE NOT used.end_user

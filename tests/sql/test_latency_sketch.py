@@ -11,15 +11,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pytest
 
 import collectors.store
-from collectors.rows import CallRow
-from collectors.store import Store
+from collectors.rows import CallRow, calls_table
+from collectors.store import Batch, BatchDataError, Store
 from collectors.tenants import default_tenants, write_tenants
 from queries import audits, deployments, run
 from queries.scope import Scope
-from tests.normalizing import rows_batch
+from tests.normalizing import hand_built_verdicts, rows_batch
 
 END = datetime(2026, 11, 20, 6, 30, tzinfo=UTC)  # the last calls: 06:00 to 06:59
 FIRST_HOUR = datetime(2026, 10, 31, 6, tzinfo=UTC)  # the first calls' hour, 20 days before
@@ -78,13 +79,16 @@ SEALED_BEFORE = {
 }
 
 
-def filled_store(path: Path, sealed: str = "sealed") -> Store:
+def filled_store(path: Path, sealed: str | None = "sealed") -> Store:
+    """CALLS skewed calls in commits as the ingest queue makes them, then the hours
+    ``sealed`` says sealed (None: no seal at all)."""
     store = Store(path)
     write_tenants(store, default_tenants())
     calls = [skewed_call(i) for i in range(CALLS)]
-    for start in range(0, CALLS, 500):  # commits as the ingest queue makes them
+    for start in range(0, CALLS, 500):
         store.write_many([rows_batch(calls[start : start + 500])])
-    store.seal_latency_hours(before=SEALED_BEFORE[sealed])
+    if sealed is not None:
+        store.seal_latency_hours(before=SEALED_BEFORE[sealed])
     return store
 
 
@@ -138,7 +142,7 @@ def test_sketch_percentiles_are_within_one_percent_of_exact(
 def test_long_range_reports_match_the_exact_ones(tmp_path: Path, sealed: str) -> None:
     """Every column of the Deployments page's reports, sketch against calls: counts, rates
     and peaks equal; percentiles and output speed within 1 %; also for one tenant, and over
-    60 days (whole days from latency_daily); whichever days are sealed."""
+    60 days (whole days from latency_daily); whichever hours are sealed."""
     store = filled_store(tmp_path / "lens.duckdb", sealed)
     cur = store.cursor()
     sixty_days = replace(LONG, start=END - timedelta(days=60))
@@ -200,6 +204,9 @@ def test_long_range_reports_count_the_edges_hours_and_days_by_hand(
         timed_call("first-edge", at, 1000),  # the partial first hour: from the calls
         timed_call("last-hour", datetime(2026, 10, 31, 23, 59, 59, tzinfo=UTC), 1000),
         timed_call("whole-day", datetime(2026, 11, 1, tzinfo=UTC), 1000, 200, 80),
+        # A whole day that "half" seals up to 13:00: one hour sealed, one open.
+        timed_call("sealed-hour", datetime(2026, 11, 10, 12, 30, tzinfo=UTC), 1000),
+        timed_call("open-hour", datetime(2026, 11, 10, 13, 30, tzinfo=UTC), 1000),
         timed_call("hour-after", datetime(2026, 11, 20, 5, 30, tzinfo=UTC), 1000),
         timed_call("last-edge", datetime(2026, 11, 20, 6, 10, tzinfo=UTC), 2000),
         timed_call("at-end", END, 1000),  # left out
@@ -209,16 +216,16 @@ def test_long_range_reports_count_the_edges_hours_and_days_by_hand(
     store.seal_latency_hours(before=SEALED_BEFORE[sealed])
     cur = store.cursor()
     assert deployments.reads_sketches(scope)
-    # Five durations (four of 1,000 ms, one of 2,000), one TTFT, one speed.
+    # Seven durations (six of 1,000 ms, one of 2,000), one TTFT, one speed.
     stats = deployments.deployment_stats(cur, scope)
-    assert list(stats["calls"]) == [5]
+    assert list(stats["calls"]) == [7]
     assert stats["p50_ms"].iloc[0] == pytest.approx(1000, rel=REL)
     assert stats["ttft_p50_ms"].iloc[0] == pytest.approx(200, rel=REL)
     assert stats["output_tokens_per_s"].iloc[0] == pytest.approx(100, rel=REL)
     histogram = deployments.latency_histogram(cur, scope, 1000.0, 4000.0)
     # Bucket 346's value 2 g^346 / (g + 1) = 1,002.43 ms, bucket 381's 2,018.69 ms.
     assert list(zip(histogram["family"], histogram["bin_ms"], histogram["calls"], strict=True)) == [
-        ("global", 1000.0, 4),
+        ("global", 1000.0, 6),
         ("global", 2000.0, 1),
     ]
     days = deployments.latency_over_time(cur, scope, timedelta(days=1))
@@ -227,6 +234,7 @@ def test_long_range_reports_count_the_edges_hours_and_days_by_hand(
     ] == [
         ("2026-10-31", 2),
         ("2026-11-01", 1),
+        ("2026-11-10", 2),
         ("2026-11-20", 2),
     ]
     store.close()
@@ -284,13 +292,29 @@ def test_open_hours_outlive_a_restart(tmp_path: Path) -> None:
 def test_sealing_is_due_every_ten_minutes_a_week_of_hours_at_most(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = filled_store(tmp_path / "lens.duckdb", "open")
+    store = filled_store(tmp_path / "lens.duckdb", None)
     hours = open_hours(store)
     assert store.seal_if_due() == []  # the store has just opened: not due yet
     monkeypatch.setattr(collectors.store, "SEAL_LATENCY_EVERY_S", 0.0)
     assert store.seal_if_due() == hours[:168]  # the oldest first
     assert store.seal_if_due() == hours[168:336]
     assert open_hours(store) == hours[336:]
+    store.close()
+
+
+def test_a_write_that_fails_opens_no_hour(tmp_path: Path) -> None:
+    """A write refused after it named its hours (a verdict DuckDB refuses) names none: the
+    table and the store's list are as before, and the next write names the hour."""
+    store = Store(tmp_path / "lens.duckdb")
+    call = calls_table([skewed_call(0)])
+    verdicts = hand_built_verdicts(skewed_call(0).call_id, 1)
+    refused = verdicts.set_column(verdicts.schema.get_field_index("category"), "category",
+                                  pa.nulls(verdicts.num_rows, pa.string()))  # fmt: skip
+    with pytest.raises(BatchDataError):
+        store.write_many([Batch(call, refused, "test")])
+    assert open_hours(store) == [] and store.seal_latency_hours() == []
+    store.write_many([Batch(call, verdicts, "test")])
+    assert open_hours(store) == [skewed_call(0).start_time.replace(minute=0)]
     store.close()
 
 
