@@ -264,6 +264,11 @@ def _hours_of(start_times: pa.Array) -> set[datetime]:
     return set(pc.unique(hours).to_pylist())
 
 
+def _named_open_hours(con: duckdb.DuckDBPyConnection) -> set[datetime]:
+    """The hours latency_open_hours names: the truth the store's own list follows."""
+    return {hour for (hour,) in queries.run_rows(con, "latency_open_hours")}
+
+
 class Store:
     """Owner of the DuckDB file. Thread-safe: writes are serialised by a lock."""
 
@@ -320,7 +325,7 @@ class Store:
                 applied_now.append(step.name)
             for view in queries.views():
                 con.execute(view.body)
-            self._open_hours = {hour for (hour,) in queries.run_rows(con, "latency_open_hours")}
+            self._open_hours = _named_open_hours(con)
         if applied_now:
             log.info("applied migrations %s to %s", ", ".join(applied_now), self.path)
         self._read_horizons(self.cursor())
@@ -361,12 +366,12 @@ class Store:
         commit may have left them apart)."""
         now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
         with self._write_lock:
-            named = [hour for (hour,) in queries.run_rows(self._con, "latency_open_hours")]
-            due = [hour for hour in named if hour < (before or now)][:most]
+            named = _named_open_hours(self._con)
+            due = sorted(hour for hour in named if hour < (before or now))[:most]
             if due:
                 with _transaction(self._con):
                     seal_hours(self._con, set(due))
-            self._open_hours = set(named) - set(due)
+            self._open_hours = named - set(due)
             self._sealed_at = time.monotonic()
         return due
 
@@ -546,7 +551,7 @@ class Store:
         calls_before, content_before = horizons(config, now)
         with self.transaction(on=self._purge_con) as con:  # interrupt_purge() stops it
             # The hours the table names (the store's list could lag it after a failed commit).
-            named = {hour for (hour,) in queries.run_rows(con, "latency_open_hours")}
+            named = _named_open_hours(con)
             purged_hours = {hour for hour in named if hour < calls_before}
             seal_hours(con, purged_hours)
             done = queries.run(con, "retention_horizons").iloc[0]

@@ -1,4 +1,4 @@
 -- name: latency_open_hours
--- returns: hour (one row per UTC hour whose calls the latency sketch does not count yet, oldest first)
+-- returns: hour (one row per UTC hour whose calls the latency sketch does not count yet)
 -- params:
-SELECT DISTINCT hour FROM latency_open_hours ORDER BY hour;
+SELECT DISTINCT hour FROM latency_open_hours;

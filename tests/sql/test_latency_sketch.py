@@ -6,6 +6,7 @@ are open."""
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +16,9 @@ import pyarrow as pa
 import pytest
 
 import collectors.store
+from collectors.otlp.flatten import flatten_request
+from collectors.otlp.synthetic import export_requests
+from collectors.queue import IngestQueue
 from collectors.rows import CallRow, calls_table
 from collectors.store import Batch, BatchDataError, Store
 from collectors.tenants import default_tenants, write_tenants
@@ -299,6 +303,29 @@ def test_sealing_is_due_every_ten_minutes_a_week_of_hours_at_most(
     assert store.seal_if_due() == hours[:168]  # the oldest first
     assert store.seal_if_due() == hours[168:336]
     assert open_hours(store) == hours[336:]
+    store.close()
+
+
+def test_the_writers_seal_the_hours_due_after_their_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Log Analytics path (``Store.write``) and the ingest queue's writer each seal the
+    hours that are over once a seal is due, after the commit."""
+    monkeypatch.setattr(collectors.store, "SEAL_LATENCY_EVERY_S", 0.0)
+    store = Store(tmp_path / "lens.duckdb")
+    store.write(calls_table([skewed_call(i) for i in range(200)]), source="test")
+    assert open_hours(store) == [] and sketched(store)[0] == 200
+    end = datetime.now(UTC) - timedelta(days=2)
+    (request,) = export_requests(end - timedelta(hours=3), end, 50, batch_size=50)
+    queue = IngestQueue(store)
+    assert (
+        queue.submit(flatten_request(request), source="otlp").result(10).write.calls_inserted == 50
+    )
+    deadline = time.monotonic() + 10
+    while open_hours(store) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert open_hours(store) == [] and sketched(store)[0] == 250
+    queue.close()
     store.close()
 
 
